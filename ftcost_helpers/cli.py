@@ -1,0 +1,75 @@
+"""Command line: ``python -m ftcost_helpers estimate|validate ...``.
+
+Errors in parameter files print one line (file: key: problem) and exit 1; nothing prints
+a traceback to the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .loading import ParamsError, load_params, load_price_book
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 1
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from .breakdown import estimate
+    from .summary import summarise
+
+    book = load_price_book(args.price_book)
+    params = load_params(args.file, book)
+    breakdown = estimate(params, book, today=dt.date.today())
+    if args.json:
+        print(json.dumps(summarise(breakdown), indent=2))
+    else:
+        from .text_report import breakdown_text
+
+        print(breakdown_text(breakdown))
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    book = load_price_book(args.price_book)
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            load_params(file, book)
+        except ParamsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+        else:
+            print(f"ok: {file}")
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ftcost_helpers", description=__doc__.splitlines()[0])
+    parser.add_argument("--price-book", type=Path, default=None, help="price book YAML (default params/pricebook.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    est = commands.add_parser("estimate", help="cost breakdown of one client file")
+    est.add_argument("file", type=Path)
+    est.add_argument("--json", action="store_true", help="print the summary.json keys instead of a table")
+    est.set_defaults(run=_estimate)
+    val = commands.add_parser("validate", help="check client files against the schema and price book")
+    val.add_argument("files", type=Path, nargs="+")
+    val.set_defaults(run=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ParamsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
