@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .pricebook import PriceBook
+from .quantities import Range
 from .schema import Params
 
 
@@ -101,7 +102,8 @@ def _describe(error: Mapping[str, Any], schema: type[BaseModel]) -> tuple[str, s
     key = ".".join(str(part) for part in location)
     kind = error["type"]
     if kind == "extra_forbidden":
-        suggestion = closest_key(schema, location[:-1], str(location[-1]))
+        parent = Range if _in_range_branch(error) else schema
+        suggestion = closest_key(parent, () if parent is Range else location[:-1], str(location[-1]))
         hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
         return key, f"unknown key{hint}"
     if kind == "missing":
@@ -122,21 +124,25 @@ def _is_union_tag(part: Any) -> bool:
     )
 
 
+def _in_range_branch(error: Mapping[str, Any]) -> bool:
+    return any(_is_union_tag(part) and "Range" in str(part) for part in error["loc"])
+
+
 def _best_errors(errors: list[Any]) -> list[Any]:
-    """One error per key: for a value that may be a number or a range, report the
-    member the user evidently meant (a mapping means a range)."""
-    chosen: dict[str, Any] = {}
+    """One error per key. For a value that may be a number or a range, report the branch
+    the user evidently meant: a mapping means a range, anything else a number."""
+    by_field: dict[tuple[Any, ...], list[Any]] = {}
     for error in errors:
-        location = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        keys = [".".join(map(str, location[:n])) for n in range(1, len(location) + 1)]
-        if any(k in chosen for k in keys[:-1]):
-            continue
-        key = keys[-1]
-        tagged_range = "Range" in map(str, error["loc"])
-        previous = chosen.get(key)
-        if previous is None or (tagged_range and isinstance(error.get("input"), Mapping)):
-            chosen[key] = error
-    return list(chosen.values())
+        loc = error["loc"]
+        branch = next((i for i, part in enumerate(loc) if _is_union_tag(part)), len(loc))
+        by_field.setdefault(tuple(loc[:branch]), []).append(error)
+    chosen = []
+    for field_errors in by_field.values():
+        scalar = [e for e in field_errors if not _in_range_branch(e)]
+        ranged = sorted((e for e in field_errors if _in_range_branch(e)), key=lambda e: e["type"] != "extra_forbidden")
+        meant_range = not scalar or isinstance(scalar[0].get("input"), Mapping)
+        chosen.append((ranged or scalar)[0] if meant_range else scalar[0])
+    return chosen
 
 
 def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Params:

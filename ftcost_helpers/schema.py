@@ -72,6 +72,7 @@ class Dataset(Section):
     sourcing_usd: Quantity = 0.0
     pii_redaction_usd: Quantity = 0.0
     annotation_hours: Quantity = 0.0
+    annotation_minutes_per_pair: Quantity = 0.0
     annotation_rate_usd_per_hour: Quantity = 0.0
     synthetic_tokens_million: Quantity = 0.0
     synthetic_price_usd_per_1m_tokens: Quantity = 0.0

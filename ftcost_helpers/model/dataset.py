@@ -8,6 +8,11 @@ import numpy as np
 from ..quantities import Number
 
 
+def annotation_hours(hours_given: Number, pairs: Number, minutes_per_pair: Number) -> Number:
+    """Hours of expert labelling: the hours given plus pairs × minutes per pair."""
+    return hours_given + pairs * minutes_per_pair / 60.0
+
+
 def annotation_cost(hours: Number, rate_usd_per_hour: Number) -> Number:
     """USD of expert labelling: hours × hourly rate."""
     return hours * rate_usd_per_hour

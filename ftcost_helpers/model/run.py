@@ -142,7 +142,8 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
 def dataset_area(p: Params) -> list[Line]:
     """Dataset lines from drivers, or the amount the client gives."""
     d = p.dataset
-    annotation = dataset.annotation_cost(d.annotation_hours, d.annotation_rate_usd_per_hour)
+    hours = dataset.annotation_hours(d.annotation_hours, d.pairs, d.annotation_minutes_per_pair)
+    annotation = dataset.annotation_cost(hours, d.annotation_rate_usd_per_hour)
     return [
         Line("dataset", "Dataset curation (amount given)", d.curation_usd, CLIENT),
         Line("dataset", "Sourcing and rights clearance", d.sourcing_usd, CLIENT),

@@ -1,0 +1,29 @@
+"""Shared fixtures: the price book and the worked-example parameter files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftcost_helpers.loading import load_params, load_price_book, project_root
+from ftcost_helpers.pricebook import PriceBook
+from ftcost_helpers.schema import Params
+
+ROOT = project_root()
+CLIENTS = ROOT / "params" / "clients"
+
+
+@pytest.fixture(scope="session")
+def book() -> PriceBook:
+    return load_price_book()
+
+
+@pytest.fixture(scope="session")
+def example_files() -> dict[str, Path]:
+    return {name: CLIENTS / f"example_{name}.yaml" for name in "abc"}
+
+
+@pytest.fixture(scope="session")
+def examples(book: PriceBook, example_files: dict[str, Path]) -> dict[str, Params]:
+    return {name: load_params(path, book) for name, path in example_files.items()}

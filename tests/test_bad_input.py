@@ -1,0 +1,150 @@
+"""Every kind of bad input gets one clear line naming file, key and problem, and exit 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ftcost_helpers.cli import main
+from ftcost_helpers.loading import ParamsError, load_params, read_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_A = ROOT / "params" / "clients" / "example_a.yaml"
+
+
+def client_file(tmp_path: Path, change, name: str = "client.yaml") -> Path:
+    """Example A with ``change(data)`` applied, written to a temporary file."""
+    data = read_yaml(EXAMPLE_A)
+    change(data)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+def assert_one_line_error(capsys, path: Path, *expected: str) -> None:
+    status, err = run_cli(capsys, "estimate", str(path))
+    assert status == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"error: {path}")
+    for fragment in expected:
+        assert fragment in lines[0], lines[0]
+
+
+def test_malformed_yaml_names_the_line(tmp_path, capsys):
+    path = tmp_path / "broken.yaml"
+    path.write_text("client: x\ntraining:\n  runs: [1, 2\n  gpu: h100_sxm\n", encoding="utf-8")
+    assert_one_line_error(capsys, path, "line 4", "malformed YAML")
+
+
+def test_unknown_key_suggests_the_closest(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(hours_per_rnu=6))
+    assert_one_line_error(capsys, path, "training.hours_per_rnu", "unknown key", "did you mean 'hours_per_run'?")
+
+
+def test_unknown_top_level_key(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d.update(horizon_month=12))
+    assert_one_line_error(capsys, path, "horizon_month", "did you mean 'horizon_months'?")
+
+
+def test_wrong_type(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["engineering"].update(engineer_weeks="six"))
+    assert_one_line_error(capsys, path, "engineering.engineer_weeks", "'six'")
+
+
+def test_negative_amount(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["evaluation"].update(setup_usd=-6200))
+    assert_one_line_error(capsys, path, "evaluation.setup_usd", "must not be negative", "-6200")
+
+
+def test_unknown_gpu(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(gpu="h100"))
+    assert_one_line_error(capsys, path, "training.gpu", "unknown GPU 'h100'", "h100_sxm")
+
+
+def test_unknown_tier(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["serving"].update(tier="spot"))
+    assert_one_line_error(capsys, path, "serving.tier", "unknown tier 'spot'", "neocloud_spot")
+
+
+def test_tier_the_gpu_is_not_offered_on(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(gpu="b200", tier="neocloud_spot"))
+    assert_one_line_error(capsys, path, "training.tier", "no 'neocloud_spot' price for b200")
+
+
+def test_range_with_low_above_high(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["dataset"].update(annotation_hours={"low": 900, "high": 700}))
+    assert_one_line_error(capsys, path, "dataset.annotation_hours", "low (900) is greater than high (700)")
+
+
+def test_fraction_above_one(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(utilisation=1.5))
+    assert_one_line_error(capsys, path, "training.utilisation", "between 0 and 1")
+
+
+def test_missing_file(tmp_path, capsys):
+    assert_one_line_error(capsys, tmp_path / "nope.yaml", "file not found")
+
+
+def test_missing_required_key(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d.pop("base_model"))
+    assert_one_line_error(capsys, path, "base_model", "required key is missing")
+
+
+def test_unknown_method(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(method="lora2"))
+    assert_one_line_error(capsys, path, "training.method", "'lora2'")
+
+
+def test_yaml_that_is_not_a_mapping(tmp_path, capsys):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n", encoding="utf-8")
+    assert_one_line_error(capsys, path, "expected a mapping")
+
+
+def test_yaml_is_read_safely(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("client: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="malformed YAML"):
+        load_params(path)
+
+
+def test_validate_reports_each_file_and_fails_if_any_is_bad(tmp_path, capsys):
+    bad = client_file(tmp_path, lambda d: d["training"].update(runs=-1))
+    status = main(["validate", str(EXAMPLE_A), str(bad)])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert f"ok: {EXAMPLE_A}" in out
+    assert "training.runs" in err and "must not be negative" in err
+
+
+def test_validate_passes_the_examples(capsys):
+    files = sorted(str(p) for p in (ROOT / "params" / "clients").glob("*.yaml"))
+    assert main(["validate", *files]) == 0
+
+
+def test_the_command_line_prints_no_traceback(tmp_path):
+    path = client_file(tmp_path, lambda d: d["training"].update(gpu="tpu"))
+    result = subprocess.run(
+        [sys.executable, "-m", "ftcost_helpers", "estimate", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip() == f"error: {path}: training.gpu: " + result.stderr.split("training.gpu: ", 1)[1].strip()
+    )
+
+
+def test_misspelt_range_key(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["dataset"].update(annotation_hours={"low": 700, "hgh": 900}))
+    assert_one_line_error(capsys, path, "dataset.annotation_hours", "did you mean 'high'?")
