@@ -66,6 +66,9 @@ class PriceBook(Book):
     sweep_without_early_stopping_waste: Range
     on_demand_hyperscaler_waste: Range
     pre_training_mfu: Range
+    implied_utilisation_plausible: Range
+    budget_split_tolerance_share: float
+    api_price_per_1m_plausible_max_usd: float
     price_book_max_age_months: int
 
     @property

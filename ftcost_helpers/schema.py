@@ -9,9 +9,10 @@ default written here is only ever "not used" (zero, off, absent).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .quantities import Fraction, Quantity
 
@@ -187,6 +188,46 @@ class Uncertainty(Section):
     seed: int = Field(ge=0)
 
 
+SCENARIO_FIXED_KEYS = ("client", "currency", "scenarios")
+"""Top-level keys a scenario may not override."""
+
+
+def _unknown_override_keys(model: type[BaseModel], overrides: dict[str, Any], where: str = "") -> list[str]:
+    """Keys of ``overrides`` the schema does not know, each with the closest valid key."""
+    problems = []
+    for key, value in overrides.items():
+        field = model.model_fields.get(key)
+        path = f"{where}{key}"
+        if field is None:
+            close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+            problems.append(f"{path}: unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            continue
+        annotation = field.annotation
+        if isinstance(value, dict) and isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            problems += _unknown_override_keys(annotation, value, f"{path}.")
+    return problems
+
+
+class Scenario(Section):
+    """An alternative plan: ``overrides`` merged over the client's plan (same keys, same
+    rules). The whole merged plan is validated when scenarios are compared."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    overrides: dict[str, Any] = {}
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_keys(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        fixed = [key for key in overrides if key in SCENARIO_FIXED_KEYS]
+        if fixed:
+            raise ValueError(f"a scenario cannot change {', '.join(fixed)}")
+        problems = _unknown_override_keys(Params, overrides)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return overrides
+
+
 class Params(Section):
     """One client's whole plan."""
 
@@ -204,7 +245,7 @@ class Params(Section):
     serving: Serving
     alternative: Alternative
     uncertainty: Uncertainty
-    scenarios: list[dict[str, Any]] = []
+    scenarios: list[Scenario] = []
 
 
 TOP_LEVEL_KEYS: tuple[str, ...] = tuple(Params.model_fields)
