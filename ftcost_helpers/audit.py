@@ -1,18 +1,70 @@
 """The plan audit: the cost mistakes the source documents list, found in a plan.
 
-Each finding has a stable ``code``, the area it concerns and a message saying what is
-wrong, by how much, and what fixing it would save.
+Each finding has a stable ``code`` (see :data:`AUDIT_CODES`), the area it concerns
+(``compute``, ``dataset``, ``eval``, ``maintenance`` or ``roi``: the notebook that shows
+it) and a message saying what is wrong, by how much, and what fixing it would save.
+Every threshold comes from the price book; the checks read the plan and its base-case run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .model.run import ModelRun
+import numpy as np
+
+from .model import roi
+from .model.run import ModelRun, api_monthly, run_model
 from .pricebook import PriceBook
-from .quantities import base_value
+from .quantities import Range, base_value
+from .resolve import pick_base, resolve
 from .schema import Params
+
+RATE_OUTSIDE_PRICE_BOOK = "RATE_OUTSIDE_PRICE_BOOK"
+API_PRICE_PER_1K_LOOKS_PER_1M = "API_PRICE_PER_1K_LOOKS_PER_1M"
+BUDGET_SPLIT_DATA = "BUDGET_SPLIT_DATA"
+BUDGET_SPLIT_COMPUTE = "BUDGET_SPLIT_COMPUTE"
+DATASET_UNDER_3X_COMPUTE = "DATASET_UNDER_3X_COMPUTE"
+FULL_FT_WITHOUT_TOKENIZER_CHANGE = "FULL_FT_WITHOUT_TOKENIZER_CHANGE"
+SWEEP_WITHOUT_EARLY_STOPPING = "SWEEP_WITHOUT_EARLY_STOPPING"
+ON_DEMAND_HYPERSCALER = "ON_DEMAND_HYPERSCALER"
+NO_EVAL_HARNESS = "NO_EVAL_HARNESS"
+NO_FROZEN_TEST_SET = "NO_FROZEN_TEST_SET"
+NO_CONTAMINATION_CHECK = "NO_CONTAMINATION_CHECK"
+NO_INFERENCE_COST_MODEL = "NO_INFERENCE_COST_MODEL"
+BASE_MODEL_END_OF_LIFE = "BASE_MODEL_END_OF_LIFE"
+MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
+UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
+UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
+HIPAA_TIER_WITHOUT_BAA = "HIPAA_TIER_WITHOUT_BAA"
+PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
+
+AUDIT_CODES: tuple[str, ...] = (
+    RATE_OUTSIDE_PRICE_BOOK,
+    API_PRICE_PER_1K_LOOKS_PER_1M,
+    BUDGET_SPLIT_DATA,
+    BUDGET_SPLIT_COMPUTE,
+    DATASET_UNDER_3X_COMPUTE,
+    FULL_FT_WITHOUT_TOKENIZER_CHANGE,
+    SWEEP_WITHOUT_EARLY_STOPPING,
+    ON_DEMAND_HYPERSCALER,
+    NO_EVAL_HARNESS,
+    NO_FROZEN_TEST_SET,
+    NO_CONTAMINATION_CHECK,
+    NO_INFERENCE_COST_MODEL,
+    BASE_MODEL_END_OF_LIFE,
+    MODEL_DOES_NOT_FIT,
+    UTILISATION_IMPLAUSIBLY_LOW,
+    UTILISATION_IMPLAUSIBLY_HIGH,
+    HIPAA_TIER_WITHOUT_BAA,
+    PRICE_BOOK_STALE,
+)
+"""Every code the audit can raise, in the order the checks run."""
+
+HYPERSCALER_ON_DEMAND = "hyperscaler_on_demand"
+LOCAL_TIERS = ("local_owned",)
+SEED_MARKET = "001_6c04196dc11ea2b6.txt"
 
 
 @dataclass(frozen=True)
@@ -27,26 +79,491 @@ class Finding:
         return asdict(self)
 
 
+def _usd(value: float) -> str:
+    return f"USD {value:,.0f}"
+
+
+def _usd_range(low: float, high: float) -> str:
+    return f"USD {low:,.0f}–{high:,.0f}"
+
+
+def _f(value) -> float:
+    """A base-case figure of the run as a float."""
+    return float(np.mean(value))
+
+
+def _band(value: Range) -> str:
+    return f"{value.low:g}–{value.high:g}"
+
+
+def _gpu_hours(run: ModelRun) -> float:
+    """GPU-hours the plan books, reruns and sweep included."""
+    return _f(run.compute.booked_gpu_hours) + _f(run.compute.rerun_gpu_hours)
+
+
+def _training_rate(run: ModelRun) -> float:
+    return _f(run.compute.rate_usd_per_gpu_hour)
+
+
+def _serving_rate(params: Params, book: PriceBook) -> float:
+    s = params.serving
+    if s.rate_usd_per_gpu_hour is not None:
+        return base_value(s.rate_usd_per_gpu_hour)
+    return book.gpu_rate(s.gpu, s.tier).base
+
+
+def _rerun_base(params: Params, book: PriceBook, **changes) -> ModelRun:
+    """The base-case run of the plan with ``changes`` ({section: {key: value}}) applied."""
+    updates = {section: getattr(params, section).model_copy(update=values) for section, values in changes.items()}
+    changed = params.model_copy(update=updates)
+    return run_model(resolve(changed, pick_base), resolve(book, pick_base, "pricebook"))
+
+
+def _month_text(month: float) -> str:
+    return "never within the horizon" if np.isnan(month) else f"month {int(month)}"
+
+
+# --- compute ---------------------------------------------------------------------------
+
+
 def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
-    """A booked training rate outside the price book's range for that GPU and tier."""
-    rate = params.training.rate_usd_per_gpu_hour
-    if rate is None:
-        return []
-    t = params.training
-    band = book.gpu_rate(t.gpu, t.tier)
-    booked = base_value(rate)
+    """A booked training or serving rate outside the price book's range for that GPU and tier."""
+    findings = []
+    t, s = params.training, params.serving
+    if t.rate_usd_per_gpu_hour is not None:
+        hours = _gpu_hours(run)
+        findings += _rate_check(book, "compute", t.gpu, t.tier, base_value(t.rate_usd_per_gpu_hour), hours, "")
+    if s.rate_usd_per_gpu_hour is not None and s.modelled:
+        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        findings += _rate_check(
+            book,
+            "roi",
+            s.gpu,
+            s.tier,
+            base_value(s.rate_usd_per_gpu_hour),
+            hours,
+            f" over {params.horizon_months} months",
+        )
+    return findings
+
+
+def _rate_check(book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str):
+    band = book.gpu_rate(gpu, tier)
     if band.low <= booked <= band.high:
         return []
-    hours = float(run.compute.booked_gpu_hours + run.compute.rerun_gpu_hours)
     saving = (booked - band.base) * hours
     direction = "above" if booked > band.high else "below"
+    what = "training" if area == "compute" else "serving"
     return [
         Finding(
-            "RATE_OUTSIDE_PRICE_BOOK",
-            "compute",
-            f"Booked rate USD {booked:,.2f}/GPU-hour for {book.gpus[t.gpu].label} on {t.tier} is {direction} "
+            RATE_OUTSIDE_PRICE_BOOK,
+            area,
+            f"Booked {what} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
             f"the price book's USD {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
-            f"{hours:,.0f} GPU-hours would cost USD {abs(saving):,.0f} {'less' if saving > 0 else 'more'}.",
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(saving))} {'less' if saving > 0 else 'more'}.",
+        )
+    ]
+
+
+def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Full fine-tuning where LoRA would do: no tokenizer or vocabulary change."""
+    t = params.training
+    if t.method != "full_sft" or t.tokenizer_change:
+        return []
+    compute_usd = _f(run.area_total("compute"))
+    waste = book.full_ft_waste_vs_lora
+    lora_low, lora_high = compute_usd / waste.high, compute_usd / waste.low
+    return [
+        Finding(
+            FULL_FT_WITHOUT_TOKENIZER_CHANGE,
+            "compute",
+            f"Full fine-tuning of {params.base_model.name} with no tokenizer or vocabulary change: the source "
+            f"({SEED_MARKET}) puts full fine-tuning at {_band(waste)}× LoRA's compute, and LoRA matches it in "
+            f"85–95% of cases. LoRA would cost about {_usd_range(lora_low, lora_high)} instead of "
+            f"{_usd(compute_usd)}, saving {_usd_range(compute_usd - lora_high, compute_usd - lora_low)} "
+            f"(more with the re-trains maintenance repeats).",
+        )
+    ]
+
+
+def sweep_without_early_stopping(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A hyper-parameter sweep whose trials all run to the end."""
+    t = params.training
+    trials = base_value(t.sweep_trials)
+    if trials <= 0 or t.sweep_early_stopping:
+        return []
+    sweep_usd = _f(next(line.value for line in run.lines if line.item.startswith("Hyper-parameter sweep")))
+    kept = base_value(t.early_stopped_trial_fraction)
+    return [
+        Finding(
+            SWEEP_WITHOUT_EARLY_STOPPING,
+            "compute",
+            f"The sweep runs {trials:g} trials to the end with no early stopping: {_usd(sweep_usd)}, "
+            f"{_band(book.sweep_without_early_stopping_waste)}× what it needs ({SEED_MARKET}). Stopping poor "
+            f"trials at {kept:.0%} of their length would cost {_usd(sweep_usd * kept)}, saving "
+            f"{_usd(sweep_usd * (1 - kept))}.",
+        )
+    ]
+
+
+def on_demand_hyperscaler(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """On-demand hyperscaler GPUs where spot or neocloud would do (no HIPAA constraint)."""
+    if params.compliance.hipaa:
+        return []
+    findings = []
+    t, s = params.training, params.serving
+    if t.tier == HYPERSCALER_ON_DEMAND:
+        findings += _cheaper_tier(book, "compute", "training", t.gpu, _training_rate(run), _gpu_hours(run), "")
+    if s.modelled and s.tier == HYPERSCALER_ON_DEMAND and s.gpus > 0:
+        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        span = f" over {params.horizon_months} months"
+        findings += _cheaper_tier(book, "roi", "serving", s.gpu, _serving_rate(params, book), hours, span)
+    return findings
+
+
+def _cheaper_tier(book: PriceBook, area: str, what: str, gpu: str, rate: float, hours: float, span: str):
+    offers = {
+        tier: band.base
+        for tier, band in book.gpu_rates_usd_per_gpu_hour[gpu].items()
+        if tier != HYPERSCALER_ON_DEMAND and tier not in LOCAL_TIERS
+    }
+    if not offers:
+        return []
+    tier, cheaper = min(offers.items(), key=lambda item: item[1])
+    saving = max(rate - cheaper, 0.0) * hours
+    return [
+        Finding(
+            ON_DEMAND_HYPERSCALER,
+            area,
+            f"{what.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour with "
+            f"no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
+            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} (USD {cheaper:,.2f} midpoint) the "
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(saving)} less.",
+        )
+    ]
+
+
+def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """The model, its training states and activations do not fit the chosen GPUs."""
+    c, t = run.compute, params.training
+    per_gpu, usable = _f(c.memory_per_gpu_gb), float(c.usable_gb_per_gpu)
+    needed = float(np.max(c.fewest_gpus))
+    if per_gpu <= usable and needed <= t.gpus_per_run:
+        return []
+    gpu = book.gpus[t.gpu].label
+    head = (
+        f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
+        f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
+        f"{' sharded' if t.sharded else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
+        f"{usable:,.1f} GB usable: the runs will not start."
+    )
+    if not np.isfinite(needed):
+        fix = (
+            " It fits on no number of these GPUs as configured: shard the states, use QLoRA, enable gradient "
+            "checkpointing or shorten the micro-batch or sequence."
+        )
+    else:
+        extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
+        fix = (
+            f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
+            f"leaves out (or use QLoRA or gradient checkpointing)."
+        )
+    return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
+
+
+def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Booked GPU-hours that imply an implausibly low or high utilisation of the GPUs'
+    peak, against the physics view (FLOPs of the method and the data)."""
+    c, t = run.compute, params.training
+    implied = _f(c.implied_utilisation)
+    band = book.implied_utilisation_plausible
+    if np.isnan(implied) or band.low <= implied <= band.high:
+        return []
+    booked, physics = _f(c.booked_gpu_hours_per_run), _f(c.physics_gpu_hours_per_run)
+    runs, rate = base_value(t.runs), _training_rate(run)
+    assumed = base_value(t.utilisation)
+    gpu = book.gpus[t.gpu].label
+    facts = (
+        f"{booked:,.0f} GPU-hours per run on {gpu} for {_f(c.tokens_per_run) / 1e6:,.0f}M training tokens imply "
+        f"{implied:.1%} of the GPUs' dense BF16 peak, outside the plausible {band.low:.0%}–{band.high:.0%}"
+    )
+    if implied < band.low:
+        idle = (booked - physics) * runs * rate
+        return [
+            Finding(
+                UTILISATION_IMPLAUSIBLY_LOW,
+                "compute",
+                f"{facts}. At the plan's {assumed:.0%} utilisation the physics view needs {physics:,.1f} GPU-hours "
+                f"per run: either the runs process more tokens than the plan states (pairs, tokens per pair, "
+                f"epochs), or about {_usd(idle)} of booked GPU time over {runs:g} runs would sit idle.",
+            )
+        ]
+    short = (physics - booked) * runs * rate
+    return [
+        Finding(
+            UTILISATION_IMPLAUSIBLY_HIGH,
+            "compute",
+            f"{facts}: faster than the best pre-training runs ({_band(book.pre_training_mfu)}). At the plan's "
+            f"{assumed:.0%} utilisation each run needs {physics:,.1f} GPU-hours: the compute budget is short by "
+            f"about {_usd(short)} over {runs:g} runs.",
+        )
+    ]
+
+
+def hipaa_tier_without_baa(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """HIPAA-bound work on a tier that cannot sign a business associate agreement."""
+    if not params.compliance.hipaa:
+        return []
+    findings = []
+    t, s = params.training, params.serving
+    eligible = book.hipaa_eligible_tiers
+    if t.tier not in eligible:
+        findings += _baa_gap(book, "compute", "Training", t.gpu, t.tier, _training_rate(run), _gpu_hours(run), "")
+    if s.modelled and s.tier not in eligible and s.gpus > 0:
+        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        span = f" over {params.horizon_months} months"
+        findings += _baa_gap(book, "roi", "Serving", s.gpu, s.tier, _serving_rate(params, book), hours, span)
+    return findings
+
+
+def _baa_gap(book: PriceBook, area: str, what: str, gpu: str, tier: str, rate: float, hours: float, span: str):
+    eligible = [t for t in book.hipaa_eligible_tiers if t in book.gpu_rates_usd_per_gpu_hour[gpu]]
+    if eligible:
+        target = book.gpu_rate(gpu, eligible[0]).base
+        cost = (
+            f"moving the {hours:,.0f} GPU-hours{span} to {eligible[0]} (USD {target:,.2f} midpoint) costs "
+            f"{_usd(max(target - rate, 0.0) * hours)} more, a premium the source calls unavoidable for PHI"
+        )
+    else:
+        cost = f"the price book lists no BAA-eligible tier for {book.gpus[gpu].label}: choose another GPU"
+    return [
+        Finding(
+            HIPAA_TIER_WITHOUT_BAA,
+            area,
+            f"{what} of HIPAA-bound work on {tier}, which cannot sign a BAA (eligible: "
+            f"{', '.join(book.hipaa_eligible_tiers)}; {SEED_MARKET}): the BAA chain breaks and PHI may not go "
+            f"there; {cost}.",
+        )
+    ]
+
+
+# --- programme budget --------------------------------------------------------------------
+
+
+def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A budget split far from the source's guidance: dataset, eval and labelling 60–70%,
+    compute 5–15%. Compute *below* its band is not flagged: cheap compute is the point of
+    LoRA, and the source's own worked examples spend 1–5% on it."""
+    total = _f(run.programme_total)
+    if total <= 0:
+        return []
+    data = _f(run.area_total("dataset")) + _f(run.area_total("eval"))
+    compute_usd = _f(run.area_total("compute"))
+    guide, tolerance = book.budget_split_guidance, book.budget_split_tolerance_share
+    data_band, compute_band = guide["data_eval_labelling_share"], guide["compute_share"]
+    findings = []
+    share = data / total
+    if share < data_band.low - tolerance:
+        move = data_band.low * total - data
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_DATA,
+                "dataset",
+                f"Dataset, eval and labelling take {share:.1%} of the programme ({_usd(data)} of {_usd(total)}); "
+                f"the source's guidance is {data_band.low:.0%}–{data_band.high:.0%}, and teams below it ship "
+                f"models that miss. Reaching {data_band.low:.0%} means moving {_usd(move)} from engineering and "
+                f"compute into data.",
+            )
+        )
+    elif share > data_band.high + tolerance:
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_DATA,
+                "dataset",
+                f"Dataset, eval and labelling take {share:.1%} of the programme ({_usd(data)} of {_usd(total)}), "
+                f"above the source's {data_band.low:.0%}–{data_band.high:.0%}: check that MLOps and compute are "
+                f"budgeted; at {data_band.high:.0%} the data budget would be {_usd(data - data_band.high * total)} "
+                f"smaller.",
+            )
+        )
+    compute_share = compute_usd / total
+    if compute_share > compute_band.high + tolerance:
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_COMPUTE,
+                "compute",
+                f"Compute takes {compute_share:.1%} of the programme ({_usd(compute_usd)} of {_usd(total)}); the "
+                f"source's guidance is {compute_band.low:.0%}–{compute_band.high:.0%}. Bringing it to "
+                f"{compute_band.high:.0%} frees {_usd(compute_usd - compute_band.high * total)} for data and eval.",
+            )
+        )
+    return findings
+
+
+def dataset_under_compute(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A dataset budget under 3× the compute budget."""
+    dataset_usd, compute_usd = _f(run.area_total("dataset")), _f(run.area_total("compute"))
+    ratio = book.dataset_to_compute_ratio
+    if compute_usd <= 0 or dataset_usd >= ratio.low * compute_usd:
+        return []
+    return [
+        Finding(
+            DATASET_UNDER_3X_COMPUTE,
+            "dataset",
+            f"The dataset budget ({_usd(dataset_usd)}) is {dataset_usd / compute_usd:.1f}× compute "
+            f"({_usd(compute_usd)}); the source's guidance is {_band(ratio)}×. Either compute is oversized — at "
+            f"{ratio.low:g}× the dataset it would be {_usd(dataset_usd / ratio.low)}, saving "
+            f"{_usd(compute_usd - dataset_usd / ratio.low)} — or the data is under-funded by "
+            f"{_usd(ratio.low * compute_usd - dataset_usd)}.",
+        )
+    ]
+
+
+# --- evaluation --------------------------------------------------------------------------
+
+
+def missing_eval_practices(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """No eval harness, no frozen test set, no contamination check."""
+    e = params.evaluation
+    retrain = _f(run.area_total("compute"))
+    harness_usd = _usd_range(book.eval_setup_usd.low, book.eval_setup_usd.high)
+    findings = []
+    if not e.harness:
+        findings.append(
+            Finding(
+                NO_EVAL_HARNESS,
+                "eval",
+                f"No eval harness: ship and pray, then re-train from scratch when the model underperforms "
+                f"({SEED_MARKET}). A harness costs {harness_usd} (price book); one avoided "
+                f"re-train saves the {_usd(retrain)} of compute and the data rework behind it.",
+            )
+        )
+    if not e.frozen_test_set:
+        findings.append(
+            Finding(
+                NO_FROZEN_TEST_SET,
+                "eval",
+                f"No frozen test set: eval scores drift as the test set drifts, so a worse model can look better. "
+                f"Freeze {_band(book.frozen_test_set_examples)} examples, never trained on, versioned and hashed "
+                f"in CI; a re-train decided on a drifting score wastes {_usd(retrain)} of compute.",
+            )
+        )
+    if not e.contamination_check:
+        decontamination = book.dataset_activities_usd["decontamination"]
+        findings.append(
+            Finding(
+                NO_CONTAMINATION_CHECK,
+                "eval",
+                f"No contamination check against public benchmarks and the held-out set: inflated eval scores, "
+                f"real-world failure ({SEED_MARKET}). The check (n-gram overlap, MinHash near-duplicates) costs "
+                f"{_usd_range(decontamination.low, decontamination.high)} against a {_usd(retrain)} re-train when "
+                f"a launch fails.",
+            )
+        )
+    return findings
+
+
+# --- inference, ROI and maintenance ------------------------------------------------------
+
+
+def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Serving left out of the running costs."""
+    s = params.serving
+    if s.modelled:
+        return []
+    monthly = s.gpus * base_value(s.hours_per_month) * _serving_rate(params, book)
+    with_serving = _rerun_base(params, book, serving={"modelled": True})
+    shift = ""
+    if params.alternative.kind != "none":
+        before, after = _f(run.break_even_month), _f(with_serving.break_even_month)
+        shift = f"; break-even moves from {_month_text(before)} to {_month_text(after)}"
+    return [
+        Finding(
+            NO_INFERENCE_COST_MODEL,
+            "roi",
+            f'No inference cost model: serving is left out of the running costs ("we fine-tuned a 70B and now '
+            f"serving costs 4x the API we replaced\", {SEED_MARKET}). The serving section's {s.gpus} × "
+            f"{book.gpus[s.gpu].label} on {s.tier} would add {_usd(monthly)}/month, "
+            f"{_usd(monthly * params.horizon_months)} over {params.horizon_months} months{shift}.",
+        )
+    ]
+
+
+def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """An API price given per 1k tokens whose per-1M equivalent no frontier API charges."""
+    if params.alternative.kind != "api":
+        return []
+    api = params.alternative.api
+    limit = book.api_price_per_1m_plausible_max_usd
+    findings = []
+    for side in ("input", "output"):
+        per_1k = getattr(api, f"{side}_price_usd_per_1k_tokens")
+        if per_1k is None or getattr(api, f"{side}_price_usd_per_1m_tokens") is not None:
+            continue
+        price = base_value(per_1k)
+        per_1m = _f(roi.per_1m_from_per_1k(price))
+        if per_1m <= limit:
+            continue
+        findings.append(_per_1k_finding(params, book, run, side, price, per_1m, limit))
+    return findings
+
+
+def _dearest_api_price(book: PriceBook) -> float:
+    """The highest per-1M price of any named API model in the price book."""
+    prices = [
+        float(entry[side])
+        for entry in book.api_prices_usd_per_1m_tokens.values()
+        if isinstance(entry, dict)
+        for side in ("input", "output")
+        if side in entry
+    ]
+    return max(prices, default=1.0)
+
+
+def _per_1k_finding(params, book, run, side: str, price: float, per_1m: float, limit: float) -> Finding:
+    key = f"alternative.api.{side}_price_usd_per_1k_tokens"
+    corrected_api = params.alternative.api.model_copy(
+        update={f"{side}_price_usd_per_1m_tokens": price, f"{side}_price_usd_per_1k_tokens": None}
+    )
+    corrected = params.model_copy(update={"alternative": params.alternative.model_copy(update={"api": corrected_api})})
+    if params.alternative.api.usd_per_month is not None:
+        effect = "It does not enter the totals (the monthly API bill is given), but check the source of the figure."
+    else:
+        now = _f(run.alternative_monthly)
+        fixed = base_value(api_monthly(resolve(corrected, pick_base), resolve(book, pick_base, "pricebook")))
+        effect = (
+            f"Read per 1M, the API alternative costs {_usd(fixed)}/month, not {_usd(now)}: the plan's saving is "
+            f"overstated by {_usd(now - fixed)}/month."
+        )
+    return Finding(
+        API_PRICE_PER_1K_LOOKS_PER_1M,
+        "roi",
+        f"{key} = {price:g} means USD {per_1m:,.0f} per 1M tokens, {per_1m / _dearest_api_price(book):,.0f}× the "
+        f"dearest frontier list price in the price book (above USD {limit:,.0f} per 1M no API charges; the source's "
+        f'"USD 0.60–15.00 per 1k" is a per-1M range). {effect}',
+    )
+
+
+def base_model_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A base model retired before the horizon ends."""
+    end = params.base_model.end_of_life
+    if end is None:
+        return []
+    start = params.start_date
+    month = (end.year - start.year) * 12 + (end.month - start.month) + 1
+    if month > params.horizon_months:
+        return []
+    when = "before the plan starts" if end < start else f"in month {month} of {params.horizon_months}"
+    migration = book.base_model_migration_usd
+    retrain = _f(run.area_total("compute"))
+    return [
+        Finding(
+            BASE_MODEL_END_OF_LIFE,
+            "maintenance",
+            f"{params.base_model.name} reaches end of life on {end.isoformat()}, {when}: a forced re-train and "
+            f"migration ({_usd_range(migration.low, migration.high)}, price book) plus {_usd(retrain)} of compute. "
+            f"A base model supported past the horizon saves that "
+            f"({_usd_range(migration.low + retrain, migration.high + retrain)}).",
         )
     ]
 
@@ -58,7 +575,7 @@ def price_book_stale(book: PriceBook, today: dt.date) -> list[Finding]:
         return []
     return [
         Finding(
-            "PRICE_BOOK_STALE",
+            PRICE_BOOK_STALE,
             "compute",
             f"The price book is dated {book.as_of} ({age:.0f} months before {today}); GPU prices move "
             f"fast, so refresh params/pricebook.yaml (limit: {book.price_book_max_age_months} months).",
@@ -66,7 +583,23 @@ def price_book_stale(book: PriceBook, today: dt.date) -> list[Finding]:
     ]
 
 
-CHECKS = (rate_outside_price_book,)
+Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
+
+CHECKS: tuple[Check, ...] = (
+    rate_outside_price_book,
+    api_price_per_1k_looks_per_1m,
+    budget_split,
+    dataset_under_compute,
+    full_ft_without_tokenizer_change,
+    sweep_without_early_stopping,
+    on_demand_hyperscaler,
+    missing_eval_practices,
+    no_inference_cost_model,
+    base_model_end_of_life,
+    model_does_not_fit,
+    implied_utilisation,
+    hipaa_tier_without_baa,
+)
 """Checks that look at the plan and its base-case run."""
 
 
