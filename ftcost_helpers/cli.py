@@ -21,16 +21,23 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 1
 def _estimate(args: argparse.Namespace) -> int:
     from .breakdown import estimate
     from .summary import summarise
+    from .uncertainty import simulate
 
     book = load_price_book(args.price_book)
     params = load_params(args.file, book)
     breakdown = estimate(params, book, today=dt.date.today())
+    simulation = simulate(params, book)
     if args.json:
-        print(json.dumps(summarise(breakdown), indent=2))
+        print(json.dumps(summarise(breakdown, range_usd=simulation.range_usd()), indent=2))
     else:
         from .text_report import breakdown_text
 
         print(breakdown_text(breakdown))
+        p10, p50, p90 = simulation.range_usd().values()
+        print(
+            f"\nMonte Carlo ({simulation.draws:,} draws, seed {simulation.seed}): programme total "
+            f"P10 USD {p10:,.0f}, P50 USD {p50:,.0f}, P90 USD {p90:,.0f}"
+        )
     return EXIT_OK
 
 
