@@ -29,7 +29,10 @@ def breakdown_text(breakdown: Breakdown) -> str:
     for name, value in breakdown.ongoing_monthly_usd.items():
         out.append(f"Ongoing {name:<12} {usd(value)}/month")
     month = breakdown.break_even_month
-    out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}")
+    if breakdown.params.alternative.kind == "none":
+        out.append("Break-even month: none (no alternative to save against; the fine-tune is the product)")
+    else:
+        out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}")
     out.append(f"TCO over {breakdown.params.horizon_months} months: {usd(breakdown.tco)}")
     if breakdown.warnings:
         out.append("")
