@@ -55,6 +55,12 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report.runner import report_command
+
+    return report_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ftcost_helpers", description=__doc__.splitlines()[0])
     parser.add_argument("--price-book", type=Path, default=None, help="price book YAML (default params/pricebook.yaml)")
@@ -66,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     val = commands.add_parser("validate", help="check client files against the schema and price book")
     val.add_argument("files", type=Path, nargs="+")
     val.set_defaults(run=_validate)
+    rep = commands.add_parser("report", help="client reports: executed notebooks, HTML, Excel, summary.json, index")
+    rep.add_argument("files", type=Path, nargs="*", help="client files (default: every params/clients/*.yaml)")
+    rep.add_argument("--out", type=Path, default=None, help="output folder (default: reports/)")
+    rep.add_argument("--jobs", type=int, default=None, help="worker processes (default: the machine's cores)")
+    rep.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
+    rep.set_defaults(run=_report)
     return parser
 
 

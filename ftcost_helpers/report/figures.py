@@ -1,0 +1,92 @@
+"""The numbers of one client's report, computed by the package (never scraped from a
+notebook): the estimate, the Monte Carlo range and the ``summary.json`` mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..breakdown import Breakdown, estimate
+from ..loading import load_params, project_root
+from ..pricebook import PriceBook
+from ..quantities import Range
+from ..schema import Params
+from ..summary import summarise
+
+
+@dataclass(frozen=True)
+class ClientFigures:
+    """One client's validated parameters, estimate and summary."""
+
+    source: Path
+    params: Params
+    breakdown: Breakdown
+    summary: dict[str, Any]
+
+
+def percentile_range(params: Params, book: PriceBook) -> dict[str, float] | None:
+    """P10/P50/P90 of the programme total (USD) from the seeded Monte Carlo run, or None
+    while the uncertainty module is not installed (``summarise`` then uses the corners)."""
+    try:
+        from ..uncertainty import simulate
+    except ImportError:  # pragma: no cover - issue 3 ships the module
+        return None
+    return simulate(params, book).range_usd()
+
+
+def display_source(path: Path) -> str:
+    """The client file relative to the project root when inside it, else its name."""
+    try:
+        return path.resolve().relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: str) -> ClientFigures:
+    """Load ``source`` and compute everything a report shows.
+
+    ``summary`` holds the report contract's keys plus ``source_file``, ``report_date`` and
+    ``generated_at`` (the only values that change when a report is re-run unchanged).
+    """
+    params = load_params(source, book)
+    breakdown = estimate(params, book, today=today)
+    summary = summarise(breakdown, range_usd=percentile_range(params, book))
+    summary.update(source_file=display_source(source), report_date=today.isoformat(), generated_at=generated_at)
+    return ClientFigures(source, params, breakdown, summary)
+
+
+def flat_inputs(params: Params) -> list[tuple[str, Any, Any, Any, Any]]:
+    """Every input of the plan as (key path, value, low, mode, high): a single value fills
+    ``value``; a range fills low/mode/high and its base case goes in ``value``."""
+    rows: list[tuple[str, Any, Any, Any, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, Range):
+            rows.append((path, node.base, node.low, node.mode, node.high))
+        elif hasattr(node, "model_fields"):
+            for name in type(node).model_fields:
+                walk(getattr(node, name), f"{path}.{name}" if path else name)
+        elif isinstance(node, list | tuple):
+            if not node:
+                rows.append((path, "", None, None, None))
+            for index, item in enumerate(node):
+                walk(item, f"{path}[{index}]")
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                walk(item, f"{path}.{key}")
+        else:
+            rows.append((path, _plain(node), None, None, None))
+
+    walk(params, "")
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    """A cell value: numbers and booleans as they are, dates and the rest as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return value
+    return str(value)

@@ -1,0 +1,110 @@
+"""``reports/index.html``: every client report in the folder with its totals, range,
+break-even month and links, plus the clients that failed in the last run.
+
+Built from the ``summary.json`` files on disk, so a client reported by an earlier run
+stays listed; every name and message is HTML-escaped and every link is a safe slug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from ..text_report import usd
+from .html import CSS
+from .slug import SAFE
+
+REPORT_HTML, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.xlsx", "summary.json"
+"""The fixed file names inside ``reports/<slug>/``."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A client that got no new report in this run: its file and the one-line problem."""
+
+    source: str
+    message: str
+
+
+def read_summaries(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(slug, summary) of every complete report folder under ``out_dir``, by client name."""
+    found = []
+    for path in sorted(out_dir.glob(f"*/{SUMMARY_JSON}")):
+        slug = path.parent.name
+        if not SAFE.fullmatch(slug):
+            continue
+        try:
+            found.append((slug, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return sorted(found, key=lambda item: str(item[1].get("client", item[0])).lower())
+
+
+def _row(slug: str, s: dict[str, Any]) -> str:
+    href = quote(slug)
+    span = s.get("range_usd", {})
+    month = s.get("break_even_month")
+    monthly = sum(s.get("ongoing_monthly_usd", {}).values())
+    warnings = len(s.get("warnings", []))
+    cells = [
+        f'<td><a href="{href}/{REPORT_HTML}">{escape(str(s.get("client", slug)))}</a></td>',
+        f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
+        f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>' if span else "<td></td>",
+        f'<td class="num">{escape(usd(monthly))}</td>',
+        f'<td class="num">{escape(str(month)) if month is not None else "none"}</td>',
+        f'<td class="num">{warnings}</td>',
+        f"<td>{escape(str(s.get('report_date', '')))}</td>",
+        f'<td><a href="{href}/{REPORT_HTML}">HTML</a> · <a href="{href}/{REPORT_XLSX}">Excel</a> · '
+        f'<a href="{href}/{SUMMARY_JSON}">JSON</a> · <a href="{href}/">notebooks</a></td>',
+    ]
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequence[Failure] = ()) -> str:
+    """The index page."""
+    rows = "".join(_row(slug, summary) for slug, summary in summaries)
+    failed = ""
+    if failures:
+        items = "".join(f"<li><code>{escape(f.source)}</code>: {escape(f.message)}</li>" for f in failures)
+        failed = f'<h2>Failed in the last run</h2><ul class="warnings">{items}</ul>'
+    body = (
+        "<table><thead><tr><th>Client</th><th class='num'>Programme total</th><th class='num'>P10 – P90</th>"
+        "<th class='num'>Running / month</th><th class='num'>Break-even month</th><th class='num'>Warnings</th>"
+        f"<th>Report date</th><th>Files</th></tr></thead><tbody>{rows}</tbody></table>"
+        if summaries
+        else "<p>No client reports yet.</p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fine-tuning cost reports</title>
+<style>{CSS} main {{ max-width: 1280px; }}</style>
+</head>
+<body>
+<main>
+<header class="report"><div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>
+<p class="meta">{len(summaries)} client report{"s" if len(summaries) != 1 else ""}. One-time programme total
+(base case), the P10–P90 range, the running cost per month, and the month the programme pays back.</p></header>
+{failed}
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def write_index(out_dir: Path, failures: Sequence[Failure] = ()) -> Path:
+    """Write ``out_dir/index.html`` atomically (a temporary file, then a rename)."""
+    path = out_dir / "index.html"
+    temporary = out_dir / f".index-{os.getpid()}.html"
+    temporary.write_text(index_html(read_summaries(out_dir), failures), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
