@@ -173,6 +173,9 @@ def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: Model
     compute_usd = _f(run.area_total("compute"))
     waste = book.full_ft_waste_vs_lora
     lora_low, lora_high = compute_usd / waste.high, compute_usd / waste.low
+    lora = _rerun_base(params, book, training={"method": "lora"}).compute
+    flops_ratio = _f(run.compute.flops_per_run) / _f(lora.flops_per_run)
+    gpus_full, gpus_lora = float(np.max(run.compute.fewest_gpus)), float(np.max(lora.fewest_gpus))
     return [
         Finding(
             FULL_FT_WITHOUT_TOKENIZER_CHANGE,
@@ -181,7 +184,8 @@ def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: Model
             f"({SEED_MARKET}) puts full fine-tuning at {_band(waste)}× LoRA's compute, and LoRA matches it in "
             f"85–95% of cases. LoRA would cost about {_usd_range(lora_low, lora_high)} instead of "
             f"{_usd(compute_usd)}, saving {_usd_range(compute_usd - lora_high, compute_usd - lora_low)} "
-            f"(more with the re-trains maintenance repeats).",
+            f"(more with the re-trains maintenance repeats). In this plan's physics view full training needs "
+            f"{flops_ratio:.1f}× LoRA's FLOPs and at least {gpus_full:.0f} GPUs against LoRA's {gpus_lora:.0f}.",
         )
     ]
 
