@@ -262,17 +262,27 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
         f"{usable:,.1f} GB usable: the runs will not start."
     )
     if not np.isfinite(needed):
-        fix = (
-            " It fits on no number of these GPUs as configured: shard the states, use QLoRA, enable gradient "
-            "checkpointing or shorten the micro-batch or sequence."
-        )
+        fix = f" It fits on no number of these GPUs as configured: {_memory_fixes(params)}."
     else:
         extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
         fix = (
             f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
-            f"leaves out (or use QLoRA or gradient checkpointing)."
+            f"leaves out (or: {_memory_fixes(params)})."
         )
     return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
+
+
+def _memory_fixes(params: Params) -> str:
+    """What would cut the memory a run needs, given what the plan already does."""
+    t = params.training
+    fixes = [
+        "shard the states across GPUs (FSDP/ZeRO-3)" if not t.sharded else "",
+        "use QLoRA's 4-bit base" if t.method != "qlora" else "",
+        "enable gradient checkpointing" if not t.gradient_checkpointing else "",
+        "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
+        "choose a GPU with more memory",
+    ]
+    return ", ".join(fix for fix in fixes if fix)
 
 
 def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
@@ -307,7 +317,8 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
         Finding(
             UTILISATION_IMPLAUSIBLY_HIGH,
             "compute",
-            f"{facts}: faster than the best pre-training runs ({_band(book.pre_training_mfu)}). At the plan's "
+            f"{facts}: faster than the best pre-training runs ({book.pre_training_mfu.low:.0%}–"
+            f"{book.pre_training_mfu.high:.0%} of peak). At the plan's "
             f"{assumed:.0%} utilisation each run needs {physics:,.1f} GPU-hours: the compute budget is short by "
             f"about {_usd(short)} over {runs:g} runs.",
         )
@@ -431,6 +442,7 @@ def missing_eval_practices(params: Params, book: PriceBook, run: ModelRun) -> li
     e = params.evaluation
     retrain = _f(run.area_total("compute"))
     harness_usd = _usd_range(book.eval_setup_usd.low, book.eval_setup_usd.high)
+    frozen = book.frozen_test_set_examples
     findings = []
     if not e.harness:
         findings.append(
@@ -448,7 +460,7 @@ def missing_eval_practices(params: Params, book: PriceBook, run: ModelRun) -> li
                 NO_FROZEN_TEST_SET,
                 "eval",
                 f"No frozen test set: eval scores drift as the test set drifts, so a worse model can look better. "
-                f"Freeze {_band(book.frozen_test_set_examples)} examples, never trained on, versioned and hashed "
+                f"Freeze {frozen.low:,.0f}–{frozen.high:,.0f} examples, never trained on, versioned and hashed "
                 f"in CI; a re-train decided on a drifting score wastes {_usd(retrain)} of compute.",
             )
         )
@@ -480,7 +492,11 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
     shift = ""
     if params.alternative.kind != "none":
         before, after = _f(run.break_even_month), _f(with_serving.break_even_month)
-        shift = f"; break-even moves from {_month_text(before)} to {_month_text(after)}"
+        shift = (
+            f"; break-even moves from {_month_text(before)} to {_month_text(after)}"
+            if _month_text(before) != _month_text(after)
+            else f"; break-even stays at {_month_text(before)}"
+        )
     return [
         Finding(
             NO_INFERENCE_COST_MODEL,
@@ -494,22 +510,20 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
 
 
 def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
-    """An API price given per 1k tokens whose per-1M equivalent no frontier API charges."""
+    """API prices given per 1k tokens whose per-1M equivalent no frontier API charges
+    (one finding for the plan, naming each such price)."""
     if params.alternative.kind != "api":
         return []
     api = params.alternative.api
     limit = book.api_price_per_1m_plausible_max_usd
-    findings = []
+    suspicious: dict[str, float] = {}
     for side in ("input", "output"):
         per_1k = getattr(api, f"{side}_price_usd_per_1k_tokens")
         if per_1k is None or getattr(api, f"{side}_price_usd_per_1m_tokens") is not None:
             continue
-        price = base_value(per_1k)
-        per_1m = _f(roi.per_1m_from_per_1k(price))
-        if per_1m <= limit:
-            continue
-        findings.append(_per_1k_finding(params, book, run, side, price, per_1m, limit))
-    return findings
+        if _f(roi.per_1m_from_per_1k(base_value(per_1k))) > limit:
+            suspicious[side] = base_value(per_1k)
+    return [_per_1k_finding(params, book, run, suspicious)] if suspicious else []
 
 
 def _dearest_api_price(book: PriceBook) -> float:
@@ -524,17 +538,29 @@ def _dearest_api_price(book: PriceBook) -> float:
     return max(prices, default=1.0)
 
 
-def _per_1k_finding(params, book, run, side: str, price: float, per_1m: float, limit: float) -> Finding:
-    key = f"alternative.api.{side}_price_usd_per_1k_tokens"
-    corrected_api = params.alternative.api.model_copy(
-        update={f"{side}_price_usd_per_1m_tokens": price, f"{side}_price_usd_per_1k_tokens": None}
+def _read_per_1m(params: Params, prices: dict[str, float]) -> Params:
+    """The plan with each of ``prices`` (by side) moved from the per-1k to the per-1M key."""
+    update: dict[str, float | None] = {}
+    for side, price in prices.items():
+        update |= {f"{side}_price_usd_per_1m_tokens": price, f"{side}_price_usd_per_1k_tokens": None}
+    api = params.alternative.api.model_copy(update=update)
+    return params.model_copy(update={"alternative": params.alternative.model_copy(update={"api": api})})
+
+
+def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict[str, float]) -> Finding:
+    dearest = _dearest_api_price(book)
+    per_1m = {side: _f(roi.per_1m_from_per_1k(price)) for side, price in prices.items()}
+    named = "; ".join(
+        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means USD {per_1m[side]:,.0f} per 1M tokens "
+        f"({per_1m[side] / dearest:,.0f}× the dearest list price in the price book)"
+        for side, price in prices.items()
     )
-    corrected = params.model_copy(update={"alternative": params.alternative.model_copy(update={"api": corrected_api})})
     if params.alternative.api.usd_per_month is not None:
-        effect = "It does not enter the totals (the monthly API bill is given), but check the source of the figure."
+        effect = "They do not enter the totals (the monthly API bill is given), but check where they came from."
     else:
         now = _f(run.alternative_monthly)
-        fixed = base_value(api_monthly(resolve(corrected, pick_base), resolve(book, pick_base, "pricebook")))
+        corrected = resolve(_read_per_1m(params, prices), pick_base)
+        fixed = base_value(api_monthly(corrected, resolve(book, pick_base, "pricebook")))
         effect = (
             f"Read per 1M, the API alternative costs {_usd(fixed)}/month, not {_usd(now)}: the plan's saving is "
             f"overstated by {_usd(now - fixed)}/month."
@@ -542,9 +568,8 @@ def _per_1k_finding(params, book, run, side: str, price: float, per_1m: float, l
     return Finding(
         API_PRICE_PER_1K_LOOKS_PER_1M,
         "roi",
-        f"{key} = {price:g} means USD {per_1m:,.0f} per 1M tokens, {per_1m / _dearest_api_price(book):,.0f}× the "
-        f"dearest frontier list price in the price book (above USD {limit:,.0f} per 1M no API charges; the source's "
-        f'"USD 0.60–15.00 per 1k" is a per-1M range). {effect}',
+        f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
+        f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
     )
 
 

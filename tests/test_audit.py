@@ -1,0 +1,204 @@
+"""The plan audit: every code is raised by a plan that makes the mistake and not by one
+that avoids it; the worked examples raise exactly the warnings the report names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ftcost_helpers.audit import AUDIT_CODES, Finding, audit
+from ftcost_helpers.breakdown import evaluate
+from ftcost_helpers.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.pricebook import PriceBook
+
+PLAN_START = dt.date(2026, 6, 1)
+FRESH = dt.date(2026, 6, 1)
+
+
+def findings(example_files: dict[str, Path], book: PriceBook, name: str, changes: dict[str, Any], today=FRESH):
+    """The audit of worked example ``name`` with ``changes`` merged into its file."""
+    data = deep_merge(read_yaml(example_files[name]), changes)
+    params = params_from_mapping(data, f"example_{name} + changes", book)
+    return audit(params, book, evaluate(params, book), today=today)
+
+
+def codes(found: list[Finding]) -> set[str]:
+    return {finding.code for finding in found}
+
+
+OFF_PRICE_API = {
+    "alternative": {
+        "api": {
+            "usd_per_month": None,
+            "input_tokens_million_per_month": 1000,
+            "output_tokens_million_per_month": 200,
+            "input_price_usd_per_1k_tokens": 2.5,
+            "output_price_usd_per_1k_tokens": 10,
+        }
+    }
+}
+TRUE_PER_1K_API = {
+    "alternative": {
+        "api": {
+            "usd_per_month": None,
+            "input_tokens_million_per_month": 1000,
+            "output_tokens_million_per_month": 200,
+            "input_price_usd_per_1k_tokens": 0.0025,
+            "output_price_usd_per_1k_tokens": 0.01,
+        }
+    }
+}
+LOCAL_CARD = {"training": {"gpu": "rtx_4090", "tier": "local_owned", "gpus_per_run": 1, "sharded": False}}
+
+# code: (example, changes that raise it, today), (example, changes that avoid it, today)
+CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = {
+    "RATE_OUTSIDE_PRICE_BOOK": (("b", {}, FRESH), ("a", {}, FRESH)),
+    "API_PRICE_PER_1K_LOOKS_PER_1M": (("a", OFF_PRICE_API, FRESH), ("a", TRUE_PER_1K_API, FRESH)),
+    "BUDGET_SPLIT_DATA": (("b", {}, FRESH), ("c", {}, FRESH)),
+    "BUDGET_SPLIT_COMPUTE": (("a", {"training": {"runs": 500}}, FRESH), ("a", {}, FRESH)),
+    "DATASET_UNDER_3X_COMPUTE": (("a", {"training": {"runs": 400}}, FRESH), ("a", {"training": {"runs": 100}}, FRESH)),
+    "FULL_FT_WITHOUT_TOKENIZER_CHANGE": (("c", {}, FRESH), ("c", {"training": {"tokenizer_change": True}}, FRESH)),
+    "SWEEP_WITHOUT_EARLY_STOPPING": (
+        ("a", {"training": {"sweep_trials": 20, "sweep_early_stopping": False}}, FRESH),
+        ("a", {"training": {"sweep_trials": 20, "sweep_early_stopping": True}}, FRESH),
+    ),
+    "ON_DEMAND_HYPERSCALER": (
+        ("a", {"training": {"tier": "hyperscaler_on_demand", "rate_usd_per_gpu_hour": None}}, FRESH),
+        ("c", {"training": {"rate_usd_per_gpu_hour": None}}, FRESH),  # hyperscaler, but HIPAA-bound
+    ),
+    "NO_EVAL_HARNESS": (("a", {"evaluation": {"harness": False}}, FRESH), ("a", {}, FRESH)),
+    "NO_FROZEN_TEST_SET": (("a", {"evaluation": {"frozen_test_set": False}}, FRESH), ("a", {}, FRESH)),
+    "NO_CONTAMINATION_CHECK": (("a", {"evaluation": {"contamination_check": False}}, FRESH), ("a", {}, FRESH)),
+    "NO_INFERENCE_COST_MODEL": (("a", {"serving": {"modelled": False}}, FRESH), ("a", {}, FRESH)),
+    "BASE_MODEL_END_OF_LIFE": (
+        ("a", {"base_model": {"end_of_life": "2028-05-31"}}, FRESH),  # month 24 of 24
+        ("a", {"base_model": {"end_of_life": "2028-06-01"}}, FRESH),  # month 25
+    ),
+    "MODEL_DOES_NOT_FIT": (("b", LOCAL_CARD, FRESH), ("b", {}, FRESH)),
+    "UTILISATION_IMPLAUSIBLY_LOW": (("a", {}, FRESH), ("b", {}, FRESH)),
+    "UTILISATION_IMPLAUSIBLY_HIGH": (("b", {"training": {"hours_per_run": 2}}, FRESH), ("b", {}, FRESH)),
+    "HIPAA_TIER_WITHOUT_BAA": (
+        ("c", {"training": {"tier": "neocloud_spot", "rate_usd_per_gpu_hour": None}}, FRESH),
+        ("c", {}, FRESH),
+    ),
+    "PRICE_BOOK_STALE": (("a", {}, dt.date(2027, 6, 1)), ("a", {}, dt.date(2026, 6, 1))),
+}
+
+
+def test_every_code_has_cases_and_codes_are_unique():
+    assert set(CASES) == set(AUDIT_CODES)
+    assert len(AUDIT_CODES) == len(set(AUDIT_CODES))
+
+
+@pytest.mark.parametrize("code", AUDIT_CODES)
+def test_code_is_raised_by_the_mistake(example_files, book, code):
+    name, changes, today = CASES[code][0]
+    raised = [f for f in findings(example_files, book, name, changes, today) if f.code == code]
+    assert raised, f"{code} not raised"
+    for finding in raised:
+        assert finding.area in {"compute", "dataset", "eval", "maintenance", "roi"}
+        assert re.search(r"\d", finding.message), "a message says by how much"
+
+
+@pytest.mark.parametrize("code", AUDIT_CODES)
+def test_code_is_not_raised_without_the_mistake(example_files, book, code):
+    name, changes, today = CASES[code][1]
+    assert code not in codes(findings(example_files, book, name, changes, today))
+
+
+def test_worked_examples_raise_the_reported_warnings(example_files, book):
+    assert codes(findings(example_files, book, "a", {})) == {"BUDGET_SPLIT_DATA", "UTILISATION_IMPLAUSIBLY_LOW"}
+    assert codes(findings(example_files, book, "b", {})) == {"RATE_OUTSIDE_PRICE_BOOK", "BUDGET_SPLIT_DATA"}
+    assert codes(findings(example_files, book, "c", {})) == {
+        "RATE_OUTSIDE_PRICE_BOOK",
+        "FULL_FT_WITHOUT_TOKENIZER_CHANGE",
+        "UTILISATION_IMPLAUSIBLY_LOW",
+    }
+
+
+def message(example_files, book, name, changes, code, today=FRESH) -> str:
+    (found,) = [f for f in findings(example_files, book, name, changes, today) if f.code == code]
+    return found.message
+
+
+def test_rate_message_gives_the_band_and_the_saving(example_files, book):
+    text = message(example_files, book, "b", {}, "RATE_OUTSIDE_PRICE_BOOK")
+    # 288 GPU-hours × (4.86111 − 2.90 midpoint) = 564.8
+    assert "USD 2.40–3.40" in text and "288 GPU-hours" in text and "USD 565 less" in text
+
+
+def test_serving_rate_outside_the_book_is_flagged_under_roi(example_files, book):
+    found = findings(example_files, book, "a", {"serving": {"rate_usd_per_gpu_hour": 9.0}})
+    assert [f.area for f in found if f.code == "RATE_OUTSIDE_PRICE_BOOK"] == ["roi"]
+
+
+def test_per_1k_message_gives_the_corrected_monthly_bill(example_files, book):
+    text = message(example_files, book, "a", OFF_PRICE_API, "API_PRICE_PER_1K_LOOKS_PER_1M")
+    # read per 1k: 1000 × 2,500 + 200 × 10,000 = 4,500,000; read per 1M: 2,500 + 2,000 = 4,500
+    assert "USD 2,500 per 1M" in text and "USD 4,500/month, not USD 4,500,000" in text
+
+
+def test_budget_split_message_says_how_much_to_move(example_files, book):
+    text = message(example_files, book, "b", {}, "BUDGET_SPLIT_DATA")
+    # 60% of 94,800 = 56,880; data and eval = 26,000 + 9,800 = 35,800
+    assert "37.8%" in text and "USD 21,080" in text
+
+
+def test_budget_split_flags_a_data_share_far_above_the_band(example_files, book):
+    text = message(example_files, book, "a", {"engineering": {"engineer_weeks": 0}}, "BUDGET_SPLIT_DATA")
+    assert "above" in text
+
+
+def test_sweep_message_gives_the_saving(example_files, book):
+    changes = {"training": {"sweep_trials": 20, "sweep_early_stopping": False, "early_stopped_trial_fraction": 0.25}}
+    text = message(example_files, book, "a", changes, "SWEEP_WITHOUT_EARLY_STOPPING")
+    sweep = 8 * 6 * 20 * 1.71131  # GPUs × hours × trials × rate
+    assert f"USD {sweep:,.0f}" in text and f"saving USD {sweep * 0.75:,.0f}" in text
+
+
+def test_hyperscaler_message_names_the_cheaper_tier(example_files, book):
+    changes = {"training": {"tier": "hyperscaler_on_demand", "rate_usd_per_gpu_hour": None}}
+    text = message(example_files, book, "a", changes, "ON_DEMAND_HYPERSCALER")
+    # 672 GPU-hours × (3.50 − 1.50 spot midpoint) = 1,344
+    assert "neocloud_spot" in text and "USD 1,344 less" in text
+
+
+def test_no_inference_model_says_how_break_even_moves(example_files, book):
+    text = message(example_files, book, "b", {"serving": {"modelled": False}}, "NO_INFERENCE_COST_MODEL")
+    # 4 GPUs × 730 h × USD 2.20 (H100 neocloud on-demand midpoint) = 6,424 a month
+    assert "USD 6,424/month" in text and "break-even moves from month 3 to month 4" in text
+    text = message(example_files, book, "a", {"serving": {"modelled": False}}, "NO_INFERENCE_COST_MODEL")
+    assert "USD 1,606/month" in text and "break-even stays at month 5" in text
+
+
+def test_end_of_life_before_the_start_is_flagged(example_files, book):
+    text = message(example_files, book, "a", {"base_model": {"end_of_life": "2026-01-01"}}, "BASE_MODEL_END_OF_LIFE")
+    assert "before the plan starts" in text
+
+
+def test_model_that_fits_on_no_count_of_gpus_says_so(example_files, book):
+    changes = {**LOCAL_CARD, "base_model": {"parameters_billion": 400}}
+    text = message(example_files, book, "b", changes, "MODEL_DOES_NOT_FIT")
+    assert "fits on no number" in text
+
+
+def test_model_that_needs_more_gpus_gives_the_count_and_cost(example_files, book):
+    changes = {"training": {"method": "full_sft", "gpus_per_run": 2, "tokenizer_change": True}}
+    text = message(example_files, book, "c", changes, "MODEL_DOES_NOT_FIT")
+    assert re.search(r"at least \d+ GPUs per run", text) and "USD" in text
+
+
+def test_hipaa_serving_on_a_neocloud_is_flagged_under_roi(example_files, book):
+    changes = {"serving": {"tier": "neocloud_on_demand"}}
+    found = findings(example_files, book, "c", changes)
+    assert [f.area for f in found if f.code == "HIPAA_TIER_WITHOUT_BAA"] == ["roi"]
+
+
+def test_audit_without_today_skips_the_price_book_age(example_files, book):
+    data = read_yaml(example_files["a"])
+    params = params_from_mapping(data, "a", book)
+    assert "PRICE_BOOK_STALE" not in codes(audit(params, book, evaluate(params, book)))
