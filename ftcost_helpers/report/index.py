@@ -23,6 +23,9 @@ from .slug import SAFE
 REPORT_HTML, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.xlsx", "summary.json"
 """The fixed file names inside ``reports/<slug>/``."""
 
+LISTED_KEYS = frozenset({"client", "programme_total_usd", "range_usd", "ongoing_monthly_usd", "break_even_month"})
+"""A folder whose summary.json lacks one of these is not a report this version can list."""
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -40,22 +43,24 @@ def read_summaries(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
         if not SAFE.fullmatch(slug):
             continue
         try:
-            found.append((slug, json.loads(path.read_text(encoding="utf-8"))))
+            summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-    return sorted(found, key=lambda item: str(item[1].get("client", item[0])).lower())
+        if isinstance(summary, dict) and set(summary) >= LISTED_KEYS:
+            found.append((slug, summary))
+    return sorted(found, key=lambda item: str(item[1]["client"]).lower())
 
 
 def _row(slug: str, s: dict[str, Any]) -> str:
     href = quote(slug)
-    span = s.get("range_usd", {})
-    month = s.get("break_even_month")
-    monthly = sum(s.get("ongoing_monthly_usd", {}).values())
+    span = s["range_usd"]
+    month = s["break_even_month"]
+    monthly = sum(s["ongoing_monthly_usd"].values())
     warnings = len(s.get("warnings", []))
     cells = [
-        f'<td><a href="{href}/{REPORT_HTML}">{escape(str(s.get("client", slug)))}</a></td>',
+        f'<td><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a></td>',
         f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
-        f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>' if span else "<td></td>",
+        f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>',
         f'<td class="num">{escape(usd(monthly))}</td>',
         f'<td class="num">{escape(str(month)) if month is not None else "none"}</td>',
         f'<td class="num">{warnings}</td>',

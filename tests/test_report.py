@@ -1,0 +1,141 @@
+"""The report for one example client, end to end: every file, the HTML, the workbook and
+summary.json (one batch per test session, shared by the tests here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+
+from ftcost_helpers.loading import project_root
+from ftcost_helpers.report.excel import summary_rows
+from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON
+from ftcost_helpers.report.runner import BatchResult, default_notebooks, run_reports
+
+FIXTURE_NOTEBOOK = Path(__file__).parent / "fixtures" / "report_notebook.ipynb"
+CONTRACT_KEYS = {
+    "client",
+    "currency",
+    "programme_total_usd",
+    "areas_usd",
+    "ongoing_monthly_usd",
+    "break_even_month",
+    "range_usd",
+    "warnings",
+    "price_book_as_of",
+    "params_hash",
+    "versions",
+}
+
+
+def report_notebooks() -> list[Path]:
+    """The project's five notebooks once they exist, else the fixture stand-in."""
+    notebooks = list(default_notebooks())
+    return notebooks if len(notebooks) == 5 else [FIXTURE_NOTEBOOK]
+
+
+@pytest.fixture(scope="session")
+def example_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[BatchResult, Path]:
+    out = tmp_path_factory.mktemp("reports")
+    source = project_root() / "params" / "clients" / "example_a.yaml"
+    result = run_reports([source], out, jobs=2, notebooks=report_notebooks(), say=lambda line: None)
+    assert result.exit_code == 0, result.failures
+    (folder,) = result.reports.values()
+    return result, folder
+
+
+def read_summary(folder: Path) -> dict:
+    return json.loads((folder / SUMMARY_JSON).read_text(encoding="utf-8"))
+
+
+def test_every_file_exists(example_report: tuple[BatchResult, Path]) -> None:
+    result, folder = example_report
+    assert folder.name == "example-a-lora-on-qwen2-5-7b-legal-extraction"
+    expected = {REPORT_HTML, REPORT_XLSX, SUMMARY_JSON} | {nb.name for nb in report_notebooks()}
+    assert expected <= {path.name for path in folder.iterdir()}
+    assert result.index is not None and result.index.exists()
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith((".staging", ".old", "_failed"))]
+
+
+def test_summary_json_has_the_contract_keys(example_report: tuple[BatchResult, Path]) -> None:
+    summary = read_summary(example_report[1])
+    assert set(summary) >= CONTRACT_KEYS
+    assert summary["programme_total_usd"] == 88550
+    assert summary["break_even_month"] == 5
+    assert summary["range_usd"]["p10"] <= summary["range_usd"]["p50"] <= summary["range_usd"]["p90"]
+    assert set(summary["areas_usd"]) == {"compute", "dataset", "eval", "engineering", "compliance"}
+    assert set(summary["ongoing_monthly_usd"]) == {"eval", "serving", "maintenance"}
+    assert len(summary["params_hash"]) == 64
+    assert {"ftcost_helpers", "papermill", "nbconvert"} <= set(summary["versions"])
+    assert all({"code", "message"} <= set(w) for w in summary["warnings"])
+
+
+def test_notebooks_ran_with_the_client_file_and_no_widgets(example_report: tuple[BatchResult, Path]) -> None:
+    folder = example_report[1]
+    for notebook in report_notebooks():
+        nb = nbformat.read(folder / notebook.name, as_version=4)
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1
+        assert "interactive = False" in injected[0].source
+        assert str(project_root() / "params" / "clients" / "example_a.yaml") in injected[0].source
+        assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_html_is_for_the_client(example_report: tuple[BatchResult, Path]) -> None:
+    html = (example_report[1] / REPORT_HTML).read_text(encoding="utf-8")
+    summary = read_summary(example_report[1])
+    assert "Example A: LoRA on Qwen2.5-7B, legal extraction" in html
+    assert "USD 88,550" in html
+    assert f"Price book as of {summary['price_book_as_of']}" in html
+    assert f"Report date {summary['report_date']}" in html
+    assert "Assumptions" in html and "Audit warnings" in html
+    assert "data:image/png;base64," in html
+    for absent in ("Loading widget", "Traceback", "widget-view", "<script", "import ", "load_params(", "jp-InputArea"):
+        assert absent not in html, absent
+
+
+def test_workbook_matches_summary_json(example_report: tuple[BatchResult, Path]) -> None:
+    folder = example_report[1]
+    summary = read_summary(folder)
+    workbook = openpyxl.load_workbook(folder / REPORT_XLSX)
+    assert workbook.sheetnames == ["Summary", "Line items", "Monthly cash flow", "Assumptions", "Warnings"]
+    sheet = workbook["Summary"]
+    in_sheet = {row[2]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    for _, _, key, _ in summary_rows(summary):
+        if key == "warnings":
+            assert in_sheet[key] == len(summary["warnings"])
+            continue
+        expected = summary
+        for part in key.split("."):
+            expected = expected[part]
+        assert in_sheet[key] == (expected if expected is not None else "none"), key
+    for name in workbook.sheetnames:
+        assert workbook[name].freeze_panes == "A2", name
+    items = workbook["Line items"]
+    assert items["D2"].number_format.startswith('"USD "#,##0')
+    assert items.column_dimensions["B"].width > 40
+    cash = workbook["Monthly cash flow"]
+    assert cash.max_row == summary["horizon_months"] + 2
+    assert cash.cell(row=cash.max_row, column=6).value == pytest.approx(
+        -summary["programme_total_usd"] + sum(r[4].value for r in cash.iter_rows(min_row=3))
+    )
+
+
+def test_index_lists_the_client(example_report: tuple[BatchResult, Path]) -> None:
+    result, folder = example_report
+    index = result.index.read_text(encoding="utf-8")
+    assert f'href="{folder.name}/{REPORT_HTML}"' in index
+    assert "USD 88,550" in index
+    assert "Example A: LoRA on Qwen2.5-7B, legal extraction" in index
+
+
+def test_rerun_gives_the_same_numbers(example_report: tuple[BatchResult, Path], tmp_path: Path) -> None:
+    first = read_summary(example_report[1])
+    source = project_root() / "params" / "clients" / "example_a.yaml"
+    result = run_reports([source], tmp_path, jobs=1, notebooks=[FIXTURE_NOTEBOOK], say=lambda line: None)
+    second = read_summary(next(iter(result.reports.values())))
+    moving = {"generated_at", "report_date"}
+    assert {k: v for k, v in first.items() if k not in moving} == {k: v for k, v in second.items() if k not in moving}
