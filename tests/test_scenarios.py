@@ -1,0 +1,155 @@
+"""Scenario comparison: overrides merged over the plan, validated by the same schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ftcost_helpers.breakdown import estimate
+from ftcost_helpers.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.scenarios import BASE_PLAN_NAME, compare_scenarios
+
+
+def plan_with(example_files, book, name: str, scenarios: list[dict[str, Any]], changes: dict | None = None):
+    data = deep_merge(read_yaml(example_files[name]), changes or {})
+    data["scenarios"] = scenarios
+    return params_from_mapping(data, f"example_{name}", book)
+
+
+def only(example_files, book, name: str, overrides: dict[str, Any], changes: dict | None = None):
+    """The plan and its one scenario's results."""
+    params = plan_with(example_files, book, name, [{"name": "s", "overrides": overrides}], changes)
+    base, scenario = compare_scenarios(params, book)
+    return base, scenario
+
+
+@pytest.mark.parametrize("name", "abc")
+def test_the_plan_comes_first_and_matches_the_estimate(examples, book, name):
+    results = compare_scenarios(examples[name], book)
+    breakdown = estimate(examples[name], book)
+    base = results[0]
+    assert base.name == BASE_PLAN_NAME
+    assert base.programme_total_usd == pytest.approx(breakdown.programme_total)
+    assert base.compute_usd == pytest.approx(breakdown.areas_usd["compute"])
+    assert base.monthly_usd == pytest.approx(sum(breakdown.ongoing_monthly_usd.values()))
+    assert base.break_even_month == breakdown.break_even_month
+
+
+@pytest.mark.parametrize("name", "abc")
+def test_every_example_names_its_scenarios(examples, book, name):
+    results = compare_scenarios(examples[name], book)
+    assert len(results) == 1 + len(examples[name].scenarios) >= 4
+    assert [r.name for r in results[1:]] == [s.name for s in examples[name].scenarios]
+
+
+def test_the_examples_cover_method_gpu_tier_local_card_and_alternatives(examples):
+    overrides = [s.overrides for p in examples.values() for s in p.scenarios]
+    training = [o.get("training", {}) for o in overrides]
+    assert {t.get("method") for t in training} >= {"lora", "qlora", "full_sft"}
+    assert {"rtx_4090", "a100_80gb", "b200", "h200"} <= {t.get("gpu") for t in training}
+    assert {"hyperscaler_on_demand", "neocloud_spot", "local_owned"} <= {t.get("tier") for t in training}
+    assert {"api", "rag"} <= {o.get("alternative", {}).get("kind") for o in overrides}
+
+
+def test_an_alternative_only_scenario_keeps_the_programme(example_files, book):
+    base, rag = only(example_files, book, "a", {"alternative": {"kind": "rag", "rag": {"usd_per_month": 15000}}})
+    assert rag.programme_total_usd == base.programme_total_usd
+    assert rag.hours_per_run == base.hours_per_run
+    assert rag.alternative_monthly_usd == 15000
+    assert rag.break_even_month is not None and rag.break_even_month > base.break_even_month
+
+
+def test_a_new_gpu_drops_the_booked_rate_and_scales_hours_by_peak(example_files, book):
+    _, a100 = only(example_files, book, "a", {"training": {"gpu": "a100_80gb"}})
+    assert a100.hours_per_run == pytest.approx(6 * 989 / 312)
+    assert a100.compute_usd == pytest.approx(8 * a100.hours_per_run * 14 * 1.10)  # A100 spot midpoint
+
+
+def test_a_rate_given_by_the_scenario_is_kept(example_files, book):
+    _, a100 = only(example_files, book, "a", {"training": {"gpu": "a100_80gb", "rate_usd_per_gpu_hour": 1.0}})
+    assert a100.compute_usd == pytest.approx(8 * a100.hours_per_run * 14 * 1.0)
+
+
+def test_hours_given_by_the_scenario_are_kept(example_files, book):
+    _, scenario = only(example_files, book, "a", {"training": {"gpu": "a100_80gb", "hours_per_run": 10}})
+    assert scenario.hours_per_run == 10
+
+
+def test_fewer_gpus_take_longer_for_the_same_gpu_hours(example_files, book):
+    base, scenario = only(example_files, book, "a", {"training": {"gpus_per_run": 2}})
+    assert scenario.hours_per_run == pytest.approx(24)
+    assert scenario.compute_usd == pytest.approx(base.compute_usd)
+
+
+def test_a_tier_change_alone_keeps_the_hours(example_files, book):
+    base, scenario = only(example_files, book, "a", {"training": {"tier": "hyperscaler_on_demand"}})
+    assert scenario.hours_per_run == base.hours_per_run
+    assert scenario.compute_usd == pytest.approx(8 * 6 * 14 * 3.50)
+    assert "ON_DEMAND_HYPERSCALER" in scenario.warnings
+
+
+def test_full_fine_tune_takes_the_physics_ratio_of_flops(example_files, book):
+    base, full = only(example_files, book, "a", {"training": {"method": "full_sft"}})
+    assert full.method == "full_sft" and full.hours_per_run > base.hours_per_run
+    assert "FULL_FT_WITHOUT_TOKENIZER_CHANGE" in full.warnings
+
+
+def test_a_70b_model_does_not_fit_a_local_24gb_card(examples, book):
+    results = {r.name: r for r in compare_scenarios(examples["b"], book)}
+    local = results["QLoRA on a local 24 GB card"]
+    assert not local.fits and "MODEL_DOES_NOT_FIT" in local.warnings
+    assert results[BASE_PLAN_NAME].fits
+
+
+def test_hipaa_plan_on_a_neocloud_is_flagged(examples, book):
+    results = {r.name: r for r in compare_scenarios(examples["c"], book)}
+    assert "HIPAA_TIER_WITHOUT_BAA" in results["H100 on neocloud spot (no BAA)"].warnings
+    assert results["LoRA on 8 × H100 (hyperscaler, BAA)"].compute_usd < results[BASE_PLAN_NAME].compute_usd
+
+
+def test_scenarios_do_not_change_the_plan(examples, book):
+    before = examples["a"].model_dump()
+    compare_scenarios(examples["a"], book)
+    assert examples["a"].model_dump() == before
+
+
+def test_an_unknown_override_key_is_rejected_on_load_with_a_suggestion(example_files, book):
+    with pytest.raises(ParamsError) as error:
+        plan_with(example_files, book, "a", [{"name": "typo", "overrides": {"training": {"gpux": "h200"}}}])
+    assert "scenarios.0.overrides" in str(error.value) and "did you mean 'gpu'" in str(error.value)
+
+
+def test_an_unknown_section_is_rejected_on_load(example_files, book):
+    with pytest.raises(ParamsError, match="did you mean 'training'"):
+        plan_with(example_files, book, "a", [{"name": "typo", "overrides": {"trainig": {"gpu": "h200"}}}])
+
+
+def test_a_scenario_cannot_rename_the_client(example_files, book):
+    with pytest.raises(ParamsError, match="cannot change client"):
+        plan_with(example_files, book, "a", [{"name": "x", "overrides": {"client": "someone else"}}])
+
+
+def test_a_scenario_needs_a_name(example_files, book):
+    with pytest.raises(ParamsError, match=r"scenarios\.0\.name"):
+        plan_with(example_files, book, "a", [{"overrides": {}}])
+
+
+def test_a_bad_value_names_the_scenario_and_the_key(example_files, book):
+    params = plan_with(example_files, book, "a", [{"name": "Big GPU", "overrides": {"training": {"gpu": "h900"}}}])
+    with pytest.raises(ParamsError) as error:
+        compare_scenarios(params, book, "example_a.yaml")
+    text = str(error.value)
+    assert text.startswith("example_a.yaml: scenarios.0 (Big GPU): training.gpu: unknown GPU 'h900'")
+
+
+def test_a_negative_override_is_rejected(example_files, book):
+    params = plan_with(example_files, book, "a", [{"name": "neg", "overrides": {"training": {"runs": -3}}}])
+    with pytest.raises(ParamsError, match="must not be negative"):
+        compare_scenarios(params, book)
+
+
+def test_results_read_as_a_table(examples, book):
+    row = compare_scenarios(examples["a"], book)[1].as_dict()
+    assert "params" not in row
+    assert {"name", "compute_usd", "programme_total_usd", "monthly_usd", "break_even_month"} <= set(row)
