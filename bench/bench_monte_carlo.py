@@ -1,0 +1,108 @@
+"""Benchmark: 10,000 Monte Carlo draws of the full cost model, vectorised against a plain
+Python loop over the same draws (results checked equal), both timed in one run.
+
+Run: ``.venv/bin/python bench/bench_monte_carlo.py [--file params/clients/example_b.yaml]``
+
+Budget (DESIGN.md, issue 3): the vectorised run under 100 ms and at least 50× faster than
+the loop. The vectorised time is the median of several runs, drawing included; the loop
+is timed once (it takes seconds) and gets its draws for free.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ftcost_helpers.breakdown import evaluate
+from ftcost_helpers.loading import load_params, load_price_book, project_root
+from ftcost_helpers.model.lines import AREAS
+from ftcost_helpers.uncertainty import Simulation, draw_inputs, simulate
+
+BUDGET_SECONDS = 0.100
+BUDGET_RATIO = 50.0
+
+
+def time_vectorised(params, book, draws: int, seed: int, repeats: int) -> tuple[float, Simulation]:
+    """Median wall time (s) of ``simulate`` over ``repeats`` runs, and its result."""
+    simulate(params, book, draws=draws, seed=seed)  # warm-up: imports, caches
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = simulate(params, book, draws=draws, seed=seed)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def time_loop(params, book, draws: int, seed: int) -> tuple[float, dict[str, np.ndarray]]:
+    """Wall time (s) of one model run per draw, in a Python loop, and the figures per draw."""
+    inputs = draw_inputs(params, book, draws, seed)
+    figures = {name: np.empty(draws) for name in ("programme_total", "tco", "break_even_month", *AREAS)}
+    start = time.perf_counter()
+    for i in range(draws):
+        run = evaluate(params, book, lambda value, path, i=i: float(inputs[path][i]))
+        figures["programme_total"][i] = run.programme_total
+        figures["tco"][i] = run.tco
+        figures["break_even_month"][i] = run.break_even_month
+        for area in AREAS:
+            figures[area][i] = run.area_total(area)
+    return time.perf_counter() - start, figures
+
+
+def same_results(sim: Simulation, loop: dict[str, np.ndarray]) -> list[str]:
+    """Names of the figures on which the two runs disagree (none when they agree)."""
+    vectorised = {
+        "programme_total": sim.programme_total,
+        "tco": sim.tco,
+        "break_even_month": sim.break_even_month,
+        **sim.areas,
+    }
+    return [
+        name
+        for name, values in vectorised.items()
+        if not np.allclose(values, loop[name], rtol=1e-12, atol=1e-9, equal_nan=True)
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, default=project_root() / "params" / "clients" / "example_b.yaml")
+    parser.add_argument("--draws", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=7, help="vectorised runs to take the median of")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
+    args = parser.parse_args(argv)
+
+    book = load_price_book()
+    params = load_params(args.file, book)
+    seed = params.uncertainty.seed
+    vectorised_s, sim = time_vectorised(params, book, args.draws, seed, args.repeats)
+    loop_s, loop = time_loop(params, book, args.draws, seed)
+    mismatched = same_results(sim, loop)
+    ratio = loop_s / vectorised_s
+
+    inputs = len(sim.inputs)
+    print(f"{args.file.name}: {args.draws:,} draws of the full model, {inputs} range inputs, seed {seed}")
+    print(f"  vectorised (median of {args.repeats}): {vectorised_s * 1000:8.1f} ms")
+    print(f"  Python loop over the same draws:  {loop_s * 1000:8.1f} ms")
+    print(f"  ratio: {ratio:,.0f}x faster")
+    print(f"  results equal: {'yes' if not mismatched else 'NO — ' + ', '.join(mismatched)}")
+    p = sim.percentiles()
+    print(f"  programme total P10/P50/P90: USD {p['p10']:,.0f} / {p['p50']:,.0f} / {p['p90']:,.0f}")
+    within_time, within_ratio = vectorised_s < BUDGET_SECONDS, ratio >= BUDGET_RATIO
+    print(
+        f"  budget: < {BUDGET_SECONDS * 1000:.0f} ms {'met' if within_time else 'MISSED'}; "
+        f">= {BUDGET_RATIO:.0f}x {'met' if within_ratio else 'MISSED'}"
+    )
+    if mismatched:
+        return 1
+    if args.strict and not (within_time and within_ratio):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
