@@ -216,3 +216,23 @@ def test_at_least_one_draw_is_required(examples, book):
 def test_ranges_in_the_base_case_are_not_touched(examples):
     """Simulating does not change the validated parameters (ranges stay ranges)."""
     assert isinstance(examples["a"].training.runs, Range)
+
+
+def test_estimate_json_shows_the_range_around_the_base_and_the_warnings(example_files, capsys):
+    import json
+
+    from ftcost_helpers.cli import main
+
+    assert main(["estimate", str(example_files["b"]), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    span = summary["range_usd"]
+    assert span["p10"] < summary["programme_total_usd"] == 94_800 < span["p90"]
+    assert span["p10"] <= span["p50"] <= span["p90"]
+    assert {w["code"] for w in summary["warnings"]} >= {"RATE_OUTSIDE_PRICE_BOOK", "BUDGET_SPLIT_DATA"}
+
+
+def test_estimate_text_prints_the_monte_carlo_line(example_files, capsys):
+    from ftcost_helpers.cli import main
+
+    assert main(["estimate", str(example_files["a"])]) == 0
+    assert "Monte Carlo (10,000 draws, seed 20260526): programme total P10 USD" in capsys.readouterr().out
