@@ -17,7 +17,7 @@ import numpy as np
 from .model import roi
 from .model.run import ModelRun, api_monthly, run_model
 from .pricebook import PriceBook
-from .quantities import Range, base_value
+from .quantities import Number, Range, base_value
 from .resolve import pick_base, resolve
 from .schema import Params
 
@@ -87,7 +87,7 @@ def _usd_range(low: float, high: float) -> str:
     return f"USD {low:,.0f}–{high:,.0f}"
 
 
-def _f(value) -> float:
+def _f(value: Number) -> float:
     """A base-case figure of the run as a float."""
     return float(np.mean(value))
 
@@ -147,7 +147,9 @@ def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> l
     return findings
 
 
-def _rate_check(book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str):
+def _rate_check(
+    book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str
+) -> list[Finding]:
     band = book.gpu_rate(gpu, tier)
     if band.low <= booked <= band.high:
         return []
@@ -225,7 +227,9 @@ def on_demand_hyperscaler(params: Params, book: PriceBook, run: ModelRun) -> lis
     return findings
 
 
-def _cheaper_tier(book: PriceBook, area: str, what: str, gpu: str, rate: float, hours: float, span: str):
+def _cheaper_tier(
+    book: PriceBook, area: str, what: str, gpu: str, rate: float, hours: float, span: str
+) -> list[Finding]:
     offers = {
         tier: band.base
         for tier, band in book.gpu_rates_usd_per_gpu_hour[gpu].items()
@@ -341,7 +345,9 @@ def hipaa_tier_without_baa(params: Params, book: PriceBook, run: ModelRun) -> li
     return findings
 
 
-def _baa_gap(book: PriceBook, area: str, what: str, gpu: str, tier: str, rate: float, hours: float, span: str):
+def _baa_gap(
+    book: PriceBook, area: str, what: str, gpu: str, tier: str, rate: float, hours: float, span: str
+) -> list[Finding]:
     eligible = [t for t in book.hipaa_eligible_tiers if t in book.gpu_rates_usd_per_gpu_hour[gpu]]
     if eligible:
         target = book.gpu_rate(gpu, eligible[0]).base

@@ -16,7 +16,7 @@ import numpy as np
 
 from .breakdown import evaluate
 from .pricebook import PriceBook
-from .quantities import Range
+from .quantities import Number, Range
 from .resolve import Picker, pick_one_input, range_inputs
 from .schema import Params
 from .uncertainty import PRICE_BOOK_PREFIX
@@ -117,7 +117,7 @@ def _month(value: float) -> int | None:
     return None if np.isnan(value) else int(value)
 
 
-def _column(value, size: int) -> np.ndarray:
+def _column(value: Number, size: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (size,))
 
 

@@ -31,7 +31,7 @@ from .breakdown import evaluate
 from .model.lines import AREAS
 from .model.run import ModelRun
 from .pricebook import PriceBook
-from .quantities import Range
+from .quantities import Number, Range
 from .resolve import Picker, range_inputs
 from .schema import Params
 
@@ -84,7 +84,7 @@ def picker_from_draws(draws_by_path: dict[str, np.ndarray]) -> Picker:
     return picker
 
 
-def _per_draw(value, draws: int) -> np.ndarray:
+def _per_draw(value: Number, draws: int) -> np.ndarray:
     """A model output as one float per draw (a figure no range touched is a float)."""
     return np.broadcast_to(np.asarray(value, dtype=float), (draws,)).copy()
 
