@@ -1,0 +1,489 @@
+"""Interactive panels (ipywidgets): the drivers an analyst moves, and the same table and
+chart as the notebook's static cells, redrawn in place.
+
+A panel is built from a client's :class:`Params` and the price book. Each control maps to
+one or more parameter paths; when a control changes, the panel sets those values on a copy
+of the parameters (validated like a client file), runs the same
+:func:`~ftcost_helpers.breakdown.estimate` as the static cells and redraws its table and
+chart inside an :class:`ipywidgets.Output`. Controls the analyst has not touched keep their
+ranges. Tests drive a panel programmatically::
+
+    panel = compute_panel(params, book)
+    panel.controls["runs"].value = 20
+    panel.total()          # the programme total now displayed
+    panel.figure           # the chart now displayed
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import display
+
+from . import charts, tables
+from .breakdown import Breakdown, estimate
+from .loading import ParamsError
+from .notebook import with_changes
+from .pricebook import PriceBook
+from .quantities import base_value
+from .schema import Params
+
+Changes = Callable[[Any], dict[str, Any]]
+"""What setting a control to a value changes: {parameter path: value}."""
+Render = Callable[[Breakdown], tuple[Any, Any]]
+"""(table, figure) for a breakdown."""
+Headline = Callable[[Breakdown], dict[str, str]]
+
+LAYOUT = {"description_width": "190px"}
+CONTROL_WIDTH = "440px"
+
+
+@dataclass(frozen=True)
+class Control:
+    """A widget and what its value changes in the parameters."""
+
+    widget: w.ValueWidget
+    changes: Changes
+
+
+def _at(path: str, convert: Callable[[Any], Any] = lambda v: v) -> Changes:
+    """A control that sets one parameter path."""
+    return lambda value: {path: convert(value)}
+
+
+class Panel:
+    """Controls, a headline, a table and a chart, redrawn in place when a control changes."""
+
+    def __init__(
+        self,
+        title: str,
+        params: Params,
+        book: PriceBook,
+        controls: Mapping[str, Control],
+        render: Render,
+        headline: Headline,
+        hooks: Mapping[str, Callable[[Panel, Any], None]] | None = None,
+    ) -> None:
+        self.title = title
+        self.params = params
+        self.book = book
+        self._controls = dict(controls)
+        self._render = render
+        self._headline = headline
+        self._hooks = dict(hooks or {})
+        self._suspended = False
+        self.changed: dict[str, Any] = {}
+        """Controls the analyst moved: {control name: value}."""
+        self.error: str | None = None
+        self.last_redraw_seconds: float = 0.0
+        self.status = w.HTML()
+        self.output = w.Output()
+        self.breakdown = estimate(params, book)
+        self.table, self.figure = render(self.breakdown)
+        for name, control in self._controls.items():
+            control.widget.observe(self._on_change(name), names="value")
+        self.widget = w.VBox(
+            [
+                w.HTML(f"<h4>{html.escape(title)}</h4>"),
+                w.GridBox(
+                    [c.widget for c in self._controls.values()],
+                    layout=w.Layout(grid_template_columns=f"repeat(2, {CONTROL_WIDTH})"),
+                ),
+                self.status,
+                self.output,
+            ]
+        )
+        self._draw()
+
+    @property
+    def controls(self) -> dict[str, w.ValueWidget]:
+        """The panel's widgets by name."""
+        return {name: control.widget for name, control in self._controls.items()}
+
+    def total(self) -> float:
+        """The programme total (USD) the panel displays now."""
+        return self.breakdown.programme_total
+
+    def headline(self) -> dict[str, str]:
+        """The figures shown above the table, as displayed."""
+        return self._headline(self.breakdown)
+
+    def current_params(self) -> Params:
+        """The client's parameters with every moved control applied (validated)."""
+        changes: dict[str, Any] = {}
+        for name, value in self.changed.items():
+            changes.update(self._controls[name].changes(value))
+        return with_changes(self.params, changes, self.book) if changes else self.params
+
+    def recompute(self) -> None:
+        """Re-run the estimate with the controls' values and redraw table and chart."""
+        start = time.perf_counter()
+        try:
+            params = self.current_params()
+        except ParamsError as error:
+            self.error = error.problem
+        else:
+            self.error = None
+            self.breakdown = estimate(params, self.book)
+            self.table, self.figure = self._render(self.breakdown)
+        self._draw()
+        self.last_redraw_seconds = time.perf_counter() - start
+
+    def _on_change(self, name: str) -> Callable[[dict[str, Any]], None]:
+        def handler(change: dict[str, Any]) -> None:
+            self.changed[name] = change["new"]
+            if self._suspended:
+                return
+            hook = self._hooks.get(name)
+            if hook is not None:
+                self._suspended = True
+                try:
+                    hook(self, change["new"])
+                finally:
+                    self._suspended = False
+            self.recompute()
+
+        return handler
+
+    def _draw(self) -> None:
+        figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
+        problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
+        self.status.value = f"<div>{figures}{problem}</div>"
+        with self.output:
+            self.output.clear_output(wait=True)
+            display(self.table, self.figure)
+
+
+# ---------------------------------------------------------------- widget builders
+
+
+def _style(widget: w.ValueWidget) -> w.ValueWidget:
+    widget.style = LAYOUT
+    widget.layout = w.Layout(width=CONTROL_WIDTH)
+    return widget
+
+
+def int_slider(description: str, value: float, low: int, high: int, step: int = 1) -> w.IntSlider:
+    value = round(value)
+    return _style(
+        w.IntSlider(
+            value=value, min=low, max=max(high, 2 * value), step=step, description=description, continuous_update=False
+        )
+    )
+
+
+def float_slider(description: str, value: float, low: float, high: float, step: float) -> w.FloatSlider:
+    return _style(
+        w.FloatSlider(
+            value=value, min=low, max=max(high, 2 * value), step=step, description=description, continuous_update=False
+        )
+    )
+
+
+def money(description: str, value: float, step: float = 100.0) -> w.BoundedFloatText:
+    return _style(w.BoundedFloatText(value=round(value, 2), min=0.0, max=1e9, step=step, description=description))
+
+
+def dropdown(description: str, options: list[tuple[str, str]], value: str) -> w.Dropdown:
+    return _style(w.Dropdown(options=options, value=value, description=description))
+
+
+def checkbox(description: str, value: bool) -> w.Checkbox:
+    return _style(w.Checkbox(value=value, description=description, indent=True))
+
+
+def _usd_headline(values: Mapping[str, float]) -> dict[str, str]:
+    return {name: tables.usd(value) for name, value in values.items()}
+
+
+def _break_even(breakdown: Breakdown) -> str:
+    month = breakdown.break_even_month
+    return "none within the horizon" if month is None else f"month {month}"
+
+
+# ---------------------------------------------------------------- compute
+
+
+def compute_panel(params: Params, book: PriceBook) -> Panel:
+    """GPU, tier, method, GPUs, hours, runs and the rerun tax → compute bill and GPU-hours."""
+    t = params.training
+    tiers = [(tables.TIER_LABELS.get(k, k), k) for k in book.gpu_rates_usd_per_gpu_hour[t.gpu]]
+    has_booked_rate = t.rate_usd_per_gpu_hour is not None
+    controls = {
+        "gpu": Control(dropdown("GPU", [(g.label, k) for k, g in book.gpus.items()], t.gpu), _at("training.gpu")),
+        "tier": Control(dropdown("Pricing tier", tiers, t.tier), _at("training.tier")),
+        "method": Control(
+            dropdown("Method", [(m.label, k) for k, m in book.methods.items()], t.method), _at("training.method")
+        ),
+        "price_book_rate": Control(
+            checkbox("Price-book rate (not the booked one)", not has_booked_rate),
+            lambda on: {"training.rate_usd_per_gpu_hour": None} if on else {},
+        ),
+        "gpus_per_run": Control(int_slider("GPUs per run", t.gpus_per_run, 1, 64), _at("training.gpus_per_run")),
+        "hours_per_run": Control(
+            float_slider("Hours per run", base_value(t.hours_per_run), 0.5, 48, 0.5), _at("training.hours_per_run")
+        ),
+        "runs": Control(int_slider("Runs", base_value(t.runs), 1, 50), _at("training.runs", float)),
+        "failed_runs": Control(
+            int_slider("Failed runs", base_value(t.failed_runs), 0, 20), _at("training.failed_runs", float)
+        ),
+        "sweep_trials": Control(
+            int_slider("Sweep trials", base_value(t.sweep_trials), 0, 50), _at("training.sweep_trials", float)
+        ),
+        "sweep_early_stopping": Control(
+            checkbox("Sweep early stopping", t.sweep_early_stopping), _at("training.sweep_early_stopping")
+        ),
+    }
+    if not has_booked_rate:
+        controls["price_book_rate"].widget.disabled = True
+    hooks = {"gpu": _offer_tiers_of_gpu, "tier": _price_new_hardware}
+    return Panel("Compute: move the training plan", params, book, controls, _render_compute, _compute_headline, hooks)
+
+
+def _render_compute(breakdown: Breakdown) -> tuple[Any, Any]:
+    return tables.compute_cost_table(breakdown), charts.gpu_hours_chart(breakdown)
+
+
+def _compute_headline(breakdown: Breakdown) -> dict[str, str]:
+    c = breakdown.base.compute
+    return _usd_headline({"Compute": breakdown.areas_usd["compute"], "Programme total": breakdown.programme_total}) | {
+        "Rate": tables.usd_cents(c.rate_usd_per_gpu_hour) + "/GPU-hour",
+        "Implied utilisation": tables.percent(c.implied_utilisation, 1),
+    }
+
+
+def _offer_tiers_of_gpu(panel: Panel, gpu: str) -> None:
+    """When the GPU changes, offer only its tiers (keeping the tier if the GPU has it)."""
+    tier = panel.controls["tier"]
+    offered = list(panel.book.gpu_rates_usd_per_gpu_hour[gpu])
+    keep = tier.value if tier.value in offered else offered[0]
+    tier.options = [(tables.TIER_LABELS.get(k, k), k) for k in offered]
+    tier.value = keep
+    panel.changed["tier"] = keep
+    _price_new_hardware(panel, keep)
+
+
+def _price_new_hardware(panel: Panel, _value: Any) -> None:
+    """A booked rate belongs to its GPU and tier: on new hardware, price from the book."""
+    panel.controls["price_book_rate"].value = True
+    panel.changed["price_book_rate"] = True
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def dataset_panel(params: Params, book: PriceBook) -> Panel:
+    """Pairs, annotation hours and rate, double-labelling and synthetic data → dataset stack."""
+    d = params.dataset
+    controls = {
+        "pairs": Control(
+            int_slider("Training pairs", base_value(d.pairs), 500, 200_000, 500), _at("dataset.pairs", float)
+        ),
+        "annotation_hours": Control(
+            int_slider("Annotation hours", base_value(d.annotation_hours), 0, 5_000, 10),
+            _at("dataset.annotation_hours", float),
+        ),
+        "annotation_rate": Control(
+            float_slider("Annotation rate (USD/hour)", base_value(d.annotation_rate_usd_per_hour), 0, 200, 1),
+            _at("dataset.annotation_rate_usd_per_hour"),
+        ),
+        "double_label_fraction": Control(
+            float_slider("Double-labelled share", base_value(d.double_label_fraction), 0, 1, 0.05),
+            _at("dataset.double_label_fraction"),
+        ),
+        "synthetic_tokens_million": Control(
+            float_slider("Synthetic tokens (millions)", base_value(d.synthetic_tokens_million), 0, 500, 5),
+            _at("dataset.synthetic_tokens_million"),
+        ),
+        "synthetic_price": Control(
+            float_slider(
+                "Synthetic price (USD/1M tokens)", base_value(d.synthetic_price_usd_per_1m_tokens), 0, 75, 0.5
+            ),
+            _at("dataset.synthetic_price_usd_per_1m_tokens"),
+        ),
+        "curation_usd": Control(
+            money("Curation, amount given (USD)", base_value(d.curation_usd), 1000), _at("dataset.curation_usd")
+        ),
+        "sourcing_usd": Control(
+            money("Sourcing and rights (USD)", base_value(d.sourcing_usd), 500), _at("dataset.sourcing_usd")
+        ),
+    }
+    return Panel("Dataset: move the labelling plan", params, book, controls, _render_dataset, _dataset_headline)
+
+
+def _render_dataset(breakdown: Breakdown) -> tuple[Any, Any]:
+    return tables.dataset_table(breakdown), charts.dataset_stack_chart(breakdown)
+
+
+def _dataset_headline(breakdown: Breakdown) -> dict[str, str]:
+    areas = breakdown.areas_usd
+    ratio = areas["dataset"] / areas["compute"] if areas["compute"] else float("nan")
+    return _usd_headline({"Dataset": areas["dataset"], "Programme total": breakdown.programme_total}) | {
+        "Dataset ÷ compute": f"{ratio:,.1f}×"
+    }
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def eval_panel(params: Params, book: PriceBook) -> Panel:
+    """Set-up, judged runs and continuous evaluation → one-time against monthly cost."""
+    e = params.evaluation
+    controls = {
+        "setup_usd": Control(money("Harness set-up (USD)", base_value(e.setup_usd), 500), _at("evaluation.setup_usd")),
+        "runs_during_programme": Control(
+            int_slider("Judged eval runs", base_value(e.runs_during_programme), 0, 100),
+            _at("evaluation.runs_during_programme", float),
+        ),
+        "judge_examples_per_run": Control(
+            int_slider("Examples per run", base_value(e.judge_examples_per_run), 0, 5000, 100),
+            _at("evaluation.judge_examples_per_run", float),
+        ),
+        "judges": Control(int_slider("Judges", base_value(e.judges), 0, 5), _at("evaluation.judges", float)),
+        "judge_price": Control(
+            float_slider("Price per judge call (USD)", base_value(e.judge_price_usd_per_call), 0, 0.2, 0.005),
+            _at("evaluation.judge_price_usd_per_call"),
+        ),
+        "continuous_usd_per_month": Control(
+            money("Continuous eval (USD/month)", base_value(e.continuous_usd_per_month), 100),
+            _at("evaluation.continuous_usd_per_month"),
+        ),
+        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+    }
+    return Panel("Evaluation: move the harness plan", params, book, controls, _render_eval, _eval_headline)
+
+
+def _render_eval(breakdown: Breakdown) -> tuple[Any, Any]:
+    return tables.eval_table(breakdown), charts.eval_chart(breakdown)
+
+
+def _eval_headline(breakdown: Breakdown) -> dict[str, str]:
+    return _usd_headline(
+        {
+            "Evaluation, one-time": breakdown.areas_usd["eval"],
+            "Per month": breakdown.ongoing_monthly_usd["eval"],
+            "Programme total": breakdown.programme_total,
+        }
+    )
+
+
+# ---------------------------------------------------------------- maintenance
+
+
+def maintenance_panel(params: Params, book: PriceBook) -> Panel:
+    """Quarterly upkeep, re-training and migrations → cost per quarter and quality lost."""
+    m = params.maintenance
+    controls = {
+        "start_month": Control(
+            int_slider("Maintenance starts (month)", m.start_month, 1, 24), _at("maintenance.start_month")
+        ),
+        "re_evaluation": Control(
+            money("Re-evaluation (USD/quarter)", base_value(m.re_evaluation_usd_per_quarter), 500),
+            _at("maintenance.re_evaluation_usd_per_quarter"),
+        ),
+        "drift_monitoring": Control(
+            money("Drift monitoring (USD/quarter)", base_value(m.drift_monitoring_usd_per_quarter), 500),
+            _at("maintenance.drift_monitoring_usd_per_quarter"),
+        ),
+        "incremental_data": Control(
+            money("Incremental data (USD/quarter)", base_value(m.incremental_data_usd_per_quarter), 500),
+            _at("maintenance.incremental_data_usd_per_quarter"),
+        ),
+        "retrains_per_quarter": Control(
+            float_slider("Re-trains per quarter", base_value(m.retrains_per_quarter), 0, 4, 0.5),
+            _at("maintenance.retrains_per_quarter"),
+        ),
+        "migrations_per_year": Control(
+            float_slider("Base-model migrations per year", base_value(m.migrations_per_year), 0, 6, 0.5),
+            _at("maintenance.migrations_per_year"),
+        ),
+        "migration_usd": Control(
+            money("Cost per migration (USD)", base_value(m.migration_usd), 1000), _at("maintenance.migration_usd")
+        ),
+        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+    }
+    return Panel(
+        "Maintenance: move the upkeep plan", params, book, controls, _render_maintenance, _maintenance_headline
+    )
+
+
+def _render_maintenance(breakdown: Breakdown) -> tuple[Any, Any]:
+    return tables.maintenance_table(breakdown), charts.maintenance_chart(breakdown)
+
+
+def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:
+    quarterly = sum(float(v) for v in breakdown.base.maintenance_quarterly.values())
+    return _usd_headline(
+        {
+            "Maintenance per quarter": quarterly,
+            "TCO over the horizon": breakdown.tco,
+            "Programme total": breakdown.programme_total,
+        }
+    )
+
+
+# ---------------------------------------------------------------- ROI
+
+
+def roi_panel(params: Params, book: PriceBook) -> Panel:
+    """The alternative's monthly cost, serving, engineering and the horizon → cash flow."""
+    s, a = params.serving, params.alternative
+    controls = {
+        "api_usd_per_month": Control(
+            money("API bill replaced (USD/month)", _api_bill(params, book), 1000),
+            lambda v: {"alternative.kind": "api", "alternative.api.usd_per_month": v},
+        ),
+        "engineer_weeks": Control(
+            float_slider("Engineer weeks", base_value(params.engineering.engineer_weeks), 0, 52, 1),
+            _at("engineering.engineer_weeks"),
+        ),
+        "serving_gpus": Control(int_slider("Serving GPUs", s.gpus, 0, 16), _at("serving.gpus")),
+        "serving_hours_per_month": Control(
+            float_slider("Serving hours per month", base_value(s.hours_per_month), 0, 744, 1),
+            _at("serving.hours_per_month"),
+        ),
+        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+    }
+    if a.kind == "labour":
+        lab = a.labour
+        controls["labour_staff"] = Control(
+            float_slider("Staff whose time is saved", base_value(lab.staff), 0, 500, 1), _at("alternative.labour.staff")
+        )
+        controls["time_saved_fraction"] = Control(
+            float_slider("Share of their time saved", base_value(lab.time_saved_fraction), 0, 1, 0.01),
+            _at("alternative.labour.time_saved_fraction"),
+        )
+    return Panel("Return on investment: move the business case", params, book, controls, _render_roi, _roi_headline)
+
+
+def _api_bill(params: Params, book: PriceBook) -> float:
+    """USD per month of the API alternative in the base case (0 when the plan has none)."""
+    return float(estimate(params, book).base.alternative_monthly) if params.alternative.kind == "api" else 0.0
+
+
+def _render_roi(breakdown: Breakdown) -> tuple[Any, Any]:
+    return tables.monthly_costs_table(breakdown), charts.cash_flow_chart(breakdown)
+
+
+def _roi_headline(breakdown: Breakdown) -> dict[str, str]:
+    return _usd_headline(
+        {
+            "Programme total": breakdown.programme_total,
+            "Alternative per month": float(breakdown.base.alternative_monthly),
+        }
+    ) | {"Break-even": _break_even(breakdown)}
+
+
+PANELS: dict[str, Callable[[Params, PriceBook], Panel]] = {
+    "compute": compute_panel,
+    "dataset": dataset_panel,
+    "eval": eval_panel,
+    "maintenance": maintenance_panel,
+    "roi": roi_panel,
+}
+"""Each notebook's panel by area."""
