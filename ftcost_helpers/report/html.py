@@ -4,8 +4,9 @@ the five notebooks' prose, tables and charts (no code), and the assumptions.
 Every value that comes from a client file or the audit is HTML-escaped here; notebook
 outputs that carry HTML or Markdown are passed through an allow-list sanitizer (bleach),
 so a client name like ``<script>`` shows as text. Charts stay embedded PNG (base64), and
-widget outputs, stderr streams and ``<Figure size ...>`` reprs are dropped: the page needs
-no kernel, no CDN and no JavaScript.
+widget outputs, stderr streams and ``<Figure size ...>`` reprs are dropped. LaTeX in
+Markdown becomes MathML (latex2mathml), which browsers render natively: the page needs no
+kernel, no CDN (MathJax) and no JavaScript, and reads the same offline and in a PDF.
 """
 
 from __future__ import annotations
@@ -78,13 +79,70 @@ ALLOWED_TAGS = frozenset(
         "ul",
     ]
 )
+MATHML_TAGS = frozenset(
+    [
+        "math",
+        "semantics",
+        "annotation",
+        "mrow",
+        "mi",
+        "mo",
+        "mn",
+        "ms",
+        "mtext",
+        "mspace",
+        "msub",
+        "msup",
+        "msubsup",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "munderover",
+        "mtable",
+        "mtr",
+        "mtd",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "merror",
+    ]
+)
+ALLOWED_TAGS |= MATHML_TAGS
 ALLOWED_ATTRIBUTES = {
     "*": ["class", "id", "title", "style"],
     "a": ["href", "title"],
     "img": ["src", "alt", "width", "height"],
     "td": ["colspan", "rowspan", "align"],
     "th": ["colspan", "rowspan", "align", "scope"],
+    **{
+        tag: [
+            "xmlns",
+            "display",
+            "mathvariant",
+            "width",
+            "stretchy",
+            "fence",
+            "separator",
+            "lspace",
+            "rspace",
+            "columnalign",
+            "accent",
+            "accentunder",
+            "minsize",
+            "maxsize",
+            "symmetric",
+            "linethickness",
+            "notation",
+        ]
+        for tag in MATHML_TAGS
+    },
 }
+
+CODE_SPANS = re.compile(r"(```.*?```|`[^`\n]*`)", flags=re.DOTALL)
+MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\\w$])\$(?=\S)([^$\n]*?\S)\$(?!\w)", flags=re.DOTALL)
 
 CSS = """
 :root { --ink: #1d2733; --muted: #5b6775; --line: #d8dee6; --band: #f4f6f9; --accent: #1f5fa8; --warn: #9a5b00; }
@@ -120,6 +178,8 @@ section.notebook img { max-width: 100%; height: auto; }
 section.notebook .jp-Cell, section.notebook .cell { margin: .4rem 0; break-inside: avoid; }
 section.notebook pre { background: var(--band); padding: .6rem .8rem; overflow-x: auto; font-size: .85rem; }
 .anchor-link { display: none; }
+math { font-size: 1.08em; }
+math[display="block"] { margin: .8rem 0; overflow-x: auto; overflow-y: hidden; padding: .15rem 0; }
 .jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }
 details summary { cursor: pointer; color: var(--accent); }
 footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; border-top: 1px solid var(--line);
@@ -144,6 +204,24 @@ def _sanitize(markup: str) -> str:
     )
 
 
+def _mathml(match: re.Match[str]) -> str:
+    """One ``$...$`` or ``$$...$$`` span as MathML (left as written if it cannot be read)."""
+    from latex2mathml.converter import convert
+
+    block, inline = match.groups()
+    try:
+        return convert((block or inline).strip(), display="block" if block else "inline")
+    except Exception:
+        return match.group(0)
+
+
+def render_math(markdown: str) -> str:
+    """Markdown with its LaTeX spans replaced by MathML; code spans and blocks untouched."""
+    parts = CODE_SPANS.split(markdown)
+    parts[::2] = [MATH.sub(_mathml, part) for part in parts[::2]]
+    return "".join(parts)
+
+
 def _client_output(output: dict[str, Any]) -> dict[str, Any] | None:
     """An output as the client may see it, or None to drop it (stderr, errors, widgets,
     ``<Figure size ...>`` text); HTML and Markdown sanitized, scripts removed."""
@@ -158,9 +236,10 @@ def _client_output(output: dict[str, Any]) -> dict[str, Any] | None:
     data = {key: value for key, value in data.items() if key not in UNSAFE_MIMETYPES}
     if set(data) == {"text/plain"} and FIGURE_REPR.match("".join(data["text/plain"]).strip()):
         return None
-    for mimetype in ("text/html", "text/markdown"):
-        if mimetype in data:
-            data[mimetype] = _sanitize("".join(data[mimetype]))
+    if "text/html" in data:
+        data["text/html"] = _sanitize("".join(data["text/html"]))
+    if "text/markdown" in data:
+        data["text/markdown"] = render_math(_sanitize("".join(data["text/markdown"])))
     output["data"] = data
     return output if data else None
 
@@ -180,6 +259,8 @@ def client_notebook(nb: Any) -> Any:
                 continue
         if cell.cell_type == "raw":
             continue
+        if cell.cell_type == "markdown":
+            cell.source = render_math(cell.source)
         cells.append(cell)
     nb.cells = cells
     return nb

@@ -4,16 +4,17 @@ Order of work:
 
 1. Every client file is validated first (``loading.load_params``); a bad file gets its
    one-line message and no report, and nothing is injected into any notebook for it.
-2. The notebooks of every good client run in a pool of long-lived worker *processes*
-   (``--jobs``), one notebook per task, so one client's five notebooks spread over the
-   cores too. Workers use papermill's Python API (no command-line start-up per notebook).
-3. When a client's notebooks have all succeeded, a worker renders ``report.html``,
-   ``report.xlsx`` and ``summary.json`` beside them.
-4. Each client is written in a staging folder inside the output folder
+2. Good clients are shared among a pool of long-lived worker *processes* (``--jobs``,
+   spawned, not threads: papermill's ``cwd`` is per process). A worker runs a client's
+   notebooks one after the other with papermill's Python API (no command-line start-up per
+   notebook) in one kernel whose namespace is reset between notebooks
+   (:class:`~.execute.KernelSession`), then renders ``report.html``, ``report.xlsx`` and
+   ``summary.json`` beside them. The numbers come from the package, not the notebooks.
+3. Each client is written in a staging folder inside the output folder
    (``.staging-<pid>-<slug>``) and renamed into place only when complete, so an earlier
    good report survives a failure. A failed client's staging folder moves to
    ``_failed/<slug>/`` (executed notebooks, traceback included, and ``error.txt``).
-5. ``index.html`` is rebuilt from the ``summary.json`` files on disk.
+4. ``index.html`` is rebuilt from the ``summary.json`` files on disk.
 
 An interrupted run (Ctrl-C, SIGTERM) stops the workers, shuts their kernels down, and
 removes its staging folders; staging left by a killed run is cleaned by the next one.
@@ -27,7 +28,6 @@ import os
 import shutil
 import signal
 import sys
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -68,6 +68,7 @@ class BatchSettings:
 
     notebooks: tuple[Path, ...]
     kernel: KernelSettings
+    fresh_kernels: bool
     price_book: Path | None
     today: dt.date
     generated_at: str
@@ -125,27 +126,29 @@ def _announce(slug: str, step: str) -> None:
         _EVENTS.put((slug, step))
 
 
-def notebook_task(job: ClientJob, notebook: Path) -> str:
-    """Execute one notebook for one client into the client's staging folder."""
-    from .execute import run_notebook
+def client_task(job: ClientJob) -> dict[str, Any]:
+    """One client's whole report, in its staging folder: the notebooks (one kernel,
+    reset between notebooks), then report.html, report.xlsx and summary.json."""
+    from .execute import KernelSession
 
     assert _SETTINGS is not None
-    _announce(job.label, notebook.stem)
-    run_notebook(notebook, job.staging / notebook.name, job.source, _SETTINGS.kernel)
-    return notebook.name
+    with KernelSession(_SETTINGS.kernel, fresh=_SETTINGS.fresh_kernels) as session:
+        for notebook in _SETTINGS.notebooks:
+            _announce(job.label, notebook.stem)
+            session.run(notebook, job.staging / notebook.name, job.source)
+    _announce(job.label, "report")
+    return render_outputs(job, _SETTINGS)
 
 
-def finish_task(job: ClientJob) -> dict[str, Any]:
-    """Render report.html, report.xlsx and summary.json into the staging folder."""
+def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
+    """Write report.html, report.xlsx and summary.json beside the executed notebooks."""
     from .excel import write_workbook
     from .figures import client_figures
     from .html import client_report
 
-    assert _SETTINGS is not None
-    _announce(job.label, "report")
-    book = load_price_book(_SETTINGS.price_book)
-    figures = client_figures(job.source, book, _SETTINGS.today, _SETTINGS.generated_at)
-    executed = [job.staging / notebook.name for notebook in _SETTINGS.notebooks]
+    book = load_price_book(settings.price_book)
+    figures = client_figures(job.source, book, settings.today, settings.generated_at)
+    executed = [job.staging / notebook.name for notebook in settings.notebooks]
     (job.staging / REPORT_HTML).write_text(client_report(figures, executed), encoding="utf-8")
     write_workbook(job.staging / REPORT_XLSX, figures)
     (job.staging / SUMMARY_JSON).write_text(json.dumps(figures.summary, indent=2) + "\n", encoding="utf-8")
@@ -228,33 +231,14 @@ def validate_files(
     return valid, failures
 
 
-@dataclass
-class _ClientState:
-    job: ClientJob
-    remaining: int
-    running: int = 0
-    error: str | None = None
-
-
 class _Batch:
-    """The scheduler: feeds the pool notebook tasks, then a finish task per client."""
+    """The main process's side: one task per client, progress, placing or keeping."""
 
-    def __init__(self, jobs: list[ClientJob], notebooks: Sequence[Path], out_dir: Path, progress: Any) -> None:
+    def __init__(self, out_dir: Path, progress: Any) -> None:
         self.out_dir, self.progress = out_dir, progress
-        self.clients = {job.slug: _ClientState(job, remaining=len(notebooks)) for job in jobs}
-        self.queue: deque[tuple[str, ClientJob, Path | None]] = deque(
-            ("notebook", job, notebook) for job in jobs for notebook in notebooks
-        )
-        self.in_flight: dict[Future[Any], tuple[str, ClientJob]] = {}
+        self.in_flight: dict[Future[Any], ClientJob] = {}
         self.activity: dict[str, str] = {}
         self.result = BatchResult()
-
-    def submit_ready(self, pool: ProcessPoolExecutor, limit: int) -> None:
-        while self.queue and len(self.in_flight) < limit:
-            kind, job, notebook = self.queue.popleft()
-            future = pool.submit(notebook_task, job, notebook) if kind == "notebook" else pool.submit(finish_task, job)
-            self.in_flight[future] = (kind, job)
-            self.clients[job.slug].running += 1
 
     def note_events(self, events: Any) -> None:
         """Show which notebook each client is running."""
@@ -270,52 +254,41 @@ class _Batch:
             self.progress.set_postfix_str(" · ".join(f"{label}: {step}" for label, step in self.activity.items()))
 
     def complete(self, future: Future[Any]) -> None:
-        kind, job = self.in_flight.pop(future)
-        state = self.clients[job.slug]
-        state.running -= 1
+        job = self.in_flight.pop(future)
+        self.activity.pop(job.label, None)
         self.progress.update(1)
         try:
-            outcome = future.result()
+            summary = future.result()
         except NotebookContractError as error:
+            self.fail(job, str(error))
             self.abort_all(str(error))
         except Exception as error:
-            self.fail(state, _describe(error))
+            self.fail(job, _describe(error))
         else:
-            if kind == "notebook":
-                state.remaining -= 1
-                if state.remaining == 0 and state.error is None:
-                    self.queue.appendleft(("finish", job, None))
-            else:
-                self.succeed(state, outcome)
-        if state.error is not None and state.running == 0 and job.staging.exists():
-            kept = keep_failed(job, self.out_dir, state.error)
-            self.progress.write(f"  executed notebooks kept for debugging in {kept}")
+            self.succeed(job, summary)
 
-    def fail(self, state: _ClientState, message: str) -> None:
-        if state.error is not None:
-            return
-        state.error = message
-        job = state.job
-        dropped = [task for task in self.queue if task[1].slug == job.slug]
-        for task in dropped:
-            self.queue.remove(task)
-        self.progress.update(len(dropped) + (1 if state.remaining else 0))
-        self.activity.pop(job.label, None)
+    def fail(self, job: ClientJob, message: str) -> None:
         self.result.failures.append(Failure(_display(job.source), message))
         self.progress.write(f"FAILED {_display(job.source)} ({job.client}): {message}")
+        if job.staging.exists() and any(job.staging.iterdir()):
+            kept = keep_failed(job, self.out_dir, message)
+            self.progress.write(f"  executed notebooks kept for debugging in {kept}")
+        else:
+            shutil.rmtree(job.staging, ignore_errors=True)
 
     def abort_all(self, message: str) -> None:
-        for state in self.clients.values():
-            if state.remaining or state.running:
-                self.fail(state, message)
+        """Every client would fail the same way: cancel the ones not started."""
+        for future, job in list(self.in_flight.items()):
+            if future.cancel():
+                del self.in_flight[future]
+                self.progress.update(1)
+                self.fail(job, message)
 
-    def succeed(self, state: _ClientState, summary: dict[str, Any]) -> None:
-        job = state.job
+    def succeed(self, job: ClientJob, summary: dict[str, Any]) -> None:
         final = client_dir(self.out_dir, job.slug)
         place(job.staging, final)
         shutil.rmtree(self.out_dir / FAILED_DIR / job.slug, ignore_errors=True)
         self.result.reports[job.slug] = final
-        self.activity.pop(job.label, None)
         month = summary["break_even_month"]
         self.progress.write(
             f"ok  {job.client} → {final}  (programme USD {summary['programme_total_usd']:,.0f}, "
@@ -366,6 +339,7 @@ def run_reports(
     kernel_name: str = "python3",
     price_book: Path | None = None,
     say: Callable[[str], None] | None = None,
+    fresh_kernels: bool = False,
 ) -> BatchResult:
     """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``.
 
@@ -391,6 +365,7 @@ def run_reports(
     settings = BatchSettings(
         notebooks=notebooks,
         kernel=KernelSettings(kernel_name=kernel_name, cwd=notebooks[0].parent),
+        fresh_kernels=fresh_kernels,
         price_book=Path(price_book).resolve() if price_book else None,
         today=dt.date.today(),
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -408,21 +383,21 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
 
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
-    steps = len(jobs_list) * (len(settings.notebooks) + 1)
-    workers = max(1, min(jobs, len(jobs_list) * len(settings.notebooks)))
+    workers = max(1, min(jobs, len(jobs_list)))
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
-    progress = tqdm(total=steps, desc="reports", unit="step", file=sys.stderr, dynamic_ncols=True)
+    progress = tqdm(total=len(jobs_list), desc="reports", unit="client", file=sys.stderr, dynamic_ncols=True)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, settings))
-    batch = _Batch(jobs_list, settings.notebooks, out_dir, progress)
+    batch = _Batch(out_dir, progress)
     try:
         for job in jobs_list:
             job.staging.mkdir()
-        while batch.queue or batch.in_flight:
-            batch.submit_ready(pool, limit=workers + 1)
+            batch.in_flight[pool.submit(client_task, job)] = job
+        while batch.in_flight:
             done, _ = wait(list(batch.in_flight), timeout=0.25, return_when=FIRST_COMPLETED)
             batch.note_events(events)
             for future in done:
-                batch.complete(future)
+                if future in batch.in_flight:
+                    batch.complete(future)
         pool.shutdown(wait=True)
     except BaseException:
         _stop_workers(pool)
@@ -440,7 +415,14 @@ def report_command(args: Any) -> int:
     """``python -m ftcost_helpers report``: run the batch and say what happened."""
     out_dir = args.out if args.out is not None else project_root() / "reports"
     try:
-        result = run_reports(args.files, out_dir, args.jobs, kernel_name=args.kernel, price_book=args.price_book)
+        result = run_reports(
+            args.files,
+            out_dir,
+            args.jobs,
+            kernel_name=args.kernel,
+            price_book=args.price_book,
+            fresh_kernels=getattr(args, "fresh_kernels", False),
+        )
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
