@@ -1,0 +1,170 @@
+"""Benchmark: batch reports against a serial loop over the papermill command line.
+
+Generates client files (variations of the three worked examples) in a temporary folder,
+then times, in one run:
+
+* **report** — ``python -m ftcost_helpers report FILES --out DIR --jobs N``: long-lived
+  worker processes run the notebooks with papermill's Python API, in parallel, and also
+  write the HTML, the Excel workbook and summary.json of every client;
+* **serial CLI** — one ``papermill`` command per notebook and client, one after the other
+  (notebooks only: no HTML, no workbook);
+* **floor** — one empty notebook through the papermill command line and through the Python
+  API in a warm process (kernel start-up and papermill's bookkeeping, nothing else);
+* the package's own import time (``python -X importtime -c "import ftcost_helpers.cli"``).
+
+Usage: ``python bench/bench_reports.py [--clients 20] [--jobs N]``. Budget (issue 5): the
+report command at least 4× faster than the serial loop on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from ftcost_helpers.loading import project_root
+from ftcost_helpers.report.runner import default_jobs, default_notebooks
+
+ROOT = project_root()
+PYTHON = sys.executable
+PAPERMILL = str(Path(sys.executable).with_name("papermill"))
+KERNEL = "python3"
+BUDGET = 4.0
+
+
+def client_variations(folder: Path, count: int) -> list[Path]:
+    """``count`` client files: the examples in turn, each with its own name and scaled drivers."""
+    examples = sorted((ROOT / "params" / "clients").glob("example_*.yaml"))
+    files = []
+    for number in range(count):
+        data = yaml.safe_load(examples[number % len(examples)].read_text(encoding="utf-8"))
+        scale = 1 + 0.05 * number
+        data["client"] = f"Bench client {number + 1:02d} ({data['client'].split(':')[0]})"
+        data["dataset"]["pairs"] = round(data["dataset"]["pairs"] * scale)
+        data["horizon_months"] = 12 + (number % 4) * 6
+        path = folder / f"bench_{number + 1:02d}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def timed(command: list[str], **kwargs) -> float:
+    """Wall seconds of one command (which must succeed)."""
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def report_command(files: list[Path], out: Path, jobs: int, notebooks: list[Path]) -> list[str]:
+    """The report command; the fixture notebook stands in while the project has none."""
+    if notebooks == list(default_notebooks()):
+        return [PYTHON, "-m", "ftcost_helpers", "report", *map(str, files), "--out", str(out), "--jobs", str(jobs)]
+    script = (
+        "import sys; from pathlib import Path; from ftcost_helpers.report.runner import run_reports; "
+        "files = [Path(f) for f in sys.argv[3:]]; "
+        "sys.exit(run_reports(files, Path(sys.argv[1]), int(sys.argv[2]), notebooks=[Path(n) for n in "
+        f"{[str(n) for n in notebooks]!r}]).exit_code)"
+    )
+    return [PYTHON, "-c", script, str(out), str(jobs), *map(str, files)]
+
+
+def injected(file: Path) -> list[str]:
+    """papermill's -p options for the two parameters the report runner injects."""
+    return ["-p", "params_file", str(file), "-p", "interactive", "False"]
+
+
+def serial_cli(files: list[Path], out: Path, notebooks: list[Path]) -> float:
+    """One papermill command line per notebook and client, serially (seconds)."""
+    out.mkdir()
+    start = time.perf_counter()
+    for file in files:
+        for notebook in notebooks:
+            target = out / f"{file.stem}_{notebook.name}"
+            subprocess.run(
+                [PAPERMILL, "-k", KERNEL, "--cwd", str(notebook.parent), str(notebook), str(target), *injected(file)],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+    return time.perf_counter() - start
+
+
+def empty_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell("params_file = ''\ninteractive = False")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    path = folder / "empty.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def floor_times(folder: Path) -> tuple[float, float]:
+    """(command line, Python API in a warm process) seconds for an empty notebook."""
+    from ftcost_helpers.report.execute import KernelSettings, run_notebook
+
+    empty = empty_notebook(folder)
+    cli = min(timed([PAPERMILL, "-k", KERNEL, str(empty), str(folder / "cli.ipynb")]) for _ in range(2))
+    settings = KernelSettings(kernel_name=KERNEL, cwd=folder)
+    run_notebook(empty, folder / "api.ipynb", empty, settings)  # warm: papermill imported
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        run_notebook(empty, folder / "api.ipynb", empty, settings)
+        runs.append(time.perf_counter() - start)
+    return cli, min(runs)
+
+
+def import_time() -> tuple[float, float]:
+    """(wall seconds of ``import ftcost_helpers.cli`` in a fresh interpreter, its own
+    cumulative import time in seconds from -X importtime)."""
+    wall = min(timed([PYTHON, "-c", "import ftcost_helpers.cli"]) for _ in range(3))
+    trace = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", "import ftcost_helpers.cli"], capture_output=True, text=True, check=True
+    ).stderr
+    match = re.search(r"\|\s*(\d+)\s*\|\s*ftcost_helpers\.cli\s*$", trace, flags=re.MULTILINE)
+    return wall, int(match.group(1)) / 1e6 if match else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    args = parser.parse_args()
+    notebooks = list(default_notebooks()) or [ROOT / "tests" / "fixtures" / "report_notebook.ipynb"]
+    print(
+        f"{args.clients} clients × {len(notebooks)} notebooks ({', '.join(n.name for n in notebooks)}); "
+        f"{args.jobs} jobs on {os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory(prefix="ftcost-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / "clients").mkdir()
+        files = client_variations(folder / "clients", args.clients)
+        report = timed(report_command(files, folder / "reports", args.jobs, notebooks))
+        written = len(list((folder / "reports").glob("*/summary.json")))
+        assert written == args.clients, f"only {written} of {args.clients} reports written"
+        serial = serial_cli(files, folder / "serial", notebooks)
+        cli_floor, api_floor = floor_times(folder)
+    wall, own = import_time()
+    count = args.clients * len(notebooks)
+    print(f"report command   {report:8.1f} s  ({report / count:.2f} s per notebook, HTML/xlsx/json included)")
+    print(f"serial CLI loop  {serial:8.1f} s  ({serial / count:.2f} s per notebook, notebooks only)")
+    verdict = "met" if serial / report >= BUDGET else "MISSED"
+    print(f"ratio            {serial / report:8.2f} ×  (budget ≥ {BUDGET:g}×: {verdict})")
+    print(f"floor            {cli_floor:8.2f} s empty notebook via the command line; {api_floor:.2f} s via the API")
+    print(
+        f"import           {wall:8.2f} s  python -c 'import ftcost_helpers.cli' ({own * 1000:.0f} ms of it the package)"
+    )
+
+
+if __name__ == "__main__":
+    main()
