@@ -56,9 +56,32 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report.runner import report_command
+    from .report.runner import EXIT_INTERRUPTED, report_command
 
-    return report_command(args)
+    if args.pdf:
+        from .pdf import PdfError, find_chromium
+
+        try:
+            find_chromium()  # before the batch: a missing browser fails fast
+        except PdfError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    status = report_command(args)
+    return max(status, _report_pdfs(args)) if args.pdf and status != EXIT_INTERRUPTED else status
+
+
+def _report_pdfs(args: argparse.Namespace) -> int:
+    """``report --pdf``: print every report in the output folder whose PDF is missing or stale."""
+    from .loading import project_root
+    from .pdf import PdfError, reports_to_pdf
+
+    try:
+        written = reports_to_pdf(args.out if args.out is not None else project_root() / "reports")
+    except PdfError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{len(written)} PDF report(s) written")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, default=None, help="output folder (default: reports/)")
     rep.add_argument("--jobs", type=int, default=None, help="worker processes (default: the machine's cores)")
     rep.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
+    rep.add_argument("--pdf", action="store_true", help="also print each report.html to report.pdf (Debian's chromium)")
     rep.set_defaults(run=_report)
     return parser
 

@@ -72,6 +72,9 @@ def voila_command(port: int = DEFAULT_PORT, *, show_tracebacks: bool = False) ->
         "--theme=light",
         "--strip_sources=True",
         f"--show_tracebacks={show_tracebacks}",
+        # Kernels talk to Voilà over Unix sockets: no TCP ports to collide with other kernels
+        # started at the same moment (papermill #511), and nothing listening on the network.
+        "--KernelManager.transport=ipc",
     ]
 
 

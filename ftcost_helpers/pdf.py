@@ -12,6 +12,7 @@ may carry it already (see :func:`with_print_css`), otherwise it is added for the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -31,20 +32,26 @@ PRINT_CSS = """
 @page { size: A4; margin: 14mm 12mm 16mm 12mm; }
 @media print {
   html, body { background: #fff !important; }
+  body { font-size: 10.5pt !important; line-height: 1.45 !important; }
   body { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   /* Charts, tables and notebook outputs stay whole on one page. */
-  figure, table, img, svg, pre, blockquote,
-  .jp-OutputArea-output, .jp-RenderedImage, .jp-RenderedHTMLCommon table,
-  .output_subarea, .output_png, .figure, .chart, .card, .summary {
+  figure, table, img, svg, pre, blockquote, .figure,
+  .jp-RenderedImage, .output_png, .jp-OutputArea-output:has(img), .output_area:has(img) {
     break-inside: avoid; page-break-inside: avoid;
   }
   tr, td, th { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   img, svg { max-width: 100% !important; height: auto !important; }
-  table { max-width: 100%; }
+  /* Nothing wider than the paper: long keys and labels wrap inside their cells. */
+  table { max-width: 100% !important; }
+  td, th { overflow-wrap: anywhere; }
+  td code, th code { white-space: normal; }
+  pre { white-space: pre-wrap; }
+  /* Folded sections (the report's every-input table) print unfolded, in a smaller face. */
+  details table { font-size: 8pt; }
+  details td, details th { padding: 1pt 4pt !important; }
   /* A heading is never the last line of a page. */
   h1, h2, h3, h4, caption, figcaption { break-after: avoid; page-break-after: avoid; }
-  figcaption, caption { break-before: avoid; page-break-before: avoid; }
   p { orphans: 3; widows: 3; }
   a { color: inherit; text-decoration: none; }
   .no-print, .jp-InputArea, .input_area, .prompt, .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
@@ -101,6 +108,15 @@ def with_print_css(html: str) -> str:
     return html[:head_end] + style + "\n" + html[head_end:]
 
 
+DETAILS_CLOSED = re.compile(r"<details(?![^>]*\bopen\b)", re.IGNORECASE)
+
+
+def printable(html: str) -> str:
+    """``html`` ready for paper: :data:`PRINT_CSS` added and every ``<details>`` opened (a
+    folded section, such as the report's table of inputs, is printed unfolded)."""
+    return DETAILS_CLOSED.sub("<details open", with_print_css(html))
+
+
 def _print_command(chromium: Path, page: Path, pdf: Path, profile: Path) -> list[str]:
     return [
         str(chromium),
@@ -114,8 +130,8 @@ def _print_command(chromium: Path, page: Path, pdf: Path, profile: Path) -> list
 def html_to_pdf(html: str | Path, pdf: str | Path | None = None, *, timeout_s: float = 120.0) -> Path:
     """Print the HTML file ``html`` to ``pdf`` (default: beside it, ``.pdf``) and return its path.
 
-    The page is printed from a copy in the same folder (so relative links still resolve) that
-    carries :data:`PRINT_CSS`; the copy and Chromium's throw-away profile are removed
+    The page is printed from a :func:`printable` copy in the same folder (so relative links
+    still resolve); the copy and Chromium's throw-away profile are removed
     afterwards. The PDF is written to a temporary name and moved into place only when
     complete. Raises :class:`PdfError` when Chromium is missing, fails or times out.
     """
@@ -126,15 +142,15 @@ def html_to_pdf(html: str | Path, pdf: str | Path | None = None, *, timeout_s: f
     chromium = find_chromium()
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ftcost-chromium-") as profile:
-        printable = html.with_name(f".{html.stem}.print.html")
+        copy = html.with_name(f".{html.stem}.print.html")
         partial = pdf.with_name(f".{pdf.name}.partial")
         try:
-            printable.write_text(with_print_css(html.read_text(encoding="utf-8")), encoding="utf-8")
-            _run_chromium(_print_command(chromium, printable, partial, Path(profile)), timeout_s)
+            copy.write_text(printable(html.read_text(encoding="utf-8")), encoding="utf-8")
+            _run_chromium(_print_command(chromium, copy, partial, Path(profile)), timeout_s)
             _check_pdf(partial, html)
             partial.replace(pdf)
         finally:
-            printable.unlink(missing_ok=True)
+            copy.unlink(missing_ok=True)
             partial.unlink(missing_ok=True)
     return pdf
 
@@ -157,3 +173,16 @@ def _check_pdf(pdf: Path, html: Path) -> None:
     with pdf.open("rb") as handle:
         if handle.read(5) != b"%PDF-":
             raise PdfError(f"{html}: Chromium's output is not a PDF")
+
+
+def reports_to_pdf(out_dir: str | Path, html_name: str = "report.html") -> list[Path]:
+    """Print every ``<out_dir>/<client>/<html_name>`` whose PDF is missing or older than the
+    page (so a batch's fresh reports, and only those) and return the PDFs written."""
+    written = []
+    for html in sorted(Path(out_dir).glob(f"*/{html_name}")):
+        if html.parent.name.startswith((".", "_")):
+            continue  # staging, old and failed folders of the report runner
+        pdf = html.with_suffix(".pdf")
+        if not pdf.exists() or pdf.stat().st_mtime < html.stat().st_mtime:
+            written.append(html_to_pdf(html, pdf))
+    return written
