@@ -424,8 +424,9 @@ def break_even_probability_chart(probability: np.ndarray) -> Figure:
 
 
 def tornado_chart(swings: Sequence[Any], base_total: float, top: int = 10) -> Figure:
-    """Which inputs move the programme total most: each input from its low to its high end."""
-    shown = list(swings)[:top][::-1]
+    """Which inputs move the programme total most: each input from its low to its high end
+    (inputs that do not move the total are left out)."""
+    shown = [s for s in swings if s.swing > 0][:top][::-1]
     fig, ax = new_figure((9.0, max(2.5, 0.42 * len(shown) + 1.4)))
     for y, s in enumerate(shown):
         low, high = float(s.low_total) - base_total, float(s.high_total) - base_total
@@ -437,6 +438,7 @@ def tornado_chart(swings: Sequence[Any], base_total: float, top: int = 10) -> Fi
     ax.set_yticks(range(len(shown)), [s.label for s in shown], fontsize=8)
     currency_axis(ax, "x")
     ax.set_xlabel(f"Programme total (USD; base case {compact_usd(base_total)})")
-    ax.set_title("Sensitivity: programme total with one input at a time at its low or high end")
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.set_title("Sensitivity of the programme total, one input at a time")
     ax.legend(fontsize=8, loc="lower right")
     return fig

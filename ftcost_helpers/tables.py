@@ -479,7 +479,8 @@ def percentiles_table(percentiles: Mapping[str, Mapping[str, float]], title: str
 
 
 def sensitivity_table(swings: Sequence[Any], top: int = 10) -> Table:
-    """The inputs that move the programme total most, low end against high end."""
+    """The inputs that move the programme total most, low end against high end (inputs that
+    do not move the total are left out)."""
     rows = [
         {
             "Input": s.label,
@@ -489,9 +490,10 @@ def sensitivity_table(swings: Sequence[Any], top: int = 10) -> Table:
             "Break-even at low": s.low_break_even,
             "Break-even at high": s.high_break_even,
         }
-        for s in list(swings)[:top]
+        for s in [s for s in swings if s.swing > 0][:top]
     ]
-    frame = pd.DataFrame(rows)
+    columns = ["Input", "Total at low", "Total at high", "Swing", "Break-even at low", "Break-even at high"]
+    frame = pd.DataFrame(rows, columns=columns)
     month = lambda m: "never" if _missing(m) else f"month {int(m)}"  # noqa: E731
     formats = _usd_columns("Total at low", "Total at high", "Swing") | {
         "Break-even at low": month,
@@ -500,13 +502,21 @@ def sensitivity_table(swings: Sequence[Any], top: int = 10) -> Table:
     return Table(frame, formats, "Sensitivity: one input at a time", "", ("Input",))
 
 
-def scenarios_table(results: Sequence[Any]) -> Table:
-    """Scenario results (``scenarios.compare_scenarios``) side by side."""
+def scenarios_table(results: Sequence[Any], book: PriceBook | None = None) -> Table:
+    """Scenario results (``scenarios.compare_scenarios``) side by side; ``book`` names the
+    methods and GPUs as the price book labels them."""
+
+    def method(key: str) -> str:
+        return book.methods[key].label if book and key in book.methods else key
+
+    def gpu(key: str) -> str:
+        return book.gpus[key].label if book and key in book.gpus else key
+
     rows = [
         {
             "Scenario": r.name,
-            "Method": r.method,
-            "Hardware": f"{r.gpus_per_run} × {r.gpu}, {TIER_LABELS.get(r.tier, r.tier).lower()}",
+            "Method": method(r.method),
+            "Hardware": f"{r.gpus_per_run} × {gpu(r.gpu)}, {TIER_LABELS.get(r.tier, r.tier).lower()}",
             "Fits": "yes" if r.fits else "no",
             "Compute": r.compute_usd,
             "Programme": r.programme_total_usd,
@@ -516,6 +526,6 @@ def scenarios_table(results: Sequence[Any]) -> Table:
         }
         for r in results
     ]
-    month: Formatter = lambda m: "never" if m is None else f"month {int(m)}"  # noqa: E731
+    month: Formatter = lambda m: "never" if _missing(m) else f"month {int(m)}"  # noqa: E731
     formats = _usd_columns("Compute", "Programme", "Running per month", "TCO") | {"Break-even": month}
     return Table(pd.DataFrame(rows), formats, "Scenarios side by side", "", ("Scenario", "Method", "Hardware", "Fits"))

@@ -33,21 +33,21 @@ sys.path.insert(0, str(ROOT))
 from ftcost_helpers.schema import TOP_LEVEL_KEYS  # noqa: E402
 
 SECTION_COMMENTS = {
-    "client": ("str | None", "client name shown on the report"),
-    "currency": ("str | None", "currency of every amount (USD)"),
-    "start_date": ("str | None", "programme start, YYYY-MM-DD"),
-    "horizon_months": ("int | None", "months of cash flow and total cost of ownership"),
-    "base_model": ("dict | None", "the open-weights model: size, layers, end of life"),
-    "training": ("dict | None", "method, GPU, tier, GPUs, hours, runs, rerun tax"),
-    "dataset": ("dict | None", "pairs, sourcing, annotation hours and rate, synthetic data"),
-    "evaluation": ("dict | None", "harness set-up, judged runs, continuous evaluation"),
-    "maintenance": ("dict | None", "quarterly upkeep, re-training, base-model migrations"),
-    "engineering": ("dict | None", "engineer weeks, hours per week, blended rate"),
-    "compliance": ("dict | None", "GDPR, EU AI Act, SOC 2, HIPAA work"),
-    "serving": ("dict | None", "self-hosted inference: GPUs, hours, rate, tokens/s"),
-    "alternative": ("dict | None", "what the fine-tune replaces: API, labour, RAG or none"),
-    "uncertainty": ("dict | None", "Monte Carlo draws and seed"),
-    "scenarios": ("list | None", "alternative plans to compare side by side"),
+    "client": ("str", "client name shown on the report"),
+    "currency": ("str", "currency of every amount (USD)"),
+    "start_date": ("str", "programme start, YYYY-MM-DD"),
+    "horizon_months": ("int", "months of cash flow and total cost of ownership"),
+    "base_model": ("dict", "the open-weights model: size, layers, end of life"),
+    "training": ("dict", "method, GPU, tier, GPUs, hours, runs, rerun tax"),
+    "dataset": ("dict", "pairs, sourcing, annotation hours and rate, synthetic data"),
+    "evaluation": ("dict", "harness set-up, judged runs, continuous evaluation"),
+    "maintenance": ("dict", "quarterly upkeep, re-training, base-model migrations"),
+    "engineering": ("dict", "engineer weeks, hours per week, blended rate"),
+    "compliance": ("dict", "GDPR, EU AI Act, SOC 2, HIPAA work"),
+    "serving": ("dict", "self-hosted inference: GPUs, hours, rate, tokens/s"),
+    "alternative": ("dict", "what the fine-tune replaces: API, labour, RAG or none"),
+    "uncertainty": ("dict", "Monte Carlo draws and seed"),
+    "scenarios": ("list", "alternative plans to compare side by side"),
 }
 
 
@@ -60,7 +60,8 @@ def parameters_cell() -> str:
         'params_file: str = "params/clients/example_a.yaml"  # client file (relative to the project root)',
         "interactive: bool = True  # show the widget panel; the report runner sets False",
         "# The sections of a client file, injected by `papermill ... -f params/clients/<client>.yaml`.",
-        "# When any is set, they (over params/defaults.yaml) are the plan and params_file is ignored.",
+        "# Each is None unless injected; when any is set, they (over params/defaults.yaml) are the plan",
+        "# and params_file is ignored.",
     ]
     for key in TOP_LEVEL_KEYS:
         annotation, comment = SECTION_COMMENTS[key]
@@ -608,11 +609,13 @@ ROI = frame(
         code("show(charts.tornado_chart(swings, plan.programme_total))"),
         code(
             """
-            top = swings[0]
+            moving = [s for s in swings if s.swing > 0]
             markdown(
-                f"**Reading the result.** The input that moves the programme total most is *{top.label}*: from its low "
-                f"to its high end the total runs {tables.usd(top.low_total)}–{tables.usd(top.high_total)}, a swing of "
-                f"{tables.usd(top.swing)}."
+                f"**Reading the result.** The input that moves the programme total most is *{moving[0].label}*: from its "
+                f"low to its high end the total runs {tables.usd(moving[0].low_total)}–{tables.usd(moving[0].high_total)}, "
+                f"a swing of {tables.usd(moving[0].swing)}."
+                if moving
+                else "**Reading the result.** No ranged input moves the programme total: every figure is given as one value."
             )
             """
         ),
@@ -628,7 +631,7 @@ ROI = frame(
             """
             from ftcost_helpers.scenarios import compare_scenarios
 
-            show(tables.scenarios_table(compare_scenarios(ctx.params, ctx.book)))
+            show(tables.scenarios_table(compare_scenarios(ctx.params, ctx.book), ctx.book))
             """
         ),
     ],

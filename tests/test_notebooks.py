@@ -1,0 +1,211 @@
+"""The five notebooks: their stored form (what nbval compares, what reviewers read) and
+headless runs with papermill for every example client.
+
+The papermill runs take a few seconds each; run the suite with ``-n 2`` (pytest-xdist) to
+spread them over the cores.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from papermill.iorw import read_yaml_file
+
+from ftcost_helpers.loading import project_root
+from ftcost_helpers.schema import TOP_LEVEL_KEYS
+
+ROOT = project_root()
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+NAMES = [path.stem for path in NOTEBOOKS]
+EXPECTED_NAMES = ["01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi"]
+TOTALS = {"a": "USD 88,550", "b": "USD 94,800", "c": "USD 304,500"}
+MIN_CHARTS = {"01_compute": 3, "02_dataset": 1, "03_eval": 1, "04_maintenance": 1, "05_roi": 5}
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+SEEDS = ("000_0a0c95ce173b866e.txt", "001_6c04196dc11ea2b6.txt")
+ABSOLUTE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/|[A-Z]:\\)")
+
+
+def load_builder():
+    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def output_texts(nb: nbformat.NotebookNode) -> list[str]:
+    """Every text an output carries (stream text and non-image MIME data)."""
+    texts = []
+    for cell in code_cells(nb):
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                texts.append(output.text)
+            elif output.output_type == "error":
+                texts.append("\n".join(output.traceback))
+            for mime, data in output.get("data", {}).items():
+                if not mime.startswith("image/"):
+                    texts.append(data if isinstance(data, str) else json.dumps(data))
+    return texts
+
+
+def tagged(nb: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
+    return [cell for cell in nb.cells if tag in cell.metadata.get("tags", [])]
+
+
+# ---------------------------------------------------------------- the stored notebooks
+
+
+def test_the_five_notebooks_exist():
+    assert NAMES == EXPECTED_NAMES
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_parameters_cell_contract(name):
+    nb = read(name)
+    first_code = code_cells(nb)[0]
+    assert first_code.metadata.get("tags") == ["parameters"]
+    declared = papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
+    assert list(declared) == ["params_file", "interactive", *TOP_LEVEL_KEYS]
+    assert declared["params_file"]["default"] == '"params/clients/example_a.yaml"'
+    assert declared["interactive"]["inferred_type_name"] == "bool"
+    for key in TOP_LEVEL_KEYS:
+        assert declared[key]["default"] == "None"
+        assert declared[key]["help"], f"{key} has a comment"
+    for line in first_code.source.splitlines():
+        assert line.startswith("#") or re.match(r"^\w+: [\w |]+ = [^#]+  # .+$", line), line
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_stored_notebook_is_clean_and_small(name):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    assert path.stat().st_size < 1_000_000
+    nb = read(name)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert set(nb.metadata) == {"kernelspec", "language_info"}, "no widget state or papermill metadata"
+    counts = [cell.execution_count for cell in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), "executed top to bottom once"
+    for cell in nb.cells:
+        assert "execution" not in cell.metadata, "no timings"
+        assert re.fullmatch(r"[0-9]{2}-[a-z]+-[0-9]{2}", cell.id), "stable cell ids"
+    texts = output_texts(nb)
+    assert not any(output.output_type == "error" for cell in code_cells(nb) for output in cell.outputs)
+    assert not any(output.output_type == "stream" for cell in code_cells(nb) for output in cell.outputs)
+    assert not any(ABSOLUTE_PATH.search(text) for text in texts), "no absolute paths in outputs"
+    assert not any("<Figure size" in text and "Axes>" in text and len(text) < 60 for text in texts if "\n" in text)
+    assert TOTALS["a"] in "\n".join(texts), "stored with example A's outputs"
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_notebook_teaches_then_computes(name):
+    nb = read(name)
+    markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "**The question.**" in nb.cells[0].source
+    assert "$$" in markdown, "formulas in LaTeX"
+    assert any(seed in markdown for seed in SEEDS), "facts cite the source documents"
+    pngs = sum("image/png" in output.get("data", {}) for cell in code_cells(nb) for output in cell.outputs)
+    assert pngs >= MIN_CHARTS[name]
+    texts = "\n".join(output_texts(nb))
+    assert "**Reading the result.**" in texts, "reading paragraphs come from the model's numbers"
+    assert "*Provenance*" in texts and "price book as of 2026-05-26" in texts
+    for cell in code_cells(nb):
+        assert len(cell.source.splitlines()) <= 20, "a long cell means a function is missing"
+
+
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_panel_cell_is_ignored_by_nbval_and_stored_empty(name):
+    (panel,) = tagged(read(name), "panel")
+    assert "nbval-ignore-output" in panel.metadata["tags"]
+    assert panel.outputs == []
+    assert "show_panel(" in panel.source
+
+
+def test_notebooks_match_their_source():
+    builder = load_builder()
+    assert [name for name in EXPECTED_NAMES if builder.stale(name)] == []
+
+
+# ---------------------------------------------------------------- headless runs
+
+
+def client_file(letter: str) -> Path:
+    return ROOT / "params" / "clients" / f"example_{letter}.yaml"
+
+
+@pytest.mark.parametrize("letter", ["a", "b", "c"])
+@pytest.mark.parametrize("name", EXPECTED_NAMES)
+def test_papermill_runs_every_notebook_for_every_client(name, letter, tmp_path):
+    """As ``papermill nb out -f params/clients/example_X.yaml -p interactive False``: the
+    client's sections are injected, the working directory is elsewhere."""
+    parameters = read_yaml_file(str(client_file(letter))) | {"interactive": False}
+    out = tmp_path / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / f"{name}.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    nb = nbformat.read(out, as_version=4)
+    texts = output_texts(nb)
+    joined = "\n".join(texts)
+    assert TOTALS[letter] in joined
+    assert "`<injected parameters>`" in joined
+    assert "Loading widget" not in joined and WIDGET_MIME not in joined
+    assert not any(WIDGET_MIME in output.get("data", {}) for cell in code_cells(nb) for output in cell.outputs)
+    assert all(cell.outputs == [] for cell in tagged(nb, "panel")), "headless: the panel renders nothing"
+    assert not any(output.output_type == "stream" for cell in code_cells(nb) for output in cell.outputs)
+
+
+def test_report_runner_style_absolute_params_file(tmp_path):
+    """The report runner injects an absolute ``params_file`` and ``interactive=False``."""
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "02_dataset.ipynb"),
+        str(out),
+        parameters={"params_file": str(client_file("c")), "interactive": False},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    joined = "\n".join(output_texts(nbformat.read(out, as_version=4)))
+    assert TOTALS["c"] in joined
+    assert "`params/clients/example_c.yaml`" in joined
+    assert not ABSOLUTE_PATH.search(joined)
+
+
+def test_papermill_command_line_with_a_client_file(tmp_path):
+    """The documented command, run from another directory, interactive left at its default."""
+    out = tmp_path / "roi_b.ipynb"
+    command = [
+        str(Path(sys.executable).parent / "papermill"),
+        str(ROOT / "notebooks" / "05_roi.ipynb"),
+        str(out),
+        "-f",
+        str(client_file("b")),
+        "--no-progress-bar",
+    ]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    nb = nbformat.read(out, as_version=4)
+    joined = "\n".join(output_texts(nb))
+    assert TOTALS["b"] in joined and "pays back in month 4" in joined
+    (panel,) = tagged(nb, "panel")
+    assert any(WIDGET_MIME in output.get("data", {}) for output in panel.outputs), "interactive: the panel is shown"

@@ -1,0 +1,200 @@
+"""The widget panels, driven programmatically: change a control, and the displayed total,
+headline and figure must become what the engine computes for that input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ftcost_helpers import widgets
+from ftcost_helpers.breakdown import estimate
+from ftcost_helpers.loading import ParamsError, load_params, load_price_book, project_root
+from ftcost_helpers.notebook import NotebookContext, show_panel, with_changes
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_price_book()
+
+
+def client(name: str, book):
+    return load_params(project_root() / "params" / "clients" / f"example_{name}.yaml", book)
+
+
+@pytest.fixture(scope="module")
+def example_a(book):
+    return client("a", book)
+
+
+def engine(params, book, changes):
+    """What the engine computes for the plan with ``changes`` applied."""
+    return estimate(with_changes(params, changes, book), book)
+
+
+def bar_heights(figure, axis: int = 0) -> list[float]:
+    return [patch.get_height() for patch in figure.axes[axis].patches]
+
+
+@pytest.mark.parametrize("name", ["a", "b", "c"])
+@pytest.mark.parametrize("area", list(widgets.PANELS))
+def test_every_panel_opens_on_the_plan_as_filed(area, name, book):
+    params = client(name, book)
+    panel = widgets.PANELS[area](params, book)
+    assert panel.total() == pytest.approx(estimate(params, book).programme_total)
+    assert panel.changed == {}
+    assert panel.output in panel.widget.children
+    assert panel.figure.axes and panel.figure.axes[0].get_title()
+
+
+def test_compute_panel_runs_change_total_and_booked_bar(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    before_total, before_bars = panel.total(), bar_heights(panel.figure)
+    panel.controls["runs"].value = 20
+    expected = engine(example_a, book, {"training.runs": 20.0})
+    assert panel.total() == pytest.approx(expected.programme_total)
+    assert panel.total() > before_total
+    assert panel.headline()["Compute"] == "USD 1,643"
+    booked = bar_heights(panel.figure)[0]
+    assert booked == pytest.approx(float(expected.base.compute.booked_gpu_hours)) == pytest.approx(960.0)
+    assert booked != before_bars[0]
+
+
+def test_compute_panel_new_gpu_offers_its_tiers_and_prices_from_the_book(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    panel.controls["gpu"].value = "b200"
+    offered = [value for _, value in panel.controls["tier"].options]
+    assert offered == list(book.gpu_rates_usd_per_gpu_hour["b200"])
+    assert panel.controls["price_book_rate"].value is True
+    expected = engine(
+        example_a,
+        book,
+        {"training.gpu": "b200", "training.tier": panel.controls["tier"].value, "training.rate_usd_per_gpu_hour": None},
+    )
+    assert panel.error is None
+    assert panel.total() == pytest.approx(expected.programme_total)
+    assert panel.headline()["Rate"] == f"USD {book.gpu_rate('b200', panel.controls['tier'].value).base:,.2f}/GPU-hour"
+
+
+def test_compute_panel_sweep_without_early_stopping_costs_more(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    panel.controls["sweep_trials"].value = 10
+    stopped = panel.total()
+    panel.controls["sweep_early_stopping"].value = False
+    expected = engine(example_a, book, {"training.sweep_trials": 10.0, "training.sweep_early_stopping": False})
+    assert panel.total() == pytest.approx(expected.programme_total)
+    assert panel.total() > stopped
+    assert sum(bar_heights(panel.figure)[:-1]) == pytest.approx(
+        float(expected.base.compute.booked_gpu_hours + expected.base.compute.rerun_gpu_hours)
+    )
+
+
+def test_dataset_panel_annotation_hours_move_the_stack(example_a, book):
+    panel = widgets.dataset_panel(example_a, book)
+    panel.controls["annotation_hours"].value = 1000
+    expected = engine(example_a, book, {"dataset.annotation_hours": 1000.0})
+    assert panel.total() == pytest.approx(expected.programme_total) == pytest.approx(88_550 + 200 * 45)
+    assert panel.headline()["Dataset"] == "USD 47,000"
+    dataset_bars = [p for p in panel.figure.axes[0].patches if abs(p.get_x() + p.get_width() / 2) < 1e-9]
+    assert sum(p.get_height() for p in dataset_bars) == pytest.approx(expected.areas_usd["dataset"])
+
+
+def test_dataset_panel_annotation_rate(example_a, book):
+    panel = widgets.dataset_panel(example_a, book)
+    panel.controls["annotation_rate"].value = 90.0
+    expected = engine(example_a, book, {"dataset.annotation_rate_usd_per_hour": 90.0})
+    assert panel.total() == pytest.approx(expected.programme_total) == pytest.approx(88_550 + 800 * 45)
+
+
+def test_eval_panel_monthly_cost_redraws_the_chart(example_a, book):
+    panel = widgets.eval_panel(example_a, book)
+    panel.controls["continuous_usd_per_month"].value = 3000.0
+    expected = engine(example_a, book, {"evaluation.continuous_usd_per_month": 3000.0})
+    assert panel.headline()["Per month"] == "USD 3,000"
+    assert panel.total() == pytest.approx(expected.programme_total)
+    assert panel.table.value("Continuous evaluation", "USD") == 3000.0
+    stack = panel.figure.axes[0].collections[1]  # the continuous layer of the stack plot
+    top = stack.get_paths()[0].vertices[:, 1].max()
+    assert top == pytest.approx(expected.areas_usd["eval"] + 3000.0 * 24)
+
+
+def test_eval_panel_set_up_changes_total(example_a, book):
+    panel = widgets.eval_panel(example_a, book)
+    panel.controls["setup_usd"].value = 10_000.0
+    assert panel.total() == pytest.approx(88_550 - 6_200 + 10_000)
+
+
+def test_maintenance_panel_migration_cost_moves_quarters(example_a, book):
+    panel = widgets.maintenance_panel(example_a, book)
+    before = sum(bar_heights(panel.figure))
+    panel.controls["migration_usd"].value = 40_000.0
+    expected = engine(example_a, book, {"maintenance.migration_usd": 40_000.0})
+    quarterly = sum(float(v) for v in expected.base.maintenance_quarterly.values())
+    assert panel.headline()["Maintenance per quarter"] == f"USD {quarterly:,.0f}"
+    assert panel.headline()["TCO over the horizon"] == f"USD {expected.tco:,.0f}"
+    after = sum(bar_heights(panel.figure))
+    assert after > before
+    maintained_quarters = 6  # months 7..24 of a 24-month horizon
+    assert after == pytest.approx(quarterly * maintained_quarters)
+
+
+def test_roi_panel_api_spend_moves_break_even(example_a, book):
+    panel = widgets.roi_panel(example_a, book)
+    assert panel.headline()["Break-even"] == "month 5"
+    panel.controls["api_usd_per_month"].value = 30_000.0
+    expected = engine(example_a, book, {"alternative.api.usd_per_month": 30_000.0})
+    assert expected.break_even_month == 4
+    assert panel.headline()["Break-even"] == "month 4"
+    line = panel.figure.axes[0].lines[0]
+    np.testing.assert_allclose(line.get_ydata(), expected.cash_flow)
+
+
+def test_roi_panel_horizon_lengthens_the_cash_flow(example_a, book):
+    panel = widgets.roi_panel(example_a, book)
+    panel.controls["horizon_months"].value = 36
+    assert len(panel.figure.axes[0].lines[0].get_ydata()) == 37
+
+
+def test_roi_panel_gives_a_client_without_alternative_an_api_to_compare(book):
+    params = client("c", book)
+    panel = widgets.roi_panel(params, book)
+    assert panel.headline()["Break-even"] == "none within the horizon"
+    panel.controls["api_usd_per_month"].value = 60_000.0
+    expected = engine(params, book, {"alternative.kind": "api", "alternative.api.usd_per_month": 60_000.0})
+    assert expected.break_even_month is not None
+    assert panel.headline()["Break-even"] == f"month {expected.break_even_month}"
+
+
+def test_labour_client_has_labour_controls(book):
+    panel = widgets.roi_panel(client("b", book), book)
+    assert {"labour_staff", "time_saved_fraction"} <= set(panel.controls)
+    before = panel.total(), panel.headline()["Alternative per month"]
+    panel.controls["time_saved_fraction"].value = 0.5
+    assert panel.headline()["Alternative per month"] != before[1]
+
+
+def test_an_impossible_change_is_reported_not_applied(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    total = panel.total()
+    panel._controls["tier"].widget.options = [("Nowhere", "nowhere")]  # simulate a stale option
+    assert panel.error is not None and "nowhere" in panel.error
+    assert panel.total() == total
+    assert "Not applied" in panel.status.value
+
+
+def test_with_changes_validates_like_a_client_file(example_a, book):
+    with pytest.raises(ParamsError, match="unknown tier 'nowhere'"):
+        with_changes(example_a, {"training.tier": "nowhere"}, book)
+    with pytest.raises(ParamsError, match="not a section"):
+        with_changes(example_a, {"training.gpus_per_run.low": 1}, book)
+
+
+def test_headless_notebook_builds_no_panel(example_a, book, capsys):
+    ctx = NotebookContext(example_a, book, estimate(example_a, book), "test", interactive=False)
+    assert show_panel(widgets.compute_panel, ctx, "## Explore") is None
+    assert capsys.readouterr().out == ""
+
+
+def test_redraw_time_is_recorded(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    panel.controls["runs"].value = 16
+    assert panel.last_redraw_seconds > 0
