@@ -158,6 +158,7 @@ def test_session_plan_lasts_60_to_90_minutes() -> None:
 def test_guide_names_the_notebooks_that_exist() -> None:
     for notebook in NOTEBOOKS:
         assert f"notebooks/{notebook}.ipynb" in guide_text()
+        assert (project_root() / "notebooks" / f"{notebook}.ipynb").is_file(), f"{notebook} does not exist"
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: f"exercise-{e.number}")
