@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, default=None, help="output folder (default: reports/)")
     rep.add_argument("--jobs", type=int, default=None, help="worker processes (default: the machine's cores)")
     rep.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
+    rep.add_argument(
+        "--fresh-kernels", action="store_true", help="a new kernel for every notebook (default: one per client)"
+    )
     rep.add_argument("--pdf", action="store_true", help="also print each report.html to report.pdf (Debian's chromium)")
     rep.set_defaults(run=_report)
     return parser

@@ -421,7 +421,7 @@ def report_command(args: Any) -> int:
             args.jobs,
             kernel_name=args.kernel,
             price_book=args.price_book,
-            fresh_kernels=getattr(args, "fresh_kernels", False),
+            fresh_kernels=args.fresh_kernels,
         )
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
