@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .loading import ParamsError, load_params, load_price_book
+from .loading import ParamsError, load_plan, load_price_book
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
@@ -24,7 +24,7 @@ def _estimate(args: argparse.Namespace) -> int:
     from .uncertainty import simulate
 
     book = load_price_book(args.price_book)
-    params = load_params(args.file, book)
+    params = load_plan(args.file, book)
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
     if args.json:
@@ -46,7 +46,7 @@ def _validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         try:
-            load_params(file, book)
+            load_plan(file, book)
         except ParamsError as error:
             print(f"error: {error}", file=sys.stderr)
             status = EXIT_BAD_INPUT

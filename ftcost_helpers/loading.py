@@ -215,3 +215,15 @@ def params_from_mapping(
 def load_params(path: str | Path, book: PriceBook | None = None) -> Params:
     """Validated Params from a client file merged over ``params/defaults.yaml``."""
     return params_from_mapping(read_yaml(path), path, book)
+
+
+def load_plan(path: str | Path, book: PriceBook | None = None) -> Params:
+    """:func:`load_params`, with every scenario merged over the plan and validated too, so
+    a bad scenario is caught before anything runs."""
+    from .scenarios import scenario_params  # scenarios builds on this module
+
+    book = book or load_price_book()
+    params = load_params(path, book)
+    for index, scenario in enumerate(params.scenarios):
+        scenario_params(params, book, scenario, index, path)
+    return params

@@ -148,3 +148,14 @@ def test_the_command_line_prints_no_traceback(tmp_path):
 def test_misspelt_range_key(tmp_path, capsys):
     path = client_file(tmp_path, lambda d: d["dataset"].update(annotation_hours={"low": 700, "hgh": 900}))
     assert_one_line_error(capsys, path, "dataset.annotation_hours", "did you mean 'high'?")
+
+
+def test_a_bad_scenario_fails_validation(tmp_path, capsys):
+    def bad_scenario(data):
+        data["scenarios"] = [{"name": "Cheaper GPU", "overrides": {"training": {"gpu": "h1000"}}}]
+
+    path = client_file(tmp_path, bad_scenario)
+    status = main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "scenarios.0 (Cheaper GPU): training.gpu" in err and "unknown GPU 'h1000'" in err

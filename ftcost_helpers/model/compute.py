@@ -86,7 +86,7 @@ def implied_utilisation(
 ) -> Number:
     """The utilisation of peak the booked GPU-hours per run would imply (nan if none booked)."""
     capacity = np.asarray(peak_tflops * 1e12 * SECONDS_PER_HOUR * booked_gpu_hours_per_run / throughput_penalty)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(capacity > 0, flops / np.where(capacity > 0, capacity, 1.0), np.nan)[()]
 
 
