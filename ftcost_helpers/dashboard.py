@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -89,7 +90,10 @@ def voila_environment(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on ``port`` (connections of a stopped server waiting to close do not
+    count: the server, like this probe, sets SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -146,9 +150,16 @@ def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
             process.wait()
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(port: int = DEFAULT_PORT, notebook: str | None = None, *, show_tracebacks: bool = False) -> int:
-    """Serve until Ctrl-C; prints the address to open. Returns Voilà's exit status."""
+    """Serve until Ctrl-C (or SIGTERM/SIGHUP); prints the address to open. Returns Voilà's
+    exit status. Voilà and its kernels are stopped however this process is asked to end."""
     process = start(port, show_tracebacks=show_tracebacks)
+    for ending in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(ending, _exit_quietly)
     try:
         wait_until_ready(process, port)
         where = notebook_url(port, notebook) if notebook else f"http://{HOST}:{port}/"
