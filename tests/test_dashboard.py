@@ -36,6 +36,7 @@ def test_template_extends_voila_lab_and_links_nothing_outside() -> None:
     for line in template.splitlines():
         if "https://" in line:
             assert line.strip().startswith("| replace('<link"), line
+    assert "https://" not in (folder / "page.html").read_text(), "the page frame links outside"
 
 
 def test_missing_notebooks_are_named(tmp_path: Path) -> None:

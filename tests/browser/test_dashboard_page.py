@@ -77,6 +77,17 @@ def control(page, kind: str, label: str):
     return page.locator(f".widget-{kind}", has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
 
 
+def test_front_page_lists_the_notebooks(dashboard, offline, artifacts: Path, timings: dict) -> None:
+    page = offline.page
+    started = time.perf_counter()
+    page.goto(f"http://127.0.0.1:{dashboard.port}/", timeout=LOAD_TIMEOUT_MS)
+    for notebook in NOTEBOOKS:
+        page.get_by_text(f"{notebook}.ipynb").wait_for(timeout=LOAD_TIMEOUT_MS)
+    timings["dashboard_front_page_seconds"] = time.perf_counter() - started
+    assert offline.blocked == [], f"the front page asked the outside world for {offline.blocked}"
+    page.screenshot(path=str(artifacts / "dashboard_front_page.png"))
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_panel_renders_with_code_hidden(
     notebook: str, dashboard, offline, artifacts: Path, timings: dict, book: PriceBook, example_files
