@@ -7,12 +7,16 @@ global figure state leaks between cells or widget redraws; a notebook displays i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -61,9 +65,43 @@ def currency_axis(ax: Axes, axis: str = "y", formatter: Any = compact_usd) -> No
     target.set_major_formatter(FuncFormatter(formatter))
 
 
+def png_bytes(figure: Figure, dpi: float = 96) -> bytes:
+    """The figure as PNG bytes (one drawing pass, no tight bounding box)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+_LAYOUT: ContextVar[str | None] = ContextVar("ftcost_chart_layout", default="constrained")
+
+
+@contextmanager
+def fixed_layout() -> Iterator[None]:
+    """Charts built inside skip the layout pass at drawing time: the caller places the axes
+    (a widget panel reuses the positions of its first drawing, which saves about a third of
+    each redraw)."""
+    token = _LAYOUT.set(None)
+    try:
+        yield
+    finally:
+        _LAYOUT.reset(token)
+
+
+def fits_inside(figure: Figure) -> bool:
+    """Whether every axes with its labels and title lies inside the figure (after a drawing)."""
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    for ax in figure.axes:
+        box = ax.get_tightbbox(renderer)
+        if box is not None and (box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height):
+            return False
+    return True
+
+
 def new_figure(size: tuple[float, float] = WIDE, columns: int = 1) -> tuple[Figure, Any]:
     """A figure with ``columns`` axes side by side, laid out to fit its labels."""
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout=_LAYOUT.get())
+    FigureCanvasAgg(fig)  # a canvas of its own: drawable without pyplot
     axes = fig.subplots(1, columns)
     return fig, axes
 
@@ -260,35 +298,52 @@ def eval_chart(breakdown: Breakdown) -> Figure:
 
 def maintenance_chart(breakdown: Breakdown) -> Figure:
     """Left: maintenance cost per quarter by item. Right: quality lost when it is skipped."""
+    fig, (left, right) = new_figure(WIDE, 2)
+    draw_maintenance_cost(left, breakdown)
+    draw_quality_loss(right, breakdown.params)
+    return fig
+
+
+def maintenance_cost_chart(breakdown: Breakdown) -> Figure:
+    """Maintenance cost per quarter by item (the left half of :func:`maintenance_chart`)."""
+    fig, ax = new_figure(SQUARE)
+    draw_maintenance_cost(ax, breakdown)
+    return fig
+
+
+def draw_maintenance_cost(ax: Axes, breakdown: Breakdown) -> None:
+    """Stacked bars of maintenance USD per quarter, from the month maintenance starts."""
     p = breakdown.params
     quarters = np.arange(1, p.horizon_months // 3 + 1)
     months_maintained = np.clip(3 * quarters - p.maintenance.start_month + 1, 0, 3)
-    fig, (left, right) = new_figure(WIDE, 2)
     bottom = np.zeros(quarters.shape)
     palette = ["#55A868", "#64B5CD", "#DD8452", "#4C72B0", "#C44E52"]
     for i, (item, value) in enumerate(breakdown.base.maintenance_quarterly.items()):
         heights = float(value) * months_maintained / 3
-        left.bar(quarters, heights, bottom=bottom, color=palette[i % len(palette)], label=item)
+        ax.bar(quarters, heights, bottom=bottom, color=palette[i % len(palette)], label=item)
         bottom += heights
-    currency_axis(left)
-    left.set_xlabel("Quarter")
-    left.set_ylabel("USD per quarter")
-    left.set_title("Maintenance cost per quarter")
-    left.xaxis.set_major_locator(MaxNLocator(integer=True))
-    left.legend(fontsize=7, loc="upper left")
-    left.set_ylim(0, max(float(bottom.max()), 1.0) * 1.45)
-    loss = quality_loss(p)
-    right.fill_between(
+    currency_axis(ax)
+    ax.set_xlabel("Quarter")
+    ax.set_ylabel("USD per quarter")
+    ax.set_title("Maintenance cost per quarter")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.45)
+
+
+def draw_quality_loss(ax: Axes, params: Any) -> None:
+    """The band of quality points lost after each quarter without maintenance."""
+    loss = quality_loss(params)
+    ax.fill_between(
         loss["Quarter"], loss["Low"], loss["High"], color=COLOURS["maintenance"], alpha=0.3, label="low–high"
     )
-    right.plot(loss["Quarter"], (loss["Low"] + loss["High"]) / 2, color=COLOURS["maintenance"], label="midpoint")
-    right.set_ylim(0, None)
-    right.set_xlabel("Quarters without maintenance")
-    right.set_ylabel("Quality lost (percentage points)")
-    right.set_title("Quality lost when maintenance is skipped")
-    right.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.legend(fontsize=8, loc="upper left")
-    return fig
+    ax.plot(loss["Quarter"], (loss["Low"] + loss["High"]) / 2, color=COLOURS["maintenance"], label="midpoint")
+    ax.set_ylim(0, None)
+    ax.set_xlabel("Quarters without maintenance")
+    ax.set_ylabel("Quality lost (percentage points)")
+    ax.set_title("Quality lost when maintenance is skipped")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8, loc="upper left")
 
 
 # ---------------------------------------------------------------- ROI

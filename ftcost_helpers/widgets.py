@@ -4,9 +4,9 @@ chart as the notebook's static cells, redrawn in place.
 A panel is built from a client's :class:`Params` and the price book. Each control maps to
 one or more parameter paths; when a control changes, the panel sets those values on a copy
 of the parameters (validated like a client file), runs the same
-:func:`~ftcost_helpers.breakdown.estimate` as the static cells and redraws its table and
-chart inside an :class:`ipywidgets.Output`. Controls the analyst has not touched keep their
-ranges. Tests drive a panel programmatically::
+:func:`~ftcost_helpers.breakdown.estimate` as the static cells and redraws the same table
+(an HTML widget) and chart (a PNG image widget) in place, without flicker. Controls the
+analyst has not touched keep their ranges. Tests drive a panel programmatically::
 
     panel = compute_panel(params, book)
     panel.controls["runs"].value = 20
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
-from IPython.display import display
 
 from . import charts, tables
 from .breakdown import Breakdown, estimate
@@ -40,6 +39,8 @@ Render = Callable[[Breakdown], tuple[Any, Any]]
 Headline = Callable[[Breakdown], dict[str, str]]
 
 LAYOUT = {"description_width": "190px"}
+WIDGET_DPI = 80
+"""Resolution of a panel's chart: lower than the static cells' so a redraw stays quick."""
 CONTROL_WIDTH = "440px"
 
 
@@ -82,7 +83,9 @@ class Panel:
         self.error: str | None = None
         self.last_redraw_seconds: float = 0.0
         self.status = w.HTML()
-        self.output = w.Output()
+        self.table_view = w.HTML()
+        self.chart_view = w.Image(format="png")
+        self._axes_positions: list[Any] | None = None
         self.breakdown = estimate(params, book)
         self.table, self.figure = render(self.breakdown)
         for name, control in self._controls.items():
@@ -95,7 +98,8 @@ class Panel:
                     layout=w.Layout(grid_template_columns=f"repeat(2, {CONTROL_WIDTH})"),
                 ),
                 self.status,
-                self.output,
+                self.table_view,
+                self.chart_view,
             ]
         )
         self._draw()
@@ -130,7 +134,8 @@ class Panel:
         else:
             self.error = None
             self.breakdown = estimate(params, self.book)
-            self.table, self.figure = self._render(self.breakdown)
+            with charts.fixed_layout():
+                self.table, self.figure = self._render(self.breakdown)
         self._draw()
         self.last_redraw_seconds = time.perf_counter() - start
 
@@ -154,9 +159,25 @@ class Panel:
         figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
         problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
         self.status.value = f"<div>{figures}{problem}</div>"
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(self.table, self.figure)
+        self.table_view.value = self.table._repr_html_()
+        self.chart_view.value = self._png()
+
+    def _png(self) -> bytes:
+        """The chart as PNG, in place of the previous one. The first drawing lays the axes
+        out; later ones reuse that layout (a layout pass costs about a third of a redraw)."""
+        figure = self.figure
+        if figure.get_layout_engine() is None and self._axes_positions is not None:
+            for ax, position in zip(figure.axes, self._axes_positions, strict=False):
+                ax.set_position(position)
+        png = charts.png_bytes(figure, WIDGET_DPI)
+        if figure.get_layout_engine() is None and not charts.fits_inside(figure):
+            # Labels grew (USD 1M...): draw the chart again with its own layout.
+            self.table, self.figure = self._render(self.breakdown)
+            png = charts.png_bytes(self.figure, WIDGET_DPI)
+            self._axes_positions = None
+        if self._axes_positions is None:
+            self._axes_positions = [ax.get_position() for ax in self.figure.axes]
+        return png
 
 
 # ---------------------------------------------------------------- widget builders
@@ -413,7 +434,7 @@ def maintenance_panel(params: Params, book: PriceBook) -> Panel:
 
 
 def _render_maintenance(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.maintenance_table(breakdown), charts.maintenance_chart(breakdown)
+    return tables.maintenance_table(breakdown), charts.maintenance_cost_chart(breakdown)
 
 
 def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:

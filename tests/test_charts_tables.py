@@ -179,6 +179,7 @@ def all_charts(plan, book):
         "dataset": charts.dataset_stack_chart(plan),
         "eval": charts.eval_chart(plan),
         "maintenance": charts.maintenance_chart(plan),
+        "maintenance_cost": charts.maintenance_cost_chart(plan),
         "cash_flow": charts.cash_flow_chart(plan),
         "monthly": charts.monthly_costs_chart(plan),
         "band": charts.percentile_band_chart(months, band["p10"], band["p50"], band["p90"], plan.cash_flow),

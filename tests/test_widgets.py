@@ -42,7 +42,9 @@ def test_every_panel_opens_on_the_plan_as_filed(area, name, book):
     panel = widgets.PANELS[area](params, book)
     assert panel.total() == pytest.approx(estimate(params, book).programme_total)
     assert panel.changed == {}
-    assert panel.output in panel.widget.children
+    assert panel.status in panel.widget.children and panel.chart_view in panel.widget.children
+    assert bytes(panel.chart_view.value).startswith(b"\x89PNG")
+    assert "<table" in panel.table_view.value
     assert panel.figure.axes and panel.figure.axes[0].get_title()
 
 
@@ -194,7 +196,11 @@ def test_headless_notebook_builds_no_panel(example_a, book, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_redraw_time_is_recorded(example_a, book):
+def test_redraw_replaces_table_and_chart_in_place(example_a, book):
     panel = widgets.compute_panel(example_a, book)
+    children, png, html = panel.widget.children, panel.chart_view.value, panel.table_view.value
     panel.controls["runs"].value = 16
+    assert panel.widget.children == children, "same widgets, new content"
+    assert panel.chart_view.value != png and bytes(panel.chart_view.value).startswith(b"\x89PNG")
+    assert panel.table_view.value != html and "USD 1,314" in panel.table_view.value
     assert panel.last_redraw_seconds > 0
