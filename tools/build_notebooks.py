@@ -218,7 +218,8 @@ COMPUTE = frame(
             verdict = (
                 f"above the {tables.percent(mfu.high)} large pre-training runs reach: the booked hours look optimistic"
                 if implied > mfu.high
-                else f"well under the {tables.percent(assumed)} assumed: the booked hours are generous, or the runs see more tokens than stated"
+                else f"well under the {tables.percent(assumed)} assumed: the booked hours are generous, "
+                "or the runs see more tokens than stated"
                 if implied < assumed / 2
                 else f"close to the {tables.percent(assumed)} assumed"
             )
