@@ -148,30 +148,58 @@ def client_file(letter: str) -> Path:
     return ROOT / "params" / "clients" / f"example_{letter}.yaml"
 
 
-@pytest.mark.parametrize("letter", ["a", "b", "c"])
-@pytest.mark.parametrize("name", EXPECTED_NAMES)
-def test_papermill_runs_every_notebook_for_every_client(name, letter, tmp_path):
-    """As ``papermill nb out -f params/clients/example_X.yaml -p interactive False``: the
-    client's sections are injected, the working directory is elsewhere."""
-    parameters = read_yaml_file(str(client_file(letter))) | {"interactive": False}
-    out = tmp_path / f"{name}.ipynb"
-    papermill.execute_notebook(
-        str(ROOT / "notebooks" / f"{name}.ipynb"),
-        str(out),
-        parameters=parameters,
-        kernel_name="python3",
-        cwd=str(tmp_path),
-        progress_bar=False,
-    )
-    nb = nbformat.read(out, as_version=4)
-    texts = output_texts(nb)
-    joined = "\n".join(texts)
-    assert TOTALS[letter] in joined
-    assert "`<injected parameters>`" in joined
-    assert "Loading widget" not in joined and WIDGET_MIME not in joined
-    assert not any(WIDGET_MIME in output.get("data", {}) for cell in code_cells(nb) for output in cell.outputs)
-    assert all(cell.outputs == [] for cell in tagged(nb, "panel")), "headless: the panel renders nothing"
-    assert not any(output.output_type == "stream" for cell in code_cells(nb) for output in cell.outputs)
+class PapermillRuns:
+    """Every example client through one notebook. One class per notebook, so that
+    ``pytest -n 2 --dist loadscope`` (which nbval needs) still spreads the runs over workers."""
+
+    notebook: str
+
+    @pytest.mark.parametrize("letter", ["a", "b", "c"])
+    def test_runs_headless_for_every_client(self, letter, tmp_path):
+        """As ``papermill nb out -f params/clients/example_X.yaml -p interactive False``: the
+        client's sections are injected, the working directory is elsewhere."""
+        parameters = read_yaml_file(str(client_file(letter))) | {"interactive": False}
+        out = tmp_path / f"{self.notebook}.ipynb"
+        papermill.execute_notebook(
+            str(ROOT / "notebooks" / f"{self.notebook}.ipynb"),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(tmp_path),
+            progress_bar=False,
+        )
+        nb = nbformat.read(out, as_version=4)
+        joined = "\n".join(output_texts(nb))
+        assert TOTALS[letter] in joined
+        assert "`<injected parameters>`" in joined
+        assert "Loading widget" not in joined and WIDGET_MIME not in joined
+        assert not any(WIDGET_MIME in output.get("data", {}) for cell in code_cells(nb) for output in cell.outputs)
+        assert all(cell.outputs == [] for cell in tagged(nb, "panel")), "headless: the panel renders nothing"
+        assert not any(output.output_type == "stream" for cell in code_cells(nb) for output in cell.outputs)
+
+
+class TestPapermill01Compute(PapermillRuns):
+    notebook = "01_compute"
+
+
+class TestPapermill02Dataset(PapermillRuns):
+    notebook = "02_dataset"
+
+
+class TestPapermill03Eval(PapermillRuns):
+    notebook = "03_eval"
+
+
+class TestPapermill04Maintenance(PapermillRuns):
+    notebook = "04_maintenance"
+
+
+class TestPapermill05Roi(PapermillRuns):
+    notebook = "05_roi"
+
+
+def test_every_notebook_has_its_papermill_class():
+    assert sorted(cls.notebook for cls in PapermillRuns.__subclasses__()) == EXPECTED_NAMES
 
 
 def test_report_runner_style_absolute_params_file(tmp_path):
