@@ -41,25 +41,26 @@ BUDGET = 4.0
 
 
 def client_variations(folder: Path, count: int) -> list[Path]:
-    """``count`` client files: the examples in turn, each with its own name and scaled drivers."""
+    """``count`` client files: the examples in turn, each under its own name and with its own
+    Monte Carlo seed (so every client's uncertainty figures differ)."""
     examples = sorted((ROOT / "params" / "clients").glob("example_*.yaml"))
     files = []
     for number in range(count):
         data = yaml.safe_load(examples[number % len(examples)].read_text(encoding="utf-8"))
-        scale = 1 + 0.05 * number
         data["client"] = f"Bench client {number + 1:02d} ({data['client'].split(':')[0]})"
-        data["dataset"]["pairs"] = round(data["dataset"]["pairs"] * scale)
-        data["horizon_months"] = 12 + (number % 4) * 6
+        data["uncertainty"] = {**data.get("uncertainty", {}), "seed": 1000 + number}
         path = folder / f"bench_{number + 1:02d}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         files.append(path)
     return files
 
 
-def timed(command: list[str], **kwargs) -> float:
-    """Wall seconds of one command (which must succeed)."""
+def timed(command: list[str]) -> float:
+    """Wall seconds of one command, which must succeed (else its error output is shown)."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.exit(f"failed: {' '.join(command[:4])} ...\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
 
 

@@ -139,3 +139,36 @@ def test_rerun_gives_the_same_numbers(example_report: tuple[BatchResult, Path], 
     second = read_summary(next(iter(result.reports.values())))
     moving = {"generated_at", "report_date"}
     assert {k: v for k, v in first.items() if k not in moving} == {k: v for k, v in second.items() if k not in moving}
+
+
+def _text_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
+    """The text of every output (images left out, as nbval does), cell by cell, without
+    the parameters cells."""
+    hidden = {"parameters", "injected-parameters"}
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or hidden & set(cell.metadata.get("tags", [])):
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                outputs.append(output.text)
+            for mimetype in ("text/plain", "text/html", "text/markdown"):
+                if mimetype in output.get("data", {}) and "image/png" not in output.data:
+                    outputs.append(output.data[mimetype])
+        texts.append(outputs)
+    return texts
+
+
+@pytest.mark.skipif(len(default_notebooks()) != 5, reason="the project's notebooks are not there yet")
+def test_shared_kernel_gives_the_outputs_of_a_fresh_kernel(example_report: tuple[BatchResult, Path]) -> None:
+    """The batch runs a client's notebooks in one kernel reset between them; the stored
+    notebooks were executed for example A, each in a fresh kernel (nbval checks them), so
+    every text output must be the same."""
+    folder = example_report[1]
+    for notebook in default_notebooks():
+        stored = nbformat.read(notebook, as_version=4)
+        executed = nbformat.read(folder / notebook.name, as_version=4)
+        assert _text_outputs(executed) == _text_outputs(stored), notebook.name
+        counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1)), notebook.name
