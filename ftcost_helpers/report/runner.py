@@ -357,6 +357,12 @@ def run_reports(
     out_dir.mkdir(parents=True, exist_ok=True)
     clean_stale(out_dir)
 
+    default_book = project_root() / "params" / "pricebook.yaml"
+    if price_book and Path(price_book).resolve() != default_book.resolve():
+        say(
+            f"warning: the notebooks read {default_book}; "
+            f"only summary.json, the workbook and the page's summary use {price_book}"
+        )
     valid, failures = validate_files(files, price_book, say)
     jobs_list = [
         ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}")
