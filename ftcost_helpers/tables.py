@@ -300,7 +300,7 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     formats = dict.fromkeys(
         ["Weights and optimizer (GB)", "Activations (GB)", "Per GPU (GB)", "Usable per GPU (GB)"], gb
     )
-    formats = {k.removesuffix(" (GB)"): v for k, v in formats.items()} | {"Fewest GPUs": _gpus}
+    formats = {k.removesuffix(" (GB)"): v for k, v in formats.items()} | {"Fewest GPUs": gpu_count}
     frame.columns = [c.removesuffix(" (GB)") for c in frame.columns]
     t = params.training
     note = (
@@ -311,7 +311,8 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     return Table(frame, formats, "VRAM per GPU by method", note, ("Method", "Fits"))
 
 
-def _gpus(value: Any) -> str:
+def gpu_count(value: Any) -> str:
+    """A number of GPUs, or 'does not fit' when no number of GPUs would do."""
     return "does not fit" if not np.isfinite(value) else number(value)
 
 

@@ -198,6 +198,9 @@ COMPUTE = frame(
             $$F = \bigl(k\,N + 2N_a + 2N\,[\text{checkpointing}]\bigr)\,D \cdot m
             \qquad D = \text{pairs} \times \text{tokens per pair} \times \text{epochs}$$
 
+            with $k$ = 6 for full training and 4 for a frozen base, $N$ parameters, $N_a$ the adapters'
+            trained parameters (none for full training) and $D$ training tokens per run.
+
             $$\text{GPU-hours}_\text{physics} = \frac{F}{P \cdot u \cdot 3600} \cdot \pi
             \qquad u_\text{implied} = \frac{F \cdot \pi}{P \cdot 3600 \cdot G \cdot h}$$
 
@@ -243,6 +246,11 @@ COMPUTE = frame(
 
             $$M_\text{per GPU} = \frac{b_\text{base} N + b_\text{train} N_\text{trained}}{G\ \text{(if sharded)}}
             + L \cdot s \cdot b \cdot h \cdot a + 4\,b\,s\,V$$
+
+            with $b_\text{base}$ and $b_\text{train}$ the bytes per frozen and per trained parameter, $L$ layers,
+            $s$ the sequence length, $b$ the micro-batch, $h$ the hidden size, $V$ the vocabulary and $a$ = 34
+            bytes (2 when checkpointed). Sharding (FSDP/ZeRO-3) splits the weights and optimizer states over the
+            run's $G$ GPUs; activations stay on each GPU.
             """.replace("{SEED_MARKET}", SEED_MARKET)
         ),
         code("show(tables.vram_table(ctx.params, ctx.book))"),
@@ -263,7 +271,7 @@ COMPUTE = frame(
                 + (
                     f"the run fits, and would fit on as few as {tables.number(needed)} GPU(s)."
                     if fits
-                    else f"the run does **not** fit; it needs at least {tables._gpus(needed)} GPUs."
+                    else f"the run does **not** fit; it needs at least {tables.gpu_count(needed)} GPUs."
                 )
             )
             """
