@@ -156,11 +156,14 @@ class Panel:
         return handler
 
     def _draw(self) -> None:
+        """Chart and table first, the headline last: once the headline shows a new total, the
+        table and chart beside it already show the same plan."""
+        self.chart_view.value = self._png()
+        self.chart_view.width = str(round(self.figure.get_figwidth() * WIDGET_DPI))
+        self.table_view.value = self.table._repr_html_()
         figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
         problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
         self.status.value = f"<div>{figures}{problem}</div>"
-        self.table_view.value = self.table._repr_html_()
-        self.chart_view.value = self._png()
 
     def _png(self) -> bytes:
         """The chart as PNG, in place of the previous one. The first drawing lays the axes
@@ -242,7 +245,7 @@ def compute_panel(params: Params, book: PriceBook) -> Panel:
             dropdown("Method", [(m.label, k) for k, m in book.methods.items()], t.method), _at("training.method")
         ),
         "price_book_rate": Control(
-            checkbox("Price-book rate (not the booked one)", not has_booked_rate),
+            checkbox("Price-book rate", not has_booked_rate),
             lambda on: {"training.rate_usd_per_gpu_hour": None} if on else {},
         ),
         "gpus_per_run": Control(int_slider("GPUs per run", t.gpus_per_run, 1, 64), _at("training.gpus_per_run")),
