@@ -92,7 +92,16 @@ def code(text: str, *tags: str) -> tuple[str, str, list[str]]:
     return ("code", textwrap.dedent(text).strip(), list(tags))
 
 
-def frame(title: str, question: str, after: str, body: list, audit_areas: str, panel: str, intro: str) -> list:
+def frame(
+    title: str,
+    question: str,
+    after: str,
+    body: list,
+    audit_areas: str,
+    panel: str,
+    intro: str,
+    scope: str = "this part of",
+) -> list:
     """Title, parameters, set-up, the sections, the audit, the panel and the footer."""
     return [
         md(f"# {title}\n\n**The question.** {question}\n\n**Afterwards you can** {after}"),
@@ -104,7 +113,7 @@ def frame(title: str, question: str, after: str, body: list, audit_areas: str, p
         code(SETUP),
         *body,
         md(
-            "## What the audit says\n\nThe plan audit checks this part of the plan against the cost mistakes the sources list."
+            f"## What the audit says\n\nThe plan audit checks {scope} the plan against the cost mistakes the sources list."
         ),
         code(
             f"markdown(warnings_markdown(plan, {audit_areas}))"
@@ -445,6 +454,10 @@ MAINTENANCE = frame(
 
             $$Q = E + M + D + n_\text{{retrain}} \cdot f \cdot C_\text{{compute}} + \frac{{k_\text{{year}}}}{{4}} \cdot C_\text{{migration}}
             \qquad \text{{per month}} = Q / 3$$
+
+            with $E$, $M$ and $D$ the quarterly re-evaluation, drift monitoring and incremental data,
+            $n_\text{{retrain}}$ re-trains a quarter each costing a share $f$ of the first compute bill
+            $C_\text{{compute}}$, and $k_\text{{year}}$ base-model migrations a year at $C_\text{{migration}}$ each.
             """
         ),
         code("show(tables.maintenance_table(plan))"),
@@ -510,6 +523,9 @@ ROI = frame(
             $$S = G_s \cdot h_s \cdot r_s \qquad
             \text{{USD per 1M tokens}} = \frac{{r_s \cdot G_s}}{{\text{{tokens/s}} \cdot 3600}} \cdot 10^6 \qquad
             A_\text{{API}} = T_\text{{in}} \cdot p_\text{{in}} + T_\text{{out}} \cdot p_\text{{out}}$$
+
+            with $G_s$ serving GPUs running $h_s$ hours a month at $r_s$ USD per GPU-hour, and $T$ millions of
+            input and output tokens a month at $p$ USD per million.
             """
         ),
         code("show(tables.monthly_costs_table(plan))"),
@@ -526,6 +542,9 @@ ROI = frame(
             $$CF_m = -P + \sum_{{k=1}}^{{m}} \bigl(A - R_k\bigr) \qquad
             m_\text{{break-even}} = \min\{{m : CF_m \ge 0\}} \qquad
             \text{{TCO}} = P + \sum_{{k=1}}^{{H}} R_k$$
+
+            with $P$ the programme, $A$ the alternative's monthly cost, $R_k$ the running cost in month $k$
+            (continuous evaluation, serving, and maintenance once it starts) and $H$ the horizon in months.
 
             The decision rule of {SEED_MARKET}: under USD 5k a month of frontier-API spend, prompting wins on
             TCO — do not fine-tune; USD 5–25k, fine-tune only for a narrow task; above USD 25k, fine-tuning
@@ -647,6 +666,7 @@ ROI = frame(
     "None",
     "roi_panel",
     "## Explore\\n\\nMove the business case: the table, the cash-flow chart and the totals follow.",
+    "the whole of",
 )
 
 NOTEBOOK_CELLS = {
