@@ -8,21 +8,26 @@ global figure state leaks between cells or widget redraws; a notebook displays i
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+# On a fresh machine, a slow first import of matplotlib logs "building the font cache" to
+# stderr; in a notebook that text would become an output that nbval then finds missing.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
-from .breakdown import Breakdown
-from .pricebook import PriceBook
-from .tables import TIER_LABELS, gpu_hours_frame, quality_loss
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from .breakdown import Breakdown  # noqa: E402
+from .pricebook import PriceBook  # noqa: E402
+from .tables import TIER_LABELS, gpu_hours_frame, quality_loss  # noqa: E402
 
 WIDE = (9.0, 4.2)
 SQUARE = (6.5, 4.2)

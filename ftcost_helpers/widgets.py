@@ -38,10 +38,10 @@ Render = Callable[[Breakdown], tuple[Any, Any]]
 """(table, figure) for a breakdown."""
 Headline = Callable[[Breakdown], dict[str, str]]
 
-LAYOUT = {"description_width": "190px"}
+LAYOUT = {"description_width": "215px"}
 WIDGET_DPI = 80
 """Resolution of a panel's chart: lower than the static cells' so a redraw stays quick."""
-CONTROL_WIDTH = "440px"
+CONTROL_WIDTH = "465px"
 
 
 @dataclass(frozen=True)
