@@ -113,19 +113,18 @@ class Table:
         )
 
     def _repr_html_(self) -> str:
-        text_columns = [c for c in self.data.columns if c in self.align_left]
+        left = [i for i, column in enumerate(self.data.columns) if column in self.align_left]
+        styles = [
+            {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
+            {"selector": "td, th", "props": "text-align: right; padding: 2px 10px;"},
+            *({"selector": f"td.col{i}, th.col{i}", "props": "text-align: left;"} for i in left),
+        ]
         styler = (
             self.formatted()
             .style.hide(axis="index")
             .set_uuid(self.key)
             .set_caption(self.title)
-            .set_table_styles(
-                [
-                    {"selector": "caption", "props": "caption-side: top; font-weight: bold; text-align: left;"},
-                    {"selector": "td, th", "props": "text-align: right; padding: 2px 10px;"},
-                ]
-            )
-            .set_properties(subset=text_columns, **{"text-align": "left"})
+            .set_table_styles(styles)
         )
         html = styler.to_html()
         return html + (f"<p><em>{self.note}</em></p>" if self.note else "")

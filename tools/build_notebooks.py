@@ -107,8 +107,8 @@ def frame(
         md(f"# {title}\n\n**The question.** {question}\n\n**Afterwards you can** {after}"),
         code(parameters_cell(), "parameters"),
         md(
-            "The set-up cell loads and validates the client file (or the sections papermill injected), "
-            "runs the cost model once and keeps the estimate as `plan`."
+            "Every figure below comes from one run of the cost model on this client's parameters, checked "
+            "against the schema and the price book (in code: the estimate `plan`)."
         ),
         code(SETUP),
         *body,
