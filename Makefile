@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup estimates test lint format clean
+.PHONY: setup reports estimates pdf workshop notebooks bench test lint format clean
 
 setup: $(STAMP)
 
@@ -15,11 +15,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+## Reports for every client in params/clients/: reports/<client>/ and reports/index.html.
+reports: setup
+	$(PY) -m ftcost_helpers report
+
+## The same, with a PDF of each client report (Debian's Chromium: apt-get install chromium).
+pdf: setup
+	$(PY) -m ftcost_helpers report --pdf
+
+## Workshop dashboard: the notebooks' panels on http://127.0.0.1:8866/ (Ctrl-C stops it).
+workshop: setup
+	$(PY) -m ftcost_helpers.dashboard
+
+## Rebuild and re-execute the notebooks (stored with example A's outputs) after a model change.
+notebooks: setup
+	$(PY) tools/build_notebooks.py
+
+## Benchmarks: Monte Carlo (vectorised vs loop) and batch reports (vs a serial papermill loop).
+bench: setup
+	$(PY) bench/bench_monte_carlo.py
+	$(PY) bench/bench_reports.py
+
 ## Cost estimate of every example client, printed as a table.
 estimates: setup
 	@for file in params/clients/*.yaml; do $(PY) -m ftcost_helpers estimate "$$file" || exit 1; echo; done
 
-## The whole test suite: lint, unit/property/CLI tests.
+## The whole test suite: lint, format, pytest (unit, property, CLI, reports, browser) and nbval.
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
