@@ -156,12 +156,14 @@ def main() -> None:
         serial = serial_cli(files, folder / "serial", notebooks)
         cli_floor, api_floor = floor_times(folder)
     wall, own = import_time()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     count = args.clients * len(notebooks)
     print(f"report command   {report:8.1f} s  ({report / count:.2f} s per notebook, HTML/xlsx/json included)")
     print(f"serial CLI loop  {serial:8.1f} s  ({serial / count:.2f} s per notebook, notebooks only)")
     verdict = "met" if serial / report >= BUDGET else "MISSED"
     print(f"ratio            {serial / report:8.2f} ×  (budget ≥ {BUDGET:g}×: {verdict})")
     print(f"floor            {cli_floor:8.2f} s empty notebook via the command line; {api_floor:.2f} s via the API")
+    print(f"load average     {load}  (other work on the machine slows the parallel run more than the serial loop)")
     print(
         f"import           {wall:8.2f} s  python -c 'import ftcost_helpers.cli' ({own * 1000:.0f} ms of it the package)"
     )
