@@ -44,12 +44,14 @@ class KernelStartFailed(Exception):
 
 @dataclass(frozen=True)
 class KernelSettings:
-    """How kernels are started: the kernelspec, the working directory, time limits (s)."""
+    """How kernels are started: the kernelspec, the working directory, time limits (s), and
+    the folder for connection files and IPC sockets (default: one per process in /tmp)."""
 
     kernel_name: str = "python3"
     cwd: Path | None = None
     start_timeout: float = 60.0
     cell_timeout: float = 600.0
+    runtime_dir: Path | None = None
 
 
 @cache
@@ -86,7 +88,7 @@ def start_kernel(settings: KernelSettings, attempts: int = 2) -> Any:
 
     last_error: Exception | None = None
     for _ in range(attempts):
-        connection_file = _runtime_dir() / f"kernel-{uuid.uuid4().hex[:12]}.json"
+        connection_file = (settings.runtime_dir or _runtime_dir()) / f"kernel-{uuid.uuid4().hex[:12]}.json"
         km = KernelManager(kernel_name=settings.kernel_name, transport="ipc", connection_file=str(connection_file))
         try:
             km.start_kernel(cwd=str(settings.cwd) if settings.cwd else None)

@@ -28,9 +28,10 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -389,6 +390,8 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
 
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
+    runtime = Path(tempfile.mkdtemp(prefix="ftcost-kernels-"))  # short: IPC socket paths are limited
+    settings = replace(settings, kernel=replace(settings.kernel, runtime_dir=runtime))
     workers = max(1, min(jobs, len(jobs_list)))
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     progress = tqdm(total=len(jobs_list), desc="reports", unit="client", file=sys.stderr, dynamic_ncols=True)
@@ -414,6 +417,7 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
         progress.close()
         signal.signal(signal.SIGTERM, previous_term)
         events.close()
+        shutil.rmtree(runtime, ignore_errors=True)
     return batch.result
 
 
