@@ -41,14 +41,17 @@ BUDGET = 4.0
 
 
 def client_variations(folder: Path, count: int) -> list[Path]:
-    """``count`` client files: the examples in turn, each under its own name and with its own
-    Monte Carlo seed (so every client's uncertainty figures differ)."""
+    """``count`` client files: the examples in turn, each under its own name, with its own
+    Monte Carlo seed, horizon and dataset size (so every client's figures differ)."""
     examples = sorted((ROOT / "params" / "clients").glob("example_*.yaml"))
+    horizons = (12, 18, 24, 30, 36)
     files = []
     for number in range(count):
         data = yaml.safe_load(examples[number % len(examples)].read_text(encoding="utf-8"))
         data["client"] = f"Bench client {number + 1:02d} ({data['client'].split(':')[0]})"
         data["uncertainty"] = {**data.get("uncertainty", {}), "seed": 1000 + number}
+        data["horizon_months"] = horizons[number % len(horizons)]
+        data["dataset"]["pairs"] = round(data["dataset"]["pairs"] * (1 + 0.05 * number))
         path = folder / f"bench_{number + 1:02d}.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         files.append(path)
