@@ -58,14 +58,14 @@ def _row(slug: str, s: dict[str, Any]) -> str:
     monthly = sum(s["ongoing_monthly_usd"].values())
     warnings = len(s.get("warnings", []))
     cells = [
-        f'<td><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a></td>',
+        f'<td class="client"><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a></td>',
         f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
         f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>',
         f'<td class="num">{escape(usd(monthly))}</td>',
         f'<td class="num">{escape(str(month)) if month is not None else "none"}</td>',
         f'<td class="num">{warnings}</td>',
         f"<td class='nowrap'>{escape(str(s.get('report_date', '')))}</td>",
-        f'<td class="nowrap"><a href="{href}/{REPORT_HTML}">HTML</a> · <a href="{href}/{REPORT_XLSX}">Excel</a> · '
+        f'<td><a href="{href}/{REPORT_HTML}">HTML</a> · <a href="{href}/{REPORT_XLSX}">Excel</a> · '
         f'<a href="{href}/{SUMMARY_JSON}">JSON</a> · <a href="{href}/">notebooks</a></td>',
     ]
     return "<tr>" + "".join(cells) + "</tr>"
@@ -91,7 +91,7 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fine-tuning cost reports</title>
-<style>{CSS} main {{ max-width: 1280px; }} .nowrap {{ white-space: nowrap; }}</style>
+<style>{CSS} main {{ max-width: 1280px; }} .nowrap {{ white-space: nowrap; }} td.client {{ min-width: 16em; }}</style>
 </head>
 <body>
 <main>
