@@ -21,6 +21,8 @@ import numpy as np
 from ftcost_helpers.breakdown import evaluate
 from ftcost_helpers.loading import load_params, load_price_book, project_root
 from ftcost_helpers.model.lines import AREAS
+from ftcost_helpers.pricebook import PriceBook
+from ftcost_helpers.schema import Params
 from ftcost_helpers.uncertainty import Simulation, draw_inputs, simulate
 
 BUDGET_SECONDS = 0.100
@@ -68,6 +70,16 @@ def same_results(sim: Simulation, loop: dict[str, np.ndarray]) -> list[str]:
     ]
 
 
+def time_one_scenario(params: Params, book: PriceBook, repeats: int = 200) -> float:
+    """Median seconds of one base-case run of the full model (ranges resolved, model run)."""
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        evaluate(params, book)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=project_root() / "params" / "clients" / "example_b.yaml")
@@ -89,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  vectorised (median of {args.repeats}): {vectorised_s * 1000:8.1f} ms")
     print(f"  Python loop over the same draws:  {loop_s * 1000:8.1f} ms")
     print(f"  ratio: {ratio:,.0f}x faster")
+    print(f"  one scenario (base case, median of 200): {time_one_scenario(params, book) * 1e6:,.0f} µs")
     print(f"  results equal: {'yes' if not mismatched else 'NO — ' + ', '.join(mismatched)}")
     p = sim.percentiles()
     print(f"  programme total P10/P50/P90: USD {p['p10']:,.0f} / {p['p50']:,.0f} / {p['p90']:,.0f}")
