@@ -52,13 +52,14 @@ class Breakdown:
 
     @cached_property
     def line_items(self) -> list[LineItem]:
-        """Every line with low ≤ base ≤ high (lows and highs are the all-low and
-        all-high corners of the inputs)."""
+        """Every line with its low and high: the line at the all-low and all-high corners
+        of the inputs (every line grows with each of its inputs, so low ≤ base ≤ high)."""
         items = []
         for line, corner in zip(self.base.lines, self.corners.lines, strict=True):
             low, _, high = _three(corner.value)
-            base = float(line.value)
-            items.append(LineItem(line.area, line.item, min(low, base), base, max(high, base), line.unit, line.source))
+            items.append(
+                LineItem(line.area, line.item, float(low), float(line.value), float(high), line.unit, line.source)
+            )
         return items
 
     @property

@@ -42,6 +42,23 @@ def client_files() -> list[Path]:
     return sorted((params_dir() / "clients").glob("*.yaml"))
 
 
+class _StrictSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also refuses a key given twice in one mapping."""
+
+
+def _mapping_without_duplicates(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """A YAML mapping read with the safe loader; errors say the file and the line."""
     path = Path(path)
@@ -49,10 +66,14 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParamsError(path, "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ParamsError(path, "", f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ParamsError(path, "", f"cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictSafeLoader)
+    except ValueError as exc:  # PyYAML's own constructors, e.g. a date like 2026-13-01
+        raise ParamsError(path, "", f"malformed YAML value: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark is not None else "YAML"

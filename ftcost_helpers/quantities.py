@@ -21,9 +21,9 @@ class Range(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
-    mode: float | None = Field(default=None, ge=0)
+    low: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(ge=0, allow_inf_nan=False)
+    mode: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -46,11 +46,27 @@ def _at_most_one(value: float | Range) -> float | Range:
     return value
 
 
-Quantity = Annotated[Annotated[float, Field(ge=0)] | Range, "quantity"]
+def _above_zero(value: float | Range) -> float | Range:
+    bottom = value.low if isinstance(value, Range) else value
+    if bottom <= 0:
+        raise ValueError(f"must be greater than 0 (it divides), got {bottom:g}")
+    return value
+
+
+FiniteAmount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+"""A single non-negative, finite number."""
+
+Quantity = Annotated[FiniteAmount | Range, "quantity"]
 """A non-negative amount, given as one value or as a range."""
 
-Fraction = Annotated[Annotated[float, Field(ge=0)] | Range, AfterValidator(_at_most_one)]
+PositiveQuantity = Annotated[FiniteAmount | Range, AfterValidator(_above_zero)]
+"""An amount that must be above zero (the model divides by it)."""
+
+Fraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one)]
 """A share between 0 and 1, given as one value or as a range."""
+
+PositiveFraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one), AfterValidator(_above_zero)]
+"""A share above 0 and at most 1 (the model divides by it)."""
 
 
 def base_value(value: float | Range) -> float:

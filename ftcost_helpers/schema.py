@@ -12,9 +12,9 @@ import datetime as dt
 import difflib
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .quantities import Fraction, Quantity
+from .quantities import Fraction, PositiveFraction, PositiveQuantity, Quantity, base_value
 
 Method = Literal["lora", "qlora", "full_sft", "dpo", "continued_pretraining", "rl"]
 AlternativeKind = Literal["api", "labour", "rag", "none"]
@@ -59,7 +59,7 @@ class Training(Section):
     micro_batch_size: int = Field(ge=1)
     gradient_checkpointing: bool
     trainable_fraction: Fraction
-    utilisation: Fraction
+    utilisation: PositiveFraction
     sharded: bool
     memory_headroom_fraction: Fraction
     tokenizer_change: bool = False
@@ -140,7 +140,7 @@ class Serving(Section):
     gpus: int = Field(ge=0)
     hours_per_month: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
-    tokens_per_second: Quantity
+    tokens_per_second: PositiveQuantity
     setup_usd: Quantity = 0.0
 
 
@@ -179,6 +179,32 @@ class Alternative(Section):
     api: ApiAlternative = ApiAlternative()
     labour: LabourAlternative = LabourAlternative()
     rag: RagAlternative = RagAlternative()
+
+    @model_validator(mode="after")
+    def _figures_for_kind(self) -> Alternative:
+        """The chosen kind must come with its figures: a silent USD 0/month saving would
+        read as "never pays back"."""
+        if self.kind in {"labour", "rag"} and self.kind not in self.model_fields_set:
+            raise ValueError(f"kind '{self.kind}' needs the alternative.{self.kind} section")
+        if self.kind == "api" and not _api_is_priced(self.api):
+            raise ValueError(
+                "kind 'api' needs alternative.api.usd_per_month, or tokens per month with a model or prices"
+            )
+        return self
+
+
+def _api_is_priced(api: ApiAlternative) -> bool:
+    """An API alternative has a bill, or tokens and a way to price them."""
+    if api.usd_per_month is not None:
+        return True
+    tokens = base_value(api.input_tokens_million_per_month) + base_value(api.output_tokens_million_per_month)
+    prices = (
+        api.input_price_usd_per_1m_tokens,
+        api.output_price_usd_per_1m_tokens,
+        api.input_price_usd_per_1k_tokens,
+        api.output_price_usd_per_1k_tokens,
+    )
+    return tokens > 0 and (api.model is not None or any(price is not None for price in prices))
 
 
 class Uncertainty(Section):

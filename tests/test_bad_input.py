@@ -159,3 +159,56 @@ def test_a_bad_scenario_fails_validation(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 1
     assert "scenarios.0 (Cheaper GPU): training.gpu" in err and "unknown GPU 'h1000'" in err
+
+
+def test_duplicate_key_names_the_line(tmp_path, capsys):
+    path = tmp_path / "twice.yaml"
+    path.write_text(EXAMPLE_A.read_text(encoding="utf-8") + "\nhorizon_months: 12\n", encoding="utf-8")
+    assert_one_line_error(capsys, path, "line", "duplicate key 'horizon_months'")
+
+
+def test_impossible_date(tmp_path, capsys):
+    path = tmp_path / "date.yaml"
+    path.write_text(EXAMPLE_A.read_text(encoding="utf-8").replace("2026-06-01", "2026-13-01"), encoding="utf-8")
+    assert_one_line_error(capsys, path, "malformed YAML value", "month must be in 1..12")
+
+
+def test_file_that_is_not_utf8(tmp_path, capsys):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("client: Société Générale\n".encode("latin-1"))
+    assert_one_line_error(capsys, path, "not UTF-8 text")
+
+
+def test_infinite_amount(tmp_path, capsys):
+    path = client_file(tmp_path, lambda d: d["training"].update(hours_per_run=float("inf")))
+    assert_one_line_error(capsys, path, "training.hours_per_run", "finite")
+
+
+@pytest.mark.parametrize(
+    ("section", "key"), [("serving", "tokens_per_second"), ("training", "utilisation")], ids=["throughput", "mfu"]
+)
+def test_a_divisor_of_zero(tmp_path, capsys, section, key):
+    path = client_file(tmp_path, lambda d: d[section].update({key: 0}))
+    assert_one_line_error(capsys, path, f"{section}.{key}", "must be greater than 0")
+
+
+@pytest.mark.parametrize(
+    ("alternative", "expected"),
+    [
+        ({"kind": "labour"}, "needs the alternative.labour section"),
+        ({"kind": "rag"}, "needs the alternative.rag section"),
+        ({"kind": "api", "api": {"input_tokens_million_per_month": 50}}, "tokens per month with a model or prices"),
+    ],
+    ids=["labour", "rag", "api-unpriced"],
+)
+def test_an_alternative_without_its_figures(tmp_path, capsys, alternative, expected):
+    path = client_file(tmp_path, lambda d: d.update(alternative=alternative))
+    assert_one_line_error(capsys, path, "alternative", expected)
+
+
+def test_validate_checks_every_file_even_after_an_unreadable_one(tmp_path, capsys):
+    unreadable = tmp_path / "latin1.yaml"
+    unreadable.write_bytes("client: Société\n".encode("latin-1"))
+    status = main(["validate", str(unreadable), str(EXAMPLE_A)])
+    out, err = capsys.readouterr()
+    assert status == 1 and "not UTF-8 text" in err and f"ok: {EXAMPLE_A}" in out

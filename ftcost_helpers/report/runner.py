@@ -2,7 +2,7 @@
 
 Order of work:
 
-1. Every client file is validated first (``loading.load_params``); a bad file gets its
+1. Every client file is validated first (``loading.load_plan``, scenarios included); a bad file gets its
    one-line message and no report, and nothing is injected into any notebook for it.
 2. Good clients are shared among a pool of long-lived worker *processes* (``--jobs``,
    spawned, not threads: papermill's ``cwd`` is per process). A worker runs a client's
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..loading import ParamsError, client_files, load_params, load_price_book, project_root
+from ..loading import ParamsError, client_files, load_plan, load_price_book, project_root
 from .execute import KernelSettings, NotebookContractError
 from .index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON, Failure, write_index
 from .slug import client_dir, unique_slugs
@@ -152,7 +152,9 @@ def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     executed = [job.staging / notebook.name for notebook in settings.notebooks]
     (job.staging / REPORT_HTML).write_text(client_report(figures, executed), encoding="utf-8")
     write_workbook(job.staging / REPORT_XLSX, figures)
-    (job.staging / SUMMARY_JSON).write_text(json.dumps(figures.summary, indent=2) + "\n", encoding="utf-8")
+    (job.staging / SUMMARY_JSON).write_text(
+        json.dumps(figures.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return figures.summary
 
 
@@ -223,10 +225,14 @@ def validate_files(
     valid, failures = [], []
     for file in files:
         try:
-            params = load_params(file, book)
+            params = load_plan(file, book)
         except ParamsError as error:
             failures.append(Failure(str(file), str(error)))
             say(f"error: {error}")
+        except Exception as error:  # a bug must not stop the other clients
+            message = f"{file}: unexpected error while reading it ({type(error).__name__}: {error})"
+            failures.append(Failure(str(file), message))
+            say(f"error: {message}")
         else:
             valid.append((Path(file).resolve(), params.client))
     return valid, failures
