@@ -8,6 +8,7 @@ deterministic, so nbval can compare them run after run.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ TIER_LABELS = {
     "local_owned": "Local (owned card)",
 }
 MINUS = "−"
+MAX_QUALITY_POINTS = 100.0
+"""Percentage points: the most quality a model can lose."""
 
 
 # ---------------------------------------------------------------- number formats
@@ -122,12 +125,14 @@ class Table:
         styler = (
             self.formatted()
             .style.hide(axis="index")
+            .format(escape="html")
+            .format_index(escape="html", axis=1)
             .set_uuid(self.key)
-            .set_caption(self.title)
+            .set_caption(html.escape(self.title))
             .set_table_styles(styles)
         )
-        html = styler.to_html()
-        return html + (f"<p><em>{self.note}</em></p>" if self.note else "")
+        note = f"<p><em>{html.escape(self.note)}</em></p>" if self.note else ""
+        return styler.to_html() + note
 
     def __repr__(self) -> str:
         body = self.formatted().to_string(index=False)
@@ -386,10 +391,11 @@ def maintenance_table(breakdown: Breakdown) -> Table:
 
 
 def quality_loss(params: Params) -> pd.DataFrame:
-    """Percentage points of quality lost after each quarter without maintenance (low, high)."""
+    """Percentage points of quality lost after each quarter without maintenance (low, high),
+    at most :data:`MAX_QUALITY_POINTS` (a model cannot lose more than all of its quality)."""
     quarters = np.arange(1, params.horizon_months // 3 + 1)
     low, high = low_high(params.maintenance.quality_loss_points_per_quarter_unmaintained)
-    lost = quality_lost_unmaintained(np.array([low, high]), quarters)
+    lost = np.minimum(quality_lost_unmaintained(np.array([low, high]), quarters), MAX_QUALITY_POINTS)
     return pd.DataFrame({"Quarter": quarters, "Low": lost[0], "High": lost[1]})
 
 

@@ -192,21 +192,41 @@ def _style(widget: w.ValueWidget) -> w.ValueWidget:
     return widget
 
 
-def int_slider(description: str, value: float, low: int, high: int, step: int = 1) -> w.IntSlider:
-    value = round(value)
+def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> w.IntSlider:
+    """A slider for a whole number the schema keeps whole (GPUs, months); its range always
+    takes in the plan's own ``value``, so the slider shows the plan as filed."""
     return _style(
         w.IntSlider(
-            value=value, min=low, max=max(high, 2 * value), step=step, description=description, continuous_update=False
+            value=value,
+            min=min(low, value),
+            max=max(high, 2 * value),
+            step=step,
+            description=description,
+            continuous_update=False,
         )
     )
 
 
 def float_slider(description: str, value: float, low: float, high: float, step: float) -> w.FloatSlider:
+    """A slider whose range always takes in the plan's own ``value``."""
     return _style(
         w.FloatSlider(
-            value=value, min=low, max=max(high, 2 * value), step=step, description=description, continuous_update=False
+            value=value,
+            min=min(low, value),
+            max=max(high, 2 * value),
+            step=step,
+            description=description,
+            continuous_update=False,
         )
     )
+
+
+def count_slider(description: str, value: float, low: float, high: float, step: float = 1) -> w.FloatSlider:
+    """A slider for a count the schema lets be fractional (runs, pairs, judges: an expected
+    value such as 2.5 runs): the plan's value shows unrounded, whole numbers without decimals."""
+    slider = float_slider(description, value, low, high, step)
+    slider.readout_format = ",.6"  # no type: d3 trims trailing zeros (2.5, 14,000)
+    return slider
 
 
 def money(description: str, value: float, step: float = 100.0) -> w.BoundedFloatText:
@@ -252,12 +272,12 @@ def compute_panel(params: Params, book: PriceBook) -> Panel:
         "hours_per_run": Control(
             float_slider("Hours per run", base_value(t.hours_per_run), 0.5, 48, 0.5), _at("training.hours_per_run")
         ),
-        "runs": Control(int_slider("Runs", base_value(t.runs), 1, 50), _at("training.runs", float)),
+        "runs": Control(count_slider("Runs", base_value(t.runs), 1, 50), _at("training.runs", float)),
         "failed_runs": Control(
-            int_slider("Failed runs", base_value(t.failed_runs), 0, 20), _at("training.failed_runs", float)
+            count_slider("Failed runs", base_value(t.failed_runs), 0, 20), _at("training.failed_runs", float)
         ),
         "sweep_trials": Control(
-            int_slider("Sweep trials", base_value(t.sweep_trials), 0, 50), _at("training.sweep_trials", float)
+            count_slider("Sweep trials", base_value(t.sweep_trials), 0, 50), _at("training.sweep_trials", float)
         ),
         "sweep_early_stopping": Control(
             checkbox("Sweep early stopping", t.sweep_early_stopping), _at("training.sweep_early_stopping")
@@ -306,10 +326,10 @@ def dataset_panel(params: Params, book: PriceBook) -> Panel:
     d = params.dataset
     controls = {
         "pairs": Control(
-            int_slider("Training pairs", base_value(d.pairs), 500, 200_000, 500), _at("dataset.pairs", float)
+            count_slider("Training pairs", base_value(d.pairs), 500, 200_000, 500), _at("dataset.pairs", float)
         ),
         "annotation_hours": Control(
-            int_slider("Annotation hours", base_value(d.annotation_hours), 0, 5_000, 10),
+            count_slider("Annotation hours", base_value(d.annotation_hours), 0, 5_000, 10),
             _at("dataset.annotation_hours", float),
         ),
         "annotation_rate": Control(
@@ -361,14 +381,14 @@ def eval_panel(params: Params, book: PriceBook) -> Panel:
     controls = {
         "setup_usd": Control(money("Harness set-up (USD)", base_value(e.setup_usd), 500), _at("evaluation.setup_usd")),
         "runs_during_programme": Control(
-            int_slider("Judged eval runs", base_value(e.runs_during_programme), 0, 100),
+            count_slider("Judged eval runs", base_value(e.runs_during_programme), 0, 100),
             _at("evaluation.runs_during_programme", float),
         ),
         "judge_examples_per_run": Control(
-            int_slider("Examples per run", base_value(e.judge_examples_per_run), 0, 5000, 100),
+            count_slider("Examples per run", base_value(e.judge_examples_per_run), 0, 5000, 100),
             _at("evaluation.judge_examples_per_run", float),
         ),
-        "judges": Control(int_slider("Judges", base_value(e.judges), 0, 5), _at("evaluation.judges", float)),
+        "judges": Control(count_slider("Judges", base_value(e.judges), 0, 5), _at("evaluation.judges", float)),
         "judge_price": Control(
             float_slider("Price per judge call (USD)", base_value(e.judge_price_usd_per_call), 0, 0.2, 0.005),
             _at("evaluation.judge_price_usd_per_call"),

@@ -13,6 +13,7 @@ from ftcost_helpers import charts, tables
 from ftcost_helpers.breakdown import estimate
 from ftcost_helpers.loading import load_params, load_price_book, project_root
 from ftcost_helpers.scenarios import compare_scenarios
+from ftcost_helpers.schema import Scenario
 from ftcost_helpers.sensitivity import sensitivity
 from ftcost_helpers.uncertainty import simulate
 
@@ -118,6 +119,41 @@ def test_maintenance_and_quality_tables(plans):
     assert table.value("Total", "Over the horizon") == pytest.approx(quarterly * 18 / 3)
     loss = tables.quality_loss(a.params)
     assert list(loss["Low"][:3]) == [4, 8, 12] and list(loss["High"][:3]) == [9, 18, 27]
+
+
+def test_quality_loss_stops_at_all_of_the_quality(plans, book):
+    """9 points a quarter over 40 quarters is 360 points: no model has more than 100 to lose,
+    in the table or in the chart drawn from it."""
+    params = plans["a"].params.model_copy(update={"horizon_months": 120})
+    loss = tables.quality_loss(params)
+    assert len(loss) == 40
+    assert loss["High"].max() == 100 and loss["Low"].max() == 100
+    assert list(loss["High"][:3]) == [9, 18, 27] and loss["High"].iloc[11] == 100
+    ax = Figure().add_subplot()
+    charts.draw_quality_loss(ax, params)
+    assert max(max(line.get_ydata()) for line in ax.get_lines()) <= 100
+
+
+def test_table_html_shows_names_and_notes_as_text(plans, book):
+    """A scenario named with markup (a client file is free text) renders as text, in the cells,
+    the caption, the column headers and the note."""
+    attack = "<script>alert(1)</script>"
+    table = tables.Table(
+        tables.pd.DataFrame({f"Col {attack}": [attack], "USD": [1.0]}),
+        {"USD": tables.usd},
+        f"Title {attack}",
+        f"Note {attack} & more",
+        (f"Col {attack}",),
+    )
+    page = table._repr_html_()
+    assert "<script>" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 4
+    assert "Note &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    params = plans["a"].params.model_copy(
+        update={"scenarios": [Scenario(name=attack, description=attack, overrides={"training": {"runs": 2}})]}
+    )
+    page = tables.scenarios_table(compare_scenarios(params, book), book)._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_cash_flow_and_roi_tables(plans):

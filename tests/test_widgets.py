@@ -204,3 +204,26 @@ def test_redraw_replaces_table_and_chart_in_place(example_a, book):
     assert panel.chart_view.value != png and bytes(panel.chart_view.value).startswith(b"\x89PNG")
     assert panel.table_view.value != html and "USD 1,314" in panel.table_view.value
     assert panel.last_redraw_seconds > 0
+
+
+def test_panels_show_values_outside_the_slider_ranges_unchanged(book):
+    """Fractional counts (2.5 runs) and values below a slider's usual range (a 3-month horizon,
+    300 pairs) are the plan's own: each control shows them as filed, so the panel's first total
+    is the static table's, and reading every control back gives the same plan."""
+    params = with_changes(
+        client("a", book),
+        {"training.runs": 2.5, "horizon_months": 3, "dataset.pairs": 300.0, "evaluation.judges": 1.5},
+        book,
+    )
+    expected = estimate(params, book).programme_total
+    for area, build in widgets.PANELS.items():
+        panel = build(params, book)
+        assert panel.total() == pytest.approx(expected), area
+        changes = {}
+        for control in panel._controls.values():
+            changes.update(control.changes(control.widget.value))
+        read_back = estimate(with_changes(params, changes, book), book)
+        assert read_back.programme_total == pytest.approx(expected), area
+        assert read_back.tco == pytest.approx(estimate(params, book).tco), area
+    assert widgets.compute_panel(params, book).controls["runs"].value == 2.5
+    assert widgets.roi_panel(params, book).controls["horizon_months"].value == 3
