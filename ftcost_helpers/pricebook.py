@@ -63,6 +63,7 @@ class PriceBook(Book):
     budget_split_guidance: dict[str, Range]
     dataset_to_compute_ratio: Range
     full_ft_waste_vs_lora: Range
+    lora_matches_full_ft_share: Range
     sweep_without_early_stopping_waste: Range
     on_demand_hyperscaler_waste: Range
     pre_training_mfu: Range

@@ -14,8 +14,13 @@ from ftcost_helpers.audit import AUDIT_CODES, Finding, audit
 from ftcost_helpers.breakdown import evaluate
 from ftcost_helpers.loading import deep_merge, params_from_mapping, read_yaml
 from ftcost_helpers.pricebook import PriceBook
+from ftcost_helpers.quantities import Range
+from ftcost_helpers.scenarios import compare_scenarios
+from ftcost_helpers.tables import usd
 
 PLAN_START = dt.date(2026, 6, 1)
+FULL_FT = "FULL_FT_WITHOUT_TOKENIZER_CHANGE"
+MAINTENANCE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 FRESH = dt.date(2026, 6, 1)
 
 
@@ -77,6 +82,10 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
     "BASE_MODEL_END_OF_LIFE": (
         ("a", {"base_model": {"end_of_life": "2028-05-31"}}, FRESH),  # month 24 of 24
         ("a", {"base_model": {"end_of_life": "2028-06-01"}}, FRESH),  # month 25
+    ),
+    "MAINTENANCE_OUTSIDE_SOURCE_RANGE": (
+        ("c", {"maintenance": {"incremental_data_usd_per_quarter": 20000}}, FRESH),  # 34,125 a quarter
+        ("a", {"maintenance": {"migration_usd": 100000}}, FRESH),  # migrations are outside the range
     ),
     "MODEL_DOES_NOT_FIT": (("b", LOCAL_CARD, FRESH), ("b", {}, FRESH)),
     "UTILISATION_IMPLAUSIBLY_LOW": (("a", {}, FRESH), ("b", {}, FRESH)),
@@ -202,3 +211,48 @@ def test_audit_without_today_skips_the_price_book_age(example_files, book):
     data = read_yaml(example_files["a"])
     params = params_from_mapping(data, "a", book)
     assert "PRICE_BOOK_STALE" not in codes(audit(params, book, evaluate(params, book)))
+
+
+def test_full_ft_saving_is_the_scenario_tables_lora(example_files, book):
+    """The audit quotes what the model computes for LoRA, the figure the scenario table shows
+    for example C's LoRA scenario (same hardware, fewer GPUs: the cost is in GPU-hours), not
+    the compute divided by the source's 10–30×."""
+    params = params_from_mapping(read_yaml(example_files["c"]), "example_c", book)
+    results = {r.name: r for r in compare_scenarios(params, book)}
+    plan, lora = results["Plan as filed"], results["LoRA on 8 × H100 (hyperscaler, BAA)"]
+    assert lora.method == "lora" and lora.gpus_per_run == 8 and plan.gpus_per_run == 32
+    assert lora.compute_usd == pytest.approx(10_177.3125) and plan.compute_usd == pytest.approx(13_500)
+    text = message(example_files, book, "c", {}, "FULL_FT_WITHOUT_TOKENIZER_CHANGE")
+    assert f"compute would cost {usd(lora.compute_usd)} instead of {usd(plan.compute_usd)}" in text
+    assert f"saving {usd(plan.compute_usd - lora.compute_usd)}" in text
+    assert f"{usd(plan.tco_usd - lora.tco_usd)} over the 24-month cost of ownership" in text
+    assert "the plan's 32 GPUs or on the 1 GPU LoRA needs at least (full training: 6 GPUs)" in text
+    assert "USD 450" not in text and "1,350" not in text
+
+
+def test_full_ft_message_reads_the_sources_claims_from_the_price_book(example_files, book):
+    changed = book.model_copy(update={"lora_matches_full_ft_share": Range(low=0.7, high=0.8)})
+    params = params_from_mapping(read_yaml(example_files["c"]), "example_c", changed)
+    (found,) = [f for f in audit(params, changed, evaluate(params, changed)) if f.code == FULL_FT]
+    assert "in 70–80% of cases" in found.message and "85–95%" not in found.message
+
+
+def test_maintenance_above_the_source_range_names_the_gap(example_files, book):
+    text = message(example_files, book, "c", {"maintenance": {"incremental_data_usd_per_quarter": 20000}}, MAINTENANCE)
+    # 2,000 + 2,000 + 20,000 + 10,125 re-train = 34,125; 9,125 above 25,000; migrations 15,000
+    assert "costs USD 34,125 a quarter, USD 9,125 above the source's USD 8,000–25,000" in text
+    assert "they add USD 15,000 a quarter here" in text and "incremental data (USD 20,000)" in text
+
+
+def test_maintenance_below_the_source_range_is_flagged(example_files, book):
+    changes = {"maintenance": {"incremental_data_usd_per_quarter": 0, "re_evaluation_usd_per_quarter": 1000}}
+    text = message(example_files, book, "a", changes, MAINTENANCE)
+    # 1,000 + 2,000 + 0 + 863 re-train = 3,863, 4,137 below 8,000
+    assert "costs USD 3,863 a quarter, USD 4,137 below" in text
+
+
+def test_worked_examples_are_inside_the_maintenance_range_without_migrations(example_files, book):
+    """Every example costs USD 26–36k a quarter; without migrations, which the source's range
+    leaves out, each is inside USD 8–25k."""
+    for name in "abc":
+        assert MAINTENANCE not in codes(findings(example_files, book, name, {}))
