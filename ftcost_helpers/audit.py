@@ -37,7 +37,6 @@ BASE_MODEL_END_OF_LIFE = "BASE_MODEL_END_OF_LIFE"
 MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
 UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
 UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
-HIPAA_TIER_WITHOUT_BAA = "HIPAA_TIER_WITHOUT_BAA"
 PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 
@@ -59,7 +58,6 @@ AUDIT_CODES: tuple[str, ...] = (
     MODEL_DOES_NOT_FIT,
     UTILISATION_IMPLAUSIBLY_LOW,
     UTILISATION_IMPLAUSIBLY_HIGH,
-    HIPAA_TIER_WITHOUT_BAA,
     PRICE_BOOK_STALE,
 )
 """Every code the audit can raise, in the order the checks run."""
@@ -361,45 +359,6 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
     ]
 
 
-def hipaa_tier_without_baa(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
-    """HIPAA-bound work on a tier that cannot sign a business associate agreement."""
-    if not params.compliance.hipaa:
-        return []
-    findings = []
-    t, s = params.training, params.serving
-    eligible = book.hipaa_eligible_tiers
-    if t.tier not in eligible:
-        findings += _baa_gap(book, "compute", "Training", t.gpu, t.tier, _training_rate(run), _gpu_hours(run), "")
-    if s.modelled and s.tier not in eligible and s.gpus > 0:
-        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
-        span = f" over {params.horizon_months} months"
-        findings += _baa_gap(book, "roi", "Serving", s.gpu, s.tier, _serving_rate(params, book), hours, span)
-    return findings
-
-
-def _baa_gap(
-    book: PriceBook, area: str, what: str, gpu: str, tier: str, rate: float, hours: float, span: str
-) -> list[Finding]:
-    eligible = [t for t in book.hipaa_eligible_tiers if t in book.gpu_rates_usd_per_gpu_hour[gpu]]
-    if eligible:
-        target = book.gpu_rate(gpu, eligible[0]).base
-        cost = (
-            f"moving the {hours:,.0f} GPU-hours{span} to {eligible[0]} (USD {target:,.2f} midpoint) costs "
-            f"{_usd(max(target - rate, 0.0) * hours)} more, a premium the source calls unavoidable for PHI"
-        )
-    else:
-        cost = f"the price book lists no BAA-eligible tier for {book.gpus[gpu].label}: choose another GPU"
-    return [
-        Finding(
-            HIPAA_TIER_WITHOUT_BAA,
-            area,
-            f"{what} of HIPAA-bound work on {tier}, which cannot sign a BAA (eligible: "
-            f"{', '.join(book.hipaa_eligible_tiers)}; {SEED_MARKET}): the BAA chain breaks and PHI may not go "
-            f"there; {cost}.",
-        )
-    ]
-
-
 # --- programme budget --------------------------------------------------------------------
 
 
@@ -693,7 +652,6 @@ CHECKS: tuple[Check, ...] = (
     maintenance_outside_source_range,
     model_does_not_fit,
     implied_utilisation,
-    hipaa_tier_without_baa,
 )
 """Checks that look at the plan and its base-case run."""
 

@@ -198,6 +198,13 @@ def check_names_against_price_book(params: Params, source: str | Path, book: Pri
         if tier not in book.tiers:
             raise _unknown(source, f"{section}.tier", tier, book.tiers, "tier")
         offered = book.gpu_rates_usd_per_gpu_hour.get(gpu, {})
+        if params.compliance.hipaa and tier not in book.hipaa_eligible_tiers:
+            raise ParamsError(
+                source,
+                f"{section}.tier",
+                f"compliance.hipaa is true, so PHI may only go to tiers that sign a BAA "
+                f"({', '.join(book.hipaa_eligible_tiers)}); '{tier}' does not",
+            )
         if tier not in offered:
             raise ParamsError(
                 source,

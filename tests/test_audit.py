@@ -90,10 +90,6 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
     "MODEL_DOES_NOT_FIT": (("b", LOCAL_CARD, FRESH), ("b", {}, FRESH)),
     "UTILISATION_IMPLAUSIBLY_LOW": (("a", {}, FRESH), ("b", {}, FRESH)),
     "UTILISATION_IMPLAUSIBLY_HIGH": (("b", {"training": {"hours_per_run": 2}}, FRESH), ("b", {}, FRESH)),
-    "HIPAA_TIER_WITHOUT_BAA": (
-        ("c", {"training": {"tier": "neocloud_spot", "rate_usd_per_gpu_hour": None}}, FRESH),
-        ("c", {}, FRESH),
-    ),
     "PRICE_BOOK_STALE": (("a", {}, dt.date(2027, 6, 1)), ("a", {}, dt.date(2026, 6, 1))),
 }
 
@@ -199,12 +195,6 @@ def test_model_that_needs_more_gpus_gives_the_count_and_cost(example_files, book
     changes = {"training": {"method": "full_sft", "gpus_per_run": 2, "tokenizer_change": True}}
     text = message(example_files, book, "c", changes, "MODEL_DOES_NOT_FIT")
     assert re.search(r"at least \d+ GPUs per run", text) and "USD" in text
-
-
-def test_hipaa_serving_on_a_neocloud_is_flagged_under_roi(example_files, book):
-    changes = {"serving": {"tier": "neocloud_on_demand"}}
-    found = findings(example_files, book, "c", changes)
-    assert [f.area for f in found if f.code == "HIPAA_TIER_WITHOUT_BAA"] == ["roi"]
 
 
 def test_audit_without_today_skips_the_price_book_age(example_files, book):

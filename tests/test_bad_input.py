@@ -212,3 +212,18 @@ def test_validate_checks_every_file_even_after_an_unreadable_one(tmp_path, capsy
     status = main(["validate", str(unreadable), str(EXAMPLE_A)])
     out, err = capsys.readouterr()
     assert status == 1 and "not UTF-8 text" in err and f"ok: {EXAMPLE_A}" in out
+
+
+@pytest.mark.parametrize("section", ["training", "serving"])
+def test_hipaa_restricts_the_tiers(tmp_path, capsys, section):
+    example_c = ROOT / "params" / "clients" / "example_c.yaml"
+
+    def to_spot(data):
+        data[section]["tier"] = "neocloud_spot"
+        data[section].pop("rate_usd_per_gpu_hour", None)
+
+    data = read_yaml(example_c)
+    to_spot(data)
+    path = tmp_path / "c_spot.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert_one_line_error(capsys, path, f"{section}.tier", "compliance.hipaa is true", "'neocloud_spot' does not")

@@ -9,6 +9,7 @@ import pytest
 from ftcost_helpers.breakdown import estimate
 from ftcost_helpers.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
 from ftcost_helpers.scenarios import BASE_PLAN_NAME, compare_scenarios
+from ftcost_helpers.schema import Scenario
 
 
 def plan_with(example_files, book, name: str, scenarios: list[dict[str, Any]], changes: dict | None = None):
@@ -102,10 +103,17 @@ def test_a_70b_model_does_not_fit_a_local_24gb_card(examples, book):
     assert results[BASE_PLAN_NAME].fits
 
 
-def test_hipaa_plan_on_a_neocloud_is_flagged(examples, book):
+def test_lora_is_cheaper_than_the_full_fine_tune_on_the_same_baa_tier(examples, book):
     results = {r.name: r for r in compare_scenarios(examples["c"], book)}
-    assert "HIPAA_TIER_WITHOUT_BAA" in results["H100 on neocloud spot (no BAA)"].warnings
     assert results["LoRA on 8 × H100 (hyperscaler, BAA)"].compute_usd < results[BASE_PLAN_NAME].compute_usd
+
+
+def test_a_hipaa_scenario_on_a_tier_without_baa_is_refused(examples, book):
+    plan = examples["c"].model_copy(
+        update={"scenarios": [Scenario(name="Spot", overrides={"training": {"tier": "neocloud_spot"}})]}
+    )
+    with pytest.raises(ParamsError, match=r"scenarios.0 \(Spot\): training.tier.*BAA"):
+        compare_scenarios(plan, book)
 
 
 def test_scenarios_do_not_change_the_plan(examples, book):
