@@ -59,8 +59,7 @@ PRINT_CSS = """
 """
 """Print rules for report pages: whole figures and tables, no heading stranded at a page foot."""
 
-CHROMIUM_FLAGS = (
-    "--headless",
+MACHINE_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -68,6 +67,12 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)
+"""What any headless Chromium needs on this kind of machine (root, no GPU, closed network)."""
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    *MACHINE_FLAGS,
     "--disable-extensions",
     "--hide-scrollbars",
     "--run-all-compositor-stages-before-draw",
@@ -75,7 +80,7 @@ CHROMIUM_FLAGS = (
     # Only files and localhost: a report must not depend on (or leak to) the outside world.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 )
-"""Flags headless Chromium needs on this kind of machine (root, no GPU, closed network)."""
+"""Flags for printing a report page to PDF."""
 
 
 class PdfError(RuntimeError):

@@ -22,18 +22,10 @@ from pathlib import Path
 import pytest
 
 from ftcost_helpers.loading import project_root
-from ftcost_helpers.pdf import PdfError, find_chromium
+from ftcost_helpers.pdf import MACHINE_FLAGS, PdfError, find_chromium
 
 ARTIFACTS = project_root() / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = list(MACHINE_FLAGS)
 """What headless Chromium needs on this kind of machine; Playwright adds ``--headless`` and a
 fresh ``--user-data-dir`` of its own for every launch."""
 LOCAL = re.compile(r"^(?:(?:https?|wss?)://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?/|file:|data:|blob:|about:)")
