@@ -48,6 +48,7 @@ def summarise(breakdown: Breakdown, range_usd: dict[str, float] | None = None) -
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},
         "break_even_month": breakdown.break_even_month,
+        "alternative": breakdown.params.alternative.kind,
         "tco_usd": _usd(breakdown.tco),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,

@@ -26,13 +26,10 @@ class ClientFigures:
     summary: dict[str, Any]
 
 
-def percentile_range(params: Params, book: PriceBook) -> dict[str, float] | None:
-    """P10/P50/P90 of the programme total (USD) from the seeded Monte Carlo run, or None
-    while the uncertainty module is not installed (``summarise`` then uses the corners)."""
-    try:
-        from ..uncertainty import simulate
-    except ImportError:  # pragma: no cover - issue 3 ships the module
-        return None
+def percentile_range(params: Params, book: PriceBook) -> dict[str, float]:
+    """P10/P50/P90 of the programme total (USD) from the seeded Monte Carlo run."""
+    from ..uncertainty import simulate  # numpy-heavy: imported when a report is written
+
     return simulate(params, book).range_usd()
 
 

@@ -308,6 +308,20 @@ def _figure(label: str, value: str, note: str = "") -> str:
     )
 
 
+ALTERNATIVE_NAMES = {"api": "frontier-API bill", "labour": "staff time", "rag": "RAG set-up"}
+"""How the break-even card names what the fine-tune replaces (``alternative.kind``)."""
+
+
+def _break_even_note(summary: dict[str, Any]) -> str:
+    """Why the break-even card shows what it shows."""
+    kind = summary.get("alternative")
+    if kind == "none":
+        return "no alternative to save against: the fine-tune is the product"
+    if summary["break_even_month"] is None:
+        return f"does not pay back within {summary['horizon_months']} months"
+    return f"against the {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+
+
 def key_figures(summary: dict[str, Any]) -> str:
     """The headline numbers as cards: total, P10–P90, running cost, break-even, TCO."""
     span = summary["range_usd"]
@@ -322,11 +336,7 @@ def key_figures(summary: dict[str, Any]) -> str:
                     "Likely range (P10–P90)", f"{usd(span['p10'])} – {usd(span['p90'])}", f"P50 {usd(span['p50'])}"
                 ),
                 _figure("Running cost per month", usd(monthly), "evaluation, serving, maintenance"),
-                _figure(
-                    "Break-even month",
-                    str(month) if month is not None else "none",
-                    "against the alternative" if month is not None else "within the horizon, or no alternative",
-                ),
+                _figure("Break-even month", str(month) if month is not None else "none", _break_even_note(summary)),
                 _figure(f"Cost of ownership, {summary['horizon_months']} months", usd(summary["tco_usd"])),
             ]
         )
