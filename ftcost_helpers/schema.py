@@ -58,6 +58,7 @@ class Training(Section):
     sequence_length: int = Field(ge=1)
     micro_batch_size: int = Field(ge=1)
     gradient_checkpointing: bool
+    memory_efficient_attention: bool
     trainable_fraction: Fraction
     utilisation: PositiveFraction
     sharded: bool

@@ -46,6 +46,15 @@ class TestCompute:
         recomputed = compute.activation_gb(32, 4096, 32000, 4096, 1, checkpointing=True)
         assert recomputed < kept / 5
 
+    def test_attention_scores_follow_korthikanti_without_memory_efficient_attention(self):
+        # s·b·h·(34 + 5·a·s/h) bytes per layer: with a = 32, s = 4096, h = 4096 that is 34 + 160.
+        assert compute.activation_bytes_per_token_hidden(False, False, 32, 4096, 4096) == pytest.approx(194)
+        assert compute.activation_bytes_per_token_hidden(False, True, 32, 4096, 4096) == 34
+        assert compute.activation_bytes_per_token_hidden(True, False, 32, 4096, 4096) == 2
+        flash = compute.activation_gb(32, 4096, 32000, 4096, 1, False, 32, memory_efficient_attention=True)
+        eager = compute.activation_gb(32, 4096, 32000, 4096, 1, False, 32, memory_efficient_attention=False)
+        assert eager - flash == pytest.approx(32 * 4096 * 4096 * 160 / 1e9)
+
     def test_sharded_states_split_across_gpus(self):
         assert compute.memory_per_gpu_gb(320, 10, 32, sharded=True) == pytest.approx(20)
         assert compute.memory_per_gpu_gb(320, 10, 32, sharded=False) == pytest.approx(330)

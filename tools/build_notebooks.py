@@ -251,14 +251,15 @@ COMPUTE = frame(
             2 bytes per parameter and trains 0.1–3% of the parameters ({SEED_MARKET}); QLoRA stores the base
             in 4-bit NF4, about 0.516 bytes per parameter with its quantisation constants (QLoRA paper §3).
             Activations per layer follow Korthikanti et al. (2022): about $34\,s\,b\,h$ bytes with
-            memory-efficient attention, $2\,s\,b\,h$ when checkpointed, plus fp32 logits $4\,b\,s\,V$.
+            memory-efficient attention, $s\,b\,h\,(34 + 5\,n_\text{heads}\,s/h)$ without it (the attention
+            scores are kept), $2\,s\,b\,h$ when checkpointed, plus fp32 logits $4\,b\,s\,V$.
 
             $$M_\text{per GPU} = \frac{b_\text{base} N + b_\text{train} N_\text{trained}}{G\ \text{(if sharded)}}
             + L \cdot s \cdot b \cdot h \cdot a + 4\,b\,s\,V$$
 
             with $b_\text{base}$ and $b_\text{train}$ the bytes per frozen and per trained parameter, $L$ layers,
             $s$ the sequence length, $b$ the micro-batch, $h$ the hidden size, $V$ the vocabulary and $a$ = 34
-            bytes (2 when checkpointed). Sharding (FSDP/ZeRO-3) splits the weights and optimizer states over the
+            bytes ($34 + 5\,n_\text{heads}\,s/h$ without memory-efficient attention, 2 when checkpointed). Sharding (FSDP/ZeRO-3) splits the weights and optimizer states over the
             run's $G$ GPUs; activations stay on each GPU.
             """.replace("{SEED_MARKET}", SEED_MARKET)
         ),

@@ -103,6 +103,27 @@ def model_state_gb(
     return (frozen_bytes + trainable_state_bytes_per_param * trainable) / BYTES_PER_GB
 
 
+ATTENTION_SCORE_BYTES = 5.0
+"""Bytes per attention score kept when attention is not memory-efficient (Korthikanti et al.
+2022: the 5·a·s/h term of s·b·h·(34 + 5·a·s/h))."""
+
+
+def activation_bytes_per_token_hidden(
+    checkpointing: bool,
+    memory_efficient_attention: bool,
+    attention_heads: int,
+    hidden_size: int,
+    sequence_length: int,
+) -> float:
+    """Bytes of activations per layer, per token and per hidden unit (bf16)."""
+    if checkpointing:
+        return CHECKPOINTED_BYTES_PER_TOKEN_HIDDEN
+    if memory_efficient_attention:
+        return ACTIVATION_BYTES_PER_TOKEN_HIDDEN
+    scores = ATTENTION_SCORE_BYTES * attention_heads * sequence_length / hidden_size
+    return ACTIVATION_BYTES_PER_TOKEN_HIDDEN + scores
+
+
 def activation_gb(
     layers: int,
     hidden_size: int,
@@ -110,9 +131,14 @@ def activation_gb(
     sequence_length: int,
     micro_batch_size: int,
     checkpointing: bool,
+    attention_heads: int = 0,
+    memory_efficient_attention: bool = True,
 ) -> float:
-    """GB of activations per GPU for one micro-batch, logits included."""
-    per_token_hidden = CHECKPOINTED_BYTES_PER_TOKEN_HIDDEN if checkpointing else ACTIVATION_BYTES_PER_TOKEN_HIDDEN
+    """GB of activations per GPU for one micro-batch, logits included. Without
+    memory-efficient attention (FlashAttention/SDPA) the attention scores are kept too."""
+    per_token_hidden = activation_bytes_per_token_hidden(
+        checkpointing, memory_efficient_attention, attention_heads, hidden_size, sequence_length
+    )
     tokens = sequence_length * micro_batch_size
     layer_bytes = layers * tokens * hidden_size * per_token_hidden
     logit_bytes = tokens * vocab_size * LOGIT_BYTES

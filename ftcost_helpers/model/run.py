@@ -117,7 +117,14 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
         method.trainable_state_bytes_per_param,
     )
     activations = compute.activation_gb(
-        m.layers, m.hidden_size, m.vocab_size, t.sequence_length, t.micro_batch_size, t.gradient_checkpointing
+        m.layers,
+        m.hidden_size,
+        m.vocab_size,
+        t.sequence_length,
+        t.micro_batch_size,
+        t.gradient_checkpointing,
+        m.attention_heads,
+        t.memory_efficient_attention,
     )
     usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
     return ComputeFacts(
