@@ -9,14 +9,17 @@ Everything here stays free of pandas and matplotlib imports until a function nee
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from . import __version__
 from .breakdown import Breakdown, estimate
-from .loading import ParamsError, load_params, load_price_book, params_from_mapping, project_root
+from .loading import ParamsError, client_files, load_params, load_price_book, params_from_mapping, project_root
 from .pricebook import PriceBook
 from .schema import TOP_LEVEL_KEYS, Params
 from .summary import params_hash
@@ -50,15 +53,36 @@ def resolve_params_file(params_file: str | Path) -> Path:
     return path if path.is_absolute() else project_root() / path
 
 
+DASHBOARD_QUERY = "QUERY_STRING"
+"""Voilà passes the page's query string to the kernel in this environment variable."""
+
+CLIENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def client_from_query(query_string: str | None) -> Path | None:
+    """The client file a dashboard address names (``...ipynb?client=example_b``), if any.
+
+    Only the name of a file in ``params/clients/`` is accepted: never a path."""
+    names = parse_qs(query_string or "").get("client")
+    if not names:
+        return None
+    known = {path.stem: path for path in client_files()}
+    name = names[-1]
+    if not CLIENT_NAME.fullmatch(name) or name not in known:
+        raise ParamsError("dashboard address", "client", f"no client file '{name}' (known: {', '.join(sorted(known))})")
+    return known[name]
+
+
 def load_notebook_params(
     params_file: str | Path, namespace: Mapping[str, Any] | None = None, book: PriceBook | None = None
 ) -> tuple[Params, str]:
-    """(Params, source): from the injected sections when there are any, else from the file."""
+    """(Params, source): from the injected sections when there are any, else from the client
+    a dashboard address names (``?client=...``), else from ``params_file``."""
     book = book or load_price_book()
     sections = injected_sections(namespace or {})
     if sections:
         return params_from_mapping(sections, INJECTED_SOURCE, book), INJECTED_SOURCE
-    path = resolve_params_file(params_file)
+    path = client_from_query(os.environ.get(DASHBOARD_QUERY)) or resolve_params_file(params_file)
     return load_params(path, book), _display_path(path)
 
 

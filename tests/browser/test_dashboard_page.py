@@ -160,3 +160,14 @@ def test_api_bill_shows_the_engine_break_even(
     timings["dashboard_text_to_break_even_seconds"] = wait_for_headline(page, "Break-even: none within the horizon")
     assert abs(usd("Programme total", status.inner_text()) - expected.programme_total) <= 0.5
     shoot_panel(status, artifacts / "dashboard_05_roi_api_changed.png")
+
+
+def test_the_address_chooses_the_client(dashboard, offline, artifacts: Path, book: PriceBook, example_files) -> None:
+    """``?client=example_b`` opens the panel on example B: its total is the engine's."""
+    page = offline.page
+    page.goto(dashboard.url("02_dataset") + "?client=example_b", wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+    status = page.locator(".widget-html-content", has_text=PANEL_STATUS)
+    status.wait_for(timeout=LOAD_TIMEOUT_MS)
+    expected = estimate(load_params(example_files["b"], book), book)
+    assert abs(usd("Programme total", status.inner_text()) - expected.programme_total) <= 0.5
+    shoot_panel(status, artifacts / "dashboard_02_dataset_example_b.png")
