@@ -28,7 +28,8 @@ def _estimate(args: argparse.Namespace) -> int:
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
     if args.json:
-        print(json.dumps(summarise(breakdown, range_usd=simulation.range_usd()), indent=2, allow_nan=False))
+        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
+        print(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from .text_report import breakdown_text
 

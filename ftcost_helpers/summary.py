@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -35,9 +36,18 @@ def _usd(value: float) -> float:
     return round(float(value), 2)
 
 
-def summarise(breakdown: Breakdown, range_usd: dict[str, float] | None = None) -> dict[str, Any]:
+def _probabilities(values: Sequence[float] | None) -> list[float] | None:
+    return None if values is None else [round(float(value), 4) for value in values]
+
+
+def summarise(
+    breakdown: Breakdown,
+    range_usd: dict[str, float] | None = None,
+    break_even_chance: Sequence[float] | None = None,
+) -> dict[str, Any]:
     """The report contract's keys. ``range_usd`` holds P10/P50/P90 of the programme
-    total; without it the input corners' low/base/high stand in."""
+    total (without it the input corners' low/base/high stand in); ``break_even_chance`` the
+    Monte Carlo probability of having broken even by month 1..horizon (null without it)."""
     if range_usd is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
@@ -48,6 +58,7 @@ def summarise(breakdown: Breakdown, range_usd: dict[str, float] | None = None) -
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},
         "break_even_month": breakdown.break_even_month,
+        "break_even_chance_by_month": _probabilities(break_even_chance),
         "alternative": breakdown.params.alternative.kind,
         "tco_usd": _usd(breakdown.tco),
         "horizon_months": breakdown.params.horizon_months,

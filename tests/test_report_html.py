@@ -7,6 +7,7 @@ import pytest
 from ftcost_helpers.breakdown import estimate
 from ftcost_helpers.report.html import key_figures
 from ftcost_helpers.summary import summarise
+from ftcost_helpers.uncertainty import simulate
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,14 @@ def test_break_even_card(examples, book, name, month, note):
     html = key_figures(summarise(estimate(examples[name], book)))
     assert f'<div class="label">Break-even month</div><div class="value">{month}</div>' in html
     assert note in html
+
+
+def test_break_even_card_gives_the_monte_carlo_chance(examples, book):
+    simulation = simulate(examples["a"], book)
+    summary = summarise(estimate(examples["a"], book), simulation.range_usd(), simulation.break_even_probability())
+    chance = summary["break_even_chance_by_month"]
+    assert len(chance) == examples["a"].horizon_months and chance == sorted(chance)
+    assert f"{chance[4]:.0%} chance by then" in key_figures(summary)
 
 
 def test_a_plan_that_never_pays_back_says_so(examples, book):

@@ -26,11 +26,13 @@ class ClientFigures:
     summary: dict[str, Any]
 
 
-def percentile_range(params: Params, book: PriceBook) -> dict[str, float]:
-    """P10/P50/P90 of the programme total (USD) from the seeded Monte Carlo run."""
+def uncertainty_figures(params: Params, book: PriceBook) -> tuple[dict[str, float], list[float]]:
+    """From the seeded Monte Carlo run: P10/P50/P90 of the programme total (USD) and the
+    probability of having broken even by month 1..horizon."""
     from ..uncertainty import simulate  # numpy-heavy: imported when a report is written
 
-    return simulate(params, book).range_usd()
+    simulation = simulate(params, book)
+    return simulation.range_usd(), simulation.break_even_probability().tolist()
 
 
 def display_source(path: Path) -> str:
@@ -49,7 +51,7 @@ def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: 
     """
     params = load_params(source, book)
     breakdown = estimate(params, book, today=today)
-    summary = summarise(breakdown, range_usd=percentile_range(params, book))
+    summary = summarise(breakdown, *uncertainty_figures(params, book))
     summary.update(source_file=display_source(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary)
 

@@ -317,9 +317,12 @@ def _break_even_note(summary: dict[str, Any]) -> str:
     kind = summary.get("alternative")
     if kind == "none":
         return "no alternative to save against: the fine-tune is the product"
-    if summary["break_even_month"] is None:
+    month = summary["break_even_month"]
+    if month is None:
         return f"does not pay back within {summary['horizon_months']} months"
-    return f"against the {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+    note = f"against the {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+    chance = summary.get("break_even_chance_by_month")
+    return f"{note}; {chance[month - 1]:.0%} chance by then" if chance else note
 
 
 def key_figures(summary: dict[str, Any]) -> str:
