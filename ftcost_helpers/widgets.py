@@ -16,6 +16,7 @@ analyst has not touched keep their ranges. Tests drive a panel programmatically:
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 from collections.abc import Callable, Mapping
@@ -52,9 +53,30 @@ class Control:
     changes: Changes
 
 
-def _at(path: str, convert: Callable[[Any], Any] = lambda v: v) -> Changes:
+def _same(value: Any) -> Any:
+    """The value unchanged (a setter that needs no conversion)."""
+    return value
+
+
+def _at(path: str, convert: Callable[[Any], Any] = _same) -> Changes:
     """A control that sets one parameter path."""
     return lambda value: {path: convert(value)}
+
+
+def _control(
+    params: Params,
+    path: str,
+    build: Callable[..., w.ValueWidget],
+    label: str,
+    *limits: Any,
+    convert: Callable[[Any], Any] = _same,
+) -> Control:
+    """A control on one parameter path: ``build(label, start, *limits)`` starting at the plan's
+    value there (a range's base case; whole numbers, flags and names as filed), whose value
+    sets that path (through ``convert``)."""
+    value = functools.reduce(getattr, path.split("."), params)
+    start = value if isinstance(value, bool | int | str) else base_value(value)
+    return Control(build(label, start, *limits), _at(path, convert))
 
 
 class Panel:
@@ -233,7 +255,7 @@ def money(description: str, value: float, step: float = 100.0) -> w.BoundedFloat
     return _style(w.BoundedFloatText(value=round(value, 2), min=0.0, max=1e9, step=step, description=description))
 
 
-def dropdown(description: str, options: list[tuple[str, str]], value: str) -> w.Dropdown:
+def dropdown(description: str, value: str, options: list[tuple[str, str]]) -> w.Dropdown:
     return _style(w.Dropdown(options=options, value=value, description=description))
 
 
@@ -256,32 +278,24 @@ def _break_even(breakdown: Breakdown) -> str:
 def compute_panel(params: Params, book: PriceBook) -> Panel:
     """GPU, tier, method, GPUs, hours, runs and the rerun tax → compute bill and GPU-hours."""
     t = params.training
+    gpus = [(g.label, k) for k, g in book.gpus.items()]
     tiers = [(tables.TIER_LABELS.get(k, k), k) for k in book.gpu_rates_usd_per_gpu_hour[t.gpu]]
+    methods = [(m.label, k) for k, m in book.methods.items()]
     has_booked_rate = t.rate_usd_per_gpu_hour is not None
     controls = {
-        "gpu": Control(dropdown("GPU", [(g.label, k) for k, g in book.gpus.items()], t.gpu), _at("training.gpu")),
-        "tier": Control(dropdown("Pricing tier", tiers, t.tier), _at("training.tier")),
-        "method": Control(
-            dropdown("Method", [(m.label, k) for k, m in book.methods.items()], t.method), _at("training.method")
-        ),
+        "gpu": _control(params, "training.gpu", dropdown, "GPU", gpus),
+        "tier": _control(params, "training.tier", dropdown, "Pricing tier", tiers),
+        "method": _control(params, "training.method", dropdown, "Method", methods),
         "price_book_rate": Control(
             checkbox("Price-book rate", not has_booked_rate),
             lambda on: {"training.rate_usd_per_gpu_hour": None} if on else {},
         ),
-        "gpus_per_run": Control(int_slider("GPUs per run", t.gpus_per_run, 1, 64), _at("training.gpus_per_run")),
-        "hours_per_run": Control(
-            float_slider("Hours per run", base_value(t.hours_per_run), 0.5, 48, 0.5), _at("training.hours_per_run")
-        ),
-        "runs": Control(count_slider("Runs", base_value(t.runs), 1, 50), _at("training.runs", float)),
-        "failed_runs": Control(
-            count_slider("Failed runs", base_value(t.failed_runs), 0, 20), _at("training.failed_runs", float)
-        ),
-        "sweep_trials": Control(
-            count_slider("Sweep trials", base_value(t.sweep_trials), 0, 50), _at("training.sweep_trials", float)
-        ),
-        "sweep_early_stopping": Control(
-            checkbox("Sweep early stopping", t.sweep_early_stopping), _at("training.sweep_early_stopping")
-        ),
+        "gpus_per_run": _control(params, "training.gpus_per_run", int_slider, "GPUs per run", 1, 64),
+        "hours_per_run": _control(params, "training.hours_per_run", float_slider, "Hours per run", 0.5, 48, 0.5),
+        "runs": _control(params, "training.runs", count_slider, "Runs", 1, 50, convert=float),
+        "failed_runs": _control(params, "training.failed_runs", count_slider, "Failed runs", 0, 20, convert=float),
+        "sweep_trials": _control(params, "training.sweep_trials", count_slider, "Sweep trials", 0, 50, convert=float),
+        "sweep_early_stopping": _control(params, "training.sweep_early_stopping", checkbox, "Sweep early stopping"),
     }
     if not has_booked_rate:
         controls["price_book_rate"].widget.disabled = True
@@ -323,39 +337,31 @@ def _price_new_hardware(panel: Panel, _value: Any) -> None:
 
 def dataset_panel(params: Params, book: PriceBook) -> Panel:
     """Pairs, annotation hours and rate, double-labelling and synthetic data → dataset stack."""
-    d = params.dataset
     controls = {
-        "pairs": Control(
-            count_slider("Training pairs", base_value(d.pairs), 500, 200_000, 500), _at("dataset.pairs", float)
+        "pairs": _control(params, "dataset.pairs", count_slider, "Training pairs", 500, 200_000, 500, convert=float),
+        "annotation_hours": _control(
+            params, "dataset.annotation_hours", count_slider, "Annotation hours", 0, 5_000, 10, convert=float
         ),
-        "annotation_hours": Control(
-            count_slider("Annotation hours", base_value(d.annotation_hours), 0, 5_000, 10),
-            _at("dataset.annotation_hours", float),
+        "annotation_rate": _control(
+            params, "dataset.annotation_rate_usd_per_hour", float_slider, "Annotation rate (USD/hour)", 0, 200, 1
         ),
-        "annotation_rate": Control(
-            float_slider("Annotation rate (USD/hour)", base_value(d.annotation_rate_usd_per_hour), 0, 200, 1),
-            _at("dataset.annotation_rate_usd_per_hour"),
+        "double_label_fraction": _control(
+            params, "dataset.double_label_fraction", float_slider, "Double-labelled share", 0, 1, 0.05
         ),
-        "double_label_fraction": Control(
-            float_slider("Double-labelled share", base_value(d.double_label_fraction), 0, 1, 0.05),
-            _at("dataset.double_label_fraction"),
+        "synthetic_tokens_million": _control(
+            params, "dataset.synthetic_tokens_million", float_slider, "Synthetic tokens (millions)", 0, 500, 5
         ),
-        "synthetic_tokens_million": Control(
-            float_slider("Synthetic tokens (millions)", base_value(d.synthetic_tokens_million), 0, 500, 5),
-            _at("dataset.synthetic_tokens_million"),
+        "synthetic_price": _control(
+            params,
+            "dataset.synthetic_price_usd_per_1m_tokens",
+            float_slider,
+            "Synthetic price (USD/1M tokens)",
+            0,
+            75,
+            0.5,
         ),
-        "synthetic_price": Control(
-            float_slider(
-                "Synthetic price (USD/1M tokens)", base_value(d.synthetic_price_usd_per_1m_tokens), 0, 75, 0.5
-            ),
-            _at("dataset.synthetic_price_usd_per_1m_tokens"),
-        ),
-        "curation_usd": Control(
-            money("Curation, amount given (USD)", base_value(d.curation_usd), 1000), _at("dataset.curation_usd")
-        ),
-        "sourcing_usd": Control(
-            money("Sourcing and rights (USD)", base_value(d.sourcing_usd), 500), _at("dataset.sourcing_usd")
-        ),
+        "curation_usd": _control(params, "dataset.curation_usd", money, "Curation, amount given (USD)", 1000),
+        "sourcing_usd": _control(params, "dataset.sourcing_usd", money, "Sourcing and rights (USD)", 500),
     }
     return Panel("Dataset: move the labelling plan", params, book, controls, _render_dataset, _dataset_headline)
 
@@ -377,27 +383,22 @@ def _dataset_headline(breakdown: Breakdown) -> dict[str, str]:
 
 def eval_panel(params: Params, book: PriceBook) -> Panel:
     """Set-up, judged runs and continuous evaluation → one-time against monthly cost."""
-    e = params.evaluation
     controls = {
-        "setup_usd": Control(money("Harness set-up (USD)", base_value(e.setup_usd), 500), _at("evaluation.setup_usd")),
-        "runs_during_programme": Control(
-            count_slider("Judged eval runs", base_value(e.runs_during_programme), 0, 100),
-            _at("evaluation.runs_during_programme", float),
+        "setup_usd": _control(params, "evaluation.setup_usd", money, "Harness set-up (USD)", 500),
+        "runs_during_programme": _control(
+            params, "evaluation.runs_during_programme", count_slider, "Judged eval runs", 0, 100, convert=float
         ),
-        "judge_examples_per_run": Control(
-            count_slider("Examples per run", base_value(e.judge_examples_per_run), 0, 5000, 100),
-            _at("evaluation.judge_examples_per_run", float),
+        "judge_examples_per_run": _control(
+            params, "evaluation.judge_examples_per_run", count_slider, "Examples per run", 0, 5000, 100, convert=float
         ),
-        "judges": Control(count_slider("Judges", base_value(e.judges), 0, 5), _at("evaluation.judges", float)),
-        "judge_price": Control(
-            float_slider("Price per judge call (USD)", base_value(e.judge_price_usd_per_call), 0, 0.2, 0.005),
-            _at("evaluation.judge_price_usd_per_call"),
+        "judges": _control(params, "evaluation.judges", count_slider, "Judges", 0, 5, convert=float),
+        "judge_price": _control(
+            params, "evaluation.judge_price_usd_per_call", float_slider, "Price per judge call (USD)", 0, 0.2, 0.005
         ),
-        "continuous_usd_per_month": Control(
-            money("Continuous eval (USD/month)", base_value(e.continuous_usd_per_month), 100),
-            _at("evaluation.continuous_usd_per_month"),
+        "continuous_usd_per_month": _control(
+            params, "evaluation.continuous_usd_per_month", money, "Continuous eval (USD/month)", 100
         ),
-        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
     }
     return Panel("Evaluation: move the harness plan", params, book, controls, _render_eval, _eval_headline)
 
@@ -421,35 +422,25 @@ def _eval_headline(breakdown: Breakdown) -> dict[str, str]:
 
 def maintenance_panel(params: Params, book: PriceBook) -> Panel:
     """Quarterly upkeep, re-training and migrations → cost per quarter and quality lost."""
-    m = params.maintenance
     controls = {
-        "start_month": Control(
-            int_slider("Maintenance starts (month)", m.start_month, 1, 24), _at("maintenance.start_month")
+        "start_month": _control(params, "maintenance.start_month", int_slider, "Maintenance starts (month)", 1, 24),
+        "re_evaluation": _control(
+            params, "maintenance.re_evaluation_usd_per_quarter", money, "Re-evaluation (USD/quarter)", 500
         ),
-        "re_evaluation": Control(
-            money("Re-evaluation (USD/quarter)", base_value(m.re_evaluation_usd_per_quarter), 500),
-            _at("maintenance.re_evaluation_usd_per_quarter"),
+        "drift_monitoring": _control(
+            params, "maintenance.drift_monitoring_usd_per_quarter", money, "Drift monitoring (USD/quarter)", 500
         ),
-        "drift_monitoring": Control(
-            money("Drift monitoring (USD/quarter)", base_value(m.drift_monitoring_usd_per_quarter), 500),
-            _at("maintenance.drift_monitoring_usd_per_quarter"),
+        "incremental_data": _control(
+            params, "maintenance.incremental_data_usd_per_quarter", money, "Incremental data (USD/quarter)", 500
         ),
-        "incremental_data": Control(
-            money("Incremental data (USD/quarter)", base_value(m.incremental_data_usd_per_quarter), 500),
-            _at("maintenance.incremental_data_usd_per_quarter"),
+        "retrains_per_quarter": _control(
+            params, "maintenance.retrains_per_quarter", float_slider, "Re-trains per quarter", 0, 4, 0.5
         ),
-        "retrains_per_quarter": Control(
-            float_slider("Re-trains per quarter", base_value(m.retrains_per_quarter), 0, 4, 0.5),
-            _at("maintenance.retrains_per_quarter"),
+        "migrations_per_year": _control(
+            params, "maintenance.migrations_per_year", float_slider, "Base-model migrations per year", 0, 6, 0.5
         ),
-        "migrations_per_year": Control(
-            float_slider("Base-model migrations per year", base_value(m.migrations_per_year), 0, 6, 0.5),
-            _at("maintenance.migrations_per_year"),
-        ),
-        "migration_usd": Control(
-            money("Cost per migration (USD)", base_value(m.migration_usd), 1000), _at("maintenance.migration_usd")
-        ),
-        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+        "migration_usd": _control(params, "maintenance.migration_usd", money, "Cost per migration (USD)", 1000),
+        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
     }
     return Panel(
         "Maintenance: move the upkeep plan", params, book, controls, _render_maintenance, _maintenance_headline
@@ -476,31 +467,24 @@ def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:
 
 def roi_panel(params: Params, book: PriceBook) -> Panel:
     """The alternative's monthly cost, serving, engineering and the horizon → cash flow."""
-    s, a = params.serving, params.alternative
     controls = {
         "api_usd_per_month": Control(
             money("API bill replaced (USD/month)", _api_bill(params, book), 1000),
             lambda v: {"alternative.kind": "api", "alternative.api.usd_per_month": v},
         ),
-        "engineer_weeks": Control(
-            float_slider("Engineer weeks", base_value(params.engineering.engineer_weeks), 0, 52, 1),
-            _at("engineering.engineer_weeks"),
+        "engineer_weeks": _control(params, "engineering.engineer_weeks", float_slider, "Engineer weeks", 0, 52, 1),
+        "serving_gpus": _control(params, "serving.gpus", int_slider, "Serving GPUs", 0, 16),
+        "serving_hours_per_month": _control(
+            params, "serving.hours_per_month", float_slider, "Serving hours per month", 0, 744, 1
         ),
-        "serving_gpus": Control(int_slider("Serving GPUs", s.gpus, 0, 16), _at("serving.gpus")),
-        "serving_hours_per_month": Control(
-            float_slider("Serving hours per month", base_value(s.hours_per_month), 0, 744, 1),
-            _at("serving.hours_per_month"),
-        ),
-        "horizon_months": Control(int_slider("Horizon (months)", params.horizon_months, 6, 60), _at("horizon_months")),
+        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
     }
-    if a.kind == "labour":
-        lab = a.labour
-        controls["labour_staff"] = Control(
-            float_slider("Staff whose time is saved", base_value(lab.staff), 0, 500, 1), _at("alternative.labour.staff")
+    if params.alternative.kind == "labour":
+        controls["labour_staff"] = _control(
+            params, "alternative.labour.staff", float_slider, "Staff whose time is saved", 0, 500, 1
         )
-        controls["time_saved_fraction"] = Control(
-            float_slider("Share of their time saved", base_value(lab.time_saved_fraction), 0, 1, 0.01),
-            _at("alternative.labour.time_saved_fraction"),
+        controls["time_saved_fraction"] = _control(
+            params, "alternative.labour.time_saved_fraction", float_slider, "Share of their time saved", 0, 1, 0.01
         )
     return Panel("Return on investment: move the business case", params, book, controls, _render_roi, _roi_headline)
 
