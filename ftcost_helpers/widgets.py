@@ -214,11 +214,18 @@ def _style(widget: w.ValueWidget) -> w.ValueWidget:
     return widget
 
 
-def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> w.IntSlider:
-    """A slider for a whole number the schema keeps whole (GPUs, months); its range always
-    takes in the plan's own ``value``, so the slider shows the plan as filed."""
+def _ranged(
+    slider_class: type[w.IntSlider] | type[w.FloatSlider],
+    description: str,
+    value: float,
+    low: float,
+    high: float,
+    step: float,
+) -> w.IntSlider | w.FloatSlider:
+    """A slider whose range always takes in the plan's own ``value`` (up to twice it), so the
+    slider shows the plan as filed."""
     return _style(
-        w.IntSlider(
+        slider_class(
             value=value,
             min=min(low, value),
             max=max(high, 2 * value),
@@ -227,20 +234,21 @@ def int_slider(description: str, value: int, low: int, high: int, step: int = 1)
             continuous_update=False,
         )
     )
+
+
+def int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> w.IntSlider:
+    """A slider for a whole number the schema keeps whole (GPUs, months)."""
+    return _ranged(w.IntSlider, description, value, low, high, step)
 
 
 def float_slider(description: str, value: float, low: float, high: float, step: float) -> w.FloatSlider:
-    """A slider whose range always takes in the plan's own ``value``."""
-    return _style(
-        w.FloatSlider(
-            value=value,
-            min=min(low, value),
-            max=max(high, 2 * value),
-            step=step,
-            description=description,
-            continuous_update=False,
-        )
-    )
+    """A slider for an amount, a rate or a share."""
+    return _ranged(w.FloatSlider, description, value, low, high, step)
+
+
+def _horizon(params: Params) -> Control:
+    """The horizon in months: the same control on every panel that shows running costs."""
+    return _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60)
 
 
 def count_slider(description: str, value: float, low: float, high: float, step: float = 1) -> w.FloatSlider:
@@ -398,7 +406,7 @@ def eval_panel(params: Params, book: PriceBook) -> Panel:
         "continuous_usd_per_month": _control(
             params, "evaluation.continuous_usd_per_month", money, "Continuous eval (USD/month)", 100
         ),
-        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
+        "horizon_months": _horizon(params),
     }
     return Panel("Evaluation: move the harness plan", params, book, controls, _render_eval, _eval_headline)
 
@@ -440,7 +448,7 @@ def maintenance_panel(params: Params, book: PriceBook) -> Panel:
             params, "maintenance.migrations_per_year", float_slider, "Base-model migrations per year", 0, 6, 0.5
         ),
         "migration_usd": _control(params, "maintenance.migration_usd", money, "Cost per migration (USD)", 1000),
-        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
+        "horizon_months": _horizon(params),
     }
     return Panel(
         "Maintenance: move the upkeep plan", params, book, controls, _render_maintenance, _maintenance_headline
@@ -477,7 +485,7 @@ def roi_panel(params: Params, book: PriceBook) -> Panel:
         "serving_hours_per_month": _control(
             params, "serving.hours_per_month", float_slider, "Serving hours per month", 0, 744, 1
         ),
-        "horizon_months": _control(params, "horizon_months", int_slider, "Horizon (months)", 6, 60),
+        "horizon_months": _horizon(params),
     }
     if params.alternative.kind == "labour":
         controls["labour_staff"] = _control(

@@ -70,7 +70,7 @@ def parameters_cell() -> str:
 
 
 SETUP = """\
-from ftcost_helpers import charts, tables, widgets
+from ftcost_helpers import {modules}
 from ftcost_helpers.notebook import markdown, provenance_markdown, setup_notebook, show, show_panel, warnings_markdown
 
 ctx = setup_notebook(params_file, globals(), interactive)
@@ -92,6 +92,17 @@ def code(text: str, *tags: str) -> tuple[str, str, list[str]]:
     return ("code", textwrap.dedent(text).strip(), list(tags))
 
 
+HELPER_MODULES = ("charts", "readings", "tables", "widgets")
+"""Package modules a notebook's set-up cell may import: only those its cells use."""
+
+
+def setup_cell(body: list) -> str:
+    """The set-up cell, importing the helper modules the notebook's own code uses."""
+    used_code = " ".join(source for kind, source, _ in body if kind == "code")
+    used = [name for name in HELPER_MODULES if name in {"tables", "widgets"} or f"{name}." in used_code]
+    return SETUP.replace("{modules}", ", ".join(used))
+
+
 def frame(
     title: str,
     question: str,
@@ -110,7 +121,7 @@ def frame(
             "Every figure below comes from one run of the cost model on this client's parameters, checked "
             "against the schema and the price book (in code: the estimate `plan`)."
         ),
-        code(SETUP),
+        code(setup_cell(body)),
         *body,
         md(
             f"## What the audit says\n\nThe plan audit checks {scope} the plan against the cost mistakes the sources list."
@@ -222,26 +233,7 @@ COMPUTE = frame(
         ),
         code("show(tables.compute_views_table(plan))"),
         code("show(charts.gpu_hours_chart(plan))"),
-        code(
-            """
-            implied = float(facts.implied_utilisation)
-            assumed = tables.base_value(ctx.params.training.utilisation)
-            mfu = ctx.book.pre_training_mfu
-            verdict = (
-                f"above the {tables.percent(mfu.high)} large pre-training runs reach: the booked hours look optimistic"
-                if implied > mfu.high
-                else f"well under the {tables.percent(assumed)} assumed: the booked hours are generous, "
-                "or the runs see more tokens than stated"
-                if implied < assumed / 2
-                else f"close to the {tables.percent(assumed)} assumed"
-            )
-            markdown(
-                f"**Reading the result.** Each run books {tables.number(facts.booked_gpu_hours_per_run, 1)} GPU-hours; its "
-                f"{float(facts.flops_per_run):.3g} FLOPs need {tables.number(facts.physics_gpu_hours_per_run, 1)} GPU-hours "
-                f"at the assumed utilisation. The booked plan implies {tables.percent(implied, 1)} of peak, {verdict}."
-            )
-            """
-        ),
+        code("markdown(readings.booked_against_physics(plan))"),
         md(
             r"""
             ## 4. Does it fit? VRAM per method
@@ -395,24 +387,7 @@ EVAL = frame(
         ),
         code("show(tables.eval_table(plan))"),
         code("show(charts.eval_chart(plan))"),
-        code(
-            """
-            one_time, monthly = plan.areas_usd["eval"], plan.ongoing_monthly_usd["eval"]
-            horizon = ctx.params.horizon_months
-            crossover = -(-one_time // monthly) if monthly else None
-            markdown(
-                f"**Reading the result.** Evaluation costs {tables.usd(one_time)} before launch and "
-                f"{tables.usd(monthly)} a month after, {tables.usd(monthly * horizon)} over {horizon} months. "
-                + (
-                    f"From month {crossover:.0f} the monthly cost has overtaken the set-up."
-                    if crossover and crossover <= horizon
-                    else "The plan budgets no continuous evaluation against production traffic."
-                    if not monthly
-                    else "Within the horizon the set-up stays the larger cost."
-                )
-            )
-            """
-        ),
+        code("markdown(readings.one_time_against_monthly_eval(plan))"),
         md(
             f"""
             ## 2. What the plan has in place
