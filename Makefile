@@ -27,9 +27,9 @@ pdf: setup
 workshop: setup
 	$(PY) -m ftcost_helpers.dashboard
 
-## Rebuild and re-execute the notebooks (stored with example A's outputs) after a model change.
+## Sync each notebook with its text form (.md), re-execute and store it with example A's outputs.
 notebooks: setup
-	$(PY) tools/build_notebooks.py
+	$(PY) tools/notebooks.py
 
 ## Benchmarks: Monte Carlo (vectorised vs loop) and batch reports (vs a serial papermill loop).
 bench: setup

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ftcost_helpers.breakdown import evaluate
-from ftcost_helpers.loading import load_params, load_price_book, project_root
-from ftcost_helpers.model.lines import AREAS
-from ftcost_helpers.pricebook import PriceBook
-from ftcost_helpers.schema import Params
-from ftcost_helpers.uncertainty import Simulation, draw_inputs, simulate
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
+from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.uncertainty import Simulation, draw_inputs, simulate
 
 BUDGET_SECONDS = 0.100
 BUDGET_RATIO = 50.0

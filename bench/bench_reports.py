@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from ftcost_helpers.loading import project_root
+from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.report.runner import default_jobs, default_notebooks
 
 ROOT = project_root()

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from ftcost_helpers.cli import main
 
 sys.exit(main())

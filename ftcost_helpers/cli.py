@@ -13,15 +13,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .loading import ParamsError, load_plan, load_price_book
+from ftcost_helpers.engine.loading import ParamsError, load_price_book
+from ftcost_helpers.engine.overrides import load_plan
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from .breakdown import estimate
-    from .summary import summarise
-    from .uncertainty import simulate
+    from ftcost_helpers.engine.breakdown import estimate
+    from ftcost_helpers.engine.summary import summarise
+    from ftcost_helpers.engine.uncertainty import simulate
 
     book = load_price_book(args.price_book)
     params = load_plan(args.file, book)
@@ -31,7 +32,7 @@ def _estimate(args: argparse.Namespace) -> int:
         summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
-        from .text_report import breakdown_text
+        from ftcost_helpers.views.text_report import breakdown_text
 
         print(breakdown_text(breakdown))
         p10, p50, p90 = simulation.range_usd().values()
@@ -57,10 +58,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report.runner import EXIT_INTERRUPTED, report_command
+    from ftcost_helpers.report.runner import EXIT_INTERRUPTED, report_command
 
     if args.pdf:
-        from .pdf import PdfError, find_chromium
+        from ftcost_helpers.pdf import PdfError, find_chromium
 
         try:
             find_chromium()  # before the batch: a missing browser fails fast
@@ -73,8 +74,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _report_pdfs(args: argparse.Namespace) -> int:
     """``report --pdf``: print every report in the output folder whose PDF is missing or stale."""
-    from .loading import project_root
-    from .pdf import PdfError, reports_to_pdf
+    from ftcost_helpers.engine.loading import project_root
+    from ftcost_helpers.pdf import PdfError, reports_to_pdf
 
     try:
         written = reports_to_pdf(args.out if args.out is not None else project_root() / "reports")

@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from .loading import project_root
+from ftcost_helpers.engine.loading import project_root
 
 DEFAULT_PORT = 8866
 HOST = "127.0.0.1"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ftcost_helpers.loading import load_params, load_price_book, project_root
-from ftcost_helpers.pricebook import PriceBook
-from ftcost_helpers.schema import Params
+from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.schema import Params
 
 ROOT = project_root()
 CLIENTS = ROOT / "params" / "clients"

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from ftcost_helpers.audit import AUDIT_CODES, Finding, audit
-from ftcost_helpers.breakdown import evaluate
-from ftcost_helpers.loading import deep_merge, params_from_mapping, read_yaml
-from ftcost_helpers.pricebook import PriceBook
-from ftcost_helpers.quantities import Range
-from ftcost_helpers.scenarios import compare_scenarios
-from ftcost_helpers.tables import usd
+from ftcost_helpers.engine.audit import AUDIT_CODES, Finding, audit
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.scenarios import compare_scenarios
+from ftcost_helpers.views.tables import usd
 
 PLAN_START = dt.date(2026, 6, 1)
 FULL_FT = "FULL_FT_WITHOUT_TOKENIZER_CHANGE"

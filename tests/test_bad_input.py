@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ftcost_helpers.cli import main
-from ftcost_helpers.loading import ParamsError, load_params, read_yaml
+from ftcost_helpers.engine.loading import ParamsError, load_params, read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_A = ROOT / "params" / "clients" / "example_a.yaml"

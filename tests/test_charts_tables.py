@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from ftcost_helpers import charts, tables
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import load_params, load_price_book, project_root
-from ftcost_helpers.scenarios import compare_scenarios
-from ftcost_helpers.schema import Scenario
-from ftcost_helpers.sensitivity import sensitivity
-from ftcost_helpers.uncertainty import simulate
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
+from ftcost_helpers.engine.scenarios import compare_scenarios
+from ftcost_helpers.engine.schema import Scenario
+from ftcost_helpers.engine.sensitivity import sensitivity
+from ftcost_helpers.engine.uncertainty import simulate
+from ftcost_helpers.views import charts, tables
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ftcost_helpers.model import compute, dataset, engineering, evaluation, maintenance, roi
+from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi
 
 
 class TestCompute:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ftcost_helpers.loading import ParamsError
-from ftcost_helpers.notebook import DASHBOARD_QUERY, client_from_query, load_notebook_params
+from ftcost_helpers.engine.loading import ParamsError
+from ftcost_helpers.views.notebook import DASHBOARD_QUERY, client_from_query, load_notebook_params
 
 
 def test_no_query_names_no_client():

@@ -19,8 +19,8 @@ import papermill
 import pytest
 from papermill.iorw import read_yaml_file
 
-from ftcost_helpers.loading import project_root
-from ftcost_helpers.schema import TOP_LEVEL_KEYS
+from ftcost_helpers.engine.loading import project_root
+from ftcost_helpers.engine.schema import TOP_LEVEL_KEYS
 
 ROOT = project_root()
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
@@ -33,8 +33,8 @@ SEEDS = ("000_0a0c95ce173b866e.txt", "001_6c04196dc11ea2b6.txt")
 ABSOLUTE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/|[A-Z]:\\)")
 
 
-def load_builder():
-    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+def load_notebook_tool():
+    spec = importlib.util.spec_from_file_location("notebook_tool", ROOT / "tools" / "notebooks.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -136,9 +136,40 @@ def test_panel_cell_is_ignored_by_nbval_and_stored_empty(name):
     assert "show_panel(" in panel.source
 
 
-def test_notebooks_match_their_source():
-    builder = load_builder()
-    assert [name for name in EXPECTED_NAMES if builder.stale(name)] == []
+def test_each_notebook_is_paired_with_its_text_form_and_stored_clean():
+    """The .ipynb and its MyST .md agree cell for cell, and the notebook is stored as
+    ``make notebooks`` leaves it (nbval then checks that its outputs are current)."""
+    tool = load_notebook_tool()
+    assert tool.names() == EXPECTED_NAMES
+    assert [problem for name in EXPECTED_NAMES for problem in tool.problems(name)] == []
+
+
+def test_an_edit_to_either_form_is_detected_and_the_later_one_wins(tmp_path, monkeypatch):
+    """Edit a markdown cell in the text form: the check fails, and syncing takes the edit
+    with the notebook's outputs kept; edit the notebook instead, and the check fails too."""
+    tool = load_notebook_tool()
+    for name in ("05_roi",):
+        for suffix in (".ipynb", ".md"):
+            (tmp_path / f"{name}{suffix}").write_bytes((ROOT / "notebooks" / f"{name}{suffix}").read_bytes())
+    monkeypatch.setattr(tool, "NOTEBOOKS", tmp_path)
+    assert tool.problems("05_roi") == []
+    text = tmp_path / "05_roi.md"
+    edited = text.read_text().replace("# 05 ·", "# 05 (edited) ·", 1)
+    assert edited != text.read_text()
+    text.write_text(edited)
+    assert tool.problems("05_roi") == ["notebooks/05_roi.md and .ipynb have different cells"]
+    merged = tool.synced("05_roi")
+    assert merged.cells[0].source.startswith("# 05 (edited) ·")
+    stored = nbformat.read(tmp_path / "05_roi.ipynb", as_version=4)
+    assert [c.outputs for c in merged.cells if c.cell_type == "code"] == [
+        c.outputs for c in stored.cells if c.cell_type == "code"
+    ], "outputs of unchanged cells are kept"
+    nb = nbformat.read(tmp_path / "05_roi.ipynb", as_version=4)
+    nb.cells[0].source += "\nA new line."
+    nb.metadata["widgets"] = {"state": {}}
+    nbformat.write(nb, tmp_path / "05_roi.ipynb")
+    found = tool.problems("05_roi")
+    assert "notebooks/05_roi.ipynb is not stored clean (ids, counts, metadata)" in found
 
 
 # ---------------------------------------------------------------- headless runs

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ftcost_helpers.loading import params_dir
-from ftcost_helpers.schema import Params
+from ftcost_helpers.engine.loading import params_dir
+from ftcost_helpers.engine.schema import Params
 
 
 def leaf_keys(model: type[BaseModel], prefix: str = "") -> list[str]:

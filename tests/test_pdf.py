@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ftcost_helpers.loading import project_root
+from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.pdf import PRINT_CSS_MARKER, PdfError, find_chromium, html_to_pdf, printable, reports_to_pdf
 
 

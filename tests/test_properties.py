@@ -8,9 +8,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftcost_helpers.breakdown import estimate, evaluate
-from ftcost_helpers.loading import deep_merge, params_from_mapping
-from ftcost_helpers.schema import Params
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import deep_merge, params_from_mapping
+from ftcost_helpers.engine.schema import Params
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -96,7 +97,7 @@ range_values = (
     name=st.sampled_from("abc"),
 )
 def test_every_line_lies_between_its_low_and_high(example_files, book, annotation, weeks, curation, runs, name):
-    from ftcost_helpers.loading import read_yaml
+    from ftcost_helpers.engine.loading import read_yaml
 
     data = deep_merge(
         read_yaml(example_files[name]),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.readings import (
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.views.readings import (
     booked_against_physics,
     eval_crossover_month,
     one_time_against_monthly_eval,

@@ -10,7 +10,7 @@ import nbformat
 import openpyxl
 import pytest
 
-from ftcost_helpers.loading import project_root
+from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.report.excel import summary_rows
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON
 from ftcost_helpers.report.runner import BatchResult, default_notebooks, run_reports

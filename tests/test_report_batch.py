@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ftcost_helpers.cli import main
-from ftcost_helpers.loading import project_root
+from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.report.execute import NotebookContractError, check_parameters
 from ftcost_helpers.report.index import REPORT_HTML, SUMMARY_JSON
 from ftcost_helpers.report.runner import FAILED_DIR, OLD, STAGING, clean_stale, run_reports

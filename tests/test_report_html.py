@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ftcost_helpers.breakdown import estimate
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.summary import summarise
+from ftcost_helpers.engine.uncertainty import simulate
 from ftcost_helpers.report.html import key_figures
-from ftcost_helpers.summary import summarise
-from ftcost_helpers.uncertainty import simulate
 
 
 @pytest.mark.parametrize(

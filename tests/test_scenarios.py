@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
-from ftcost_helpers.scenarios import BASE_PLAN_NAME, compare_scenarios
-from ftcost_helpers.schema import Scenario
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.scenarios import BASE_PLAN_NAME, compare_scenarios
+from ftcost_helpers.engine.schema import Scenario
 
 
 def plan_with(example_files, book, name: str, scenarios: list[dict[str, Any]], changes: dict | None = None):

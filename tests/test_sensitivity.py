@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftcost_helpers.breakdown import evaluate
-from ftcost_helpers.loading import deep_merge, params_from_mapping, read_yaml
-from ftcost_helpers.resolve import pick_one_input, range_inputs
-from ftcost_helpers.sensitivity import label, sensitivity
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.resolve import pick_one_input, range_inputs
+from ftcost_helpers.engine.sensitivity import label, sensitivity
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -91,7 +91,7 @@ def test_engineering_swing_is_weeks_times_hours_times_rate(example_files, book, 
 
 
 def test_a_plan_without_ranges_has_no_swings(examples, book):
-    from ftcost_helpers.resolve import pick_base, resolve
+    from ftcost_helpers.engine.resolve import pick_base, resolve
 
     assert sensitivity(resolve(examples["a"], pick_base), resolve(book, pick_base, "pricebook")) == []
 

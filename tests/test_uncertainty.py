@@ -8,12 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ftcost_helpers.breakdown import estimate, evaluate
-from ftcost_helpers.loading import deep_merge, params_from_mapping, read_yaml
-from ftcost_helpers.model.lines import AREAS
-from ftcost_helpers.quantities import Range
-from ftcost_helpers.resolve import pick_base, range_inputs, resolve
-from ftcost_helpers.uncertainty import draw_inputs, inverse_cdf, simulate
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.resolve import pick_base, range_inputs, resolve
+from ftcost_helpers.engine.uncertainty import draw_inputs, inverse_cdf, simulate
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 DRAWS = 2000

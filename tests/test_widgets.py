@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ftcost_helpers import widgets
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import ParamsError, load_params, load_price_book, project_root
-from ftcost_helpers.notebook import NotebookContext, show_panel, with_changes
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import ParamsError, load_params, load_price_book, project_root
+from ftcost_helpers.views import widgets
+from ftcost_helpers.views.notebook import NotebookContext, show_panel, with_changes
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ftcost_helpers.breakdown import estimate
+from ftcost_helpers.engine.breakdown import estimate
 
 
 def usd(value: float) -> int:

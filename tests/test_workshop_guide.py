@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import params_from_mapping, project_root, read_yaml
-from ftcost_helpers.pricebook import PriceBook
-from ftcost_helpers.schema import Params
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import params_from_mapping, project_root, read_yaml
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.schema import Params
 
 GUIDE = project_root() / "docs" / "workshop.md"
 NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")

@@ -34,8 +34,8 @@ MOVES = {
 
 REDRAW_CELL = """
 import json, time
-from ftcost_helpers import widgets
-from ftcost_helpers.loading import load_params, load_price_book, project_root
+from ftcost_helpers.views import widgets
+from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
 book = load_price_book()
 params = load_params(project_root() / "params/clients/example_a.yaml", book)
 moves = json.loads({moves!r})

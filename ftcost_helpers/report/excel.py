@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..model.lines import AREAS, ONGOING
-from .figures import ClientFigures, flat_inputs
+from ftcost_helpers.engine.model.lines import AREAS, ONGOING
+from ftcost_helpers.report.figures import ClientFigures, flat_inputs
 
 CURRENCY = '"USD "#,##0'
 CURRENCY_CENTS = '"USD "#,##0.00'

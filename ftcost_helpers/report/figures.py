@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..breakdown import Breakdown, estimate
-from ..loading import load_params, project_root
-from ..pricebook import PriceBook
-from ..quantities import Range
-from ..schema import Params
-from ..summary import summarise
+from ftcost_helpers.engine.breakdown import Breakdown, estimate
+from ftcost_helpers.engine.loading import load_params, project_root
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.summary import summarise
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class ClientFigures:
 def uncertainty_figures(params: Params, book: PriceBook) -> tuple[dict[str, float], list[float]]:
     """From the seeded Monte Carlo run: P10/P50/P90 of the programme total (USD) and the
     probability of having broken even by month 1..horizon."""
-    from ..uncertainty import simulate  # numpy-heavy: imported when a report is written
+    from ftcost_helpers.engine.uncertainty import simulate  # numpy-heavy: imported when a report is written
 
     simulation = simulate(params, book)
     return simulation.range_usd(), simulation.break_even_probability().tolist()

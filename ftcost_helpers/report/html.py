@@ -18,9 +18,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..model.lines import AREAS, ONGOING
-from ..text_report import usd
-from .figures import ClientFigures, flat_inputs
+from ftcost_helpers.engine.model.lines import AREAS, ONGOING
+from ftcost_helpers.report.figures import ClientFigures, flat_inputs
+from ftcost_helpers.views.text_report import usd
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell"}
 """Cells tagged so are left out of the client's page."""

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..text_report import usd
-from .html import CSS
-from .slug import SAFE
+from ftcost_helpers.report.html import CSS
+from ftcost_helpers.report.slug import SAFE
+from ftcost_helpers.views.text_report import usd
 
 REPORT_HTML, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.xlsx", "summary.json"
 """The fixed file names inside ``reports/<slug>/``."""

@@ -2,7 +2,7 @@
 
 Order of work:
 
-1. Every client file is validated first (``loading.load_plan``, scenarios included); a bad file gets its
+1. Every client file is validated first (``overrides.load_plan``, scenarios included); a bad file gets its
    one-line message and no report, and nothing is injected into any notebook for it.
 2. Good clients are shared among a pool of long-lived worker *processes* (``--jobs``,
    spawned, not threads: papermill's ``cwd`` is per process). A worker runs a client's
@@ -35,10 +35,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..loading import ParamsError, client_files, load_plan, load_price_book, project_root
-from .execute import KernelSettings, NotebookContractError
-from .index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON, Failure, write_index
-from .slug import client_dir, unique_slugs
+from ftcost_helpers.engine.loading import ParamsError, client_files, load_price_book, project_root
+from ftcost_helpers.engine.overrides import load_plan
+from ftcost_helpers.report.execute import KernelSettings, NotebookContractError
+from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON, Failure, write_index
+from ftcost_helpers.report.slug import client_dir, unique_slugs
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 FAILED_DIR = "_failed"
@@ -130,7 +131,7 @@ def _announce(slug: str, step: str) -> None:
 def client_task(job: ClientJob) -> dict[str, Any]:
     """One client's whole report, in its staging folder: the notebooks (one kernel,
     reset between notebooks), then report.html, report.xlsx and summary.json."""
-    from .execute import KernelSession
+    from ftcost_helpers.report.execute import KernelSession
 
     assert _SETTINGS is not None
     with KernelSession(_SETTINGS.kernel, fresh=_SETTINGS.fresh_kernels) as session:
@@ -143,9 +144,9 @@ def client_task(job: ClientJob) -> dict[str, Any]:
 
 def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     """Write report.html, report.xlsx and summary.json beside the executed notebooks."""
-    from .excel import write_workbook
-    from .figures import client_figures
-    from .html import client_report
+    from ftcost_helpers.report.excel import write_workbook
+    from ftcost_helpers.report.figures import client_figures
+    from ftcost_helpers.report.html import client_report
 
     book = load_price_book(settings.price_book)
     figures = client_figures(job.source, book, settings.today, settings.generated_at)
@@ -312,7 +313,7 @@ def _display(path: Path) -> str:
 
 def _describe(error: BaseException) -> str:
     """A one-line message for a failed task (no traceback)."""
-    from .execute import KernelStartFailed, NotebookFailed
+    from ftcost_helpers.report.execute import KernelStartFailed, NotebookFailed
 
     if isinstance(error, NotebookFailed | KernelStartFailed | ParamsError):
         return str(error)

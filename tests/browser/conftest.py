@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ftcost_helpers.loading import project_root
+from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.pdf import MACHINE_FLAGS, PdfError, find_chromium
 
 ARTIFACTS = project_root() / "test-artifacts"

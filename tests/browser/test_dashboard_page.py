@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from ftcost_helpers.breakdown import Breakdown, estimate
 from ftcost_helpers.dashboard import NOTEBOOKS
-from ftcost_helpers.loading import load_params, params_from_mapping, read_yaml
-from ftcost_helpers.pricebook import PriceBook
+from ftcost_helpers.engine.breakdown import Breakdown, estimate
+from ftcost_helpers.engine.loading import load_params, params_from_mapping, read_yaml
+from ftcost_helpers.engine.pricebook import PriceBook
 
 PANEL_STATUS = re.compile(r"Programme total: USD")
 """The panel's headline line (the notebooks' static prose says "programme total **USD")."""

@@ -7,9 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import load_params
-from ftcost_helpers.pricebook import PriceBook
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import load_params
+from ftcost_helpers.engine.pricebook import PriceBook
 
 MIN_CHART_PX = 200
 """A chart narrower or shorter than this on screen is not readable (the PNGs are ~600–900 px)."""

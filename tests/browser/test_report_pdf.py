@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ftcost_helpers.breakdown import estimate
-from ftcost_helpers.loading import load_params
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import load_params
+from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.pdf import PRINT_CSS_MARKER, html_to_pdf
-from ftcost_helpers.pricebook import PriceBook
 
 MIN_INK = 0.003
 """Share of non-white pixels below which a page counts as blank."""

@@ -1,0 +1,658 @@
+"""The plan audit: the cost mistakes the source documents list, found in a plan.
+
+Each finding has a stable ``code`` (see :data:`AUDIT_CODES`), the area it concerns
+(``compute``, ``dataset``, ``eval``, ``maintenance`` or ``roi``: the notebook that shows
+it) and a message saying what is wrong, by how much, and what fixing it would save.
+Every threshold comes from the price book; the checks read the plan and its base-case run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model import roi
+from ftcost_helpers.engine.model.run import ModelRun, api_monthly
+from ftcost_helpers.engine.overrides import scenario_params
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Number, Range, base_value
+from ftcost_helpers.engine.resolve import pick_base, resolve
+from ftcost_helpers.engine.schema import Params, Scenario
+
+RATE_OUTSIDE_PRICE_BOOK = "RATE_OUTSIDE_PRICE_BOOK"
+API_PRICE_PER_1K_LOOKS_PER_1M = "API_PRICE_PER_1K_LOOKS_PER_1M"
+BUDGET_SPLIT_DATA = "BUDGET_SPLIT_DATA"
+BUDGET_SPLIT_COMPUTE = "BUDGET_SPLIT_COMPUTE"
+DATASET_UNDER_3X_COMPUTE = "DATASET_UNDER_3X_COMPUTE"
+FULL_FT_WITHOUT_TOKENIZER_CHANGE = "FULL_FT_WITHOUT_TOKENIZER_CHANGE"
+SWEEP_WITHOUT_EARLY_STOPPING = "SWEEP_WITHOUT_EARLY_STOPPING"
+ON_DEMAND_HYPERSCALER = "ON_DEMAND_HYPERSCALER"
+NO_EVAL_HARNESS = "NO_EVAL_HARNESS"
+NO_FROZEN_TEST_SET = "NO_FROZEN_TEST_SET"
+NO_CONTAMINATION_CHECK = "NO_CONTAMINATION_CHECK"
+NO_INFERENCE_COST_MODEL = "NO_INFERENCE_COST_MODEL"
+BASE_MODEL_END_OF_LIFE = "BASE_MODEL_END_OF_LIFE"
+MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
+UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
+UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
+PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
+MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
+
+AUDIT_CODES: tuple[str, ...] = (
+    RATE_OUTSIDE_PRICE_BOOK,
+    API_PRICE_PER_1K_LOOKS_PER_1M,
+    BUDGET_SPLIT_DATA,
+    BUDGET_SPLIT_COMPUTE,
+    DATASET_UNDER_3X_COMPUTE,
+    FULL_FT_WITHOUT_TOKENIZER_CHANGE,
+    SWEEP_WITHOUT_EARLY_STOPPING,
+    ON_DEMAND_HYPERSCALER,
+    NO_EVAL_HARNESS,
+    NO_FROZEN_TEST_SET,
+    NO_CONTAMINATION_CHECK,
+    NO_INFERENCE_COST_MODEL,
+    BASE_MODEL_END_OF_LIFE,
+    MAINTENANCE_OUTSIDE_SOURCE_RANGE,
+    MODEL_DOES_NOT_FIT,
+    UTILISATION_IMPLAUSIBLY_LOW,
+    UTILISATION_IMPLAUSIBLY_HIGH,
+    PRICE_BOOK_STALE,
+)
+"""Every code the audit can raise, in the order the checks run."""
+
+HYPERSCALER_ON_DEMAND = "hyperscaler_on_demand"
+LOCAL_TIERS = ("local_owned",)
+SEED_MARKET = "001_6c04196dc11ea2b6.txt"
+MIGRATION_ITEM = "Base-model migration"
+"""The maintenance item the source's quarterly headline leaves out."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One warning of the audit."""
+
+    code: str
+    area: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _usd(value: float) -> str:
+    return f"USD {value:,.0f}"
+
+
+def _usd_range(low: float, high: float) -> str:
+    return f"USD {low:,.0f}–{high:,.0f}"
+
+
+def _f(value: Number) -> float:
+    """A base-case figure of the run as a float."""
+    return float(np.mean(value))
+
+
+def _band(value: Range) -> str:
+    return f"{value.low:g}–{value.high:g}"
+
+
+def _gpu_hours(run: ModelRun) -> float:
+    """GPU-hours the plan books, reruns and sweep included."""
+    return _f(run.compute.booked_gpu_hours) + _f(run.compute.rerun_gpu_hours)
+
+
+def _training_rate(run: ModelRun) -> float:
+    return _f(run.compute.rate_usd_per_gpu_hour)
+
+
+def _serving_rate(params: Params, book: PriceBook) -> float:
+    s = params.serving
+    if s.rate_usd_per_gpu_hour is not None:
+        return base_value(s.rate_usd_per_gpu_hour)
+    return book.gpu_rate(s.gpu, s.tier).base
+
+
+def _rerun_base(params: Params, book: PriceBook, **changes) -> ModelRun:
+    """The base-case run of the plan with ``changes`` ({section: {key: value}}) applied."""
+    updates = {section: getattr(params, section).model_copy(update=values) for section, values in changes.items()}
+    return evaluate(params.model_copy(update=updates), book)
+
+
+def _month_text(month: float) -> str:
+    return "never within the horizon" if np.isnan(month) else f"month {int(month)}"
+
+
+# --- compute ---------------------------------------------------------------------------
+
+
+def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A booked training or serving rate outside the price book's range for that GPU and tier."""
+    findings = []
+    t, s = params.training, params.serving
+    if t.rate_usd_per_gpu_hour is not None:
+        hours = _gpu_hours(run)
+        findings += _rate_check(book, "compute", t.gpu, t.tier, base_value(t.rate_usd_per_gpu_hour), hours, "")
+    if s.rate_usd_per_gpu_hour is not None and s.modelled:
+        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        findings += _rate_check(
+            book,
+            "roi",
+            s.gpu,
+            s.tier,
+            base_value(s.rate_usd_per_gpu_hour),
+            hours,
+            f" over {params.horizon_months} months",
+        )
+    return findings
+
+
+def _rate_check(
+    book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str
+) -> list[Finding]:
+    band = book.gpu_rate(gpu, tier)
+    if band.low <= booked <= band.high:
+        return []
+    saving = (booked - band.base) * hours
+    direction = "above" if booked > band.high else "below"
+    what = "training" if area == "compute" else "serving"
+    return [
+        Finding(
+            RATE_OUTSIDE_PRICE_BOOK,
+            area,
+            f"Booked {what} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
+            f"the price book's USD {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(saving))} {'less' if saving > 0 else 'more'}.",
+        )
+    ]
+
+
+def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Full fine-tuning where LoRA would do: no tokenizer or vocabulary change.
+
+    The saving quoted is the model's own for the switch: the plan evaluated with method
+    ``lora`` by the scenario rules (:func:`~ftcost_helpers.engine.overrides.scenario_params`: same GPU,
+    tier, rate and GPU count, hours scaled by the physics FLOPs at the plan's efficiency),
+    the same figures a LoRA scenario shows in the scenario table."""
+    t = params.training
+    if t.method != "full_sft" or t.tokenizer_change:
+        return []
+    lora_plan = _switched_to_lora(params, book)
+    lora = evaluate(lora_plan, book)
+    compute_usd, lora_usd = _f(run.area_total("compute")), _f(lora.area_total("compute"))
+    flops_ratio = _f(run.compute.flops_per_run) / _f(lora.compute.flops_per_run)
+    gpus_full, gpus_lora = float(np.max(run.compute.fewest_gpus)), float(np.max(lora.compute.fewest_gpus))
+    tco_saving = _f(run.tco) - _f(lora.tco)
+    return [
+        Finding(
+            FULL_FT_WITHOUT_TOKENIZER_CHANGE,
+            "compute",
+            f"Full fine-tuning of {params.base_model.name} with no tokenizer or vocabulary change. Full "
+            f"training needs {flops_ratio:.1f}× LoRA's FLOPs per run: with LoRA, at this plan's own efficiency, "
+            f"compute would cost {_usd(lora_usd)} instead of {_usd(compute_usd)}, saving "
+            f"{_usd(compute_usd - lora_usd)} ({_usd(tco_saving)} over the {params.horizon_months}-month cost of "
+            f"ownership, the re-trains maintenance repeats included). The cost is in GPU-hours, so it holds on "
+            f"the plan's {_gpus(t.gpus_per_run)} or on the {_gpus(gpus_lora)} LoRA needs at least (full "
+            f"training: {_gpus(gpus_full)}); only the wall-clock time differs. The source ({SEED_MARKET}) claims "
+            f"LoRA matches full fine-tuning in {_share_band(book.lora_matches_full_ft_share)} of cases and puts "
+            f"full fine-tuning at {_band(book.full_ft_waste_vs_lora)}× LoRA's compute.",
+        )
+    ]
+
+
+def _switched_to_lora(params: Params, book: PriceBook) -> Params:
+    """The plan with method ``lora``, by the scenario rules."""
+    return scenario_params(params, book, Scenario(name="LoRA", overrides={"training": {"method": "lora"}}))
+
+
+def _gpus(count: float) -> str:
+    return f"{count:.0f} GPU" if count == 1 else f"{count:.0f} GPUs"
+
+
+def _share_band(value: Range) -> str:
+    return f"{100 * value.low:g}–{100 * value.high:g}%"
+
+
+def sweep_without_early_stopping(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A hyper-parameter sweep whose trials all run to the end."""
+    t = params.training
+    trials = base_value(t.sweep_trials)
+    if trials <= 0 or t.sweep_early_stopping:
+        return []
+    sweep_usd = _f(next(line.value for line in run.lines if line.item.startswith("Hyper-parameter sweep")))
+    kept = base_value(t.early_stopped_trial_fraction)
+    return [
+        Finding(
+            SWEEP_WITHOUT_EARLY_STOPPING,
+            "compute",
+            f"The sweep runs {trials:g} trials to the end with no early stopping: {_usd(sweep_usd)}, "
+            f"{_band(book.sweep_without_early_stopping_waste)}× what it needs ({SEED_MARKET}). Stopping poor "
+            f"trials at {kept:.0%} of their length would cost {_usd(sweep_usd * kept)}, saving "
+            f"{_usd(sweep_usd * (1 - kept))}.",
+        )
+    ]
+
+
+def on_demand_hyperscaler(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """On-demand hyperscaler GPUs where spot or neocloud would do (no HIPAA constraint)."""
+    if params.compliance.hipaa:
+        return []
+    findings = []
+    t, s = params.training, params.serving
+    if t.tier == HYPERSCALER_ON_DEMAND:
+        findings += _cheaper_tier(book, "compute", "training", t.gpu, _training_rate(run), _gpu_hours(run), "")
+    if s.modelled and s.tier == HYPERSCALER_ON_DEMAND and s.gpus > 0:
+        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        span = f" over {params.horizon_months} months"
+        findings += _cheaper_tier(book, "roi", "serving", s.gpu, _serving_rate(params, book), hours, span)
+    return findings
+
+
+def _cheaper_tier(
+    book: PriceBook, area: str, what: str, gpu: str, rate: float, hours: float, span: str
+) -> list[Finding]:
+    offers = {
+        tier: band.base
+        for tier, band in book.gpu_rates_usd_per_gpu_hour[gpu].items()
+        if tier != HYPERSCALER_ON_DEMAND and tier not in LOCAL_TIERS
+    }
+    if not offers:
+        return []
+    tier, cheaper = min(offers.items(), key=lambda item: item[1])
+    saving = max(rate - cheaper, 0.0) * hours
+    return [
+        Finding(
+            ON_DEMAND_HYPERSCALER,
+            area,
+            f"{what.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour with "
+            f"no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
+            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} (USD {cheaper:,.2f} midpoint) the "
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(saving)} less.",
+        )
+    ]
+
+
+def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """The model, its training states and activations do not fit the chosen GPUs."""
+    c, t = run.compute, params.training
+    per_gpu, usable = _f(c.memory_per_gpu_gb), float(c.usable_gb_per_gpu)
+    needed = float(np.max(c.fewest_gpus))
+    if per_gpu <= usable and needed <= t.gpus_per_run:
+        return []
+    gpu = book.gpus[t.gpu].label
+    head = (
+        f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
+        f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
+        f"{' sharded' if t.sharded else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
+        f"{usable:,.1f} GB usable: the runs will not start."
+    )
+    if not np.isfinite(needed):
+        fix = f" It fits on no number of these GPUs as configured: {_memory_fixes(params)}."
+    else:
+        extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
+        fix = (
+            f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
+            f"leaves out (or: {_memory_fixes(params)})."
+        )
+    return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
+
+
+def _memory_fixes(params: Params) -> str:
+    """What would cut the memory a run needs, given what the plan already does."""
+    t = params.training
+    fixes = [
+        "shard the states across GPUs (FSDP/ZeRO-3)" if not t.sharded else "",
+        "use QLoRA's 4-bit base" if t.method != "qlora" else "",
+        "enable gradient checkpointing" if not t.gradient_checkpointing else "",
+        "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
+        "choose a GPU with more memory",
+    ]
+    return ", ".join(fix for fix in fixes if fix)
+
+
+def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Booked GPU-hours that imply an implausibly low or high utilisation of the GPUs'
+    peak, against the physics view (FLOPs of the method and the data)."""
+    c, t = run.compute, params.training
+    implied = _f(c.implied_utilisation)
+    band = book.implied_utilisation_plausible
+    if np.isnan(implied) or band.low <= implied <= band.high:
+        return []
+    booked, physics = _f(c.booked_gpu_hours_per_run), _f(c.physics_gpu_hours_per_run)
+    runs, rate = base_value(t.runs), _training_rate(run)
+    assumed = base_value(t.utilisation)
+    gpu = book.gpus[t.gpu].label
+    facts = (
+        f"{booked:,.0f} GPU-hours per run on {gpu} for {_f(c.tokens_per_run) / 1e6:,.0f}M training tokens imply "
+        f"{implied:.1%} of the GPUs' dense BF16 peak, outside the plausible {band.low:.0%}–{band.high:.0%}"
+    )
+    if implied < band.low:
+        idle = (booked - physics) * runs * rate
+        return [
+            Finding(
+                UTILISATION_IMPLAUSIBLY_LOW,
+                "compute",
+                f"{facts}. At the plan's {assumed:.0%} utilisation the physics view needs {physics:,.1f} GPU-hours "
+                f"per run: either the runs process more tokens than the plan states (pairs, tokens per pair, "
+                f"epochs), or about {_usd(idle)} of booked GPU time over {runs:g} runs would sit idle.",
+            )
+        ]
+    short = (physics - booked) * runs * rate
+    return [
+        Finding(
+            UTILISATION_IMPLAUSIBLY_HIGH,
+            "compute",
+            f"{facts}: faster than the best pre-training runs ({book.pre_training_mfu.low:.0%}–"
+            f"{book.pre_training_mfu.high:.0%} of peak). At the plan's "
+            f"{assumed:.0%} utilisation each run needs {physics:,.1f} GPU-hours: the compute budget is short by "
+            f"about {_usd(short)} over {runs:g} runs.",
+        )
+    ]
+
+
+# --- programme budget --------------------------------------------------------------------
+
+
+def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A budget split far from the source's guidance: dataset, eval and labelling 60–70%,
+    compute 5–15%. Compute *below* its band is not flagged: cheap compute is the point of
+    LoRA, and the source's own worked examples spend 1–5% on it."""
+    total = _f(run.programme_total)
+    if total <= 0:
+        return []
+    data = _f(run.area_total("dataset")) + _f(run.area_total("eval"))
+    compute_usd = _f(run.area_total("compute"))
+    guide, tolerance = book.budget_split_guidance, book.budget_split_tolerance_share
+    data_band, compute_band = guide["data_eval_labelling_share"], guide["compute_share"]
+    findings = []
+    share = data / total
+    if share < data_band.low - tolerance:
+        move = data_band.low * total - data
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_DATA,
+                "dataset",
+                f"Dataset, eval and labelling take {share:.1%} of the programme ({_usd(data)} of {_usd(total)}); "
+                f"the source's guidance is {data_band.low:.0%}–{data_band.high:.0%}, and teams below it ship "
+                f"models that miss. Reaching {data_band.low:.0%} means moving {_usd(move)} from engineering and "
+                f"compute into data.",
+            )
+        )
+    elif share > data_band.high + tolerance:
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_DATA,
+                "dataset",
+                f"Dataset, eval and labelling take {share:.1%} of the programme ({_usd(data)} of {_usd(total)}), "
+                f"above the source's {data_band.low:.0%}–{data_band.high:.0%}: check that MLOps and compute are "
+                f"budgeted; at {data_band.high:.0%} the data budget would be {_usd(data - data_band.high * total)} "
+                f"smaller.",
+            )
+        )
+    compute_share = compute_usd / total
+    if compute_share > compute_band.high + tolerance:
+        findings.append(
+            Finding(
+                BUDGET_SPLIT_COMPUTE,
+                "compute",
+                f"Compute takes {compute_share:.1%} of the programme ({_usd(compute_usd)} of {_usd(total)}); the "
+                f"source's guidance is {compute_band.low:.0%}–{compute_band.high:.0%}. Bringing it to "
+                f"{compute_band.high:.0%} frees {_usd(compute_usd - compute_band.high * total)} for data and eval.",
+            )
+        )
+    return findings
+
+
+def dataset_under_compute(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A dataset budget under 3× the compute budget."""
+    dataset_usd, compute_usd = _f(run.area_total("dataset")), _f(run.area_total("compute"))
+    ratio = book.dataset_to_compute_ratio
+    if compute_usd <= 0 or dataset_usd >= ratio.low * compute_usd:
+        return []
+    return [
+        Finding(
+            DATASET_UNDER_3X_COMPUTE,
+            "dataset",
+            f"The dataset budget ({_usd(dataset_usd)}) is {dataset_usd / compute_usd:.1f}× compute "
+            f"({_usd(compute_usd)}); the source's guidance is {_band(ratio)}×. Either compute is oversized — at "
+            f"{ratio.low:g}× the dataset it would be {_usd(dataset_usd / ratio.low)}, saving "
+            f"{_usd(compute_usd - dataset_usd / ratio.low)} — or the data is under-funded by "
+            f"{_usd(ratio.low * compute_usd - dataset_usd)}.",
+        )
+    ]
+
+
+# --- evaluation --------------------------------------------------------------------------
+
+
+def missing_eval_practices(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """No eval harness, no frozen test set, no contamination check."""
+    e = params.evaluation
+    retrain = _f(run.area_total("compute"))
+    harness_usd = _usd_range(book.eval_setup_usd.low, book.eval_setup_usd.high)
+    frozen = book.frozen_test_set_examples
+    findings = []
+    if not e.harness:
+        findings.append(
+            Finding(
+                NO_EVAL_HARNESS,
+                "eval",
+                f"No eval harness: ship and pray, then re-train from scratch when the model underperforms "
+                f"({SEED_MARKET}). A harness costs {harness_usd} (price book); one avoided "
+                f"re-train saves the {_usd(retrain)} of compute and the data rework behind it.",
+            )
+        )
+    if not e.frozen_test_set:
+        findings.append(
+            Finding(
+                NO_FROZEN_TEST_SET,
+                "eval",
+                f"No frozen test set: eval scores drift as the test set drifts, so a worse model can look better. "
+                f"Freeze {frozen.low:,.0f}–{frozen.high:,.0f} examples, never trained on, versioned and hashed "
+                f"in CI; a re-train decided on a drifting score wastes {_usd(retrain)} of compute.",
+            )
+        )
+    if not e.contamination_check:
+        decontamination = book.dataset_activities_usd["decontamination"]
+        findings.append(
+            Finding(
+                NO_CONTAMINATION_CHECK,
+                "eval",
+                f"No contamination check against public benchmarks and the held-out set: inflated eval scores, "
+                f"real-world failure ({SEED_MARKET}). The check (n-gram overlap, MinHash near-duplicates) costs "
+                f"{_usd_range(decontamination.low, decontamination.high)} against a {_usd(retrain)} re-train when "
+                f"a launch fails.",
+            )
+        )
+    return findings
+
+
+# --- inference, ROI and maintenance ------------------------------------------------------
+
+
+def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Serving left out of the running costs."""
+    s = params.serving
+    if s.modelled:
+        return []
+    monthly = s.gpus * base_value(s.hours_per_month) * _serving_rate(params, book)
+    with_serving = _rerun_base(params, book, serving={"modelled": True})
+    shift = ""
+    if params.alternative.kind != "none":
+        before, after = _f(run.break_even_month), _f(with_serving.break_even_month)
+        shift = (
+            f"; break-even moves from {_month_text(before)} to {_month_text(after)}"
+            if _month_text(before) != _month_text(after)
+            else f"; break-even stays at {_month_text(before)}"
+        )
+    return [
+        Finding(
+            NO_INFERENCE_COST_MODEL,
+            "roi",
+            f'No inference cost model: serving is left out of the running costs ("we fine-tuned a 70B and now '
+            f"serving costs 4x the API we replaced\", {SEED_MARKET}). The serving section's {s.gpus} × "
+            f"{book.gpus[s.gpu].label} on {s.tier} would add {_usd(monthly)}/month, "
+            f"{_usd(monthly * params.horizon_months)} over {params.horizon_months} months{shift}.",
+        )
+    ]
+
+
+def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """API prices given per 1k tokens whose per-1M equivalent no frontier API charges
+    (one finding for the plan, naming each such price)."""
+    if params.alternative.kind != "api":
+        return []
+    api = params.alternative.api
+    limit = book.api_price_per_1m_plausible_max_usd
+    suspicious: dict[str, float] = {}
+    for side in ("input", "output"):
+        per_1k = getattr(api, f"{side}_price_usd_per_1k_tokens")
+        if per_1k is None or getattr(api, f"{side}_price_usd_per_1m_tokens") is not None:
+            continue
+        if _f(roi.per_1m_from_per_1k(base_value(per_1k))) > limit:
+            suspicious[side] = base_value(per_1k)
+    return [_per_1k_finding(params, book, run, suspicious)] if suspicious else []
+
+
+def _dearest_api_price(book: PriceBook) -> float:
+    """The highest per-1M price of any named API model in the price book."""
+    prices = [
+        float(entry[side])
+        for entry in book.api_prices_usd_per_1m_tokens.values()
+        if isinstance(entry, dict)
+        for side in ("input", "output")
+        if side in entry
+    ]
+    return max(prices, default=1.0)
+
+
+def _read_per_1m(params: Params, prices: dict[str, float]) -> Params:
+    """The plan with each of ``prices`` (by side) moved from the per-1k to the per-1M key."""
+    update: dict[str, float | None] = {}
+    for side, price in prices.items():
+        update |= {f"{side}_price_usd_per_1m_tokens": price, f"{side}_price_usd_per_1k_tokens": None}
+    api = params.alternative.api.model_copy(update=update)
+    return params.model_copy(update={"alternative": params.alternative.model_copy(update={"api": api})})
+
+
+def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict[str, float]) -> Finding:
+    dearest = _dearest_api_price(book)
+    per_1m = {side: _f(roi.per_1m_from_per_1k(price)) for side, price in prices.items()}
+    named = "; ".join(
+        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means USD {per_1m[side]:,.0f} per 1M tokens "
+        f"({per_1m[side] / dearest:,.0f}× the dearest list price in the price book)"
+        for side, price in prices.items()
+    )
+    if params.alternative.api.usd_per_month is not None:
+        effect = "They do not enter the totals (the monthly API bill is given), but check where they came from."
+    else:
+        now = _f(run.alternative_monthly)
+        corrected = resolve(_read_per_1m(params, prices), pick_base)
+        fixed = base_value(api_monthly(corrected, resolve(book, pick_base, "pricebook")))
+        effect = (
+            f"Read per 1M, the API alternative costs {_usd(fixed)}/month, not {_usd(now)}: the plan's saving is "
+            f"overstated by {_usd(now - fixed)}/month."
+        )
+    return Finding(
+        API_PRICE_PER_1K_LOOKS_PER_1M,
+        "roi",
+        f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
+        f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
+    )
+
+
+def base_model_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A base model retired before the horizon ends."""
+    end = params.base_model.end_of_life
+    if end is None:
+        return []
+    start = params.start_date
+    month = (end.year - start.year) * 12 + (end.month - start.month) + 1
+    if month > params.horizon_months:
+        return []
+    when = "before the plan starts" if end < start else f"in month {month} of {params.horizon_months}"
+    migration = book.base_model_migration_usd
+    retrain = _f(run.area_total("compute"))
+    return [
+        Finding(
+            BASE_MODEL_END_OF_LIFE,
+            "maintenance",
+            f"{params.base_model.name} reaches end of life on {end.isoformat()}, {when}: a forced re-train and "
+            f"migration ({_usd_range(migration.low, migration.high)}, price book) plus {_usd(retrain)} of compute. "
+            f"A base model supported past the horizon saves that "
+            f"({_usd_range(migration.low + retrain, migration.high + retrain)}).",
+        )
+    ]
+
+
+def maintenance_outside_source_range(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """Quarterly upkeep outside the source's USD-per-quarter range. The source's headline
+    leaves base-model migrations out, so they are left out of the comparison too."""
+    items = {item: _f(value) for item, value in run.maintenance_quarterly.items()}
+    migrations = items.pop(MIGRATION_ITEM, 0.0)
+    upkeep, guide = sum(items.values()), book.maintenance_usd_per_quarter
+    if guide.low <= upkeep <= guide.high:
+        return []
+    above = upkeep > guide.high
+    gap = upkeep - guide.high if above else guide.low - upkeep
+    largest = max(items, key=items.__getitem__)
+    return [
+        Finding(
+            MAINTENANCE_OUTSIDE_SOURCE_RANGE,
+            "maintenance",
+            f"Maintenance without base-model migrations costs {_usd(upkeep)} a quarter, "
+            f"{_usd(gap)} {'above' if above else 'below'} the source's {_usd_range(guide.low, guide.high)} "
+            f"({SEED_MARKET}, a range that leaves migrations out; they add {_usd(migrations)} a quarter here). "
+            + (
+                f"The largest item is {largest.lower()} ({_usd(items[largest])}): check it against the source's."
+                if above
+                else "Check that re-evaluation, drift monitoring, fresh data and re-training are all budgeted."
+            ),
+        )
+    ]
+
+
+def price_book_stale(book: PriceBook, today: dt.date) -> list[Finding]:
+    """The price book is older than its stated shelf life."""
+    age = book.age_months(today)
+    if age <= book.price_book_max_age_months:
+        return []
+    return [
+        Finding(
+            PRICE_BOOK_STALE,
+            "compute",
+            f"The price book is dated {book.as_of} ({age:.0f} months before {today}); GPU prices move "
+            f"fast, so refresh params/pricebook.yaml (limit: {book.price_book_max_age_months} months).",
+        )
+    ]
+
+
+Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
+
+CHECKS: tuple[Check, ...] = (
+    rate_outside_price_book,
+    api_price_per_1k_looks_per_1m,
+    budget_split,
+    dataset_under_compute,
+    full_ft_without_tokenizer_change,
+    sweep_without_early_stopping,
+    on_demand_hyperscaler,
+    missing_eval_practices,
+    no_inference_cost_model,
+    base_model_end_of_life,
+    maintenance_outside_source_range,
+    model_does_not_fit,
+    implied_utilisation,
+)
+"""Checks that look at the plan and its base-case run."""
+
+
+def audit(params: Params, book: PriceBook, run: ModelRun, today: dt.date | None = None) -> list[Finding]:
+    """Every finding for a plan; ``today`` (if given) also checks the price book's age."""
+    findings = [finding for check in CHECKS for finding in check(params, book, run)]
+    if today is not None:
+        findings += price_book_stale(book, today)
+    return findings

@@ -1,0 +1,245 @@
+"""Reading parameter files and the price book: safe YAML, defaults, typed validation and
+errors that name the file, the key and the problem (with the closest valid key)."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.schema import Params
+
+
+class ParamsError(Exception):
+    """A parameter file is wrong. ``str()`` is the one-line message for the user."""
+
+    def __init__(self, file: str | Path, key: str, problem: str) -> None:
+        self.file, self.key, self.problem = str(file), key, problem
+        where = f"{self.file}: {key}: " if key else f"{self.file}: "
+        super().__init__(where + problem)
+
+
+def project_root() -> Path:
+    """The checkout holding ``params/`` (override with ``FTCOST_ROOT``)."""
+    override = os.environ.get("FTCOST_ROOT")
+    return Path(override) if override else Path(__file__).resolve().parents[2]
+
+
+def params_dir() -> Path:
+    return project_root() / "params"
+
+
+def client_files() -> list[Path]:
+    """Every client parameter file in ``params/clients/``, sorted by name."""
+    return sorted((params_dir() / "clients").glob("*.yaml"))
+
+
+class _StrictSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also refuses a key given twice in one mapping."""
+
+
+def _mapping_without_duplicates(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML mapping read with the safe loader; errors say the file and the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError(path, "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ParamsError(path, "", f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ParamsError(path, "", f"cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictSafeLoader)
+    except ValueError as exc:  # PyYAML's own constructors, e.g. a date like 2026-13-01
+        raise ParamsError(path, "", f"malformed YAML value: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark is not None else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ParamsError(path, line, f"malformed YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(path, "", f"expected a mapping of keys, found {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``; nested mappings merge, everything else replaces."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _model_at(model: type[BaseModel], path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The schema class reached by following ``path`` from ``model`` (None if not a model)."""
+    for part in path:
+        field = model.model_fields.get(str(part)) if isinstance(part, str) else None
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def closest_key(model: type[BaseModel], path: tuple[Any, ...], key: str) -> str | None:
+    """The valid key nearest to a misspelt ``key`` at ``path``, if one is close."""
+    parent = _model_at(model, path)
+    if parent is None:
+        return None
+    matches = difflib.get_close_matches(key, list(parent.model_fields), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _describe(error: Mapping[str, Any], schema: type[BaseModel]) -> tuple[str, str]:
+    """(key path, problem) for one pydantic error, in the user's words."""
+    location = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    key = ".".join(str(part) for part in location)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = Range if _in_range_branch(error) else schema
+        suggestion = closest_key(parent, () if parent is Range else location[:-1], str(location[-1]))
+        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        return key, f"unknown key{hint}"
+    if kind == "missing":
+        return key, "required key is missing"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind in {"greater_than_equal", "greater_than"} and "0" in message:
+        message = f"must not be negative ({message}), got {error.get('input')!r}"
+    elif "input" in error and not isinstance(error["input"], Mapping):
+        message = f"{message}, got {error['input']!r}"
+    return key, message
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic adds union member names (``float``, ``Range``) to error locations."""
+    return isinstance(part, str) and (
+        part in {"float", "Range", "int", "str", "bool", "date"}
+        or part.startswith(("constrained-", "function-after", "json-or-python"))
+    )
+
+
+def _in_range_branch(error: Mapping[str, Any]) -> bool:
+    return any(_is_union_tag(part) and "Range" in str(part) for part in error["loc"])
+
+
+def _best_errors(errors: list[Any]) -> list[Any]:
+    """One error per key. For a value that may be a number or a range, report the branch
+    the user evidently meant: a mapping means a range, anything else a number."""
+    by_field: dict[tuple[Any, ...], list[Any]] = {}
+    for error in errors:
+        loc = error["loc"]
+        branch = next((i for i, part in enumerate(loc) if _is_union_tag(part)), len(loc))
+        by_field.setdefault(tuple(loc[:branch]), []).append(error)
+    chosen = []
+    for field_errors in by_field.values():
+        scalar = [e for e in field_errors if not _in_range_branch(e)]
+        ranged = sorted((e for e in field_errors if _in_range_branch(e)), key=lambda e: e["type"] != "extra_forbidden")
+        meant_range = not scalar or isinstance(scalar[0].get("input"), Mapping)
+        chosen.append((ranged or scalar)[0] if meant_range else scalar[0])
+    return chosen
+
+
+def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Params:
+    """Typed :class:`Params` from merged data, or the first problem as a ParamsError."""
+    try:
+        params = Params.model_validate(data)
+    except ValidationError as exc:
+        errors = _best_errors(exc.errors())
+        extra = [e for e in errors if e["type"] == "extra_forbidden"]
+        key, problem = _describe((extra or errors)[0], Params)
+        more = len(errors) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ParamsError(source, key, problem + suffix) from None
+    check_names_against_price_book(params, source, book)
+    return params
+
+
+def _unknown(source: str | Path, key: str, value: str, known: list[str], what: str) -> ParamsError:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return ParamsError(source, key, f"unknown {what} '{value}' ({hint}known: {', '.join(known)})")
+
+
+def check_names_against_price_book(params: Params, source: str | Path, book: PriceBook) -> None:
+    """GPU, tier and API model names must exist in the price book, as a combination too."""
+    for section, gpu, tier in (
+        ("training", params.training.gpu, params.training.tier),
+        ("serving", params.serving.gpu, params.serving.tier),
+    ):
+        if gpu not in book.gpus:
+            raise _unknown(source, f"{section}.gpu", gpu, list(book.gpus), "GPU")
+        if tier not in book.tiers:
+            raise _unknown(source, f"{section}.tier", tier, book.tiers, "tier")
+        offered = book.gpu_rates_usd_per_gpu_hour.get(gpu, {})
+        if params.compliance.hipaa and tier not in book.hipaa_eligible_tiers:
+            raise ParamsError(
+                source,
+                f"{section}.tier",
+                f"compliance.hipaa is true, so PHI may only go to tiers that sign a BAA "
+                f"({', '.join(book.hipaa_eligible_tiers)}); '{tier}' does not",
+            )
+        if tier not in offered:
+            raise ParamsError(
+                source,
+                f"{section}.tier",
+                f"the price book has no '{tier}' price for {gpu} (offered: {', '.join(offered)})",
+            )
+    api_model = params.alternative.api.model
+    if api_model is not None and api_model not in book.api_prices_usd_per_1m_tokens:
+        known = [k for k, v in book.api_prices_usd_per_1m_tokens.items() if "input" in v]
+        raise _unknown(source, "alternative.api.model", api_model, known, "API model")
+
+
+def load_price_book(path: str | Path | None = None) -> PriceBook:
+    """The price book (default ``params/pricebook.yaml``), validated."""
+    path = Path(path) if path else params_dir() / "pricebook.yaml"
+    data = read_yaml(path)
+    try:
+        return PriceBook.model_validate(data)
+    except ValidationError as exc:
+        key, problem = _describe(exc.errors()[0], PriceBook)
+        raise ParamsError(path, key, problem) from None
+
+
+def load_defaults() -> dict[str, Any]:
+    return read_yaml(params_dir() / "defaults.yaml")
+
+
+def params_from_mapping(
+    data: Mapping[str, Any], source: str | Path = "<parameters>", book: PriceBook | None = None
+) -> Params:
+    """Validated Params from a client mapping merged over ``params/defaults.yaml``."""
+    book = book or load_price_book()
+    return validate_params(deep_merge(load_defaults(), data), source, book)
+
+
+def load_params(path: str | Path, book: PriceBook | None = None) -> Params:
+    """Validated Params from a client file merged over ``params/defaults.yaml``."""
+    return params_from_mapping(read_yaml(path), path, book)

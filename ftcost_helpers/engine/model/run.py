@@ -1,0 +1,326 @@
+"""One run of the whole cost model on resolved inputs (floats or arrays of draws)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi
+from ftcost_helpers.engine.model.lines import CLIENT, Line
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Number
+from ftcost_helpers.engine.schema import Params
+
+BILLION = 1e9
+
+
+@dataclass(frozen=True)
+class ComputeFacts:
+    """What the compute area found besides its cost lines."""
+
+    rate_usd_per_gpu_hour: Number
+    rate_source: str
+    booked_gpu_hours: Number
+    booked_gpu_hours_per_run: Number
+    rerun_gpu_hours: Number
+    tokens_per_run: Number
+    flops_per_run: Number
+    physics_gpu_hours_per_run: Number
+    physics_hours_per_run: Number
+    implied_utilisation: Number
+    state_gb: Number
+    activations_gb: float
+    memory_per_gpu_gb: Number
+    usable_gb_per_gpu: float
+    fewest_gpus: Number
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """Every figure of one run; each is a float or one value per draw."""
+
+    lines: list[Line]
+    ongoing_monthly: dict[str, Number]
+    maintenance_quarterly: dict[str, Number]
+    running_by_month: np.ndarray
+    alternative_monthly: Number
+    cash_flow: np.ndarray
+    break_even_month: Number
+    serving_usd_per_1m_tokens: Number
+    compute: ComputeFacts
+    extras: dict[str, Number] = field(default_factory=dict)
+
+    @property
+    def programme_total(self) -> Number:
+        """USD of the one-time programme (every line)."""
+        return sum((line.value for line in self.lines), start=0.0)
+
+    def area_total(self, area: str) -> Number:
+        """USD of one area's lines."""
+        return sum((line.value for line in self.lines if line.area == area), start=0.0)
+
+    @property
+    def tco(self) -> Number:
+        """USD of the programme plus running costs up to the horizon."""
+        return self.programme_total + self.running_by_month.sum(axis=-1)
+
+
+def training_rate(p: Params, book: PriceBook) -> tuple[Number, str]:
+    """$/GPU-hour for training: the client's booked rate, else the price book's."""
+    if p.training.rate_usd_per_gpu_hour is not None:
+        return p.training.rate_usd_per_gpu_hour, CLIENT
+    rate = book.gpu_rates_usd_per_gpu_hour[p.training.gpu][p.training.tier]
+    return rate, f"{book.source_note()}: {p.training.gpu} {p.training.tier}"
+
+
+def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
+    """Compute lines (booked runs, rerun tax, sweep) and the physics and VRAM views."""
+    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    rate, rate_source = training_rate(p, book)
+    booked = compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs)
+    failed = compute.failed_run_gpu_hours(
+        t.gpus_per_run, t.hours_per_run, t.failed_runs, t.failed_run_completed_fraction
+    )
+    sweep = compute.sweep_gpu_hours(
+        t.gpus_per_run, t.hours_per_run, t.sweep_trials, t.sweep_early_stopping, t.early_stopped_trial_fraction
+    )
+    source = f"{CLIENT} × {'booked rate' if rate_source == CLIENT else rate_source}"
+    lines = [
+        Line("compute", "Training runs (GPUs × hours × runs × rate)", compute.gpu_cost(booked, rate), source),
+        Line("compute", "Failed runs (rerun tax)", compute.gpu_cost(failed, rate), source),
+        Line("compute", "Hyper-parameter sweep", compute.gpu_cost(sweep, rate), source),
+    ]
+    return lines, _compute_facts(p, book, gpu, method, rate, rate_source, booked, failed + sweep)
+
+
+def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> ComputeFacts:
+    t, m = p.training, p.base_model
+    parameters = m.parameters_billion * BILLION
+    tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
+    flops = compute.training_flops(
+        parameters,
+        tokens,
+        method.flops_per_param_token,
+        method.trains_all_weights,
+        t.trainable_fraction,
+        t.gradient_checkpointing,
+        method.algorithm_multiplier,
+    )
+    physics_gpu_hours = compute.physics_gpu_hours(flops, gpu.bf16_tflops, t.utilisation, method.throughput_penalty)
+    per_run = t.gpus_per_run * t.hours_per_run
+    states = compute.model_state_gb(
+        parameters,
+        method.trains_all_weights,
+        t.trainable_fraction,
+        method.base_weight_bytes_per_param,
+        method.trainable_state_bytes_per_param,
+    )
+    activations = compute.activation_gb(
+        m.layers,
+        m.hidden_size,
+        m.vocab_size,
+        t.sequence_length,
+        t.micro_batch_size,
+        t.gradient_checkpointing,
+        m.attention_heads,
+        t.memory_efficient_attention,
+    )
+    usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
+    return ComputeFacts(
+        rate_usd_per_gpu_hour=rate,
+        rate_source=rate_source,
+        booked_gpu_hours=booked,
+        booked_gpu_hours_per_run=per_run,
+        rerun_gpu_hours=rerun,
+        tokens_per_run=tokens,
+        flops_per_run=flops,
+        physics_gpu_hours_per_run=physics_gpu_hours,
+        physics_hours_per_run=physics_gpu_hours / t.gpus_per_run,
+        implied_utilisation=compute.implied_utilisation(flops, gpu.bf16_tflops, per_run, method.throughput_penalty),
+        state_gb=states,
+        activations_gb=activations,
+        memory_per_gpu_gb=compute.memory_per_gpu_gb(states, activations, t.gpus_per_run, t.sharded),
+        usable_gb_per_gpu=usable,
+        fewest_gpus=compute.fewest_gpus(states, activations, usable, t.sharded),
+    )
+
+
+def dataset_area(p: Params) -> list[Line]:
+    """Dataset lines from drivers, or the amount the client gives."""
+    d = p.dataset
+    hours = dataset.annotation_hours(d.annotation_hours, d.pairs, d.annotation_minutes_per_pair)
+    annotation = dataset.annotation_cost(hours, d.annotation_rate_usd_per_hour)
+    return [
+        Line("dataset", "Dataset curation (amount given)", d.curation_usd, CLIENT),
+        Line("dataset", "Sourcing and rights clearance", d.sourcing_usd, CLIENT),
+        Line("dataset", "PII/PHI redaction pipeline", d.pii_redaction_usd, CLIENT),
+        Line("dataset", "Expert annotation (hours × rate)", annotation, CLIENT),
+        Line(
+            "dataset",
+            "Double-labelling (share × annotation)",
+            dataset.double_labelling_cost(annotation, d.double_label_fraction),
+            CLIENT,
+        ),
+        Line("dataset", "Adjudication of disagreements", d.adjudication_usd, CLIENT),
+        Line(
+            "dataset",
+            "Synthetic data (tokens × price + verification)",
+            dataset.synthetic_generation_cost(
+                d.synthetic_tokens_million, d.synthetic_price_usd_per_1m_tokens, d.synthetic_verification_usd
+            ),
+            CLIENT,
+        ),
+        Line("dataset", "Decontamination and dataset eval", d.decontamination_usd, CLIENT),
+    ]
+
+
+def eval_area(p: Params) -> list[Line]:
+    """One-time evaluation lines: harness set-up and judged runs during the programme."""
+    e = p.evaluation
+    run_usd = evaluation.judged_run_cost(e.judge_examples_per_run, e.judges, e.judge_price_usd_per_call)
+    return [
+        Line("eval", "Eval harness set-up", e.setup_usd, CLIENT),
+        Line(
+            "eval",
+            "Judged eval runs (runs × examples × judges × price)",
+            evaluation.programme_eval_runs_cost(e.runs_during_programme, run_usd),
+            CLIENT,
+        ),
+    ]
+
+
+def engineering_area(p: Params) -> list[Line]:
+    """Engineering labour, other engineering amounts and serving set-up."""
+    g = p.engineering
+    return [
+        Line(
+            "engineering",
+            "MLOps and engineering (weeks × hours × rate)",
+            engineering.engineering_cost(g.engineer_weeks, g.hours_per_week, g.rate_usd_per_hour),
+            CLIENT,
+        ),
+        Line("engineering", "Other engineering (amount given)", g.other_usd, CLIENT),
+        Line("engineering", "Serving set-up", p.serving.setup_usd, CLIENT),
+    ]
+
+
+def compliance_area(p: Params) -> list[Line]:
+    """Compliance work as explicit lines."""
+    c = p.compliance
+    return [
+        Line("compliance", "GDPR (DPIA, processor agreements)", c.gdpr_usd, CLIENT),
+        Line("compliance", "EU AI Act GPAI duties (redistribution)", c.eu_ai_act_usd, CLIENT),
+        Line("compliance", "SOC 2 / ISO 27001 controls", c.soc2_usd, CLIENT),
+        Line("compliance", "HIPAA review and BAA chain", c.hipaa_usd, CLIENT),
+    ]
+
+
+def serving_rate(p: Params, book: PriceBook) -> Number:
+    """$/GPU-hour for serving: the client's rate, else the price book's."""
+    s = p.serving
+    if s.rate_usd_per_gpu_hour is not None:
+        return s.rate_usd_per_gpu_hour
+    return book.gpu_rates_usd_per_gpu_hour[s.gpu][s.tier]
+
+
+def maintenance_per_quarter(p: Params, first_compute_usd: Number) -> dict[str, Number]:
+    """USD per quarter by maintenance item."""
+    m = p.maintenance
+    return {
+        "Re-evaluation": m.re_evaluation_usd_per_quarter,
+        "Drift monitoring": m.drift_monitoring_usd_per_quarter,
+        "Incremental data": m.incremental_data_usd_per_quarter,
+        "Re-training": maintenance.retrain_cost_per_quarter(
+            m.retrains_per_quarter, m.retrain_fraction_of_first_compute, first_compute_usd
+        ),
+        "Base-model migration": maintenance.migration_cost_per_quarter(m.migrations_per_year, m.migration_usd),
+    }
+
+
+def alternative_monthly(p: Params, book: PriceBook) -> Number:
+    """USD per month the alternative costs (the fine-tune's saving); 0 for none."""
+    a = p.alternative
+    if a.kind == "api":
+        return api_monthly(p, book)
+    if a.kind == "labour":
+        lab = a.labour
+        return roi.labour_saved_per_month(
+            lab.staff, lab.hours_per_staff_per_month, lab.time_saved_fraction, lab.loaded_rate_usd_per_hour
+        )
+    if a.kind == "rag":
+        return a.rag.usd_per_month
+    return 0.0
+
+
+def api_prices_per_1m(p: Params, book: PriceBook) -> tuple[Number, Number]:
+    """(input, output) USD per 1M tokens: given per 1M, given per 1k, or the named model's."""
+    api = p.alternative.api
+    named = book.api_price(api.model) if api.model else (0.0, 0.0)
+
+    def price(per_1m: Number | None, per_1k: Number | None, fallback: float) -> Number:
+        if per_1m is not None:
+            return per_1m
+        if per_1k is not None:
+            return roi.per_1m_from_per_1k(per_1k)
+        return fallback
+
+    return (
+        price(api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, named[0]),
+        price(api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, named[1]),
+    )
+
+
+def api_monthly(p: Params, book: PriceBook) -> Number:
+    """USD per month of the API alternative: the bill given, or tokens × prices."""
+    api = p.alternative.api
+    if api.usd_per_month is not None:
+        return api.usd_per_month
+    input_price, output_price = api_prices_per_1m(p, book)
+    return roi.api_cost_per_month(
+        api.input_tokens_million_per_month, api.output_tokens_million_per_month, input_price, output_price
+    )
+
+
+def running_costs_by_month(p: Params, ongoing: dict[str, Number]) -> np.ndarray:
+    """USD each month 1..horizon of running the fine-tune (months on the last axis)."""
+    months = np.arange(1, p.horizon_months + 1)
+    maintained = (months >= p.maintenance.start_month).astype(float)
+    steady = np.asarray(ongoing["eval"] + ongoing["serving"], dtype=float)[..., None]
+    upkeep = np.asarray(ongoing["maintenance"], dtype=float)[..., None]
+    return steady + upkeep * maintained
+
+
+def run_model(p: Params, book: PriceBook) -> ModelRun:
+    """The whole model on resolved inputs (no Range left in ``p`` or ``book``)."""
+    compute_lines, facts = compute_area(p, book)
+    lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
+    first_compute = sum((line.value for line in compute_lines), start=0.0)
+    quarterly = maintenance_per_quarter(p, first_compute)
+    s = p.serving
+    rate = serving_rate(p, book)
+    serving_monthly = (
+        roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate) if s.modelled else 0.0 * s.hours_per_month
+    )
+    ongoing = {
+        "eval": p.evaluation.continuous_usd_per_month,
+        "serving": serving_monthly,
+        "maintenance": maintenance.monthly_from_quarterly(sum(quarterly.values(), start=0.0)),
+    }
+    running = running_costs_by_month(p, ongoing)
+    alternative = alternative_monthly(p, book)
+    programme = sum((line.value for line in lines), start=0.0)
+    cash = roi.cumulative_cash_flow(programme, roi.monthly_net_saving(alternative, running))
+    has_alternative = p.alternative.kind != "none"
+    break_even = roi.break_even_month(cash) if has_alternative else np.nan
+    return ModelRun(
+        lines=lines,
+        ongoing_monthly=ongoing,
+        maintenance_quarterly=quarterly,
+        running_by_month=running,
+        alternative_monthly=alternative,
+        cash_flow=cash,
+        break_even_month=break_even,
+        serving_usd_per_1m_tokens=roi.serving_cost_per_1m_tokens(max(s.gpus, 1), rate, s.tokens_per_second),
+        compute=facts,
+    )

@@ -1,0 +1,110 @@
+"""Scenario plans: a scenario's overrides merged over the plan and validated.
+
+A client file's ``scenarios:`` list gives each alternative a ``name``, an optional
+``description`` and ``overrides``: keys of the same schema, merged over the plan (nested
+sections merge, everything else replaces) and validated by the same rules, e.g.::
+
+    scenarios:
+      - name: QLoRA on a local 24 GB card
+        overrides:
+          training: {method: qlora, gpu: rtx_4090, tier: local_owned, gpus_per_run: 1}
+      - name: Against a RAG set-up
+        overrides:
+          alternative: {kind: rag, rag: {usd_per_month: 9000}}
+
+Two rules keep a scenario honest when it changes the hardware or the method:
+
+* **A booked rate belongs to its GPU and tier.** When a scenario changes the training (or
+  serving) GPU or tier and gives no rate of its own, the plan's booked rate is dropped and
+  the price book's range for the new GPU and tier applies.
+* **Hours follow the physics.** When a scenario gives no ``training.hours_per_run``, the
+  plan's hours per run are scaled by the physics view: the GPU-hours a run needs (FLOPs of
+  the method ÷ the GPU's peak, at the plan's utilisation) relative to the plan's, divided
+  over the scenario's GPUs. The scenario thus keeps the plan's own efficiency (its implied
+  utilisation). A change that does not touch the physics leaves the hours as they were.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import ParamsError, deep_merge, load_params, load_price_book, validate_params
+from ftcost_helpers.engine.model.run import ModelRun
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Quantity, Range
+from ftcost_helpers.engine.schema import Params, Scenario
+
+HARDWARE_KEYS = ("gpu", "tier")
+
+
+def _changed_hardware(plan_section: dict[str, Any], override: dict[str, Any]) -> bool:
+    return any(key in override and override[key] != plan_section.get(key) for key in HARDWARE_KEYS)
+
+
+def _drop_stale_rates(plan: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The plan's mapping with a booked rate removed where the scenario changes that
+    section's GPU or tier without giving a rate of its own."""
+    plan = dict(plan)
+    for section in ("training", "serving"):
+        override = overrides.get(section)
+        if not isinstance(override, dict) or "rate_usd_per_gpu_hour" in override:
+            continue
+        if _changed_hardware(plan[section], override):
+            plan[section] = {**plan[section], "rate_usd_per_gpu_hour": None}
+    return plan
+
+
+def _scaled(value: Quantity, factor: float) -> Quantity:
+    """A quantity times ``factor`` (a range scales its low, mode and high)."""
+    if isinstance(value, Range):
+        mode = None if value.mode is None else value.mode * factor
+        return Range(low=value.low * factor, high=value.high * factor, mode=mode)
+    return float(value) * factor
+
+
+def _physics_gpu_hours(run: ModelRun) -> float:
+    return float(np.mean(run.compute.physics_gpu_hours_per_run))
+
+
+def hours_factor(plan: Params, plan_run: ModelRun, scenario: Params, scenario_run: ModelRun) -> float:
+    """How much longer a scenario's run takes than the plan's at the plan's efficiency:
+    physics GPU-hours per run (scenario ÷ plan) × GPUs per run (plan ÷ scenario)."""
+    plan_hours = _physics_gpu_hours(plan_run)
+    if not plan_hours > 0:
+        return 1.0
+    physics = _physics_gpu_hours(scenario_run) / plan_hours
+    return physics * plan.training.gpus_per_run / scenario.training.gpus_per_run
+
+
+def scenario_params(
+    params: Params, book: PriceBook, scenario: Scenario, index: int = 0, source: str | Path = "<parameters>"
+) -> Params:
+    """The validated plan of one scenario (see the module's rules on rates and hours)."""
+    plan = params.model_dump(exclude={"scenarios"})
+    merged = deep_merge(_drop_stale_rates(plan, scenario.overrides), scenario.overrides)
+    try:
+        candidate = validate_params(merged, source, book)
+    except ParamsError as error:
+        raise ParamsError(source, f"scenarios.{index} ({scenario.name}): {error.key}", error.problem) from None
+    training_override = scenario.overrides.get("training", {})
+    if isinstance(training_override, dict) and "hours_per_run" in training_override:
+        return candidate
+    factor = hours_factor(params, evaluate(params, book), candidate, evaluate(candidate, book))
+    if factor == 1.0 or not np.isfinite(factor):
+        return candidate
+    hours = _scaled(candidate.training.hours_per_run, factor)
+    return candidate.model_copy(update={"training": candidate.training.model_copy(update={"hours_per_run": hours})})
+
+
+def load_plan(path: str | Path, book: PriceBook | None = None) -> Params:
+    """The client file's plan (:func:`~ftcost_helpers.engine.loading.load_params`), with every
+    scenario merged over it and validated too, so a bad scenario is caught before anything runs."""
+    book = book or load_price_book()
+    params = load_params(path, book)
+    for index, scenario in enumerate(params.scenarios):
+        scenario_params(params, book, scenario, index, path)
+    return params

@@ -1,0 +1,95 @@
+"""Scenario comparison: the plan as filed beside the alternatives its client file names.
+
+How a scenario's plan is built (overrides, booked rates, hours) is
+:mod:`ftcost_helpers.engine.overrides`; this module evaluates and audits each plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ftcost_helpers.engine.audit import audit
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.run import ModelRun
+from ftcost_helpers.engine.overrides import hours_factor, scenario_params
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import base_value
+from ftcost_helpers.engine.schema import Params
+
+__all__ = ["BASE_PLAN_NAME", "ScenarioResult", "compare_scenarios", "hours_factor", "scenario_params"]
+
+BASE_PLAN_NAME = "Plan as filed"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One plan's headline figures, base case (USD)."""
+
+    name: str
+    compute_usd: float
+    programme_total_usd: float
+    monthly_usd: float
+    """Running cost per month in steady state: eval + serving + maintenance."""
+    break_even_month: int | None
+    tco_usd: float
+    alternative_monthly_usd: float
+    description: str
+    method: str
+    gpu: str
+    tier: str
+    gpus_per_run: int
+    hours_per_run: float
+    fits: bool
+    """Whether the model fits the scenario's GPUs (VRAM view)."""
+    warnings: list[str]
+    """Codes of the audit's findings for this plan."""
+    params: Params = field(repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as plain values (no parameters), e.g. for a table."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "params"}
+
+
+def _fits(run: ModelRun, gpus_per_run: int) -> bool:
+    needed = float(np.max(run.compute.fewest_gpus))
+    return bool(np.isfinite(needed) and needed <= gpus_per_run)
+
+
+def _result(name: str, description: str, params: Params, book: PriceBook) -> ScenarioResult:
+    run = evaluate(params, book)
+    month = float(run.break_even_month)
+    t = params.training
+    return ScenarioResult(
+        name=name,
+        compute_usd=float(run.area_total("compute")),
+        programme_total_usd=float(run.programme_total),
+        monthly_usd=float(sum(run.ongoing_monthly.values())),
+        break_even_month=None if np.isnan(month) else int(month),
+        tco_usd=float(run.tco),
+        alternative_monthly_usd=float(run.alternative_monthly),
+        description=description,
+        method=t.method,
+        gpu=t.gpu,
+        tier=t.tier,
+        gpus_per_run=t.gpus_per_run,
+        hours_per_run=base_value(t.hours_per_run),
+        fits=_fits(run, t.gpus_per_run),
+        warnings=[finding.code for finding in audit(params, book, run)],
+        params=params,
+    )
+
+
+def compare_scenarios(params: Params, book: PriceBook, source: str | Path = "<parameters>") -> list[ScenarioResult]:
+    """The plan as filed, then each of its scenarios, side by side (base case).
+
+    A scenario whose merged plan breaks the schema raises :class:`ParamsError` naming the
+    scenario and the key."""
+    results = [_result(BASE_PLAN_NAME, "the client file's own plan", params, book)]
+    for index, scenario in enumerate(params.scenarios):
+        plan = scenario_params(params, book, scenario, index, source)
+        results.append(_result(scenario.name, scenario.description, plan, book))
+    return results

@@ -1,0 +1,504 @@
+"""Matplotlib charts of an estimate: titles, labelled axes with units, currency ticks.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot, so no
+global figure state leaks between cells or widget redraws; a notebook displays it with
+``show(fig)``. Charts draw numbers the package computed; they compute nothing themselves.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+# On a fresh machine, a slow first import of matplotlib logs "building the font cache" to
+# stderr; in a notebook that text would become an output that nbval then finds missing.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
+from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
+from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, quality_loss  # noqa: E402
+
+WIDE = (9.0, 4.2)
+SQUARE = (6.5, 4.2)
+COLOURS = {
+    "compute": "#4C72B0",
+    "dataset": "#DD8452",
+    "eval": "#55A868",
+    "engineering": "#8172B3",
+    "compliance": "#937860",
+    "serving": "#64B5CD",
+    "maintenance": "#C44E52",
+    "alternative": "#222222",
+    "band": "#4C72B0",
+}
+BOOKED_COLOURS = {"Training runs": "#4C72B0", "Failed runs": "#8172B3", "Sweep": "#64B5CD"}
+TIER_COLOURS = ["#C44E52", "#DD8452", "#55A868", "#8172B3"]
+
+
+def compact_usd(value: float, _position: Any = None) -> str:
+    """A currency tick: ``USD 50k``, ``USD 1.2M``, ``−USD 80k``."""
+    sign = "−" if value < 0 else ""
+    size = abs(value)
+    if size >= 1e6:
+        body = f"{size / 1e6:.1f}M".replace(".0M", "M")
+    elif size >= 1e3:
+        body = f"{size / 1e3:.0f}k"
+    else:
+        body = f"{size:.0f}" if size >= 10 or size == 0 else f"{size:.2f}"
+    return f"{sign}USD {body}"
+
+
+def rate_usd(value: float, _position: Any = None) -> str:
+    """A rate tick with cents: ``USD 1.50``."""
+    return f"USD {value:,.2f}"
+
+
+def currency_axis(ax: Axes, axis: str = "y", formatter: Any = compact_usd) -> None:
+    """Currency ticks on one axis of ``ax``."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(formatter))
+
+
+def png_bytes(figure: Figure, dpi: float = 96) -> bytes:
+    """The figure as PNG bytes (one drawing pass, no tight bounding box)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+_LAYOUT: ContextVar[str | None] = ContextVar("ftcost_chart_layout", default="constrained")
+
+
+@contextmanager
+def fixed_layout() -> Iterator[None]:
+    """Charts built inside skip the layout pass at drawing time: the caller places the axes
+    (a widget panel reuses the positions of its first drawing, which saves about a third of
+    each redraw)."""
+    token = _LAYOUT.set(None)
+    try:
+        yield
+    finally:
+        _LAYOUT.reset(token)
+
+
+def fits_inside(figure: Figure) -> bool:
+    """Whether every axes with its labels and title lies inside the figure (after a drawing)."""
+    renderer = figure.canvas.get_renderer()
+    width, height = figure.bbox.width, figure.bbox.height
+    for ax in figure.axes:
+        box = ax.get_tightbbox(renderer)
+        if box is not None and (box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height):
+            return False
+    return True
+
+
+def new_figure(size: tuple[float, float] = WIDE, columns: int = 1) -> tuple[Figure, Any]:
+    """A figure with ``columns`` axes side by side, laid out to fit its labels."""
+    fig = Figure(figsize=size, layout=_LAYOUT.get())
+    FigureCanvasAgg(fig)  # a canvas of its own: drawable without pyplot
+    axes = fig.subplots(1, columns)
+    return fig, axes
+
+
+def _label_bars(ax: Axes, bars: Any, formatter: Any) -> None:
+    ax.bar_label(bars, labels=[formatter(b.get_height()) for b in bars], padding=2, fontsize=8)
+
+
+# ---------------------------------------------------------------- compute
+
+
+def gpu_hours_chart(breakdown: Breakdown) -> Figure:
+    """GPU-hours of the programme: what the plan books (runs, rerun tax, sweep) against what
+    its FLOPs need for the same runs at the utilisation input (with its low–high range)."""
+    frame = gpu_hours_frame(breakdown)
+    fig, ax = new_figure(SQUARE)
+    bottom = 0.0
+    for _, row in frame[frame["View"] == "Booked plan"].iterrows():
+        if row["GPU-hours"] <= 0:
+            continue
+        ax.bar(0, row["GPU-hours"], bottom=bottom, color=BOOKED_COLOURS.get(row["Part"], "#4C72B0"), label=row["Part"])
+        bottom += row["GPU-hours"]
+    physics = frame[frame["View"] == "Physics"].iloc[0]
+    ax.bar(1, physics["GPU-hours"], color=COLOURS["dataset"], label="Physics: FLOPs ÷ (peak × utilisation)")
+    ax.errorbar(
+        [1],
+        [physics["GPU-hours"]],
+        yerr=[[physics["GPU-hours"] - physics["Low"]], [physics["High"] - physics["GPU-hours"]]],
+        fmt="none",
+        color="black",
+        capsize=6,
+    )
+    for x, height in ((0, bottom), (1, physics["GPU-hours"])):
+        ax.annotate(f"{height:,.0f}", (x, height), ha="left", va="bottom", xytext=(12, 3), textcoords="offset points")
+    ax.set_xticks([0, 1], ["Booked plan", "Physics"])
+    ax.set_ylabel("GPU-hours (all runs)")
+    utilisation = float(breakdown.base.compute.implied_utilisation)
+    ax.set_title(f"Booked against physics GPU-hours\n(the booked plan implies {100 * utilisation:.1f}% of peak)")
+    ax.set_ylim(0, max(bottom, float(physics["High"])) * 1.25)
+    ax.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = None) -> Figure:
+    """USD per GPU-hour by GPU and tier (low–high bars); ``booked`` = (gpu, tier, rate) marks the plan."""
+    tiers = book.tiers
+    gpus = list(book.gpu_rates_usd_per_gpu_hour)
+    fig, ax = new_figure(WIDE)
+    height = 0.8 / len(tiers)
+    for t, tier in enumerate(tiers):
+        for g, gpu in enumerate(gpus):
+            band = book.gpu_rates_usd_per_gpu_hour[gpu].get(tier)
+            if band is None:
+                continue
+            y = g + (t - (len(tiers) - 1) / 2) * height
+            label = (
+                TIER_LABELS.get(tier, tier)
+                if g == next(i for i, x in enumerate(gpus) if tier in book.gpu_rates_usd_per_gpu_hour[x])
+                else None
+            )
+            ax.barh(y, band.high - band.low, left=band.low, height=height * 0.9, color=TIER_COLOURS[t % 4], label=label)
+    if booked is not None:
+        gpu, tier, rate = booked
+        g, t = gpus.index(gpu), tiers.index(tier)
+        y = g + (t - (len(tiers) - 1) / 2) * height
+        ax.plot([rate], [y], marker="D", color="black", linestyle="none", label=f"This plan: USD {rate:,.2f}")
+    ax.set_yticks(range(len(gpus)), [book.gpus[g].label for g in gpus])
+    ax.invert_yaxis()
+    currency_axis(ax, "x", rate_usd)
+    ax.set_xlabel("USD per GPU-hour (low–high)")
+    ax.set_title(f"GPU rental prices by GPU and tier (price book {book.as_of.isoformat()})")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figure:
+    """VRAM per GPU each method needs (states and activations) against the GPU's memory.
+
+    ``vram`` is :func:`ftcost_helpers.views.tables.vram_by_method`'s frame.
+    """
+    fig, ax = new_figure(WIDE)
+    states = vram["Per GPU (GB)"] - vram["Activations (GB)"]
+    ax.bar(vram["Method"], states, color=COLOURS["compute"], label="Weights, gradients, optimizer")
+    bars = ax.bar(
+        vram["Method"], vram["Activations (GB)"], bottom=states, color=COLOURS["dataset"], label="Activations"
+    )
+    _label_bars_total(ax, bars, vram["Per GPU (GB)"])
+    ax.axhline(gpu_memory_gb, color="black", linestyle="-", linewidth=1, label=f"{gpu_label}: {gpu_memory_gb:,.0f} GB")
+    usable = float(vram["Usable per GPU (GB)"].iloc[0])
+    ax.axhline(usable, color="black", linestyle="--", linewidth=1, label=f"Usable after headroom: {usable:,.0f} GB")
+    ax.set_ylabel("GB per GPU")
+    ax.set_title(f"VRAM per GPU by method against {gpu_label} memory")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_ylim(0, max(float(vram["Per GPU (GB)"].max()), gpu_memory_gb) * 1.2)
+    return fig
+
+
+def _label_bars_total(ax: Axes, bars: Any, totals: Sequence[float]) -> None:
+    ax.bar_label(bars, labels=[f"{t:,.0f} GB" for t in totals], padding=2, fontsize=8)
+
+
+# ---------------------------------------------------------------- dataset
+
+
+def dataset_stack_chart(breakdown: Breakdown) -> Figure:
+    """The dataset's cost stack beside the compute bill and the source's 3–6× guidance."""
+    lines = [line for line in breakdown.base.lines if float(line.value) > 0]
+    fig, ax = new_figure(SQUARE)
+    cmap = ["#DD8452", "#F2B880", "#C44E52", "#E39C9E", "#8C564B", "#D6A77A", "#BCBD22", "#937860"]
+    for area, x in (("dataset", 0), ("compute", 1)):
+        bottom = 0.0
+        for i, line in enumerate(item for item in lines if item.area == area):
+            colour = cmap[i % len(cmap)] if area == "dataset" else COLOURS["compute"]
+            ax.bar(
+                x,
+                float(line.value),
+                bottom=bottom,
+                color=colour,
+                edgecolor="white",
+                label=line.item if area == "dataset" else None,
+            )
+            bottom += float(line.value)
+        ax.annotate(
+            f"USD {bottom:,.0f}",
+            (x, bottom),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 3),
+            textcoords="offset points",
+        )
+    compute = breakdown.areas_usd["compute"]
+    ratio = breakdown.book.dataset_to_compute_ratio
+    ax.fill_between(
+        [-0.45, 0.45],
+        compute * ratio.low,
+        compute * ratio.high,
+        facecolor="none",
+        edgecolor="black",
+        hatch="//",
+        zorder=3,
+        label=f"Guidance: dataset {ratio.low:g}–{ratio.high:g}× compute",
+    )
+    ax.set_xticks([0, 1], ["Dataset", "Compute"])
+    currency_axis(ax)
+    ax.set_ylabel("USD (one-time)")
+    ax.set_title("Dataset cost stack against the compute bill")
+    ax.legend(fontsize=7, loc="upper right")
+    return fig
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def eval_chart(breakdown: Breakdown) -> Figure:
+    """Cumulative evaluation spend: the one-time set-up against the monthly cost piling up."""
+    p = breakdown.params
+    months = np.arange(0, p.horizon_months + 1)
+    one_time = breakdown.areas_usd["eval"]
+    monthly = breakdown.ongoing_monthly_usd["eval"]
+    continuous = monthly * months
+    fig, ax = new_figure(WIDE)
+    ax.stackplot(
+        months,
+        np.full(months.shape, one_time),
+        continuous,
+        colors=["#55A868", "#A6D7A8"],
+        labels=["One-time (set-up and judged runs)", f"Continuous ({compact_usd(monthly)}/month)"],
+    )
+    if monthly > 0 and one_time > 0:
+        crossover = int(np.ceil(one_time / monthly))
+        if crossover <= p.horizon_months:
+            ax.axvline(crossover, color="black", linestyle=":", linewidth=1)
+            ax.annotate(
+                f"month {crossover}: monthly eval has cost\nmore than the set-up",
+                (crossover, one_time),
+                xytext=(5, 10),
+                textcoords="offset points",
+                fontsize=8,
+            )
+    currency_axis(ax)
+    ax.set_xlabel("Month after launch")
+    ax.set_ylabel("Cumulative evaluation spend (USD)")
+    ax.set_title("Evaluation: one-time set-up against continuous monthly cost")
+    ax.set_xlim(0, p.horizon_months)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- maintenance
+
+
+def maintenance_chart(breakdown: Breakdown) -> Figure:
+    """Left: maintenance cost per quarter by item. Right: quality lost when it is skipped."""
+    fig, (left, right) = new_figure(WIDE, 2)
+    draw_maintenance_cost(left, breakdown)
+    draw_quality_loss(right, breakdown.params)
+    return fig
+
+
+def maintenance_cost_chart(breakdown: Breakdown) -> Figure:
+    """Maintenance cost per quarter by item (the left half of :func:`maintenance_chart`)."""
+    fig, ax = new_figure(SQUARE)
+    draw_maintenance_cost(ax, breakdown)
+    return fig
+
+
+def draw_maintenance_cost(ax: Axes, breakdown: Breakdown) -> None:
+    """Stacked bars of maintenance USD per quarter, from the month maintenance starts."""
+    p = breakdown.params
+    quarters = np.arange(1, p.horizon_months // 3 + 1)
+    months_maintained = np.clip(3 * quarters - p.maintenance.start_month + 1, 0, 3)
+    bottom = np.zeros(quarters.shape)
+    palette = ["#55A868", "#64B5CD", "#DD8452", "#4C72B0", "#C44E52"]
+    for i, (item, value) in enumerate(breakdown.base.maintenance_quarterly.items()):
+        heights = float(value) * months_maintained / 3
+        ax.bar(quarters, heights, bottom=bottom, color=palette[i % len(palette)], label=item)
+        bottom += heights
+    currency_axis(ax)
+    ax.set_xlabel("Quarter")
+    ax.set_ylabel("USD per quarter")
+    ax.set_title("Maintenance cost per quarter")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.45)
+
+
+def draw_quality_loss(ax: Axes, params: Any) -> None:
+    """The band of quality points lost after each quarter without maintenance."""
+    loss = quality_loss(params)
+    ax.fill_between(
+        loss["Quarter"], loss["Low"], loss["High"], color=COLOURS["maintenance"], alpha=0.3, label="low–high"
+    )
+    ax.plot(loss["Quarter"], (loss["Low"] + loss["High"]) / 2, color=COLOURS["maintenance"], label="midpoint")
+    ax.set_ylim(0, None)
+    ax.set_xlabel("Quarters without maintenance")
+    ax.set_ylabel("Quality lost (percentage points)")
+    ax.set_title("Quality lost when maintenance is skipped")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8, loc="upper left")
+
+
+# ---------------------------------------------------------------- ROI
+
+
+def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | None = None) -> Figure:
+    """Cumulative cash flow by month with the break-even month marked; ``band`` = (P10, P90) by month."""
+    months = np.arange(0, breakdown.params.horizon_months + 1)
+    fig, ax = new_figure(WIDE)
+    if band is not None:
+        ax.fill_between(months, band[0], band[1], color=COLOURS["band"], alpha=0.2, label="P10–P90")
+    ax.plot(months, breakdown.cash_flow, color=COLOURS["band"], marker="o", markersize=3, label="Base case")
+    ax.axhline(0, color="black", linewidth=0.8)
+    month = breakdown.break_even_month
+    if month is not None:
+        ax.axvline(month, color=COLOURS["eval"], linestyle="--", linewidth=1)
+        ax.plot(
+            [month],
+            [breakdown.cash_flow[month]],
+            marker="*",
+            markersize=14,
+            color=COLOURS["eval"],
+            linestyle="none",
+            label=f"Break-even: month {month}",
+        )
+    title = "no break-even within the horizon" if month is None else f"break-even in month {month}"
+    ax.set_title(f"Cumulative cash flow against the alternative ({title})")
+    currency_axis(ax)
+    ax.set_xlabel("Month (0 = the programme's outlay)")
+    ax.set_ylabel("Cumulative cash flow (USD)")
+    ax.set_xlim(0, months[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def monthly_costs_chart(breakdown: Breakdown) -> Figure:
+    """Running cost by month (evaluation, serving, maintenance) against the alternative."""
+    p, run = breakdown.params, breakdown.base
+    months = np.arange(1, p.horizon_months + 1)
+    maintained = months >= p.maintenance.start_month
+    parts = {
+        "Continuous eval": np.full(months.shape, breakdown.ongoing_monthly_usd["eval"]),
+        "Serving": np.full(months.shape, breakdown.ongoing_monthly_usd["serving"]),
+        "Maintenance": np.where(maintained, breakdown.ongoing_monthly_usd["maintenance"], 0.0),
+    }
+    fig, ax = new_figure(WIDE)
+    bottom = np.zeros(months.shape)
+    for (name, values), colour in zip(
+        parts.items(), [COLOURS["eval"], COLOURS["serving"], COLOURS["maintenance"]], strict=True
+    ):
+        ax.bar(months, values, bottom=bottom, color=colour, label=name, width=0.8)
+        bottom = bottom + values
+    alternative = float(run.alternative_monthly)
+    if p.alternative.kind != "none":
+        ax.step(
+            np.r_[months - 0.5, months[-1] + 0.5],
+            np.full(len(months) + 1, alternative),
+            where="post",
+            color=COLOURS["alternative"],
+            linewidth=2,
+            label=f"Alternative ({p.alternative.kind}): {compact_usd(alternative)}/month",
+        )
+    currency_axis(ax)
+    ax.set_xlabel("Month after launch")
+    ax.set_ylabel("USD per month")
+    ax.set_title("Monthly cost of the fine-tune against the alternative")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(float(bottom.max()), alternative) * 1.3)
+    ax.legend(loc="upper left", fontsize=8, ncols=2)
+    return fig
+
+
+def percentile_band_chart(
+    months: np.ndarray, p10: np.ndarray, p50: np.ndarray, p90: np.ndarray, base: np.ndarray
+) -> Figure:
+    """Cumulative cash flow: the P10–P90 band of the Monte Carlo draws, the median and the base case."""
+    fig, ax = new_figure(WIDE)
+    ax.fill_between(months, p10, p90, color=COLOURS["band"], alpha=0.25, label="P10–P90 of the draws")
+    ax.plot(months, p50, color=COLOURS["band"], linestyle="--", label="P50")
+    ax.plot(months, base, color="black", linewidth=1, label="Base case")
+    ax.axhline(0, color="black", linewidth=0.8)
+    currency_axis(ax)
+    ax.set_xlabel("Month (0 = the programme's outlay)")
+    ax.set_ylabel("Cumulative cash flow (USD)")
+    ax.set_title("Cumulative cash flow: P10–P90 band over the uncertain inputs")
+    ax.set_xlim(months[0], months[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def total_band_chart(draws: np.ndarray, percentiles: dict[str, float], base: float, label: str) -> Figure:
+    """Histogram of a total over the draws with P10, P50 and P90 marked."""
+    fig, ax = new_figure(WIDE)
+    ax.hist(draws, bins=60, color=COLOURS["band"], alpha=0.6)
+    ax.axvspan(percentiles["p10"], percentiles["p90"], color=COLOURS["band"], alpha=0.12, label="P10–P90")
+    for name, value in percentiles.items():
+        ax.axvline(value, color="black", linestyle="--" if name != "p50" else "-", linewidth=1)
+        ax.annotate(
+            f"{name.upper()} {compact_usd(value)}",
+            (value, 0),
+            xytext=(3, 6),
+            textcoords="offset points",
+            rotation=90,
+            fontsize=8,
+            va="bottom",
+        )
+    ax.axvline(base, color=COLOURS["maintenance"], linewidth=1.5, label=f"Base case {compact_usd(base)}")
+    currency_axis(ax, "x")
+    ax.set_xlabel(f"{label} (USD)")
+    ax.set_ylabel("Draws")
+    ax.set_title(f"{label}: distribution over the uncertain inputs")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def break_even_probability_chart(probability: np.ndarray) -> Figure:
+    """The chance of having broken even by each month."""
+    months = np.arange(1, len(probability) + 1)
+    fig, ax = new_figure(WIDE)
+    ax.step(months, 100 * np.asarray(probability), where="post", color=COLOURS["eval"])
+    ax.fill_between(months, 100 * np.asarray(probability), step="post", color=COLOURS["eval"], alpha=0.2)
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("Month")
+    ax.set_ylabel("Chance of having broken even (%)")
+    ax.set_title("Probability of break-even by month")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def tornado_chart(swings: Sequence[Any], base_total: float, top: int = 10) -> Figure:
+    """Which inputs move the programme total most: each input from its low to its high end
+    (inputs that do not move the total are left out)."""
+    shown = [s for s in swings if s.swing > 0][:top][::-1]
+    fig, ax = new_figure((9.0, max(2.5, 0.42 * len(shown) + 1.4)))
+    for y, s in enumerate(shown):
+        low, high = float(s.low_total) - base_total, float(s.high_total) - base_total
+        ax.barh(y, low, left=base_total, color=COLOURS["eval"], label="Input at its low end" if y == 0 else None)
+        ax.barh(
+            y, high, left=base_total, color=COLOURS["maintenance"], label="Input at its high end" if y == 0 else None
+        )
+    ax.axvline(base_total, color="black", linewidth=1)
+    ax.set_yticks(range(len(shown)), [s.label for s in shown], fontsize=8)
+    currency_axis(ax, "x")
+    ax.set_xlabel(f"Programme total (USD; base case {compact_usd(base_total)})")
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.set_title("Sensitivity of the programme total, one input at a time")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig

@@ -1,0 +1,61 @@
+"""The "Reading the result" paragraphs of the notebooks whose wording depends on the figures.
+
+Each function returns Markdown built from the model's numbers, so the prose a notebook shows
+never disagrees with its tables, and the rule behind each verdict lives here, tested, rather
+than in a notebook cell.
+"""
+
+from __future__ import annotations
+
+from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.quantities import base_value
+from ftcost_helpers.views.tables import number, percent, usd
+
+
+def utilisation_verdict(implied: float, assumed: float, pre_training_high: float) -> str:
+    """How the utilisation a booked plan implies compares with the assumed one and with what
+    large pre-training runs reach (all shares of peak, 0–1)."""
+    if implied > pre_training_high:
+        return f"above the {percent(pre_training_high)} large pre-training runs reach: the booked hours look optimistic"
+    if implied < assumed / 2:
+        return (
+            f"well under the {percent(assumed)} assumed: the booked hours are generous, "
+            "or the runs see more tokens than stated"
+        )
+    return f"close to the {percent(assumed)} assumed"
+
+
+def booked_against_physics(plan: Breakdown) -> str:
+    """01_compute: GPU-hours booked per run against what the FLOPs need."""
+    facts = plan.base.compute
+    implied = float(facts.implied_utilisation)
+    verdict = utilisation_verdict(
+        implied, base_value(plan.params.training.utilisation), plan.book.pre_training_mfu.high
+    )
+    return (
+        f"**Reading the result.** Each run books {number(facts.booked_gpu_hours_per_run, 1)} GPU-hours; its "
+        f"{float(facts.flops_per_run):.3g} FLOPs need {number(facts.physics_gpu_hours_per_run, 1)} GPU-hours "
+        f"at the assumed utilisation. The booked plan implies {percent(implied, 1)} of peak, {verdict}."
+    )
+
+
+def eval_crossover_month(one_time_usd: float, monthly_usd: float) -> float | None:
+    """The month in which continuous evaluation has cost as much as the set-up (None without it)."""
+    return -(-one_time_usd // monthly_usd) if monthly_usd else None
+
+
+def one_time_against_monthly_eval(plan: Breakdown) -> str:
+    """03_eval: the harness set-up against continuous evaluation over the horizon."""
+    one_time, monthly = plan.areas_usd["eval"], plan.ongoing_monthly_usd["eval"]
+    horizon = plan.params.horizon_months
+    crossover = eval_crossover_month(one_time, monthly)
+    if not monthly:
+        ending = "The plan budgets no continuous evaluation against production traffic."
+    elif crossover <= horizon:
+        ending = f"From month {crossover:.0f} the monthly cost has overtaken the set-up."
+    else:
+        ending = "Within the horizon the set-up stays the larger cost."
+    return (
+        f"**Reading the result.** Evaluation costs {usd(one_time)} before launch and "
+        f"{usd(monthly)} a month after, {usd(monthly * horizon)} over {horizon} months. " + ending
+    )
