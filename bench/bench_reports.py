@@ -10,10 +10,15 @@ then times, in one run:
   (notebooks only: no HTML, no workbook);
 * **floor** — one empty notebook through the papermill command line and through the Python
   API in a warm process (kernel start-up and papermill's bookkeeping, nothing else);
+* **unchanged** — the same report command again over the same folder: every client's
+  fingerprint matches, so every client is skipped;
+* **one changed** — the same again after one client file was edited: that client alone is redone;
 * the package's own import time (``python -X importtime -c "import ftcost_helpers.cli"``).
 
-Usage: ``python bench/bench_reports.py [--clients 20] [--jobs N]``. Budget (issue 5): the
-report command at least 4× faster than the serial loop on a 2-core machine.
+Usage: ``python bench/bench_reports.py [--clients 20] [--jobs N]``. Budgets: the report
+command at least 4× faster than the serial loop on a 2-core machine (issue 5); the unchanged
+batch at least 20× faster than the full run, one changed client of twenty at most 1/10 of the
+full run's time (issue 14).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ PYTHON = sys.executable
 PAPERMILL = str(Path(sys.executable).with_name("papermill"))
 KERNEL = "python3"
 BUDGET = 4.0
+UNCHANGED_BUDGET = 20.0
+ONE_CHANGED_BUDGET = 0.1
 
 
 def client_variations(folder: Path, count: int) -> list[Path]:
@@ -153,9 +160,15 @@ def main() -> None:
         folder = Path(tmp)
         (folder / "clients").mkdir()
         files = client_variations(folder / "clients", args.clients)
-        report = timed(report_command(files, folder / "reports", args.jobs, notebooks))
+        command = report_command(files, folder / "reports", args.jobs, notebooks)
+        report = timed(command)
         written = len(list((folder / "reports").glob("*/summary.json")))
         assert written == args.clients, f"only {written} of {args.clients} reports written"
+        unchanged = timed(command)
+        files[0].write_text(files[0].read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+        one_changed = timed(command)
+        redone = sorted((folder / "reports").glob("*/summary.json"), key=lambda p: p.stat().st_mtime)[-1]
+        assert "01" in redone.parent.name, f"the edited client was not the one redone ({redone.parent.name})"
         serial = serial_cli(files, folder / "serial", notebooks)
         cli_floor, api_floor = floor_times(folder)
     wall, own = import_time()
@@ -165,6 +178,16 @@ def main() -> None:
     print(f"serial CLI loop  {serial:8.1f} s  ({serial / count:.2f} s per notebook, notebooks only)")
     verdict = "met" if serial / report >= BUDGET else "MISSED"
     print(f"ratio            {serial / report:8.2f} ×  (budget ≥ {BUDGET:g}×: {verdict})")
+    verdict = "met" if report / unchanged >= UNCHANGED_BUDGET else "MISSED"
+    print(
+        f"unchanged rerun  {unchanged:8.2f} s  ({report / unchanged:.1f}× faster than the full run; "
+        f"budget ≥ {UNCHANGED_BUDGET:g}×: {verdict})"
+    )
+    verdict = "met" if one_changed / report <= ONE_CHANGED_BUDGET else "MISSED"
+    print(
+        f"one changed      {one_changed:8.2f} s  ({one_changed / report:.3f} of the full run; "
+        f"budget ≤ {ONE_CHANGED_BUDGET:g}: {verdict})"
+    )
     print(f"floor            {cli_floor:8.2f} s empty notebook via the command line; {api_floor:.2f} s via the API")
     print(f"load average     {load}  (other work on the machine slows the parallel run more than the serial loop)")
     print(

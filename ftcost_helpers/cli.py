@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--fresh-kernels", action="store_true", help="a new kernel for every notebook (default: one per client)"
     )
+    rep.add_argument("--force", action="store_true", help="redo every client, even those whose report is unchanged")
     rep.add_argument("--pdf", action="store_true", help="also print each report.html to report.pdf (Debian's chromium)")
     rep.set_defaults(run=_report)
     return parser

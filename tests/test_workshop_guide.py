@@ -106,7 +106,7 @@ def figures(params: Params, book: PriceBook) -> dict[str, Any]:
         "compute.usable_gb_per_gpu": float(facts.usable_gb_per_gpu),
         "compute.implied_utilisation": float(facts.implied_utilisation),
         "compute.rate_usd_per_gpu_hour": float(facts.rate_usd_per_gpu_hour),
-        "serving_usd_per_1m_tokens": float(breakdown.base.serving_usd_per_1m_tokens),
+        "serving_usd_per_1m_tokens": float(breakdown.base.serving.usd_per_1m_tokens),
         "alternative_usd_per_month": float(breakdown.base.alternative_monthly),
     }
     named |= {f"areas_usd.{area}": value for area, value in breakdown.areas_usd.items()}

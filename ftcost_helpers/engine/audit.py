@@ -109,11 +109,9 @@ def _training_rate(run: ModelRun) -> float:
     return _f(run.compute.rate_usd_per_gpu_hour)
 
 
-def _serving_rate(params: Params, book: PriceBook) -> float:
-    s = params.serving
-    if s.rate_usd_per_gpu_hour is not None:
-        return base_value(s.rate_usd_per_gpu_hour)
-    return book.gpu_rate(s.gpu, s.tier).base
+def _serving_gpu_hours(params: Params, run: ModelRun) -> float:
+    """Serving GPU-hours over the horizon, from the run's serving facts."""
+    return _f(run.serving.gpu_hours_per_month) * params.horizon_months
 
 
 def _rerun_base(params: Params, book: PriceBook, **changes) -> ModelRun:
@@ -137,7 +135,7 @@ def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> l
         hours = _gpu_hours(run)
         findings += _rate_check(book, "compute", t.gpu, t.tier, base_value(t.rate_usd_per_gpu_hour), hours, "")
     if s.rate_usd_per_gpu_hour is not None and s.modelled:
-        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
+        hours = _serving_gpu_hours(params, run)
         findings += _rate_check(
             book,
             "roi",
@@ -245,9 +243,9 @@ def on_demand_hyperscaler(params: Params, book: PriceBook, run: ModelRun) -> lis
     if t.tier == HYPERSCALER_ON_DEMAND:
         findings += _cheaper_tier(book, "compute", "training", t.gpu, _training_rate(run), _gpu_hours(run), "")
     if s.modelled and s.tier == HYPERSCALER_ON_DEMAND and s.gpus > 0:
-        hours = s.gpus * base_value(s.hours_per_month) * params.horizon_months
         span = f" over {params.horizon_months} months"
-        findings += _cheaper_tier(book, "roi", "serving", s.gpu, _serving_rate(params, book), hours, span)
+        rate = _f(run.serving.rate_usd_per_gpu_hour)
+        findings += _cheaper_tier(book, "roi", "serving", s.gpu, rate, _serving_gpu_hours(params, run), span)
     return findings
 
 
@@ -478,7 +476,7 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
     s = params.serving
     if s.modelled:
         return []
-    monthly = s.gpus * base_value(s.hours_per_month) * _serving_rate(params, book)
+    monthly = _f(run.serving.usd_per_month)
     with_serving = _rerun_base(params, book, serving={"modelled": True})
     shift = ""
     if params.alternative.kind != "none":

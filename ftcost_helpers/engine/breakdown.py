@@ -12,6 +12,7 @@ import numpy as np
 from ftcost_helpers.engine.audit import Finding, audit
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model.lines import AREAS, ONGOING
+from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -82,8 +83,7 @@ class Breakdown:
     @property
     def break_even_month(self) -> int | None:
         """First month the cumulative cash flow is ≥ 0, or None."""
-        month = float(self.base.break_even_month)
-        return None if np.isnan(month) else int(month)
+        return month_or_none(float(self.base.break_even_month))
 
     @property
     def cash_flow(self) -> np.ndarray:

@@ -33,6 +33,15 @@ def project_root() -> Path:
     return Path(override) if override else Path(__file__).resolve().parents[2]
 
 
+def display_path(path: Path) -> str:
+    """A file as shown to people: relative to the project root when inside it, else its name
+    (no absolute paths in outputs or reports)."""
+    try:
+        return path.resolve().relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def params_dir() -> Path:
     return project_root() / "params"
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ftcost_helpers.engine.audit import audit
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.overrides import hours_factor, scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -68,7 +69,7 @@ def _result(name: str, description: str, params: Params, book: PriceBook) -> Sce
         compute_usd=float(run.area_total("compute")),
         programme_total_usd=float(run.programme_total),
         monthly_usd=float(sum(run.ongoing_monthly.values())),
-        break_even_month=None if np.isnan(month) else int(month),
+        break_even_month=month_or_none(month),
         tco_usd=float(run.tco),
         alternative_monthly_usd=float(run.alternative_monthly),
         description=description,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number, Range
 from ftcost_helpers.engine.resolve import Picker, pick_one_input, range_inputs
@@ -113,10 +114,6 @@ def _stacked_picker(paths: list[str]) -> Picker:
     return picker
 
 
-def _month(value: float) -> int | None:
-    return None if np.isnan(value) else int(value)
-
-
 def _column(value: Number, size: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (size,))
 
@@ -146,8 +143,8 @@ def sensitivity(params: Params, book: PriceBook, include_price_book: bool = True
             low_total=float(totals[lo]),
             high_total=float(totals[hi]),
             swing=abs(float(totals[hi] - totals[lo])),
-            low_break_even=_month(months[lo]),
-            high_break_even=_month(months[hi]),
+            low_break_even=month_or_none(months[lo]),
+            high_break_even=month_or_none(months[hi]),
             low_tco=float(tcos[lo]),
             high_tco=float(tcos[hi]),
             input_low=inputs[path].low,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
-from ftcost_helpers.engine.loading import load_params, project_root
+from ftcost_helpers.engine.loading import display_path, load_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Params
@@ -35,14 +35,6 @@ def uncertainty_figures(params: Params, book: PriceBook) -> tuple[dict[str, floa
     return simulation.range_usd(), simulation.break_even_probability().tolist()
 
 
-def display_source(path: Path) -> str:
-    """The client file relative to the project root when inside it, else its name."""
-    try:
-        return path.resolve().relative_to(project_root().resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: str) -> ClientFigures:
     """Load ``source`` and compute everything a report shows.
 
@@ -52,7 +44,7 @@ def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: 
     params = load_params(source, book)
     breakdown = estimate(params, book, today=today)
     summary = summarise(breakdown, *uncertainty_figures(params, book))
-    summary.update(source_file=display_source(source), report_date=today.isoformat(), generated_at=generated_at)
+    summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary)
 
 

@@ -16,6 +16,10 @@ Order of work:
    ``_failed/<slug>/`` (executed notebooks, traceback included, and ``error.txt``).
 4. ``index.html`` is rebuilt from the ``summary.json`` files on disk.
 
+A report folder records a fingerprint of everything it was made from
+(:mod:`~ftcost_helpers.report.fingerprint`); a client whose fingerprint is unchanged is
+skipped (``skipped (unchanged)``) unless ``force`` is given.
+
 An interrupted run (Ctrl-C, SIGTERM) stops the workers, shuts their kernels down, and
 removes its staging folders; staging left by a killed run is cleaned by the next one.
 """
@@ -38,6 +42,7 @@ from typing import Any
 from ftcost_helpers.engine.loading import ParamsError, client_files, load_price_book, project_root
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.report.execute import KernelSettings, NotebookContractError
+from ftcost_helpers.report.fingerprint import SharedInputs, client_fingerprint, is_unchanged, write_fingerprint
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON, Failure, write_index
 from ftcost_helpers.report.slug import client_dir, unique_slugs
 
@@ -84,6 +89,8 @@ class ClientJob:
     client: str
     slug: str
     staging: Path
+    fingerprint: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the report is made from (written beside it last, so its presence means complete)."""
 
     @property
     def label(self) -> str:
@@ -96,6 +103,8 @@ class BatchResult:
     """What a batch produced: report folders by slug, failures, the index and exit status."""
 
     reports: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, Path] = field(default_factory=dict)
+    """Reports left as they were: made from exactly the same inputs."""
     failures: list[Failure] = field(default_factory=list)
     index: Path | None = None
 
@@ -156,6 +165,7 @@ def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     (job.staging / SUMMARY_JSON).write_text(
         json.dumps(figures.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
+    write_fingerprint(job.staging, job.fingerprint)
     return figures.summary
 
 
@@ -348,8 +358,10 @@ def run_reports(
     price_book: Path | None = None,
     say: Callable[[str], None] | None = None,
     fresh_kernels: bool = False,
+    force: bool = False,
 ) -> BatchResult:
-    """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``.
+    """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``;
+    clients whose report is unchanged are skipped unless ``force``.
 
     Raises ReportError when there is nothing to run, KeyboardInterrupt when interrupted
     (after cleaning up). See the module's notes for the order of work.
@@ -372,22 +384,44 @@ def run_reports(
             f"only summary.json, the workbook and the page's summary use {price_book}"
         )
     valid, failures = validate_files(files, price_book, say)
+    today = dt.date.today()
+    shared = SharedInputs.gather(notebooks, [price_book], today)
     jobs_list = [
-        ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}")
+        ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}", client_fingerprint(source, shared))
         for (source, client), slug in zip(valid, unique_slugs(client for _, client in valid), strict=True)
     ]
+    jobs_list, skipped = _unchanged_left_out(jobs_list, out_dir, force, say)
     settings = BatchSettings(
         notebooks=notebooks,
         kernel=KernelSettings(kernel_name=kernel_name, cwd=notebooks[0].parent),
         fresh_kernels=fresh_kernels,
         price_book=Path(price_book).resolve() if price_book else None,
-        today=dt.date.today(),
+        today=today,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     result = _run_pool(jobs_list, settings, out_dir, jobs or default_jobs()) if jobs_list else BatchResult()
+    result.skipped = skipped
     result.failures[:0] = failures
     result.index = write_index(out_dir, result.failures)
     return result
+
+
+def _unchanged_left_out(
+    jobs_list: list[ClientJob], out_dir: Path, force: bool, say: Callable[[str], None]
+) -> tuple[list[ClientJob], dict[str, Path]]:
+    """(the jobs to run, the reports left as they are): a client whose report folder holds
+    the fingerprint it would be written with now is skipped, unless ``force``."""
+    if force:
+        return jobs_list, {}
+    to_run, skipped = [], {}
+    for job in jobs_list:
+        final = client_dir(out_dir, job.slug)
+        if is_unchanged(final, job.fingerprint, (REPORT_HTML, REPORT_XLSX, SUMMARY_JSON)):
+            skipped[job.slug] = final
+            say(f"skipped (unchanged) {job.client} → {final}")
+        else:
+            to_run.append(job)
+    return to_run, skipped
 
 
 def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path, jobs: int) -> BatchResult:
@@ -439,6 +473,7 @@ def report_command(args: Any) -> int:
             kernel_name=args.kernel,
             price_book=args.price_book,
             fresh_kernels=args.fresh_kernels,
+            force=getattr(args, "force", False),
         )
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -446,7 +481,7 @@ def report_command(args: Any) -> int:
     except KeyboardInterrupt:
         print("interrupted: unfinished reports were discarded; earlier reports are unchanged", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"{len(result.reports)} report(s) written; index: {result.index}")
+    print(f"{len(result.reports)} report(s) written, {len(result.skipped)} skipped (unchanged); index: {result.index}")
     if result.failures:
         print(f"{len(result.failures)} client(s) failed:", file=sys.stderr)
         for failure in result.failures:

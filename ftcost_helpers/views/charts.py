@@ -26,6 +26,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
+from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
 from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, quality_loss  # noqa: E402
 
@@ -318,9 +319,8 @@ def maintenance_cost_chart(breakdown: Breakdown) -> Figure:
 
 def draw_maintenance_cost(ax: Axes, breakdown: Breakdown) -> None:
     """Stacked bars of maintenance USD per quarter, from the month maintenance starts."""
-    p = breakdown.params
-    quarters = np.arange(1, p.horizon_months // 3 + 1)
-    months_maintained = np.clip(3 * quarters - p.maintenance.start_month + 1, 0, 3)
+    months_maintained = months_maintained_per_quarter(breakdown.base.maintained_by_month)
+    quarters = np.arange(1, months_maintained.shape[-1] + 1)
     bottom = np.zeros(quarters.shape)
     palette = ["#55A868", "#64B5CD", "#DD8452", "#4C72B0", "#C44E52"]
     for i, (item, value) in enumerate(breakdown.base.maintenance_quarterly.items()):
@@ -390,7 +390,7 @@ def monthly_costs_chart(breakdown: Breakdown) -> Figure:
     """Running cost by month (evaluation, serving, maintenance) against the alternative."""
     p, run = breakdown.params, breakdown.base
     months = np.arange(1, p.horizon_months + 1)
-    maintained = months >= p.maintenance.start_month
+    maintained = run.maintained_by_month > 0
     parts = {
         "Continuous eval": np.full(months.shape, breakdown.ongoing_monthly_usd["eval"]),
         "Serving": np.full(months.shape, breakdown.ongoing_monthly_usd["serving"]),

@@ -22,6 +22,7 @@ from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.loading import (
     ParamsError,
     client_files,
+    display_path,
     load_params,
     load_price_book,
     params_from_mapping,
@@ -90,15 +91,7 @@ def load_notebook_params(
     if sections:
         return params_from_mapping(sections, INJECTED_SOURCE, book), INJECTED_SOURCE
     path = client_from_query(os.environ.get(DASHBOARD_QUERY)) or resolve_params_file(params_file)
-    return load_params(path, book), _display_path(path)
-
-
-def _display_path(path: Path) -> str:
-    """The file relative to the project root when inside it (no absolute paths in outputs)."""
-    try:
-        return path.resolve().relative_to(project_root().resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return load_params(path, book), display_path(path)
 
 
 def setup_notebook(

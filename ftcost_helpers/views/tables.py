@@ -376,7 +376,7 @@ def maintenance_table(breakdown: Breakdown) -> Table:
     """Maintenance per quarter by item, per year, and over the horizon once it starts."""
     p = breakdown.params
     quarterly = {item: float(v) for item, v in breakdown.base.maintenance_quarterly.items()}
-    maintained_months = max(0, p.horizon_months - p.maintenance.start_month + 1)
+    maintained_months = int(breakdown.base.maintained_by_month.sum())
     frame = pd.DataFrame(
         {
             "Item": list(quarterly),
@@ -453,7 +453,7 @@ def roi_summary_table(breakdown: Breakdown) -> Table:
         ("Programme (one-time)", usd(breakdown.programme_total)),
         ("Running cost per month (maintained)", usd(sum(breakdown.ongoing_monthly_usd.values()))),
         ("Alternative per month", usd(run.alternative_monthly)),
-        ("Serving cost per 1M tokens", usd_cents(run.serving_usd_per_1m_tokens)),
+        ("Serving cost per 1M tokens", usd_cents(run.serving.usd_per_1m_tokens)),
         (f"Total cost of ownership, {p.horizon_months} months", usd(breakdown.tco)),
         (f"Cash position after {p.horizon_months} months", usd(breakdown.cash_flow[-1])),
         ("Break-even month", "none within the horizon" if month is None else f"month {month}"),

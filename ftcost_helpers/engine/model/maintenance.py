@@ -21,6 +21,21 @@ def migration_cost_per_quarter(migrations_per_year: Number, migration_usd: Numbe
     return migrations_per_year / QUARTERS_PER_YEAR * migration_usd
 
 
+def maintained_months(months: np.ndarray, start_month: Number) -> np.ndarray:
+    """1.0 for each month (1-based) under maintenance, else 0.0: maintenance runs from
+    ``start_month`` on (the client file's ``maintenance.start_month``)."""
+    return (np.asarray(months) >= np.asarray(start_month)[..., None]).astype(float)
+
+
+def months_maintained_per_quarter(maintained_by_month: np.ndarray) -> np.ndarray:
+    """Maintained months in each whole quarter of the horizon (0–3; a last partial quarter is
+    left out), from :func:`maintained_months`."""
+    months = maintained_by_month.shape[-1]
+    whole = months - months % int(MONTHS_PER_QUARTER)
+    by_quarter = maintained_by_month[..., :whole].reshape(*maintained_by_month.shape[:-1], -1, int(MONTHS_PER_QUARTER))
+    return by_quarter.sum(axis=-1)
+
+
 def monthly_from_quarterly(quarterly_usd: Number) -> Number:
     """USD per month of a quarterly cost."""
     return quarterly_usd / MONTHS_PER_QUARTER

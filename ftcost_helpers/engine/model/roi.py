@@ -67,6 +67,12 @@ def break_even_month(cumulative: np.ndarray) -> Number:
     return np.where(paid_back.any(axis=-1), first, np.nan)[()]
 
 
+def month_or_none(month: float) -> int | None:
+    """A break-even month as shown and stored: the month number, or ``None`` for "no
+    break-even within the horizon" (the model's nan)."""
+    return None if np.isnan(month) else int(month)
+
+
 def decision_rule(api_usd_per_month: float, below: float, above: float) -> str:
     """The source's rule of thumb by monthly frontier-API spend."""
     if api_usd_per_month < below:

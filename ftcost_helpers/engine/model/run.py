@@ -37,6 +37,18 @@ class ComputeFacts:
 
 
 @dataclass(frozen=True)
+class ServingFacts:
+    """Self-hosted serving as the plan describes it, whether or not it is counted in the
+    running costs (``serving.modelled``)."""
+
+    rate_usd_per_gpu_hour: Number
+    gpu_hours_per_month: Number
+    usd_per_month: Number
+    """What serving costs a month when it is counted (GPUs × hours × rate)."""
+    usd_per_1m_tokens: Number
+
+
+@dataclass(frozen=True)
 class ModelRun:
     """Every figure of one run; each is a float or one value per draw."""
 
@@ -44,10 +56,12 @@ class ModelRun:
     ongoing_monthly: dict[str, Number]
     maintenance_quarterly: dict[str, Number]
     running_by_month: np.ndarray
+    maintained_by_month: np.ndarray
+    """1.0 for each month 1..horizon under maintenance (:func:`maintenance.maintained_months`)."""
     alternative_monthly: Number
     cash_flow: np.ndarray
     break_even_month: Number
-    serving_usd_per_1m_tokens: Number
+    serving: ServingFacts
     compute: ComputeFacts
     extras: dict[str, Number] = field(default_factory=dict)
 
@@ -282,10 +296,22 @@ def api_monthly(p: Params, book: PriceBook) -> Number:
     )
 
 
-def running_costs_by_month(p: Params, ongoing: dict[str, Number]) -> np.ndarray:
-    """USD each month 1..horizon of running the fine-tune (months on the last axis)."""
-    months = np.arange(1, p.horizon_months + 1)
-    maintained = (months >= p.maintenance.start_month).astype(float)
+def serving_facts(p: Params, book: PriceBook) -> ServingFacts:
+    """Serving's rate, GPU-hours and cost per month and per 1M tokens (the one place they are
+    worked out; the audit and the views read them from the run)."""
+    s = p.serving
+    rate = serving_rate(p, book)
+    return ServingFacts(
+        rate_usd_per_gpu_hour=rate,
+        gpu_hours_per_month=s.gpus * s.hours_per_month,
+        usd_per_month=roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate),
+        usd_per_1m_tokens=roi.serving_cost_per_1m_tokens(max(s.gpus, 1), rate, s.tokens_per_second),
+    )
+
+
+def running_costs_by_month(ongoing: dict[str, Number], maintained: np.ndarray) -> np.ndarray:
+    """USD each month 1..horizon of running the fine-tune (months on the last axis):
+    evaluation and serving every month, maintenance in the months ``maintained`` marks."""
     steady = np.asarray(ongoing["eval"] + ongoing["serving"], dtype=float)[..., None]
     upkeep = np.asarray(ongoing["maintenance"], dtype=float)[..., None]
     return steady + upkeep * maintained
@@ -297,17 +323,14 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
     lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
     first_compute = sum((line.value for line in compute_lines), start=0.0)
     quarterly = maintenance_per_quarter(p, first_compute)
-    s = p.serving
-    rate = serving_rate(p, book)
-    serving_monthly = (
-        roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate) if s.modelled else 0.0 * s.hours_per_month
-    )
+    serving = serving_facts(p, book)
     ongoing = {
         "eval": p.evaluation.continuous_usd_per_month,
-        "serving": serving_monthly,
+        "serving": serving.usd_per_month if p.serving.modelled else 0.0 * serving.usd_per_month,
         "maintenance": maintenance.monthly_from_quarterly(sum(quarterly.values(), start=0.0)),
     }
-    running = running_costs_by_month(p, ongoing)
+    maintained = maintenance.maintained_months(np.arange(1, p.horizon_months + 1), p.maintenance.start_month)
+    running = running_costs_by_month(ongoing, maintained)
     alternative = alternative_monthly(p, book)
     programme = sum((line.value for line in lines), start=0.0)
     cash = roi.cumulative_cash_flow(programme, roi.monthly_net_saving(alternative, running))
@@ -318,9 +341,10 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         ongoing_monthly=ongoing,
         maintenance_quarterly=quarterly,
         running_by_month=running,
+        maintained_by_month=maintained,
         alternative_monthly=alternative,
         cash_flow=cash,
         break_even_month=break_even,
-        serving_usd_per_1m_tokens=roi.serving_cost_per_1m_tokens(max(s.gpus, 1), rate, s.tokens_per_second),
+        serving=serving,
         compute=facts,
     )
