@@ -268,3 +268,35 @@ def test_papermill_command_line_with_a_client_file(tmp_path):
     assert TOTALS["b"] in joined and "pays back in month 4" in joined
     (panel,) = tagged(nb, "panel")
     assert any(WIDGET_MIME in output.get("data", {}) for output in panel.outputs), "interactive: the panel is shown"
+
+
+def test_a_notebook_saved_in_jupyterlab_writes_both_forms_and_stays_clean(tmp_path):
+    """JupyterLab saves through jupytext's contents manager (the server extension the pinned
+    jupytext installs): an edited markdown cell lands in the .ipynb and as one changed line in
+    the .md, the pair stays in sync and clean, and the next ``make notebooks`` keeps the edit."""
+    import asyncio
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("05_roi.ipynb", "05_roi.md", "jupytext.toml"):
+        (folder / name).write_bytes((ROOT / "notebooks" / name).read_bytes())
+    manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(tmp_path))
+
+    async def edit_and_save() -> None:
+        model = await manager.get("notebooks/05_roi.ipynb")
+        notebook = model["content"]
+        notebook.cells[0].source = notebook.cells[0].source.replace("# 05 ·", "# 05 (edited) ·", 1)
+        await manager.save({"type": "notebook", "format": "json", "content": notebook}, "notebooks/05_roi.ipynb")
+
+    asyncio.run(edit_and_save())
+    before = (ROOT / "notebooks" / "05_roi.md").read_text(encoding="utf-8").splitlines()
+    after = (folder / "05_roi.md").read_text(encoding="utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert len(changed) == 1 and changed[0][1].startswith("# 05 (edited) ·")
+    tool = load_notebook_tool()
+    tool.NOTEBOOKS = folder
+    assert tool.problems("05_roi") == []
+    assert tool.synced("05_roi").cells[0].source.startswith("# 05 (edited) ·")
