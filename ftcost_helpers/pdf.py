@@ -77,10 +77,14 @@ CHROMIUM_FLAGS = (
     "--hide-scrollbars",
     "--run-all-compositor-stages-before-draw",
     "--no-pdf-header-footer",
-    # Only files and localhost: a report must not depend on (or leak to) the outside world.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    # No network at all, localhost included: every name resolves to nothing, and every
+    # request (an IP address too) goes to a proxy on a closed port, loopback not exempt.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
 )
-"""Flags for printing a report page to PDF."""
+"""Flags for printing a report page to PDF: the page's own file is all it may load (its
+Content-Security-Policy, added by :func:`printable` when missing, refuses other files)."""
 
 
 class PdfError(RuntimeError):
@@ -116,10 +120,22 @@ def with_print_css(html: str) -> str:
 DETAILS_CLOSED = re.compile(r"<details(?![^>]*\bopen\b)", re.IGNORECASE)
 
 
+def with_content_policy(html: str) -> str:
+    """``html`` carrying the report's Content-Security-Policy (unchanged if it has one): no
+    script, and no load but embedded images, whatever page is printed."""
+    from ftcost_helpers.report.sanitize import CSP_META
+
+    if "Content-Security-Policy" in html:
+        return html
+    head = re.search(r"<head[^>]*>", html, re.IGNORECASE)
+    return html[: head.end()] + CSP_META + html[head.end() :] if head else CSP_META + html
+
+
 def printable(html: str) -> str:
-    """``html`` ready for paper: :data:`PRINT_CSS` added and every ``<details>`` opened (a
-    folded section, such as the report's table of inputs, is printed unfolded)."""
-    return DETAILS_CLOSED.sub("<details open", with_print_css(html))
+    """``html`` ready for paper: :data:`PRINT_CSS` and a Content-Security-Policy added and
+    every ``<details>`` opened (a folded section, such as the report's table of inputs, is
+    printed unfolded)."""
+    return DETAILS_CLOSED.sub("<details open", with_content_policy(with_print_css(html)))
 
 
 def _print_command(chromium: Path, page: Path, pdf: Path, profile: Path) -> list[str]:

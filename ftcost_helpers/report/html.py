@@ -1,9 +1,10 @@
 """The client-facing HTML report: the key figures, the audit's warnings, the line items,
 the five notebooks' prose, tables and charts (no code), and the assumptions.
 
-Every value that comes from a client file or the audit is HTML-escaped here; notebook
-outputs that carry HTML or Markdown are passed through an allow-list sanitizer (bleach),
-so a client name like ``<script>`` shows as text. Charts stay embedded PNG (base64), and
+Every value that comes from a client file or the audit is HTML-escaped here, and the whole
+page, once Markdown, LaTeX and nbconvert have rendered it, goes through the allow-list
+sanitiser of :mod:`.sanitize` (which also adds the Content-Security-Policy), so a client name
+like ``<script>`` shows as text. Charts stay embedded PNG (base64), and
 widget outputs, stderr streams and ``<Figure size ...>`` reprs are dropped. LaTeX in
 Markdown becomes MathML (latex2mathml), which browsers render natively: the page needs no
 kernel, no CDN (MathJax) and no JavaScript, and reads the same offline and in a PDF.
@@ -20,6 +21,7 @@ from typing import Any
 
 from ftcost_helpers.engine.model.lines import AREAS, ONGOING
 from ftcost_helpers.report.figures import ClientFigures, flat_inputs
+from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.views.text_report import usd
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell"}
@@ -28,118 +30,6 @@ HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell"
 WIDGET_MIMETYPES = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 UNSAFE_MIMETYPES = ("application/javascript", "text/javascript", *WIDGET_MIMETYPES)
 FIGURE_REPR = re.compile(r"^<(Figure size|matplotlib\.)[^>]*>$")
-
-ALLOWED_TAGS = frozenset(
-    [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "code",
-        "col",
-        "colgroup",
-        "dd",
-        "del",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "li",
-        "ol",
-        "p",
-        "pre",
-        "s",
-        "small",
-        "span",
-        "strong",
-        "style",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "u",
-        "ul",
-    ]
-)
-MATHML_TAGS = frozenset(
-    [
-        "math",
-        "semantics",
-        "annotation",
-        "mrow",
-        "mi",
-        "mo",
-        "mn",
-        "ms",
-        "mtext",
-        "mspace",
-        "msub",
-        "msup",
-        "msubsup",
-        "mfrac",
-        "msqrt",
-        "mroot",
-        "mover",
-        "munder",
-        "munderover",
-        "mtable",
-        "mtr",
-        "mtd",
-        "mstyle",
-        "mpadded",
-        "mphantom",
-        "menclose",
-        "merror",
-    ]
-)
-ALLOWED_TAGS |= MATHML_TAGS
-ALLOWED_ATTRIBUTES = {
-    "*": ["class", "id", "title", "style"],
-    "a": ["href", "title"],
-    "img": ["src", "alt", "width", "height"],
-    "td": ["colspan", "rowspan", "align"],
-    "th": ["colspan", "rowspan", "align", "scope"],
-    **{
-        tag: [
-            "xmlns",
-            "display",
-            "mathvariant",
-            "width",
-            "stretchy",
-            "fence",
-            "separator",
-            "lspace",
-            "rspace",
-            "columnalign",
-            "accent",
-            "accentunder",
-            "minsize",
-            "maxsize",
-            "symmetric",
-            "linethickness",
-            "notation",
-        ]
-        for tag in MATHML_TAGS
-    },
-}
 
 CODE_SPANS = re.compile(r"(```.*?```|`[^`\n]*`)", flags=re.DOTALL)
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\\w$])\$(?=\S)([^$\n]*?\S)\$(?!\w)", flags=re.DOTALL)
@@ -188,22 +78,6 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .85rem; border-top: 1
 """
 
 
-def _sanitize(markup: str) -> str:
-    """``markup`` with every tag and attribute outside the allow-list escaped."""
-    import bleach
-    from bleach.css_sanitizer import CSSSanitizer
-
-    return bleach.clean(
-        markup,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        protocols={"http", "https", "data", "mailto"},
-        css_sanitizer=CSSSanitizer(),
-        strip=False,
-        strip_comments=True,
-    )
-
-
 def _mathml(match: re.Match[str]) -> str:
     """One ``$...$`` or ``$$...$$`` span as MathML (left as written if it cannot be read)."""
     from latex2mathml.converter import convert
@@ -224,7 +98,7 @@ def render_math(markdown: str) -> str:
 
 def _client_output(output: dict[str, Any]) -> dict[str, Any] | None:
     """An output as the client may see it, or None to drop it (stderr, errors, widgets,
-    ``<Figure size ...>`` text); HTML and Markdown sanitized, scripts removed."""
+    ``<Figure size ...>`` text); scripts removed (the whole page is sanitised at the end)."""
     kind = output.get("output_type")
     if kind == "error" or (kind == "stream" and output.get("name") == "stderr"):
         return None
@@ -236,10 +110,8 @@ def _client_output(output: dict[str, Any]) -> dict[str, Any] | None:
     data = {key: value for key, value in data.items() if key not in UNSAFE_MIMETYPES}
     if set(data) == {"text/plain"} and FIGURE_REPR.match("".join(data["text/plain"]).strip()):
         return None
-    if "text/html" in data:
-        data["text/html"] = _sanitize("".join(data["text/html"]))
     if "text/markdown" in data:
-        data["text/markdown"] = render_math(_sanitize("".join(data["text/markdown"])))
+        data["text/markdown"] = render_math("".join(data["text/markdown"]))
     output["data"] = data
     return output if data else None
 
@@ -431,7 +303,7 @@ def client_report(figures: ClientFigures, notebooks: list[Path]) -> str:
     )
     notebook_html = "".join(f'<section class="notebook" id="{anchor}">{body}</section>' for anchor, _, body in sections)
     versions = ", ".join(f"{escape(name)} {escape(version)}" for name, version in s["versions"].items())
-    return f"""<!DOCTYPE html>
+    return finalise_page(f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -461,4 +333,4 @@ uses the most likely value, or the midpoint of a range.</p>
 </main>
 </body>
 </html>
-"""
+""")

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ftcost_helpers.report.html import CSS
+from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.slug import SAFE
 from ftcost_helpers.views.text_report import usd
 
@@ -85,7 +86,7 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
         if summaries
         else "<p>No client reports yet.</p>"
     )
-    return f"""<!DOCTYPE html>
+    return finalise_page(f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -103,7 +104,7 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
 </main>
 </body>
 </html>
-"""
+""")
 
 
 def write_index(out_dir: Path, failures: Sequence[Failure] = ()) -> Path:
