@@ -170,7 +170,7 @@ def test_duplicate_key_names_the_line(tmp_path, capsys):
 def test_impossible_date(tmp_path, capsys):
     path = tmp_path / "date.yaml"
     path.write_text(EXAMPLE_A.read_text(encoding="utf-8").replace("2026-06-01", "2026-13-01"), encoding="utf-8")
-    assert_one_line_error(capsys, path, "malformed YAML value", "month must be in 1..12")
+    assert_one_line_error(capsys, path, "start_date (line 6): 2026-13-01 is not a date", "month must be in 1..12")
 
 
 def test_file_that_is_not_utf8(tmp_path, capsys):

@@ -84,6 +84,7 @@ def scenario_params(
     params: Params, book: PriceBook, scenario: Scenario, index: int = 0, source: str | Path = "<parameters>"
 ) -> Params:
     """The validated plan of one scenario (see the module's rules on rates and hours)."""
+    params = params.model_copy(update={"scenarios": []})  # linear: the base plan without its scenarios
     plan = params.model_dump(exclude={"scenarios"})
     merged = deep_merge(_drop_stale_rates(plan, scenario.overrides), scenario.overrides)
     try:

@@ -7,13 +7,88 @@ a numpy array of draws, so one formula serves the point estimate and the Monte C
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import unicodedata
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Number = float | np.ndarray
 """A resolved model input or output: a float, or an array with one value per draw."""
+
+
+MAX_AMOUNT = 1e12
+"""The largest number a client file may give (USD 1e12 is a thousand billion; hours, tokens
+and counts stay far below it), so every product the model forms stays finite."""
+
+MAX_COUNT = 1_000_000_000
+"""The largest whole count (layers, GPUs, sequence length...)."""
+
+MAX_NAME = 200
+"""Characters in a name (client, base model, scenario)."""
+
+MAX_TEXT = 2_000
+"""Characters in a free-text description."""
+
+UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Unicode categories a name may not contain: control and format characters (terminal
+escapes, NUL, bidirectional overrides, zero-width marks), surrogates, private-use and
+unassigned code points, line and paragraph separators."""
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """YAML's ``true`` is not 1: a number field refuses booleans."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    return value
+
+
+def _not_a_number(value: Any) -> Any:
+    """A date field refuses numbers (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+def _printable(text: str, allowed: str = "") -> str | None:
+    """The first character of ``text`` that is not printable (other than ``allowed``)."""
+    return next((c for c in text if c not in allowed and unicodedata.category(c) in UNPRINTABLE), None)
+
+
+def _one_printable_line(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    bad = _printable(text)
+    if bad is not None:
+        raise ValueError(f"must be one line of printable text (it contains U+{ord(bad):04X})")
+    return text
+
+
+def _printable_text(text: str) -> str:
+    bad = _printable(text, allowed="\n")
+    if bad is not None:
+        raise ValueError(f"must be printable text (it contains U+{ord(bad):04X})")
+    return text
+
+
+FiniteAmount = Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+"""A single non-negative, finite number of at most :data:`MAX_AMOUNT`."""
+
+Count = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=0, le=MAX_COUNT)]
+"""A whole number from 0 to :data:`MAX_COUNT`."""
+
+PositiveCount = Annotated[Count, Field(ge=1)]
+"""A whole number from 1 to :data:`MAX_COUNT`."""
+
+CalendarDate = Annotated[dt.date, BeforeValidator(_not_a_number)]
+"""A date (YAML's ``2026-03-01`` or the string ``"2026-03-01"``), never a number."""
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_one_printable_line)]
+"""One printable line of 1 to :data:`MAX_NAME` characters."""
+
+Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_printable_text)]
+"""Printable text (new lines allowed) of at most :data:`MAX_TEXT` characters."""
 
 
 class Range(BaseModel):
@@ -21,9 +96,9 @@ class Range(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    low: float = Field(ge=0, allow_inf_nan=False)
-    high: float = Field(ge=0, allow_inf_nan=False)
-    mode: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    low: FiniteAmount
+    high: FiniteAmount
+    mode: FiniteAmount | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -52,9 +127,6 @@ def _above_zero(value: float | Range) -> float | Range:
         raise ValueError(f"must be greater than 0 (it divides), got {bottom:g}")
     return value
 
-
-FiniteAmount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-"""A single non-negative, finite number."""
 
 Quantity = Annotated[FiniteAmount | Range, "quantity"]
 """A non-negative amount, given as one value or as a range."""
