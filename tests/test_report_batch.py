@@ -17,8 +17,9 @@ import yaml
 from ftcost_helpers.cli import main
 from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.report.execute import NotebookContractError, check_parameters
-from ftcost_helpers.report.index import REPORT_HTML, SUMMARY_JSON
+from ftcost_helpers.report.index import REPORT_HTML, SOURCE_FILE, SUMMARY_JSON
 from ftcost_helpers.report.runner import FAILED_DIR, OLD, STAGING, clean_stale, run_reports
+from ftcost_helpers.report.slug import source_id
 
 FIXTURE_NOTEBOOK = Path(__file__).parent / "fixtures" / "report_notebook.ipynb"
 CLIENTS = project_root() / "params" / "clients"
@@ -47,9 +48,10 @@ def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> dict:
         (CLIENTS / "example_c.yaml").read_text(encoding="utf-8").replace("horizon_months:", "horizon_mnths:")
     )
     failing = client_file(inputs, "failing", "Acme explode test")
-    earlier = out / "acme-explode-test"
+    earlier = out / "failing"  # the folder is named after the client file's stem
     earlier.mkdir()
     (earlier / SUMMARY_JSON).write_text(json.dumps({"marker": "earlier good report"}), encoding="utf-8")
+    (earlier / SOURCE_FILE).write_text(f"{source_id(failing)}\n", encoding="utf-8")
     lines: list[str] = []
     result = run_reports([good, bad, hostile, failing], out, jobs=2, notebooks=[FIXTURE_NOTEBOOK], say=lines.append)
     return {"result": result, "out": out, "bad": bad, "failing": failing, "messages": lines}
@@ -58,7 +60,7 @@ def mixed_batch(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_good_reports_complete_and_the_exit_status_says_failure(mixed_batch: dict) -> None:
     result = mixed_batch["result"]
     assert result.exit_code != 0
-    assert set(result.reports) == {"example-a-lora-on-qwen2-5-7b-legal-extraction", "script-alert-x-script-escape"}
+    assert set(result.reports) == {"example-a", "hostile"}
     for folder in result.reports.values():
         assert (folder / REPORT_HTML).exists() and (folder / SUMMARY_JSON).exists()
 
@@ -76,10 +78,10 @@ def test_failing_notebook_names_the_cell_and_keeps_the_notebook(mixed_batch: dic
     (message,) = [f.message for f in mixed_batch["result"].failures if "failing" in f.source]
     assert message.startswith("report_notebook.ipynb, cell ")
     assert "AssertionError: this client asks the fixture notebook to fail" in message
-    kept = out / FAILED_DIR / "acme-explode-test"
+    kept = out / FAILED_DIR / "failing"
     assert (kept / FIXTURE_NOTEBOOK.name).exists()
     assert "AssertionError" in (kept / "error.txt").read_text(encoding="utf-8")
-    earlier = json.loads((out / "acme-explode-test" / SUMMARY_JSON).read_text(encoding="utf-8"))
+    earlier = json.loads((out / "failing" / SUMMARY_JSON).read_text(encoding="utf-8"))
     assert earlier == {"marker": "earlier good report"}
 
 
@@ -89,7 +91,7 @@ def test_no_staging_folder_is_left(mixed_batch: dict) -> None:
 
 def test_hostile_name_stays_inside_and_is_escaped(mixed_batch: dict) -> None:
     out = mixed_batch["out"]
-    folder = mixed_batch["result"].reports["script-alert-x-script-escape"]
+    folder = mixed_batch["result"].reports["hostile"]
     assert folder.parent == out.resolve()
     assert not (out.parent / "escape").exists()
     for page in (folder / REPORT_HTML, out / "index.html"):
@@ -102,7 +104,7 @@ def test_hostile_name_stays_inside_and_is_escaped(mixed_batch: dict) -> None:
 
 def test_index_lists_good_reports_and_failures(mixed_batch: dict) -> None:
     index = (mixed_batch["out"] / "index.html").read_text(encoding="utf-8")
-    assert "example-a-lora-on-qwen2-5-7b-legal-extraction/report.html" in index
+    assert "example-a/report.html" in index
     assert "Failed in the last run" in index and "horizon_mnths" in index
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ftcost_helpers.report.slug import MAX_LENGTH, SAFE, client_dir, slugify, unique_slugs
+from ftcost_helpers.report.slug import MAX_LENGTH, SAFE, client_dir, slugify, source_id
 
 
 @pytest.mark.parametrize(
@@ -35,8 +35,12 @@ def test_long_names_are_cut_at_a_hyphen() -> None:
     assert slug.endswith("word")
 
 
-def test_repeated_names_get_numbered() -> None:
-    assert unique_slugs(["Acme", "ACME", "acme!", "Other"]) == ["acme", "acme-2", "acme-3", "other"]
+def test_a_client_file_is_known_by_its_resolved_path(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    here = tmp_path / "a" / "acme.yaml"
+    assert source_id(here) == source_id(tmp_path / "a" / ".." / "a" / "acme.yaml")
+    assert source_id(here) != source_id(tmp_path / "acme.yaml")
+    assert str(tmp_path) not in source_id(here) and len(source_id(here)) == 64
 
 
 @pytest.mark.parametrize("bad", ["../x", "..", ".", "a/b", "_failed", ".staging-1-a", "", "A", "a--b"])

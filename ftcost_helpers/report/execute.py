@@ -11,7 +11,10 @@ once when a kernel fails to start. The names injected are checked against the no
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -72,14 +75,90 @@ def check_parameters(notebook: Path, names: tuple[str, ...] = INJECTED) -> None:
         )
 
 
+RUNTIME_PREFIX = "ftcost-kernels-"
+"""Kernel folders in the temporary folder: ``ftcost-kernels-<pid>-<random>``."""
+
+OWNER_FILE = ".owner"
+"""A file in each kernel folder that its creator holds locked (flock) for its lifetime."""
+
+_OWNER_LOCKS: dict[Path, int] = {}
+
+
+def make_runtime_dir() -> Path:
+    """A short private folder for kernel connection files and IPC sockets (short: socket
+    paths are limited), locked by this process until :func:`remove_runtime_dir` or its exit,
+    so :func:`clean_stale_runtime_dirs` knows a live folder from one a killed run left."""
+    import fcntl
+
+    path = Path(tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-"))
+    descriptor = os.open(path / OWNER_FILE, os.O_WRONLY | os.O_CREAT, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    _OWNER_LOCKS[path] = descriptor
+    return path
+
+
+def remove_runtime_dir(path: Path) -> None:
+    """Remove a kernel folder made by :func:`make_runtime_dir` and release its lock."""
+    shutil.rmtree(path, ignore_errors=True)
+    descriptor = _OWNER_LOCKS.pop(path, None)
+    if descriptor is not None:
+        os.close(descriptor)
+
+
+def clean_stale_runtime_dirs(root: Path | None = None, grace_s: float = 60.0) -> list[Path]:
+    """Remove the kernel folders whose owner is gone (its lock is free), whatever its process
+    id says (a killed run's pid may be reused, or be PID 1 in a container); a folder without an
+    owner file (an older version's, or one being made) goes once it is ``grace_s`` old."""
+    import fcntl
+    import time
+
+    removed = []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
+        if not path.is_dir() or path in _OWNER_LOCKS:
+            continue
+        owner = path / OWNER_FILE
+        try:
+            if owner.exists():
+                descriptor = os.open(owner, os.O_WRONLY)
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a live run's
+                finally:
+                    os.close(descriptor)
+            elif time.time() - path.stat().st_mtime < grace_s:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
 @cache
 def _runtime_dir() -> Path:
-    """A short private folder for this worker's kernel connection files and IPC sockets."""
-    path = Path(tempfile.mkdtemp(prefix="ftcost-kernels-"))
+    """This process's kernel folder when the runner gave none (removed at exit)."""
+    path = make_runtime_dir()
     import atexit
 
-    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    atexit.register(remove_runtime_dir, path)
     return path
+
+
+_KERNELS: list[Any] = []
+"""The KernelManagers of this process that may have a kernel (from before its start until
+it is stopped), for :func:`kill_kernels`."""
+
+
+def kill_kernels() -> None:
+    """Kill every kernel of this process and what it started (its process group) at once,
+    without waiting or talking to it: for a worker that is being terminated."""
+    for km in list(_KERNELS):
+        provisioner = getattr(km, "provisioner", None)
+        group = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+        if group:
+            with contextlib.suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
 
 
 def start_kernel(settings: KernelSettings, attempts: int = 2) -> Any:
@@ -90,6 +169,7 @@ def start_kernel(settings: KernelSettings, attempts: int = 2) -> Any:
     for _ in range(attempts):
         connection_file = (settings.runtime_dir or _runtime_dir()) / f"kernel-{uuid.uuid4().hex[:12]}.json"
         km = KernelManager(kernel_name=settings.kernel_name, transport="ipc", connection_file=str(connection_file))
+        _KERNELS.append(km)
         try:
             km.start_kernel(cwd=str(settings.cwd) if settings.cwd else None)
             client = km.client()
@@ -111,6 +191,8 @@ def stop_kernel(km: Any) -> None:
         if km.has_kernel:
             km.shutdown_kernel(now=True)
     finally:
+        if km in _KERNELS:
+            _KERNELS.remove(km)
         km.cleanup_resources()
         if km._created_context:
             km.context.destroy(linger=0)

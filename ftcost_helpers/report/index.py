@@ -24,6 +24,12 @@ from ftcost_helpers.views.text_report import usd
 REPORT_HTML, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.xlsx", "summary.json"
 """The fixed file names inside ``reports/<slug>/``."""
 
+SOURCE_FILE = ".source"
+"""In each report folder: which client file it was made from (:func:`~.slug.source_id`)."""
+
+INDEX_TEMPORARY = ".index-"
+"""``.index-<pid>.html``: the index being written, renamed into place when complete."""
+
 LISTED_KEYS = frozenset({"client", "programme_total_usd", "range_usd", "ongoing_monthly_usd", "break_even_month"})
 """A folder whose summary.json lacks one of these is not a report this version can list."""
 
@@ -37,19 +43,34 @@ class Failure:
 
 
 def read_summaries(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
-    """(slug, summary) of every complete report folder under ``out_dir``, by client name."""
-    found = []
+    """(slug, summary) of every complete report folder under ``out_dir``, by client name; a
+    client file with more than one folder (an older version's naming) is listed once, by its
+    newest report."""
+    newest: dict[str, tuple[float, str, dict[str, Any]]] = {}
     for path in sorted(out_dir.glob(f"*/{SUMMARY_JSON}")):
         slug = path.parent.name
         if not SAFE.fullmatch(slug):
             continue
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
+            written = path.stat().st_mtime
         except (OSError, ValueError):
             continue
-        if isinstance(summary, dict) and set(summary) >= LISTED_KEYS:
-            found.append((slug, summary))
-    return sorted(found, key=lambda item: str(item[1]["client"]).lower())
+        if not (isinstance(summary, dict) and set(summary) >= LISTED_KEYS):
+            continue
+        owner = folder_owner(path.parent) or f"folder:{slug}"
+        if owner not in newest or written > newest[owner][0]:
+            newest[owner] = (written, slug, summary)
+    found = [(slug, summary) for _, slug, summary in newest.values()]
+    return sorted(found, key=lambda item: (str(item[1]["client"]).lower(), item[0]))
+
+
+def folder_owner(folder: Path) -> str | None:
+    """The :func:`~.slug.source_id` of the client file a report folder was made from, if it says."""
+    try:
+        return (folder / SOURCE_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def _row(slug: str, s: dict[str, Any]) -> str:
@@ -59,7 +80,8 @@ def _row(slug: str, s: dict[str, Any]) -> str:
     monthly = sum(s["ongoing_monthly_usd"].values())
     warnings = len(s.get("warnings", []))
     cells = [
-        f'<td class="client"><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a></td>',
+        f'<td class="client"><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a>'
+        f'<div class="meta">{escape(Path(str(s.get("source_file", ""))).name)}</div></td>',
         f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
         f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>',
         f'<td class="num">{escape(usd(monthly))}</td>',
@@ -110,7 +132,10 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
 def write_index(out_dir: Path, failures: Sequence[Failure] = ()) -> Path:
     """Write ``out_dir/index.html`` atomically (a temporary file, then a rename)."""
     path = out_dir / "index.html"
-    temporary = out_dir / f".index-{os.getpid()}.html"
-    temporary.write_text(index_html(read_summaries(out_dir), failures), encoding="utf-8")
-    os.replace(temporary, path)
+    temporary = out_dir / f"{INDEX_TEMPORARY}{os.getpid()}.html"
+    try:
+        temporary.write_text(index_html(read_summaries(out_dir), failures), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path

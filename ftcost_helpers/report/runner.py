@@ -1,7 +1,10 @@
-"""The batch: every client file → ``reports/<slug>/`` and ``reports/index.html``.
+"""The batch: every client file → ``reports/<client-file-stem>/`` and ``reports/index.html``.
 
 Order of work:
 
+0. The output folder is locked for the run (a second run on it is refused with a message),
+   and whatever a killed run left there (staging folders, a report moved aside, a temporary
+   index) is cleaned up, as are kernel folders in /tmp whose owner is gone.
 1. Every client file is validated first (``overrides.load_plan``, scenarios included); a bad file gets its
    one-line message and no report, and nothing is injected into any notebook for it.
 2. Good clients are shared among a pool of long-lived worker *processes* (``--jobs``,
@@ -13,15 +16,19 @@ Order of work:
 3. Each client is written in a staging folder inside the output folder
    (``.staging-<pid>-<slug>``) and renamed into place only when complete, so an earlier
    good report survives a failure. A failed client's staging folder moves to
-   ``_failed/<slug>/`` (executed notebooks, traceback included, and ``error.txt``).
+   ``_failed/<slug>/`` (executed notebooks, traceback included, and ``error.txt``); when
+   even that cannot be written (a full disk), it is removed and the message says so.
 4. ``index.html`` is rebuilt from the ``summary.json`` files on disk.
 
-A report folder records a fingerprint of everything it was made from
-(:mod:`~ftcost_helpers.report.fingerprint`); a client whose fingerprint is unchanged is
-skipped (``skipped (unchanged)``) unless ``force`` is given.
+A report folder belongs to one client file: it is named after the file's stem (``acme.yaml``
+→ ``acme/``) and records which file it was made from (``.source``), so two files never share a
+folder whatever their client names, and running one never replaces another's report (a
+second ``acme.yaml`` from another folder gets ``acme-2/``). It also records a fingerprint of
+everything it was made from (:mod:`~ftcost_helpers.report.fingerprint`); a client whose
+fingerprint is unchanged is skipped (``skipped (unchanged)``) unless ``force`` is given.
 
-An interrupted run (Ctrl-C, SIGTERM) stops the workers, shuts their kernels down, and
-removes its staging folders; staging left by a killed run is cleaned by the next one.
+An interrupted run stops the workers (each kills its kernel at once), removes its staging
+and kernel folders, prints one line and exits 130 (Ctrl-C) or 143 (SIGTERM).
 """
 
 from __future__ import annotations
@@ -33,27 +40,54 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.loading import ParamsError, client_files, load_price_book, project_root
 from ftcost_helpers.engine.overrides import load_plan
-from ftcost_helpers.report.execute import KernelSettings, NotebookContractError
+from ftcost_helpers.report.execute import (
+    KernelSettings,
+    NotebookContractError,
+    clean_stale_runtime_dirs,
+    make_runtime_dir,
+    remove_runtime_dir,
+)
 from ftcost_helpers.report.fingerprint import SharedInputs, client_fingerprint, is_unchanged, write_fingerprint
-from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON, Failure, write_index
-from ftcost_helpers.report.slug import client_dir, unique_slugs
+from ftcost_helpers.report.index import (
+    INDEX_TEMPORARY,
+    REPORT_HTML,
+    REPORT_XLSX,
+    SOURCE_FILE,
+    SUMMARY_JSON,
+    Failure,
+    folder_owner,
+    write_index,
+)
+from ftcost_helpers.report.slug import client_dir, slugify, source_id
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 FAILED_DIR = "_failed"
 STAGING, OLD = ".staging-", ".old-"
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+STOP_WORKERS_S = 3.0
+"""How long terminated workers get to exit before they are killed (SIGTERM → exit within 5 s)."""
 
 
 class ReportError(Exception):
-    """The batch cannot start (no notebooks, no client files)."""
+    """The batch cannot start (no notebooks, no client files, an unusable or busy ``--out``)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal; ``exit_code`` is 128 + its number (SIGTERM: 143)."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
 
 
 def default_notebooks() -> tuple[Path, ...]:
@@ -119,17 +153,24 @@ _EVENTS: Any = None
 _SETTINGS: BatchSettings | None = None
 
 
-def _raise_exit(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
+def _terminate_worker(signum: int, frame: Any) -> None:
+    """SIGTERM in a worker: kill its kernel at once and exit, saying nothing (the main
+    process says what happened; a half-run notebook's asyncio tasks are not worth a word)."""
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    from ftcost_helpers.report.execute import kill_kernels
+
+    kill_kernels()
+    os._exit(128 + signum)
 
 
 def _init_worker(events: Any, settings: BatchSettings) -> None:
-    """A worker leaves Ctrl-C to the main process and exits cleanly (kernels shut down)
-    on SIGTERM."""
+    """A worker leaves Ctrl-C to the main process and exits at once on SIGTERM."""
     global _EVENTS, _SETTINGS
     _EVENTS, _SETTINGS = events, settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGTERM, _terminate_worker)
 
 
 def _announce(slug: str, step: str) -> None:
@@ -172,31 +213,86 @@ def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
 # --------------------------------------------------------------------------- folders
 
 
-def _pid_alive(pid: int) -> bool:
+@contextmanager
+def locked_out_dir(out_dir: Path) -> Iterator[Path]:
+    """``out_dir`` made if missing, checked writable, and locked (flock on the folder itself,
+    so no file is added) for the length of the run. Raises ReportError, one line, when it
+    cannot be a folder, cannot be written, or another run holds it."""
+    import fcntl
+
+    where = f"--out {out_dir}"
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ReportError(f"{where}: is a file, not a folder") from None
+    except OSError as error:
+        raise ReportError(f"{where}: cannot create the folder ({error.strerror})") from None
+    if not out_dir.is_dir():
+        raise ReportError(f"{where}: is a file, not a folder")
+    try:
+        descriptor = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise ReportError(f"{where}: cannot open the folder ({error.strerror})") from None
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReportError(f"{where}: another report run is writing there; run again once it has finished") from None
+        try:
+            probe, name = tempfile.mkstemp(prefix=f"{STAGING}{os.getpid()}-probe-", dir=out_dir)
+            os.close(probe)
+            os.unlink(name)
+        except OSError as error:
+            raise ReportError(f"{where}: cannot write in the folder ({error.strerror})") from None
+        yield out_dir
+    finally:
+        os.close(descriptor)
 
 
 def clean_stale(out_dir: Path) -> None:
-    """Remove staging folders of runs that no longer exist; put back a report that a
-    killed run had moved aside (``.old-<pid>-<slug>``) before its replacement landed."""
+    """Remove what killed runs left in ``out_dir`` (staging folders, temporary indexes) and put
+    back a report that one had moved aside (``.old-<pid>-<slug>``) before its replacement
+    landed. Called with the folder locked, so anything not this process's is stale, whatever
+    its process id says (a pid may be reused, or be PID 1 in a container)."""
     for entry in out_dir.iterdir():
-        prefix = STAGING if entry.name.startswith(STAGING) else OLD if entry.name.startswith(OLD) else None
+        name = entry.name
+        prefix = next((p for p in (STAGING, OLD, INDEX_TEMPORARY) if name.startswith(p)), None)
         if prefix is None:
             continue
-        pid_text, _, slug = entry.name[len(prefix) :].partition("-")
-        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+        owner, _, slug = name[len(prefix) :].removesuffix(".html").partition("-")
+        if owner == str(os.getpid()):
             continue
         final = out_dir / slug
         if prefix == OLD and slug and not final.exists():
             os.rename(entry, final)
-        else:
+        elif entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def assign_folders(out_dir: Path, sources: Sequence[Path]) -> list[str]:
+    """One folder name per client file: the slug of its stem, or ``-2``, ``-3``... when that
+    folder (or its ``_failed/`` twin) belongs to another file, or another file of this run
+    takes it. A folder that does not say whose it is belongs to someone else."""
+    taken: set[str] = set()
+    slugs = []
+    for source in sources:
+        base = slug = slugify(source.stem)
+        count = 1
+        while slug in taken or _belongs_elsewhere(out_dir, slug, source):
+            count += 1
+            slug = f"{base}-{count}"
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+def _belongs_elsewhere(out_dir: Path, slug: str, source: Path) -> bool:
+    for folder in (out_dir / slug, out_dir / FAILED_DIR / slug):
+        if folder.exists() and folder_owner(folder) != source_id(source):
+            return True
+    return False
 
 
 def place(staging: Path, final: Path) -> None:
@@ -215,14 +311,28 @@ def place(staging: Path, final: Path) -> None:
         os.rename(staging, final)
 
 
-def keep_failed(job: ClientJob, out_dir: Path, message: str) -> Path:
-    """Move a failed client's staging folder to ``_failed/<slug>/`` with ``error.txt``."""
-    target = client_dir(out_dir / FAILED_DIR, job.slug)
-    shutil.rmtree(target, ignore_errors=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    (job.staging / "error.txt").write_text(f"{job.source}\n{message}\n", encoding="utf-8")
-    os.rename(job.staging, target)
+def keep_failed(job: ClientJob, out_dir: Path, message: str) -> Path | None:
+    """Move a failed client's staging folder to ``_failed/<slug>/`` with ``error.txt``; when
+    that cannot be written (a full disk), remove the staging folder and return None."""
+    failed = out_dir / FAILED_DIR
+    target = client_dir(failed, job.slug)
+    try:
+        shutil.rmtree(target, ignore_errors=True)
+        failed.mkdir(exist_ok=True)
+        (job.staging / "error.txt").write_text(f"{job.source}\n{message}\n", encoding="utf-8")
+        os.rename(job.staging, target)
+    except OSError:
+        shutil.rmtree(job.staging, ignore_errors=True)
+        if failed.is_dir() and not any(failed.iterdir()):
+            failed.rmdir()
+        return None
     return target
+
+
+def start_staging(job: ClientJob) -> None:
+    """Make a client's staging folder and record whose report it is."""
+    job.staging.mkdir()
+    (job.staging / SOURCE_FILE).write_text(f"{source_id(job.source)}\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- the batch
@@ -283,14 +393,18 @@ class _Batch:
         except Exception as error:
             self.fail(job, _describe(error))
         else:
-            self.succeed(job, summary)
+            try:
+                self.succeed(job, summary)
+            except OSError as error:
+                self.fail(job, f"could not put the report in place ({error.strerror})")
 
     def fail(self, job: ClientJob, message: str) -> None:
         self.result.failures.append(Failure(_display(job.source), message))
-        self.progress.write(f"FAILED {_display(job.source)} ({job.client}): {message}")
-        if job.staging.exists() and any(job.staging.iterdir()):
+        self.progress.write(f"FAILED {_display(job.source)}: {message}")
+        if job.staging.exists() and any(p.name != SOURCE_FILE for p in job.staging.iterdir()):
             kept = keep_failed(job, self.out_dir, message)
-            self.progress.write(f"  executed notebooks kept for debugging in {kept}")
+            if kept is not None:
+                self.progress.write(f"  executed notebooks kept for debugging in {kept}")
         else:
             shutil.rmtree(job.staging, ignore_errors=True)
 
@@ -309,7 +423,7 @@ class _Batch:
         self.result.reports[job.slug] = final
         month = summary["break_even_month"]
         self.progress.write(
-            f"ok  {job.client} → {final}  (programme USD {summary['programme_total_usd']:,.0f}, "
+            f"ok  {job.label} → {final}  (programme USD {summary['programme_total_usd']:,.0f}, "
             f"break-even {'month ' + str(month) if month is not None else 'none'})"
         )
 
@@ -327,26 +441,48 @@ def _describe(error: BaseException) -> str:
 
     if isinstance(error, NotebookFailed | KernelStartFailed | ParamsError):
         return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({Path(error.filename).name})" if error.filename else ""
+        return f"could not write the report: {error.strerror}{where}"
     return f"{type(error).__name__}: {error}"
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued tasks and end the pool's worker processes (SIGTERM, then SIGKILL),
-    so that their kernels are shut down before the staging folders go."""
+    """Cancel queued tasks and end the pool's worker processes: SIGTERM (each kills its
+    kernel and exits at once), then SIGKILL for any still there after
+    :data:`STOP_WORKERS_S`, so the kernels are gone before the staging folders go."""
     processes = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + STOP_WORKERS_S
     for process in processes:
-        process.join(timeout=10)
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
-            process.join(timeout=5)
+            process.join(timeout=1)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+    raise Interrupted(signum)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM (and SIGINT) raise :class:`Interrupted` in the main process for the run (a
+    run started from another thread leaves signals alone: Python handles them in the main one)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_reports(
@@ -373,10 +509,25 @@ def run_reports(
     notebooks = tuple(Path(n).resolve() for n in (notebooks or default_notebooks()))
     if not notebooks:
         raise ReportError(f"no notebooks matching {NOTEBOOK_PATTERN} in {project_root() / 'notebooks'}")
-    out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale(out_dir)
+    with _signals_interrupt(), locked_out_dir(Path(out_dir).resolve()) as locked:
+        clean_stale(locked)
+        clean_stale_runtime_dirs()
+        return _run_batch(files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force)
 
+
+def _run_batch(
+    files: Sequence[Path],
+    out_dir: Path,
+    jobs: int | None,
+    notebooks: tuple[Path, ...],
+    kernel_name: str,
+    price_book: Path | None,
+    say: Callable[[str], None],
+    fresh_kernels: bool,
+    force: bool,
+) -> BatchResult:
+    """Validate, skip the unchanged, run the pool, rebuild the index (``out_dir`` is locked
+    and clean)."""
     default_book = project_root() / "params" / "pricebook.yaml"
     if price_book and Path(price_book).resolve() != default_book.resolve():
         say(
@@ -388,7 +539,7 @@ def run_reports(
     shared = SharedInputs.gather(notebooks, [price_book], today)
     jobs_list = [
         ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}", client_fingerprint(source, shared))
-        for (source, client), slug in zip(valid, unique_slugs(client for _, client in valid), strict=True)
+        for (source, client), slug in zip(valid, assign_folders(out_dir, [s for s, _ in valid]), strict=True)
     ]
     jobs_list, skipped = _unchanged_left_out(jobs_list, out_dir, force, say)
     settings = BatchSettings(
@@ -402,7 +553,10 @@ def run_reports(
     result = _run_pool(jobs_list, settings, out_dir, jobs or default_jobs()) if jobs_list else BatchResult()
     result.skipped = skipped
     result.failures[:0] = failures
-    result.index = write_index(out_dir, result.failures)
+    try:
+        result.index = write_index(out_dir, result.failures)
+    except OSError as error:
+        say(f"warning: {out_dir / 'index.html'} not updated ({error.strerror}); the next run rebuilds it")
     return result
 
 
@@ -431,16 +585,20 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
 
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
-    runtime = Path(tempfile.mkdtemp(prefix="ftcost-kernels-"))  # short: IPC socket paths are limited
+    runtime = make_runtime_dir()
     settings = replace(settings, kernel=replace(settings.kernel, runtime_dir=runtime))
     workers = max(1, min(jobs, len(jobs_list)))
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     progress = tqdm(total=len(jobs_list), desc="reports", unit="client", file=sys.stderr, dynamic_ncols=True)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, settings))
     batch = _Batch(out_dir, progress)
     try:
         for job in jobs_list:
-            job.staging.mkdir()
+            try:
+                start_staging(job)
+            except OSError as error:
+                batch.progress.update(1)
+                batch.fail(job, f"could not start its report folder ({error.strerror})")
+                continue
             batch.in_flight[pool.submit(client_task, job)] = job
         while batch.in_flight:
             done, _ = wait(list(batch.in_flight), timeout=0.25, return_when=FIRST_COMPLETED)
@@ -456,9 +614,8 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
         raise
     finally:
         progress.close()
-        signal.signal(signal.SIGTERM, previous_term)
         events.close()
-        shutil.rmtree(runtime, ignore_errors=True)
+        remove_runtime_dir(runtime)
     return batch.result
 
 
@@ -478,9 +635,9 @@ def report_command(args: Any) -> int:
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("interrupted: unfinished reports were discarded; earlier reports are unchanged", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return getattr(interrupt, "exit_code", EXIT_INTERRUPTED)
     print(f"{len(result.reports)} report(s) written, {len(result.skipped)} skipped (unchanged); index: {result.index}")
     if result.failures:
         print(f"{len(result.failures)} client(s) failed:", file=sys.stderr)

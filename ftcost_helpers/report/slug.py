@@ -7,9 +7,9 @@ entries; :func:`client_dir` checks the resolved path all the same.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
 MAX_LENGTH = 60
@@ -31,21 +31,6 @@ def slugify(name: str, max_length: int = MAX_LENGTH) -> str:
     return slug.strip("-") or FALLBACK
 
 
-def unique_slugs(names: Iterable[str]) -> list[str]:
-    """One slug per name, in order; a repeated slug gets ``-2``, ``-3``..."""
-    taken: set[str] = set()
-    slugs = []
-    for name in names:
-        base = slug = slugify(name)
-        count = 1
-        while slug in taken:
-            count += 1
-            slug = f"{base}-{count}"
-        taken.add(slug)
-        slugs.append(slug)
-    return slugs
-
-
 def client_dir(root: Path, slug: str) -> Path:
     """``root/slug``, refusing any slug that is not a plain child of ``root``."""
     if not SAFE.fullmatch(slug):
@@ -55,3 +40,9 @@ def client_dir(root: Path, slug: str) -> Path:
     if path.parent != root:
         raise ValueError(f"slug {slug!r} escapes {root}")
     return path
+
+
+def source_id(path: Path) -> str:
+    """Which client file a report folder belongs to, without writing its path down: the
+    SHA-256 of the file's resolved path (hex). Two files never share one."""
+    return hashlib.sha256(str(Path(path).resolve()).encode("utf-8")).hexdigest()
