@@ -180,6 +180,8 @@ def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: Model
         return []
     lora_plan = _switched_to_lora(params, book)
     lora = evaluate(lora_plan, book)
+    if _f(lora.compute.flops_per_run) <= 0:
+        return []  # no tokens to train on: no FLOPs to compare (the physics view does not apply)
     compute_usd, lora_usd = _f(run.area_total("compute")), _f(lora.area_total("compute"))
     flops_ratio = _f(run.compute.flops_per_run) / _f(lora.compute.flops_per_run)
     gpus_full, gpus_lora = float(np.max(run.compute.fewest_gpus)), float(np.max(lora.compute.fewest_gpus))

@@ -332,8 +332,11 @@ def draw_maintenance_cost(ax: Axes, breakdown: Breakdown) -> None:
     ax.set_ylabel("USD per quarter")
     ax.set_title("Maintenance cost per quarter")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(fontsize=7, loc="upper left")
-    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.45)
+    if quarters.size:
+        ax.legend(fontsize=7, loc="upper left")
+    else:  # a horizon shorter than a quarter
+        ax.text(0.5, 0.5, "no full quarter within the horizon", ha="center", va="center", transform=ax.transAxes)
+    ax.set_ylim(0, max(float(bottom.max(initial=0.0)), 1.0) * 1.45)
 
 
 def draw_quality_loss(ax: Axes, params: Any) -> None:

@@ -161,6 +161,17 @@ def findings_for(breakdown: Breakdown, areas: Iterable[str] | None = None) -> li
     return [finding for finding in breakdown.warnings if finding.area in wanted]
 
 
+MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>&$~|])")
+"""Characters Markdown, HTML or the LaTeX spans of a page would read in client text."""
+
+
+def markdown_text(text: str) -> str:
+    """Client text (a name, an audit message quoting one) for a Markdown string: each character
+    Markdown, inline HTML or a ``$...$`` span would act on is backslash-escaped, so it shows as
+    written, e.g. ``markdown_text("[pay](javascript:x)")`` → ``\\[pay\\](javascript:x)``."""
+    return MARKDOWN_ACTIVE.sub(r"\\\1", text)
+
+
 def warnings_markdown(breakdown: Breakdown, areas: Iterable[str] | None = None) -> str:
     """The audit's warnings for ``areas`` (all when None) as a Markdown list, or a line saying
     there are none."""
@@ -169,7 +180,7 @@ def warnings_markdown(breakdown: Breakdown, areas: Iterable[str] | None = None) 
     if not findings:
         return f"The audit raises no warning about {about}."
     header = f"The audit raises {len(findings)} warning{'s' if len(findings) > 1 else ''} about {about}:"
-    return "\n".join([header, "", *(f"- **{f.code}** — {f.message}" for f in findings)])
+    return "\n".join([header, "", *(f"- **{f.code}** — {markdown_text(f.message)}" for f in findings)])
 
 
 def _and_list(words: list[str]) -> str:

@@ -26,8 +26,15 @@ def utilisation_verdict(implied: float, assumed: float, pre_training_high: float
 
 
 def booked_against_physics(plan: Breakdown) -> str:
-    """01_compute: GPU-hours booked per run against what the FLOPs need."""
+    """01_compute: GPU-hours booked per run against what the FLOPs need (not applicable to a
+    plan that trains on no tokens)."""
     facts = plan.base.compute
+    if float(facts.flops_per_run) <= 0:
+        return (
+            f"**Reading the result.** Each run books {number(facts.booked_gpu_hours_per_run, 1)} GPU-hours. "
+            "The plan trains on no tokens (zero pairs, tokens per pair, epochs or parameters), so the physics "
+            "view does not apply: there are no FLOPs to set the booked hours against."
+        )
     implied = float(facts.implied_utilisation)
     verdict = utilisation_verdict(
         implied, base_value(plan.params.training.utilisation), plan.book.pre_training_mfu.high
