@@ -182,3 +182,39 @@ def test_excel_holds_client_text_as_text(hostile_batch: dict) -> None:
                 for cell in row:
                     if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
                         assert cell.data_type == "s", (sheet.title, cell.coordinate)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        JAVASCRIPT_LINK,
+        MATHML_LINK,
+        STYLE,
+        REMOTE_IMAGE,
+        FILE_IMAGE,
+        r"a\*b_c `d` ~e~ |f| &amp;",
+        "see www.example.com or https://example.com/x",
+    ],
+)
+def test_client_text_in_markdown_reads_as_written(name: str) -> None:
+    """What the notebooks print about a client, rendered as nbconvert renders it, then as the
+    report finishes it (LaTeX spans, sanitiser): the name's own text, nothing more."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    from ftcost_helpers.report.html import render_math
+    from ftcost_helpers.views.notebook import markdown_text
+
+    html = sanitize_html(markdown2html_mistune(render_math(f"**{markdown_text(name)}** — programme total")))
+    parser = _Text()
+    parser.feed(html)
+    assert parser.text.strip() == f"{name} — programme total"
+    assert_inert(html)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+
+    def handle_data(self, data: str) -> None:
+        self.text += data

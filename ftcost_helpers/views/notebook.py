@@ -164,12 +164,16 @@ def findings_for(breakdown: Breakdown, areas: Iterable[str] | None = None) -> li
 MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>&$~|])")
 """Characters Markdown, HTML or the LaTeX spans of a page would read in client text."""
 
+BARE_LINK = re.compile(r"(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.", re.IGNORECASE)
+"""What makes a bare ``http://...`` or ``www....`` a link (the renderer's autolinks)."""
+
 
 def markdown_text(text: str) -> str:
     """Client text (a name, an audit message quoting one) for a Markdown string: each character
     Markdown, inline HTML or a ``$...$`` span would act on is backslash-escaped, so it shows as
     written, e.g. ``markdown_text("[pay](javascript:x)")`` → ``\\[pay\\](javascript:x)``."""
-    return MARKDOWN_ACTIVE.sub(r"\\\1", text)
+    escaped = MARKDOWN_ACTIVE.sub(r"\\\1", text)
+    return BARE_LINK.sub(lambda match: "\\" + match.group(0), escaped)
 
 
 def warnings_markdown(breakdown: Breakdown, areas: Iterable[str] | None = None) -> str:
