@@ -517,18 +517,6 @@ def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun
     return [_per_1k_finding(params, book, run, suspicious)] if suspicious else []
 
 
-def _dearest_api_price(book: PriceBook) -> float:
-    """The highest per-1M price of any named API model in the price book."""
-    prices = [
-        float(entry[side])
-        for entry in book.api_prices_usd_per_1m_tokens.values()
-        if isinstance(entry, dict)
-        for side in ("input", "output")
-        if side in entry
-    ]
-    return max(prices, default=1.0)
-
-
 def _read_per_1m(params: Params, prices: dict[str, float]) -> Params:
     """The plan with each of ``prices`` (by side) moved from the per-1k to the per-1M key."""
     update: dict[str, float | None] = {}
@@ -539,11 +527,11 @@ def _read_per_1m(params: Params, prices: dict[str, float]) -> Params:
 
 
 def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict[str, float]) -> Finding:
-    dearest = _dearest_api_price(book)
+    limit = book.api_price_per_1m_plausible_max_usd
     per_1m = {side: _f(roi.per_1m_from_per_1k(price)) for side, price in prices.items()}
     named = "; ".join(
         f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means USD {per_1m[side]:,.0f} per 1M tokens "
-        f"({per_1m[side] / dearest:,.0f}× the dearest list price in the price book)"
+        f"({per_1m[side] / limit:,.0f}× the most a frontier API plausibly charges)"
         for side, price in prices.items()
     )
     if params.alternative.api.usd_per_month is not None:

@@ -349,10 +349,20 @@ def check_names_against_price_book(params: Params, source: str | Path, book: Pri
                 f"{section}.tier",
                 f"the price book has no '{tier}' price for {gpu} (offered: {', '.join(offered)})",
             )
-    api_model = params.alternative.api.model
-    if api_model is not None and api_model not in book.api_prices_usd_per_1m_tokens:
-        known = [k for k, v in book.api_prices_usd_per_1m_tokens.items() if "input" in v]
-        raise _unknown(source, "alternative.api.model", api_model, known, "API model")
+    check_api_model(params, source)
+
+
+def check_api_model(params: Params, source: str | Path) -> None:
+    """A named API model must be one genai-prices can price (checked only when it is named)."""
+    api = params.alternative.api
+    if api.model is None:
+        return
+    from ftcost_helpers.engine.api_prices import UnknownApiModel, check_model
+
+    try:
+        check_model(api.model, api.provider)
+    except UnknownApiModel as error:
+        raise ParamsError(source, f"alternative.api.{error.key}", str(error)) from None
 
 
 def load_price_book(path: str | Path | None = None) -> PriceBook:

@@ -4,7 +4,6 @@ activity ranges and API prices. Every price the model uses is read from here."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -57,7 +56,7 @@ class PriceBook(Book):
     base_model_migrations_per_year: Range
     base_model_migration_usd: Range
     quality_loss_points_per_quarter_unmaintained: Range
-    api_prices_usd_per_1m_tokens: dict[str, Any]
+    api_typical_input_tokens_per_request: int
     serving_reference: dict[str, Range]
     decision_rule_api_usd_per_month: dict[str, float]
     budget_split_guidance: dict[str, Range]
@@ -83,11 +82,6 @@ class PriceBook(Book):
     def gpu_rate(self, gpu: str, tier: str) -> Range:
         """The $/GPU-hour range of a GPU on a tier (KeyError if not offered)."""
         return self.gpu_rates_usd_per_gpu_hour[gpu][tier]
-
-    def api_price(self, model: str) -> tuple[float, float]:
-        """(input, output) USD per 1M tokens of a named frontier API model."""
-        entry = self.api_prices_usd_per_1m_tokens[model]
-        return float(entry["input"]), float(entry["output"])
 
     def age_months(self, today: dt.date) -> float:
         """Months (30.44 days) between the as-of date and ``today``."""

@@ -167,14 +167,21 @@ class Serving(Section):
 
 
 class ApiAlternative(Section):
-    """A frontier API doing the same job: a monthly bill, or tokens × price."""
+    """A frontier API doing the same job: a monthly bill, or tokens × price. A ``model`` is any
+    model genai-prices knows (``provider`` when the name is ambiguous), priced at the plan's
+    start date for requests of ``input_tokens_per_request`` input tokens (None: the price
+    book's typical request). Prices given here win over the model's."""
 
     usd_per_month: Quantity | None = None
     model: str | None = None
+    provider: str | None = None
+    input_tokens_per_request: int | None = Field(default=None, ge=1)
     input_tokens_million_per_month: Quantity = 0.0
+    cached_input_tokens_million_per_month: Quantity = 0.0
     output_tokens_million_per_month: Quantity = 0.0
     input_price_usd_per_1m_tokens: Quantity | None = None
     output_price_usd_per_1m_tokens: Quantity | None = None
+    cached_input_price_usd_per_1m_tokens: Quantity | None = None
     input_price_usd_per_1k_tokens: Quantity | None = None
     output_price_usd_per_1k_tokens: Quantity | None = None
 

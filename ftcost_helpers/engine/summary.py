@@ -60,6 +60,7 @@ def summarise(
         "break_even_month": breakdown.break_even_month,
         "break_even_chance_by_month": _probabilities(break_even_chance),
         "alternative": breakdown.params.alternative.kind,
+        "alternative_source": breakdown.base.alternative_source,
         "tco_usd": _usd(breakdown.tco),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,

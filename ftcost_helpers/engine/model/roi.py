@@ -32,9 +32,16 @@ def api_cost_per_month(
     output_tokens_million: Number,
     input_price_usd_per_1m: Number,
     output_price_usd_per_1m: Number,
+    cached_input_tokens_million: Number = 0.0,
+    cached_input_price_usd_per_1m: Number = 0.0,
 ) -> Number:
-    """USD per month of a frontier API: tokens (millions) × price per 1M tokens."""
-    return input_tokens_million * input_price_usd_per_1m + output_tokens_million * output_price_usd_per_1m
+    """USD per month of a frontier API: tokens (millions) × price per 1M tokens, with input
+    served from the provider's prompt cache at its own (lower) price."""
+    return (
+        input_tokens_million * input_price_usd_per_1m
+        + cached_input_tokens_million * cached_input_price_usd_per_1m
+        + output_tokens_million * output_price_usd_per_1m
+    )
 
 
 def labour_saved_per_month(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi
 from ftcost_helpers.engine.model.lines import CLIENT, Line
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -63,6 +64,7 @@ class ModelRun:
     break_even_month: Number
     serving: ServingFacts
     compute: ComputeFacts
+    alternative_source: str = CLIENT
     extras: dict[str, Number] = field(default_factory=dict)
 
     @property
@@ -267,10 +269,34 @@ def alternative_monthly(p: Params, book: PriceBook) -> Number:
     return 0.0
 
 
-def api_prices_per_1m(p: Params, book: PriceBook) -> tuple[Number, Number]:
-    """(input, output) USD per 1M tokens: given per 1M, given per 1k, or the named model's."""
+@dataclass(frozen=True)
+class ApiPrices:
+    """USD per 1M tokens the API alternative is priced at, and where the figures come from."""
+
+    input: Number
+    cached_input: Number
+    output: Number
+    source: str
+
+
+def named_api_price(p: Params, book: PriceBook) -> ApiPrice | None:
+    """The genai-prices list price of ``alternative.api.model`` at the plan's start date."""
     api = p.alternative.api
-    named = book.api_price(api.model) if api.model else (0.0, 0.0)
+    if api.model is None:
+        return None
+    per_request = api.input_tokens_per_request or book.api_typical_input_tokens_per_request
+    return api_price(api.model, api.provider, p.start_date, per_request)
+
+
+def api_prices_per_1m(p: Params, book: PriceBook) -> ApiPrices:
+    """USD per 1M tokens: given per 1M, given per 1k, or the named model's (genai-prices).
+    Cached input without a price of its own is billed at the input price."""
+    api = p.alternative.api
+    given = (api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens) != (None, None) and (
+        api.output_price_usd_per_1m_tokens,
+        api.output_price_usd_per_1k_tokens,
+    ) != (None, None)
+    named = None if given else named_api_price(p, book)
 
     def price(per_1m: Number | None, per_1k: Number | None, fallback: float) -> Number:
         if per_1m is not None:
@@ -279,10 +305,16 @@ def api_prices_per_1m(p: Params, book: PriceBook) -> tuple[Number, Number]:
             return roi.per_1m_from_per_1k(per_1k)
         return fallback
 
-    return (
-        price(api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, named[0]),
-        price(api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, named[1]),
-    )
+    input_price = price(api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, _side(named, "input"))
+    output_price = price(api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, _side(named, "output"))
+    cached = api.cached_input_price_usd_per_1m_tokens
+    if cached is None:
+        cached = named.cached_input_usd_per_1m if named and named.cached_input_usd_per_1m is not None else input_price
+    return ApiPrices(input_price, cached, output_price, named.source if named else CLIENT)
+
+
+def _side(named: ApiPrice | None, side: str) -> float:
+    return 0.0 if named is None else getattr(named, f"{side}_usd_per_1m")
 
 
 def api_monthly(p: Params, book: PriceBook) -> Number:
@@ -290,10 +322,23 @@ def api_monthly(p: Params, book: PriceBook) -> Number:
     api = p.alternative.api
     if api.usd_per_month is not None:
         return api.usd_per_month
-    input_price, output_price = api_prices_per_1m(p, book)
+    prices = api_prices_per_1m(p, book)
     return roi.api_cost_per_month(
-        api.input_tokens_million_per_month, api.output_tokens_million_per_month, input_price, output_price
+        api.input_tokens_million_per_month,
+        api.output_tokens_million_per_month,
+        prices.input,
+        prices.output,
+        api.cached_input_tokens_million_per_month,
+        prices.cached_input,
     )
+
+
+def alternative_source(p: Params, book: PriceBook) -> str:
+    """Where the alternative's monthly cost comes from (an API model names genai-prices)."""
+    a = p.alternative
+    if a.kind == "api" and a.api.usd_per_month is None:
+        return api_prices_per_1m(p, book).source
+    return CLIENT if a.kind != "none" else "no alternative"
 
 
 def serving_facts(p: Params, book: PriceBook) -> ServingFacts:
@@ -347,4 +392,5 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         break_even_month=break_even,
         serving=serving,
         compute=facts,
+        alternative_source=alternative_source(p, book),
     )

@@ -1,0 +1,131 @@
+"""API list prices from genai-prices (pydantic's maintained price database).
+
+Only the snapshot bundled with the pinned package is read: the package's updater
+(``genai_prices.UpdatePrices``) is never started, so nothing is fetched at run time.
+genai-prices takes a few tenths of a second to import, so it is imported here, inside the
+functions that read prices, never on the package's import path.
+
+Tiered prices (e.g. a higher rate for prompts above 200k tokens) depend on the size of one
+request, so a month's volume is priced through a typical request of
+``input_tokens_per_request`` input tokens, not as one million-token request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+TOKENS_PER_MILLION = 1_000_000
+PACKAGE = "genai-prices"
+
+
+class UnknownApiModel(LookupError):
+    """genai-prices does not know the model (or the provider). ``str()`` says which and
+    lists the closest names; ``key`` is the client key at fault."""
+
+    def __init__(self, message: str, key: str = "model") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class ApiPrice:
+    """USD per 1M tokens of one API model on one date, for requests of a given size."""
+
+    model: str
+    provider: str
+    on: dt.date
+    input_tokens_per_request: int
+    input_usd_per_1m: float
+    cached_input_usd_per_1m: float | None
+    output_usd_per_1m: float
+
+    @property
+    def source(self) -> str:
+        """The line's citation: package, version, provider, model and the date priced."""
+        return (
+            f"{PACKAGE} {package_version()}, {self.provider} {self.model} as checked {self.on.isoformat()} "
+            f"(requests of {self.input_tokens_per_request:,} input tokens)"
+        )
+
+
+@cache
+def package_version() -> str:
+    """The installed genai-prices version (the bundled snapshot's)."""
+    return metadata.version(PACKAGE)
+
+
+@cache
+def _snapshot() -> Any:
+    """The price snapshot bundled with the package (never an auto-updated one)."""
+    from genai_prices import data_snapshot
+
+    snapshot = data_snapshot._bundled_snapshot()
+    assert not snapshot.from_auto_update
+    return snapshot
+
+
+@cache
+def known_models(provider: str | None = None) -> tuple[str, ...]:
+    """Every model id genai-prices has (of one provider, if given)."""
+    return tuple(
+        model.id for p in _snapshot().providers if provider in (None, p.id) for model in p.models if model.prices
+    )
+
+
+def _closest(name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name.lower(), known, n=5, cutoff=0.5)
+    return f" (closest: {', '.join(close)})" if close else ""
+
+
+def _find(model: str, provider: str | None) -> tuple[Any, Any]:
+    try:
+        return _snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        pass
+    providers = tuple(p.id for p in _snapshot().providers)
+    if provider is not None and provider.lower() not in providers:
+        message = f"{PACKAGE} knows no provider '{provider}'{_closest(provider, providers)}"
+        raise UnknownApiModel(message, key="provider") from None
+    where = f" from {provider}" if provider else ""
+    raise UnknownApiModel(
+        f"{PACKAGE} {package_version()} knows no model '{model}'{where}{_closest(model, known_models(provider))}"
+    ) from None
+
+
+def check_model(model: str, provider: str | None = None) -> None:
+    """Raise UnknownApiModel if genai-prices cannot price ``model``."""
+    _find(model, provider)
+
+
+@cache
+def api_price(model: str, provider: str | None, on: dt.date, input_tokens_per_request: int) -> ApiPrice:
+    """The list price of ``model`` in force on ``on`` (UTC), at the tier a request of
+    ``input_tokens_per_request`` input tokens falls in (genai-prices' own tier rule)."""
+    from genai_prices.types import calc_unit_price
+
+    found_provider, info = _find(model, provider)
+    prices = info.get_prices(dt.datetime.combine(on, dt.time(), tzinfo=dt.UTC))
+
+    def per_1m(price: Any) -> float | None:
+        if price is None:
+            return None
+        usd = calc_unit_price(price, TOKENS_PER_MILLION, input_tokens_per_request, TOKENS_PER_MILLION)
+        return float(usd)
+
+    input_price, output_price = per_1m(prices.input_mtok), per_1m(prices.output_mtok)
+    if input_price is None or output_price is None:
+        raise UnknownApiModel(f"{PACKAGE} has no per-token input and output price for '{model}'")
+    return ApiPrice(
+        model=info.id,
+        provider=found_provider.id,
+        on=on,
+        input_tokens_per_request=input_tokens_per_request,
+        input_usd_per_1m=input_price,
+        cached_input_usd_per_1m=per_1m(prices.cache_read_mtok),
+        output_usd_per_1m=output_price,
+    )
