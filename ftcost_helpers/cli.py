@@ -24,7 +24,7 @@ def _estimate(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.summary import summarise
     from ftcost_helpers.engine.uncertainty import simulate
 
-    book = load_price_book(args.price_book)
+    book = load_price_book(args.price_book, args.rates)
     params = load_plan(args.file, book)
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
@@ -44,7 +44,7 @@ def _estimate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    book = load_price_book(args.price_book)
+    book = load_price_book(args.price_book, args.rates)
     status = EXIT_OK
     for file in args.files:
         try:
@@ -86,9 +86,27 @@ def _report_pdfs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pricebook(args: argparse.Namespace) -> int:
+    from ftcost_helpers.views.text_report import price_book_text
+
+    print(price_book_text(load_price_book(args.price_book, args.rates), dt.date.today()))
+    return EXIT_OK
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """Options every command takes, before or after its name (``default``: None on the main
+    parser, SUPPRESS on a command's, so an option given before the command survives)."""
+    parser.add_argument(
+        "--price-book", type=Path, default=default, help="price book YAML (default params/pricebook.yaml)"
+    )
+    parser.add_argument(
+        "--rates", type=Path, default=default, help="a dated rates overlay merged over the price book (same shape)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ftcost_helpers", description=__doc__.splitlines()[0])
-    parser.add_argument("--price-book", type=Path, default=None, help="price book YAML (default params/pricebook.yaml)")
+    _global_options(parser, None)
     commands = parser.add_subparsers(dest="command", required=True)
     est = commands.add_parser("estimate", help="cost breakdown of one client file")
     est.add_argument("file", type=Path)
@@ -108,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true", help="redo every client, even those whose report is unchanged")
     rep.add_argument("--pdf", action="store_true", help="also print each report.html to report.pdf (Debian's chromium)")
     rep.set_defaults(run=_report)
+    book = commands.add_parser("pricebook", help="every price-book entry with its as-of date and source")
+    book.set_defaults(run=_pricebook)
+    for command in commands.choices.values():
+        _global_options(command, argparse.SUPPRESS)
     return parser
 
 

@@ -123,7 +123,7 @@ def test_notebook_teaches_then_computes(name):
     assert pngs >= MIN_CHARTS[name]
     texts = "\n".join(output_texts(nb))
     assert "**Reading the result.**" in texts, "reading paragraphs come from the model's numbers"
-    assert "*Provenance*" in texts and "price book as of 2026-05-26" in texts
+    assert "*Provenance*" in texts and "params/pricebook.yaml (as of 2026-05-26" in texts
     for cell in code_cells(nb):
         assert len(cell.source.splitlines()) <= 20, "a long cell means a function is missing"
 

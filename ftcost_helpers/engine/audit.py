@@ -603,19 +603,40 @@ def maintenance_outside_source_range(params: Params, book: PriceBook, run: Model
     ]
 
 
-def price_book_stale(book: PriceBook, today: dt.date) -> list[Finding]:
-    """The price book is older than its stated shelf life."""
-    age = book.age_months(today)
+def price_book_stale(book: PriceBook, today: dt.date, params: Params | None = None) -> list[Finding]:
+    """The GPU rates the plan reads (every rate without a plan) are older than the price
+    book's stated shelf life. API prices come from genai-prices and are not aged here."""
+    used = _rates_read(params) if params is not None else None
+    origins = {
+        book.rate_origin(gpu, tier)
+        for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items()
+        for tier in by_tier
+        if used is None or (gpu, tier) in used
+    } or {book.rate_origin("", "")}
+    oldest = min(origins, key=lambda origin: origin.as_of)
+    age = (today - oldest.as_of).days / 30.44
     if age <= book.price_book_max_age_months:
         return []
     return [
         Finding(
             PRICE_BOOK_STALE,
             "compute",
-            f"The price book is dated {book.as_of} ({age:.0f} months before {today}); GPU prices move "
-            f"fast, so refresh params/pricebook.yaml (limit: {book.price_book_max_age_months} months).",
+            f"The GPU rates are dated {oldest.as_of} ({oldest.file}), {age:.1f} months before {today} "
+            f"(limit: {book.price_book_max_age_months} months); GPU prices move fast. Bring them up to date with "
+            f"a dated rates overlay (--rates FILE: as_of, source and gpu_rates_usd_per_gpu_hour in the price "
+            f"book's shape) or a new dated price book (--price-book FILE). API prices are genai-prices' own.",
         )
     ]
+
+
+def _rates_read(params: Params) -> set[tuple[str, str]]:
+    """(GPU, tier) of each price-book rate the plan reads (a rate the client gives is its own)."""
+    used = set()
+    if params.training.rate_usd_per_gpu_hour is None:
+        used.add((params.training.gpu, params.training.tier))
+    if params.serving.modelled and params.serving.rate_usd_per_gpu_hour is None:
+        used.add((params.serving.gpu, params.serving.tier))
+    return used
 
 
 Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
@@ -642,5 +663,5 @@ def audit(params: Params, book: PriceBook, run: ModelRun, today: dt.date | None 
     """Every finding for a plan; ``today`` (if given) also checks the price book's age."""
     findings = [finding for check in CHECKS for finding in check(params, book, run)]
     if today is not None:
-        findings += price_book_stale(book, today)
+        findings += price_book_stale(book, today, params)
     return findings

@@ -4,18 +4,19 @@ errors that name the file, the key and the problem (with the closest valid key).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.pricebook import BookOrigin, PriceBook, book_problems
 from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.schema import Method, Params
 
 
 class ParamsError(Exception):
@@ -365,15 +366,139 @@ def check_api_model(params: Params, source: str | Path) -> None:
         raise ParamsError(source, f"alternative.api.{error.key}", str(error)) from None
 
 
-def load_price_book(path: str | Path | None = None) -> PriceBook:
-    """The price book (default ``params/pricebook.yaml``), validated."""
-    path = Path(path) if path else params_dir() / "pricebook.yaml"
-    data = read_yaml(path)
+PRICE_BOOK_ENV, RATES_ENV = "FTCOST_PRICE_BOOK", "FTCOST_RATES"
+"""Environment variables naming the price book and rates overlay: how a batch hands the
+same book to its workers and the notebooks' kernels."""
+
+OVERLAY_DATE_KEYS = ("as_of", "source")
+"""A rates overlay's own keys: its date and where its figures come from."""
+
+
+def price_book_files(path: str | Path | None = None, rates: str | Path | None = None) -> tuple[Path, Path | None]:
+    """(price book, rates overlay or None): the arguments, else the environment, else the default."""
+    book = path or os.environ.get(PRICE_BOOK_ENV) or params_dir() / "pricebook.yaml"
+    overlay = rates or os.environ.get(RATES_ENV) or None
+    return Path(book), Path(overlay) if overlay else None
+
+
+def price_book_environment(path: str | Path | None, rates: str | Path | None) -> dict[str, str]:
+    """The environment variables that make :func:`load_price_book` read these files."""
+    book, overlay = price_book_files(path, rates)
+    env = {PRICE_BOOK_ENV: str(book.resolve())}
+    if overlay is not None:
+        env[RATES_ENV] = str(overlay.resolve())
+    return env
+
+
+def load_price_book(
+    path: str | Path | None = None, rates: str | Path | None = None, today: dt.date | None = None
+) -> PriceBook:
+    """The price book (default ``params/pricebook.yaml``) with any rates overlay merged over
+    it, validated and checked (:func:`check_price_book`). Every problem names the file it
+    is in: the overlay's when the overlay set the key."""
+    book_path, rates_path = price_book_files(path, rates)
+    data = read_yaml(book_path)
+    book = _validated_book(data, book_path)
+    check_price_book(book, book_path, today)
+    origins = (_origin(book_path, data, book),)
+    if rates_path is None:
+        book.with_origins(origins, {})
+        return book
+    overlay = read_yaml(rates_path)
+    dated = _overlay_date(overlay, rates_path)
+    merged_data = deep_merge(data, {k: v for k, v in overlay.items() if k not in OVERLAY_DATE_KEYS})
+    merged = _validated_book(merged_data, book_path, overlay, rates_path)
+    check_price_book(merged, book_path, today, overlay, rates_path)
+    rate_origins = {
+        (gpu, tier): dated
+        for gpu, by_tier in (overlay.get("gpu_rates_usd_per_gpu_hour") or {}).items()
+        for tier in (by_tier or {})
+    }
+    merged.with_origins((*origins, dated), rate_origins)
+    return merged
+
+
+def _origin(path: Path, data: Mapping[str, Any], book: PriceBook) -> BookOrigin:
+    source = book.sources.get("seed_market") or ", ".join(sorted(book.sources.values()))
+    return BookOrigin(_shown(path), book.as_of, source)
+
+
+def _shown(path: Path) -> str:
+    """A file as the user knows it: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class _OverlayDate(BaseModel):
+    model_config = {"extra": "ignore"}
+    as_of: dt.date
+    source: str
+
+
+def _overlay_date(overlay: Mapping[str, Any], path: Path) -> BookOrigin:
+    """The overlay's own date and source (both required: an undated rate cannot be aged)."""
+    unknown = [key for key in overlay if key not in OVERLAY_DATE_KEYS and key not in PriceBook.model_fields]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], list(PriceBook.model_fields), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ParamsError(path, unknown[0], f"not a price-book key{hint}")
+    try:
+        dated = _OverlayDate.model_validate(overlay)
+    except ValidationError as exc:
+        key, problem = _describe(exc.errors()[0], _OverlayDate)
+        raise ParamsError(path, key, problem) from None
+    return BookOrigin(_shown(path), dated.as_of, dated.source)
+
+
+def _set_in(overlay: Mapping[str, Any] | None, key: str) -> bool:
+    """Whether the dotted ``key`` (or its parent) is one the overlay sets."""
+    node: Any = overlay
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _blame(key: str, book_path: Path, overlay: Mapping[str, Any] | None, rates_path: Path | None) -> Path:
+    parts = key.split(".")
+    in_overlay = any(_set_in(overlay, ".".join(parts[: i + 1])) for i in range(len(parts)))
+    return rates_path if in_overlay and rates_path is not None else book_path
+
+
+def _validated_book(
+    data: Mapping[str, Any],
+    book_path: Path,
+    overlay: Mapping[str, Any] | None = None,
+    rates_path: Path | None = None,
+) -> PriceBook:
     try:
         return PriceBook.model_validate(data)
     except ValidationError as exc:
-        key, problem = _describe(exc.errors()[0], PriceBook)
-        raise ParamsError(path, key, problem) from None
+        key, problem = _describe(_best_errors(exc.errors())[0], PriceBook)
+        raise ParamsError(_blame(key, book_path, overlay, rates_path), key, problem) from None
+
+
+def check_price_book(
+    book: PriceBook,
+    book_path: Path,
+    today: dt.date | None = None,
+    overlay: Mapping[str, Any] | None = None,
+    rates_path: Path | None = None,
+) -> None:
+    """The first problem :func:`~ftcost_helpers.engine.pricebook.book_problems` finds, as a
+    ParamsError naming the file (the overlay's for a key it set) and the key."""
+    problems = book_problems(book, today or dt.date.today(), get_args(Method))
+    if overlay is not None and rates_path is not None:
+        dated = _overlay_date(overlay, rates_path)
+        if dated.as_of > (today or dt.date.today()):
+            raise ParamsError(rates_path, "as_of", f"{dated.as_of.isoformat()} is in the future")
+        problems = [(key, problem) for key, problem in problems if key != "as_of"]
+    if problems:
+        key, problem = problems[0]
+        raise ParamsError(_blame(key, book_path, overlay, rates_path), key, problem)
 
 
 def load_defaults() -> dict[str, Any]:

@@ -1,11 +1,13 @@
-"""The dated price book (``params/pricebook.yaml``): GPU rates and specs, method factors,
-activity ranges and API prices. Every price the model uses is read from here."""
+"""The dated price book (``params/pricebook.yaml``): GPU rates and specs, method factors and
+activity ranges. Every price the model uses is read from here, from a dated rates overlay
+merged over it (``--rates FILE``), or, for API prices, from genai-prices."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ftcost_helpers.engine.quantities import Quantity, Range
 
@@ -31,8 +33,25 @@ class MethodSpec(Book):
     trainable_state_bytes_per_param: float
 
 
+@dataclass(frozen=True)
+class BookOrigin:
+    """One file the price book was read from: its path (as given), as-of date and source."""
+
+    file: str
+    as_of: dt.date
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.file} (as of {self.as_of.isoformat()}; {self.source})"
+
+
 class PriceBook(Book):
-    """The parsed price book. Ranges stay ranges until a run resolves them."""
+    """The parsed price book. Ranges stay ranges until a run resolves them. The files it
+    came from (the price book, then any rates overlay) and which GPU rates the overlay set
+    are kept beside the figures, not in them."""
+
+    _origins: tuple[BookOrigin, ...] = PrivateAttr(default=())
+    _rate_origins: dict[tuple[str, str], BookOrigin] = PrivateAttr(default_factory=dict)
 
     as_of: dt.date
     currency: str
@@ -87,6 +106,78 @@ class PriceBook(Book):
         """Months (30.44 days) between the as-of date and ``today``."""
         return (today - self.as_of).days / 30.44
 
+    @property
+    def origins(self) -> tuple[BookOrigin, ...]:
+        """The price book's file and then any rates overlay's (empty if built in code)."""
+        return self._origins
+
+    def with_origins(self, origins: tuple[BookOrigin, ...], rate_origins: dict[tuple[str, str], BookOrigin]) -> None:
+        """Record where the figures came from (set once, by the loader)."""
+        self._origins, self._rate_origins = origins, dict(rate_origins)
+
+    def rate_origin(self, gpu: str, tier: str) -> BookOrigin:
+        """The file (and its date) a GPU rate comes from: the overlay's if it set it."""
+        found = self._rate_origins.get((gpu, tier))
+        if found is not None:
+            return found
+        if self._origins:
+            return self._origins[0]
+        return BookOrigin("price book", self.as_of, self.sources.get("seed_market", ""))
+
+    def rate_note(self, gpu: str, tier: str) -> str:
+        """A cost line's citation for a GPU rate: the overlay's file and date if it set the
+        rate, else the price book's as-of date and source."""
+        overlay = self._rate_origins.get((gpu, tier))
+        if overlay is None:
+            return f"{self.source_note()}: {gpu} {tier}"
+        return f"rates {overlay.as_of.isoformat()} ({overlay.source}): {gpu} {tier}"
+
+    def provenance(self) -> str:
+        """Every file the book was read from, with its date and source, in one line."""
+        return "; ".join(origin.describe() for origin in self._origins) or f"price book as of {self.as_of.isoformat()}"
+
     def source_note(self, key: str = "seed_market") -> str:
         """A short citation: the source file and the as-of date."""
         return f"price book {self.as_of.isoformat()} ({self.sources.get(key, key)})"
+
+
+def _positive(value: float | Range | None) -> bool:
+    if value is None:
+        return True
+    low = value.low if isinstance(value, Range) else value
+    return low > 0
+
+
+def _not_positive(value: float | Range) -> str:
+    shown = f"{value.low:g}–{value.high:g}" if isinstance(value, Range) else f"{value:g}"
+    return f"must be greater than 0, got {shown}"
+
+
+def book_problems(book: PriceBook, today: dt.date, methods: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(key, problem) for everything in a price book that would crash or mislead a costing:
+    zero or negative specs and rates, a training method without an entry, a GPU rated but
+    without specs, an as-of date in the future."""
+    problems: list[tuple[str, str]] = []
+    if book.as_of > today:
+        problems.append(("as_of", f"{book.as_of.isoformat()} is in the future (today is {today.isoformat()})"))
+    for gpu, spec in book.gpus.items():
+        for field in ("memory_gb", "bf16_tflops", "memory_bandwidth_gbps", "fp8_tflops"):
+            value = getattr(spec, field, None)
+            if not _positive(value):
+                problems.append((f"gpus.{gpu}.{field}", _not_positive(value)))
+    for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items():
+        if gpu not in book.gpus:
+            known = ", ".join(book.gpus)
+            problems.append((f"gpu_rates_usd_per_gpu_hour.{gpu}", f"no specs for this GPU (GPUs with specs: {known})"))
+        for tier, rate in by_tier.items():
+            if not _positive(rate):
+                problems.append((f"gpu_rates_usd_per_gpu_hour.{gpu}.{tier}", _not_positive(rate)))
+    for method in methods:
+        if method not in book.methods:
+            problems.append((f"methods.{method}", "missing: every training method needs an entry"))
+    for method, spec in book.methods.items():
+        for field in ("flops_per_param_token", "algorithm_multiplier", "throughput_penalty"):
+            value = getattr(spec, field)
+            if not _positive(value):
+                problems.append((f"methods.{method}.{field}", _not_positive(value)))
+    return problems

@@ -66,6 +66,7 @@ def summarise(
         "range_usd": range_usd,
         "warnings": [finding.as_dict() for finding in breakdown.warnings],
         "price_book_as_of": breakdown.book.as_of.isoformat(),
+        "price_sources": breakdown.book.provenance(),
         "params_hash": params_hash(breakdown.params),
         "versions": package_versions(),
     }

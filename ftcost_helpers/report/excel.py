@@ -27,6 +27,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
         ("Currency", summary["currency"], "currency", "text"),
         ("Report date", summary["report_date"], "report_date", "text"),
         ("Price book as of", summary["price_book_as_of"], "price_book_as_of", "text"),
+        ("Price sources", summary["price_sources"], "price_sources", "text"),
         ("Parameters file", summary["source_file"], "source_file", "text"),
         ("Programme total (one-time)", summary["programme_total_usd"], "programme_total_usd", "usd"),
     ]

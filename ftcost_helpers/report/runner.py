@@ -48,7 +48,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ftcost_helpers.engine.loading import ParamsError, client_files, load_price_book, project_root
+from ftcost_helpers.engine.loading import (
+    ParamsError,
+    client_files,
+    load_price_book,
+    price_book_environment,
+    project_root,
+)
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.report.execute import (
     KernelSettings,
@@ -111,6 +117,7 @@ class BatchSettings:
     kernel: KernelSettings
     fresh_kernels: bool
     price_book: Path | None
+    rates: Path | None
     today: dt.date
     generated_at: str
 
@@ -169,6 +176,7 @@ def _init_worker(events: Any, settings: BatchSettings) -> None:
     """A worker leaves Ctrl-C to the main process and exits at once on SIGTERM."""
     global _EVENTS, _SETTINGS
     _EVENTS, _SETTINGS = events, settings
+    os.environ.update(price_book_environment(settings.price_book, settings.rates))  # the notebooks' kernels
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _terminate_worker)
 
@@ -198,7 +206,7 @@ def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     from ftcost_helpers.report.figures import client_figures
     from ftcost_helpers.report.html import client_report
 
-    book = load_price_book(settings.price_book)
+    book = load_price_book(settings.price_book, settings.rates)
     figures = client_figures(job.source, book, settings.today, settings.generated_at)
     executed = [job.staging / notebook.name for notebook in settings.notebooks]
     (job.staging / REPORT_HTML).write_text(client_report(figures, executed), encoding="utf-8")
@@ -339,10 +347,10 @@ def start_staging(job: ClientJob) -> None:
 
 
 def validate_files(
-    files: Sequence[Path], price_book: Path | None, say: Callable[[str], None]
+    files: Sequence[Path], price_book: Path | None, say: Callable[[str], None], rates: Path | None = None
 ) -> tuple[list[tuple[Path, str]], list[Failure]]:
     """(source, client name) of every valid file, and a Failure for every bad one."""
-    book = load_price_book(price_book)
+    book = load_price_book(price_book, rates)
     valid, failures = [], []
     for file in files:
         try:
@@ -495,9 +503,12 @@ def run_reports(
     say: Callable[[str], None] | None = None,
     fresh_kernels: bool = False,
     force: bool = False,
+    rates: Path | None = None,
 ) -> BatchResult:
     """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``;
-    clients whose report is unchanged are skipped unless ``force``.
+    clients whose report is unchanged are skipped unless ``force``. Every part of a client's
+    report (notebooks, HTML, workbook, summary.json) reads the same price book with the same
+    rates overlay (``price_book``, ``rates``).
 
     Raises ReportError when there is nothing to run, KeyboardInterrupt when interrupted
     (after cleaning up). See the module's notes for the order of work.
@@ -512,7 +523,7 @@ def run_reports(
     with _signals_interrupt(), locked_out_dir(Path(out_dir).resolve()) as locked:
         clean_stale(locked)
         clean_stale_runtime_dirs()
-        return _run_batch(files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force)
+        return _run_batch(files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force, rates)
 
 
 def _run_batch(
@@ -525,18 +536,14 @@ def _run_batch(
     say: Callable[[str], None],
     fresh_kernels: bool,
     force: bool,
+    rates: Path | None = None,
 ) -> BatchResult:
     """Validate, skip the unchanged, run the pool, rebuild the index (``out_dir`` is locked
     and clean)."""
-    default_book = project_root() / "params" / "pricebook.yaml"
-    if price_book and Path(price_book).resolve() != default_book.resolve():
-        say(
-            f"warning: the notebooks read {default_book}; "
-            f"only summary.json, the workbook and the page's summary use {price_book}"
-        )
-    valid, failures = validate_files(files, price_book, say)
+    load_price_book(price_book, rates)  # a broken price book or overlay stops the batch before any client
+    valid, failures = validate_files(files, price_book, say, rates)
     today = dt.date.today()
-    shared = SharedInputs.gather(notebooks, [price_book], today)
+    shared = SharedInputs.gather(notebooks, [price_book, rates], today)
     jobs_list = [
         ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}", client_fingerprint(source, shared))
         for (source, client), slug in zip(valid, assign_folders(out_dir, [s for s, _ in valid]), strict=True)
@@ -547,6 +554,7 @@ def _run_batch(
         kernel=KernelSettings(kernel_name=kernel_name, cwd=notebooks[0].parent),
         fresh_kernels=fresh_kernels,
         price_book=Path(price_book).resolve() if price_book else None,
+        rates=Path(rates).resolve() if rates else None,
         today=today,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -631,6 +639,7 @@ def report_command(args: Any) -> int:
             price_book=args.price_book,
             fresh_kernels=args.fresh_kernels,
             force=getattr(args, "force", False),
+            rates=args.rates,
         )
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -196,8 +196,8 @@ def _and_list(words: list[str]) -> str:
 def provenance_markdown(ctx: NotebookContext) -> str:
     """The footer: package version, price book as-of date and the parameters' hash."""
     return (
-        f"*Provenance* — ftcost_helpers {__version__}; price book as of {ctx.book.as_of.isoformat()} "
-        f"({', '.join(sorted(ctx.book.sources.values()))}); parameters from `{ctx.source}`, "
+        f"*Provenance* — ftcost_helpers {__version__}; prices from {ctx.book.provenance()}; "
+        f"parameters from `{ctx.source}`, "
         f"hash `{params_hash(ctx.params)[:16]}`."
     )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
 
 
 def usd(value: float) -> str:
@@ -14,7 +18,7 @@ def usd(value: float) -> str:
 def breakdown_text(breakdown: Breakdown) -> str:
     """The line items by area, totals, running costs, break-even and warnings."""
     width = 56
-    out = [breakdown.params.client, f"price book {breakdown.book.as_of}", ""]
+    out = [breakdown.params.client, f"price book: {breakdown.book.provenance()}", ""]
     out.append(f"{'Line item':<{width}} {'low':>12} {'base':>12} {'high':>12}  source")
     for area in AREAS:
         items = [i for i in breakdown.line_items if i.area == area and i.high > 0]
@@ -38,4 +42,48 @@ def breakdown_text(breakdown: Breakdown) -> str:
         out.append("")
         out.append("Warnings:")
         out.extend(f"  [{w.code}] {w.message}" for w in breakdown.warnings)
+    return "\n".join(out)
+
+
+def _amount(value: object) -> str:
+    if isinstance(value, Range):
+        return f"{value.low:,.2f}–{value.high:,.2f}"
+    return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+
+def price_book_text(book: PriceBook, today: dt.date) -> str:
+    """Every price-book entry with its as-of date and source (``python -m ftcost_helpers pricebook``)."""
+    out = [f"Price book: {book.provenance()}", ""]
+    out.append("GPU rates, USD per GPU-hour (low–high):")
+    for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items():
+        for tier, rate in by_tier.items():
+            origin = book.rate_origin(gpu, tier)
+            age = (today - origin.as_of).days / 30.44
+            out.append(
+                f"  {gpu:<14} {tier:<24} {_amount(rate):>13}  as of {origin.as_of.isoformat()} "
+                f"({age:.0f} months old; {origin.file}: {origin.source})"
+            )
+    out.append("")
+    out.append("GPU specs (memory GB, dense BF16 TFLOPS; vendor datasheets):")
+    for gpu, spec in book.gpus.items():
+        out.append(f"  {gpu:<14} {spec.label:<28} {spec.memory_gb:>6g} GB {spec.bf16_tflops:>7g} TFLOPS")
+    out.append("")
+    main = book.origins[0] if book.origins else None
+    dated = f"as of {book.as_of.isoformat()} ({main.describe() if main else book.source_note()})"
+    out.append(f"Other entries, {dated}:")
+    skip = {"as_of", "currency", "sources", "gpu_rates_usd_per_gpu_hour", "gpus", "methods"}
+    for key in type(book).model_fields:
+        if key in skip:
+            continue
+        value = getattr(book, key)
+        if isinstance(value, dict):
+            for name, item in value.items():
+                out.append(f"  {key}.{name}: {_amount(item)}")
+        else:
+            out.append(f"  {key}: {_amount(value)}")
+    out.append("")
+    out.append(
+        "API prices: genai-prices (the pinned package's bundled snapshot), priced at each plan's start date; "
+        "not dated by this price book."
+    )
     return "\n".join(out)

@@ -87,7 +87,7 @@ def training_rate(p: Params, book: PriceBook) -> tuple[Number, str]:
     if p.training.rate_usd_per_gpu_hour is not None:
         return p.training.rate_usd_per_gpu_hour, CLIENT
     rate = book.gpu_rates_usd_per_gpu_hour[p.training.gpu][p.training.tier]
-    return rate, f"{book.source_note()}: {p.training.gpu} {p.training.tier}"
+    return rate, book.rate_note(p.training.gpu, p.training.tier)
 
 
 def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
