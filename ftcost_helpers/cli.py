@@ -93,6 +93,24 @@ def _pricebook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _models(args: argparse.Namespace) -> int:
+    from ftcost_helpers.engine.catalogue import search_models
+    from ftcost_helpers.engine.loading import load_models
+    from ftcost_helpers.views.text_report import models_text
+
+    found = search_models(load_models(), " ".join(args.query))
+    print(models_text(found, load_models().as_of))
+    return EXIT_OK if found else EXIT_BAD_INPUT
+
+
+def _gpus(args: argparse.Namespace) -> int:
+    from ftcost_helpers.engine.loading import load_gpus
+    from ftcost_helpers.views.text_report import gpus_text
+
+    print(gpus_text(load_gpus(), load_price_book(args.price_book, args.rates)))
+    return EXIT_OK
+
+
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options every command takes, before or after its name (``default``: None on the main
     parser, SUPPRESS on a command's, so an option given before the command survives)."""
@@ -128,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(run=_report)
     book = commands.add_parser("pricebook", help="every price-book entry with its as-of date and source")
     book.set_defaults(run=_pricebook)
+    models = commands.add_parser("models", help="the model catalogue (params/models.yaml), optionally searched")
+    models.add_argument("query", nargs="*", help="words every listed model's name or licence contains")
+    models.set_defaults(run=_models)
+    gpus = commands.add_parser("gpus", help="the GPU catalogue (params/gpus.yaml) and the tiers each is priced on")
+    gpus.set_defaults(run=_gpus)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser

@@ -78,8 +78,14 @@ def test_unknown_tier(tmp_path, capsys):
 
 
 def test_tier_the_gpu_is_not_offered_on(tmp_path, capsys):
-    path = client_file(tmp_path, lambda d: d["training"].update(gpu="b200", tier="neocloud_spot"))
-    assert_one_line_error(capsys, path, "training.tier", "no 'neocloud_spot' price for b200")
+    def change(d):
+        d["training"].update(gpu="b200", tier="neocloud_spot")
+        d["training"].pop("rate_usd_per_gpu_hour")
+
+    path = client_file(tmp_path, change)
+    assert_one_line_error(
+        capsys, path, "training.tier", "no 'neocloud_spot' price for b200", "give training.rate_usd_per_gpu_hour"
+    )
 
 
 def test_range_with_low_above_high(tmp_path, capsys):

@@ -145,8 +145,8 @@ def _set(path: str, value):
         (_set("gpus.h100_sxm.memory_gb", -80), "gpus.h100_sxm.memory_gb", "must be greater than 0, got -80"),
         (_set("methods.rl", None), "methods.rl", "missing: every training method needs an entry"),
         (
-            _set("gpu_rates_usd_per_gpu_hour.l40s", {"neocloud_on_demand": {"low": 0.8, "high": 1.2}}),
-            "gpu_rates_usd_per_gpu_hour.l40s",
+            _set("gpu_rates_usd_per_gpu_hour.tpu_v5e", {"neocloud_on_demand": {"low": 0.8, "high": 1.2}}),
+            "gpu_rates_usd_per_gpu_hour.tpu_v5e",
             "no specs for this GPU",
         ),
         (

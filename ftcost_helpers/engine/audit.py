@@ -151,8 +151,8 @@ def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> l
 def _rate_check(
     book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str
 ) -> list[Finding]:
-    band = book.gpu_rate(gpu, tier)
-    if band.low <= booked <= band.high:
+    band = book.gpu_rates_usd_per_gpu_hour.get(gpu, {}).get(tier)
+    if band is None or band.low <= booked <= band.high:  # no listed rate: nothing to compare with
         return []
     saving = (booked - band.base) * hours
     direction = "above" if booked > band.high else "below"
@@ -256,7 +256,7 @@ def _cheaper_tier(
 ) -> list[Finding]:
     offers = {
         tier: band.base
-        for tier, band in book.gpu_rates_usd_per_gpu_hour[gpu].items()
+        for tier, band in book.gpu_rates_usd_per_gpu_hour.get(gpu, {}).items()
         if tier != HYPERSCALER_ON_DEMAND and tier not in LOCAL_TIERS
     }
     if not offers:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import difflib
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,16 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ftcost_helpers.engine.pricebook import BookOrigin, PriceBook, book_problems
+from ftcost_helpers.engine.catalogue import (
+    CatalogueError,
+    GpuCatalogue,
+    ModelCatalogue,
+    fill_base_model,
+    gpu_specs,
+    read_gpus,
+    read_models,
+)
+from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book_problems
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Method, Params
 
@@ -306,7 +316,9 @@ def _best_errors(errors: list[Any]) -> list[Any]:
 
 
 def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Params:
-    """Typed :class:`Params` from merged data, or the first problem as a ParamsError."""
+    """Typed :class:`Params` from merged data, or the first problem as a ParamsError. A
+    ``base_model`` that names a catalogue model or a config.json gets the keys it omits."""
+    data = with_named_model(data, source)
     try:
         params = Params.model_validate(data)
     except ValidationError as exc:
@@ -320,6 +332,46 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
     return params
 
 
+def with_named_model(data: Mapping[str, Any], source: str | Path) -> Mapping[str, Any]:
+    """``data`` with ``base_model`` filled from the model catalogue or its config.json."""
+    base = data.get("base_model")
+    if not isinstance(base, Mapping):
+        return data
+    try:
+        return {**data, "base_model": fill_base_model(base, source, load_models())}
+    except CatalogueError as error:
+        raise ParamsError(error.file, error.key, error.problem) from None
+
+
+@functools.cache
+def _catalogue(kind: str, path: str, modified: float) -> ModelCatalogue | GpuCatalogue:
+    """A catalogue file read once per version of the file (``modified``: its mtime)."""
+    reader = read_models if kind == "models" else read_gpus
+    try:
+        return reader(read_yaml(path), path)
+    except CatalogueError as error:
+        raise ParamsError(error.file, error.key, error.problem) from None
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0  # read_yaml then says the file is missing
+
+
+def load_models(path: str | Path | None = None) -> ModelCatalogue:
+    """The model catalogue (default ``params/models.yaml``), validated."""
+    file = Path(path) if path else params_dir() / "models.yaml"
+    return _catalogue("models", str(file), _modified(file))  # type: ignore[return-value]
+
+
+def load_gpus(path: str | Path | None = None) -> GpuCatalogue:
+    """The GPU catalogue (default ``params/gpus.yaml``), validated."""
+    file = Path(path) if path else params_dir() / "gpus.yaml"
+    return _catalogue("gpus", str(file), _modified(file))  # type: ignore[return-value]
+
+
 def _unknown(source: str | Path, key: str, value: str, known: list[str], what: str) -> ParamsError:
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
@@ -328,9 +380,9 @@ def _unknown(source: str | Path, key: str, value: str, known: list[str], what: s
 
 def check_names_against_price_book(params: Params, source: str | Path, book: PriceBook) -> None:
     """GPU, tier and API model names must exist in the price book, as a combination too."""
-    for section, gpu, tier in (
-        ("training", params.training.gpu, params.training.tier),
-        ("serving", params.serving.gpu, params.serving.tier),
+    for section, gpu, tier, own_rate in (
+        ("training", params.training.gpu, params.training.tier, params.training.rate_usd_per_gpu_hour),
+        ("serving", params.serving.gpu, params.serving.tier, params.serving.rate_usd_per_gpu_hour),
     ):
         if gpu not in book.gpus:
             raise _unknown(source, f"{section}.gpu", gpu, list(book.gpus), "GPU")
@@ -344,11 +396,13 @@ def check_names_against_price_book(params: Params, source: str | Path, book: Pri
                 f"compliance.hipaa is true, so PHI may only go to tiers that sign a BAA "
                 f"({', '.join(book.hipaa_eligible_tiers)}); '{tier}' does not",
             )
-        if tier not in offered:
+        if tier not in offered and own_rate is None:
+            listed = f"offered: {', '.join(offered)}" if offered else "it lists no rate for this GPU"
             raise ParamsError(
                 source,
                 f"{section}.tier",
-                f"the price book has no '{tier}' price for {gpu} (offered: {', '.join(offered)})",
+                f"the price book has no '{tier}' price for {gpu} ({listed}); "
+                f"give {section}.rate_usd_per_gpu_hour (the rate you pay) or another tier",
             )
     check_api_model(params, source)
 
@@ -397,7 +451,7 @@ def load_price_book(
     it, validated and checked (:func:`check_price_book`). Every problem names the file it
     is in: the overlay's when the overlay set the key."""
     book_path, rates_path = price_book_files(path, rates)
-    data = read_yaml(book_path)
+    data = with_catalogue_gpus(read_yaml(book_path))
     book = _validated_book(data, book_path)
     check_price_book(book, book_path, today)
     origins = (_origin(book_path, data, book),)
@@ -416,6 +470,14 @@ def load_price_book(
     }
     merged.with_origins((*origins, dated), rate_origins)
     return merged
+
+
+def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The price book's data with every GPU of ``params/gpus.yaml`` among its specs (a GPU
+    the price book itself describes keeps the price book's figures)."""
+    own = data.get("gpus")
+    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | (dict(own) if isinstance(own, Mapping) else {})
+    return {**data, "gpus": specs}
 
 
 def _origin(path: Path, data: Mapping[str, Any], book: PriceBook) -> BookOrigin:

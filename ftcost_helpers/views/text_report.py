@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
@@ -86,4 +87,35 @@ def price_book_text(book: PriceBook, today: dt.date) -> str:
         "API prices: genai-prices (the pinned package's bundled snapshot), priced at each plan's start date; "
         "not dated by this price book."
     )
+    return "\n".join(out)
+
+
+def models_text(models: dict[str, ModelEntry], as_of: dt.date) -> str:
+    """The model catalogue as a table: name, total/active parameters, context, licence."""
+    if not models:
+        return "no model in params/models.yaml matches (try fewer words)"
+    width = max(len(name) for name in models) + 2
+    out = [f"{'model':<{width}}{'total B':>9}{'active B':>10}{'context':>11}  {'licence':<14}released"]
+    for name, m in models.items():
+        active = f"{m.active_parameters_billion:g}" if m.active_parameters_billion else "dense"
+        out.append(
+            f"{name:<{width}}{m.parameters_billion:>9g}{active:>10}{m.context_length:>11,}  {m.licence:<14}"
+            f"{m.released.isoformat()}" + (f"  end of life {m.end_of_life.isoformat()}" if m.end_of_life else "")
+        )
+    out.append(f"\n{len(models)} model(s); catalogue as of {as_of.isoformat()}, sources in params/models.yaml")
+    return "\n".join(out)
+
+
+def gpus_text(catalogue: GpuCatalogue, book: PriceBook) -> str:
+    """The GPU catalogue as a table: memory, bandwidth, dense peaks, priced tiers, datasheet."""
+    out = [f"{'gpu':<11}{'label':<24}{'memory GB':>10}{'GB/s':>7}{'BF16 TF':>9}{'FP8 TF':>8}  priced tiers"]
+    for key, g in catalogue.gpus.items():
+        tiers = ", ".join(book.gpu_rates_usd_per_gpu_hour.get(key, {})) or "none: give your rate_usd_per_gpu_hour"
+        fp8 = f"{g.fp8_tflops:g}" if g.fp8_tflops else "—"
+        out.append(
+            f"{key:<11}{g.label:<24}{g.memory_gb:>10g}{g.memory_bandwidth_gbps:>7g}{g.bf16_tflops:>9g}{fp8:>8}  {tiers}"
+        )
+    out.append("")
+    out.extend(f"  {key}: {g.datasheet}" for key, g in catalogue.gpus.items())
+    out.append(f"\n{len(catalogue.gpus)} GPU(s); catalogue as of {catalogue.as_of.isoformat()} (params/gpus.yaml)")
     return "\n".join(out)

@@ -286,8 +286,9 @@ def _break_even(breakdown: Breakdown) -> str:
 def compute_panel(params: Params, book: PriceBook) -> Panel:
     """GPU, tier, method, GPUs, hours, runs and the rerun tax → compute bill and GPU-hours."""
     t = params.training
-    gpus = [(g.label, k) for k, g in book.gpus.items()]
-    tiers = [(tables.TIER_LABELS.get(k, k), k) for k in book.gpu_rates_usd_per_gpu_hour[t.gpu]]
+    rated = book.gpu_rates_usd_per_gpu_hour
+    gpus = [(g.label, k) for k, g in book.gpus.items() if k in rated or k == t.gpu]
+    tiers = [(tables.TIER_LABELS.get(k, k), k) for k in rated.get(t.gpu, {t.tier: None})]
     methods = [(m.label, k) for k, m in book.methods.items()]
     has_booked_rate = t.rate_usd_per_gpu_hour is not None
     controls = {
