@@ -369,3 +369,30 @@ def test_gpus_command_lists_the_catalogue(capsys):
     out = capsys.readouterr().out
     assert int(out.splitlines()[-1].split()[0]) >= 15  # "17 GPU(s); catalogue as of ..."
     assert "l40s" in out and "none: give your rate_usd_per_gpu_hour" in out
+
+
+def test_a_client_describes_its_own_gpu(tmp_path, book):
+    from ftcost_helpers.engine.breakdown import estimate
+
+    data = read_yaml(_on_l40s(tmp_path, 0.9))
+    data["training"]["gpu"] = {
+        "label": "Lab card 32GB",
+        "memory_gb": 32,
+        "bf16_tflops": 100,
+        "memory_bandwidth_gbps": 900,
+    }
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    params = load_params(path, book)
+    assert params.training.gpu == "own_lab_card_32gb"
+    # 32 GB less the 10% headroom: 28.8 GB usable per GPU.
+    assert estimate(params, book).base.compute.usable_gb_per_gpu == pytest.approx(28.8)
+
+
+def test_an_own_gpu_is_validated_like_the_catalogue(tmp_path, book):
+    data = read_yaml(_on_l40s(tmp_path, 0.9))
+    data["training"]["gpu"] = {"label": "Broken", "memory_gb": 0, "bf16_tflops": 100}
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"training\.gpu\.memory_gb: "):
+        load_params(path, book)

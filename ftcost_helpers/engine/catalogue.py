@@ -296,6 +296,24 @@ class GpuCatalogue(BaseModel):
     gpus: dict[str, GpuEntry]
 
 
+class InlineGpu(BaseModel):
+    """A GPU a client file describes itself (``training.gpu: {label, memory_gb, ...}``),
+    with the same rules as the catalogue's; no datasheet needed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=100)
+    memory_gb: float = Field(gt=0)
+    bf16_tflops: float = Field(gt=0)
+    memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
+    fp8_tflops: float | None = Field(default=None, gt=0)
+
+    @property
+    def key(self) -> str:
+        """The name the plan's GPU goes by in the book: ``own_`` and the label's letters."""
+        return "own_" + "_".join("".join(c if c.isalnum() else " " for c in self.label.lower()).split())
+
+
 def read_gpus(data: Mapping[str, Any], file: str | Path) -> GpuCatalogue:
     """The GPU catalogue from its YAML mapping (errors name the file, the GPU and the key)."""
     return _validated(GpuCatalogue, data, file)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ftcost_helpers.engine.catalogue import (
     CatalogueError,
     GpuCatalogue,
+    InlineGpu,
     ModelCatalogue,
     fill_base_model,
     gpu_specs,
@@ -318,7 +319,7 @@ def _best_errors(errors: list[Any]) -> list[Any]:
 def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Params:
     """Typed :class:`Params` from merged data, or the first problem as a ParamsError. A
     ``base_model`` that names a catalogue model or a config.json gets the keys it omits."""
-    data = with_named_model(data, source)
+    data = with_inline_gpus(with_named_model(data, source), source, book)
     try:
         params = Params.model_validate(data)
     except ValidationError as exc:
@@ -341,6 +342,28 @@ def with_named_model(data: Mapping[str, Any], source: str | Path) -> Mapping[str
         return {**data, "base_model": fill_base_model(base, source, load_models())}
     except CatalogueError as error:
         raise ParamsError(error.file, error.key, error.problem) from None
+
+
+def with_inline_gpus(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Mapping[str, Any]:
+    """A GPU the file describes (``training.gpu: {label, memory_gb, bf16_tflops, ...}``) is
+    validated like the catalogue's and joins the book's specs as ``own_<label>``; the plan
+    then names it by that key (and needs its own rate: the price book has none)."""
+    for section in ("training", "serving"):
+        part = data.get(section)
+        gpu = part.get("gpu") if isinstance(part, Mapping) else None
+        if not isinstance(gpu, Mapping):
+            continue
+        try:
+            own = InlineGpu.model_validate(gpu)
+            spec = GpuSpec.model_validate(
+                {k: v for k, v in own.model_dump().items() if v is not None and k in GpuSpec.model_fields}
+            )
+        except ValidationError as exc:
+            key, problem = _describe(exc.errors()[0], InlineGpu)
+            raise ParamsError(source, f"{section}.gpu.{key}", problem) from None
+        book.gpus[own.key] = spec
+        data = {**data, section: {**part, "gpu": own.key}}
+    return data
 
 
 @functools.cache
