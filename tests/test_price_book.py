@@ -231,3 +231,10 @@ def test_a_batch_uses_the_overlay_in_summary_notebook_and_workbook(tmp_path):
     cells = [cell.value for row in sheet.iter_rows() for cell in row]
     assert 1168 in cells and any("negotiated contract" in str(value) for value in cells)
     assert "negotiated contract, neocloud X" in (folder / REPORT_HTML).read_text(encoding="utf-8")
+
+
+def test_a_plan_that_gives_every_rate_is_not_aged_by_the_book(book, examples):
+    own = examples["a"].model_copy(
+        update={"serving": examples["a"].serving.model_copy(update={"rate_usd_per_gpu_hour": 2.0})}
+    )
+    assert price_book_stale(book, dt.date(2027, 6, 1), own) == []

@@ -612,7 +612,9 @@ def price_book_stale(book: PriceBook, today: dt.date, params: Params | None = No
         for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items()
         for tier in by_tier
         if used is None or (gpu, tier) in used
-    } or {book.rate_origin("", "")}
+    }
+    if not origins:  # the plan gives every rate itself
+        return []
     oldest = min(origins, key=lambda origin: origin.as_of)
     age = (today - oldest.as_of).days / 30.44
     if age <= book.price_book_max_age_months:
