@@ -85,7 +85,7 @@ def test_two_files_of_one_client_keep_two_reports_in_any_order(tmp_path: Path) -
     both = run([first, second], out)
     assert set(both.reports) == {"acme-east", "acme-west"}
     kept = (out / "acme-east" / SUMMARY_JSON).read_bytes()
-    again = run([second], out)
+    again = run([second], out, force=True)  # redone for real, not skipped as unchanged
     assert set(again.reports) == {"acme-west"}
     assert (out / "acme-east" / SUMMARY_JSON).read_bytes() == kept
     for slug, source in (("acme-east", first), ("acme-west", second)):
@@ -112,6 +112,28 @@ def test_the_index_lists_a_client_file_once(tmp_path: Path) -> None:
         (folder / SUMMARY_JSON).write_text(json.dumps({**summary, "programme_total_usd": total}), encoding="utf-8")
         time.sleep(0.02)
     assert [(slug, s["programme_total_usd"]) for slug, s in read_summaries(tmp_path / "out")] == [("acme", 2.0)]
+
+
+def test_an_older_versions_folder_of_the_same_file_is_not_listed_twice(tmp_path: Path) -> None:
+    """Before folders were named after files, ``example_a.yaml`` went to a folder named after
+    its client; once the new folder exists the index lists the file once. A folder without a
+    new twin (or of another file) stays listed."""
+    out = tmp_path / "out"
+    summary = {
+        "client": "Acme",
+        "programme_total_usd": 1.0,
+        "range_usd": {"p10": 1.0, "p50": 1.0, "p90": 1.0},
+        "ongoing_monthly_usd": {"eval": 0.0},
+        "break_even_month": None,
+    }
+    for slug, source_file in (("acme-old", "params/clients/acme.yaml"), ("other-old", "params/clients/other.yaml")):
+        (out / slug).mkdir(parents=True)
+        (out / slug / SUMMARY_JSON).write_text(json.dumps({**summary, "source_file": source_file}), encoding="utf-8")
+    new = owned_folder(out, "acme", tmp_path / "acme.yaml")
+    (new / SUMMARY_JSON).write_text(
+        json.dumps({**summary, "source_file": "params/clients/acme.yaml"}), encoding="utf-8"
+    )
+    assert sorted(slug for slug, _ in read_summaries(out)) == ["acme", "other-old"]
 
 
 # --------------------------------------------------------------------------- --out

@@ -44,9 +44,11 @@ class Failure:
 
 def read_summaries(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
     """(slug, summary) of every complete report folder under ``out_dir``, by client name; a
-    client file with more than one folder (an older version's naming) is listed once, by its
-    newest report."""
+    client file with more than one folder is listed once, by its newest report. A folder an
+    older version wrote (named after the client, no ``.source``) is left out when a folder
+    that says whose it is holds a report of the same ``source_file``."""
     newest: dict[str, tuple[float, str, dict[str, Any]]] = {}
+    unowned: list[tuple[float, str, dict[str, Any]]] = []
     for path in sorted(out_dir.glob(f"*/{SUMMARY_JSON}")):
         slug = path.parent.name
         if not SAFE.fullmatch(slug):
@@ -58,10 +60,14 @@ def read_summaries(out_dir: Path) -> list[tuple[str, dict[str, Any]]]:
             continue
         if not (isinstance(summary, dict) and set(summary) >= LISTED_KEYS):
             continue
-        owner = folder_owner(path.parent) or f"folder:{slug}"
-        if owner not in newest or written > newest[owner][0]:
+        owner = folder_owner(path.parent)
+        if owner is None:
+            unowned.append((written, slug, summary))
+        elif owner not in newest or written > newest[owner][0]:
             newest[owner] = (written, slug, summary)
-    found = [(slug, summary) for _, slug, summary in newest.values()]
+    owned_sources = {summary.get("source_file") for _, _, summary in newest.values()}
+    kept = [entry for entry in unowned if entry[2].get("source_file") not in owned_sources]
+    found = [(slug, summary) for _, slug, summary in [*newest.values(), *kept]]
     return sorted(found, key=lambda item: (str(item[1]["client"]).lower(), item[0]))
 
 
