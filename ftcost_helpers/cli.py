@@ -1,7 +1,7 @@
-"""Command line: ``python -m ftcost_helpers estimate|validate ...``.
+"""Command line: python -m ftcost_helpers init | validate | estimate | report.
 
-Errors in parameter files print one line (file: key: problem) and exit 1; nothing prints
-a traceback to the user.
+Errors in parameter files print one line per problem (file: key: problem) and exit 1;
+nothing prints a traceback to the user.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ from ftcost_helpers.engine.loading import ParamsError, load_price_book
 from ftcost_helpers.engine.overrides import load_plan
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 1
+
+
+def _print_problems(error: ParamsError) -> None:
+    """Every problem of a file, one ``error: file: key: problem`` line each, on stderr."""
+    for line in error.lines():
+        print(f"error: {line}", file=sys.stderr)
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -50,11 +56,28 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             load_plan(file, book)
         except ParamsError as error:
-            print(f"error: {error}", file=sys.stderr)
+            _print_problems(error)
             status = EXIT_BAD_INPUT
         else:
             print(f"ok: {file}")
     return status
+
+
+def _init(args: argparse.Namespace) -> int:
+    """Write ``params/clients/NAME.yaml`` from the commented template, never over a file."""
+    from ftcost_helpers.engine.loading import params_dir
+    from ftcost_helpers.engine.template import render_client
+
+    path = params_dir() / "clients" / f"{args.name}.yaml"
+    text = render_client(args.name, path, load_price_book(args.price_book, args.rates), args.model, args.gpu)
+    try:
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        print(f"error: {path}: already exists; init never overwrites a client file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {path}: edit the figures marked 'starting figure', then run validate on it")
+    return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -122,22 +145,83 @@ def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     )
 
 
+DESCRIPTION = """What fine-tuning an open-weights model costs, and when it pays back.
+
+Start a client with "init", check it with "validate" after every edit, read it with
+"estimate", and hand over "report". Problems in a client file are listed one per line
+as file: key: problem, and the command exits with status 1."""
+EPILOG = 'Run "python -m ftcost_helpers COMMAND --help" for what a command takes.'
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m ftcost_helpers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ftcost_helpers",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _global_options(parser, None)
-    commands = parser.add_subparsers(dest="command", required=True)
-    est = commands.add_parser("estimate", help="cost breakdown of one client file")
-    est.add_argument("file", type=Path)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ini = commands.add_parser(
+        "init",
+        help="write a commented client file to start from",
+        description="Write params/clients/NAME.yaml: every commonly used key with a comment on its unit, default "
+        "and source, checked before it is written. An existing file is never overwritten.",
+    )
+    ini.add_argument("name", metavar="NAME", help="the client file's name: letters, digits, '_' and '-'")
+    ini.add_argument(
+        "--model", metavar="NAME", default=None, help="base model, e.g. Qwen/Qwen2.5-7B (default Qwen2.5-7B)"
+    )
+    ini.add_argument(
+        "--gpu", metavar="NAME", default=None, help="price-book GPU for training and serving (default h100_sxm)"
+    )
+    ini.set_defaults(run=_init)
+    val = commands.add_parser(
+        "validate",
+        help="check client files; lists every problem",
+        description="Check client files against the schema and the price book. Prints 'ok: FILE' or one line "
+        "per problem; exits 1 if any file has a problem.",
+    )
+    val.add_argument("files", type=Path, nargs="+", metavar="FILE", help="client files to check")
+    val.set_defaults(run=_validate)
+    est = commands.add_parser(
+        "estimate",
+        help="cost breakdown of one client file",
+        description="The cost breakdown of one client file: line items with their ranges, running costs, "
+        "break-even, the audit's warnings and the Monte Carlo range.",
+    )
+    est.add_argument("file", type=Path, metavar="FILE", help="the client file")
     est.add_argument("--json", action="store_true", help="print the summary.json keys instead of a table")
     est.set_defaults(run=_estimate)
-    val = commands.add_parser("validate", help="check client files against the schema and price book")
-    val.add_argument("files", type=Path, nargs="+")
-    val.set_defaults(run=_validate)
-    rep = commands.add_parser("report", help="client reports: executed notebooks, HTML, Excel, summary.json, index")
-    rep.add_argument("files", type=Path, nargs="*", help="client files (default: every params/clients/*.yaml)")
-    rep.add_argument("--out", type=Path, default=None, help="output folder (default: reports/)")
-    rep.add_argument("--jobs", type=int, default=None, help="worker processes (default: the machine's cores)")
-    rep.add_argument("--kernel", default="python3", help="Jupyter kernel name (default: python3)")
+    rep = commands.add_parser(
+        "report",
+        help="full client reports and an index page",
+        description="Client reports: executed notebooks, HTML, Excel and summary.json for each client, "
+        "and reports/index.html.",
+    )
+    rep.add_argument(
+        "files", type=Path, nargs="*", metavar="FILE", help="client files (default: every params/clients/*.yaml)"
+    )
+    rep.add_argument("--out", type=Path, default=None, metavar="FOLDER", help="output folder (default: reports/)")
+    rep.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes, at least 1 (default: the machine's cores)",
+    )
+    rep.add_argument("--kernel", default="python3", metavar="NAME", help="Jupyter kernel name (default: python3)")
     rep.add_argument(
         "--fresh-kernels", action="store_true", help="a new kernel for every notebook (default: one per client)"
     )
@@ -161,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except ParamsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _print_problems(error)
         return EXIT_BAD_INPUT
 
 

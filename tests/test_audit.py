@@ -57,6 +57,16 @@ TRUE_PER_1K_API = {
         }
     }
 }
+# The bank-like plan of issue 15: 400M input + 40M output tokens a month on one H100 serving
+# 400 tokens/s. Over 730 serving hours: 440e6 / (730 × 3600 = 2,628,000 s) = 167.4 tokens/s on
+# average; × 3 (serving.peak_to_average) = 502.3 at peak > 400. At 600 tokens/s it carries them.
+BANK_VOLUMES = {
+    "alternative": {
+        "api": {"usd_per_month": None, "input_tokens_million_per_month": 400, "output_tokens_million_per_month": 40}
+    },
+    "serving": {"tokens_per_second": 400},
+}
+BANK_CARRIED = deep_merge(BANK_VOLUMES, {"serving": {"tokens_per_second": 600}})
 LOCAL_CARD = {"training": {"gpu": "rtx_4090", "tier": "local_owned", "gpus_per_run": 1, "sharded": False}}
 
 # code: (example, changes that raise it, today), (example, changes that avoid it, today)
@@ -79,6 +89,7 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
     "NO_FROZEN_TEST_SET": (("a", {"evaluation": {"frozen_test_set": False}}, FRESH), ("a", {}, FRESH)),
     "NO_CONTAMINATION_CHECK": (("a", {"evaluation": {"contamination_check": False}}, FRESH), ("a", {}, FRESH)),
     "NO_INFERENCE_COST_MODEL": (("a", {"serving": {"modelled": False}}, FRESH), ("a", {}, FRESH)),
+    "SERVING_BELOW_LOAD": (("a", BANK_VOLUMES, FRESH), ("a", BANK_CARRIED, FRESH)),
     "BASE_MODEL_END_OF_LIFE": (
         ("a", {"base_model": {"end_of_life": "2028-05-31"}}, FRESH),  # month 24 of 24
         ("a", {"base_model": {"end_of_life": "2028-06-01"}}, FRESH),  # month 25
@@ -128,6 +139,15 @@ def test_worked_examples_raise_the_reported_warnings(example_files, book):
 def message(example_files, book, name, changes, code, today=FRESH) -> str:
     (found,) = [f for f in findings(example_files, book, name, changes, today) if f.code == code]
     return found.message
+
+
+def test_serving_below_load_names_the_gpus_that_carry_it_and_their_cost(example_files, book):
+    text = message(example_files, book, "a", BANK_VOLUMES, "SERVING_BELOW_LOAD")
+    # 167.4 tokens/s on average, 502.3 at peak (see BANK_VOLUMES); one H100 gives 400, so
+    # ⌈502.3 / 400⌉ = 2 GPUs. Example A serves on neocloud_on_demand H100, USD 1.80–2.60 in the
+    # price book, base 2.20: 2 × 730 h × 2.20 = USD 3,212/month, 1 × 730 × 2.20 = 1,606 more.
+    assert "167 tokens/s on average and 502 at peak" in text
+    assert "2 × H100 SXM on neocloud_on_demand would carry the peak: USD 3,212/month, USD 1,606 more" in text
 
 
 def test_rate_message_gives_the_band_and_the_saving(example_files, book):

@@ -149,16 +149,17 @@ class TestRoi:
         assert roi.labour_saved_per_month(35, 160, 0.31, 20) == pytest.approx(34_720)
 
     def test_break_even_is_the_first_month_at_or_above_zero(self):
-        cash = roi.cumulative_cash_flow(100.0, roi.monthly_net_saving(30.0, np.full(12, 5.0)))
+        cash = roi.cumulative_cash_flow(np.r_[100.0, np.zeros(12)], roi.monthly_net_saving(30.0, np.full(12, 5.0)))
         assert cash[0] == -100 and roi.break_even_month(cash) == 4  # 25 a month
 
     def test_never_breaking_even_is_nan(self):
-        cash = roi.cumulative_cash_flow(100.0, roi.monthly_net_saving(1.0, np.full(12, 5.0)))
+        cash = roi.cumulative_cash_flow(np.r_[100.0, np.zeros(12)], roi.monthly_net_saving(1.0, np.full(12, 5.0)))
         assert np.isnan(roi.break_even_month(cash))
 
     def test_break_even_per_draw(self):
-        programme = np.array([100.0, 200.0])
-        cash = roi.cumulative_cash_flow(programme, roi.monthly_net_saving(np.array([30.0, 30.0]), np.zeros((2, 12))))
+        spend = np.zeros((2, 13))
+        spend[:, 0] = [100.0, 200.0]  # each draw's programme, all in month 0
+        cash = roi.cumulative_cash_flow(spend, roi.monthly_net_saving(np.array([30.0, 30.0]), np.zeros((2, 12))))
         np.testing.assert_array_equal(roi.break_even_month(cash), [4, 7])
 
     @pytest.mark.parametrize(

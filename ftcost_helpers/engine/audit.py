@@ -16,7 +16,7 @@ import numpy as np
 
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model import roi
-from ftcost_helpers.engine.model.run import ModelRun, api_monthly
+from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly, serving_load
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number, Range, base_value
@@ -41,6 +41,7 @@ UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
 UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
 PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
+SERVING_BELOW_LOAD = "SERVING_BELOW_LOAD"
 
 AUDIT_CODES: tuple[str, ...] = (
     RATE_OUTSIDE_PRICE_BOOK,
@@ -55,6 +56,7 @@ AUDIT_CODES: tuple[str, ...] = (
     NO_FROZEN_TEST_SET,
     NO_CONTAMINATION_CHECK,
     NO_INFERENCE_COST_MODEL,
+    SERVING_BELOW_LOAD,
     BASE_MODEL_END_OF_LIFE,
     MAINTENANCE_OUTSIDE_SOURCE_RANGE,
     MODEL_DOES_NOT_FIT,
@@ -500,6 +502,37 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
     ]
 
 
+def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A deployment whose throughput is below the peak tokens/s the alternative's volume needs
+    (:func:`~ftcost_helpers.engine.model.run.serving_load`), with the GPUs that would carry it."""
+    base = resolve(params, pick_base)
+    load = serving_load(base)
+    s = base.serving
+    if load is None or not s.modelled or _f(s.tokens_per_second) >= _f(load[1]):
+        return []
+    average, peak = _f(load[0]), _f(load[1])
+    needed = int(_f(roi.gpus_to_carry(peak, s.tokens_per_second, s.gpus)))
+    rate = _f(run.serving.rate_usd_per_gpu_hour)
+    monthly = roi.serving_cost_per_month(needed, s.hours_per_month, rate)
+    extra = monthly - roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate)
+    per_gpu = _f(s.tokens_per_second) / max(s.gpus, 1)
+    carried = _rerun_base(params, book, serving={"gpus": needed, "tokens_per_second": per_gpu * needed})
+    gpu = book.gpus[s.gpu].label
+    before, after = _month_text(_f(run.break_even_month)), _month_text(_f(carried.break_even_month))
+    shift = f"break-even moves from {before} to {after}" if before != after else f"break-even stays {before}"
+    return [
+        Finding(
+            SERVING_BELOW_LOAD,
+            "roi",
+            f"Serving cannot carry the load it replaces: {_f(alternative_tokens_million_per_month(base)):,.0f}M "
+            f"tokens a month over {_f(s.hours_per_month):,.0f} serving hours is {average:,.0f} tokens/s on average "
+            f"and {peak:,.0f} at peak (× {_f(s.peak_to_average):g} serving.peak_to_average), while the deployment's "
+            f"{s.gpus} × {gpu} serve {_f(s.tokens_per_second):,.0f} tokens/s. {needed} × {gpu} on {s.tier} "
+            f"would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned; {shift}.",
+        )
+    ]
+
+
 def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
     """API prices given per 1k tokens whose per-1M equivalent no frontier API charges
     (one finding for the plan, naming each such price)."""
@@ -653,6 +686,7 @@ CHECKS: tuple[Check, ...] = (
     on_demand_hyperscaler,
     missing_eval_practices,
     no_inference_cost_model,
+    serving_below_load,
     base_model_end_of_life,
     maintenance_outside_source_range,
     model_does_not_fit,

@@ -29,14 +29,37 @@ from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Method, Params
 
+MAX_PROBLEMS_SHOWN = 40
+"""A file with more problems than this lists the first ones and says how many more."""
+
 
 class ParamsError(Exception):
-    """A parameter file is wrong. ``str()`` is the one-line message for the user."""
+    """A parameter file is wrong: one problem or several (see :meth:`several`).
+
+    ``str()`` is the message for the user, one line ``file: key: problem`` per problem;
+    ``key`` and ``problem`` are the first problem's, ``problems`` holds them all."""
 
     def __init__(self, file: str | Path, key: str, problem: str) -> None:
         self.file, self.key, self.problem = str(file), key, problem
-        where = f"{self.file}: {key}: " if key else f"{self.file}: "
-        super().__init__(where + problem)
+        self.problems: list[tuple[str, str]] = [(key, problem)]
+        super().__init__(self._line(key, problem))
+
+    @classmethod
+    def several(cls, file: str | Path, problems: list[tuple[str, str]]) -> ParamsError:
+        """One error carrying every (key, problem) of a file, in the order found."""
+        error = cls(file, *problems[0])
+        error.problems = list(problems)
+        error.args = ("\n".join(error.lines()),)
+        return error
+
+    def _line(self, key: str, problem: str) -> str:
+        return f"{self.file}: {key}: {problem}" if key else f"{self.file}: {problem}"
+
+    def lines(self) -> list[str]:
+        """One line per problem, at most :data:`MAX_PROBLEMS_SHOWN`, then how many more."""
+        shown = [self._line(key, problem) for key, problem in self.problems[:MAX_PROBLEMS_SHOWN]]
+        hidden = len(self.problems) - len(shown)
+        return shown + ([f"{self.file}: ... and {hidden} more problem{'s' if hidden > 1 else ''}"] if hidden else [])
 
 
 def project_root() -> Path:
@@ -317,18 +340,17 @@ def _best_errors(errors: list[Any]) -> list[Any]:
 
 
 def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Params:
-    """Typed :class:`Params` from merged data, or the first problem as a ParamsError. A
-    ``base_model`` that names a catalogue model or a config.json gets the keys it omits."""
+    """Typed :class:`Params` from merged data, or a ParamsError listing every problem the
+    schema finds (unknown keys first); once the schema is satisfied, the names the price book
+    does not know. A ``base_model`` that names a catalogue model or a config.json gets the
+    keys it omits."""
     data = with_inline_gpus(with_named_model(data, source), source, book)
     try:
         params = Params.model_validate(data)
     except ValidationError as exc:
         errors = _best_errors(exc.errors())
-        extra = [e for e in errors if e["type"] == "extra_forbidden"]
-        key, problem = _describe((extra or errors)[0], Params)
-        more = len(errors) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ParamsError(source, key, problem + suffix) from None
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        raise ParamsError.several(source, [_describe(error, Params) for error in errors]) from None
     check_names_against_price_book(params, source, book)
     return params
 

@@ -90,7 +90,8 @@ def scenario_params(
     try:
         candidate = validate_params(merged, source, book)
     except ParamsError as error:
-        raise ParamsError(source, f"scenarios.{index} ({scenario.name}): {error.key}", error.problem) from None
+        where = f"scenarios.{index} ({scenario.name})"
+        raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in error.problems]) from None
     training_override = scenario.overrides.get("training", {})
     if isinstance(training_override, dict) and "hours_per_run" in training_override:
         return candidate

@@ -28,6 +28,8 @@ from ftcost_helpers.engine.quantities import (
 
 Method = Literal["lora", "qlora", "full_sft", "dpo", "continued_pretraining", "rl"]
 AlternativeKind = Literal["api", "labour", "rag", "none"]
+ProgrammeArea = Literal["compute", "dataset", "eval", "engineering", "compliance"]
+SpendProfile = Literal["front_loaded", "even"]
 
 
 MAX_DRAWS = 200_000
@@ -153,6 +155,25 @@ class Compliance(Section):
     hipaa_usd: Quantity = 0.0
 
 
+class Programme(Section):
+    """How long the programme takes to build, and when each area spends its money."""
+
+    build_months: int = Field(0, ge=0, le=60)
+    spend_profile: SpendProfile | dict[ProgrammeArea, list[int]]
+
+    @model_validator(mode="after")
+    def _months_within_build(self) -> Programme:
+        """Per-area months must be build months (1..build_months), and need a build period."""
+        if isinstance(self.spend_profile, dict):
+            for area, months in self.spend_profile.items():
+                if not months or any(not 1 <= month <= self.build_months for month in months):
+                    raise ValueError(
+                        f"spend_profile.{area}: months must be a non-empty list within the build months "
+                        f"1..{self.build_months}, got {months!r}"
+                    )
+        return self
+
+
 class Serving(Section):
     """Self-hosted inference of the fine-tuned model."""
 
@@ -163,6 +184,7 @@ class Serving(Section):
     hours_per_month: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
     tokens_per_second: PositiveQuantity
+    peak_to_average: PositiveQuantity
     setup_usd: Quantity = 0.0
 
 
@@ -184,6 +206,16 @@ class ApiAlternative(Section):
     cached_input_price_usd_per_1m_tokens: Quantity | None = None
     input_price_usd_per_1k_tokens: Quantity | None = None
     output_price_usd_per_1k_tokens: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_cost(self) -> ApiAlternative:
+        """A bill and token volumes would give two monthly costs: refuse rather than pick one."""
+        if self.usd_per_month is not None and _has_tokens(self):
+            raise ValueError(
+                "give usd_per_month or token volumes (input/output_tokens_million_per_month), not both: "
+                "they are two figures for one monthly cost (set usd_per_month: null to price the tokens)"
+            )
+        return self
 
 
 class LabourAlternative(Section):
@@ -226,14 +258,18 @@ def _api_is_priced(api: ApiAlternative) -> bool:
     """An API alternative has a bill, or tokens and a way to price them."""
     if api.usd_per_month is not None:
         return True
-    tokens = base_value(api.input_tokens_million_per_month) + base_value(api.output_tokens_million_per_month)
     prices = (
         api.input_price_usd_per_1m_tokens,
         api.output_price_usd_per_1m_tokens,
         api.input_price_usd_per_1k_tokens,
         api.output_price_usd_per_1k_tokens,
     )
-    return tokens > 0 and (api.model is not None or any(price is not None for price in prices))
+    return _has_tokens(api) and (api.model is not None or any(price is not None for price in prices))
+
+
+def _has_tokens(api: ApiAlternative) -> bool:
+    """Token volumes were given (a base case above zero)."""
+    return base_value(api.input_tokens_million_per_month) + base_value(api.output_tokens_million_per_month) > 0
 
 
 class Uncertainty(Section):
@@ -290,6 +326,7 @@ class Params(Section):
     currency: Literal["USD"]
     start_date: CalendarDate
     horizon_months: Annotated[PositiveCount, Field(le=MAX_HORIZON)]
+    programme: Programme
     base_model: BaseModelSpec
     training: Training
     dataset: Dataset
@@ -301,6 +338,16 @@ class Params(Section):
     alternative: Alternative
     uncertainty: Uncertainty
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
+
+    @model_validator(mode="after")
+    def _launch_within_horizon(self) -> Params:
+        """The horizon counts from the programme's start, so the build must end before it."""
+        if self.programme.build_months >= self.horizon_months:
+            raise ValueError(
+                f"programme.build_months ({self.programme.build_months}) must be shorter than "
+                f"horizon_months ({self.horizon_months}): the horizon counts from the programme's start"
+            )
+        return self
 
 
 TOP_LEVEL_KEYS: tuple[str, ...] = tuple(Params.model_fields)

@@ -58,6 +58,7 @@ def summarise(
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},
         "break_even_month": breakdown.break_even_month,
+        "build_months": breakdown.params.programme.build_months,
         "break_even_chance_by_month": _probabilities(break_even_chance),
         "alternative": breakdown.params.alternative.kind,
         "alternative_source": breakdown.base.alternative_source,

@@ -193,6 +193,8 @@ def _break_even_note(summary: dict[str, Any]) -> str:
     if month is None:
         return f"does not pay back within {summary['horizon_months']} months"
     note = f"against the {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+    if summary.get("build_months"):
+        note += f", counted from the programme's start ({summary['build_months']} build months)"
     chance = summary.get("break_even_chance_by_month")
     return f"{note}; {chance[month - 1]:.0%} chance by then" if chance else note
 

@@ -357,7 +357,8 @@ def validate_files(
             params = load_plan(file, book)
         except ParamsError as error:
             failures.append(Failure(str(file), str(error)))
-            say(f"error: {error}")
+            for line in error.lines():
+                say(f"error: {line}")
         except Exception as error:  # a bug must not stop the other clients
             message = f"{file}: unexpected error while reading it ({type(error).__name__}: {error})"
             failures.append(Failure(str(file), message))
@@ -434,6 +435,37 @@ class _Batch:
             f"ok  {job.label} → {final}  (programme USD {summary['programme_total_usd']:,.0f}, "
             f"break-even {'month ' + str(month) if month is not None else 'none'})"
         )
+
+
+class LineProgress:
+    """The progress display when stderr is not a terminal (a log file, CI): no bar and no
+    carriage returns, only the line each client ends with, numbered ``[done/total]``.
+    It offers the part of tqdm's interface the batch uses."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def update(self, count: int = 1) -> None:
+        self.done += count
+
+    def set_postfix_str(self, text: str) -> None:
+        """Which notebook each client is on: too chatty for a log, so not shown."""
+
+    def write(self, text: str) -> None:
+        print(f"[{self.done}/{self.total}] {text}", flush=True)
+
+    def close(self) -> None:
+        """Nothing to tidy: every line is already complete."""
+
+
+def progress_display(total: int, stream: Any = None) -> Any:
+    """A tqdm bar on a terminal, else :class:`LineProgress` (one line per client)."""
+    stream = stream if stream is not None else sys.stderr
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        return LineProgress(total)
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reports", unit="client", file=stream, dynamic_ncols=True)
 
 
 def _display(path: Path) -> str:
@@ -589,14 +621,12 @@ def _unchanged_left_out(
 def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path, jobs: int) -> BatchResult:
     import multiprocessing
 
-    from tqdm import tqdm
-
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     runtime = make_runtime_dir()
     settings = replace(settings, kernel=replace(settings.kernel, runtime_dir=runtime))
     workers = max(1, min(jobs, len(jobs_list)))
-    progress = tqdm(total=len(jobs_list), desc="reports", unit="client", file=sys.stderr, dynamic_ncols=True)
+    progress = progress_display(len(jobs_list))
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, settings))
     batch = _Batch(out_dir, progress)
     try:

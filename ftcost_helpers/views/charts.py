@@ -361,6 +361,9 @@ def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | 
     """Cumulative cash flow by month with the break-even month marked; ``band`` = (P10, P90) by month."""
     months = np.arange(0, breakdown.params.horizon_months + 1)
     fig, ax = new_figure(WIDE)
+    build = breakdown.params.programme.build_months
+    if build:
+        ax.axvspan(0, build, color="grey", alpha=0.15, label=f"Build: months 1–{build} (no saving yet)")
     if band is not None:
         ax.fill_between(months, band[0], band[1], color=COLOURS["band"], alpha=0.2, label="P10–P90")
     ax.plot(months, breakdown.cash_flow, color=COLOURS["band"], marker="o", markersize=3, label="Base case")
@@ -380,7 +383,9 @@ def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | 
     title = "no break-even within the horizon" if month is None else f"break-even in month {month}"
     ax.set_title(f"Cumulative cash flow against the alternative ({title})")
     currency_axis(ax)
-    ax.set_xlabel("Month (0 = the programme's outlay)")
+    ax.set_xlabel(
+        "Month from the programme's start" + (f" (launch after month {build})" if build else " (0 = the outlay)")
+    )
     ax.set_ylabel("Cumulative cash flow (USD)")
     ax.set_xlim(0, months[-1])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -429,7 +429,7 @@ def cash_flow_table(breakdown: Breakdown, every: int = 1) -> Table:
     run = breakdown.base
     months = np.arange(0, breakdown.params.horizon_months + 1)
     running = np.concatenate([[0.0], np.asarray(run.running_by_month, dtype=float)])
-    alternative = np.where(months > 0, float(run.alternative_monthly), 0.0)
+    alternative = np.where(months > breakdown.params.programme.build_months, float(run.alternative_monthly), 0.0)
     frame = pd.DataFrame(
         {
             "Month": months,

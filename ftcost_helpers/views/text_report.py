@@ -37,7 +37,9 @@ def breakdown_text(breakdown: Breakdown) -> str:
     if breakdown.params.alternative.kind == "none":
         out.append("Break-even month: none (no alternative to save against; the fine-tune is the product)")
     else:
-        out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}")
+        build = breakdown.params.programme.build_months
+        counted = f" (counted from the programme's start; launch after {build} build months)" if build else ""
+        out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}")
     out.append(f"TCO over {breakdown.params.horizon_months} months: {usd(breakdown.tco)}")
     if breakdown.warnings:
         out.append("")

@@ -21,10 +21,13 @@ def migration_cost_per_quarter(migrations_per_year: Number, migration_usd: Numbe
     return migrations_per_year / QUARTERS_PER_YEAR * migration_usd
 
 
-def maintained_months(months: np.ndarray, start_month: Number) -> np.ndarray:
-    """1.0 for each month (1-based) under maintenance, else 0.0: maintenance runs from
-    ``start_month`` on (the client file's ``maintenance.start_month``)."""
-    return (np.asarray(months) >= np.asarray(start_month)[..., None]).astype(float)
+def maintained_months(months: np.ndarray, start_month: Number, build_months: Number = 0) -> np.ndarray:
+    """1.0 for each month (1-based, from the programme's start) under maintenance, else 0.0:
+    maintenance runs from ``start_month`` after launch on (the client file's
+    ``maintenance.start_month``, month 1 being the first after ``programme.build_months``),
+    i.e. from month ``build_months + start_month``."""
+    first = np.asarray(build_months) + np.asarray(start_month)
+    return (np.asarray(months) >= first[..., None]).astype(float)
 
 
 def months_maintained_per_quarter(maintained_by_month: np.ndarray) -> np.ndarray:

@@ -22,6 +22,20 @@ def serving_cost_per_1m_tokens(gpus: Number, rate_usd_per_gpu_hour: Number, toke
     return rate_usd_per_gpu_hour * gpus / (tokens_per_second * SECONDS_PER_HOUR) * TOKENS_PER_MILLION
 
 
+def average_tokens_per_second(tokens_million_per_month: Number, serving_hours_per_month: Number) -> Number:
+    """Tokens/s a monthly volume needs on average over the hours the deployment serves:
+    tokens × 10⁶ ÷ (hours × 3600). 440M tokens over 730 h: 440e6 ÷ 2,628,000 ≈ 167 tokens/s."""
+    return tokens_million_per_month * TOKENS_PER_MILLION / (serving_hours_per_month * SECONDS_PER_HOUR)
+
+
+def gpus_to_carry(peak_tokens_per_second: Number, deployment_tokens_per_second: Number, gpus: Number) -> Number:
+    """GPUs that serve the peak, adding replicas of the deployment's per-GPU throughput
+    (tokens/s ÷ GPUs; replicas scale throughput linearly, as data parallelism does):
+    ⌈peak ÷ (tokens/s ÷ GPUs)⌉, and at least one."""
+    per_gpu = deployment_tokens_per_second / np.maximum(gpus, 1)
+    return np.maximum(np.ceil(peak_tokens_per_second / per_gpu), 1.0)[()]
+
+
 def per_1m_from_per_1k(price_usd_per_1k_tokens: Number) -> Number:
     """A price per 1k tokens as a price per 1M tokens."""
     return price_usd_per_1k_tokens * TOKENS_PER_THOUSAND_IN_MILLION
@@ -51,24 +65,71 @@ def labour_saved_per_month(
     return staff * hours_per_staff * time_saved_fraction * loaded_rate_usd_per_hour
 
 
-def monthly_net_saving(alternative_usd_per_month: Number, running_usd_per_month: np.ndarray) -> np.ndarray:
-    """USD saved each month: the alternative's cost minus what the fine-tune costs to run.
+def build_weights(build_months: int, profile: str | list[int]) -> np.ndarray:
+    """Share of one area's programme spend in each month 0..build_months (sums to 1).
+
+    With no build period everything lands in month 0 (the outlay). Otherwise month 0 is the
+    programme's start and the spend falls in the build months 1..build_months:
+
+    * ``"even"``: 1/B in each of the B build months;
+    * ``"front_loaded"``: declining linearly, month k of B gets (B − k + 1) / (B(B + 1)/2)
+      (B = 3: 3/6, 2/6, 1/6), since data and training come before evaluation and launch;
+    * a list of build months (e.g. ``[1, 2]``): split evenly over those months.
+    """
+    weights = np.zeros(build_months + 1)
+    if build_months == 0:
+        weights[0] = 1.0
+        return weights
+    if profile == "even":
+        weights[1:] = 1.0
+    elif profile == "front_loaded":
+        weights[1:] = np.arange(build_months, 0, -1, dtype=float)
+    else:
+        for month in profile:
+            weights[month] += 1.0
+    return weights / weights.sum()
+
+
+def programme_spend_by_month(
+    area_usd: dict[str, Number], weights_by_area: dict[str, np.ndarray], horizon_months: int
+) -> np.ndarray:
+    """USD of programme spend in each month 0..horizon (last axis): each area's total times
+    its :func:`build_weights`."""
+    spend = np.zeros(horizon_months + 1)
+    for area, usd in area_usd.items():
+        shares = np.zeros(horizon_months + 1)
+        shares[: weights_by_area[area].size] = weights_by_area[area]
+        spend = spend + np.asarray(usd, dtype=float)[..., None] * shares
+    return spend
+
+
+def operating_months(build_months: int, horizon_months: int) -> np.ndarray:
+    """1.0 for each month 1..horizon after launch (month > build_months), else 0.0: the
+    months in which the fine-tune replaces the alternative."""
+    return (np.arange(1, horizon_months + 1) > build_months).astype(float)
+
+
+def monthly_net_saving(
+    alternative_usd_per_month: Number, running_usd_per_month: np.ndarray, operating: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """USD saved each month: the alternative's cost (once launched: ``operating`` is 1 after
+    launch, 0 during the build) minus what the fine-tune costs to run.
 
     ``running_usd_per_month`` has the months on its last axis.
     """
-    return np.asarray(alternative_usd_per_month, dtype=float)[..., None] - running_usd_per_month
+    return np.asarray(alternative_usd_per_month, dtype=float)[..., None] * operating - running_usd_per_month
 
 
-def cumulative_cash_flow(programme_usd: Number, net_saving_by_month: np.ndarray) -> np.ndarray:
-    """Cumulative USD from month 0 (the programme's outlay) to the horizon (last axis)."""
-    outlay = -np.asarray(programme_usd, dtype=float)[..., None]
-    return np.concatenate(
-        [outlay + 0.0 * net_saving_by_month[..., :1], outlay + np.cumsum(net_saving_by_month, axis=-1)], axis=-1
-    )
+def cumulative_cash_flow(spend_by_month: np.ndarray, net_saving_by_month: np.ndarray) -> np.ndarray:
+    """Cumulative USD from month 0 (the programme's start) to the horizon (last axis): the
+    net saving of months 1..horizon minus the programme spend of months 0..horizon."""
+    saving = np.concatenate([0.0 * net_saving_by_month[..., :1], net_saving_by_month], axis=-1)
+    return np.cumsum(saving - spend_by_month, axis=-1)
 
 
 def break_even_month(cumulative: np.ndarray) -> Number:
-    """First month (1..horizon) whose cumulative cash flow is ≥ 0; nan if none."""
+    """First month (1..horizon, counted from the programme's start, build months included)
+    whose cumulative cash flow is ≥ 0; nan if none."""
     paid_back = cumulative[..., 1:] >= 0
     first = np.argmax(paid_back, axis=-1) + 1.0
     return np.where(paid_back.any(axis=-1), first, np.nan)[()]

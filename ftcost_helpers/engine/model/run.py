@@ -8,7 +8,7 @@ import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi
-from ftcost_helpers.engine.model.lines import CLIENT, Line
+from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -354,12 +354,45 @@ def serving_facts(p: Params, book: PriceBook) -> ServingFacts:
     )
 
 
-def running_costs_by_month(ongoing: dict[str, Number], maintained: np.ndarray) -> np.ndarray:
+def alternative_tokens_million_per_month(p: Params) -> Number | None:
+    """Million tokens a month the fine-tune must serve to replace an API priced by its
+    volumes (input + output); None when the alternative gives no volumes."""
+    api = p.alternative.api
+    if p.alternative.kind != "api" or api.usd_per_month is not None:
+        return None
+    return api.input_tokens_million_per_month + api.output_tokens_million_per_month
+
+
+def serving_load(p: Params) -> tuple[Number, Number] | None:
+    """(average, peak) tokens/s the alternative's volume needs over the serving hours
+    (peak = average × ``serving.peak_to_average``); None without volumes."""
+    tokens = alternative_tokens_million_per_month(p)
+    if tokens is None:
+        return None
+    average = roi.average_tokens_per_second(tokens, p.serving.hours_per_month)
+    return average, average * p.serving.peak_to_average
+
+
+def running_costs_by_month(ongoing: dict[str, Number], maintained: np.ndarray, launched: np.ndarray) -> np.ndarray:
     """USD each month 1..horizon of running the fine-tune (months on the last axis):
-    evaluation and serving every month, maintenance in the months ``maintained`` marks."""
+    evaluation and serving in the months ``launched`` marks (after the build,
+    :func:`~ftcost_helpers.engine.model.roi.operating_months`), maintenance in the months
+    ``maintained`` marks."""
     steady = np.asarray(ongoing["eval"] + ongoing["serving"], dtype=float)[..., None]
     upkeep = np.asarray(ongoing["maintenance"], dtype=float)[..., None]
-    return steady + upkeep * maintained
+    return steady * launched + upkeep * maintained
+
+
+def programme_spend(p: Params, lines: list[Line]) -> np.ndarray:
+    """USD of programme spend in each month 0..horizon: each area's lines spread over the
+    build months by ``programme.spend_profile`` (all in month 0 without a build period)."""
+    build, profile = p.programme.build_months, p.programme.spend_profile
+    area_usd = {area: sum((line.value for line in lines if line.area == area), start=0.0) for area in AREAS}
+    weights = {
+        area: roi.build_weights(build, profile.get(area, "even") if isinstance(profile, dict) else profile)
+        for area in AREAS
+    }
+    return roi.programme_spend_by_month(area_usd, weights, p.horizon_months)
 
 
 def run_model(p: Params, book: PriceBook) -> ModelRun:
@@ -374,11 +407,13 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         "serving": serving.usd_per_month if p.serving.modelled else 0.0 * serving.usd_per_month,
         "maintenance": maintenance.monthly_from_quarterly(sum(quarterly.values(), start=0.0)),
     }
-    maintained = maintenance.maintained_months(np.arange(1, p.horizon_months + 1), p.maintenance.start_month)
-    running = running_costs_by_month(ongoing, maintained)
+    build = p.programme.build_months
+    months = np.arange(1, p.horizon_months + 1)
+    maintained = maintenance.maintained_months(months, p.maintenance.start_month, build)
+    operating = roi.operating_months(build, p.horizon_months)
+    running = running_costs_by_month(ongoing, maintained, operating)
     alternative = alternative_monthly(p, book)
-    programme = sum((line.value for line in lines), start=0.0)
-    cash = roi.cumulative_cash_flow(programme, roi.monthly_net_saving(alternative, running))
+    cash = roi.cumulative_cash_flow(programme_spend(p, lines), roi.monthly_net_saving(alternative, running, operating))
     has_alternative = p.alternative.kind != "none"
     break_even = roi.break_even_month(cash) if has_alternative else np.nan
     return ModelRun(
