@@ -166,12 +166,116 @@ def test_roi_panel_gives_a_client_without_alternative_an_api_to_compare(book):
     assert panel.headline()["Break-even"] == f"month {expected.break_even_month}"
 
 
-def test_labour_client_has_labour_controls(book):
+def test_labour_client_has_labour_controls_and_no_api_bill(book):
+    """Example B's alternative is agents' time: 35 staff × 160 h × 31% × USD 20 = USD 34,720 a
+    month (the file's comment). Its controls are those four, the share as a percentage; there
+    is no API bill to type into by mistake."""
     panel = widgets.roi_panel(client("b", book), book)
-    assert {"labour_staff", "time_saved_fraction"} <= set(panel.controls)
-    before = panel.total(), panel.headline()["Alternative per month"]
-    panel.controls["time_saved_fraction"].value = 0.5
-    assert panel.headline()["Alternative per month"] != before[1]
+    controls = panel.controls
+    assert {"labour_staff", "labour_hours", "time_saved_percent", "labour_rate"} <= set(controls)
+    assert "api_usd_per_month" not in controls
+    assert (controls["labour_staff"].value, controls["labour_hours"].value) == (35, 160)
+    assert controls["time_saved_percent"].value == pytest.approx(31)
+    assert controls["labour_staff"].readout_format == ",.6"  # "35", not "35.00"
+    assert panel.headline()["Alternative per month"] == "USD 34,720"
+    controls["time_saved_percent"].value = 15
+    # 35 × 160 × 0.15 × 20 = 16,800 (workshop exercise 8)
+    assert panel.headline()["Alternative per month"] == "USD 16,800"
+    assert panel.moved() == {"alternative.labour.time_saved_fraction": 0.15}
+
+
+def test_every_panel_shows_programme_tco_and_break_even(example_a, book):
+    """Example A: USD 88,550, break-even month 5, TCO over 24 months USD 328,469 (the guide's
+    exercise 5 'before' figures, checked against the engine by test_workshop_guide)."""
+    for area, build in widgets.PANELS.items():
+        headline = build(example_a, book).headline()
+        assert headline["Programme total"] == "USD 88,550", area
+        assert headline["TCO over the horizon"] == "USD 328,469", area
+        assert headline["Break-even"] == "month 5", area
+
+
+def test_reset_returns_every_control_and_figure_to_the_plan(example_a, book):
+    panel = widgets.compute_panel(example_a, book)
+    plan_png = panel.chart_view.value
+    panel.controls["gpu"].value = "b200"
+    panel.controls["runs"].value = 30
+    assert panel.total() != pytest.approx(88_550)
+    panel.reset()
+    assert panel.changed == {} and panel.moved() == {}
+    assert panel.controls["gpu"].value == "h100_sxm" and panel.controls["runs"].value == 14
+    assert panel.controls["price_book_rate"].value is False
+    assert panel.total() == pytest.approx(88_550)
+    assert panel.headline()["Compute"] == "USD 1,150"
+    assert bytes(panel.chart_view.value).startswith(b"\x89PNG") and panel.chart_view.value != b""
+    assert plan_png
+
+
+def test_keep_as_scenario_gives_a_block_the_loader_accepts(example_a, book):
+    """Exercise 1's move as YAML: pasted under the client file's scenarios, the scenario is
+    the same plan (its total is the panel's)."""
+    import yaml
+
+    from ftcost_helpers.engine.scenarios import compare_scenarios
+
+    panel = widgets.compute_panel(example_a, book)
+    assert panel.scenario_yaml() == ""
+    panel.controls["tier"].value = "hyperscaler_on_demand"
+    block = yaml.safe_load(panel.scenario_yaml())
+    (scenario,) = block["scenarios"]
+    assert scenario["overrides"] == {"training": {"tier": "hyperscaler_on_demand", "rate_usd_per_gpu_hour": None}}
+    panel.show_scenario()
+    assert "rate_usd_per_gpu_hour: null" in panel.scenario_view.value
+    with_scenario = with_changes(example_a, {"scenarios": block["scenarios"]}, book)
+    kept = {r.name: r for r in compare_scenarios(with_scenario, book)}[widgets.SCENARIO_NAME]
+    assert kept.programme_total_usd == pytest.approx(panel.total())
+    # 672 GPU-hours × USD 3.50 = USD 2,352 of compute (exercise 1)
+    assert panel.headline()["Compute"] == "USD 2,352"
+
+
+def test_pairs_say_the_booked_plan_does_not_follow(example_a, book):
+    """Training pairs move the physics view (tokens = pairs × tokens per pair × epochs) but not
+    the booked GPU-hours: the panel says so instead of showing nothing."""
+    panel = widgets.dataset_panel(example_a, book)
+    assert panel.notes() == []
+    panel.controls["pairs"].value = 24_000
+    (note,) = panel.notes()
+    plan = estimate(example_a, book).base.compute
+    ratio = 24_000 / 14_000
+    assert f"{float(plan.tokens_per_run) * ratio / 1e6:,.1f}M training tokens" in note
+    assert "booked plan does not follow" in note and "672 GPU-hours" in note
+    assert note in panel.status.value.replace("&#x27;", "'")
+
+
+def test_judged_eval_says_which_companions_are_zero(example_a, book):
+    """Example A files no judged runs (all four factors 0): moving one alone changes nothing,
+    so the panel says which companions are still 0 until all four are set."""
+    panel = widgets.eval_panel(example_a, book)
+    assert all(panel.controls[name].value == 0 for name in widgets.JUDGED_FACTORS)
+    assert "off" in panel.notes()[0]
+    before = panel.breakdown.areas_usd["eval"]
+    panel.controls["runs_during_programme"].value = 10
+    (note,) = panel.notes()
+    assert "inactive" in note and "examples per run, judges, price per judge call are 0" in note
+    assert panel.breakdown.areas_usd["eval"] == before
+    panel.controls["judge_examples_per_run"].value = 500
+    panel.controls["judges"].value = 2
+    panel.controls["judge_price"].value = 0.01
+    assert panel.notes() == []
+    # 10 runs × 500 examples × 2 judges × USD 0.01 = USD 100 of judge calls on top
+    assert panel.breakdown.areas_usd["eval"] == pytest.approx(before + 100, abs=0.5)
+
+
+def test_a_redraw_keeps_the_axes_and_outlines_the_plan(example_a, book):
+    panel = widgets.roi_panel(example_a, book)
+    (x0, x1), (y0, y1) = panel.figure.axes[0].get_xlim(), panel.figure.axes[0].get_ylim()
+    panel.controls["api_usd_per_month"].value = 12_000
+    ax = panel.figure.axes[0]
+    assert ax.get_ylim()[0] <= y0 and ax.get_ylim()[1] >= y1, "the scale shrank"
+    assert ax.get_xlim()[0] <= x0 and ax.get_xlim()[1] >= x1
+    assert ax.collections, "no outline of the plan's base case"
+    panel.controls["api_usd_per_month"].value = 22_000
+    again = panel.figure.axes[0].get_ylim()
+    assert again[0] <= ax.get_ylim()[0] + 1e-6, "the scale jumped back"
 
 
 def test_an_impossible_change_is_reported_not_applied(example_a, book):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
+import yaml
 
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.loading import ParamsError
@@ -38,11 +39,16 @@ Changes = Callable[[Any], dict[str, Any]]
 Render = Callable[[Breakdown], tuple[Any, Any]]
 """(table, figure) for a breakdown."""
 Headline = Callable[[Breakdown], dict[str, str]]
+Notes = Callable[["Panel"], list[str]]
+"""Sentences under the headline saying what a move did that the figures alone do not show."""
 
 LAYOUT = {"description_width": "215px"}
 WIDGET_DPI = 80
 """Resolution of a panel's chart: lower than the static cells' so a redraw stays quick."""
 CONTROL_WIDTH = "465px"
+REFERENCE_STYLE = {"facecolor": "none", "edgecolor": "#888888", "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
+"""How a chart draws the plan's base case under the moved plan: faint dashed outlines."""
+SCENARIO_NAME = "Moved in the workshop panel"
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Panel:
         render: Render,
         headline: Headline,
         hooks: Mapping[str, Callable[[Panel, Any], None]] | None = None,
+        notes: Notes | None = None,
     ) -> None:
         self.title = title
         self.params = params
@@ -99,6 +106,7 @@ class Panel:
         self._render = render
         self._headline = headline
         self._hooks = dict(hooks or {})
+        self._notes = notes
         self._suspended = False
         self.changed: dict[str, Any] = {}
         """Controls the analyst moved: {control name: value}."""
@@ -107,22 +115,34 @@ class Panel:
         self.status = w.HTML()
         self.table_view = w.HTML()
         self.chart_view = w.Image(format="png")
+        self.scenario_view = w.HTML()
+        self.reset_button = w.Button(description="Reset to the plan", tooltip="Every control back to the client file")
+        self.keep_button = w.Button(description="Keep as scenario", tooltip="The moved settings as a YAML block")
+        self.reset_button.on_click(lambda _button: self.reset())
+        self.keep_button.on_click(lambda _button: self.show_scenario())
         self._axes_positions: list[Any] | None = None
-        self.breakdown = estimate(params, book)
+        self._initial = {name: (c.widget.value, getattr(c.widget, "options", None)) for name, c in controls.items()}
+        self.base = estimate(params, book)
+        self.breakdown = self.base
         self.table, self.figure = render(self.breakdown)
+        self._reference = _chart_outline(self.figure)
+        self._limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
         for name, control in self._controls.items():
             control.widget.observe(self._on_change(name), names="value")
         self.widget = w.VBox(
             [
                 w.HTML(f"<h4>{html.escape(title)}</h4>"),
+                self.status,
                 w.GridBox(
                     [c.widget for c in self._controls.values()],
-                    layout=w.Layout(grid_template_columns=f"repeat(2, {CONTROL_WIDTH})"),
+                    layout=w.Layout(grid_template_columns=f"repeat(auto-fit, minmax(300px, {CONTROL_WIDTH}))"),
                 ),
-                self.status,
-                self.table_view,
+                w.HBox([self.reset_button, self.keep_button]),
+                self.scenario_view,
                 self.chart_view,
-            ]
+                self.table_view,
+            ],
+            layout=w.Layout(max_width="100%"),
         )
         self._draw()
 
@@ -145,6 +165,61 @@ class Panel:
         for name, value in self.changed.items():
             changes.update(self._controls[name].changes(value))
         return with_changes(self.params, changes, self.book) if changes else self.params
+
+    def moved(self) -> dict[str, Any]:
+        """The parameter paths the moved controls set, {dotted path: value}, for controls
+        whose value differs from the plan's."""
+        changes: dict[str, Any] = {}
+        for name, value in self.changed.items():
+            if value != self._initial[name][0]:
+                changes.update(self._controls[name].changes(value))
+        return changes
+
+    def scenario_yaml(self) -> str:
+        """The moved settings as a ``scenarios:`` block to paste into the client file (empty
+        when nothing moved)."""
+        moved = self.moved()
+        if not moved:
+            return ""
+        overrides: dict[str, Any] = {}
+        for path, value in moved.items():
+            *parents, leaf = path.split(".")
+            section = overrides
+            for part in parents:
+                section = section.setdefault(part, {})
+            section[leaf] = value
+        block = [{"name": SCENARIO_NAME, "overrides": overrides}]
+        return yaml.safe_dump({"scenarios": block}, sort_keys=False, allow_unicode=True)
+
+    def show_scenario(self) -> None:
+        """Show the YAML block of the moved settings (or say that nothing moved)."""
+        text = self.scenario_yaml()
+        if not text:
+            self.scenario_view.value = "<div>Nothing moved yet: the panel shows the client file as filed.</div>"
+            return
+        self.scenario_view.value = (
+            "<div>Paste under the client file's <code>scenarios:</code> (or as its own block):"
+            f"<pre class='ftcost-scenario'>{html.escape(text)}</pre></div>"
+        )
+
+    def reset(self) -> None:
+        """Every control back to the plan's value, the panel redrawn on the plan."""
+        self._suspended = True
+        try:
+            for name, (value, options) in self._initial.items():
+                widget = self._controls[name].widget
+                if options is not None and tuple(widget.options) != tuple(options):
+                    widget.options = options
+                widget.value = value
+        finally:
+            self._suspended = False
+        self.changed.clear()
+        self.scenario_view.value = ""
+        self.recompute()
+
+    def notes(self) -> list[str]:
+        """What the last move did beyond the headline figures (plain sentences)."""
+        return self._notes(self) if self._notes else []
 
     def recompute(self) -> None:
         """Re-run the estimate with the controls' values and redraw table and chart."""
@@ -180,12 +255,30 @@ class Panel:
     def _draw(self) -> None:
         """Chart and table first, the headline last: once the headline shows a new total, the
         table and chart beside it already show the same plan."""
+        if self.breakdown is not self.base:
+            self._hold_axes()
         self.chart_view.value = self._png()
         self.chart_view.width = str(round(self.figure.get_figwidth() * WIDGET_DPI))
+        self.chart_view.layout = w.Layout(max_width="100%", height="auto")
         self.table_view.value = self.table._repr_html_()
         figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
+        notes = "".join(f"<br><span class='ftcost-note'>{html.escape(n)}</span>" for n in self.notes())
         problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
-        self.status.value = f"<div>{figures}{problem}</div>"
+        self.status.value = f"<div class='ftcost-headline'>{figures}{notes}{problem}</div>"
+
+    def _hold_axes(self) -> None:
+        """Keep each axis at least as wide as every drawing so far (the scale never jumps
+        back), and outline the plan's base case under the moved plan."""
+        for index, ax in enumerate(self.figure.axes):
+            if index < len(self._reference):
+                _draw_outline(ax, self._reference[index])
+            if index < len(self._limits):
+                (x0, x1), (y0, y1) = self._limits[index]
+                (cx0, cx1), (cy0, cy1) = ax.get_xlim(), ax.get_ylim()
+                held = ((min(x0, cx0), max(x1, cx1)), (min(y0, cy0), max(y1, cy1)))
+                ax.set_xlim(*_oriented(held[0], ax.xaxis_inverted()))
+                ax.set_ylim(*_oriented(held[1], ax.yaxis_inverted()))
+                self._limits[index] = held
 
     def _png(self) -> bytes:
         """The chart as PNG, in place of the previous one. The first drawing lays the axes
@@ -198,11 +291,51 @@ class Panel:
         if figure.get_layout_engine() is None and not charts.fits_inside(figure):
             # Labels grew (USD 1M...): draw the chart again with its own layout.
             self.table, self.figure = self._render(self.breakdown)
+            if self.breakdown is not self.base:
+                self._hold_axes()
             png = charts.png_bytes(self.figure, WIDGET_DPI)
             self._axes_positions = None
         if self._axes_positions is None:
             self._axes_positions = [ax.get_position() for ax in self.figure.axes]
         return png
+
+
+def _oriented(limits: tuple[float, float], inverted: bool) -> tuple[float, float]:
+    low, high = sorted(limits)
+    return (high, low) if inverted else (low, high)
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """One axes of the base-case chart: its bars (x, y, width, height) and lines (x, y)."""
+
+    bars: list[tuple[float, float, float, float]]
+    lines: list[tuple[Any, Any]]
+
+
+def _chart_outline(figure: Any) -> list[_Outline]:
+    """The shapes of the plan's own chart, to draw faintly under every later drawing."""
+    outlines = []
+    for ax in figure.axes:
+        bars = [(p.get_x(), p.get_y(), p.get_width(), p.get_height()) for p in ax.patches if hasattr(p, "get_width")]
+        lines = [(line.get_xdata(), line.get_ydata()) for line in ax.lines]
+        outlines.append(_Outline(bars, lines))
+    return outlines
+
+
+def _draw_outline(ax: Any, outline: _Outline) -> None:
+    """The base case as one collection of dashed outlines (not added to ``ax.patches`` or
+    ``ax.lines``, which stay the moved plan's own)."""
+    from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.patches import Rectangle
+
+    if outline.bars:
+        shapes = [Rectangle((x, y), width, height) for x, y, width, height in outline.bars]
+        ax.add_collection(PatchCollection(shapes, match_original=False, zorder=5, **REFERENCE_STYLE), autolim=False)
+    if outline.lines:
+        segments = [list(zip(x, y, strict=False)) for x, y in outline.lines if len(x) > 1]
+        style = {"colors": REFERENCE_STYLE["edgecolor"], "linestyles": "--", "linewidths": 1.2, "alpha": 0.6}
+        ax.add_collection(LineCollection(segments, zorder=1, **style), autolim=False)
 
 
 # ---------------------------------------------------------------- widget builders
@@ -280,6 +413,45 @@ def _break_even(breakdown: Breakdown) -> str:
     return "none within the horizon" if month is None else f"month {month}"
 
 
+def _programme(breakdown: Breakdown) -> dict[str, str]:
+    """The three figures every panel shows beside its own: the one-time programme, the total
+    cost of ownership over the horizon and the break-even month."""
+    return {
+        "Programme total": tables.usd(breakdown.programme_total),
+        "TCO over the horizon": tables.usd(breakdown.tco),
+        "Break-even": _break_even(breakdown),
+    }
+
+
+def _number(value: float, decimals: int = 0) -> str:
+    return f"{float(value):,.{decimals}f}"
+
+
+def _physics_notes(panel: Panel) -> list[str]:
+    """What a move did to the physics view (tokens, physics GPU-hours, implied utilisation),
+    and whether the booked plan followed: the booked GPU-hours only move with GPUs, hours
+    per run and runs."""
+    now, plan = panel.breakdown.base.compute, panel.base.base.compute
+    if float(now.tokens_per_run) == float(plan.tokens_per_run) and float(now.flops_per_run) == float(
+        plan.flops_per_run
+    ):
+        return []
+    sentence = (
+        f"Physics view: {_number(float(now.tokens_per_run) / 1e6, 1)}M training tokens per run "
+        f"(plan {_number(float(plan.tokens_per_run) / 1e6, 1)}M), "
+        f"{_number(now.physics_gpu_hours_per_run, 1)} physics GPU-hours per run "
+        f"(plan {_number(plan.physics_gpu_hours_per_run, 1)}), "
+        f"implied utilisation {tables.percent(now.implied_utilisation, 1)} "
+        f"(plan {tables.percent(plan.implied_utilisation, 1)})."
+    )
+    if float(now.booked_gpu_hours) == float(plan.booked_gpu_hours):
+        sentence += (
+            f" The booked plan does not follow: it still books {_number(now.booked_gpu_hours)} GPU-hours, "
+            "so the compute bill is unchanged (move hours per run in the compute panel)."
+        )
+    return [sentence]
+
+
 # ---------------------------------------------------------------- compute
 
 
@@ -309,7 +481,16 @@ def compute_panel(params: Params, book: PriceBook) -> Panel:
     if not has_booked_rate:
         controls["price_book_rate"].widget.disabled = True
     hooks = {"gpu": _offer_tiers_of_gpu, "tier": _price_new_hardware}
-    return Panel("Compute: move the training plan", params, book, controls, _render_compute, _compute_headline, hooks)
+    return Panel(
+        "Compute: move the training plan",
+        params,
+        book,
+        controls,
+        _render_compute,
+        _compute_headline,
+        hooks,
+        notes=_physics_notes,
+    )
 
 
 def _render_compute(breakdown: Breakdown) -> tuple[Any, Any]:
@@ -318,10 +499,17 @@ def _render_compute(breakdown: Breakdown) -> tuple[Any, Any]:
 
 def _compute_headline(breakdown: Breakdown) -> dict[str, str]:
     c = breakdown.base.compute
-    return _usd_headline({"Compute": breakdown.areas_usd["compute"], "Programme total": breakdown.programme_total}) | {
-        "Rate": tables.usd_cents(c.rate_usd_per_gpu_hour) + "/GPU-hour",
-        "Implied utilisation": tables.percent(c.implied_utilisation, 1),
-    }
+    return (
+        _usd_headline({"Compute": breakdown.areas_usd["compute"]})
+        | {
+            "Rate": tables.usd_cents(c.rate_usd_per_gpu_hour) + "/GPU-hour",
+            "Booked GPU-hours": _number(c.booked_gpu_hours),
+            "Implied utilisation": tables.percent(c.implied_utilisation, 1),
+            "Fewest GPUs": _number(c.fewest_gpus),
+            "Memory per GPU": f"{float(c.memory_per_gpu_gb):,.2f} GB",
+        }
+        | _programme(breakdown)
+    )
 
 
 def _offer_tiers_of_gpu(panel: Panel, gpu: str) -> None:
@@ -372,7 +560,15 @@ def dataset_panel(params: Params, book: PriceBook) -> Panel:
         "curation_usd": _control(params, "dataset.curation_usd", money, "Curation, amount given (USD)", 1000),
         "sourcing_usd": _control(params, "dataset.sourcing_usd", money, "Sourcing and rights (USD)", 500),
     }
-    return Panel("Dataset: move the labelling plan", params, book, controls, _render_dataset, _dataset_headline)
+    return Panel(
+        "Dataset: move the labelling plan",
+        params,
+        book,
+        controls,
+        _render_dataset,
+        _dataset_headline,
+        notes=_physics_notes,
+    )
 
 
 def _render_dataset(breakdown: Breakdown) -> tuple[Any, Any]:
@@ -382,9 +578,9 @@ def _render_dataset(breakdown: Breakdown) -> tuple[Any, Any]:
 def _dataset_headline(breakdown: Breakdown) -> dict[str, str]:
     areas = breakdown.areas_usd
     ratio = areas["dataset"] / areas["compute"] if areas["compute"] else float("nan")
-    return _usd_headline({"Dataset": areas["dataset"], "Programme total": breakdown.programme_total}) | {
-        "Dataset ÷ compute": f"{ratio:,.1f}×"
-    }
+    return (
+        _usd_headline({"Dataset": areas["dataset"]}) | {"Dataset ÷ compute": f"{ratio:,.1f}×"} | _programme(breakdown)
+    )
 
 
 # ---------------------------------------------------------------- evaluation
@@ -409,7 +605,15 @@ def eval_panel(params: Params, book: PriceBook) -> Panel:
         ),
         "horizon_months": _horizon(params),
     }
-    return Panel("Evaluation: move the harness plan", params, book, controls, _render_eval, _eval_headline)
+    return Panel(
+        "Evaluation: move the harness plan",
+        params,
+        book,
+        controls,
+        _render_eval,
+        _eval_headline,
+        notes=_judged_notes,
+    )
 
 
 def _render_eval(breakdown: Breakdown) -> tuple[Any, Any]:
@@ -421,9 +625,34 @@ def _eval_headline(breakdown: Breakdown) -> dict[str, str]:
         {
             "Evaluation, one-time": breakdown.areas_usd["eval"],
             "Per month": breakdown.ongoing_monthly_usd["eval"],
-            "Programme total": breakdown.programme_total,
         }
-    )
+    ) | _programme(breakdown)
+
+
+JUDGED_FACTORS = {
+    "runs_during_programme": "judged eval runs",
+    "judge_examples_per_run": "examples per run",
+    "judges": "judges",
+    "judge_price": "price per judge call",
+}
+"""The four controls whose product is the LLM-as-judge bill (runs × examples × judges × price)."""
+
+
+def _judged_notes(panel: Panel) -> list[str]:
+    """The judged-evaluation bill is a product: while any factor is 0, moving the others does
+    nothing, so say which factors are 0 (the controls are inactive until they are set)."""
+    zero = [label for name, label in JUDGED_FACTORS.items() if not panel.controls[name].value]
+    if not zero or len(zero) == len(JUDGED_FACTORS):
+        active = not zero
+        return [] if active else ["Judged evaluation is off (runs, examples, judges and price are all 0)."]
+    return [
+        "Judged evaluation is inactive: runs × examples × judges × price per call is 0 while "
+        + ", ".join(zero)
+        + (" is" if len(zero) == 1 else " are")
+        + " 0; set "
+        + ("it" if len(zero) == 1 else "them")
+        + " to price the judge calls."
+    ]
 
 
 # ---------------------------------------------------------------- maintenance
@@ -461,26 +690,22 @@ def _render_maintenance(breakdown: Breakdown) -> tuple[Any, Any]:
 
 
 def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:
-    quarterly = sum(float(v) for v in breakdown.base.maintenance_quarterly.values())
+    quarterly = breakdown.base.maintenance_quarterly
     return _usd_headline(
         {
-            "Maintenance per quarter": quarterly,
-            "TCO over the horizon": breakdown.tco,
-            "Programme total": breakdown.programme_total,
+            "Maintenance per quarter": sum(float(v) for v in quarterly.values()),
+            "Per month once started": sum(float(v) for v in quarterly.values()) / 3,
+            "Migrations per quarter": float(quarterly.get("Base-model migration", 0.0)),
         }
-    )
+    ) | _programme(breakdown)
 
 
 # ---------------------------------------------------------------- ROI
 
 
 def roi_panel(params: Params, book: PriceBook) -> Panel:
-    """The alternative's monthly cost, serving, engineering and the horizon → cash flow."""
-    controls = {
-        "api_usd_per_month": Control(
-            money("API bill replaced (USD/month)", _api_bill(params, book), 1000),
-            lambda v: {"alternative.kind": "api", "alternative.api.usd_per_month": v},
-        ),
+    """The alternative's own controls, serving, engineering and the horizon → cash flow."""
+    controls = _alternative_controls(params, book) | {
         "engineer_weeks": _control(params, "engineering.engineer_weeks", float_slider, "Engineer weeks", 0, 52, 1),
         "serving_gpus": _control(params, "serving.gpus", int_slider, "Serving GPUs", 0, 16),
         "serving_hours_per_month": _control(
@@ -488,14 +713,61 @@ def roi_panel(params: Params, book: PriceBook) -> Panel:
         ),
         "horizon_months": _horizon(params),
     }
-    if params.alternative.kind == "labour":
-        controls["labour_staff"] = _control(
-            params, "alternative.labour.staff", float_slider, "Staff whose time is saved", 0, 500, 1
-        )
-        controls["time_saved_fraction"] = _control(
-            params, "alternative.labour.time_saved_fraction", float_slider, "Share of their time saved", 0, 1, 0.01
-        )
     return Panel("Return on investment: move the business case", params, book, controls, _render_roi, _roi_headline)
+
+
+def _alternative_controls(params: Params, book: PriceBook) -> dict[str, Control]:
+    """The controls of what the fine-tune replaces, by its kind: an API bill; labour (staff,
+    hours per month, share of time saved as a percentage, loaded rate); a RAG bill. A plan
+    with nothing to replace gets an API bill starting at 0, to ask "what if there were one"."""
+    kind = params.alternative.kind
+    if kind == "labour":
+        return {
+            "labour_staff": _control(
+                params, "alternative.labour.staff", count_slider, "Staff whose time is saved", 0, 500, convert=float
+            ),
+            "labour_hours": _control(
+                params,
+                "alternative.labour.hours_per_staff_per_month",
+                float_slider,
+                "Hours per person a month",
+                0,
+                300,
+                1,
+            ),
+            "time_saved_percent": _percent_control(
+                params, "alternative.labour.time_saved_fraction", "Share of their time saved (%)"
+            ),
+            "labour_rate": _control(
+                params,
+                "alternative.labour.loaded_rate_usd_per_hour",
+                count_slider,
+                "Loaded rate (USD/hour)",
+                0,
+                300,
+                convert=float,
+            ),
+        }
+    if kind == "rag":
+        return {
+            "rag_usd_per_month": _control(
+                params, "alternative.rag.usd_per_month", money, "RAG bill replaced (USD/month)", 1000
+            )
+        }
+    return {
+        "api_usd_per_month": Control(
+            money("API bill replaced (USD/month)", _api_bill(params, book), 1000),
+            lambda v: {"alternative.kind": "api", "alternative.api.usd_per_month": v},
+        )
+    }
+
+
+def _percent_control(params: Params, path: str, label: str) -> Control:
+    """A share (0–1 in the file) shown and moved as a percentage (0–100)."""
+    value = base_value(functools.reduce(getattr, path.split("."), params))
+    slider = float_slider(label, round(100 * float(value), 4), 0, 100, 1)
+    slider.readout_format = ",.4"
+    return Control(slider, _at(path, lambda percent: round(float(percent) / 100, 6)))
 
 
 def _api_bill(params: Params, book: PriceBook) -> float:
@@ -508,12 +780,16 @@ def _render_roi(breakdown: Breakdown) -> tuple[Any, Any]:
 
 
 def _roi_headline(breakdown: Breakdown) -> dict[str, str]:
-    return _usd_headline(
-        {
-            "Programme total": breakdown.programme_total,
-            "Alternative per month": float(breakdown.base.alternative_monthly),
-        }
-    ) | {"Break-even": _break_even(breakdown)}
+    return (
+        _usd_headline(
+            {
+                "Alternative per month": float(breakdown.base.alternative_monthly),
+                "Serving per month": breakdown.ongoing_monthly_usd["serving"],
+            }
+        )
+        | {"Serving per 1M tokens": tables.usd_cents(breakdown.base.serving_usd_per_1m_tokens)}
+        | _programme(breakdown)
+    )
 
 
 PANELS: dict[str, Callable[[Params, PriceBook], Panel]] = {
