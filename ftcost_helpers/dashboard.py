@@ -1,45 +1,112 @@
-"""The workshop dashboard: the notebooks' interactive panels served by Voilà on localhost.
+"""The workshop dashboard: the notebooks' interactive panels served by Voilà for a room.
 
-    python -m ftcost_helpers.dashboard            # http://127.0.0.1:8866/ lists the notebooks
-    python -m ftcost_helpers.dashboard --notebook 05_roi --port 8870
+    python -m ftcost_helpers.dashboard                   # http://127.0.0.1:8866/ : the landing page
+    python -m ftcost_helpers.dashboard --pool-size 2     # two warm kernels per notebook
+    python -m ftcost_helpers.dashboard --host room-pc    # serve a LAN room at http://room-pc:8866/
 
-Voilà runs each notebook in its own kernel when a browser opens it and shows the outputs
-and the live widgets, never the code. Everything is served from this machine: Voilà 0.5
-takes the widgets' JavaScript from the installed labextensions, and the ``ftcost`` template
-(``jupyter_data/voila/templates/ftcost``) removes the one CDN link of Voilà's page (Font
-Awesome). Stop the server with Ctrl-C.
+A room of 30 opening pages at once is what this is built for:
+
+- **Kernels started ahead.** Voilà's preheated kernel pool (``--preheat_kernel``,
+  ``--pool_size``: kernels per notebook, ``--pool-size`` here, default
+  :data:`DEFAULT_POOL_SIZE`) starts each notebook's kernel and imports the model before anyone
+  asks; a page opening takes a warm kernel and the pool refills behind it.
+- **Kernels reclaimed.** The page's kernel is stopped when the page closes (Voilà's
+  ``beforeunload`` beacon) and, should that never arrive, once it has been idle with no page
+  connected for ``--idle-timeout`` seconds (jupyter_server's culler; pooled kernels are never
+  culled).
+- **Only this machine's names.** Every request's ``Host`` and ``Origin`` must name
+  ``127.0.0.1``, ``localhost`` or the ``--host`` given (DNS rebinding is refused with 403).
+- **Panel first.** Voilà serves *dashboard copies* of the notebooks, written at start-up into
+  a temporary folder: the panel right after the set-up cell, the teaching text after it. A
+  first cell (:func:`open_page`) imports the model while the kernel waits in the pool, reads
+  the page's ``?client=`` once the page is asked for, and answers an unknown client with the
+  list of clients instead of an error.
+- **A landing page** (``/``): the five notebooks with their questions, a client picker (the
+  examples in ``params/clients/`` and the participants' files in ``workshop/clients/``) and
+  the workshop guide (``/guide``).
+
+Everything is served from this machine (the ``ftcost`` template removes Voilà's CDN links).
+Stop the server with Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from ftcost_helpers.engine.loading import project_root
+from ftcost_helpers.engine.loading import ParamsError, project_root
+from ftcost_helpers.views.notebook import WORKSHOP_CLIENTS, dashboard_clients
 
 DEFAULT_PORT = 8866
 HOST = "127.0.0.1"
+LOCAL_NAMES = ("127.0.0.1", "localhost")
+"""Names a request may give in ``Host``/``Origin`` besides the ``--host`` of a LAN room."""
 TEMPLATE = "ftcost"
 NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")
 JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
 """A Jupyter data folder holding the ``ftcost`` Voilà template (put first on JUPYTER_PATH)."""
+DEFAULT_POOL_SIZE = 1
+"""Warm kernels kept per notebook (five notebooks: five kernels, about 150 MB each, at rest)."""
+DEFAULT_IDLE_TIMEOUT_S = 40
+"""A kernel idle this long with no page connected is stopped (checked every CULL_INTERVAL_S)."""
+CULL_INTERVAL_S = 5
+GUIDE = "docs/workshop.md"
+UNUSED_LABEXTENSIONS = ["jupyterlab-jupytext", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview"]
+"""JupyterLab extensions installed for JupyterLab that a Voilà page neither needs nor can
+activate (each logs errors and version warnings in the page's console)."""
+PAGE_MAGIC = "ftcost_page"
+"""The cell magic the dashboard copies put on every code cell after :func:`open_page`."""
 
 
 class DashboardError(RuntimeError):
     """The dashboard cannot start; ``str()`` is one line for the user."""
 
 
+@dataclass(frozen=True)
+class Room:
+    """How the dashboard serves a room: where, how many warm kernels, when to reclaim them."""
+
+    port: int = DEFAULT_PORT
+    host: str | None = None
+    pool_size: int = DEFAULT_POOL_SIZE
+    idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
+    show_tracebacks: bool = False
+
+    @property
+    def listen_ip(self) -> str:
+        """Localhost only, unless the leader names the machine for a LAN room."""
+        return "0.0.0.0" if self.host else HOST
+
+    @property
+    def allowed_names(self) -> tuple[str, ...]:
+        return LOCAL_NAMES + ((self.host.lower(),) if self.host else ())
+
+    @property
+    def address(self) -> str:
+        return f"http://{self.host or HOST}:{self.port}/"
+
+
+# ---------------------------------------------------------------- the notebooks
+
+
 def notebooks_dir() -> Path:
-    """The folder Voilà serves: the project's ``notebooks/``."""
+    """The folder of the stored notebooks: the project's ``notebooks/``."""
     return project_root() / "notebooks"
 
 
@@ -53,29 +120,219 @@ def check_notebooks(folder: Path | None = None) -> list[Path]:
     return paths
 
 
-def notebook_url(port: int, name: str) -> str:
-    """The address at which Voilà renders notebook ``name`` (``05_roi`` or ``05_roi.ipynb``)."""
-    stem = name.removesuffix(".ipynb")
-    return f"http://{HOST}:{port}/voila/render/{stem}.ipynb"
+@dataclass(frozen=True)
+class NotebookEntry:
+    """A notebook as the landing page lists it."""
+
+    name: str
+    title: str
+    question: str
 
 
-def voila_command(port: int = DEFAULT_PORT, *, show_tracebacks: bool = False) -> list[str]:
-    """The Voilà command line serving ``notebooks/`` with code hidden, on localhost only."""
+def notebook_entries(folder: Path | None = None) -> list[NotebookEntry]:
+    """Each notebook's title (its first heading) and question (its "**The question.**" line)."""
+    import nbformat
+
+    entries = []
+    for path in check_notebooks(folder):
+        cells = nbformat.read(path, as_version=4).cells
+        text = next((c.source for c in cells if c.cell_type == "markdown"), "")
+        lines = [line.strip() for line in text.splitlines()]
+        title = next((line.lstrip("# ") for line in lines if line.startswith("# ")), path.stem)
+        question = next((line.split("**", 2)[-1].strip() for line in lines if line.startswith("**The question")), "")
+        entries.append(NotebookEntry(path.stem, title, question))
+    return entries
+
+
+READING_NOTE = (
+    "---\n\n*The panel above is live. Below, the notebook's explanation of the figures. The notebook "
+    "with every static table and chart (the P10–P90 range and the tornado chart among them) opens in "
+    "JupyterLab as `notebooks/{name}.ipynb`, and for every client as a report (`make reports`).*"
+)
+
+
+def dashboard_notebook(nb: Any, name: str = "") -> Any:
+    """The dashboard copy of a notebook: :func:`open_page` first, then the parameters, the
+    set-up cell and the panel, then the teaching text (the Markdown cells, in their order).
+
+    The static cells stay out: Voilà makes a page's widgets live only once every cell has
+    run, and the heavy ones (10,000 Monte Carlo draws, the tornado's 2·n estimates) would
+    hold the panel back by seconds. Every code cell after the first runs under the page
+    magic, which skips it when the page was refused (an unknown client)."""
+    import nbformat
+
+    cells = list(nb.cells)
+    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    setup = [c for c in cells if c.cell_type == "code" and "setup_notebook(" in c.source][:1]
+    panel = [c for c in cells if "panel" in c.metadata.get("tags", [])]
+    first = parameters + setup + panel
+    teaching = [c for c in cells if c.cell_type == "markdown"]
+    copy = nbformat.v4.new_notebook(metadata=nb.metadata)
+    opening = nbformat.v4.new_code_cell("from ftcost_helpers.dashboard import open_page\n\nopen_page()")
+    note = nbformat.v4.new_markdown_cell(READING_NOTE.format(name=name or "NN_name"))
+    copy.cells = [opening] + [_under_page_magic(c) for c in first] + [note] + teaching
+    return copy
+
+
+def _under_page_magic(cell: Any) -> Any:
+    if cell.cell_type != "code":
+        return cell
+    copied = cell.copy()
+    copied.source = f"%%{PAGE_MAGIC}\n{cell.source}"
+    copied.outputs = []
+    return copied
+
+
+def write_dashboard_notebooks(source: Path, target: Path) -> list[Path]:
+    """The dashboard copy of each notebook of ``source``, written to ``target``."""
+    import nbformat
+
+    written = []
+    for path in check_notebooks(source):
+        copy = dashboard_notebook(nbformat.read(path, as_version=4), path.stem)
+        nbformat.write(copy, target / path.name)
+        written.append(target / path.name)
+    return written
+
+
+# ---------------------------------------------------------------- the page's kernel
+
+
+class _Page:
+    """What :func:`open_page` decided for this kernel's page."""
+
+    refused: str | None = None
+
+
+def open_page() -> None:
+    """The first cell of every dashboard page. In a pooled kernel: import the model and
+    draw one chart while the kernel waits for its page (the page opens on a warm kernel),
+    then wait for the request and read its ``?client=``. An unknown client shows the list of
+    clients and the page's other cells are skipped."""
+    _warm_up()
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+    _register_page_magic()
+    from ftcost_helpers.views.notebook import DASHBOARD_QUERY, client_from_query
+
+    try:
+        client_from_query(os.environ.get(DASHBOARD_QUERY))
+    except ParamsError as error:
+        _Page.refused = error.problem
+        from IPython.display import HTML, display
+
+        display(HTML(refusal_html(error.problem)))
+
+
+def _warm_up() -> None:
+    """Import what every notebook imports and load the price book (about 2 s a kernel)."""
+    import matplotlib.pyplot  # noqa: F401
+
+    from ftcost_helpers.engine import scenarios, sensitivity, uncertainty  # noqa: F401
+    from ftcost_helpers.engine.loading import load_price_book
+    from ftcost_helpers.views import charts, readings, tables, widgets  # noqa: F401
+
+    load_price_book()
+
+
+def _register_page_magic() -> None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:  # pragma: no cover - only ever run inside a kernel
+        return
+
+    def page_cell(line: str, cell: str) -> None:
+        if _Page.refused is None:
+            shell.run_cell(cell, store_history=False)
+
+    shell.register_magic_function(page_cell, "cell", PAGE_MAGIC)
+
+
+def refusal_html(problem: str) -> str:
+    """The page for an address naming no client file: the problem and the clients there are."""
+    items = "".join(
+        f"<li><a href='?client={html.escape(name)}'>{html.escape(name)}</a> "
+        f"<small>({html.escape(_where(path))})</small></li>"
+        for name, path in dashboard_clients().items()
+    )
+    return (
+        f"<div class='ftcost-refusal'><h3>No such client</h3><p>{html.escape(problem)}.</p>"
+        f"<p>Open one of these, or put your own file in <code>{WORKSHOP_CLIENTS}/</code>"
+        f" and open it by its name:</p><ul>{items}</ul><p><a href='/'>Back to the notebooks</a></p></div>"
+    )
+
+
+def _where(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project_root().resolve()).parent.as_posix() + "/"
+    except ValueError:
+        return path.parent.name + "/"
+
+
+# ---------------------------------------------------------------- requests
+
+
+def _name_of(netloc: str) -> str:
+    """The host name of ``Host`` or an origin's authority, without port or brackets."""
+    parsed = urlsplit(f"//{netloc.strip()}")
+    return (parsed.hostname or "").lower()
+
+
+def request_is_allowed(host: str | None, origin: str | None, allowed: Iterable[str]) -> bool:
+    """A request may proceed when its ``Host`` names this machine (``allowed``) and its
+    ``Origin``, when sent, does too (a page from another site never gets an answer, even
+    through a DNS name pointed at 127.0.0.1)."""
+    names = {name.lower() for name in allowed}
+    if not host or _name_of(host) not in names:
+        return False
+    if origin is None or origin == "null":
+        return origin is None
+    return (urlsplit(origin).hostname or "").lower() in names
+
+
+# ---------------------------------------------------------------- Voilà for a room
+
+
+def voila_arguments(room: Room, root: Path) -> list[str]:
+    """Voilà's own command-line options for ``room``, serving the notebooks of ``root``."""
     return [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebooks_dir()),
+        str(root),
         "--no-browser",
-        f"--port={port}",
-        f"--Voila.ip={HOST}",
+        f"--port={room.port}",
+        "--Voila.port_retries=0",
+        f"--Voila.ip={room.listen_ip}",
         f"--template={TEMPLATE}",
         "--theme=light",
         "--strip_sources=True",
-        f"--show_tracebacks={show_tracebacks}",
+        f"--show_tracebacks={room.show_tracebacks}",
+        "--preheat_kernel=True",
+        f"--pool_size={room.pool_size}",
+        "--VoilaKernelManager.fill_delay=0",
+        f"--MappingKernelManager.cull_idle_timeout={room.idle_timeout_s}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
+        "--MappingKernelManager.cull_connected=False",
+        f"--VoilaConfiguration.extension_denylist={json.dumps(UNUSED_LABEXTENSIONS)}",
+        f"--RoomVoila.allowed_names={json.dumps(list(room.allowed_names))}",
         # Kernels talk to Voilà over Unix sockets: no TCP ports to collide with other kernels
         # started at the same moment (papermill #511), and nothing listening on the network.
         "--KernelManager.transport=ipc",
+    ]
+
+
+def voila_command(room: Room) -> list[str]:
+    """The command that runs Voilà for ``room`` (this module, in its own process)."""
+    return [
+        sys.executable,
+        "-m",
+        "ftcost_helpers.dashboard",
+        "--voila-process",
+        f"--port={room.port}",
+        f"--pool-size={room.pool_size}",
+        f"--idle-timeout={room.idle_timeout_s}",
+        *([f"--host={room.host}"] if room.host else []),
+        *(["--show-tracebacks"] if room.show_tracebacks else []),
     ]
 
 
@@ -89,29 +346,182 @@ def voila_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def port_is_free(port: int) -> bool:
+def run_voila(room: Room) -> int:
+    """Serve ``room`` in this process until stopped: the dashboard copies of the notebooks
+    in a temporary folder, removed on the way out."""
+    folder = Path(tempfile.mkdtemp(prefix="ftcost-dashboard-"))
+    try:
+        write_dashboard_notebooks(notebooks_dir(), folder)
+        _room_voila_class().launch_instance(voila_arguments(room, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _room_voila_class() -> type:
+    """Voilà with the room's rules: the allow-list in front of every handler, the landing page
+    at ``/`` and the guide at ``/guide`` (built here: Voilà is imported only when serving)."""
+    import tornado.web
+    from tornado.routing import AnyMatches, Matcher, Rule
+    from traitlets import List, Unicode
+    from voila.app import Voila
+
+    class AllowedRequest(Matcher):
+        def __init__(self, names: Iterable[str]) -> None:
+            self.names = tuple(names)
+
+        def match(self, request: Any) -> dict | None:
+            headers = request.headers
+            return {} if request_is_allowed(headers.get("Host"), headers.get("Origin"), self.names) else None
+
+    class Refused(tornado.web.RequestHandler):
+        def prepare(self) -> None:
+            self.set_status(403)
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.finish("Refused: this dashboard answers only to the names it was started for.\n")
+
+    class Landing(tornado.web.RequestHandler):
+        def get(self, *_args: Any) -> None:
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(landing_html(notebook_entries(), dashboard_clients(), self.get_argument("client", "")))
+
+    class Guide(tornado.web.RequestHandler):
+        def get(self) -> None:
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(guide_html())
+
+    class RoomVoila(Voila):
+        allowed_names = List(Unicode(), default_value=list(LOCAL_NAMES), config=True)
+
+        def init_handlers(self) -> list:
+            from voila.tornado.treehandler import TornadoVoilaTreeHandler
+
+            kept = [h for h in super().init_handlers() if h[1] is not TornadoVoilaTreeHandler]
+            base = self.server_url.rstrip("/")
+            pages = [(f"{base}/", Landing), (f"{base}/voila/tree(.*)", Landing), (f"{base}/guide", Guide)]
+            return pages + kept
+
+        def start(self) -> None:
+            """Voilà's own start, with the handlers behind the allow-list."""
+            self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+            self.app = tornado.web.Application(**self.init_settings())
+            self.app.settings.update(self.tornado_settings)
+            router = tornado.web._ApplicationRouter
+            rules = self.app.default_router.rules
+            rules.insert(-1, Rule(AllowedRequest(self.allowed_names), router(self.app, self.init_handlers())))
+            rules.insert(-1, Rule(AnyMatches(), router(self.app, [(r".*", Refused)])))
+            self.listen()
+
+    return RoomVoila
+
+
+# ---------------------------------------------------------------- pages
+
+
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+table { border-collapse: collapse; width: 100%; }
+td, th { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid #ddd; }
+a.notebook { font-weight: 600; }
+label { font-weight: 600; margin-right: .5rem; }
+select { font-size: 1rem; padding: .2rem; }
+code, pre { background: #f4f4f4; }
+pre { padding: .6rem; overflow-x: auto; }
+@media (max-width: 600px) { td, th { display: block; } }
+"""
+
+
+def landing_html(entries: Sequence[NotebookEntry], clients: dict[str, Path], chosen: str = "") -> str:
+    """The landing page: the notebooks, the client picker and the guide (all text escaped)."""
+    chosen = chosen if chosen in clients else next(iter(clients), "")
+    options = []
+    for folder in sorted({_where(path) for path in clients.values()}, key=lambda f: f != "params/clients/"):
+        names = [name for name, path in clients.items() if _where(path) == folder]
+        items = "".join(
+            f"<option value='{html.escape(n)}'{' selected' if n == chosen else ''}>{html.escape(n)}</option>"
+            for n in names
+        )
+        options.append(f"<optgroup label='{html.escape(folder)}'>{items}</optgroup>")
+    rows = "".join(
+        f"<tr><td><a class='notebook' data-notebook='{html.escape(e.name)}' "
+        f"href='voila/render/{html.escape(e.name)}.ipynb?client={html.escape(chosen)}'>{html.escape(e.title)}</a>"
+        f"</td><td>{html.escape(e.question)}</td></tr>"
+        for e in entries
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>ftcost workshop</title><style>{PAGE_STYLE}</style></head>
+<body>
+<h1>What does fine-tuning an LLM really cost?</h1>
+<p>Five notebooks, one cost area each. Pick a client, open a notebook: its panel comes first,
+the explanation follows. The exercises are in the <a id="guide" href="guide">workshop guide</a>.</p>
+<p><label for="client">Client</label><select id="client">{"".join(options)}</select>
+<small>Your own file: copy an example to <code>{WORKSHOP_CLIENTS}/your_name.yaml</code>, reload this page.</small></p>
+<table><thead><tr><th>Notebook</th><th>The question it answers</th></tr></thead><tbody>{rows}</tbody></table>
+<script>
+document.getElementById("client").addEventListener("change", function (event) {{
+  var client = encodeURIComponent(event.target.value);
+  document.querySelectorAll("a.notebook").forEach(function (link) {{
+    link.href = "voila/render/" + link.dataset.notebook + ".ipynb?client=" + client;
+  }});
+  history.replaceState(null, "", "?client=" + client);
+}});
+</script>
+</body></html>
+"""
+
+
+def guide_html() -> str:
+    """The workshop guide (``docs/workshop.md``, the project's own text) as a page."""
+    from markdown_it import MarkdownIt
+
+    text = (project_root() / GUIDE).read_text(encoding="utf-8")
+    body = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><link rel='icon' href='data:,'>"
+        f"<title>ftcost workshop guide</title><style>{PAGE_STYLE}</style></head>"
+        f"<body><p><a href='./'>← The notebooks</a></p>{body}</body></html>"
+    )
+
+
+# ---------------------------------------------------------------- the server process
+
+
+def notebook_url(port: int, name: str, client: str | None = None) -> str:
+    """The address at which Voilà renders notebook ``name`` (``05_roi`` or ``05_roi.ipynb``)."""
+    stem = name.removesuffix(".ipynb")
+    query = f"?client={client}" if client else ""
+    return f"http://{HOST}:{port}/voila/render/{stem}.ipynb{query}"
+
+
+def port_is_free(port: int, ip: str = HOST) -> bool:
     """Nothing listens on ``port`` (connections of a stopped server waiting to close do not
     count: the server, like this probe, sets SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((HOST, port))
+            probe.bind((ip, port))
         except OSError:
             return False
     return True
 
 
-def start(port: int = DEFAULT_PORT, *, show_tracebacks: bool = False, log: Path | None = None) -> subprocess.Popen:
-    """Start Voilà in the background (for tests and :func:`serve`); its output goes to ``log``
-    (default: inherited). Raises :class:`DashboardError` when a notebook is missing or the
-    port is taken."""
+def start(room: Room | int = DEFAULT_PORT, *, log: Path | None = None) -> subprocess.Popen:
+    """Start the dashboard in the background (for tests and :func:`serve`); its output goes
+    to ``log`` (default: inherited). Raises :class:`DashboardError` when a notebook is missing
+    or the port is taken."""
+    room = room if isinstance(room, Room) else Room(port=room)
     check_notebooks()
-    if not port_is_free(port):
-        raise DashboardError(f"port {port} on {HOST} is in use: pass --port with a free one")
+    if not port_is_free(room.port, room.listen_ip):
+        raise DashboardError(f"port {room.port} on {room.listen_ip} is in use: pass --port with a free one")
     stream = log.open("ab") if log else None
     try:
         return subprocess.Popen(
-            voila_command(port, show_tracebacks=show_tracebacks),
+            voila_command(room),
             cwd=project_root(),
             env=voila_environment(),
             stdout=stream,
@@ -123,8 +533,8 @@ def start(port: int = DEFAULT_PORT, *, show_tracebacks: bool = False, log: Path 
 
 
 def wait_until_ready(process: subprocess.Popen, port: int, timeout_s: float = 60.0) -> float:
-    """Seconds until Voilà answers on ``port``; raises :class:`DashboardError` if it exits
-    or does not answer within ``timeout_s``."""
+    """Seconds until the dashboard answers on ``port``; raises :class:`DashboardError` if it
+    exits or does not answer within ``timeout_s``."""
     started = time.perf_counter()
     url = f"http://{HOST}:{port}/"
     while time.perf_counter() - started < timeout_s:
@@ -140,7 +550,7 @@ def wait_until_ready(process: subprocess.Popen, port: int, timeout_s: float = 60
 
 
 def stop(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
-    """Stop a Voilà server started by :func:`start` (and its kernels with it)."""
+    """Stop a dashboard started by :func:`start` (and its kernels with it)."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -154,16 +564,22 @@ def _exit_quietly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def serve(port: int = DEFAULT_PORT, notebook: str | None = None, *, show_tracebacks: bool = False) -> int:
-    """Serve until Ctrl-C (or SIGTERM/SIGHUP); prints the address to open. Returns Voilà's
-    exit status. Voilà and its kernels are stopped however this process is asked to end."""
-    process = start(port, show_tracebacks=show_tracebacks)
+def serve(room: Room, notebook: str | None = None) -> int:
+    """Serve until Ctrl-C (or SIGTERM/SIGHUP); prints the address and the pool. Returns
+    Voilà's exit status. Voilà and its kernels are stopped however this process is asked to end."""
+    process = start(room)
     for ending in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(ending, _exit_quietly)
     try:
-        wait_until_ready(process, port)
-        where = notebook_url(port, notebook) if notebook else f"http://{HOST}:{port}/"
-        print(f"ftcost workshop dashboard: open {where}  (Ctrl-C stops it)", flush=True)
+        wait_until_ready(process, room.port)
+        where = room.address + (f"voila/render/{notebook}.ipynb" if notebook else "")
+        print(
+            f"ftcost workshop dashboard: open {where}\n"
+            f"  kernel pool: {room.pool_size} warm kernel(s) per notebook ({room.pool_size * len(NOTEBOOKS)} in all); "
+            f"a closed page's kernel is stopped, an idle one after {room.idle_timeout_s} s\n"
+            f"  answers to: {', '.join(room.allowed_names)}  (Ctrl-C stops it)",
+            flush=True,
+        )
         return process.wait()
     except KeyboardInterrupt:
         return 0
@@ -173,16 +589,34 @@ def serve(port: int = DEFAULT_PORT, notebook: str | None = None, *, show_traceba
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ftcost_helpers.dashboard", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--host", help="this machine's name on a LAN room: listen on every interface, answer to it")
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=DEFAULT_POOL_SIZE,
+        help=f"warm kernels kept per notebook (default {DEFAULT_POOL_SIZE})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=int,
+        default=DEFAULT_IDLE_TIMEOUT_S,
+        help=f"seconds before an idle kernel with no page is stopped (default {DEFAULT_IDLE_TIMEOUT_S})",
+    )
     parser.add_argument("--notebook", choices=NOTEBOOKS, help="print the address of this notebook's page")
     parser.add_argument("--show-tracebacks", action="store_true", help="show Python tracebacks in the page")
+    parser.add_argument("--voila-process", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.pool_size < 0 or args.idle_timeout <= 0:
+        print("error: --pool-size must be 0 or more and --idle-timeout more than 0", file=sys.stderr)
+        return 1
+    room = Room(args.port, args.host, args.pool_size, args.idle_timeout, args.show_tracebacks)
     try:
-        return serve(args.port, args.notebook, show_tracebacks=args.show_tracebacks)
+        return run_voila(room) if args.voila_process else serve(room, args.notebook)
     except DashboardError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -65,16 +65,28 @@ DASHBOARD_QUERY = "QUERY_STRING"
 """Voilà passes the page's query string to the kernel in this environment variable."""
 
 CLIENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+WORKSHOP_CLIENTS = "workshop/clients"
+"""Participants' own client files, opened in the dashboard by name (never batch-reported)."""
+
+
+def dashboard_clients() -> dict[str, Path]:
+    """Every client a dashboard address may name: the examples in ``params/clients/``, then
+    the participants' files in ``workshop/clients/`` (never taking an example's name)."""
+    clients = {path.stem: path for path in client_files()}
+    for path in sorted((project_root() / WORKSHOP_CLIENTS).glob("*.yaml")):
+        clients.setdefault(path.stem, path)
+    return clients
 
 
 def client_from_query(query_string: str | None) -> Path | None:
     """The client file a dashboard address names (``...ipynb?client=example_b``), if any.
 
-    Only the name of a file in ``params/clients/`` is accepted: never a path."""
+    Only the name of a file in ``params/clients/`` or ``workshop/clients/`` is accepted:
+    never a path."""
     names = parse_qs(query_string or "").get("client")
     if not names:
         return None
-    known = {path.stem: path for path in client_files()}
+    known = dashboard_clients()
     name = names[-1]
     if not CLIENT_NAME.fullmatch(name) or name not in known:
         raise ParamsError("dashboard address", "client", f"no client file '{name}' (known: {', '.join(sorted(known))})")
