@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import inspect
 import json
 import os
 import shutil
@@ -390,13 +391,29 @@ def _room_voila_class() -> type:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(guide_html())
 
+    from voila.tornado.handler import TornadoVoilaHandler
+
+    class NotebookPage(TornadoVoilaHandler):
+        """Voilà's page, with the ``_xsrf`` cookie set: the page's ``beforeunload`` beacon
+        sends it back to stop the kernel, and without it Voilà refuses the beacon (403) and
+        the kernel lives on until the culler comes."""
+
+        async def prepare(self, *args: Any, **kwargs: Any) -> None:
+            prepared = super().prepare(*args, **kwargs)
+            if inspect.isawaitable(prepared):
+                await prepared
+            self.xsrf_token  # noqa: B018 - reading the token sets the cookie
+
     class RoomVoila(Voila):
         allowed_names = List(Unicode(), default_value=list(LOCAL_NAMES), config=True)
 
         def init_handlers(self) -> list:
             from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-            kept = [h for h in super().init_handlers() if h[1] is not TornadoVoilaTreeHandler]
+            handlers = [
+                (h[0], NotebookPage, *h[2:]) if h[1] is TornadoVoilaHandler else h for h in super().init_handlers()
+            ]
+            kept = [h for h in handlers if h[1] is not TornadoVoilaTreeHandler]
             base = self.server_url.rstrip("/")
             pages = [(f"{base}/", Landing), (f"{base}/voila/tree(.*)", Landing), (f"{base}/guide", Guide)]
             return pages + kept

@@ -1,0 +1,197 @@
+"""The workshop dashboard under a room's load, in a real browser (Playwright on Debian's Chromium).
+
+    .venv/bin/python bench/bench_dashboard.py [--opens 20] [--seconds 60] [--pool-size 1]
+
+1. Starts the dashboard as ``make workshop`` does and waits for its pool to fill.
+2. Opens ``--opens`` pages one after another, spread over ``--seconds`` (the five notebooks in
+   turn, each in a fresh browser context, closed once its panel is live): the time from the
+   request to an interactive panel (its headline shown and the widgets rendered), median and
+   p95, and the server's memory (the Voilà process and its kernels, RSS) while they open.
+3. After the last page closes: the kernel count and memory every 5 s for 60 s (they should
+   come back to the pool's level).
+4. Key press → redraw: on each notebook's panel, ``--presses`` arrow-key presses on one
+   slider, the time from the press to the new headline; p95 per panel.
+
+Prints a table; figures depend on the machine's load (printed with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from ftcost_helpers import dashboard
+from ftcost_helpers.pdf import MACHINE_FLAGS, find_chromium
+
+REDRAW_SLIDERS = {
+    "01_compute": "Runs",
+    "02_dataset": "Annotation hours",
+    "03_eval": "Horizon (months)",
+    "04_maintenance": "Maintenance starts (month)",
+    "05_roi": "Serving GPUs",
+}
+"""A slider per panel whose every step changes a headline figure (for example A)."""
+TIMEOUT_MS = 120_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every process descended from it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def server_state(root: int) -> tuple[int, float]:
+    """(kernels, MB of RSS) of the dashboard's process tree."""
+    tree = process_tree(root)
+    kernels = 0
+    for pid in tree:
+        try:
+            if b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                kernels += 1
+        except OSError:
+            pass
+    return kernels, sum(rss_mb(pid) for pid in tree)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def open_panel(browser, url: str):
+    """(seconds to an interactive panel, context, page)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+    page.locator(".ftcost-headline").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(".widget-slider .noUi-handle").first.wait_for(timeout=TIMEOUT_MS)
+    return time.perf_counter() - started, context, page
+
+
+def redraw_times(page, label: str, presses: int) -> list[float]:
+    """Seconds from each arrow-key press on slider ``label`` to the changed headline."""
+    import re
+
+    slider = page.locator(".widget-slider", has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+    handle = slider.locator(".noUi-handle")
+    headline = page.locator(".ftcost-headline").first
+    times = []
+    for press in range(presses):
+        before = headline.inner_text()
+        handle.focus()
+        started = time.perf_counter()
+        page.keyboard.press("ArrowRight" if press % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(
+            "before => document.querySelector('.ftcost-headline').innerText !== before", arg=before, timeout=30_000
+        )
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--opens", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--pool-size", type=int, default=dashboard.DEFAULT_POOL_SIZE)
+    parser.add_argument("--presses", type=int, default=10)
+    parser.add_argument("--after-seconds", type=float, default=60.0)
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    room = dashboard.Room(port=port, pool_size=args.pool_size)
+    process = dashboard.start(room, log=Path("/tmp") / f"bench_dashboard_{port}.log")
+    try:
+        dashboard.wait_until_ready(process, port, timeout_s=120)
+        pool = args.pool_size * len(dashboard.NOTEBOOKS)
+        deadline = time.perf_counter() + 180
+        while server_state(process.pid)[0] < pool and time.perf_counter() < deadline:
+            time.sleep(1)
+        time.sleep(5)  # the pooled kernels finish their warm-up cell
+        at_rest = server_state(process.pid)
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; pool {pool} kernels")
+        print(f"at rest: {at_rest[0]} kernels, {at_rest[1]:,.0f} MB")
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(find_chromium()), headless=True, args=list(MACHINE_FLAGS)
+            )
+            opens, peak = [], at_rest
+            gap = args.seconds / args.opens
+            started = time.perf_counter()
+            for index in range(args.opens):
+                notebook = dashboard.NOTEBOOKS[index % len(dashboard.NOTEBOOKS)]
+                seconds, context, _page = open_panel(browser, dashboard.notebook_url(port, notebook))
+                opens.append(seconds)
+                state = server_state(process.pid)
+                peak = max(peak, state, key=lambda s: s[1])
+                context.close()
+                wait = started + (index + 1) * gap - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            print(
+                f"{args.opens} opens in {time.perf_counter() - started:.0f} s: time to an interactive panel "
+                f"median {statistics.median(opens):.2f} s, p95 {percentile(opens, 0.95):.2f} s, "
+                f"max {max(opens):.2f} s"
+            )
+            print(f"during: peak {peak[1]:,.0f} MB with {peak[0]} kernels")
+            closed = time.perf_counter()
+            back = None
+            while time.perf_counter() - closed < args.after_seconds:
+                time.sleep(5)
+                kernels, memory = server_state(process.pid)
+                print(f"  {time.perf_counter() - closed:4.0f} s after: {kernels} kernels, {memory:,.0f} MB")
+                if back is None and kernels <= pool:
+                    back = time.perf_counter() - closed
+            print("kernels back to the pool's level " + (f"within {back:.0f} s" if back is not None else "NOT within"))
+
+            print("key press → redraw (s):")
+            for notebook, label in REDRAW_SLIDERS.items():
+                _seconds, context, page = open_panel(browser, dashboard.notebook_url(port, notebook))
+                times = redraw_times(page, label, args.presses)
+                median, p95 = statistics.median(times), percentile(times, 0.95)
+                print(f"  {notebook:15} {label:28} median {median:.3f}  p95 {p95:.3f}")
+                context.close()
+            browser.close()
+    finally:
+        dashboard.stop(process)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
