@@ -694,7 +694,7 @@ def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:
     return _usd_headline(
         {
             "Maintenance per quarter": sum(float(v) for v in quarterly.values()),
-            "Per month once started": sum(float(v) for v in quarterly.values()) / 3,
+            "Per month once started": breakdown.ongoing_monthly_usd["maintenance"],
             "Migrations per quarter": float(quarterly.get("Base-model migration", 0.0)),
         }
     ) | _programme(breakdown)
@@ -787,7 +787,7 @@ def _roi_headline(breakdown: Breakdown) -> dict[str, str]:
                 "Serving per month": breakdown.ongoing_monthly_usd["serving"],
             }
         )
-        | {"Serving per 1M tokens": tables.usd_cents(breakdown.base.serving_usd_per_1m_tokens)}
+        | {"Serving per 1M tokens": tables.usd_cents(breakdown.base.serving.usd_per_1m_tokens)}
         | _programme(breakdown)
     )
 
