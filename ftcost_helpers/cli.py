@@ -27,7 +27,7 @@ def _print_problems(error: ParamsError) -> None:
 
 def _estimate(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.breakdown import estimate
-    from ftcost_helpers.engine.summary import summarise
+    from ftcost_helpers.engine.summary import percentile_of, summarise
     from ftcost_helpers.engine.uncertainty import simulate
 
     book = load_price_book(args.price_book, args.rates)
@@ -35,7 +35,8 @@ def _estimate(args: argparse.Namespace) -> int:
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
     if args.json:
-        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
+        percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
+        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile)
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from ftcost_helpers.views.text_report import breakdown_text

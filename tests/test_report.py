@@ -85,16 +85,19 @@ def test_notebooks_ran_with_the_client_file_and_no_widgets(example_report: tuple
 
 
 def test_html_is_for_the_client(example_report: tuple[BatchResult, Path]) -> None:
-    html = (example_report[1] / REPORT_HTML).read_text(encoding="utf-8")
-    summary = read_summary(example_report[1])
+    folder = example_report[1]
+    html = (folder / REPORT_HTML).read_text(encoding="utf-8")
     assert "Example A: LoRA on Qwen2.5-7B, legal extraction" in html
     assert "USD 88,550" in html
-    assert f"Price book as of {summary['price_book_as_of']}" in html
-    assert f"Report date {summary['report_date']}" in html
-    assert "Assumptions" in html and "Audit warnings" in html
+    assert "prices as of 26 May 2026" in html
+    assert "The decision" in html and "Assumptions" in html and "Sources" in html
     assert "data:image/png;base64," in html
     for absent in ("Loading widget", "Traceback", "widget-view", "<script", "import ", "load_params(", "jp-InputArea"):
         assert absent not in html, absent
+    # The notebooks are the analyst's working: linked from the document, not pasted into it.
+    for notebook in report_notebooks():
+        assert f'href="{notebook.name}"' in html and (folder / notebook.name).is_file()
+    assert "jp-Cell" not in html and "jp-OutputArea" not in html
 
 
 def test_workbook_matches_summary_json(example_report: tuple[BatchResult, Path]) -> None:

@@ -56,6 +56,8 @@ class PriceBook(Book):
     as_of: dt.date
     currency: str
     sources: dict[str, str]
+    source_titles: dict[str, str] = {}
+    """How a client document cites each source (title, author, date), by the key in ``sources``."""
     gpu_rates_usd_per_gpu_hour: dict[str, dict[str, Range]]
     hipaa_eligible_tiers: list[str]
     gpus: dict[str, GpuSpec]

@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
+import numpy as np
+
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.model.roi import decision_rule
+from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.schema import Params
 
 VERSIONED_PACKAGES = ("numpy", "pandas", "pydantic", "matplotlib", "papermill", "nbconvert")
@@ -40,17 +44,90 @@ def _probabilities(values: Sequence[float] | None) -> list[float] | None:
     return None if values is None else [round(float(value), 4) for value in values]
 
 
+ALTERNATIVE_NAMES = {"api": "frontier-API bill", "labour": "staff time", "rag": "RAG set-up"}
+"""How sentences name what the fine-tune replaces (``alternative.kind``)."""
+
+
+def monthly_running(breakdown: Breakdown) -> float:
+    """USD per month of running the fine-tune once maintenance has started (steady state)."""
+    return float(sum(breakdown.ongoing_monthly_usd.values()))
+
+
+def net_saving_per_month(breakdown: Breakdown) -> float | None:
+    """USD per month the fine-tune saves in steady state: the alternative's monthly cost
+    minus the running cost (None when there is no alternative)."""
+    if breakdown.params.alternative.kind == "none":
+        return None
+    return float(breakdown.base.alternative_monthly) - monthly_running(breakdown)
+
+
+def verdict(breakdown: Breakdown, break_even_chance: Sequence[float] | None = None) -> dict[str, str]:
+    """The decision in one sentence, with a stable code:
+
+    * ``no_alternative`` — the fine-tune replaces nothing; it is judged on its cost;
+    * ``costs_more_to_run`` — running it costs at least what the alternative does;
+    * ``does_not_pay_back`` — it saves each month but not the programme within the horizon;
+    * ``pays_back`` — it pays the programme back within the horizon.
+
+    An API alternative adds the source's rule of thumb by monthly API spend
+    (:func:`~ftcost_helpers.engine.model.roi.decision_rule`, thresholds from the price book)."""
+    p, horizon = breakdown.params, breakdown.params.horizon_months
+    kind = p.alternative.kind
+    if kind == "none":
+        return {
+            "code": "no_alternative",
+            "sentence": f"There is nothing for the fine-tune to replace, so it cannot pay back: decide on its cost, "
+            f"{usd(breakdown.tco)} over {horizon} months.",
+        }
+    alternative = float(breakdown.base.alternative_monthly)
+    net = net_saving_per_month(breakdown) or 0.0
+    against = f"the {usd(alternative)}/month {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+    rule = ""
+    if kind == "api":
+        thresholds = breakdown.book.decision_rule_api_usd_per_month
+        rule = (
+            f" The source's rule of thumb by API spend: "
+            f"{decision_rule(alternative, thresholds['do_not_fine_tune_below'], thresholds['almost_always_above'])}."
+        )
+    month = breakdown.break_even_month
+    if net <= 0:
+        code, sentence = "costs_more_to_run", f"Do not fine-tune: running it costs more each month than {against}."
+    elif month is None:
+        code = "does_not_pay_back"
+        sentence = (
+            f"Not on cost within {horizon} months: it saves {usd(net)} a month against {against}, "
+            f"but does not pay the programme back by month {horizon}."
+        )
+    else:
+        chance = f" ({break_even_chance[month - 1]:.0%} chance by then)" if break_even_chance is not None else ""
+        code = "pays_back"
+        sentence = (
+            f"Fine-tune: it pays back in month {month}{chance} and then saves {usd(net)} a month against {against}."
+        )
+    return {"code": code, "sentence": sentence + rule}
+
+
+def percentile_of(base: float, draws: Sequence[float] | np.ndarray) -> float:
+    """The share of ``draws`` at or below ``base``, in percent (where the base case sits
+    among the Monte Carlo outcomes)."""
+    values = np.asarray(draws, dtype=float)
+    return float(np.mean(values <= base) * 100.0) if values.size else 50.0
+
+
 def summarise(
     breakdown: Breakdown,
     range_usd: dict[str, float] | None = None,
     break_even_chance: Sequence[float] | None = None,
+    base_case_percentile: float | None = None,
 ) -> dict[str, Any]:
     """The report contract's keys. ``range_usd`` holds P10/P50/P90 of the programme
     total (without it the input corners' low/base/high stand in); ``break_even_chance`` the
-    Monte Carlo probability of having broken even by month 1..horizon (null without it)."""
+    Monte Carlo probability of having broken even by month 1..horizon (null without it);
+    ``base_case_percentile`` the share of draws whose total is at or below the base case (%)."""
     if range_usd is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
+    net = net_saving_per_month(breakdown)
     return {
         "client": breakdown.params.client,
         "currency": breakdown.params.currency,
@@ -62,6 +139,11 @@ def summarise(
         "break_even_chance_by_month": _probabilities(break_even_chance),
         "alternative": breakdown.params.alternative.kind,
         "alternative_source": breakdown.base.alternative_source,
+        "alternative_usd_per_month": None if net is None else _usd(breakdown.base.alternative_monthly),
+        "running_usd_per_month": _usd(monthly_running(breakdown)),
+        "net_saving_usd_per_month": None if net is None else _usd(net),
+        "verdict": verdict(breakdown, break_even_chance),
+        "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": _usd(breakdown.tco),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,

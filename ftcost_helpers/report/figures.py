@@ -13,7 +13,8 @@ from ftcost_helpers.engine.loading import display_path, load_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.engine.summary import summarise
+from ftcost_helpers.engine.summary import percentile_of, summarise
+from ftcost_helpers.engine.uncertainty import Simulation
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,16 @@ class ClientFigures:
     params: Params
     breakdown: Breakdown
     summary: dict[str, Any]
+    simulation: Simulation | None = None
 
 
-def uncertainty_figures(params: Params, book: PriceBook) -> tuple[dict[str, float], list[float]]:
-    """From the seeded Monte Carlo run: P10/P50/P90 of the programme total (USD) and the
-    probability of having broken even by month 1..horizon."""
+def uncertainty_figures(params: Params, book: PriceBook) -> tuple[dict[str, float], list[float], Simulation]:
+    """From the seeded Monte Carlo run: P10/P50/P90 of the programme total (USD), the
+    probability of having broken even by month 1..horizon, and the run itself."""
     from ftcost_helpers.engine.uncertainty import simulate  # numpy-heavy: imported when a report is written
 
     simulation = simulate(params, book)
-    return simulation.range_usd(), simulation.break_even_probability().tolist()
+    return simulation.range_usd(), simulation.break_even_probability().tolist(), simulation
 
 
 def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: str) -> ClientFigures:
@@ -43,9 +45,11 @@ def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: 
     """
     params = load_params(source, book)
     breakdown = estimate(params, book, today=today)
-    summary = summarise(breakdown, *uncertainty_figures(params, book))
+    span, chance, simulation = uncertainty_figures(params, book)
+    percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
+    summary = summarise(breakdown, span, chance, percentile)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
-    return ClientFigures(source, params, breakdown, summary)
+    return ClientFigures(source, params, breakdown, summary, simulation)
 
 
 def flat_inputs(params: Params) -> list[tuple[str, Any, Any, Any, Any]]:

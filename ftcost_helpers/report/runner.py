@@ -202,14 +202,15 @@ def client_task(job: ClientJob) -> dict[str, Any]:
 
 def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     """Write report.html, report.xlsx and summary.json beside the executed notebooks."""
+    from ftcost_helpers.report.document import client_document, working_files
     from ftcost_helpers.report.excel import write_workbook
     from ftcost_helpers.report.figures import client_figures
-    from ftcost_helpers.report.html import client_report
 
     book = load_price_book(settings.price_book, settings.rates)
     figures = client_figures(job.source, book, settings.today, settings.generated_at)
     executed = [job.staging / notebook.name for notebook in settings.notebooks]
-    (job.staging / REPORT_HTML).write_text(client_report(figures, executed), encoding="utf-8")
+    document = client_document(figures, working_files(job.staging, executed))
+    (job.staging / REPORT_HTML).write_text(document, encoding="utf-8")
     write_workbook(job.staging / REPORT_XLSX, figures)
     (job.staging / SUMMARY_JSON).write_text(
         json.dumps(figures.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"

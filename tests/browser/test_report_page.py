@@ -34,16 +34,16 @@ def test_report_shows_the_engine_figures_and_rendered_charts(
     page.goto((example_a_report / "report.html").as_uri())
     page.wait_for_load_state("load")
 
-    total_card = page.locator(".figure", has=page.locator(".label", has_text="Programme total"))
+    total_card = page.locator(".figure", has=page.locator(".label", has_text="Programme cost"))
     assert total_card.is_visible()
-    assert abs(usd_in(total_card.inner_text()) - expected.programme_total) <= 0.5
+    assert abs(usd_in(total_card.inner_text()) - summary["range_usd"]["p50"]) <= 0.5
 
     break_even_card = page.locator(".figure", has=page.locator(".label", has_text="Break-even month"))
     assert break_even_card.is_visible()
-    assert break_even_card.locator(".value").inner_text().strip() == str(expected.break_even_month)
+    assert break_even_card.locator(".value").inner_text().strip() == f"month {expected.break_even_month}"
 
     charts = page.locator("img")
-    assert charts.count() >= 5, "the notebooks' charts are missing from the report"
+    assert charts.count() >= 3, "the document's charts are missing"
     for index in range(charts.count()):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()

@@ -72,7 +72,7 @@ def test_report_pdf_pages_are_readable(
 
     total = estimate(load_params(example_files["a"], book), book).programme_total
     first = page_text(pdf, 1)
-    assert "Programme total" in first and f"{total:,.0f}" in first
+    assert "Programme cost" in first and f"{total:,.0f}" in first
 
     charts = len(re.findall(r"<img\b", (example_a_report / "report.html").read_text(encoding="utf-8")))
     drawn = image_pages(pdf)

@@ -1,0 +1,720 @@
+"""The client document (``report.html``, printed to ``report.pdf``): what a consultancy
+sends to the client's decision-maker, generated from the engine's figures.
+
+Page 1 is the decision: the programme cost (P50, P10–P90 and where the base case sits
+among the simulated outcomes), the running cost beside the alternative's monthly cost and
+the net saving, the break-even month and its chance, the cost of ownership, a verdict and
+the three first warnings. Then: cost by area, line items with their drivers, scenarios,
+risk, assumptions, sources, and links to the analyst's working (the executed notebooks,
+the workbook, summary.json) — linked, never pasted.
+
+Every text from the client file or the audit is escaped (:func:`html.escape`) where it is
+placed; the header and footer strings of the printed page are escaped as CSS strings. One
+range convention: P10–P90 of the Monte Carlo; the low–high corners appear only in the
+line-item table, labelled as such.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
+from ftcost_helpers.engine.sensitivity import Swing, sensitivity
+from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
+from ftcost_helpers.report.document_charts import Chart, area_chart, cash_flow_band_chart, tornado_chart
+from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
+from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
+
+TORNADO_ROWS = 8
+WARNINGS_ON_PAGE_ONE = 3
+PRINT_STYLE_ID = "ftcost-print-css"
+"""The id :mod:`ftcost_helpers.pdf` looks for: this page brings its own print rules."""
+
+SOURCE_KINDS = ("client", "defaults", "price book")
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _h(value: Any) -> str:
+    return escape(str(value))
+
+
+def _month_name(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+SINGULAR = {"people": "person", "GPUs": "GPU", "hours": "hour", "runs": "run", "pairs": "pair", "trials": "trial"}
+
+
+def in_words(value: float | bool, unit: str) -> str:
+    """An input's value as a reader writes it: ``USD 1.71 per GPU-hour``, ``40%``,
+    ``8 GPUs``, ``yes``, ``month 7``."""
+    if isinstance(value, bool) or unit == "yes/no":
+        return "yes" if value else "no"
+    if unit == "share":
+        return f"{100 * value:.3g}%"
+    if unit == "month":
+        return f"month {value:g}"
+    if unit.startswith("USD/"):
+        per = unit.removeprefix("USD/")
+        amount = usd(value) if per in {"month", "quarter"} or value >= 100 else usd_cents(value)
+        return f"{amount} per {per}"
+    if unit == "USD":
+        return usd(value) if float(value).is_integer() or value >= 100 else usd_cents(value)
+    if unit.startswith("per "):
+        return f"{value:g} {unit}"
+    if unit == "million tokens":
+        return f"{value:,.4g} million tokens"
+    singular = SINGULAR.get(unit, unit.removesuffix("s"))
+    return plural(value, singular, unit)
+
+
+def _nowrap(text: str) -> str:
+    return f'<span class="nw">{_h(text)}</span>'
+
+
+def describe(formula: Formula, workings: Workings, values: dict[str, float]) -> str:
+    """The drivers of a formula in words, as HTML (each factor kept on one line):
+    ``8 GPUs × 6 hours × 14 runs × USD 1.71 per GPU-hour``."""
+    if isinstance(formula, str):
+        item = workings.inputs[formula]
+        return _nowrap(in_words(item.value, item.unit))
+    if isinstance(formula, Ref):
+        named = {i.id: i.label for i in [*workings.lines, *workings.running]}
+        return _h(named.get(formula.name, formula.name).lower())
+    if isinstance(formula, int | float):
+        return _h(f"{formula:g}")
+    op, *args = formula
+    if op == "if":
+        condition, then, otherwise = args
+        return describe(then if values.get(condition, 0) else otherwise, workings, values)
+    symbol = {"*": " × ", "/": " ÷ ", "+": " + ", "-": " − "}[op]
+    parts = [describe(arg, workings, values) for arg in args if not (op == "*" and arg == 1)]
+    text = symbol.join(part for part in parts if part)
+    return f"({text})" if op in "+-" and len(parts) > 1 else text
+
+
+def input_words(path: str, swing_label: str, workings: Workings, figures: ClientFigures) -> str:
+    """An uncertain input named in words (a price-book rate by its GPU and tier)."""
+    if path in workings.inputs:
+        return workings.inputs[path].label
+    parts = path.split(".")
+    book = figures.breakdown.book
+    if parts[:2] == ["pricebook", "gpu_rates_usd_per_gpu_hour"] and len(parts) == 4:
+        gpu = book.gpus[parts[2]].label if parts[2] in book.gpus else parts[2]
+        return f"Price book rate: {gpu}, {TIER_LABELS.get(parts[3], parts[3]).lower()}"
+    return swing_label.replace("_", " ")
+
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+SEED_FILE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")
+SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+YAML_FILE = re.compile(r"\b[\w./-]+\.ya?ml\b")
+
+
+def client_text(text: str, book: PriceBook) -> str:
+    """A sentence from the engine made fit for the client: no file names, paths, ISO
+    dates or snake_case keys (tiers, GPUs and methods by their names)."""
+
+    def date(match: re.Match[str]) -> str:
+        try:
+            return _month_name(dt.date(*map(int, match.groups())))
+        except ValueError:
+            return match.group(0)
+
+    files = {name: book.source_titles.get(key, "the source").split(",")[0] for key, name in book.sources.items()}
+    text = SEED_FILE.sub(lambda m: files.get(m.group(0), "the source"), text)
+    text = text.replace("params/pricebook.yaml", "the price book").replace("params/defaults.yaml", "the defaults")
+    text = YAML_FILE.sub("the client file", text)
+    text = ISO_DATE.sub(date, text)
+    names = {key: label.lower() for key, label in TIER_LABELS.items()}
+    names |= {key: gpu.label for key, gpu in book.gpus.items()}
+    names |= {key: method.label for key, method in book.methods.items()}
+    return SNAKE.sub(lambda m: names.get(m.group(0), m.group(0).replace("_", " ")), text)
+
+
+NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def warnings_heading(count: int) -> str:
+    """ "Warnings of the audit: the first three of five" (numbers to ten in words)."""
+    words = NUMBER_WORDS[count] if count < len(NUMBER_WORDS) else f"{count:,}"
+    if count <= WARNINGS_ON_PAGE_ONE:
+        return f"The audit's {words} {'warning' if count == 1 else 'warnings'}" if count else "The audit"
+    return f"The first {NUMBER_WORDS[WARNINGS_ON_PAGE_ONE]} of the audit's {words} warnings"
+
+
+def warning_title(code: str) -> str:
+    """An audit code in words: ``BOOKED_RATE_OUTSIDE_BAND`` → "Booked rate outside band"."""
+    return code.replace("_", " ").lower().capitalize()
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def _card(label: str, value: str, note: str = "", tone: str = "") -> str:
+    note_html = f'<div class="note">{note}</div>' if note else ""
+    return (
+        f'<div class="figure {tone}"><div class="label">{_h(label)}</div>'
+        f'<div class="value">{_h(value)}</div>{note_html}</div>'
+    )
+
+
+def _month_reached(chance: Sequence[float] | None, level: float) -> int | None:
+    if not chance:
+        return None
+    return next((month for month, p in enumerate(chance, start=1) if p >= level), None)
+
+
+def base_case_words(summary: dict[str, Any], draws: int) -> str:
+    """Where the base case sits among the Monte Carlo outcomes, in a sentence."""
+    share = summary.get("base_case_percentile")
+    total = usd(summary["programme_total_usd"])
+    if share is None:
+        return f"Base case {total}."
+    above = 100.0 - share
+    if above >= 50:
+        return (
+            f"The base case of the line items, {total}, is lower than {above:.0f}% of the {draws:,} simulated "
+            f"outcomes: budget nearer the P50."
+        )
+    return f"The base case of the line items, {total}, is higher than {share:.0f}% of the {draws:,} simulated outcomes."
+
+
+def decision_cards(figures: ClientFigures) -> str:
+    """Page 1's figures: programme cost, running cost, alternative, net saving, break-even, TCO."""
+    s, b = figures.summary, figures.breakdown
+    span = s["range_usd"]
+    draws = figures.simulation.draws if figures.simulation else 0
+    running = s["running_usd_per_month"]
+    start = b.params.maintenance.start_month
+    before = running - b.ongoing_monthly_usd["maintenance"]
+    running_note = (
+        f"evaluation, serving and maintenance; {usd(before)} a month until maintenance starts in month {start}"
+        if start > 1 and b.ongoing_monthly_usd["maintenance"] > 0
+        else "evaluation, serving and maintenance"
+    )
+    cards = [
+        _card(
+            "Programme cost, one-time (P50)",
+            usd(span["p50"]),
+            f"P10–P90: {_h(usd(span['p10']))} – {_h(usd(span['p90']))}. {_h(base_case_words(s, draws))}",
+        ),
+        _card("Running cost per month", usd(running), _h(running_note)),
+    ]
+    kind = s["alternative"]
+    if kind == "none":
+        cards.append(_card("Alternative per month", "none", "the fine-tune is the product: nothing is replaced"))
+        cards.append(_card("Net saving per month", "none", "no alternative to save against"))
+        cards.append(_card("Break-even month", "none", "nothing to pay back against"))
+    else:
+        name = ALTERNATIVE_NAMES.get(kind, "alternative")
+        net = s["net_saving_usd_per_month"]
+        cards.append(_card("Alternative per month", usd(s["alternative_usd_per_month"]), _h(f"the {name} it replaces")))
+        cards.append(
+            _card(
+                "Net saving per month",
+                usd(net),
+                _h(f"{usd(s['alternative_usd_per_month'])} − {usd(running)}"),
+                "good" if net > 0 else "bad",
+            )
+        )
+        month, chance = s["break_even_month"], s.get("break_even_chance_by_month")
+        if month is None:
+            note = f"does not pay back within {plural(s['horizon_months'], 'month')}"
+        else:
+            note = f"{chance[month - 1]:.0%} chance of having broken even by then" if chance else "base case"
+            half = _month_reached(chance, 0.5)
+            if half is not None and half != month:
+                note += f"; 50% by month {half}"
+        cards.append(_card("Break-even month", "none" if month is None else f"month {month}", _h(note)))
+    cards.append(
+        _card(
+            f"Cost of ownership, {plural(s['horizon_months'], 'month')}",
+            usd(s["tco_usd"]),
+            "programme plus running costs",
+        )
+    )
+    return '<div class="figures">' + "".join(cards) + "</div>"
+
+
+def warnings_block(warnings: Sequence[dict[str, str]], book: PriceBook, limit: int | None = None) -> str:
+    """The audit's warnings in plain language (its first ``limit``)."""
+    if not warnings:
+        return '<p class="ok">The audit raises no warning for this plan.</p>'
+    shown = list(warnings)[:limit] if limit else list(warnings)
+    items = "".join(
+        f"<li><strong>{_h(warning_title(w['code']))}.</strong> {_h(client_text(w['message'], book))}</li>"
+        for w in shown
+    )
+    more = ""
+    if limit and len(warnings) > limit:
+        more = f'<p class="meta">{_h(plural(len(warnings) - limit, "more warning"))} in the risk section.</p>'
+    return f'<ul class="warnings">{items}</ul>{more}'
+
+
+def _img(chart: Chart) -> str:
+    return (
+        f'<figure><img src="{chart.data_uri}" width="{chart.width}" height="{chart.height}" alt="{_h(chart.alt)}">'
+        "</figure>"
+    )
+
+
+def _table(
+    head: Sequence[tuple[str, str]], rows: Sequence[Sequence[tuple[str, str]]], caption: str, foot: str = ""
+) -> str:
+    """A table in a box that scrolls sideways on a narrow screen; cells are (class, HTML)."""
+    header = "".join(f'<th scope="col" class="{cls}">{text}</th>' for cls, text in head)
+    body = "".join("<tr>" + "".join(f'<td class="{cls}">{text}</td>' for cls, text in row) + "</tr>" for row in rows)
+    return (
+        f'<div class="scroll" role="region" tabindex="0" aria-label="{_h(caption)}"><table>'
+        f"<caption>{_h(caption)}</caption><thead><tr>{header}</tr></thead><tbody>{body}</tbody>{foot}</table></div>"
+    )
+
+
+def areas_section(figures: ClientFigures) -> str:
+    b = figures.breakdown
+    areas = [(AREA_LABELS.get(a, a), v) for a, v in b.areas_usd.items()]
+    shown = rounded_to_total([v for _, v in areas])
+    total = sum(shown)
+    rows = [
+        [("", _h(name)), ("num", _h(usd(whole))), ("num", f"{v / (b.programme_total or 1):.0%}")]
+        for (name, v), whole in zip(areas, shown, strict=True)
+    ]
+    foot = (
+        f'<tfoot><tr><th scope="row">Programme total</th><td class="num">{_h(usd(total))}</td>'
+        '<td class="num">100%</td></tr></tfoot>'
+    )
+    return _img(area_chart(b)) + _table(
+        [("", "Area"), ("num", "One-time cost"), ("num", "Share")], rows, "One-time programme cost by area", foot
+    )
+
+
+def _source_number(source: str) -> int:
+    if source == CLIENT_SOURCE:
+        return 1
+    if source == DEFAULT_SOURCE:
+        return 2
+    return 3
+
+
+def line_items_section(figures: ClientFigures, workings: Workings) -> str:
+    """Every non-zero line: drivers (quantity × unit price), base amount, low–high corners, source."""
+    values = workings.values()
+    engine_lines = figures.breakdown.line_items
+    pairs = [(item, line) for item, line in zip(workings.lines, engine_lines, strict=True) if line.high > 0]
+    shown = rounded_to_total([line.base for _, line in pairs])
+    rows = []
+    for (item, line), whole in zip(pairs, shown, strict=True):
+        notes = sorted({_source_number(workings.inputs[key].source) for key in _keys(item.formula)}) or [1]
+        marks = ",".join(str(n) for n in notes)
+        rows.append(
+            [
+                ("", _h(AREA_LABELS.get(item.area, item.area))),
+                ("", _h(item.label)),
+                ("drivers", describe(item.formula, workings, values)),
+                ("num", _h(usd(whole))),
+                ("num", _h(usd_range(line.low, line.high))),
+                ("num", f'<a href="#sources">{marks}</a>'),
+            ]
+        )
+    low, high = figures.breakdown.programme_range
+    foot = (
+        '<tfoot><tr><th scope="row" colspan="3">Programme total</th>'
+        f'<td class="num">{_h(usd(sum(shown)))}</td><td class="num">{_h(usd_range(low, high))}</td>'
+        "<td></td></tr></tfoot>"
+    )
+    head = [
+        ("", "Area"),
+        ("", "Line item"),
+        ("", "Drivers (quantity × unit price)"),
+        ("num", "Base case"),
+        ("num", "Low – high corners"),
+        ("num", "Source"),
+    ]
+    note = (
+        '<p class="meta">Low – high corners: every input of a line at its low or at its high end at once — the '
+        "widest the line can be, not a likely range (the P10–P90 on page 1 is the likely range). Sources are "
+        'numbered as in the <a href="#sources">list of sources</a>.</p>'
+    )
+    return _table(head, rows, "Line items of the one-time programme", foot) + note
+
+
+def _keys(formula: Formula) -> list[str]:
+    from ftcost_helpers.report.workings import inputs_in
+
+    return inputs_in(formula)
+
+
+def running_section(figures: ClientFigures) -> str:
+    b, s = figures.breakdown, figures.summary
+    named = {"eval": "Continuous evaluation", "serving": "Serving", "maintenance": "Maintenance"}
+    parts = [(named[k], v) for k, v in b.ongoing_monthly_usd.items()]
+    shown = rounded_to_total([v for _, v in parts])
+    rows = [[("", _h(name)), ("num", _h(usd(whole)))] for (name, _), whole in zip(parts, shown, strict=True)]
+    rows.append([("strong", "Running cost per month"), ("num strong", _h(usd(sum(shown))))])
+    if s["alternative"] != "none":
+        rows.append(
+            [
+                ("", _h(f"The {ALTERNATIVE_NAMES.get(s['alternative'], 'alternative')} it replaces")),
+                ("num", _h(usd(s["alternative_usd_per_month"]))),
+            ]
+        )
+        rows.append([("strong", "Net saving per month"), ("num strong", _h(usd(s["net_saving_usd_per_month"])))])
+    start = b.params.maintenance.start_month
+    caption = "Running cost per month in production" + (f" (maintenance from month {start})" if start > 1 else "")
+    return _table([("", "Item"), ("num", "Per month")], rows, caption)
+
+
+def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures) -> str:
+    """The plan and its scenarios: programme, running, alternative, net per month, break-even, TCO."""
+    book = figures.breakdown.book
+    rows = []
+    for r in results:
+        replaces = r.params.alternative.kind != "none"
+        net = r.alternative_monthly_usd - r.monthly_usd if replaces else None
+        month = "none" if r.break_even_month is None else f"month {r.break_even_month}"
+        description = f'<div class="meta">{_h(client_text(r.description, book))}</div>' if r.description else ""
+        rows.append(
+            [
+                ("scenario", f"{_h(client_text(r.name, book))}{description}"),
+                ("num", _h(usd(r.programme_total_usd))),
+                ("num", _h(usd(r.monthly_usd))),
+                ("num", _h(usd(r.alternative_monthly_usd)) if replaces else "none"),
+                ("num", _h(usd(net)) if net is not None else "none"),
+                ("num", _h(month)),
+                ("num", _h(usd(r.tco_usd))),
+            ]
+        )
+    head = [
+        ("", "Scenario"),
+        ("num", "Programme"),
+        ("num", "Running per month"),
+        ("num", "Alternative per month"),
+        ("num", "Net saving per month"),
+        ("num", "Break-even"),
+        ("num", f"Cost of ownership, {figures.params.horizon_months} months"),
+    ]
+    return _table(head, rows, "The plan beside its alternatives (base case)")
+
+
+def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Swing]) -> str:
+    s, b = figures.summary, figures.breakdown
+    moving = [w for w in swings if w.low_tco != w.high_tco][:TORNADO_ROWS]
+    rows = [(input_words(w.path, w.label, workings, figures), w.low_tco, w.high_tco) for w in moving]
+    parts = []
+    horizon = figures.params.horizon_months
+    if rows:
+        chart = tornado_chart(rows, b.tco)
+        parts.append(f"<h3>What moves the cost of ownership over {_h(plural(horizon, 'month'))}</h3>{_img(chart)}")
+    if figures.simulation is not None:
+        build = int(getattr(getattr(figures.params, "programme", None), "build_months", 0) or 0)
+        chart = cash_flow_band_chart(b, figures.simulation, build)
+        chance = s.get("break_even_chance_by_month")
+        words = ""
+        if s["alternative"] != "none" and chance:
+            half, most = _month_reached(chance, 0.5), _month_reached(chance, 0.9)
+            words = (
+                f"<p>Chance of having broken even: {chance[-1]:.0%} by month {horizon}"
+                + (f"; 50% by month {half}" if half else "")
+                + (f"; 90% by month {most}" if most else "")
+                + ".</p>"
+            )
+        parts.append(f"<h3>Cumulative cash position, P10–P90</h3>{_img(chart)}{words}")
+    parts.append(f"<h3>Every warning of the audit</h3>{warnings_block(s['warnings'], b.book)}")
+    return "".join(parts)
+
+
+def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
+    """The plan's choices, then every driver in words with its range and source."""
+    p, book = figures.params, figures.breakdown.book
+    t = p.training
+    gpu = book.gpus[t.gpu].label if t.gpu in book.gpus else t.gpu
+    method = book.methods[t.method].label if t.method in book.methods else t.method
+    serving_gpu = book.gpus[p.serving.gpu].label if p.serving.gpu in book.gpus else p.serving.gpu
+    choices = [
+        ("Base model", f"{p.base_model.name} ({base_words(p.base_model.parameters_billion)} billion parameters)"),
+        ("Training method", method),
+        ("Training hardware", f"{plural(t.gpus_per_run, 'GPU')}, {gpu}, {TIER_LABELS.get(t.tier, t.tier).lower()}"),
+        (
+            "Serving hardware",
+            f"{plural(p.serving.gpus, 'GPU')}, {serving_gpu}, "
+            f"{TIER_LABELS.get(p.serving.tier, p.serving.tier).lower()}",
+        ),
+        ("Start", _month_name(p.start_date) if getattr(p, "start_date", None) else "not given"),
+        ("Horizon", plural(p.horizon_months, "month")),
+        (
+            "What the fine-tune replaces",
+            {
+                "none": "nothing (the fine-tune is the product)",
+                **{k: f"the {v}" for k, v in ALTERNATIVE_NAMES.items()},
+            }.get(p.alternative.kind, p.alternative.kind),
+        ),
+    ]
+    choice_rows = [[("", _h(k)), ("", _h(v))] for k, v in choices]
+    rows = []
+    for item in workings.inputs.values():
+        span = ""
+        if item.low is not None and item.high is not None:
+            span = f"{in_words(item.low, item.unit)} – {in_words(item.high, item.unit)}"
+        rows.append(
+            [
+                ("", _h(item.label)),
+                ("num", _nowrap(in_words(item.value, item.unit))),
+                ("num", _h(span)),
+                ("num", f'<a href="#sources">{_source_number(item.source)}</a>'),
+            ]
+        )
+    note = (
+        '<p class="meta">A range is drawn in the simulation (triangular around its most likely value when one is '
+        "given, else uniform); the base case uses the most likely value, or the middle of the range.</p>"
+    )
+    return (
+        _table([("", "Choice"), ("", "In this plan")], choice_rows, "The plan")
+        + _table(
+            [("", "Input"), ("num", "Base case"), ("num", "Range"), ("num", "Source")],
+            rows,
+            "Every input of the estimate",
+        )
+        + note
+    )
+
+
+def base_words(value: Any) -> str:
+    number = value.base if isinstance(value, Range) else float(value)
+    return f"{number:g}"
+
+
+def sources_section(figures: ClientFigures, workings: Workings) -> str:
+    book = figures.breakdown.book
+    documents = "".join(f"<li>{_h(title)}</li>" for title in book.source_titles.values())
+    rates = sorted({i.source for i in workings.inputs.values() if _source_number(i.source) == 3})
+    used = f" Used here: {_h('; '.join(r.split(': ', 1)[-1] for r in rates))}." if rates else ""
+    return (
+        '<ol class="sources">'
+        f"<li>The client's own figures, given for this estimate ({_h(figures.params.client)}).</li>"
+        "<li>ftcost's default assumptions: ranges taken from the documents below where they give one; "
+        "otherwise stated as assumptions.</li>"
+        f"<li>The price book as of {_h(_month_name(book.as_of))}: GPU rates by provider tier, API prices and "
+        f"rules of thumb, compiled from the documents below.{used}</li>"
+        f"</ol><p>Documents:</p><ul>{documents}</ul>"
+    )
+
+
+@dataclass(frozen=True)
+class Working:
+    """A file of the analyst's working in the report folder, and what it is."""
+
+    href: str
+    title: str
+
+
+def working_section(files: Sequence[Working]) -> str:
+    items = "".join(f'<li><a href="{escape(f.href, quote=True)}">{_h(f.title)}</a></li>' for f in files)
+    return (
+        "<p>The analysis behind this document, in the same folder: the workbook recalculates every figure from "
+        f"its inputs, and the notebooks show each step.</p><ul>{items}</ul>"
+    )
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal, every character outside letters, digits and spaces
+    escaped (so no quote, backslash or ``</style>`` can end it)."""
+    return '"' + "".join(ch if (ch.isalnum() and ch.isascii()) or ch == " " else f"\\{ord(ch):x} " for ch in text) + '"'
+
+
+CSS = """
+:root { --ink: #1d2733; --muted: #5b6775; --line: #d8dee6; --band: #f4f6f9; --accent: #1f5fa8; --warn: #9a5b00;
+        --good: #2e7d32; --bad: #b3261e; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body { margin: 0; color: var(--ink); background: #fff; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto,
+       "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1040px; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
+header.report { border-bottom: 3px solid var(--accent); margin-bottom: 1rem; padding-bottom: .6rem; }
+header.report h1 { margin: 0 0 .2rem; font-size: 1.7rem; line-height: 1.2; overflow-wrap: break-word; }
+.kicker { color: var(--accent); font-weight: 600; letter-spacing: .03em; text-transform: uppercase; font-size: .8rem; }
+.meta { color: var(--muted); font-size: .88rem; margin: .3rem 0; }
+h2 { margin-top: 2.2rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; font-size: 1.35rem; }
+h3 { margin: 1.4rem 0 .4rem; font-size: 1.1rem; }
+a { color: var(--accent); }
+p.verdict { font-size: 1.15rem; font-weight: 600; border-left: 5px solid var(--accent); background: var(--band);
+            padding: .7rem 1rem; margin: .8rem 0 1rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: .7rem; margin: .8rem 0; }
+.figure { background: var(--band); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .85rem;
+          min-width: 0; }
+.figure.good { border-left: 5px solid var(--good); }
+.figure.bad { border-left: 5px solid var(--bad); }
+.figure .label { color: var(--muted); font-size: .82rem; }
+.figure .value { font-size: 1.35rem; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.figure .note { color: var(--muted); font-size: .8rem; line-height: 1.35; }
+.scroll { max-width: 100%; overflow-x: auto; margin: .6rem 0 1rem; }
+table { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; width: 100%; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .55rem; vertical-align: top; text-align: left;
+         overflow-wrap: normal; word-break: normal; hyphens: manual; }
+thead th { background: var(--band); }
+th.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; }
+td.scenario { min-width: 13em; }
+td.scenario .meta { font-size: .8rem; margin: .1rem 0 0; }
+td.drivers { min-width: 16em; }
+td.strong, td.num.strong { font-weight: 650; }
+tfoot th, tfoot td { font-weight: 650; border-top: 2px solid var(--ink); }
+caption { caption-side: top; text-align: left; font-weight: 600; padding: .2rem 0 .4rem; }
+.nw { white-space: nowrap; }
+ul.warnings { list-style: none; padding: 0; margin: .4rem 0; }
+ul.warnings li { border-left: 4px solid var(--warn); background: #fff8ec; padding: .45rem .8rem; margin: .4rem 0;
+                 font-size: .92rem; }
+.ok { border-left: 4px solid var(--good); background: #f1f8f1; padding: .6rem .9rem; }
+figure { margin: .6rem 0; }
+figure img { display: block; max-width: 100%; height: auto; }
+footer { margin-top: 2.5rem; color: var(--muted); font-size: .82rem; border-top: 1px solid var(--line);
+         padding-top: .6rem; }
+@media (max-width: 600px) {
+  main { padding: 1rem .8rem 2rem; }
+  header.report h1 { font-size: 1.35rem; }
+  .figures { grid-template-columns: 1fr 1fr; }
+  .figure .value { font-size: 1.1rem; }
+  table { font-size: .82rem; }
+}
+@media (max-width: 360px) { .figures { grid-template-columns: 1fr; } }
+"""
+
+PRINT_CSS = """
+@page { size: A4; margin: 17mm 13mm 16mm 13mm;
+  @top-left { content: %(title)s; font: 8pt system-ui, sans-serif; color: #5b6775; }
+  @top-right { content: %(date)s; font: 8pt system-ui, sans-serif; color: #5b6775; }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif;
+                  color: #5b6775; }
+  @bottom-left { content: "Fine-tuning cost report"; font: 8pt system-ui, sans-serif; color: #5b6775; }
+}
+@media print {
+  html, body { background: #fff; }
+  body { font-size: 9.5pt; line-height: 1.4; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  main { max-width: none; padding: 0; }
+  header.report h1 { font-size: 17pt; }
+  p.verdict { font-size: 11pt; }
+  h2 { font-size: 13pt; margin-top: 0; }
+  h3 { font-size: 11pt; }
+  section.page { break-before: page; }
+  .figures { grid-template-columns: repeat(3, 1fr); }
+  .figure .value { font-size: 13pt; }
+  .scroll { overflow: visible; }
+  table { font-size: 8pt; }
+  th, td { padding: 2pt 4pt; }
+  td.drivers { min-width: 0; }
+  thead { display: table-header-group; }
+  tr, figure, img, .figure, ul.warnings li { break-inside: avoid; }
+  h2, h3, caption { break-after: avoid; }
+  figure img { max-height: 95mm; width: auto; margin: 0 auto; }
+  p { orphans: 3; widows: 3; }
+  a { color: inherit; text-decoration: none; }
+  footer { display: none; }
+}
+"""
+
+
+def _section(anchor: str, title: str, body: str, page: bool = True) -> str:
+    cls = ' class="page"' if page else ""
+    return f'<section id="{anchor}"{cls}><h2>{_h(title)}</h2>{body}</section>'
+
+
+def client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
+    """The whole client document as one self-contained HTML page."""
+    s, b = figures.summary, figures.breakdown
+    workings = plan_workings(figures.params, b.book, client_keys(figures))
+    results = compare_scenarios(figures.params, b.book)
+    swings = sensitivity(figures.params, b.book)
+    day = today or dt.date.fromisoformat(s["report_date"])
+    client = s["client"]
+    page_css = PRINT_CSS % {"title": css_string(client), "date": css_string(_month_name(day))}
+    first_page = (
+        f'<p class="verdict">{_h(s["verdict"]["sentence"])}</p>'
+        f"{decision_cards(figures)}"
+        f"<h3>{_h(warnings_heading(len(s['warnings'])))}</h3>"
+        f"{warnings_block(s['warnings'], b.book, WARNINGS_ON_PAGE_ONE)}"
+    )
+    sections = [
+        _section("areas", "Cost by area", areas_section(figures) + running_section(figures)),
+        _section("line-items", "Line items and their drivers", line_items_section(figures, workings)),
+        _section("scenarios", "Alternatives compared", scenarios_section(results, figures)),
+        _section("risk", "Risk", risk_section(figures, workings, swings)),
+        _section("assumptions", "Assumptions", assumptions_section(figures, workings)),
+        _section("sources", "Sources", sources_section(figures, workings), page=False),
+        _section("working", "The analyst's working", working_section(working), page=False),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fine-tuning cost report: {_h(client)}</title>
+<style>{CSS}</style>
+<style id="{PRINT_STYLE_ID}">{page_css}</style>
+</head>
+<body>
+<main>
+<header class="report">
+<div class="kicker">Fine-tuning cost report</div>
+<h1>{_h(client)}</h1>
+<p class="meta">{_h(_month_name(day))} · prices as of {_h(_month_name(b.book.as_of))} · all amounts in US dollars</p>
+</header>
+<section id="decision"><h2>The decision</h2>{first_page}</section>
+{"".join(sections)}
+<footer>Prepared with ftcost {_h(s["versions"].get("ftcost_helpers", ""))} on {_h(_month_name(day))}.</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def client_keys(figures: ClientFigures) -> frozenset[str]:
+    """The dotted keys the client file sets itself (the rest come from the defaults)."""
+    from ftcost_helpers.engine.loading import read_yaml
+
+    try:
+        raw = read_yaml(figures.source)
+    except Exception:
+        return frozenset()
+    keys: set[str] = set()
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict) and not ({"low", "high"} >= set(node) and node):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        else:
+            keys.add(path)
+
+    walk(raw, "")
+    return frozenset(keys)
+
+
+def working_files(folder: Path, notebooks: Sequence[Path]) -> list[Working]:
+    """The analyst's working linked from the document: workbook, notebooks, summary.json."""
+    from ftcost_helpers.report.html import notebook_title
+
+    files = [Working("report.xlsx", "The workbook: inputs, line items, cash flow, scenarios, sensitivity (Excel)")]
+    for path in notebooks:
+        try:
+            import nbformat
+
+            title = notebook_title(nbformat.read(path, as_version=4), path.stem.replace("_", " "))
+        except Exception:
+            title = path.stem.replace("_", " ")
+        files.append(Working(path.name, f"Notebook: {title}"))
+    files.append(Working("summary.json", "The key figures, machine-readable (JSON)"))
+    return files

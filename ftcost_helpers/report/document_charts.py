@@ -1,0 +1,145 @@
+"""The client document's three charts (cost by area, the tornado, the P10–P90 band of the
+cumulative cash flow), each as a PNG with the alt text that says what it shows.
+
+Ticks are exact at their step (:func:`~ftcost_helpers.engine.money.tick_labels`): an axis
+stepping by 2,500 reads 2.5k, 5k, 7.5k.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.ticker import Formatter, MaxNLocator
+
+from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.money import compact_usd, tick_labels, usd
+from ftcost_helpers.engine.uncertainty import Simulation
+from ftcost_helpers.views.charts import COLOURS, new_figure, png_bytes
+from ftcost_helpers.views.tables import AREA_LABELS
+
+DPI = 150
+"""Sharp on paper and on a high-density screen."""
+
+
+class ExactUsdTicks(Formatter):
+    """Currency ticks in one scale, exact at their step (``USD 2.5k``, not ``USD 2k``)."""
+
+    def __call__(self, value: float, position: int | None = None) -> str:
+        return tick_labels([value])[0]
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        return tick_labels(list(values))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One embedded chart: the PNG as a data URI, its pixel size and its alt text."""
+
+    data_uri: str
+    width: int
+    height: int
+    alt: str
+
+
+def _chart(figure, alt: str) -> Chart:
+    png = png_bytes(figure, dpi=DPI)
+    width, height = (round(v * DPI) for v in figure.get_size_inches())
+    return Chart("data:image/png;base64," + base64.b64encode(png).decode("ascii"), width, height, alt)
+
+
+def area_chart(breakdown: Breakdown) -> Chart:
+    """Horizontal bars of the one-time cost by area, each labelled with its amount and share."""
+    areas = [(AREA_LABELS.get(a, a), v) for a, v in breakdown.areas_usd.items() if v > 0]
+    areas.sort(key=lambda item: item[1])
+    total = breakdown.programme_total or 1.0
+    fig, ax = new_figure((7.6, 0.5 * len(areas) + 1.1))
+    bars = ax.barh([name for name, _ in areas], [v for _, v in areas], color=COLOURS["compute"])
+    ax.bar_label(bars, labels=[f"{usd(v)} ({v / total:.0%})" for _, v in areas], padding=4, fontsize=8)
+    ax.xaxis.set_major_formatter(ExactUsdTicks())
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlim(0, max(v for _, v in areas) * 1.45)
+    ax.set_xlabel("One-time cost (USD)")
+    ax.spines[["top", "right"]].set_visible(False)
+    described = "; ".join(f"{name} {usd(v)} ({v / total:.0%})" for name, v in reversed(areas))
+    alt = f"Bar chart of the one-time programme cost by area, largest first: {described}."
+    return _chart(fig, alt)
+
+
+def tornado_chart(rows: Sequence[tuple[str, float, float]], base_total: float) -> Chart:
+    """Bars from the programme total at each input's low end to its high end;
+    ``rows`` = (input in words, total at low, total at high), largest swing first."""
+    shown = list(rows)[::-1]
+    fig, ax = new_figure((7.6, 0.36 * len(shown) + 1.3))
+    for y, (_, low, high) in enumerate(shown):
+        ax.barh(
+            y,
+            low - base_total,
+            left=base_total,
+            color=COLOURS["eval"],
+            label="Input at its low end" if y == 0 else None,
+        )
+        ax.barh(
+            y,
+            high - base_total,
+            left=base_total,
+            color=COLOURS["maintenance"],
+            label="Input at its high end" if y == 0 else None,
+        )
+    ax.axvline(base_total, color="black", linewidth=1)
+    ax.set_yticks(range(len(shown)), [name for name, _, _ in shown], fontsize=8)
+    ax.xaxis.set_major_formatter(ExactUsdTicks())
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.set_xlabel(f"Programme total (USD); base case {usd(base_total)}")
+    ax.legend(fontsize=7, loc="lower right")
+    first = next(iter(rows), None)
+    lead = f" The largest is {first[0]}: from {usd(first[1])} to {usd(first[2])}." if first else ""
+    alt = (
+        f"Tornado chart: how far the programme total moves when each of the {len(shown)} most important inputs goes "
+        f"from its low to its high end, every other input at its base case (base case {usd(base_total)}).{lead}"
+    )
+    return _chart(fig, alt)
+
+
+def cash_flow_band_chart(breakdown: Breakdown, simulation: Simulation, build_months: int = 0) -> Chart:
+    """Cumulative cash flow by month: the P10–P90 band of the draws, the base case, zero and
+    the break-even month; the build period shaded when there is one."""
+    band = simulation.cash_flow_band()
+    cash = breakdown.cash_flow
+    months = np.arange(len(cash))
+    fig, ax = new_figure((7.6, 3.3))
+    if build_months:
+        ax.axvspan(0, build_months, color="#999999", alpha=0.15, label=f"Build ({build_months} months)")
+    ax.fill_between(months, band["p10"], band["p90"], color=COLOURS["band"], alpha=0.22, label="P10–P90 of the draws")
+    ax.plot(months, cash, color="black", linewidth=1.3, label="Base case")
+    ax.axhline(0, color="#555555", linewidth=0.8)
+    month = breakdown.break_even_month
+    if month is not None:
+        ax.plot(
+            [month],
+            [cash[month]],
+            marker="o",
+            color=COLOURS["eval"],
+            linestyle="none",
+            label=f"Break-even, month {month}",
+        )
+    ax.yaxis.set_major_formatter(ExactUsdTicks())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, months[-1])
+    ax.set_xlabel("Month (0 = the programme's outlay)")
+    ax.set_ylabel("Cumulative cash (USD)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    end = len(cash) - 1
+    paid = "" if month is None else f" The base case crosses zero in month {month}."
+    alt = (
+        f"Line chart of the cumulative cash position from month 0 to month {end}: the base case starts at "
+        f"{usd(cash[0])} and ends at {usd(cash[-1])}; the shaded band holds the middle 80% of the simulated outcomes, "
+        f"from {usd(band['p10'][-1])} to {usd(band['p90'][-1])} by month {end}.{paid}"
+    )
+    return _chart(fig, alt)
+
+
+__all__ = ["Chart", "ExactUsdTicks", "area_chart", "cash_flow_band_chart", "compact_usd", "tornado_chart"]

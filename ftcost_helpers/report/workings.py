@@ -1,0 +1,417 @@
+"""The workings of an estimate as inputs and formulas: every driver of the base case with
+its unit and source, and every line item, running cost and the alternative as a formula
+over those drivers.
+
+One description serves two faces: the client document prints each line's drivers in
+words ("8 GPUs × 6 hours × 14 runs × USD 1.71/GPU-hour"), and the workbook writes each
+formula as a spreadsheet formula over its Inputs sheet, so a changed input recalculates.
+The formulas restate the engine's (``engine/model/run.py``); :func:`check_against_engine`
+evaluates them here and the workbook test recalculates them in LibreOffice, both against
+the engine's own figures.
+
+A formula is a small tree: a number, an input key (``"training.runs"``), a reference to an
+earlier formula (``Ref("compute_total")``), or ``(op, *args)`` with ``op`` one of
+``+ - * /`` and ``if`` (``("if", condition, then, else)``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range, base_value
+from ftcost_helpers.engine.schema import Params
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to an earlier formula by its id."""
+
+    name: str
+
+
+Formula = Union[float, int, str, Ref, tuple]  # noqa: UP007 (a recursive alias reads better so)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One driver of the base case: ``value`` in ``unit`` (a bool for a yes/no choice)."""
+
+    key: str
+    label: str
+    value: float | bool
+    unit: str
+    source: str
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One computed figure: a programme line, a running cost or the alternative (USD)."""
+
+    id: str
+    area: str
+    label: str
+    formula: Formula
+    engine_item: str | None = None
+    """The engine's line name (``Line.item``) this formula restates, for programme lines."""
+
+
+@dataclass(frozen=True)
+class Workings:
+    """The inputs and formulas of one plan's base case."""
+
+    inputs: dict[str, Input]
+    lines: list[Item]
+    """Programme line items, in the engine's order."""
+    running: list[Item]
+    """Monthly running costs: evaluation, serving, then maintenance (per quarter items and the monthly figure)."""
+    alternative: Item | None
+    """The alternative's monthly cost, or None when the fine-tune replaces nothing."""
+    maintenance_start_key: str
+    horizon_months: int
+
+    def values(self) -> dict[str, float]:
+        """Every input's base value and every formula's result, by key or id."""
+        known: dict[str, float] = {key: float(item.value) for key, item in self.inputs.items()}
+        for item in [*self.lines, *self.running, *([self.alternative] if self.alternative else [])]:
+            known[item.id] = evaluate_formula(item.formula, known)
+        return known
+
+
+# --------------------------------------------------------------------------- formulas
+
+
+def evaluate_formula(formula: Formula, known: Mapping[str, float]) -> float:
+    """The value of ``formula`` given input values and earlier results by key."""
+    if isinstance(formula, bool):
+        return float(formula)
+    if isinstance(formula, int | float):
+        return float(formula)
+    if isinstance(formula, str):
+        return float(known[formula])
+    if isinstance(formula, Ref):
+        return float(known[formula.name])
+    op, *args = formula
+    if op == "if":
+        condition, then, otherwise = args
+        return evaluate_formula(then if evaluate_formula(condition, known) else otherwise, known)
+    values = [evaluate_formula(arg, known) for arg in args]
+    if op == "+":
+        return math.fsum(values)
+    if op == "-":
+        return values[0] - sum(values[1:])
+    if op == "*":
+        return math.prod(values)
+    if op == "/":
+        return values[0] / values[1]
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def spreadsheet_formula(formula: Formula, cell: Callable[[str], str]) -> str:
+    """``formula`` in spreadsheet syntax (no leading ``=``); ``cell(key)`` names the cell
+    of an input or an earlier result."""
+    if isinstance(formula, bool):
+        return "TRUE" if formula else "FALSE"
+    if isinstance(formula, int | float):
+        return repr(float(formula)).removesuffix(".0")
+    if isinstance(formula, str):
+        return cell(formula)
+    if isinstance(formula, Ref):
+        return cell(formula.name)
+    op, *args = formula
+    parts = [spreadsheet_formula(arg, cell) for arg in args]
+    if op == "if":
+        return f"IF({parts[0]},{parts[1]},{parts[2]})"
+    if op == "+":
+        return "(" + "+".join(parts) + ")"
+    if op == "-":
+        return "(" + "-".join(parts) + ")"
+    return op.join(part if _atomic(part) else f"({part})" for part in parts)
+
+
+def _atomic(text: str) -> bool:
+    """Whether ``text`` needs no brackets as a factor: a cell, a number, a bracketed sum or a call."""
+    bare = text.replace("$", "").replace(".", "").replace("!", "").replace("'", "")
+    return bare.isalnum() or (text.startswith(("(", "IF(")) and text.endswith(")"))
+
+
+def inputs_in(formula: Formula) -> list[str]:
+    """The input keys ``formula`` reads, in order, each once."""
+    found: list[str] = []
+
+    def walk(node: Formula) -> None:
+        if isinstance(node, str) and node not in found:
+            found.append(node)
+        elif isinstance(node, tuple):
+            for arg in node[1:]:
+                walk(arg)
+
+    walk(formula)
+    return found
+
+
+# --------------------------------------------------------------------------- the plan's workings
+
+CLIENT_SOURCE = "client file"
+DEFAULT_SOURCE = "ftcost defaults"
+
+
+class _Collector:
+    """Builds the inputs table while the formulas name their drivers."""
+
+    def __init__(self, params: Params, client_keys: frozenset[str]) -> None:
+        self.params, self.client_keys = params, client_keys
+        self.inputs: dict[str, Input] = {}
+
+    def add(self, key: str, label: str, unit: str, value: Any = None, source: str | None = None) -> str:
+        """Register the input at dotted ``key`` (its value read from the plan unless given)."""
+        raw = _lookup(self.params, key) if value is None else value
+        low = high = None
+        if isinstance(raw, Range):
+            low, high = raw.low, raw.high
+        number = raw if isinstance(raw, bool) else base_value(raw)
+        if source is None:
+            source = CLIENT_SOURCE if key in self.client_keys else DEFAULT_SOURCE
+        self.inputs[key] = Input(key, label, number, unit, source, low, high)
+        return key
+
+
+def _lookup(node: Any, key: str) -> Any:
+    for part in key.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _rate(c: _Collector, section: str, book: PriceBook) -> str:
+    """The $/GPU-hour input of ``training`` or ``serving``: booked, else the price book's."""
+    plan = getattr(c.params, section)
+    key = f"{section}.rate_usd_per_gpu_hour"
+    label = "Training rate" if section == "training" else "Serving rate"
+    if plan.rate_usd_per_gpu_hour is not None:
+        return c.add(key, f"{label} (booked)", "USD/GPU-hour")
+    gpu = book.gpus[plan.gpu].label if plan.gpu in book.gpus else plan.gpu
+    source = f"price book of {book.as_of:%-d %B %Y}: {gpu}, {plan.tier.replace('_', ' ')}"
+    return c.add(key, label, "USD/GPU-hour", book.gpu_rate(plan.gpu, plan.tier), source)
+
+
+def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
+    g = c.add("training.gpus_per_run", "GPUs per run", "GPUs")
+    h = c.add("training.hours_per_run", "Hours per run", "hours")
+    rate = _rate(c, "training", book)
+    runs = c.add("training.runs", "Training runs", "runs")
+    failed = c.add("training.failed_runs", "Failed runs", "runs")
+    done = c.add("training.failed_run_completed_fraction", "Share of a failed run completed", "share")
+    trials = c.add("training.sweep_trials", "Sweep trials", "trials")
+    early = c.add("training.sweep_early_stopping", "Sweep stops trials early", "yes/no")
+    kept = c.add("training.early_stopped_trial_fraction", "Share of an early-stopped trial run", "share")
+    return [
+        Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs"),
+        Item("failed_runs", "compute", "Failed runs (rerun tax)", ("*", g, h, failed, done, rate), "Failed runs"),
+        Item("sweep", "compute", "Hyper-parameter sweep", ("*", g, h, trials, ("if", early, kept, 1), rate), "Hyper"),
+    ]
+
+
+def _dataset_lines(c: _Collector) -> list[Item]:
+    d = "dataset."
+    hours = c.add(d + "annotation_hours", "Annotation hours given", "hours")
+    pairs = c.add(d + "pairs", "Training pairs", "pairs")
+    minutes = c.add(d + "annotation_minutes_per_pair", "Annotation minutes per pair", "minutes")
+    rate = c.add(d + "annotation_rate_usd_per_hour", "Annotation rate", "USD/hour")
+    double = c.add(d + "double_label_fraction", "Share labelled twice", "share")
+    tokens = c.add(d + "synthetic_tokens_million", "Synthetic tokens", "million tokens")
+    price = c.add(d + "synthetic_price_usd_per_1m_tokens", "Synthetic data price", "USD/1M tokens")
+    check = c.add(d + "synthetic_verification_usd", "Synthetic data verification", "USD")
+    amount = {
+        key: c.add(d + key, label, "USD")
+        for key, label in [
+            ("curation_usd", "Dataset curation"),
+            ("sourcing_usd", "Sourcing and rights clearance"),
+            ("pii_redaction_usd", "PII/PHI redaction pipeline"),
+            ("adjudication_usd", "Adjudication of disagreements"),
+            ("decontamination_usd", "Decontamination and dataset evaluation"),
+        ]
+    }
+    return [
+        Item("curation", "dataset", "Dataset curation", amount["curation_usd"], "Dataset curation"),
+        Item("sourcing", "dataset", "Sourcing and rights clearance", amount["sourcing_usd"], "Sourcing"),
+        Item("redaction", "dataset", "PII/PHI redaction pipeline", amount["pii_redaction_usd"], "PII"),
+        Item(
+            "annotation",
+            "dataset",
+            "Expert annotation",
+            ("*", ("+", hours, ("/", ("*", pairs, minutes), 60)), rate),
+            "Expert annotation",
+        ),
+        Item("double_labelling", "dataset", "Double-labelling", ("*", Ref("annotation"), double), "Double-labelling"),
+        Item("adjudication", "dataset", "Adjudication of disagreements", amount["adjudication_usd"], "Adjudication"),
+        Item("synthetic", "dataset", "Synthetic data", ("+", ("*", tokens, price), check), "Synthetic"),
+        Item("decontamination", "dataset", "Decontamination", amount["decontamination_usd"], "Decontamination"),
+    ]
+
+
+def _eval_lines(c: _Collector) -> list[Item]:
+    e = "evaluation."
+    setup = c.add(e + "setup_usd", "Evaluation harness set-up", "USD")
+    runs = c.add(e + "runs_during_programme", "Judged evaluation runs", "runs")
+    examples = c.add(e + "judge_examples_per_run", "Examples per evaluation run", "examples")
+    judges = c.add(e + "judges", "Judges per example", "judges")
+    price = c.add(e + "judge_price_usd_per_call", "Price per judge call", "USD/call")
+    return [
+        Item("eval_setup", "eval", "Evaluation harness set-up", setup, "Eval harness"),
+        Item("eval_runs", "eval", "Judged evaluation runs", ("*", runs, examples, judges, price), "Judged eval runs"),
+    ]
+
+
+def _engineering_lines(c: _Collector) -> list[Item]:
+    g = "engineering."
+    weeks = c.add(g + "engineer_weeks", "Engineer weeks", "weeks")
+    per_week = c.add(g + "hours_per_week", "Hours per week", "hours")
+    rate = c.add(g + "rate_usd_per_hour", "Engineering rate", "USD/hour")
+    other = c.add(g + "other_usd", "Other engineering", "USD")
+    setup = c.add("serving.setup_usd", "Serving set-up", "USD")
+    return [
+        Item("engineering", "engineering", "MLOps and engineering", ("*", weeks, per_week, rate), "MLOps"),
+        Item("other_engineering", "engineering", "Other engineering", other, "Other engineering"),
+        Item("serving_setup", "engineering", "Serving set-up", setup, "Serving set-up"),
+    ]
+
+
+def _compliance_lines(c: _Collector) -> list[Item]:
+    named = [
+        ("gdpr_usd", "GDPR (impact assessment, processor agreements)", "GDPR"),
+        ("eu_ai_act_usd", "EU AI Act duties (redistribution)", "EU AI Act"),
+        ("soc2_usd", "SOC 2 / ISO 27001 controls", "SOC 2"),
+        ("hipaa_usd", "HIPAA review and business associate agreements", "HIPAA"),
+    ]
+    return [
+        Item(key.removesuffix("_usd"), "compliance", label, c.add(f"compliance.{key}", label, "USD"), prefix)
+        for key, label, prefix in named
+    ]
+
+
+def _running(c: _Collector, book: PriceBook) -> list[Item]:
+    m, s = "maintenance.", "serving."
+    continuous = c.add("evaluation.continuous_usd_per_month", "Continuous evaluation", "USD/month")
+    modelled = c.add(s + "modelled", "Serving is costed", "yes/no")
+    gpus = c.add(s + "gpus", "Serving GPUs", "GPUs")
+    hours = c.add(s + "hours_per_month", "Serving hours per month", "hours")
+    rate = _rate(c, "serving", book)
+    c.add(m + "start_month", "Maintenance starts in month", "month")
+    quarterly = [
+        Item(
+            "re_evaluation",
+            "maintenance",
+            "Re-evaluation",
+            c.add(m + "re_evaluation_usd_per_quarter", "Re-evaluation", "USD/quarter"),
+        ),
+        Item(
+            "drift",
+            "maintenance",
+            "Drift monitoring",
+            c.add(m + "drift_monitoring_usd_per_quarter", "Drift monitoring", "USD/quarter"),
+        ),
+        Item(
+            "incremental_data",
+            "maintenance",
+            "Incremental data",
+            c.add(m + "incremental_data_usd_per_quarter", "Incremental data", "USD/quarter"),
+        ),
+        Item(
+            "retraining",
+            "maintenance",
+            "Re-training",
+            (
+                "*",
+                c.add(m + "retrains_per_quarter", "Re-trainings per quarter", "per quarter"),
+                c.add(m + "retrain_fraction_of_first_compute", "Re-training cost as a share of first compute", "share"),
+                Ref("compute_total"),
+            ),
+        ),
+        Item(
+            "migration",
+            "maintenance",
+            "Base-model migration",
+            (
+                "*",
+                ("/", c.add(m + "migrations_per_year", "Base-model migrations per year", "per year"), 4),
+                c.add(m + "migration_usd", "Cost of one migration", "USD"),
+            ),
+        ),
+    ]
+    return [
+        Item("eval_monthly", "running", "Continuous evaluation per month", continuous),
+        Item("serving_monthly", "running", "Serving per month", ("if", modelled, ("*", gpus, hours, rate), 0)),
+        *quarterly,
+        Item(
+            "maintenance_monthly",
+            "running",
+            "Maintenance per month",
+            ("/", ("+", *(Ref(item.id) for item in quarterly)), 3),
+        ),
+    ]
+
+
+def _alternative(c: _Collector, book: PriceBook) -> Item | None:
+    a = c.params.alternative
+    label = "Alternative per month"
+    if a.kind == "none":
+        return None
+    if a.kind == "labour":
+        lab = "alternative.labour."
+        formula: Formula = (
+            "*",
+            c.add(lab + "staff", "Staff doing the work today", "people"),
+            c.add(lab + "hours_per_staff_per_month", "Hours per person per month", "hours"),
+            c.add(lab + "time_saved_fraction", "Share of their time saved", "share"),
+            c.add(lab + "loaded_rate_usd_per_hour", "Loaded staff rate", "USD/hour"),
+        )
+        return Item("alternative_monthly", "alternative", "Staff time saved per month", formula)
+    if a.kind == "rag":
+        return Item(
+            "alternative_monthly",
+            "alternative",
+            label,
+            c.add("alternative.rag.usd_per_month", "RAG set-up per month", "USD/month"),
+        )
+    api = a.api
+    if api.usd_per_month is not None:
+        return Item(
+            "alternative_monthly",
+            "alternative",
+            label,
+            c.add("alternative.api.usd_per_month", "API bill per month", "USD/month"),
+        )
+    from ftcost_helpers.engine.model.run import api_prices_per_1m
+
+    resolved_in, resolved_out = api_prices_per_1m(c.params, book)
+    source = f"price book of {book.as_of:%-d %B %Y}: {api.model}" if api.model else CLIENT_SOURCE
+    formula = (
+        "+",
+        (
+            "*",
+            c.add("alternative.api.input_tokens_million_per_month", "API input tokens per month", "million tokens"),
+            c.add("alternative.api.input_price", "API input price", "USD/1M tokens", resolved_in, source),
+        ),
+        (
+            "*",
+            c.add("alternative.api.output_tokens_million_per_month", "API output tokens per month", "million tokens"),
+            c.add("alternative.api.output_price", "API output price", "USD/1M tokens", resolved_out, source),
+        ),
+    )
+    return Item("alternative_monthly", "alternative", label, formula)
+
+
+def plan_workings(params: Params, book: PriceBook, client_keys: frozenset[str] = frozenset()) -> Workings:
+    """The inputs and formulas of ``params``' base case; ``client_keys`` are the dotted keys
+    the client file gives itself (the others come from the defaults)."""
+    c = _Collector(params, client_keys)
+    compute = _compute_lines(c, book)
+    lines = compute + _dataset_lines(c) + _eval_lines(c) + _engineering_lines(c) + _compliance_lines(c)
+    compute_total = Item("compute_total", "compute", "Compute subtotal", ("+", *(Ref(i.id) for i in compute)))
+    running = [compute_total, *_running(c, book)]
+    return Workings(c.inputs, lines, running, _alternative(c, book), "maintenance.start_month", params.horizon_months)

@@ -1,0 +1,156 @@
+"""The client document (report.html) of the worked examples, built from the engine without
+running the notebooks: page 1 holds the decision, the words are the client's (no keys, file
+ids or paths), totals equal the rows shown, and client text is escaped where it lands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.money import compact_usd, rounded_to_total, tick_labels, usd
+from ftcost_helpers.engine.summary import summarise
+from ftcost_helpers.report.document import client_document, client_text, css_string, in_words
+from ftcost_helpers.report.figures import ClientFigures, client_figures
+
+TODAY = dt.date(2026, 12, 1)
+RAW = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\d{3}_[0-9a-f]{16}\b|\.ya?ml\b|\b\d{4}-\d\d-\d\d\b|params/")
+
+
+@pytest.fixture(scope="module")
+def documents(book, example_files) -> dict[str, tuple[ClientFigures, str]]:
+    built = {}
+    for name in "abc":
+        figures = client_figures(example_files[name], book, TODAY, "2026-12-01T00:00:00+00:00")
+        built[name] = (figures, client_document(figures))
+    return built
+
+
+def visible_text(page: str) -> str:
+    """The words a reader sees: no styles, no image data, no tags."""
+    page = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]*"', "", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def first_page(page: str) -> str:
+    return visible_text(page.split('<section id="areas"', 1)[0])
+
+
+def test_page_one_holds_the_decision_for_example_a(documents) -> None:
+    figures, page = documents["a"]
+    s = figures.summary
+    text = first_page(page)
+    # Example A replaces a USD 22,000/month GPT-4o pipeline (001_…, worked example A).
+    assert "USD 22,000" in text
+    assert f"P10–P90: {usd(s['range_usd']['p10'])} – {usd(s['range_usd']['p90'])}" in text
+    assert usd(s["range_usd"]["p50"]) in text
+    # Net saving = alternative − running: 22,000 − (1,800 eval + 1,606 serving + 8,787.50 maintenance) = 9,806.50.
+    assert s["net_saving_usd_per_month"] == pytest.approx(22_000 - (1_800 + 1_606 + 8_787.5), abs=0.01)
+    assert "USD 9,807" in text  # 9,806.50 rounded half up
+    assert "month 5" in text
+    chance = s["break_even_chance_by_month"][4]
+    assert f"{chance:.0%} chance of having broken even" in text
+    assert s["verdict"]["code"] == "pays_back" and html.escape(s["verdict"]["sentence"]) in page
+    assert usd(s["tco_usd"]) in text
+    share_above = 100 - s["base_case_percentile"]
+    assert f"lower than {share_above:.0f}% of the 10,000 simulated outcomes" in text
+
+
+def test_verdicts_of_the_three_examples(documents) -> None:
+    assert documents["b"][0].summary["verdict"]["code"] == "pays_back"
+    assert "month 4" in documents["b"][0].summary["verdict"]["sentence"]
+    c = documents["c"][0].summary
+    assert c["verdict"]["code"] == "no_alternative"
+    assert c["alternative_usd_per_month"] is None and c["net_saving_usd_per_month"] is None
+
+
+@pytest.mark.parametrize("name", "abc")
+def test_no_raw_key_file_id_or_path_in_client_copy(documents, name) -> None:
+    text = visible_text(documents[name][1])
+    for key in ("neocloud_spot", "hyperscaler_on_demand", "full_sft", "001_6c04196dc11ea2b6", "params/pricebook"):
+        assert key not in documents[name][1], key
+    assert RAW.findall(text) == []
+    assert "1 GPUs" not in text and "(s)" not in text
+
+
+@pytest.mark.parametrize("name", "abc")
+def test_line_item_total_is_the_sum_of_the_rows_shown(documents, name) -> None:
+    figures, page = documents[name]
+    table = page.split('id="line-items"', 1)[1].split("</table>", 1)[0]
+    body, foot = table.split("<tfoot>", 1)
+    rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1])
+    base = [float(re.findall(r'<td class="num">USD ([\d,]+)</td>', row)[0].replace(",", "")) for row in rows]
+    total = float(re.search(r'<td class="num">USD ([\d,]+)</td>', foot).group(1).replace(",", ""))
+    assert sum(base) == total == round(figures.breakdown.programme_total)
+
+
+def test_worked_example_totals_reach_the_page(documents) -> None:
+    # The source's worked examples (tests/test_worked_examples.py): A 88,550, B 94,800, C 304,500.
+    for name, total in (("a", "USD 88,550"), ("b", "USD 94,800"), ("c", "USD 304,500")):
+        assert total in visible_text(documents[name][1]), name
+
+
+@pytest.mark.parametrize("name", "abc")
+def test_every_chart_says_what_it_shows(documents, name) -> None:
+    images = re.findall(r"<img [^>]*>", documents[name][1])
+    assert len(images) >= 3
+    for image in images:
+        alt = re.search(r'alt="([^"]*)"', image).group(1)
+        assert len(alt) > 60 and "No description" not in alt and "USD" in alt
+
+
+def test_client_text_lands_escaped(book, examples) -> None:
+    hostile = '</style><script>alert(1)</script> "Bank" & co'
+    plan = examples["a"].model_copy(update={"client": hostile})
+    breakdown = estimate(plan, book)
+    summary = summarise(breakdown) | {"source_file": "x.yaml", "report_date": TODAY.isoformat()}
+    page = client_document(ClientFigures(Path("x.yaml"), plan, breakdown, summary))
+    assert "<script>" not in page
+    assert html.escape(hostile) in page
+    assert css_string(hostile) in page and "</style><script" not in css_string(hostile)
+
+
+def test_engine_sentences_in_client_words(book) -> None:
+    sentence = "rate for H100 on neocloud_spot (2026-05-26, 001_6c04196dc11ea2b6.txt); refresh params/pricebook.yaml"
+    assert client_text(sentence, book) == (
+        "rate for H100 on neocloud spot (26 May 2026, Daniel Reyes (YuSMP Group)); refresh the price book"
+    )
+
+
+def test_inputs_in_words() -> None:
+    assert in_words(1.71131, "USD/GPU-hour") == "USD 1.71 per GPU-hour"
+    assert in_words(0.4, "share") == "40%"
+    assert in_words(1, "GPUs") == "1 GPU" and in_words(8, "GPUs") == "8 GPUs"
+    assert in_words(True, "yes/no") == "yes"
+    assert in_words(1800, "USD/month") == "USD 1,800 per month"
+
+
+def test_ticks_are_exact_at_their_step() -> None:
+    # Ticks 2,500 apart: 2.5k, 5k, 7.5k (the issue saw "2k / 8k / 12k / 18k").
+    assert tick_labels([0, 2500, 5000, 7500, 10000]) == ["USD 0", "USD 2.5k", "USD 5k", "USD 7.5k", "USD 10k"]
+    assert tick_labels([-100000, -50000, 0]) == ["−USD 100k", "−USD 50k", "USD 0"]
+    assert tick_labels([0, 250000, 500000, 750000, 1000000]) == [
+        "USD 0",
+        "USD 0.25M",
+        "USD 0.5M",
+        "USD 0.75M",
+        "USD 1M",
+    ]
+
+
+def test_compact_labels_keep_three_figures() -> None:
+    # A USD 13,500/month alternative beside a 14.3k running cost must not read "USD 14k".
+    assert compact_usd(13_500) == "USD 13.5k" and compact_usd(14_300) == "USD 14.3k"
+    assert compact_usd(88_550) == "USD 88.6k" and compact_usd(1_234_567) == "USD 1.23M"
+
+
+def test_rounded_rows_add_up_to_the_rounded_total() -> None:
+    # 0.4 + 0.4 + 0.4 + 1.8 = 3.0: plain rounding shows 0 + 0 + 0 + 2 = 2; the largest
+    # remainders (0.8, then the first 0.4) take the two dollars left after rounding down.
+    assert rounded_to_total([0.4, 0.4, 0.4, 1.8]) == [1, 0, 0, 2]
+    assert sum(rounded_to_total([1150.0, 38000.4, 6200.3, 43199.3])) == round(1150.0 + 38000.4 + 6200.3 + 43199.3)
