@@ -17,6 +17,7 @@ line-item table, labelled as such.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,6 +83,11 @@ def in_words(value: float | bool, unit: str) -> str:
 
 def _nowrap(text: str) -> str:
     return f'<span class="nw">{_h(text)}</span>'
+
+
+def describe_text(formula: Formula, workings: Workings, values: dict[str, float]) -> str:
+    """The drivers of a formula in words, as plain text."""
+    return html.unescape(re.sub(r"<[^>]+>", "", describe(formula, workings, values)))
 
 
 def describe(formula: Formula, workings: Workings, values: dict[str, float]) -> str:

@@ -1,168 +1,390 @@
-"""The client's Excel workbook (XlsxWriter): summary, line items, monthly cash flow,
-assumptions and warnings, each a sheet with a frozen header, set column widths and
-currency formats.
+"""The client's workbook (XlsxWriter) that recalculates: change an input, and the line
+items, running costs, cash flow and break-even month follow.
 
-The summary sheet's third column names the ``summary.json`` key of each row, so the two
-files can be checked against each other.
+Sheets: Summary (formulas pointing at the sheets below), Inputs (every driver with its unit
+and source), Line items (each a formula over the inputs, a total row), Running costs
+(evaluation, serving, maintenance, the alternative: formulas), Cash flow (month by month by
+formulas, with the break-even month), Scenarios, Sensitivity and Simulation (results, as
+values, labelled so), Price book (the rates used), Warnings.
+
+The formulas come from :mod:`ftcost_helpers.report.workings`, the same description the
+client document prints; a test recalculates the workbook in LibreOffice and compares it to
+the engine to the cent. Client text is always written as a string, never as a formula or a
+link; booleans are booleans and dates are dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ftcost_helpers.engine.scenarios import compare_scenarios
+from ftcost_helpers.engine.sensitivity import sensitivity
+from ftcost_helpers.report.document import client_keys, client_text, describe_text, input_words, warning_title
+from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.workings import Item, Workings, plan_workings, spreadsheet_formula
+from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
 
-from ftcost_helpers.engine.model.lines import AREAS, ONGOING
-from ftcost_helpers.report.figures import ClientFigures, flat_inputs
+USD = '"USD "#,##0'
+USD_CENTS = '"USD "#,##0.00'
+SHARE = "0.0%"
+COUNT = "#,##0.##;-#,##0.##;0"
+"""Counts without a stray decimal point: ``14``, ``2.5``, ``0`` (never ``64.``)."""
+DATE = "d mmmm yyyy"
 
-CURRENCY = '"USD "#,##0'
-CURRENCY_CENTS = '"USD "#,##0.00'
-
-
-def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, str, str]]:
-    """(label, value, summary.json key, format) for the summary sheet."""
-    rows: list[tuple[str, Any, str, str]] = [
-        ("Client", summary["client"], "client", "text"),
-        ("Currency", summary["currency"], "currency", "text"),
-        ("Report date", summary["report_date"], "report_date", "text"),
-        ("Price book as of", summary["price_book_as_of"], "price_book_as_of", "text"),
-        ("Price sources", summary["price_sources"], "price_sources", "text"),
-        ("Parameters file", summary["source_file"], "source_file", "text"),
-        ("Programme total (one-time)", summary["programme_total_usd"], "programme_total_usd", "usd"),
-    ]
-    rows += [
-        (f"Range {name.upper()}", value, f"range_usd.{name}", "usd") for name, value in summary["range_usd"].items()
-    ]
-    rows += [(f"Area: {area}", summary["areas_usd"][area], f"areas_usd.{area}", "usd") for area in AREAS]
-    rows += [
-        (f"Running per month: {name}", summary["ongoing_monthly_usd"][name], f"ongoing_monthly_usd.{name}", "usd")
-        for name in ONGOING
-    ]
-    month = summary["break_even_month"]
-    rows += [
-        ("Break-even month", month if month is not None else "none", "break_even_month", "int"),
-        (f"Cost of ownership over {summary['horizon_months']} months", summary["tco_usd"], "tco_usd", "usd"),
-        ("Horizon (months)", summary["horizon_months"], "horizon_months", "int"),
-        ("Warnings", len(summary["warnings"]), "warnings", "int"),
-        ("Parameters hash", summary["params_hash"], "params_hash", "text"),
-    ]
-    return rows
+SHEET_INPUTS, SHEET_LINES, SHEET_RUNNING, SHEET_CASH = "Inputs", "Line items", "Running costs", "Cash flow"
+FIRST_ROW = 1
+"""Row index (0-based) of the first data row under each sheet's header."""
 
 
-def cash_flow_rows(figures: ClientFigures) -> list[tuple[int, float, float, float, float, float]]:
-    """(month, outlay, running cost, alternative, net, cumulative) for month 0..horizon, USD."""
-    run = figures.breakdown.base
-    cumulative = np.asarray(run.cash_flow, dtype=float)
-    running = np.asarray(run.running_by_month, dtype=float)
-    alternative = float(np.asarray(run.alternative_monthly, dtype=float))
-    has_alternative = figures.params.alternative.kind != "none"
-    rows = [(0, figures.breakdown.programme_total, 0.0, 0.0, float(cumulative[0]), float(cumulative[0]))]
-    for month in range(1, len(cumulative)):
-        saving = alternative if has_alternative else 0.0
-        cost = float(running[month - 1])
-        rows.append(
-            (month, 0.0, cost, saving, float(cumulative[month] - cumulative[month - 1]), float(cumulative[month]))
-        )
-    return rows
+def number_format(unit: str, value: Any) -> str | None:
+    """The cell format of an input by its unit."""
+    if unit == "yes/no":
+        return None
+    if unit == "share":
+        return SHARE
+    if unit.startswith("USD"):
+        return USD_CENTS if (isinstance(value, float) and not value.is_integer()) or "/" in unit else USD
+    return COUNT
 
 
-class _Sheets:
-    """Formats shared by the sheets of one workbook."""
+def _cell(sheet: str, row: int, column: int) -> str:
+    """An absolute reference to a cell of another sheet: ``'Inputs'!$B$5``."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    return f"'{sheet}'!{xl_rowcol_to_cell(row, column, row_abs=True, col_abs=True)}"
+
+
+class _Book:
+    """The workbook, its formats, and where each input and formula lives."""
 
     def __init__(self, workbook: Any) -> None:
         self.workbook = workbook
-        self.header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True})
-        self.usd = workbook.add_format({"num_format": CURRENCY})
-        self.usd_cents = workbook.add_format({"num_format": CURRENCY_CENTS})
-        self.int = workbook.add_format({"num_format": "0"})
-        self.number = workbook.add_format({"num_format": "#,##0.####"})
-        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-        self.bold_usd = workbook.add_format({"num_format": CURRENCY, "bold": True})
+        self.where: dict[str, str] = {}
+        add = workbook.add_format
+        self.header = add({"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"})
+        self.formats: dict[str | None, Any] = {None: None}
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.bold = add({"bold": True})
+        self.note = add({"italic": True, "font_color": "#5B6775"})
+        self.date = add({"num_format": DATE, "align": "left"})
 
-    def table(self, name: str, headers: list[str], widths: list[float]) -> Any:
-        """A sheet with a frozen, formatted header row and its column widths."""
-        sheet = self.workbook.add_worksheet(name)
+    def fmt(self, num_format: str | None, bold: bool = False) -> Any:
+        key = f"{num_format}|{bold}"
+        if key not in self.formats:
+            self.formats[key] = self.workbook.add_format({"num_format": num_format, "bold": bold})
+        return self.formats[key]
+
+    def sheet(self, name: str, headers: list[str], widths: list[float]) -> Any:
+        """The sheet ``name`` (added unless it exists) with a frozen header row and its column widths."""
+        sheet = self.workbook.get_worksheet_by_name(name) or self.workbook.add_worksheet(name)
         sheet.write_row(0, 0, headers, self.header)
         for column, width in enumerate(widths):
             sheet.set_column(column, column, width)
         sheet.freeze_panes(1, 0)
         return sheet
 
-
-def _write_summary(books: _Sheets, summary: dict[str, Any]) -> None:
-    sheet = books.table("Summary", ["Item", "Value", "summary.json key"], [44, 26, 30])
-    formats = {"usd": books.usd, "int": books.int, "text": None}
-    for row, (label, value, key, kind) in enumerate(summary_rows(summary), start=1):
-        sheet.write_string(row, 0, label)
-        fmt = formats[kind] if not isinstance(value, str) else None
-        sheet.write(row, 1, value, fmt)
-        sheet.write_string(row, 2, key)
+    def formula(self, item: Item) -> str:
+        return "=" + spreadsheet_formula(item.formula, self.where.__getitem__)
 
 
-def _write_line_items(books: _Sheets, figures: ClientFigures) -> None:
-    headers = ["Area", "Line item", "Low (USD)", "Base (USD)", "High (USD)", "Unit", "Source"]
-    sheet = books.table("Line items", headers, [13, 52, 14, 14, 14, 8, 60])
-    items = figures.breakdown.line_items
-    for row, item in enumerate(items, start=1):
-        sheet.write_row(row, 0, [item.area, item.item])
-        for column, value in enumerate((item.low, item.base, item.high), start=2):
-            sheet.write_number(row, column, value, books.usd)
-        sheet.write_row(row, 5, [item.unit, item.source])
-    total_row = len(items) + 1
-    sheet.write_string(total_row, 1, "Programme total")
+def _write_inputs(book: _Book, workings: Workings) -> None:
+    sheet = book.sheet(
+        SHEET_INPUTS, ["Input", "Value (base case)", "Unit", "Low", "High", "Source"], [44, 18, 16, 14, 14, 60]
+    )
+    for row, item in enumerate(workings.inputs.values(), start=FIRST_ROW):
+        sheet.write_string(row, 0, item.label)
+        fmt = book.fmt(number_format(item.unit, item.value))
+        if isinstance(item.value, bool):
+            sheet.write_boolean(row, 1, item.value)
+        else:
+            sheet.write_number(row, 1, float(item.value), fmt)
+        sheet.write_string(row, 2, item.unit)
+        for column, bound in ((3, item.low), (4, item.high)):
+            if bound is not None:
+                sheet.write_number(row, column, bound, fmt)
+        sheet.write_string(row, 5, item.source)
+        book.where[item.key] = _cell(SHEET_INPUTS, row, 1)
+    note = len(workings.inputs) + FIRST_ROW + 1
+    sheet.write_string(note, 0, "Change a value in column B: every sheet recalculates from it.", book.note)
+
+
+def _write_lines(book: _Book, figures: ClientFigures, workings: Workings) -> int:
+    """Line items by formula; returns the row (0-based) of the total."""
+    headers = ["Area", "Line item", "Drivers", "Amount (USD)", "Low corner (USD)", "High corner (USD)", "Sources"]
+    sheet = book.sheet(SHEET_LINES, headers, [20, 40, 70, 16, 16, 16, 30])
+    values = workings.values()
+    engine = figures.breakdown.line_items
+    for row, (item, line) in enumerate(zip(workings.lines, engine, strict=True), start=FIRST_ROW):
+        sheet.write_string(row, 0, AREA_LABELS.get(item.area, item.area))
+        sheet.write_string(row, 1, item.label)
+        sheet.write_string(row, 2, describe_text(item.formula, workings, values))
+        sheet.write_formula(row, 3, book.formula(item), book.fmt(USD_CENTS), values[item.id])
+        sheet.write_number(row, 4, line.low, book.fmt(USD_CENTS))
+        sheet.write_number(row, 5, line.high, book.fmt(USD_CENTS))
+        sources = sorted({workings.inputs[key].source for key in _inputs(item)})
+        sheet.write_string(row, 6, "; ".join(sources))
+        book.where[item.id] = _cell(SHEET_LINES, row, 3)
+    last = FIRST_ROW + len(workings.lines) - 1
+    total = last + 1
+    sheet.write_string(total, 1, "Programme total", book.bold)
+    amount = sum(values[item.id] for item in workings.lines)
+    sheet.write_formula(total, 3, f"=SUM(D{FIRST_ROW + 1}:D{last + 1})", book.fmt(USD_CENTS, bold=True), amount)
     low, high = figures.breakdown.programme_range
-    for column, value in enumerate((low, figures.breakdown.programme_total, high), start=2):
-        sheet.write_number(total_row, column, value, books.bold_usd)
-    sheet.autofilter(0, 0, len(items), len(headers) - 1)
-
-
-def _write_cash_flow(books: _Sheets, figures: ClientFigures) -> None:
-    headers = ["Month", "Programme outlay", "Running cost", "Alternative avoided", "Net this month", "Cumulative"]
-    sheet = books.table("Monthly cash flow", headers, [8, 18, 16, 20, 18, 16])
-    for row, (month, *amounts) in enumerate(cash_flow_rows(figures), start=1):
-        sheet.write_number(row, 0, month, books.int)
-        for column, value in enumerate(amounts, start=1):
-            sheet.write_number(row, column, value, books.usd)
-
-
-def _write_assumptions(books: _Sheets, figures: ClientFigures) -> None:
-    headers = ["Input", "Value (base case)", "Low", "Most likely", "High"]
-    sheet = books.table("Assumptions", headers, [52, 40, 12, 12, 12])
-    for row, (key, *values) in enumerate(flat_inputs(figures.params), start=1):
-        sheet.write_string(row, 0, key)
-        for column, value in enumerate(values, start=1):
-            if value is None or value == "":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                sheet.write_string(row, column, str(value))
-            else:
-                sheet.write_number(row, column, value, books.number)
+    sheet.write_number(total, 4, low, book.fmt(USD_CENTS, bold=True))
+    sheet.write_number(total, 5, high, book.fmt(USD_CENTS, bold=True))
     sheet.write_string(
-        len(flat_inputs(figures.params)) + 2, 0, f"Price book as of {figures.summary['price_book_as_of']}"
+        total + 2,
+        0,
+        "Low and high corners: every input of a line at its low or high end at once (values, not recalculated).",
+        book.note,
+    )
+    book.where["programme_total"] = _cell(SHEET_LINES, total, 3)
+    return total
+
+
+def _inputs(item: Item) -> list[str]:
+    from ftcost_helpers.report.workings import inputs_in
+
+    return inputs_in(item.formula)
+
+
+def _write_running(book: _Book, workings: Workings) -> None:
+    sheet = book.sheet(SHEET_RUNNING, ["Item", "Amount (USD)", "Per"], [44, 18, 12])
+    values = workings.values()
+    items = [*workings.running, *([workings.alternative] if workings.alternative else [])]
+    for row, item in enumerate(items, start=FIRST_ROW):
+        per = "quarter" if item.area == "maintenance" else ("programme" if item.id == "compute_total" else "month")
+        sheet.write_string(row, 0, item.label)
+        sheet.write_formula(row, 1, book.formula(item), book.fmt(USD_CENTS), values[item.id])
+        sheet.write_string(row, 2, per)
+        book.where[item.id] = _cell(SHEET_RUNNING, row, 1)
+
+
+CASH_HEADERS = [
+    "Month",
+    "Programme outlay",
+    "Evaluation",
+    "Serving",
+    "Maintenance",
+    "Running cost",
+    "Alternative avoided",
+    "Net this month",
+    "Cumulative",
+    "Paid back in",
+]
+
+
+def _write_cash_flow(book: _Book, figures: ClientFigures, workings: Workings) -> None:
+    """Month 0 is the programme's outlay; each month m then adds the alternative avoided minus
+    the running cost (maintenance from its start month). Column J keeps the month when the
+    cumulative cash is ≥ 0; the break-even month is the smallest of them."""
+    sheet = book.sheet(SHEET_CASH, CASH_HEADERS, [8, 18, 14, 14, 14, 14, 18, 16, 16, 12])
+    usd = book.fmt(USD_CENTS)
+    w = book.where
+    alternative = w.get("alternative_monthly")
+    cash = figures.breakdown.cash_flow
+    top = FIRST_ROW
+    sheet.write_number(top, 0, 0)
+    sheet.write_formula(top, 1, f"=-{w['programme_total']}", usd, -figures.breakdown.programme_total)
+    for column in range(2, 8):
+        sheet.write_number(top, column, 0, usd)
+    sheet.write_formula(top, 8, f"=B{top + 1}", usd, float(cash[0]))
+    start = w[workings.maintenance_start_key]
+    for month in range(1, workings.horizon_months + 1):
+        row, r = top + month, top + month + 1  # 0-based row, 1-based row number
+        sheet.write_number(row, 0, month)
+        sheet.write_number(row, 1, 0, usd)
+        sheet.write_formula(row, 2, f"={w['eval_monthly']}", usd)
+        sheet.write_formula(row, 3, f"={w['serving_monthly']}", usd)
+        sheet.write_formula(row, 4, f"=IF(A{r}>={start},{w['maintenance_monthly']},0)", usd)
+        sheet.write_formula(row, 5, f"=C{r}+D{r}+E{r}", usd)
+        sheet.write_formula(row, 6, f"={alternative}" if alternative else "=0", usd)
+        sheet.write_formula(row, 7, f"=G{r}-F{r}", usd)
+        sheet.write_formula(row, 8, f"=I{r - 1}+H{r}", usd, float(cash[month]))
+        sheet.write_formula(row, 9, f'=IF(I{r}>=0,A{r},"")')
+    first, last = top + 2, top + workings.horizon_months + 1
+    below = last + 1
+    sheet.write_string(below, 0, "Break-even month", book.bold)
+    if alternative:
+        month = figures.breakdown.break_even_month
+        sheet.write_formula(
+            below, 8, f'=IF(COUNT(J{first}:J{last})=0,"none",MIN(J{first}:J{last}))', book.bold, month or "none"
+        )
+    else:
+        sheet.write_string(below, 8, "no alternative to pay back against", book.bold)
+    book.where["break_even_month"] = _cell(SHEET_CASH, below, 8)
+    book.where["cumulative_last"] = _cell(SHEET_CASH, last - 1, 8)
+    sheet.write_string(below + 1, 0, "Total cost of ownership", book.bold)
+    sheet.write_formula(below + 1, 8, f"=-B{top + 1}+SUM(F{first}:F{last})", book.fmt(USD_CENTS, bold=True))
+    book.where["tco"] = _cell(SHEET_CASH, below + 1, 8)
+
+
+def _write_summary(book: _Book, figures: ClientFigures) -> None:
+    s = figures.summary
+    sheet = book.sheet("Summary", ["Figure", "Value", "How"], [44, 24, 50])
+    w = book.where
+    running = f"{w['eval_monthly']}+{w['serving_monthly']}+{w['maintenance_monthly']}"
+    rows: list[tuple[str, Any, str, str]] = [
+        ("Client", s["client"], "text", "from the client file"),
+        ("Report date", dt.date.fromisoformat(s["report_date"]), "date", ""),
+        ("Prices as of", figures.breakdown.book.as_of, "date", "the price book"),
+        ("Price sources", client_text(str(s.get("price_sources", "")), figures.breakdown.book), "text", ""),
+        ("Programme total (base case)", f"={w['programme_total']}", USD_CENTS, "sum of the line items"),
+        ("Running cost per month (steady state)", f"={running}", USD_CENTS, "evaluation + serving + maintenance"),
+    ]
+    if "alternative_monthly" in w:
+        rows += [
+            ("Alternative per month", f"={w['alternative_monthly']}", USD_CENTS, "what the fine-tune replaces"),
+            (
+                "Net saving per month",
+                f"={w['alternative_monthly']}-({running})",
+                USD_CENTS,
+                "alternative − running cost",
+            ),
+        ]
+    rows += [
+        ("Break-even month", f"={w['break_even_month']}", "0", "first month the cumulative cash is ≥ 0"),
+        (f"Cost of ownership over {s['horizon_months']} months", f"={w['tco']}", USD_CENTS, "programme + running"),
+    ]
+    span = s["range_usd"]
+    rows += [
+        (f"Programme total, {name.upper()} (simulation)", float(span[name]), USD, "Monte Carlo result (value)")
+        for name in ("p10", "p50", "p90")
+    ]
+    for row, (label, value, kind, how) in enumerate(rows, start=FIRST_ROW):
+        sheet.write_string(row, 0, label)
+        if kind == "text":
+            sheet.write_string(row, 1, value)
+        elif kind == "date":
+            sheet.write_datetime(row, 1, dt.datetime.combine(value, dt.time()), book.date)
+        elif isinstance(value, str):
+            sheet.write_formula(row, 1, value, book.fmt(kind))
+        else:
+            sheet.write_number(row, 1, value, book.fmt(kind))
+        sheet.write_string(row, 2, how)
+
+
+def _write_scenarios(book: _Book, figures: ClientFigures) -> None:
+    headers = [
+        "Scenario",
+        "What changes",
+        "Programme",
+        "Running per month",
+        "Alternative per month",
+        "Net per month",
+        "Break-even month",
+        "Cost of ownership",
+        "Fits the GPUs",
+    ]
+    sheet = book.sheet("Scenarios", headers, [36, 50, 14, 14, 14, 14, 12, 16, 10])
+    bk = figures.breakdown.book
+    for row, r in enumerate(compare_scenarios(figures.params, bk), start=FIRST_ROW):
+        replaces = r.params.alternative.kind != "none"
+        sheet.write_string(row, 0, client_text(r.name, bk))
+        sheet.write_string(row, 1, client_text(r.description, bk))
+        for column, value in ((2, r.programme_total_usd), (3, r.monthly_usd)):
+            sheet.write_number(row, column, value, book.fmt(USD))
+        if replaces:
+            sheet.write_number(row, 4, r.alternative_monthly_usd, book.fmt(USD))
+            sheet.write_number(row, 5, r.alternative_monthly_usd - r.monthly_usd, book.fmt(USD))
+        if r.break_even_month is not None:
+            sheet.write_number(row, 6, r.break_even_month)
+        sheet.write_number(row, 7, r.tco_usd, book.fmt(USD))
+        sheet.write_boolean(row, 8, r.fits)
+    sheet.write_string(row + 2, 0, "Base-case results of each scenario (values). Blank: none.", book.note)
+
+
+def _write_sensitivity(book: _Book, figures: ClientFigures, workings: Workings) -> None:
+    headers = ["Input", "Low end", "High end", "Total at low", "Total at high", "Swing", "TCO at low", "TCO at high"]
+    sheet = book.sheet("Sensitivity", headers, [44, 12, 12, 14, 14, 14, 14, 14])
+    row = FIRST_ROW
+    for swing in sensitivity(figures.params, figures.breakdown.book):
+        sheet.write_string(row, 0, input_words(swing.path, swing.label, workings, figures))
+        sheet.write_number(row, 1, swing.input_low, book.fmt(COUNT))
+        sheet.write_number(row, 2, swing.input_high, book.fmt(COUNT))
+        for column, value in enumerate(
+            (swing.low_total, swing.high_total, swing.swing, swing.low_tco, swing.high_tco), 3
+        ):
+            sheet.write_number(row, column, value, book.fmt(USD))
+        row += 1
+    sheet.write_string(
+        row + 1, 0, "One input at a time from its low to its high end, the rest at base (values).", book.note
     )
 
 
-def _write_warnings(books: _Sheets, warnings: list[dict[str, str]]) -> None:
-    sheet = books.table("Warnings", ["Code", "Area", "Message"], [30, 13, 110])
+def _write_simulation(book: _Book, figures: ClientFigures) -> None:
+    sheet = book.sheet("Simulation", ["Figure", "P10", "P50", "P90"], [40, 16, 16, 16])
+    simulation = figures.simulation
+    if simulation is None:
+        sheet.write_string(1, 0, "No simulation was run.")
+        return
+    rows = {"Programme total": simulation.percentiles(), "Cost of ownership": simulation.tco_percentiles()}
+    rows |= {AREA_LABELS.get(area, area): values for area, values in simulation.area_percentiles().items()}
+    for row, (label, values) in enumerate(rows.items(), start=FIRST_ROW):
+        sheet.write_string(row, 0, label)
+        for column, name in enumerate(("p10", "p50", "p90"), start=1):
+            sheet.write_number(row, column, values[name], book.fmt(USD))
+    row = FIRST_ROW + len(rows) + 1
+    sheet.write_string(
+        row, 0, f"Monte Carlo results (values): {simulation.draws:,} draws, seed {simulation.seed}.", book.note
+    )
+    chance = figures.summary.get("break_even_chance_by_month")
+    if chance:
+        sheet.write_row(row + 2, 0, ["Month", "Chance of having broken even"], book.header)
+        for month, value in enumerate(chance, start=1):
+            sheet.write_number(row + 2 + month, 0, month)
+            sheet.write_number(row + 2 + month, 1, value, book.fmt(SHARE))
+
+
+def _write_price_book(book: _Book, figures: ClientFigures) -> None:
+    bk = figures.breakdown.book
+    sheet = book.sheet("Price book", ["GPU", "Tier", "Low (USD/GPU-hour)", "High (USD/GPU-hour)"], [26, 26, 18, 18])
+    row = FIRST_ROW
+    for gpu, tiers in bk.gpu_rates_usd_per_gpu_hour.items():
+        for tier, band in tiers.items():
+            sheet.write_string(row, 0, bk.gpus[gpu].label if gpu in bk.gpus else gpu)
+            sheet.write_string(row, 1, TIER_LABELS.get(tier, tier))
+            sheet.write_number(row, 2, band.low, book.fmt(USD_CENTS))
+            sheet.write_number(row, 3, band.high, book.fmt(USD_CENTS))
+            row += 1
+    sheet.write_string(row + 1, 0, "Prices as of")
+    sheet.write_datetime(row + 1, 1, dt.datetime.combine(bk.as_of, dt.time()), book.date)
+    for offset, title in enumerate(bk.source_titles.values(), start=2):
+        sheet.write_string(row + offset, 0, title)
+
+
+def _write_warnings(book: _Book, figures: ClientFigures) -> None:
+    sheet = book.sheet("Warnings", ["Warning", "Area", "What it says"], [34, 14, 110])
+    warnings = figures.summary["warnings"]
     if not warnings:
-        sheet.write_string(1, 0, "none")
-    for row, warning in enumerate(warnings, start=1):
-        sheet.write_row(row, 0, [warning["code"], warning.get("area", ""), warning["message"]], books.wrap)
+        sheet.write_string(1, 0, "The audit raises no warning for this plan.")
+    for row, w in enumerate(warnings, start=FIRST_ROW):
+        sheet.write_string(row, 0, warning_title(w["code"]), book.wrap)
+        sheet.write_string(row, 1, AREA_LABELS.get(w.get("area", ""), w.get("area", "")), book.wrap)
+        sheet.write_string(row, 2, client_text(w["message"], figures.breakdown.book), book.wrap)
 
 
 def write_workbook(path: Path, figures: ClientFigures) -> None:
-    """Write the client's ``.xlsx`` to ``path``."""
+    """Write the client's recalculating ``.xlsx`` to ``path``."""
     import xlsxwriter
 
     # Text from a client file is never read as a formula or a link ("=HYPERLINK(...)").
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     workbook = xlsxwriter.Workbook(str(path), options)
     workbook.set_properties({"title": f"Fine-tuning cost: {figures.summary['client']}", "author": "ftcost"})
-    books = _Sheets(workbook)
-    _write_summary(books, figures.summary)
-    _write_line_items(books, figures)
-    _write_cash_flow(books, figures)
-    _write_assumptions(books, figures)
-    _write_warnings(books, figures.summary["warnings"])
+    book = _Book(workbook)
+    workings = plan_workings(figures.params, figures.breakdown.book, client_keys(figures))
+    workbook.add_worksheet("Summary")  # the first tab, filled last: its formulas point at the other sheets
+    _write_inputs(book, workings)
+    _write_lines(book, figures, workings)
+    _write_running(book, workings)
+    _write_cash_flow(book, figures, workings)
+    _write_scenarios(book, figures)
+    _write_sensitivity(book, figures, workings)
+    _write_simulation(book, figures)
+    _write_price_book(book, figures)
+    _write_warnings(book, figures)
+    _write_summary(book, figures)
     workbook.close()
