@@ -9,7 +9,9 @@ risk, assumptions, sources, and links to the analyst's working (the executed not
 the workbook, summary.json) — linked, never pasted.
 
 Every text from the client file or the audit is escaped (:func:`html.escape`) where it is
-placed; the header and footer strings of the printed page are escaped as CSS strings. One
+placed; the header and footer strings of the printed page are escaped as CSS strings; and
+the finished page goes through the report's allow-list sanitiser and gets its
+Content-Security-Policy (:func:`~ftcost_helpers.report.sanitize.finalise_page`). One
 range convention: P10–P90 of the Monte Carlo; the low–high corners appear only in the
 line-item table, labelled as such.
 """
@@ -33,6 +35,7 @@ from ftcost_helpers.engine.sensitivity import Swing, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
 from ftcost_helpers.report.document_charts import Chart, area_chart, cash_flow_band_chart, tornado_chart
 from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
 
@@ -284,7 +287,7 @@ def _table(
     header = "".join(f'<th scope="col" class="{cls}">{text}</th>' for cls, text in head)
     body = "".join("<tr>" + "".join(f'<td class="{cls}">{text}</td>' for cls, text in row) + "</tr>" for row in rows)
     return (
-        f'<div class="scroll" role="region" tabindex="0" aria-label="{_h(caption)}"><table>'
+        '<div class="scroll"><table>'
         f"<caption>{_h(caption)}</caption><thead><tr>{header}</tr></thead><tbody>{body}</tbody>{foot}</table></div>"
     )
 
@@ -663,7 +666,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         _section("sources", "Sources", sources_section(figures, workings), page=False),
         _section("working", "The analyst's working", working_section(working), page=False),
     ]
-    return f"""<!DOCTYPE html>
+    return finalise_page(f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -685,7 +688,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
 </main>
 </body>
 </html>
-"""
+""")
 
 
 def client_keys(figures: ClientFigures) -> frozenset[str]:
