@@ -39,14 +39,11 @@ def _estimate(args: argparse.Namespace) -> int:
         summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile)
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
-        from ftcost_helpers.views.text_report import breakdown_text
+        from ftcost_helpers.views.text_report import breakdown_text, monte_carlo_text
 
         print(breakdown_text(breakdown))
         p10, p50, p90 = simulation.range_usd().values()
-        print(
-            f"\nMonte Carlo ({simulation.draws:,} draws, seed {simulation.seed}): programme total "
-            f"P10 USD {p10:,.0f}, P50 USD {p50:,.0f}, P90 USD {p90:,.0f}"
-        )
+        print("\n" + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90))
     return EXIT_OK
 
 
@@ -106,7 +103,10 @@ def _report_pdfs(args: argparse.Namespace) -> int:
     except PdfError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{len(written)} PDF report(s) written")
+    from ftcost_helpers.report.index import write_index
+
+    write_index(Path(args.out if args.out is not None else project_root() / "reports"))  # with its PDF links
+    print(f"{len(written)} PDF report{'' if len(written) == 1 else 's'} written")
     return EXIT_OK
 
 

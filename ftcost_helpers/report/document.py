@@ -280,10 +280,26 @@ def _img(chart: Chart) -> str:
     )
 
 
+HYPHENATED = re.compile(r"[^\s<>]*[-‑][^\s<>]*")
+TEXT_NODE = re.compile(r">([^<]+)<")
+
+
+def keep_hyphenated(markup: str) -> str:
+    """``markup`` with every hyphenated word of its text kept on one line (a printed table
+    must not break "Break-even" or "GPU-hour" at the hyphen)."""
+
+    def wrap(node: re.Match[str]) -> str:
+        return ">" + HYPHENATED.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', node.group(1)) + "<"
+
+    return TEXT_NODE.sub(wrap, f">{markup}<")[1:-1]
+
+
 def _table(
     head: Sequence[tuple[str, str]], rows: Sequence[Sequence[tuple[str, str]]], caption: str, foot: str = ""
 ) -> str:
     """A table in a box that scrolls sideways on a narrow screen; cells are (class, HTML)."""
+    head = [(cls, keep_hyphenated(text)) for cls, text in head]
+    rows = [[(cls, keep_hyphenated(text)) for cls, text in row] for row in rows]
     header = "".join(f'<th scope="col" class="{cls}">{text}</th>' for cls, text in head)
     body = "".join("<tr>" + "".join(f'<td class="{cls}">{text}</td>' for cls, text in row) + "</tr>" for row in rows)
     return (
@@ -596,6 +612,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .82rem; border-top:
 @media (max-width: 600px) {
   main { padding: 1rem .8rem 2rem; }
   header.report h1 { font-size: 1.35rem; }
+  p.verdict { font-size: 1rem; padding: .6rem .8rem; }
   .figures { grid-template-columns: 1fr 1fr; }
   .figure .value { font-size: 1.1rem; }
   table { font-size: .82rem; }

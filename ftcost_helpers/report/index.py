@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ftcost_helpers.engine.money import plural, usd, usd_range
 from ftcost_helpers.report.html import CSS
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.slug import SAFE
-from ftcost_helpers.views.text_report import usd
 
-REPORT_HTML, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.xlsx", "summary.json"
+REPORT_HTML, REPORT_PDF, REPORT_XLSX, SUMMARY_JSON = "report.html", "report.pdf", "report.xlsx", "summary.json"
 """The fixed file names inside ``reports/<slug>/``."""
 
 SOURCE_FILE = ".source"
@@ -79,38 +80,74 @@ def folder_owner(folder: Path) -> str | None:
         return None
 
 
-def _row(slug: str, s: dict[str, Any]) -> str:
+def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
     href = quote(slug)
     span = s["range_usd"]
     month = s["break_even_month"]
-    monthly = sum(s["ongoing_monthly_usd"].values())
+    monthly = s.get("running_usd_per_month", sum(s["ongoing_monthly_usd"].values()))
+    alternative, net = s.get("alternative_usd_per_month"), s.get("net_saving_usd_per_month")
     warnings = len(s.get("warnings", []))
+    tco = s.get("tco_usd")
+    files = [f'<a href="{href}/{REPORT_HTML}">Report</a>']
+    if has_pdf:
+        files.append(f'<a href="{href}/{REPORT_PDF}">PDF</a>')
+    files += [f'<a href="{href}/{REPORT_XLSX}">Excel</a>', f'<a href="{href}/{SUMMARY_JSON}">JSON</a>']
+    files.append(f'<a href="{href}/">notebooks</a>')
     cells = [
         f'<td class="client"><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a>'
-        f'<div class="meta">{escape(Path(str(s.get("source_file", ""))).name)}</div></td>',
+        f'<div class="meta">{escape(Path(str(s.get("source_file", ""))).name)} · '
+        f"{escape(str(s.get('report_date', '')))} · {escape(plural(warnings, 'warning'))}</div></td>",
         f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
-        f'<td class="num">{escape(usd(span["p10"]))} – {escape(usd(span["p90"]))}</td>',
+        f'<td class="num">{escape(usd_range(span["p10"], span["p90"]))}</td>',
         f'<td class="num">{escape(usd(monthly))}</td>',
-        f'<td class="num">{escape(str(month)) if month is not None else "none"}</td>',
-        f'<td class="num">{warnings}</td>',
-        f"<td class='nowrap'>{escape(str(s.get('report_date', '')))}</td>",
-        f'<td><a href="{href}/{REPORT_HTML}">HTML</a> · <a href="{href}/{REPORT_XLSX}">Excel</a> · '
-        f'<a href="{href}/{SUMMARY_JSON}">JSON</a> · <a href="{href}/">notebooks</a></td>',
+        f'<td class="num">{escape(usd(alternative)) if alternative is not None else "none"}</td>',
+        f'<td class="num">{escape(usd(net)) if net is not None else "none"}</td>',
+        f'<td class="num">{"month " + escape(str(month)) if month is not None else "none"}</td>',
+        f'<td class="num">{escape(usd(tco)) if tco is not None else ""}</td>',
+        f'<td class="files">{" · ".join(files)}</td>',
     ]
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequence[Failure] = ()) -> str:
-    """The index page."""
-    rows = "".join(_row(slug, summary) for slug, summary in summaries)
+HEADERS = (
+    ("", "Client"),
+    ("num", "Programme (base case)"),
+    ("num", "P10 – P90"),
+    ("num", "Running per month"),
+    ("num", "Alternative per month"),
+    ("num", "Net saving per month"),
+    ("num", '<span class="nw">Break-even</span>'),
+    ("num", "Cost of ownership"),
+    ("", "Files"),
+)
+
+INDEX_CSS = """
+main { max-width: 1280px; }
+.scroll { max-width: 100%; overflow-x: auto; }
+table { width: 100%; font-size: .88rem; }
+th.num { white-space: normal; }
+td.client { min-width: 13em; }
+td.client .meta { margin: .1rem 0 0; font-size: .8rem; }
+td.files { min-width: 11em; }
+.nw { white-space: nowrap; }
+@media (max-width: 600px) { main { padding: 1rem .8rem 2rem; } header.report h1 { font-size: 1.4rem; } }
+"""
+
+
+def index_html(
+    summaries: Sequence[tuple[str, dict[str, Any]]],
+    failures: Sequence[Failure] = (),
+    pdfs: frozenset[str] = frozenset(),
+) -> str:
+    """The index page; ``pdfs`` are the slugs whose folder holds a PDF."""
+    rows = "".join(_row(slug, summary, slug in pdfs) for slug, summary in summaries)
     failed = ""
     if failures:
         items = "".join(f"<li><code>{escape(f.source)}</code>: {escape(f.message)}</li>" for f in failures)
         failed = f'<h2>Failed in the last run</h2><ul class="warnings">{items}</ul>'
+    head = "".join(f'<th scope="col" class="{cls}">{text}</th>' for cls, text in HEADERS)
     body = (
-        "<table><thead><tr><th>Client</th><th class='num'>Programme total</th><th class='num'>P10 – P90</th>"
-        "<th class='num'>Running / month</th><th class='num'>Break-even month</th><th class='num'>Warnings</th>"
-        f"<th>Report date</th><th>Files</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
         if summaries
         else "<p>No client reports yet.</p>"
     )
@@ -120,13 +157,15 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fine-tuning cost reports</title>
-<style>{CSS} main {{ max-width: 1280px; }} .nowrap {{ white-space: nowrap; }} td.client {{ min-width: 16em; }}</style>
+{_failures_meta(failures)}
+<style>{CSS}{INDEX_CSS}</style>
 </head>
 <body>
 <main>
 <header class="report"><div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>
-<p class="meta">{len(summaries)} client report{"s" if len(summaries) != 1 else ""}. One-time programme total
-(base case), the P10–P90 range, the running cost per month, and the month the programme pays back.</p></header>
+<p class="meta">{escape(plural(len(summaries), "client report"))}. One-time programme cost (base case) and its P10–P90
+range; the running cost per month beside the alternative it replaces and the net saving; the month the programme
+pays back; the cost of ownership over the plan's horizon.</p></header>
 {failed}
 {body}
 </main>
@@ -135,12 +174,35 @@ def index_html(summaries: Sequence[tuple[str, dict[str, Any]]], failures: Sequen
 """)
 
 
-def write_index(out_dir: Path, failures: Sequence[Failure] = ()) -> Path:
-    """Write ``out_dir/index.html`` atomically (a temporary file, then a rename)."""
+FAILURES_META = re.compile(r'<meta name="ftcost-failures" content="([^"]*)">')
+"""The failures an index lists, kept in its head so that a refresh (after ``--pdf``) lists them too."""
+
+
+def _failures_meta(failures: Sequence[Failure]) -> str:
+    data = json.dumps([{"source": f.source, "message": f.message} for f in failures])
+    return f'<meta name="ftcost-failures" content="{escape(data, quote=True)}">'
+
+
+def _listed_failures(path: Path) -> list[Failure]:
+    """The failures the index at ``path`` lists (none if it cannot be read)."""
+    try:
+        match = FAILURES_META.search(path.read_text(encoding="utf-8"))
+        return [Failure(**item) for item in json.loads(unescape(match.group(1)))] if match else []
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def write_index(out_dir: Path, failures: Sequence[Failure] | None = None) -> Path:
+    """Write ``out_dir/index.html`` atomically (a temporary file, then a rename). Without
+    ``failures`` (a refresh, e.g. once the PDFs are printed) the last run's are listed."""
     path = out_dir / "index.html"
+    if failures is None:
+        failures = _listed_failures(path)
+    summaries = read_summaries(out_dir)
+    pdfs = frozenset(slug for slug, _ in summaries if (out_dir / slug / REPORT_PDF).is_file())
     temporary = out_dir / f"{INDEX_TEMPORARY}{os.getpid()}.html"
     try:
-        temporary.write_text(index_html(read_summaries(out_dir), failures), encoding="utf-8")
+        temporary.write_text(index_html(summaries, failures, pdfs), encoding="utf-8")
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

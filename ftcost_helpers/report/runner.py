@@ -55,6 +55,7 @@ from ftcost_helpers.engine.loading import (
     price_book_environment,
     project_root,
 )
+from ftcost_helpers.engine.money import plural
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.report.execute import (
     KernelSettings,
@@ -678,9 +679,10 @@ def report_command(args: Any) -> int:
     except KeyboardInterrupt as interrupt:
         print("interrupted: unfinished reports were discarded; earlier reports are unchanged", file=sys.stderr)
         return getattr(interrupt, "exit_code", EXIT_INTERRUPTED)
-    print(f"{len(result.reports)} report(s) written, {len(result.skipped)} skipped (unchanged); index: {result.index}")
+    written, skipped = plural(len(result.reports), "report"), len(result.skipped)
+    print(f"{written} written, {skipped} skipped (unchanged); index: {result.index}")
     if result.failures:
-        print(f"{len(result.failures)} client(s) failed:", file=sys.stderr)
+        print(f"{plural(len(result.failures), 'client')} failed:", file=sys.stderr)
         for failure in result.failures:
             print(f"  {failure.source}: {failure.message}", file=sys.stderr)
     return result.exit_code

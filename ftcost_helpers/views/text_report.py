@@ -1,51 +1,101 @@
-"""A plain-text rendering of a Breakdown for the terminal."""
+"""A plain-text rendering of a Breakdown for the terminal, fitted to its width.
+
+Lines never exceed the width (``COLUMNS``, else the terminal's, else 100 characters; at
+least 60): the amounts keep fixed columns, a line item's name and source wrap onto further
+lines, and sentences wrap between words, so no number is ever split.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import textwrap
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.summary import net_saving_per_month
+
+__all__ = ["breakdown_text", "gpus_text", "models_text", "monte_carlo_text", "price_book_text", "terminal_width", "usd"]
+
+NARROWEST, WIDEST, DEFAULT = 60, 160, 100
+AMOUNT = 11
+"""Characters of each amount column (``USD 999,999,999`` fits without the prefix)."""
 
 
-def usd(value: float) -> str:
-    """USD with thousands separators and no cents: ``USD 88,550``."""
-    return f"USD {value:,.0f}"
+def terminal_width() -> int:
+    """The width to print at: ``COLUMNS`` or the terminal's, within 60..160 characters."""
+    return max(NARROWEST, min(WIDEST, shutil.get_terminal_size((DEFAULT, 24)).columns))
 
 
-def breakdown_text(breakdown: Breakdown) -> str:
-    """The line items by area, totals, running costs, break-even and warnings."""
-    width = 56
-    out = [breakdown.params.client, f"price book: {breakdown.book.provenance()}", ""]
-    out.append(f"{'Line item':<{width}} {'low':>12} {'base':>12} {'high':>12}  source")
+def _wrap(text: str, width: int, indent: str = "", later: str | None = None) -> list[str]:
+    """``text`` wrapped between words (never inside a word, a number or at a hyphen)."""
+    return textwrap.wrap(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=indent if later is None else later,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [indent]
+
+
+def _amounts(*values: float) -> str:
+    return "".join(f"{value:>{AMOUNT},.0f}" for value in values)
+
+
+def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
+    """The line items by area (low, base, high), totals, running costs, the alternative,
+    break-even and warnings, in lines of at most ``width`` characters."""
+    width = width or terminal_width()
+    name_width = width - 3 * AMOUNT
+    p = breakdown.params
+    out = [*_wrap(p.client, width), *_wrap(f"price book: {breakdown.book.provenance()}", width, "", "  "), ""]
+    out.append(f"{'Line item (USD)':<{name_width}}{'low':>{AMOUNT}}{'base':>{AMOUNT}}{'high':>{AMOUNT}}")
     for area in AREAS:
         items = [i for i in breakdown.line_items if i.area == area and i.high > 0]
         if not items:
             continue
         out.append(f"[{area}]")
         for i in items:
-            out.append(f"  {i.item:<{width - 2}} {i.low:>12,.0f} {i.base:>12,.0f} {i.high:>12,.0f}  {i.source}")
+            names = _wrap(i.item, name_width - 1, "  ", "    ")
+            out.append(f"{names[0]:<{name_width}}{_amounts(i.low, i.base, i.high)}")
+            out.extend(names[1:])
+            out.extend(_wrap(f"source: {i.source}", width, "    ", "      "))
     low, high = breakdown.programme_range
-    out.append(f"{'Programme total':<{width}} {low:>12,.0f} {breakdown.programme_total:>12,.0f} {high:>12,.0f}")
+    out.append(f"{'Programme total':<{name_width}}{_amounts(low, breakdown.programme_total, high)}")
     out.append("")
     for name, value in breakdown.ongoing_monthly_usd.items():
         out.append(f"Ongoing {name:<12} {usd(value)}/month")
-    month = breakdown.break_even_month
-    if breakdown.params.alternative.kind == "none":
-        out.append("Break-even month: none (no alternative to save against; the fine-tune is the product)")
+    net = net_saving_per_month(breakdown)
+    if net is None:
+        out.extend(
+            _wrap("Break-even month: none (no alternative to save against; the fine-tune is the product)", width)
+        )
     else:
-        build = breakdown.params.programme.build_months
+        out.append(f"Alternative ({p.alternative.kind}) {usd(float(breakdown.base.alternative_monthly))}/month")
+        out.append(f"Net saving {usd(net)}/month")
+        month = breakdown.break_even_month
+        build = p.programme.build_months
         counted = f" (counted from the programme's start; launch after {build} build months)" if build else ""
-        out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}")
-    out.append(f"TCO over {breakdown.params.horizon_months} months: {usd(breakdown.tco)}")
+        line = f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}"
+        out.extend(_wrap(line, width, "", "  "))
+    out.append(f"TCO over {p.horizon_months} months: {usd(breakdown.tco)}")
     if breakdown.warnings:
         out.append("")
         out.append("Warnings:")
-        out.extend(f"  [{w.code}] {w.message}" for w in breakdown.warnings)
+        for w in breakdown.warnings:
+            out.extend(_wrap(f"[{w.code}] {w.message}", width, "  ", "    "))
     return "\n".join(out)
+
+
+def monte_carlo_text(draws: int, seed: int, p10: float, p50: float, p90: float, width: int | None = None) -> str:
+    """The Monte Carlo line: draws, seed and P10/P50/P90 of the programme total, wrapped."""
+    text = f"Monte Carlo ({draws:,} draws, seed {seed}): programme total P10 {usd(p10)}, P50 {usd(p50)}, P90 {usd(p90)}"
+    return "\n".join(_wrap(text, width or terminal_width(), "", "  "))
 
 
 def _amount(value: object) -> str:
