@@ -155,3 +155,36 @@ def test_rounded_rows_add_up_to_the_rounded_total() -> None:
     # remainders (0.8, then the first 0.4) take the two dollars left after rounding down.
     assert rounded_to_total([0.4, 0.4, 0.4, 1.8]) == [1, 0, 0, 2]
     assert sum(rounded_to_total([1150.0, 38000.4, 6200.3, 43199.3])) == round(1150.0 + 38000.4 + 6200.3 + 43199.3)
+
+
+def _api_by_tokens(params):
+    api = params.alternative.api.model_copy(
+        update={
+            "usd_per_month": None,
+            "input_tokens_million_per_month": 800.0,
+            "output_tokens_million_per_month": 200.0,
+        }
+    )
+    return params.model_copy(update={"alternative": params.alternative.model_copy(update={"api": api})})
+
+
+@pytest.mark.parametrize("name", ["a", "b", "c", "a-api-tokens"])
+def test_workings_restate_the_engine(examples, book, name) -> None:
+    """The formulas the document prints and the workbook writes give the engine's lines,
+    running costs and alternative (evaluated here; LibreOffice does it in test_report_workbook)."""
+    from ftcost_helpers.report.workings import plan_workings
+
+    params = _api_by_tokens(examples["a"]) if name == "a-api-tokens" else examples[name]
+    breakdown = estimate(params, book)
+    values = plan_workings(params, book).values()
+    for item, line in zip(plan_workings(params, book).lines, breakdown.base.lines, strict=True):
+        assert line.item.startswith(item.engine_item)
+        assert values[item.id] == pytest.approx(float(line.value), abs=0.005), item.id
+    for key, engine_key in (
+        ("eval_monthly", "eval"),
+        ("serving_monthly", "serving"),
+        ("maintenance_monthly", "maintenance"),
+    ):
+        assert values[key] == pytest.approx(breakdown.ongoing_monthly_usd[engine_key], abs=0.005), key
+    if params.alternative.kind != "none":
+        assert values["alternative_monthly"] == pytest.approx(float(breakdown.base.alternative_monthly), abs=0.005)

@@ -145,7 +145,7 @@ def client_text(text: str, book: PriceBook) -> str:
     files = {name: book.source_titles.get(key, "the source").split(",")[0] for key, name in book.sources.items()}
     text = SEED_FILE.sub(lambda m: files.get(m.group(0), "the source"), text)
     text = text.replace("params/pricebook.yaml", "the price book").replace("params/defaults.yaml", "the defaults")
-    text = YAML_FILE.sub("the client file", text)
+    text = YAML_FILE.sub("the rates file", text)
     text = ISO_DATE.sub(date, text)
     names = {key: label.lower() for key, label in TIER_LABELS.items()}
     names |= {key: gpu.label for key, gpu in book.gpus.items()}
@@ -532,7 +532,8 @@ def sources_section(figures: ClientFigures, workings: Workings) -> str:
         "<li>ftcost's default assumptions: ranges taken from the documents below where they give one; "
         "otherwise stated as assumptions.</li>"
         f"<li>The price book as of {_h(_month_name(book.as_of))}: GPU rates by provider tier, API prices and "
-        f"rules of thumb, compiled from the documents below.{used}</li>"
+        f"rules of thumb, compiled from the documents below.{used} "
+        f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
         f"</ol><p>Documents:</p><ul>{documents}</ul>"
     )
 

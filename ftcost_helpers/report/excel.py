@@ -222,48 +222,84 @@ def _write_cash_flow(book: _Book, figures: ClientFigures, workings: Workings) ->
 
 
 def _write_summary(book: _Book, figures: ClientFigures) -> None:
-    s = figures.summary
-    sheet = book.sheet("Summary", ["Figure", "Value", "How"], [44, 24, 50])
+    """Figures by formula (column B) beside the engine's own figures as values (column C), so
+    a reader sees at once that the workbook and the report agree, and where a change moved it."""
+    s, b = figures.summary, figures.breakdown
+    sheet = book.sheet("Summary", ["Figure", "Workbook (formula)", "Engine (value)", "How"], [44, 22, 18, 50])
     w = book.where
     running = f"{w['eval_monthly']}+{w['serving_monthly']}+{w['maintenance_monthly']}"
-    rows: list[tuple[str, Any, str, str]] = [
-        ("Client", s["client"], "text", "from the client file"),
-        ("Report date", dt.date.fromisoformat(s["report_date"]), "date", ""),
-        ("Prices as of", figures.breakdown.book.as_of, "date", "the price book"),
-        ("Price sources", client_text(str(s.get("price_sources", "")), figures.breakdown.book), "text", ""),
-        ("Programme total (base case)", f"={w['programme_total']}", USD_CENTS, "sum of the line items"),
-        ("Running cost per month (steady state)", f"={running}", USD_CENTS, "evaluation + serving + maintenance"),
+    ongoing = b.ongoing_monthly_usd
+    text = [
+        ("Client", s["client"], "from the client file"),
+        ("Report date", dt.date.fromisoformat(s["report_date"]), ""),
+        ("Prices as of", b.book.as_of, "the price book"),
+        ("Price sources", client_text(str(s.get("price_sources", "")), b.book), ""),
+    ]
+    figures_rows: list[tuple[str, str, Any, str, str]] = [
+        (
+            "Programme total (base case)",
+            f"={w['programme_total']}",
+            b.programme_total,
+            USD_CENTS,
+            "sum of the line items",
+        ),
+        ("Continuous evaluation per month", f"={w['eval_monthly']}", ongoing["eval"], USD_CENTS, "running cost"),
+        ("Serving per month", f"={w['serving_monthly']}", ongoing["serving"], USD_CENTS, "running cost"),
+        ("Maintenance per month", f"={w['maintenance_monthly']}", ongoing["maintenance"], USD_CENTS, "running cost"),
+        ("Running cost per month (steady state)", f"={running}", sum(ongoing.values()), USD_CENTS, "the three above"),
     ]
     if "alternative_monthly" in w:
-        rows += [
-            ("Alternative per month", f"={w['alternative_monthly']}", USD_CENTS, "what the fine-tune replaces"),
+        alternative = float(b.base.alternative_monthly)
+        figures_rows += [
+            ("Alternative per month", f"={w['alternative_monthly']}", alternative, USD_CENTS, "what it replaces"),
             (
                 "Net saving per month",
                 f"={w['alternative_monthly']}-({running})",
+                alternative - sum(ongoing.values()),
                 USD_CENTS,
                 "alternative − running cost",
             ),
         ]
-    rows += [
-        ("Break-even month", f"={w['break_even_month']}", "0", "first month the cumulative cash is ≥ 0"),
-        (f"Cost of ownership over {s['horizon_months']} months", f"={w['tco']}", USD_CENTS, "programme + running"),
+    month = b.break_even_month
+    figures_rows += [
+        (
+            "Break-even month",
+            f"={w['break_even_month']}",
+            month if month is not None else "none",
+            "0",
+            "cumulative ≥ 0",
+        ),
+        (
+            f"Cost of ownership over {s['horizon_months']} months",
+            f"={w['tco']}",
+            b.tco,
+            USD_CENTS,
+            "programme + running",
+        ),
     ]
-    span = s["range_usd"]
-    rows += [
-        (f"Programme total, {name.upper()} (simulation)", float(span[name]), USD, "Monte Carlo result (value)")
-        for name in ("p10", "p50", "p90")
-    ]
-    for row, (label, value, kind, how) in enumerate(rows, start=FIRST_ROW):
+    row = FIRST_ROW
+    for label, value, how in text:
         sheet.write_string(row, 0, label)
-        if kind == "text":
-            sheet.write_string(row, 1, value)
-        elif kind == "date":
+        if isinstance(value, dt.date):
             sheet.write_datetime(row, 1, dt.datetime.combine(value, dt.time()), book.date)
-        elif isinstance(value, str):
-            sheet.write_formula(row, 1, value, book.fmt(kind))
         else:
-            sheet.write_number(row, 1, value, book.fmt(kind))
-        sheet.write_string(row, 2, how)
+            sheet.write_string(row, 1, value)
+        sheet.write_string(row, 3, how)
+        row += 1
+    for label, formula, engine, num_format, how in figures_rows:
+        sheet.write_string(row, 0, label)
+        sheet.write_formula(row, 1, formula, book.fmt(num_format), engine)
+        if isinstance(engine, str):
+            sheet.write_string(row, 2, engine)
+        else:
+            sheet.write_number(row, 2, round(float(engine), 2), book.fmt(num_format))
+        sheet.write_string(row, 3, how)
+        row += 1
+    for name in ("p10", "p50", "p90"):
+        sheet.write_string(row, 0, f"Programme total, {name.upper()} (simulation)")
+        sheet.write_number(row, 2, float(s["range_usd"][name]), book.fmt(USD))
+        sheet.write_string(row, 3, "Monte Carlo result (value)")
+        row += 1
 
 
 def _write_scenarios(book: _Book, figures: ClientFigures) -> None:

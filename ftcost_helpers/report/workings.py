@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from ftcost_helpers.engine.model.lines import CLIENT
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range, base_value
 from ftcost_helpers.engine.schema import Params
@@ -388,19 +389,27 @@ def _alternative(c: _Collector, book: PriceBook) -> Item | None:
         )
     from ftcost_helpers.engine.model.run import api_prices_per_1m
 
-    resolved_in, resolved_out = api_prices_per_1m(c.params, book)
-    source = f"price book of {book.as_of:%-d %B %Y}: {api.model}" if api.model else CLIENT_SOURCE
+    prices = api_prices_per_1m(c.params, book)
+    source = prices.source if prices.source != CLIENT else CLIENT_SOURCE
+    a_ = "alternative.api."
     formula = (
         "+",
         (
             "*",
-            c.add("alternative.api.input_tokens_million_per_month", "API input tokens per month", "million tokens"),
-            c.add("alternative.api.input_price", "API input price", "USD/1M tokens", resolved_in, source),
+            c.add(a_ + "input_tokens_million_per_month", "API input tokens per month", "million tokens"),
+            c.add(a_ + "input_price", "API input price", "USD/1M tokens", float(prices.input), source),
         ),
         (
             "*",
-            c.add("alternative.api.output_tokens_million_per_month", "API output tokens per month", "million tokens"),
-            c.add("alternative.api.output_price", "API output price", "USD/1M tokens", resolved_out, source),
+            c.add(a_ + "cached_input_tokens_million_per_month", "API cached input tokens per month", "million tokens"),
+            c.add(
+                a_ + "cached_input_price", "API cached input price", "USD/1M tokens", float(prices.cached_input), source
+            ),
+        ),
+        (
+            "*",
+            c.add(a_ + "output_tokens_million_per_month", "API output tokens per month", "million tokens"),
+            c.add(a_ + "output_price", "API output price", "USD/1M tokens", float(prices.output), source),
         ),
     )
     return Item("alternative_monthly", "alternative", label, formula)
