@@ -646,6 +646,10 @@ PRINT_CSS = """
   td.drivers { min-width: 0; }
   thead { display: table-header-group; }
   tr, figure, img, .figure, ul.warnings li { break-inside: avoid; }
+  ul.warnings li { font-size: 8.5pt; padding: 3pt 7pt; margin: 3pt 0; line-height: 1.35; }
+  .figure { padding: 4pt 7pt; }
+  .figure .note { font-size: 7.5pt; }
+  p.verdict { padding: 5pt 9pt; margin: 5pt 0 7pt; }
   h2, h3, caption { break-after: avoid; }
   figure img { max-height: 95mm; width: auto; margin: 0 auto; }
   p { orphans: 3; widows: 3; }
