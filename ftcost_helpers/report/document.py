@@ -694,8 +694,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Fine-tuning cost report: {_h(client)}</title>
-<style>{CSS}</style>
-<style id="{PRINT_STYLE_ID}">{page_css}</style>
+<style id="{PRINT_STYLE_ID}">{CSS}{page_css}</style>
 </head>
 <body>
 <main>

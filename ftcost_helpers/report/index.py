@@ -88,7 +88,7 @@ def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
     alternative, net = s.get("alternative_usd_per_month"), s.get("net_saving_usd_per_month")
     warnings = len(s.get("warnings", []))
     tco = s.get("tco_usd")
-    files = [f'<a href="{href}/{REPORT_HTML}">Report</a>']
+    files = [f'<a href="{href}/{REPORT_HTML}">HTML</a>']
     if has_pdf:
         files.append(f'<a href="{href}/{REPORT_PDF}">PDF</a>')
     files += [f'<a href="{href}/{REPORT_XLSX}">Excel</a>', f'<a href="{href}/{SUMMARY_JSON}">JSON</a>']
