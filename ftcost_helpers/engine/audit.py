@@ -288,7 +288,7 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
     head = (
         f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
         f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
-        f"{' sharded' if t.sharded else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
+        f"{' sharded' if t.sharding != 'none' else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
         f"{usable:,.1f} GB usable: the runs will not start."
     )
     if not np.isfinite(needed):
@@ -306,9 +306,9 @@ def _memory_fixes(params: Params) -> str:
     """What would cut the memory a run needs, given what the plan already does."""
     t = params.training
     fixes = [
-        "shard the states across GPUs (FSDP/ZeRO-3)" if not t.sharded else "",
+        "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
         "use QLoRA's 4-bit base" if t.method != "qlora" else "",
-        "enable gradient checkpointing" if not t.gradient_checkpointing else "",
+        "enable gradient checkpointing" if t.activation_checkpointing == "none" else "",
         "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
         "choose a GPU with more memory",
     ]

@@ -17,9 +17,16 @@ class Book(BaseModel):
 
 
 class GpuSpec(Book):
+    """A GPU's datasheet figures: memory (GB), dense peaks (TFLOPS, no sparsity) and HBM
+    bandwidth (GB/s). ``fp8_tflops`` is absent for a GPU without FP8 tensor cores; a GPU a
+    client file describes may leave out its bandwidth, and the bandwidth-bound terms of the
+    time view (optimizer step, dequantisation) are then not counted."""
+
     label: str
     memory_gb: float
     bf16_tflops: float
+    memory_bandwidth_gbps: float | None = None
+    fp8_tflops: float | None = None
 
 
 class MethodSpec(Book):

@@ -24,7 +24,7 @@ from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value, low_high
-from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.schema import SHARDING_WORDS, Params
 from ftcost_helpers.views.notebook import with_changes
 
 Formatter = Callable[[Any], str]
@@ -309,9 +309,9 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     frame.columns = [c.removesuffix(" (GB)") for c in frame.columns]
     t = params.training
     note = (
-        f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {'sharded (FSDP/ZeRO-3)' if t.sharded else 'not sharded'}, "
+        f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {SHARDING_WORDS[t.sharding]}, "
         f"sequence {t.sequence_length:,} × micro-batch {t.micro_batch_size}, "
-        f"{'with' if t.gradient_checkpointing else 'without'} activation checkpointing."
+        f"{t.activation_checkpointing.replace('none', 'no')} activation checkpointing."
     )
     return Table(frame, formats, "VRAM per GPU by method", note, ("Method", "Fits"))
 

@@ -120,7 +120,7 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
         method.flops_per_param_token,
         method.trains_all_weights,
         t.trainable_fraction,
-        t.gradient_checkpointing,
+        t.activation_checkpointing != "none",
         method.algorithm_multiplier,
     )
     physics_gpu_hours = compute.physics_gpu_hours(flops, gpu.bf16_tflops, t.utilisation, method.throughput_penalty)
@@ -138,7 +138,7 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
         m.vocab_size,
         t.sequence_length,
         t.micro_batch_size,
-        t.gradient_checkpointing,
+        t.activation_checkpointing != "none",
         m.attention_heads,
         t.memory_efficient_attention,
     )
@@ -156,9 +156,9 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
         implied_utilisation=compute.implied_utilisation(flops, gpu.bf16_tflops, per_run, method.throughput_penalty),
         state_gb=states,
         activations_gb=activations,
-        memory_per_gpu_gb=compute.memory_per_gpu_gb(states, activations, t.gpus_per_run, t.sharded),
+        memory_per_gpu_gb=compute.memory_per_gpu_gb(states, activations, t.gpus_per_run, t.sharding == "full"),
         usable_gb_per_gpu=usable,
-        fewest_gpus=compute.fewest_gpus(states, activations, usable, t.sharded),
+        fewest_gpus=compute.fewest_gpus(states, activations, usable, t.sharding == "full"),
     )
 
 
