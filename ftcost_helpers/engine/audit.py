@@ -288,7 +288,8 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
     head = (
         f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
         f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
-        f"{' sharded' if t.sharding != 'none' else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
+        f"{' sharded' if t.sharding != 'none' else ''}, {float(c.activations_gb):,.1f} GB of activations), "
+        "but each offers "
         f"{usable:,.1f} GB usable: the runs will not start."
     )
     if not np.isfinite(needed):

@@ -482,7 +482,7 @@ def configuration_problems(params: Params) -> list[tuple[str, str]]:
             )
         )
     kv_heads = m.kv_heads or m.attention_heads
-    if m.attention_heads % t.tensor_parallel or kv_heads % t.tensor_parallel and t.tensor_parallel % kv_heads:
+    if m.attention_heads % t.tensor_parallel or (kv_heads % t.tensor_parallel and t.tensor_parallel % kv_heads):
         problems.append(
             (
                 "training.tensor_parallel",
