@@ -311,7 +311,7 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     note = (
         f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {SHARDING_WORDS[t.sharding]}, "
         f"sequence {t.sequence_length:,} × micro-batch {t.micro_batch_size}, "
-        f"{t.activation_checkpointing.replace('none', 'no')} activation checkpointing."
+        f"{'with' if t.activation_checkpointing != 'none' else 'without'} activation checkpointing."
     )
     return Table(frame, formats, "VRAM per GPU by method", note, ("Method", "Fits"))
 
