@@ -35,7 +35,7 @@ def _estimate(args: argparse.Namespace) -> int:
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
     if args.json:
-        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
+        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability(), simulation.compute)
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from ftcost_helpers.views.text_report import breakdown_text

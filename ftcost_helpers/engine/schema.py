@@ -165,6 +165,7 @@ class Training(Section):
     epochs: Quantity
     sequence_length: PositiveCount
     micro_batch_size: PositiveCount
+    gradient_accumulation_steps: PositiveCount = 1
     precision: Precision
     optimizer: Optimizer
     offload: Offload = "none"
@@ -177,7 +178,7 @@ class Training(Section):
     lora: Lora
     trainable_fraction: Fraction | None = None
     padding_efficiency: PositiveFraction = 1.0
-    utilisation: PositiveFraction
+    utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction
     tokenizer_change: bool = False
 

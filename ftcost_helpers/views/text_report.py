@@ -7,6 +7,7 @@ import datetime as dt
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 
@@ -14,6 +15,21 @@ from ftcost_helpers.engine.quantities import Range
 def usd(value: float) -> str:
     """USD with thousands separators and no cents: ``USD 88,550``."""
     return f"USD {value:,.0f}"
+
+
+def memory_lines(breakdown: Breakdown) -> list[str]:
+    """Memory per GPU at its peak, term by term, and whether the run fits."""
+    c = breakdown.base.compute
+    peak = peak_phase_terms({name: float(value) for name, value in c.memory_breakdown_gb.items()})
+    fewest = float(c.fewest_gpus)
+    verdict = "fits" if bool(c.fits) else "does not fit"
+    needs = f"fewest GPUs {fewest:.0f}" if fewest < float("inf") else "fits on no number of these GPUs"
+    out = [
+        f"Memory per GPU: {float(c.memory_per_gpu_gb):,.1f} GB of {float(c.usable_gb_per_gpu):,.1f} GB usable "
+        f"({verdict}; {needs})"
+    ]
+    out.extend(f"  {MEMORY_LABELS[name]:<32} {value:>8,.2f} GB" for name, value in peak.items() if value > 0)
+    return out
 
 
 def breakdown_text(breakdown: Breakdown) -> str:
@@ -41,6 +57,8 @@ def breakdown_text(breakdown: Breakdown) -> str:
         counted = f" (counted from the programme's start; launch after {build} build months)" if build else ""
         out.append(f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}")
     out.append(f"TCO over {breakdown.params.horizon_months} months: {usd(breakdown.tco)}")
+    out.append("")
+    out.extend(memory_lines(breakdown))
     if breakdown.warnings:
         out.append("")
         out.append("Warnings:")
