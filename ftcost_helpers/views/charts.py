@@ -29,7 +29,7 @@ from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
 from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
 from ftcost_helpers.engine.model.training import MEMORY_LABELS  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
-from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, quality_loss  # noqa: E402
+from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, peak_column, quality_loss  # noqa: E402
 
 WIDE = (9.0, 4.2)
 SQUARE = (6.5, 4.2)
@@ -197,7 +197,7 @@ def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figu
     bottom = np.zeros(len(vram))
     bars = None
     for index, label in enumerate(MEMORY_LABELS.values()):
-        heights = vram[f"{label} (GB)"].to_numpy(dtype=float)
+        heights = vram[peak_column(label)].to_numpy(dtype=float)
         if not heights.any():
             continue
         colour = MEMORY_COLOURS[index % len(MEMORY_COLOURS)]

@@ -278,6 +278,11 @@ def gpu_rates_table(book: PriceBook) -> Table:
     return Table(frame, formats, "USD per GPU-hour by GPU and tier", note, ("GPU",))
 
 
+def peak_column(label: str) -> str:
+    """The column of :func:`vram_by_method` holding one memory term at the peak phase."""
+    return f"{label} at the peak (GB)"
+
+
 def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
     """VRAM per GPU each training method would need for this plan (the engine, method swapped)."""
     rows = []
@@ -293,7 +298,7 @@ def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
                 "Per GPU (GB)": float(facts.memory_per_gpu_gb),
                 "Usable per GPU (GB)": float(facts.usable_gb_per_gpu),
                 "Fewest GPUs": float(facts.fewest_gpus),
-                **{f"{MEMORY_LABELS[name]} (GB)": value for name, value in peak.items()},
+                **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
             }
         )
     return pd.DataFrame(rows)
@@ -328,7 +333,8 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     """Whether each method fits the plan's GPUs, and the fewest GPUs it needs."""
     frame = vram_by_method(params, book)
     frame["Fits"] = np.where(frame["Per GPU (GB)"] <= frame["Usable per GPU (GB)"], "yes", "no")
-    frame = frame.drop(columns=["method"])
+    terms = [peak_column(label) for label in MEMORY_LABELS.values()]
+    frame = frame.drop(columns=["method", *terms])
     gb = with_unit("GB", 1)
     formats = dict.fromkeys(
         ["Weights and optimizer (GB)", "Activations (GB)", "Per GPU (GB)", "Usable per GPU (GB)"], gb
