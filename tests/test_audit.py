@@ -236,9 +236,10 @@ def test_full_ft_saving_is_the_scenario_tables_lora(example_files, book):
     plan, lora = results["Plan as filed"], results["LoRA on 8 × H100 (hyperscaler, BAA)"]
     assert lora.method == "lora" and lora.gpus_per_run == 8 and plan.gpus_per_run == 32
     # Hours follow the physics at the same utilisation (22.2B: the large band for both).
-    # Per token, N = 22.2e9, 56 layers, hidden 6,144, MLP derived 12,925.5, sequence 4,096:
-    # full with recompute 8·N + 8·56·4096·6144 = 177.6e9 + 11.274e9 = 188.874e9; LoRA
-    # 6·N + 6·95.30e6 (rank 16, all linear) + 11.274e9 = 145.046e9: ratio 0.76795. The full
+    # Per token, N = 22.2e9, 56 layers, hidden 6,144, 8 KV heads, MLP 16,384 (the catalogue's
+    # Mistral-Small), sequence 4,096: full with recompute 8·N + 8·56·4096·6144 = 177.6e9 +
+    # 11.274e9 = 188.874e9; LoRA (rank 16, all linear: 56·(16·(6·6144 + 2·1024) + 3·16·(6144 +
+    # 16,384)) = 95.42e6) 6·N + 6·95.42e6 + 11.274e9 = 145.047e9: ratio 0.76795. The full
     # plan's bandwidth-bound AdamW steps add 0.2% to its hours (3,296 steps × 32 GPUs ×
     # 0.694e9 × 28 B ÷ 3,350 GB/s = 0.17 of 76.6 GPU-hours), LoRA's nothing: 13,500 × 0.76795
     # ÷ 1.0022 ≈ 10,345.

@@ -95,8 +95,6 @@ class BaseModelSpec(Section):
             raise ValueError(
                 f"{top:g} looks like a raw parameter count; give billions (e.g. {top / 1e9:g} for {top:,.0f})"
             )
-        if (value.low if isinstance(value, Range) else value) <= 0:
-            raise ValueError(f"must be greater than 0, got {top:g}")
         return value
 
     @field_validator("active_parameters_billion")

@@ -115,5 +115,7 @@ def lora_parameters(
 
 
 def relative_mismatch(given: Number, derived: Number) -> Number:
-    """|derived − given| ÷ given."""
-    return np.abs(np.asarray(derived, dtype=float) - given) / np.asarray(given, dtype=float)
+    """|derived − given| ÷ given (0 when nothing is given to compare with)."""
+    given = np.asarray(given, dtype=float)
+    gap = np.abs(np.asarray(derived, dtype=float) - given)
+    return np.where(given > 0, gap / np.where(given > 0, given, 1.0), 0.0)[()]
