@@ -36,7 +36,9 @@ def _estimate(args: argparse.Namespace) -> int:
     simulation = simulate(params, book)
     if args.json:
         percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
-        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile)
+        summary = summarise(
+            breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile, simulation.compute
+        )
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
         from ftcost_helpers.views.text_report import breakdown_text, monte_carlo_text

@@ -23,46 +23,47 @@ class TestCompute:
         assert full == 480 and stopped == 120
 
     def test_full_training_is_six_flops_per_parameter_per_token(self):
-        flops = compute.training_flops(1e9, 1e6, 6, True, 0.0, checkpointing=False, algorithm_multiplier=1)
-        assert flops == pytest.approx(6e15)
+        # 6·N per token for the weights; attention 6·L·s·h = 6 · 2 · 1,000 · 100 = 1.2e6.
+        weights, attention = compute.flops_per_token(1e9, 0.0, True, 2, 100, 1000, "none")
+        assert weights == pytest.approx(6e9) and attention == pytest.approx(1.2e6)
 
     def test_checkpointing_adds_a_forward_pass(self):
-        flops = compute.training_flops(1e9, 1e6, 6, True, 0.0, checkpointing=True, algorithm_multiplier=1)
-        assert flops == pytest.approx(8e15)
+        # Full recomputation: + 2·N = 8e9, attention + 2·L·s·h = 1.2e6 + 0.4e6.
+        weights, attention = compute.flops_per_token(1e9, 0.0, True, 2, 100, 1000, "full")
+        assert weights == pytest.approx(8e9) and attention == pytest.approx(1.6e6)
+        # Selective: only the attention's forward is redone.
+        weights, attention = compute.flops_per_token(1e9, 0.0, True, 2, 100, 1000, "selective")
+        assert weights == pytest.approx(6e9) and attention == pytest.approx(1.6e6)
 
-    def test_frozen_base_costs_four_plus_the_adapter_gradients(self):
-        flops = compute.training_flops(1e9, 1e6, 4, False, 0.01, checkpointing=False, algorithm_multiplier=1)
-        assert flops == pytest.approx(4e15 + 2 * 0.01 * 1e15)
+    def test_frozen_base_costs_four_plus_six_per_adapter_parameter(self):
+        # 4·1e9 + 6·1e7 = 4.06e9.
+        weights, _ = compute.flops_per_token(1e9, 1e7, False, 2, 100, 1000, "none")
+        assert weights == pytest.approx(4.06e9)
 
-    def test_full_training_state_is_sixteen_bytes_per_parameter(self):
-        assert compute.model_state_gb(7e9, True, 1.0, 0, 16) == pytest.approx(112)
+    def test_a_throughput_penalty_slows_only_the_weight_matmuls(self):
+        # 1e15 matmul FLOPs × 1.5 at 100 TFLOPS × 0.5 = 30 s; 1e14 attention FLOPs at 100 × 0.5 = 2 s.
+        assert compute.compute_seconds(1e15, 1e14, 100, 100, 0.5, 1.5) == pytest.approx(32.0)
 
-    def test_qlora_base_is_about_half_a_byte_per_parameter(self):
-        state = compute.model_state_gb(70e9, False, 0.0, 0.516, 16)
-        assert state == pytest.approx(36.12)
+    def test_optimizer_step_is_bandwidth_bound(self):
+        # Mixed-precision AdamW: read g 2, master 4, m 4, v 4; write master 4, m 4, v 4 and the
+        # bf16 weights 2: 28 bytes. 1e9 parameters × 28 B ÷ 2,000 GB/s = 0.014 s.
+        per_param = compute.optimizer_step_bytes_per_param(2.0, 2.0, 4.0, 8.0)
+        assert per_param == 28.0
+        assert compute.optimizer_step_seconds(1e9, per_param, 2000) == pytest.approx(0.014)
+        # Pure bf16 (no master): 2 + 2·4 + 2·2 = 14.
+        assert compute.optimizer_step_bytes_per_param(2.0, 2.0, 0.0, 4.0) == 14.0
 
-    def test_checkpointed_activations_are_far_smaller(self):
-        kept = compute.activation_gb(32, 4096, 32000, 4096, 1, checkpointing=False)
-        recomputed = compute.activation_gb(32, 4096, 32000, 4096, 1, checkpointing=True)
-        assert recomputed < kept / 5
+    def test_dequantising_a_4bit_base_costs_bandwidth_per_micro_batch(self):
+        # 1e9 parameters × (0.5 + 2 + 2) bytes × 3 passes × 10 micro-batches ÷ 1,000 GB/s = 0.135 s.
+        assert compute.dequantise_seconds(1e9, 0.5, 3, 10, 1000) == pytest.approx(0.135)
 
-    def test_attention_scores_follow_korthikanti_without_memory_efficient_attention(self):
-        # s·b·h·(34 + 5·a·s/h) bytes per layer: with a = 32, s = 4096, h = 4096 that is 34 + 160.
-        assert compute.activation_bytes_per_token_hidden(False, False, 32, 4096, 4096) == pytest.approx(194)
-        assert compute.activation_bytes_per_token_hidden(False, True, 32, 4096, 4096) == 34
-        assert compute.activation_bytes_per_token_hidden(True, False, 32, 4096, 4096) == 2
-        flash = compute.activation_gb(32, 4096, 32000, 4096, 1, False, 32, memory_efficient_attention=True)
-        eager = compute.activation_gb(32, 4096, 32000, 4096, 1, False, 32, memory_efficient_attention=False)
-        assert eager - flash == pytest.approx(32 * 4096 * 4096 * 160 / 1e9)
+    def test_padding_costs_compute(self):
+        # 1e6 real tokens at 80% real: 1.25e6 processed.
+        assert compute.processed_tokens(1e6, 0.8) == pytest.approx(1.25e6)
 
-    def test_sharded_states_split_across_gpus(self):
-        assert compute.memory_per_gpu_gb(320, 10, 32, sharded=True) == pytest.approx(20)
-        assert compute.memory_per_gpu_gb(320, 10, 32, sharded=False) == pytest.approx(330)
-
-    def test_fewest_gpus_rounds_up_and_says_when_nothing_fits(self):
-        assert compute.fewest_gpus(355, 3, 72, sharded=True) == 6
-        assert compute.fewest_gpus(355, 3, 72, sharded=False) == np.inf
-        assert compute.fewest_gpus(10, 3, 72, sharded=False) == 1
+    def test_offload_transfer_is_bytes_over_the_host_link(self):
+        # 50 GB over 25 GB/s: 2 s.
+        assert compute.host_transfer_seconds(50e9, 25) == pytest.approx(2.0)
 
     def test_functions_take_arrays(self):
         hours = compute.booked_gpu_hours(8, np.array([5.0, 6.0]), np.array([10.0, 14.0]))
@@ -73,9 +74,11 @@ class TestPhysicsAgainstPublishedRuns:
     """The estimator against real runs (facts from the papers named)."""
 
     def test_llama3_405b_training_flops(self):
-        # Llama 3 paper (Dubey et al. 2024): 405B parameters, 15.6T tokens, 3.8e25 FLOPs.
-        flops = compute.training_flops(405e9, 15.6e12, 6, True, 0.0, checkpointing=False, algorithm_multiplier=1)
-        assert flops == pytest.approx(3.8e25, rel=0.01)
+        # Llama 3 paper (Dubey et al. 2024): 405B parameters, 15.6T tokens, 3.8e25 FLOPs. The
+        # weights' 6·N·D; attention (126 layers, 8,192 tokens, hidden 16,384) adds ~2.5%.
+        weights, attention = compute.flops_per_token(405e9, 0.0, True, 126, 16384, 8192, "none")
+        assert weights * 15.6e12 == pytest.approx(3.8e25, rel=0.01)
+        assert (weights + attention) * 15.6e12 == pytest.approx(3.8e25, rel=0.04)
 
     @pytest.mark.parametrize(
         ("parameters", "gpu_hours"),
@@ -83,7 +86,8 @@ class TestPhysicsAgainstPublishedRuns:
         ids=["llama2-7b", "llama2-70b"],
     )
     def test_llama2_runs_imply_the_published_pretraining_utilisation(self, parameters, gpu_hours):
-        flops = compute.training_flops(parameters, 2.0e12, 6, True, 0.0, checkpointing=False, algorithm_multiplier=1)
+        weights, _ = compute.flops_per_token(parameters, 0.0, True, 32, 4096, 4096, "none")
+        flops = weights * 2.0e12
         implied = compute.implied_utilisation(flops, 312, gpu_hours, 1.0)
         # Large pre-training runs reach roughly 0.38–0.46 MFU (PaLM, Llama 3 reports).
         assert 0.35 <= implied <= 0.47

@@ -63,7 +63,9 @@ def test_an_alternative_only_scenario_keeps_the_programme(example_files, book):
 
 def test_a_new_gpu_drops_the_booked_rate_and_scales_hours_by_peak(example_files, book):
     _, a100 = only(example_files, book, "a", {"training": {"gpu": "a100_80gb"}})
-    assert a100.hours_per_run == pytest.approx(6 * 989 / 312)
+    # The compute term scales with the dense peak, 989 / 312; the adapters' optimizer step
+    # (bandwidth-bound, 3,350 vs 2,039 GB/s) is ~1e-5 of the hours and moves it less.
+    assert a100.hours_per_run == pytest.approx(6 * 989 / 312, rel=1e-4)
     assert a100.compute_usd == pytest.approx(8 * a100.hours_per_run * 14 * 1.10)  # A100 spot midpoint
 
 
@@ -79,8 +81,10 @@ def test_hours_given_by_the_scenario_are_kept(example_files, book):
 
 def test_fewer_gpus_take_longer_for_the_same_gpu_hours(example_files, book):
     base, scenario = only(example_files, book, "a", {"training": {"gpus_per_run": 2}})
-    assert scenario.hours_per_run == pytest.approx(24)
-    assert scenario.compute_usd == pytest.approx(base.compute_usd)
+    # The FLOPs' GPU-hours stay; 6 h × 8 ÷ 2 = 24 h. Fewer replicas also mean more, larger
+    # optimizer steps, a bandwidth-bound term ~1e-4 of the hours.
+    assert scenario.hours_per_run == pytest.approx(24, rel=1e-3)
+    assert scenario.compute_usd == pytest.approx(base.compute_usd, rel=1e-3)
 
 
 def test_a_tier_change_alone_keeps_the_hours(example_files, book):

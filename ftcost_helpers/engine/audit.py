@@ -17,6 +17,7 @@ import numpy as np
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly, serving_load
+from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number, Range, base_value
@@ -40,6 +41,7 @@ MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
 UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
 UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
 PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
+ARCHITECTURE_MISMATCH = "ARCHITECTURE_MISMATCH"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 SERVING_BELOW_LOAD = "SERVING_BELOW_LOAD"
 
@@ -62,6 +64,7 @@ AUDIT_CODES: tuple[str, ...] = (
     MODEL_DOES_NOT_FIT,
     UTILISATION_IMPLAUSIBLY_LOW,
     UTILISATION_IMPLAUSIBLY_HIGH,
+    ARCHITECTURE_MISMATCH,
     PRICE_BOOK_STALE,
 )
 """Every code the audit can raise, in the order the checks run."""
@@ -288,7 +291,8 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
     head = (
         f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
         f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
-        f"{' sharded' if t.sharded else ''}, {float(c.activations_gb):,.1f} GB of activations), but each offers "
+        f"{' sharded' if t.sharding != 'none' else ''}, {float(c.activations_gb):,.1f} GB of activations), "
+        "but each offers "
         f"{usable:,.1f} GB usable: the runs will not start."
     )
     if not np.isfinite(needed):
@@ -306,9 +310,9 @@ def _memory_fixes(params: Params) -> str:
     """What would cut the memory a run needs, given what the plan already does."""
     t = params.training
     fixes = [
-        "shard the states across GPUs (FSDP/ZeRO-3)" if not t.sharded else "",
+        "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
         "use QLoRA's 4-bit base" if t.method != "qlora" else "",
-        "enable gradient checkpointing" if not t.gradient_checkpointing else "",
+        "enable gradient checkpointing" if t.activation_checkpointing == "none" else "",
         "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
         "choose a GPU with more memory",
     ]
@@ -325,7 +329,7 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
         return []
     booked, physics = _f(c.booked_gpu_hours_per_run), _f(c.physics_gpu_hours_per_run)
     runs, rate = base_value(t.runs), _training_rate(run)
-    assumed = base_value(t.utilisation)
+    assumed = _f(c.utilisation)
     gpu = book.gpus[t.gpu].label
     facts = (
         f"{booked:,.0f} GPU-hours per run on {gpu} for {_f(c.tokens_per_run) / 1e6:,.0f}M training tokens imply "
@@ -674,6 +678,27 @@ def _rates_read(params: Params) -> set[tuple[str, str]]:
     return used
 
 
+def architecture_mismatch(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """The parameter count and the architecture disagree by more than the tolerance: one of
+    them is wrong, and memory (from the count) and activations (from the shape) then describe
+    different models."""
+    c, m = run.compute, params.base_model
+    mismatch = c.architecture_mismatch
+    if mismatch <= ARCHITECTURE_TOLERANCE:
+        return []
+    counted = _f(c.architecture_parameters) / 1e9
+    return [
+        Finding(
+            ARCHITECTURE_MISMATCH,
+            "compute",
+            f"{m.name}: parameters_billion is {base_value(m.parameters_billion):g}, but its architecture "
+            f"({m.layers} layers, hidden {m.hidden_size}, {m.kv_heads or m.attention_heads} KV heads, MLP "
+            f"{m.intermediate_size or 'derived'}, vocabulary {m.vocab_size:,}) counts "
+            f"{counted:,.2f}B, {mismatch:.0%} apart: check both against the model's config.json.",
+        )
+    ]
+
+
 Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
 
 CHECKS: tuple[Check, ...] = (
@@ -691,6 +716,7 @@ CHECKS: tuple[Check, ...] = (
     maintenance_outside_source_range,
     model_does_not_fit,
     implied_utilisation,
+    architecture_mismatch,
 )
 """Checks that look at the plan and its base-case run."""
 

@@ -27,7 +27,7 @@ from ftcost_helpers.engine.catalogue import (
 )
 from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book_problems
 from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.schema import Method, Params
+from ftcost_helpers.engine.schema import Method, Params, configuration_problems
 
 MAX_PROBLEMS_SHOWN = 40
 """A file with more problems than this lists the first ones and says how many more."""
@@ -352,6 +352,7 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         raise ParamsError.several(source, [_describe(error, Params) for error in errors]) from None
     check_names_against_price_book(params, source, book)
+    check_training_configuration(params, source, book)
     return params
 
 
@@ -415,6 +416,20 @@ def load_gpus(path: str | Path | None = None) -> GpuCatalogue:
     """The GPU catalogue (default ``params/gpus.yaml``), validated."""
     file = Path(path) if path else params_dir() / "gpus.yaml"
     return _catalogue("gpus", str(file), _modified(file))  # type: ignore[return-value]
+
+
+def check_training_configuration(params: Params, source: str | Path, book: PriceBook) -> None:
+    """A training set-up that cannot run (see :func:`configuration_problems`) is an error."""
+    problems = configuration_problems(params)
+    gpu = book.gpus[params.training.gpu]
+    if params.training.precision == "fp8" and gpu.fp8_tflops is None:
+        problems.append(("training.precision", f"the {gpu.label} has no FP8 tensor cores (price book: no fp8_tflops)"))
+    if problems:
+        key, problem = problems[0]
+        more = len(problems) - 1
+        raise ParamsError(
+            source, key, problem + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+        )
 
 
 def _unknown(source: str | Path, key: str, value: str, known: list[str], what: str) -> ParamsError:

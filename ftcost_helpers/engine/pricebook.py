@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ftcost_helpers.engine.quantities import Quantity, Range
+from ftcost_helpers.engine.quantities import Number, Quantity, Range
 
 
 class Book(BaseModel):
@@ -17,9 +18,16 @@ class Book(BaseModel):
 
 
 class GpuSpec(Book):
+    """A GPU's datasheet figures: memory (GB), dense peaks (TFLOPS, no sparsity) and HBM
+    bandwidth (GB/s). ``fp8_tflops`` is absent for a GPU without FP8 tensor cores; a GPU a
+    client file describes may leave out its bandwidth, and the bandwidth-bound terms of the
+    time view (optimizer step, dequantisation) are then not counted."""
+
     label: str
     memory_gb: float
     bf16_tflops: float
+    memory_bandwidth_gbps: float | None = None
+    fp8_tflops: float | None = None
 
 
 class MethodSpec(Book):
@@ -29,8 +37,26 @@ class MethodSpec(Book):
     flops_per_param_token: float
     algorithm_multiplier: Quantity
     throughput_penalty: Quantity
-    base_weight_bytes_per_param: float
-    trainable_state_bytes_per_param: float
+    frozen_copies: float
+    quantised_base_bytes_per_param: float | None = None
+
+
+class TrainingPhysics(Book):
+    """Constants of the memory and time views (see ``params/pricebook.yaml``)."""
+
+    framework_overhead_gb: float
+    host_link_gbps: float
+    utilisation_size_threshold_billion: float
+
+
+class UtilisationDefaults(Book):
+    """Model FLOPs utilisation a plan gets when it gives none: by whether every weight
+    trains, and by model size (below / from the threshold)."""
+
+    adapters_small: Range
+    adapters_large: Range
+    full_small: Range
+    full_large: Range
 
 
 @dataclass(frozen=True)
@@ -91,6 +117,8 @@ class PriceBook(Book):
     budget_split_tolerance_share: float
     api_price_per_1m_plausible_max_usd: float
     price_book_max_age_months: int
+    training_physics: TrainingPhysics
+    utilisation_defaults: UtilisationDefaults
 
     @property
     def tiers(self) -> list[str]:
@@ -103,6 +131,13 @@ class PriceBook(Book):
     def gpu_rate(self, gpu: str, tier: str) -> Range:
         """The $/GPU-hour range of a GPU on a tier (KeyError if not offered)."""
         return self.gpu_rates_usd_per_gpu_hour[gpu][tier]
+
+    def default_utilisation(self, trains_all_weights: bool, parameters_billion: Number) -> Number:
+        """The utilisation default for a method family and model size (per draw)."""
+        u = self.utilisation_defaults
+        small, large = (u.full_small, u.full_large) if trains_all_weights else (u.adapters_small, u.adapters_large)
+        is_large = np.asarray(parameters_billion) >= self.training_physics.utilisation_size_threshold_billion
+        return np.where(is_large, large, small)[()]
 
     def age_months(self, today: dt.date) -> float:
         """Months (30.44 days) between the as-of date and ``today``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ftcost_helpers.engine.quantities import (
     CalendarDate,
@@ -22,11 +22,26 @@ from ftcost_helpers.engine.quantities import (
     PositiveFraction,
     PositiveQuantity,
     Quantity,
+    Range,
     Text,
     base_value,
 )
 
 Method = Literal["lora", "qlora", "full_sft", "dpo", "continued_pretraining", "rl"]
+Precision = Literal["bf16_mixed", "bf16", "fp8", "fp32"]
+Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "adafactor", "sgd"]
+Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
+Sharding = Literal["none", "optimizer", "gradients", "full"]
+Checkpointing = Literal["none", "selective", "full"]
+TargetModules = Literal["attention", "all_linear"]
+
+SHARDING_WORDS: dict[str, str] = {
+    "none": "not sharded",
+    "optimizer": "optimizer states sharded (ZeRO-1)",
+    "gradients": "optimizer states and gradients sharded (ZeRO-2)",
+    "full": "sharded (FSDP/ZeRO-3)",
+}
+"""How each ``training.sharding`` choice reads in a sentence."""
 AlternativeKind = Literal["api", "labour", "rag", "none"]
 ProgrammeArea = Literal["compute", "dataset", "eval", "engineering", "compliance"]
 SpendProfile = Literal["front_loaded", "even"]
@@ -49,8 +64,14 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+RAW_COUNT_BILLION = 100_000.0
+"""A ``parameters_billion`` above this (100 trillion parameters) was written as a raw count."""
+
+
 class BaseModelSpec(Section):
-    """The open-weights model being fine-tuned."""
+    """The open-weights model being fine-tuned. Absent architecture keys are derived:
+    ``kv_heads`` = ``attention_heads`` (no GQA), ``intermediate_size`` from the parameter
+    count, ``active_parameters_billion`` = ``parameters_billion`` (a dense model)."""
 
     name: Name
     parameters_billion: Quantity
@@ -58,7 +79,69 @@ class BaseModelSpec(Section):
     hidden_size: PositiveCount
     attention_heads: PositiveCount
     vocab_size: PositiveCount
+    intermediate_size: PositiveCount | None = None
+    kv_heads: PositiveCount | None = None
+    tied_embeddings: bool = False
+    active_parameters_billion: Quantity | None = None
+    experts: PositiveCount | None = None
+    experts_per_token: PositiveCount | None = None
     end_of_life: CalendarDate | None = None
+
+    @field_validator("parameters_billion")
+    @classmethod
+    def _in_billions(cls, value: float | Range) -> float | Range:
+        top = value.high if isinstance(value, Range) else value
+        if top > RAW_COUNT_BILLION:
+            raise ValueError(
+                f"{top:g} looks like a raw parameter count; give billions (e.g. {top / 1e9:g} for {top:,.0f})"
+            )
+        return value
+
+    @field_validator("active_parameters_billion")
+    @classmethod
+    def _active_within_total(cls, value: float | Range | None, info: ValidationInfo) -> float | Range | None:
+        total = info.data.get("parameters_billion")
+        if value is None or total is None:
+            return value
+        active, most = _high(value), _high(total)
+        if active > most:
+            raise ValueError(f"{active:g} is more than parameters_billion ({most:g}); it is the share used per token")
+        return value
+
+    @field_validator("kv_heads")
+    @classmethod
+    def _kv_heads_divide_heads(cls, value: int | None, info: ValidationInfo) -> int | None:
+        heads = info.data.get("attention_heads")
+        if value is not None and heads is not None and heads % value:
+            raise ValueError(f"{value} does not divide attention_heads ({heads}); each KV head serves a group")
+        return value
+
+    @field_validator("experts_per_token")
+    @classmethod
+    def _routed_within_experts(cls, value: int | None, info: ValidationInfo) -> int | None:
+        experts = info.data.get("experts")
+        if value is not None and experts is not None and value > experts:
+            raise ValueError(f"{value} is more than experts ({experts})")
+        return value
+
+
+def _high(value: float | Range) -> float:
+    return value.high if isinstance(value, Range) else float(value)
+
+
+class Lora(Section):
+    """The adapter: its rank and which linear layers get one (the trainable count follows
+    from the architecture)."""
+
+    rank: PositiveCount
+    target_modules: TargetModules
+
+
+LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
+    "sharded": ("sharding", {True: "full", False: "none"}),
+    "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
+}
+"""Old boolean keys and the key that replaced them: an old file keeps working."""
 
 
 class Training(Section):
@@ -80,13 +163,45 @@ class Training(Section):
     epochs: Quantity
     sequence_length: PositiveCount
     micro_batch_size: PositiveCount
-    gradient_checkpointing: bool
+    gradient_accumulation_steps: PositiveCount = 1
+    precision: Precision
+    optimizer: Optimizer
+    offload: Offload = "none"
+    sharding: Sharding
+    tensor_parallel: PositiveCount = 1
+    pipeline_parallel: PositiveCount = 1
+    context_parallel: PositiveCount = 1
+    activation_checkpointing: Checkpointing
     memory_efficient_attention: bool
-    trainable_fraction: Fraction
-    utilisation: PositiveFraction
-    sharded: bool
+    lora: Lora
+    trainable_fraction: Fraction | None = None
+    padding_efficiency: PositiveFraction = 1.0
+    utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction
     tokenizer_change: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate_legacy_keys(cls, data: Any) -> Any:
+        """``sharded: true/false`` and ``gradient_checkpointing: true/false`` still work:
+        they become ``sharding: full/none`` and ``activation_checkpointing: full/none``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for old, (new, mapping) in LEGACY_TRAINING_KEYS.items():
+            if old not in data:
+                continue
+            value = data.pop(old)
+            if not isinstance(value, bool):
+                choices = " or ".join(f"{new}: {choice}" for choice in mapping.values())
+                raise ValueError(f"{old} is replaced by {new}; write {choices}")
+            data[new] = mapping[value]
+        return data
+
+    @property
+    def model_parallel(self) -> int:
+        """GPUs that hold one replica: tensor × pipeline × context parallel degrees."""
+        return self.tensor_parallel * self.pipeline_parallel * self.context_parallel
 
 
 class Dataset(Section):
@@ -289,6 +404,8 @@ def _unknown_override_keys(model: type[BaseModel], overrides: dict[str, Any], wh
     for key, value in overrides.items():
         field = model.model_fields.get(key)
         path = f"{where}{key}"
+        if field is None and model is Training and key in LEGACY_TRAINING_KEYS:
+            continue
         if field is None:
             close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
             problems.append(f"{path}: unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
@@ -348,6 +465,43 @@ class Params(Section):
                 f"horizon_months ({self.horizon_months}): the horizon counts from the programme's start"
             )
         return self
+
+
+def configuration_problems(params: Params) -> list[tuple[str, str]]:
+    """(key, problem) for each training configuration that cannot run: parallel degrees
+    that do not divide the GPUs or the heads, QLoRA in fp32, states sharded on one GPU..."""
+    t, m = params.training, params.base_model
+    problems: list[tuple[str, str]] = []
+    if t.gpus_per_run % t.model_parallel:
+        problems.append(
+            (
+                "training.gpus_per_run",
+                f"{t.gpus_per_run} GPUs are not a multiple of tensor × pipeline × context parallel "
+                f"({t.tensor_parallel} × {t.pipeline_parallel} × {t.context_parallel} = {t.model_parallel})",
+            )
+        )
+    kv_heads = m.kv_heads or m.attention_heads
+    if m.attention_heads % t.tensor_parallel or (kv_heads % t.tensor_parallel and t.tensor_parallel % kv_heads):
+        problems.append(
+            (
+                "training.tensor_parallel",
+                f"{t.tensor_parallel} does not divide the attention heads ({m.attention_heads}, {kv_heads} KV)",
+            )
+        )
+    if t.pipeline_parallel > m.layers:
+        problems.append(("training.pipeline_parallel", f"{t.pipeline_parallel} stages for {m.layers} layers"))
+    if t.sequence_length % t.context_parallel:
+        problems.append(
+            ("training.context_parallel", f"{t.context_parallel} does not divide sequence_length ({t.sequence_length})")
+        )
+    if t.method == "qlora" and t.precision == "fp32":
+        problems.append(("training.precision", "QLoRA computes in bf16 over a 4-bit base; fp32 is not a QLoRA set-up"))
+    if t.method == "qlora" and t.precision == "fp8":
+        problems.append(("training.precision", "QLoRA dequantises its 4-bit base to bf16; fp8 matmuls do not apply"))
+    if (m.experts is None) != (m.experts_per_token is None):
+        given = "experts" if m.experts is not None else "experts_per_token"
+        problems.append((f"base_model.{given}", "give both experts and experts_per_token, or neither"))
+    return problems
 
 
 TOP_LEVEL_KEYS: tuple[str, ...] = tuple(Params.model_fields)

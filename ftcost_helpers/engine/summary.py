@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -114,16 +114,63 @@ def percentile_of(base: float, draws: Sequence[float] | np.ndarray) -> float:
     return float(np.mean(values <= base) * 100.0) if values.size else 50.0
 
 
+def _spread(base: float, values: np.ndarray, keys: Sequence[str], digits: int) -> dict[str, float]:
+    """{base, p10, p50, p90} (or the ``keys`` asked for) of a figure, rounded to ``digits``
+    significant figures."""
+    out = {"base": base}
+    for key in keys:
+        out[key] = float(np.percentile(values, PERCENTILE_OF[key]))
+    return {key: _significant(value, digits) for key, value in out.items()}
+
+
+PERCENTILE_OF = {"p10": 10.0, "p50": 50.0, "p90": 90.0}
+
+
+def _significant(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant figures (a float, finite)."""
+    return float(f"{float(value):.{digits}g}")
+
+
+def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """The compute object: tokens, FLOPs and physics hours per run with their spread, the
+    utilisation the booked plan implies, memory per GPU with its breakdown, fit and the
+    fewest GPUs. ``draws`` holds the Monte Carlo values per draw (uncertainty.COMPUTE_DRAWN);
+    without them the input corners stand in for the spread."""
+    facts, corners = breakdown.base.compute, breakdown.corners.compute
+
+    def spread(name: str, keys: Sequence[str] = ("p10", "p50", "p90"), digits: int = 6) -> dict[str, float]:
+        values = draws[name] if draws is not None and name in draws else np.asarray(getattr(corners, name))
+        return _spread(float(np.max(getattr(facts, name))), np.asarray(values, dtype=float), keys, digits)
+
+    implied = float(np.max(facts.implied_utilisation))
+    fewest = float(np.max(facts.fewest_gpus))
+    memory = spread("memory_per_gpu_gb", ("p10", "p90"), 4)
+    memory["breakdown"] = {name: round(float(np.max(value)), 3) for name, value in facts.memory_breakdown_gb.items()}
+    return {
+        "tokens_per_run": spread("tokens_per_run"),
+        "flops_per_run": spread("flops_per_run"),
+        "physics_hours_per_run": spread("physics_hours_per_run", digits=4),
+        "physics_gpu_hours_per_run": spread("physics_gpu_hours_per_run", digits=4),
+        "implied_utilisation": None if np.isnan(implied) else round(implied, 4),
+        "memory_per_gpu_gb": memory,
+        "usable_memory_per_gpu_gb": round(float(facts.usable_gb_per_gpu), 3),
+        "fits": bool(np.all(facts.fits)),
+        "fewest_gpus": int(fewest) if np.isfinite(fewest) else None,
+    }
+
+
 def summarise(
     breakdown: Breakdown,
     range_usd: dict[str, float] | None = None,
     break_even_chance: Sequence[float] | None = None,
     base_case_percentile: float | None = None,
+    compute_draws: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """The report contract's keys. ``range_usd`` holds P10/P50/P90 of the programme
     total (without it the input corners' low/base/high stand in); ``break_even_chance`` the
     Monte Carlo probability of having broken even by month 1..horizon (null without it);
-    ``base_case_percentile`` the share of draws whose total is at or below the base case (%)."""
+    ``base_case_percentile`` the share of draws whose total is at or below the base case (%);
+    ``compute_draws`` the Monte Carlo compute figures for the ``compute`` object."""
     if range_usd is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
@@ -147,6 +194,7 @@ def summarise(
         "tco_usd": _usd(breakdown.tco),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,
+        "compute": compute_summary(breakdown, compute_draws),
         "warnings": [finding.as_dict() for finding in breakdown.warnings],
         "price_book_as_of": breakdown.book.as_of.isoformat(),
         "price_sources": breakdown.book.provenance(),

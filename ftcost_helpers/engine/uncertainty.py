@@ -105,6 +105,8 @@ class Simulation:
     """Cumulative USD, shape (draws, horizon + 1), month 0 first."""
     inputs: dict[str, np.ndarray] = field(repr=False)
     """The draws of every range input, by path."""
+    compute: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    """The compute area's physics and memory figures, one value per draw (see COMPUTE_DRAWN)."""
 
     def percentiles(self, values: np.ndarray | None = None) -> dict[str, float]:
         """P10/P50/P90 of the programme total, or of ``values`` (USD)."""
@@ -135,6 +137,16 @@ class Simulation:
         return {name: round(value, 2) for name, value in self.percentiles().items()}
 
 
+COMPUTE_DRAWN = (
+    "tokens_per_run",
+    "flops_per_run",
+    "physics_hours_per_run",
+    "physics_gpu_hours_per_run",
+    "memory_per_gpu_gb",
+)
+"""Compute figures a Simulation keeps per draw."""
+
+
 def summarise_run(run: ModelRun, draws: int) -> dict[str, np.ndarray]:
     """The figures a Simulation keeps, as arrays of ``draws`` values."""
     horizon_plus_one = np.asarray(run.cash_flow).shape[-1]
@@ -144,6 +156,7 @@ def summarise_run(run: ModelRun, draws: int) -> dict[str, np.ndarray]:
         "break_even_month": _per_draw(run.break_even_month, draws),
         "areas": {area: _per_draw(run.area_total(area), draws) for area in AREAS},
         "cash_flow": np.broadcast_to(np.asarray(run.cash_flow, dtype=float), (draws, horizon_plus_one)).copy(),
+        "compute": {name: _per_draw(getattr(run.compute, name), draws) for name in COMPUTE_DRAWN},
     }
 
 

@@ -27,8 +27,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
 from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
+from ftcost_helpers.engine.model.training import MEMORY_LABELS  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
-from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, quality_loss  # noqa: E402
+from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, peak_column, quality_loss  # noqa: E402
 
 WIDE = (9.0, 4.2)
 SQUARE = (6.5, 4.2)
@@ -43,6 +44,8 @@ COLOURS = {
     "alternative": "#222222",
     "band": "#4C72B0",
 }
+MEMORY_COLOURS = ["#4C72B0", "#8172B3", "#64B5CD", "#DD8452", "#C44E52", "#55A868", "#937860", "#8C8C8C"]
+"""One colour per memory term, in ``MEMORY_LABELS`` order."""
 BOOKED_COLOURS = {"Training runs": "#4C72B0", "Failed runs": "#8172B3", "Sweep": "#64B5CD"}
 TIER_COLOURS = ["#C44E52", "#DD8452", "#55A868", "#8172B3"]
 
@@ -185,24 +188,30 @@ def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = Non
 
 
 def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figure:
-    """VRAM per GPU each method needs (states and activations) against the GPU's memory.
+    """VRAM per GPU each method needs, stacked by memory term at its peak phase, against the
+    GPU's memory.
 
     ``vram`` is :func:`ftcost_helpers.views.tables.vram_by_method`'s frame.
     """
     fig, ax = new_figure(WIDE)
-    states = vram["Per GPU (GB)"] - vram["Activations (GB)"]
-    ax.bar(vram["Method"], states, color=COLOURS["compute"], label="Weights, gradients, optimizer")
-    bars = ax.bar(
-        vram["Method"], vram["Activations (GB)"], bottom=states, color=COLOURS["dataset"], label="Activations"
-    )
-    _label_bars_total(ax, bars, vram["Per GPU (GB)"])
+    bottom = np.zeros(len(vram))
+    bars = None
+    for index, label in enumerate(MEMORY_LABELS.values()):
+        heights = vram[peak_column(label)].to_numpy(dtype=float)
+        if not heights.any():
+            continue
+        colour = MEMORY_COLOURS[index % len(MEMORY_COLOURS)]
+        bars = ax.bar(vram["Method"], heights, bottom=bottom, color=colour, label=label)
+        bottom = bottom + heights
+    if bars is not None:
+        _label_bars_total(ax, bars, vram["Per GPU (GB)"])
     ax.axhline(gpu_memory_gb, color="black", linestyle="-", linewidth=1, label=f"{gpu_label}: {gpu_memory_gb:,.0f} GB")
     usable = float(vram["Usable per GPU (GB)"].iloc[0])
     ax.axhline(usable, color="black", linestyle="--", linewidth=1, label=f"Usable after headroom: {usable:,.0f} GB")
     ax.set_ylabel("GB per GPU")
     ax.set_title(f"VRAM per GPU by method against {gpu_label} memory")
-    ax.legend(fontsize=8, loc="upper left")
-    ax.set_ylim(0, max(float(vram["Per GPU (GB)"].max()), gpu_memory_gb) * 1.2)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.set_ylim(0, max(float(vram["Per GPU (GB)"].max()), gpu_memory_gb) * 1.35)
     return fig
 
 

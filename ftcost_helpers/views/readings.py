@@ -8,7 +8,6 @@ than in a notebook cell.
 from __future__ import annotations
 
 from ftcost_helpers.engine.breakdown import Breakdown
-from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.views.tables import number, percent, usd
 
 
@@ -36,9 +35,7 @@ def booked_against_physics(plan: Breakdown) -> str:
             "view does not apply: there are no FLOPs to set the booked hours against."
         )
     implied = float(facts.implied_utilisation)
-    verdict = utilisation_verdict(
-        implied, base_value(plan.params.training.utilisation), plan.book.pre_training_mfu.high
-    )
+    verdict = utilisation_verdict(implied, float(facts.utilisation), plan.book.pre_training_mfu.high)
     return (
         f"**Reading the result.** Each run books {number(facts.booked_gpu_hours_per_run, 1)} GPU-hours; its "
         f"{float(facts.flops_per_run):.3g} FLOPs need {number(facts.physics_gpu_hours_per_run, 1)} GPU-hours "

@@ -22,9 +22,10 @@ from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
+from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value, low_high
-from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.schema import SHARDING_WORDS, Params
 from ftcost_helpers.views.notebook import with_changes
 
 Formatter = Callable[[Any], str]
@@ -192,7 +193,7 @@ def compute_views_table(breakdown: Breakdown) -> Table:
         ("GPUs per run", t.gpus_per_run, t.gpus_per_run, "GPUs"),
         ("Wall-clock hours per run", c.booked_gpu_hours_per_run / t.gpus_per_run, c.physics_hours_per_run, "hours"),
         ("GPU-hours per run", c.booked_gpu_hours_per_run, c.physics_gpu_hours_per_run, "GPU-hours"),
-        ("Utilisation of peak BF16", 100 * c.implied_utilisation, 100 * base_value(t.utilisation), "% of peak"),
+        ("Utilisation of peak BF16", 100 * c.implied_utilisation, 100 * c.utilisation, "% of peak"),
     ]
     frame = pd.DataFrame(
         [{"Figure": r[0], "Booked plan": float(r[1]), "Physics": float(r[2]), "Unit": r[3]} for r in rows]
@@ -277,11 +278,17 @@ def gpu_rates_table(book: PriceBook) -> Table:
     return Table(frame, formats, "USD per GPU-hour by GPU and tier", note, ("GPU",))
 
 
+def peak_column(label: str) -> str:
+    """The column of :func:`vram_by_method` holding one memory term at the peak phase."""
+    return f"{label} at the peak (GB)"
+
+
 def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
     """VRAM per GPU each training method would need for this plan (the engine, method swapped)."""
     rows = []
     for method, spec in book.methods.items():
         facts = evaluate(with_changes(params, {"training.method": method}, book), book).compute
+        peak = peak_phase_terms({name: float(value) for name, value in facts.memory_breakdown_gb.items()})
         rows.append(
             {
                 "Method": spec.label,
@@ -291,16 +298,43 @@ def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
                 "Per GPU (GB)": float(facts.memory_per_gpu_gb),
                 "Usable per GPU (GB)": float(facts.usable_gb_per_gpu),
                 "Fewest GPUs": float(facts.fewest_gpus),
+                **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
             }
         )
     return pd.DataFrame(rows)
+
+
+def memory_breakdown_table(breakdown: Breakdown) -> Table:
+    """The plan's memory per GPU term by term, at the peak phase (base case)."""
+    c, t = breakdown.base.compute, breakdown.params.training
+    terms = {name: float(value) for name, value in c.memory_breakdown_gb.items()}
+    peak = peak_phase_terms(terms)
+    frame = pd.DataFrame(
+        [{"Term": MEMORY_LABELS[name], "At the peak (GB)": peak[name], "Held (GB)": terms[name]} for name in terms]
+    )
+    gb = with_unit("GB", 2)
+    fits = "fits" if bool(np.all(c.fits)) else "does not fit"
+    note = (
+        f"Peak {float(c.memory_per_gpu_gb):,.1f} GB per GPU of {float(c.usable_gb_per_gpu):,.1f} GB usable on "
+        f"{book_label(breakdown, t.gpu)}: the run {fits}. The peak is the larger of the forward/backward phase and "
+        f"the optimizer step; 'Held' shows every term, 'At the peak' those of the phase that sets it. "
+        f"{t.precision} precision, {t.optimizer}, {SHARDING_WORDS[t.sharding]}, offload {t.offload}, "
+        f"tensor × pipeline × context parallel {t.tensor_parallel} × {t.pipeline_parallel} × {t.context_parallel}."
+    )
+    return Table(frame, {"At the peak (GB)": gb, "Held (GB)": gb}, "Memory per GPU by term", note, ("Term",))
+
+
+def book_label(breakdown: Breakdown, gpu: str) -> str:
+    """The price book's label of a GPU."""
+    return breakdown.book.gpus[gpu].label
 
 
 def vram_table(params: Params, book: PriceBook) -> Table:
     """Whether each method fits the plan's GPUs, and the fewest GPUs it needs."""
     frame = vram_by_method(params, book)
     frame["Fits"] = np.where(frame["Per GPU (GB)"] <= frame["Usable per GPU (GB)"], "yes", "no")
-    frame = frame.drop(columns=["method"])
+    terms = [peak_column(label) for label in MEMORY_LABELS.values()]
+    frame = frame.drop(columns=["method", *terms])
     gb = with_unit("GB", 1)
     formats = dict.fromkeys(
         ["Weights and optimizer (GB)", "Activations (GB)", "Per GPU (GB)", "Usable per GPU (GB)"], gb
@@ -309,9 +343,9 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     frame.columns = [c.removesuffix(" (GB)") for c in frame.columns]
     t = params.training
     note = (
-        f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {'sharded (FSDP/ZeRO-3)' if t.sharded else 'not sharded'}, "
+        f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {SHARDING_WORDS[t.sharding]}, "
         f"sequence {t.sequence_length:,} × micro-batch {t.micro_batch_size}, "
-        f"{'with' if t.gradient_checkpointing else 'without'} activation checkpointing."
+        f"{'with' if t.activation_checkpointing != 'none' else 'without'} activation checkpointing."
     )
     return Table(frame, formats, "VRAM per GPU by method", note, ("Method", "Fits"))
 

@@ -14,6 +14,7 @@ import textwrap
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
@@ -29,6 +30,21 @@ AMOUNT = 11
 def terminal_width() -> int:
     """The width to print at: ``COLUMNS`` or the terminal's, within 60..160 characters."""
     return max(NARROWEST, min(WIDEST, shutil.get_terminal_size((DEFAULT, 24)).columns))
+
+
+def memory_lines(breakdown: Breakdown) -> list[str]:
+    """Memory per GPU at its peak, term by term, and whether the run fits."""
+    c = breakdown.base.compute
+    peak = peak_phase_terms({name: float(value) for name, value in c.memory_breakdown_gb.items()})
+    fewest = float(c.fewest_gpus)
+    verdict = "fits" if bool(c.fits) else "does not fit"
+    needs = f"fewest GPUs {fewest:.0f}" if fewest < float("inf") else "fits on no number of these GPUs"
+    out = [
+        f"Memory per GPU: {float(c.memory_per_gpu_gb):,.1f} GB of {float(c.usable_gb_per_gpu):,.1f} GB usable "
+        f"({verdict}; {needs})"
+    ]
+    out.extend(f"  {MEMORY_LABELS[name]:<32} {value:>8,.2f} GB" for name, value in peak.items() if value > 0)
+    return out
 
 
 def _wrap(text: str, width: int, indent: str = "", later: str | None = None) -> list[str]:
@@ -84,6 +100,9 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
         line = f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}"
         out.extend(_wrap(line, width, "", "  "))
     out.append(f"TCO over {p.horizon_months} months: {usd(breakdown.tco)}")
+    out.append("")
+    for memory_line in memory_lines(breakdown):
+        out.extend(_wrap(memory_line, width, "", "    "))
     if breakdown.warnings:
         out.append("")
         out.append("Warnings:")

@@ -1,8 +1,10 @@
 """Compute: booked GPU time and its rerun tax, the physics of training FLOPs, and VRAM.
 
 Booked view: GPUs × hours per run × runs × $/GPU-hour, as teams plan it.
-Physics view: training FLOPs ÷ (peak FLOP/s × utilisation). Their ratio is the
-utilisation the booked plan implies.
+Physics view: training FLOPs ÷ (peak FLOP/s × utilisation), plus the optimizer step
+(memory-bandwidth bound) and host transfers when states are offloaded. The ratio of FLOPs to
+booked capacity is the utilisation the booked plan implies. Memory per GPU lives in
+:mod:`~ftcost_helpers.engine.model.memory`.
 """
 
 from __future__ import annotations
@@ -12,14 +14,6 @@ import numpy as np
 from ftcost_helpers.engine.quantities import Number
 
 SECONDS_PER_HOUR = 3600.0
-BYTES_PER_GB = 1e9
-ACTIVATION_BYTES_PER_TOKEN_HIDDEN = 34.0
-"""Activations per layer per token per hidden unit (bf16) with memory-efficient
-attention and no recomputation (Korthikanti et al. 2022: s·b·h·34)."""
-CHECKPOINTED_BYTES_PER_TOKEN_HIDDEN = 2.0
-"""With full activation checkpointing only each layer's bf16 input is kept."""
-LOGIT_BYTES = 4.0
-"""Logits are often kept in fp32."""
 
 
 def booked_gpu_hours(gpus: Number, hours_per_run: Number, runs: Number) -> Number:
@@ -56,23 +50,100 @@ def training_tokens(pairs: Number, tokens_per_pair: Number, epochs: Number) -> N
     return pairs * tokens_per_pair * epochs
 
 
-def training_flops(
-    parameters: Number,
-    tokens: Number,
-    flops_per_param_token: float,
+def flops_per_token(
+    active_parameters: Number,
+    adapter_parameters: Number,
     trains_all_weights: bool,
-    trainable_fraction: Number,
-    checkpointing: bool,
-    algorithm_multiplier: Number,
+    layers: int,
+    hidden_size: int,
+    sequence_length: int,
+    checkpointing: str,
+) -> tuple[Number, Number]:
+    """(matmul FLOPs, attention FLOPs) per token of one training step.
+
+    Weights (Kaplan et al. 2020, §2.1; Narayanan et al. 2021, eq. 3): forward 2·N, backward
+    4·N (input and weight gradients) for 6·N when every weight trains; a frozen base skips
+    its weight gradients, 4·N, and its adapters cost 6·N_a. Attention scores and their
+    product with V: 4·L·s·h forward per token without a mask, half of it under a causal
+    mask (FlashAttention skips masked blocks), so 2·L·s·h forward and 6·L·s·h in all.
+    Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·h, ``selective`` only the
+    attention's 2·L·s·h (Korthikanti et al. 2022, §5). N is the *active* parameter count
+    (mixture of experts: the experts a token is routed to)."""
+    weights = 6.0 * active_parameters if trains_all_weights else 4.0 * active_parameters + 6.0 * adapter_parameters
+    attention_forward = 2.0 * layers * sequence_length * hidden_size
+    attention = 3.0 * attention_forward
+    if checkpointing == "full":
+        weights = weights + 2.0 * active_parameters
+        attention = attention + attention_forward
+    elif checkpointing == "selective":
+        attention = attention + attention_forward
+    return weights, attention
+
+
+def processed_tokens(tokens: Number, padding_efficiency: Number) -> Number:
+    """Tokens the GPUs compute, padding included: real tokens ÷ the share that is real."""
+    return tokens / padding_efficiency
+
+
+def compute_seconds(
+    matmul_flops: Number,
+    attention_flops: Number,
+    matmul_peak_tflops: Number,
+    attention_peak_tflops: Number,
+    utilisation: Number,
+    throughput_penalty: Number,
 ) -> Number:
-    """FLOPs of one run: 6·N·D for full training, 4·N·D for a frozen base plus the
-    adapters' own 2·N_a·D weight gradients; +2·N·D when activations are recomputed."""
-    flops = flops_per_param_token * parameters * tokens
-    if not trains_all_weights:
-        flops = flops + 2.0 * trainable_fraction * parameters * tokens
-    if checkpointing:
-        flops = flops + 2.0 * parameters * tokens
-    return flops * algorithm_multiplier
+    """GPU-seconds of the FLOPs at a utilisation of each part's dense peak (FP8 matmuls run
+    at the FP8 peak; attention stays at BF16). A method's throughput penalty slows its
+    weight matmuls only."""
+    effective = 1e12 * utilisation
+    matmuls = matmul_flops * throughput_penalty / (matmul_peak_tflops * effective)
+    return matmuls + attention_flops / (attention_peak_tflops * effective)
+
+
+DEQUANTISE_BYTES_PER_PARAM = 2.0 + 2.0
+"""Besides reading the quantised weight: writing it out in bf16 and the matmul reading it
+back (bitsandbytes dequantises a 4-bit layer to the compute dtype, then runs a bf16 GEMM)."""
+
+
+def dequantise_seconds(
+    quantised_parameters: Number, quantised_bytes: float, passes: float, micro_batches: Number, bandwidth_gbps: float
+) -> Number:
+    """GPU-seconds spent dequantising a 4-bit base: every micro-batch dequantises every
+    quantised weight once per pass (forward, backward, and the recomputed forward), a
+    memory-bound copy of (b_q + 2 + 2) bytes per parameter (Dettmers et al. 2023, §3: "we
+    dequantize the storage data type to the computation data type to perform the forward and
+    backward pass"). The cost does not shrink with fewer tokens: it dominates short sequences."""
+    bytes_moved = quantised_parameters * (quantised_bytes + DEQUANTISE_BYTES_PER_PARAM) * passes * micro_batches
+    return bytes_moved / (bandwidth_gbps * 1e9)
+
+
+def optimizer_step_bytes_per_param(
+    weight_bytes: float, gradient_bytes: float, master_bytes: float, moment_bytes: float
+) -> float:
+    """HBM traffic of one optimizer step per trained parameter: read the gradient, the
+    master copy and the moments, write the master copy and the moments back, and write the
+    compute weights (read them too when they are their own master). Mixed-precision AdamW:
+    2 + 2·(4 + 8) + 2 = 28 bytes; pure-bf16 AdamW: 2 + 2·4 + 2·2 = 14 bytes."""
+    weights = weight_bytes if master_bytes > 0 else 2.0 * weight_bytes
+    return gradient_bytes + 2.0 * (master_bytes + moment_bytes) + weights
+
+
+def optimizer_step_seconds(trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float) -> Number:
+    """Seconds of one optimizer step, memory-bandwidth bound: the bytes it reads and writes
+    ÷ the GPU's HBM bandwidth (an element-wise update does ~1 FLOP per byte, far below any
+    GPU's FLOP/byte ratio, so bandwidth sets its speed)."""
+    return trained_parameters_per_gpu * bytes_per_param / (bandwidth_gbps * 1e9)
+
+
+def optimizer_steps(tokens: Number, tokens_per_step: Number) -> Number:
+    """Optimizer steps of one run: processed tokens ÷ tokens per global batch."""
+    return tokens / tokens_per_step
+
+
+def host_transfer_seconds(bytes_moved: Number, host_link_gbps: float) -> Number:
+    """Seconds to move bytes between host and GPU over its link (PCIe), one direction at a time."""
+    return bytes_moved / (host_link_gbps * 1e9)
 
 
 def physics_gpu_hours(flops: Number, peak_tflops: Number, utilisation: Number, throughput_penalty: Number) -> Number:
@@ -88,74 +159,3 @@ def implied_utilisation(
     capacity = np.asarray(peak_tflops * 1e12 * SECONDS_PER_HOUR * booked_gpu_hours_per_run / throughput_penalty)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(capacity > 0, flops / np.where(capacity > 0, capacity, 1.0), np.nan)[()]
-
-
-def model_state_gb(
-    parameters: Number,
-    trains_all_weights: bool,
-    trainable_fraction: Number,
-    base_weight_bytes_per_param: float,
-    trainable_state_bytes_per_param: float,
-) -> Number:
-    """GB of weights, gradients and optimizer states (frozen base + what trains)."""
-    trainable = parameters if trains_all_weights else trainable_fraction * parameters
-    frozen_bytes = base_weight_bytes_per_param * parameters
-    return (frozen_bytes + trainable_state_bytes_per_param * trainable) / BYTES_PER_GB
-
-
-ATTENTION_SCORE_BYTES = 5.0
-"""Bytes per attention score kept when attention is not memory-efficient (Korthikanti et al.
-2022: the 5·a·s/h term of s·b·h·(34 + 5·a·s/h))."""
-
-
-def activation_bytes_per_token_hidden(
-    checkpointing: bool,
-    memory_efficient_attention: bool,
-    attention_heads: int,
-    hidden_size: int,
-    sequence_length: int,
-) -> float:
-    """Bytes of activations per layer, per token and per hidden unit (bf16)."""
-    if checkpointing:
-        return CHECKPOINTED_BYTES_PER_TOKEN_HIDDEN
-    if memory_efficient_attention:
-        return ACTIVATION_BYTES_PER_TOKEN_HIDDEN
-    scores = ATTENTION_SCORE_BYTES * attention_heads * sequence_length / hidden_size
-    return ACTIVATION_BYTES_PER_TOKEN_HIDDEN + scores
-
-
-def activation_gb(
-    layers: int,
-    hidden_size: int,
-    vocab_size: int,
-    sequence_length: int,
-    micro_batch_size: int,
-    checkpointing: bool,
-    attention_heads: int = 0,
-    memory_efficient_attention: bool = True,
-) -> float:
-    """GB of activations per GPU for one micro-batch, logits included. Without
-    memory-efficient attention (FlashAttention/SDPA) the attention scores are kept too."""
-    per_token_hidden = activation_bytes_per_token_hidden(
-        checkpointing, memory_efficient_attention, attention_heads, hidden_size, sequence_length
-    )
-    tokens = sequence_length * micro_batch_size
-    layer_bytes = layers * tokens * hidden_size * per_token_hidden
-    logit_bytes = tokens * vocab_size * LOGIT_BYTES
-    return (layer_bytes + logit_bytes) / BYTES_PER_GB
-
-
-def memory_per_gpu_gb(state_gb: Number, activations_gb: Number, gpus: Number, sharded: bool) -> Number:
-    """GB each GPU holds: states split across GPUs when sharded (FSDP/ZeRO-3)."""
-    return (state_gb / gpus if sharded else state_gb) + activations_gb
-
-
-def fewest_gpus(state_gb: Number, activations_gb: Number, usable_gb: Number, sharded: bool) -> Number:
-    """The fewest GPUs on which the run fits (inf when it cannot fit at all)."""
-    room = np.asarray(usable_gb - activations_gb, dtype=float)
-    states = np.asarray(state_gb, dtype=float)
-    if sharded:
-        needed = np.where(room > 0, np.ceil(states / np.where(room > 0, room, 1.0)), np.inf)
-    else:
-        needed = np.where(states <= room, 1.0, np.inf)
-    return np.maximum(needed, 1.0)[()]

@@ -7,34 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
-from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi
+from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
 from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
+from ftcost_helpers.engine.model.training import ComputeFacts
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
 
 BILLION = 1e9
-
-
-@dataclass(frozen=True)
-class ComputeFacts:
-    """What the compute area found besides its cost lines."""
-
-    rate_usd_per_gpu_hour: Number
-    rate_source: str
-    booked_gpu_hours: Number
-    booked_gpu_hours_per_run: Number
-    rerun_gpu_hours: Number
-    tokens_per_run: Number
-    flops_per_run: Number
-    physics_gpu_hours_per_run: Number
-    physics_hours_per_run: Number
-    implied_utilisation: Number
-    state_gb: Number
-    activations_gb: float
-    memory_per_gpu_gb: Number
-    usable_gb_per_gpu: float
-    fewest_gpus: Number
 
 
 @dataclass(frozen=True)
@@ -111,54 +91,14 @@ def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
 
 
 def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> ComputeFacts:
-    t, m = p.training, p.base_model
-    parameters = m.parameters_billion * BILLION
-    tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
-    flops = compute.training_flops(
-        parameters,
-        tokens,
-        method.flops_per_param_token,
-        method.trains_all_weights,
-        t.trainable_fraction,
-        t.gradient_checkpointing,
-        method.algorithm_multiplier,
-    )
-    physics_gpu_hours = compute.physics_gpu_hours(flops, gpu.bf16_tflops, t.utilisation, method.throughput_penalty)
-    per_run = t.gpus_per_run * t.hours_per_run
-    states = compute.model_state_gb(
-        parameters,
-        method.trains_all_weights,
-        t.trainable_fraction,
-        method.base_weight_bytes_per_param,
-        method.trainable_state_bytes_per_param,
-    )
-    activations = compute.activation_gb(
-        m.layers,
-        m.hidden_size,
-        m.vocab_size,
-        t.sequence_length,
-        t.micro_batch_size,
-        t.gradient_checkpointing,
-        m.attention_heads,
-        t.memory_efficient_attention,
-    )
-    usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
+    t = p.training
     return ComputeFacts(
         rate_usd_per_gpu_hour=rate,
         rate_source=rate_source,
         booked_gpu_hours=booked,
-        booked_gpu_hours_per_run=per_run,
+        booked_gpu_hours_per_run=t.gpus_per_run * t.hours_per_run,
         rerun_gpu_hours=rerun,
-        tokens_per_run=tokens,
-        flops_per_run=flops,
-        physics_gpu_hours_per_run=physics_gpu_hours,
-        physics_hours_per_run=physics_gpu_hours / t.gpus_per_run,
-        implied_utilisation=compute.implied_utilisation(flops, gpu.bf16_tflops, per_run, method.throughput_penalty),
-        state_gb=states,
-        activations_gb=activations,
-        memory_per_gpu_gb=compute.memory_per_gpu_gb(states, activations, t.gpus_per_run, t.sharded),
-        usable_gb_per_gpu=usable,
-        fewest_gpus=compute.fewest_gpus(states, activations, usable, t.sharded),
+        **training.physics_view(p, book),
     )
 
 

@@ -1,0 +1,235 @@
+"""Memory per GPU as a breakdown: weights, gradients, optimizer states, activations, logits,
+framework overhead, and the peak over the forward/backward and optimizer-step phases.
+
+Every function is pure and broadcasts over numpy arrays. Byte counts per parameter follow
+the ZeRO paper's accounting (Rajbhandari et al. 2020, §3.1: mixed-precision Adam keeps
+2 + 2 + 12 = 16 bytes per parameter: bf16 weights, bf16 gradients, fp32 master weights and
+two fp32 moments) and the optimizers' own papers and implementations, cited per table.
+Activation bytes per token follow Korthikanti et al. 2022 ("Reducing Activation
+Recomputation in Large Transformer Models", §4), redone for today's blocks (RMSNorm, no
+dropout, grouped-query attention, a gated MLP of width i, FlashAttention).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ftcost_helpers.engine.quantities import Number
+
+BYTES_PER_GB = 1e9
+BF16 = 2.0
+FP32 = 4.0
+
+WEIGHT_BYTES = {"bf16_mixed": BF16, "bf16": BF16, "fp8": BF16 + 1.0, "fp32": FP32}
+"""Bytes per parameter of the weights the forward pass reads. ``fp8``: bf16 weights (the
+master copy, as the issue defines it) plus their cached FP8 copy, 1 byte (NVIDIA Transformer
+Engine keeps the FP8 cast of each weight between micro-batches)."""
+
+GRADIENT_BYTES = {"bf16_mixed": BF16, "bf16": BF16, "fp8": BF16, "fp32": FP32}
+"""Bytes per trained parameter of its gradient (bf16 unless everything is fp32)."""
+
+MASTER_BYTES = {"bf16_mixed": FP32, "bf16": 0.0, "fp8": 0.0, "fp32": 0.0}
+"""An fp32 master copy exists only in mixed precision (ZeRO §3.1); pure bf16 and fp8 (bf16
+master) update the weights themselves, fp32 weights are their own master."""
+
+STATE_PRECISION_BYTES = {"bf16_mixed": FP32, "bf16": BF16, "fp8": FP32, "fp32": FP32}
+"""Bytes of one optimizer moment: fp32, except in pure bf16 where PyTorch keeps states in
+the parameters' dtype."""
+
+MOMENTS = {"adamw": 2.0, "adamw_8bit": 2.0, "paged_adamw_8bit": 2.0, "adafactor": 0.0, "sgd": 1.0}
+"""Moments kept per trained parameter: Adam m and v (Loshchilov & Hutter 2019); 8-bit Adam
+the same two, quantised; Adafactor factors v into row and column sums (Shazeer & Stern
+2018; no first moment by default), O(rows + cols), taken as 0 per parameter; SGD with
+momentum one buffer."""
+
+QUANTISED_MOMENT_BYTES = {"adamw_8bit": 1.0, "paged_adamw_8bit": 1.0}
+"""8-bit optimizers store each moment in 1 byte, block-wise quantised (Dettmers et al. 2022,
+"8-bit Optimizers via Block-wise Quantization"; constants per 2,048-value block neglected)."""
+
+
+def optimizer_bytes_per_param(precision: str, optimizer: str) -> float:
+    """Optimizer states per trained parameter: master copy + moments × bytes per moment.
+    bf16_mixed AdamW: 4 + 2 × 4 = 12 (ZeRO §3.1); pure-bf16 AdamW: 0 + 2 × 2 = 4;
+    8-bit AdamW in mixed precision: 4 + 2 × 1 = 6."""
+    moment = QUANTISED_MOMENT_BYTES.get(optimizer, STATE_PRECISION_BYTES[precision])
+    return MASTER_BYTES[precision] + MOMENTS[optimizer] * moment
+
+
+def sharded(value: Number, degree: Number, applies: bool) -> Number:
+    """A state split evenly over ``degree`` GPUs when its sharding applies (ZeRO stage 1
+    splits optimizer states, 2 adds gradients, 3/FSDP adds weights)."""
+    return value / degree if applies else value
+
+
+def frozen_bytes(
+    frozen_parameters: Number, embedding_parameters: Number, weight_bytes: float, quantised_bytes: float | None
+) -> Number:
+    """Bytes of the frozen copies. A quantised base (QLoRA's NF4, GPTQ Int4) quantises the
+    blocks' linear layers only; the embedding and the output head stay at the compute
+    precision (bitsandbytes and GPTQ skip them): N_q·b_q + N_emb·b_w."""
+    if quantised_bytes is None:
+        return frozen_parameters * weight_bytes
+    return (frozen_parameters - embedding_parameters) * quantised_bytes + embedding_parameters * weight_bytes
+
+
+def weights_gb(
+    trained_parameters: Number,
+    frozen_bytes_total: Number,
+    weight_bytes: float,
+    model_parallel: int,
+    data_parallel: Number,
+    shard_weights: bool,
+    offloaded: bool,
+) -> Number:
+    """GB of weights on one GPU: (N_trained·b_w + frozen bytes) ÷ (tensor × pipeline
+    degree) ÷ data-parallel degree under ZeRO-3/FSDP; 0 when offloaded to the host (the
+    gathered working layer is counted separately, :func:`gathered_layer_gb`)."""
+    if offloaded:
+        return 0.0 * trained_parameters
+    total = trained_parameters * weight_bytes + frozen_bytes_total
+    return sharded(total / model_parallel, data_parallel, shard_weights) / BYTES_PER_GB
+
+
+def gradients_gb(
+    trained_parameters: Number, gradient_bytes: float, model_parallel: int, data_parallel: Number, shard: bool
+) -> Number:
+    """GB of gradients on one GPU: N_trained·b_g ÷ (tensor × pipeline) (÷ data parallel
+    from ZeRO-2 on)."""
+    return sharded(trained_parameters * gradient_bytes / model_parallel, data_parallel, shard) / BYTES_PER_GB
+
+
+def optimizer_states_gb(
+    trained_parameters: Number,
+    bytes_per_param: float,
+    model_parallel: int,
+    data_parallel: Number,
+    shard: bool,
+    offloaded: bool,
+) -> Number:
+    """GB of optimizer states on one GPU: N_trained·b_opt ÷ (tensor × pipeline) (÷ data
+    parallel from ZeRO-1 on); 0 when offloaded to the host (ZeRO-Offload, Ren et al. 2021)."""
+    if offloaded:
+        return 0.0 * trained_parameters
+    return sharded(trained_parameters * bytes_per_param / model_parallel, data_parallel, shard) / BYTES_PER_GB
+
+
+def activation_bytes_per_token_layer(
+    hidden_size: int,
+    kv_width: float,
+    intermediate_size: Number,
+    experts_per_token: int,
+    attention_heads: int,
+    sequence_length: int,
+    memory_efficient_attention: bool,
+) -> Number:
+    """Bytes one layer keeps per token for the backward pass, bf16, no recomputation.
+
+    Attention: the norm's input and output 2h + 2h, q 2h, k and v 2·2·h_kv, the attention
+    output (o-projection input) 2h, FlashAttention's fp32 log-sum-exp 4·a:
+    8h + 4h_kv + 4a. Without a memory-efficient kernel the scores are kept too, 5·a·s
+    (Korthikanti et al. 2022, eq. 2: softmax output 2·a·s, its dropout mask a·s, the
+    attention-over-values input 2·a·s). Gated MLP, per routed expert: the norm's input and
+    output 4h, gate and up outputs 2i + 2i, the SiLU output 2i and the product (down-projection
+    input) 2i: 4h + 8i·k. Korthikanti's 34·h (GELU MLP of 4h, dropout) is the same count for
+    the older block."""
+    attention = 8.0 * hidden_size + 4.0 * kv_width + 4.0 * attention_heads
+    if not memory_efficient_attention:
+        attention = attention + 5.0 * attention_heads * sequence_length
+    mlp = 4.0 * hidden_size + 8.0 * intermediate_size * experts_per_token
+    return attention + mlp
+
+
+def activations_gb(
+    per_token_layer_bytes: Number,
+    hidden_size: int,
+    layers: int,
+    tokens_per_micro_batch: Number,
+    checkpointing: str,
+    attention_score_bytes: Number,
+    tensor_parallel: int,
+    context_parallel: int,
+) -> Number:
+    """GB of activations one GPU holds at the end of the forward pass.
+
+    ``none``: L layers × their per-token bytes. ``selective`` (Korthikanti §5): the attention
+    scores are recomputed, so their 5·a·s bytes go. ``full``: each layer keeps only its bf16
+    input, 2h per token, plus one layer's full activations while it is recomputed:
+    L·2h + per-layer. Tensor parallel with sequence parallelism splits them all by t
+    (Korthikanti §4.2.2); context parallel splits the sequence by c. Pipeline parallel does
+    not reduce them: with 1F1B the first stage holds p micro-batches of L/p layers
+    (Korthikanti §4.2.3)."""
+    if checkpointing == "full":
+        per_token = layers * BF16 * hidden_size + per_token_layer_bytes
+    elif checkpointing == "selective":
+        per_token = layers * (per_token_layer_bytes - attention_score_bytes)
+    else:
+        per_token = layers * per_token_layer_bytes
+    return per_token * tokens_per_micro_batch / (tensor_parallel * context_parallel) / BYTES_PER_GB
+
+
+LOGIT_BYTES = FP32 + FP32
+"""Per token and vocabulary entry: the logits upcast to fp32 for the loss, and the fp32
+log-softmax the cross-entropy keeps for its backward pass (Hugging Face's causal-LM loss
+calls ``logits.float()``; ``torch.nn.functional.cross_entropy`` saves its log-softmax)."""
+
+
+def logits_gb(tokens_per_micro_batch: Number, vocab_size: int, tensor_parallel: int, context_parallel: int) -> Number:
+    """GB of logits and loss state: s·b·V·(4 + 4) ÷ (tensor × context parallel); the output
+    head is split over the vocabulary under tensor parallel (Megatron's vocab-parallel
+    cross-entropy)."""
+    return tokens_per_micro_batch * vocab_size * LOGIT_BYTES / (tensor_parallel * context_parallel) / BYTES_PER_GB
+
+
+def gathered_layer_gb(
+    parameters: Number, layers: int, weight_bytes: float, model_parallel: int, gathered: bool
+) -> Number:
+    """GB of the full weights of the layers being computed when weights are sharded (FSDP/
+    ZeRO-3) or offloaded: the current layer and the prefetched next one, 2·N/L·b_w ÷
+    (tensor × pipeline) (PyTorch FSDP's default forward/backward prefetch of one unit)."""
+    if not gathered:
+        return 0.0 * parameters
+    return 2.0 * parameters / layers * weight_bytes / model_parallel / BYTES_PER_GB
+
+
+def step_buffer_gb(
+    trained_parameters: Number, state_bytes: float, model_parallel: int, data_parallel: Number, shard: bool, fused: bool
+) -> Number:
+    """GB of temporaries while the optimizer steps: PyTorch's multi-tensor (foreach) AdamW
+    materialises √v for every parameter it updates, one buffer of the moments' size; fused
+    8-bit kernels (bitsandbytes) and offloaded steps need none."""
+    if fused:
+        return 0.0 * trained_parameters
+    return sharded(trained_parameters * state_bytes / model_parallel, data_parallel, shard) / BYTES_PER_GB
+
+
+def peak_gb(
+    weights: Number,
+    gradients: Number,
+    optimizer_states: Number,
+    activations: Number,
+    logits: Number,
+    gathered_layer: Number,
+    step_buffer: Number,
+    overhead: Number,
+) -> Number:
+    """The peak over the phases. Forward/backward: weights, gradients (held across
+    micro-batches while they accumulate), optimizer states, activations, logits and the
+    gathered layer. Optimizer step: the states and the step's temporaries; activations are
+    freed by then. Plus the CUDA context and framework overhead in both."""
+    states = weights + gradients + optimizer_states
+    forward_backward = states + activations + logits + gathered_layer
+    step = states + step_buffer
+    return np.maximum(forward_backward, step)[()] + overhead
+
+
+def fewest_data_parallel(fixed_gb: Number, shardable_gb: Number, usable_gb: Number, sharding: bool) -> Number:
+    """The fewest data-parallel replicas d with fixed + shardable ÷ d ≤ usable (inf when
+    the unsharded part alone does not fit, or when nothing shards and it does not fit)."""
+    room = np.asarray(usable_gb - fixed_gb, dtype=float)
+    shardable = np.asarray(shardable_gb, dtype=float)
+    if sharding:
+        safe = np.where(room > 0, room, 1.0)
+        needed = np.where(room > 0, np.ceil(np.maximum(shardable / safe, 1.0) - 1e-9), np.inf)
+    else:
+        needed = np.where(shardable <= room, 1.0, np.inf)
+    return np.maximum(needed, 1.0)[()]

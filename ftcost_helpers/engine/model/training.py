@@ -1,0 +1,372 @@
+"""The compute area's physics and memory views of one plan: the architecture's parameter
+counts, FLOPs and time per run, and memory per GPU as a breakdown with fit and the fewest
+GPUs. The formulas live in :mod:`architecture`, :mod:`compute` and :mod:`memory`; this
+module only wires a plan's keys to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ftcost_helpers.engine.model import architecture, compute, memory
+from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
+from ftcost_helpers.engine.quantities import Number
+from ftcost_helpers.engine.schema import Params
+
+BILLION = 1e9
+ARCHITECTURE_TOLERANCE = 0.10
+"""The given parameter count and the architecture's may differ by this share before the
+audit says so (embeddings, biases and norms the formulas leave out are ~1–3%)."""
+
+MEMORY_TERMS = (
+    "weights",
+    "gradients",
+    "optimizer_states",
+    "activations",
+    "logits",
+    "gathered_layer",
+    "step_buffer",
+    "overhead",
+)
+"""The terms of memory per GPU, in the order they stack."""
+
+
+@dataclass(frozen=True)
+class ComputeFacts:
+    """What the compute area found besides its cost lines."""
+
+    rate_usd_per_gpu_hour: Number
+    rate_source: str
+    booked_gpu_hours: Number
+    booked_gpu_hours_per_run: Number
+    rerun_gpu_hours: Number
+    tokens_per_run: Number
+    flops_per_run: Number
+    physics_gpu_hours_per_run: Number
+    physics_hours_per_run: Number
+    implied_utilisation: Number
+    state_gb: Number
+    activations_gb: Number
+    memory_per_gpu_gb: Number
+    usable_gb_per_gpu: float
+    fewest_gpus: Number
+    memory_breakdown_gb: dict[str, Number] = field(default_factory=dict)
+    utilisation: Number = 0.0
+    total_parameters: Number = 0.0
+    active_parameters: Number = 0.0
+    trained_parameters: Number = 0.0
+    architecture_parameters: Number = 0.0
+    optimizer_step_gpu_hours_per_run: Number = 0.0
+    host_transfer_gpu_hours_per_run: Number = 0.0
+
+    @property
+    def fits(self) -> Number:
+        """Whether the peak memory per GPU fits the usable memory (per draw)."""
+        return np.asarray(self.memory_per_gpu_gb) <= self.usable_gb_per_gpu
+
+    @property
+    def architecture_mismatch(self) -> float:
+        """|architecture's count − given count| ÷ given count (base case)."""
+        return float(np.max(architecture.relative_mismatch(self.total_parameters, self.architecture_parameters)))
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The model's architecture as the formulas take it (derived keys filled in)."""
+
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    vocab: int
+    tied: bool
+    experts: int
+    routed: int
+    intermediate: Number
+    total: Number
+    active: Number
+    architecture_total: Number
+
+
+def model_shape(p: Params) -> Shape:
+    """The architecture with its derived keys: KV heads, MLP width, active parameters."""
+    m = p.base_model
+    kv_heads = m.kv_heads or m.attention_heads
+    experts, routed = m.experts or 1, m.experts_per_token or 1
+    total = m.parameters_billion * BILLION
+    shape = (m.layers, m.hidden_size, m.attention_heads, kv_heads)
+    if m.intermediate_size is None:
+        width = architecture.derived_intermediate_size(total, *shape, m.vocab_size, m.tied_embeddings, experts)
+    else:
+        width = float(m.intermediate_size)
+    counted = architecture.total_parameters(*shape, width, m.vocab_size, m.tied_embeddings, experts)
+    if m.active_parameters_billion is not None:
+        active = m.active_parameters_billion * BILLION
+    elif experts > 1:
+        active = architecture.active_parameters(*shape, width, m.vocab_size, m.tied_embeddings, routed)
+    else:
+        active = total
+    return Shape(*shape, m.vocab_size, m.tied_embeddings, experts, routed, width, total, active, counted)
+
+
+def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool = False) -> Number:
+    """Parameters that get gradients: all of them, or the adapters (``trainable_fraction``
+    when given, else from the LoRA rank and target modules). ``active``: only those a token
+    passes through (the routed experts' adapters), which is what the FLOPs count."""
+    if method.trains_all_weights:
+        return shape.active if active else shape.total
+    if p.training.trainable_fraction is not None:
+        return p.training.trainable_fraction * (shape.active if active else shape.total)
+    lora = p.training.lora
+    return architecture.lora_parameters(
+        lora.rank,
+        lora.target_modules,
+        shape.layers,
+        shape.hidden,
+        shape.heads,
+        shape.kv_heads,
+        shape.intermediate,
+        shape.routed if active else shape.experts,
+    )
+
+
+def default_utilisation(p: Params, method: MethodSpec, book: PriceBook) -> Number:
+    """The plan's utilisation, else the price book's default for the method and model size."""
+    if p.training.utilisation is not None:
+        return p.training.utilisation
+    return book.default_utilisation(method.trains_all_weights, p.base_model.parameters_billion)
+
+
+def matmul_peak_tflops(precision: str, gpu: GpuSpec) -> float:
+    """Dense peak the matmuls run at: FP8 for ``fp8``, TF32 (half the BF16 peak on A100,
+    H100 and B200 datasheets) for ``fp32``, else BF16."""
+    if precision == "fp8" and gpu.fp8_tflops is not None:
+        return gpu.fp8_tflops
+    return gpu.bf16_tflops / 2.0 if precision == "fp32" else gpu.bf16_tflops
+
+
+def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, gpus: Number) -> dict[str, Number]:
+    """GB per GPU of each memory term on ``gpus`` GPUs (see :mod:`memory`)."""
+    t, method = p.training, book.methods[p.training.method]
+    precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
+    dp = gpus / t.model_parallel
+    embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    frozen = memory.frozen_bytes(
+        shape.total * method.frozen_copies,
+        embeddings * method.frozen_copies,
+        memory.WEIGHT_BYTES[precision],
+        method.quantised_base_bytes_per_param,
+    )
+    weights_offloaded = t.offload == "optimizer_and_parameters"
+    optimizer_offloaded = t.offload != "none"
+    shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
+    weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
+    tokens = t.sequence_length * t.micro_batch_size
+    h_kv = architecture.kv_width(shape.hidden, shape.heads, shape.kv_heads)
+    per_layer = memory.activation_bytes_per_token_layer(
+        shape.hidden, h_kv, shape.intermediate, shape.routed, shape.heads, t.sequence_length, True
+    )
+    scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
+    gathered = t.sharding == "full" or weights_offloaded
+    fused_step = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
+    moment_bytes = memory.QUANTISED_MOMENT_BYTES.get(t.optimizer, memory.STATE_PRECISION_BYTES[precision])
+    return {
+        "weights": memory.weights_gb(
+            trained,
+            frozen,
+            weight_bytes,
+            mp,
+            dp,
+            t.sharding == "full",
+            weights_offloaded,
+        ),
+        "gradients": memory.gradients_gb(trained, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients),
+        "optimizer_states": memory.optimizer_states_gb(
+            trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded
+        ),
+        "activations": memory.activations_gb(
+            per_layer + scores,
+            shape.hidden,
+            shape.layers,
+            tokens,
+            t.activation_checkpointing,
+            scores,
+            t.tensor_parallel,
+            t.context_parallel,
+        ),
+        "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
+        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered),
+        "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step),
+        "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
+    }
+
+
+MEMORY_LABELS = {
+    "weights": "Weights",
+    "gradients": "Gradients",
+    "optimizer_states": "Optimizer states",
+    "activations": "Activations",
+    "logits": "Logits and loss (fp32)",
+    "gathered_layer": "Gathered layer (FSDP/offload)",
+    "step_buffer": "Optimizer-step buffer",
+    "overhead": "CUDA and framework",
+}
+"""How each memory term reads in a table or a legend."""
+
+
+def peak_phase_terms(terms: dict[str, float]) -> dict[str, float]:
+    """The terms of whichever phase sets the peak (floats, base case): the forward/backward
+    phase without the step's buffer, or the optimizer step without activations, logits and
+    the gathered layer. Their sum is the peak of :func:`peak_of`."""
+    step_only = {"step_buffer"}
+    forward_backward_only = {"activations", "logits", "gathered_layer"}
+    forward_backward = sum(value for name, value in terms.items() if name not in step_only)
+    step = sum(value for name, value in terms.items() if name not in forward_backward_only)
+    dropped = step_only if forward_backward >= step else forward_backward_only
+    return {name: (0.0 if name in dropped else value) for name, value in terms.items()}
+
+
+def peak_of(terms: dict[str, Number]) -> Number:
+    """The peak over the phases of a breakdown (see :func:`memory.peak_gb`)."""
+    return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS))
+
+
+def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: float) -> Number:
+    """The fewest GPUs on which the run fits, keeping the plan's tensor, pipeline and
+    context degrees: their product × the fewest data-parallel replicas (inf when none do)."""
+    t = p.training
+    one = memory_breakdown(p, book, shape, trained, t.model_parallel)
+    many = memory_breakdown(p, book, shape, trained, 1e30 * t.model_parallel)
+    fixed_fb = sum(many[name] for name in MEMORY_TERMS if name != "step_buffer")
+    fixed_step = many["weights"] + many["gradients"] + many["optimizer_states"] + many["step_buffer"] + many["overhead"]
+    sharded_fb = sum(one[name] - many[name] for name in ("weights", "gradients", "optimizer_states"))
+    sharded_step = sharded_fb + one["step_buffer"] - many["step_buffer"]
+    shards = t.sharding != "none"
+    replicas = np.maximum(
+        memory.fewest_data_parallel(fixed_fb, sharded_fb, usable, shards),
+        memory.fewest_data_parallel(fixed_step, sharded_step, usable, shards),
+    )
+    return (replicas * t.model_parallel)[()]
+
+
+def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
+    """FLOPs and GPU-hours of one run: compute, the optimizer steps and host transfers."""
+    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    processed = compute.processed_tokens(tokens, t.padding_efficiency)
+    matmul, attention = compute.flops_per_token(
+        shape.active,
+        0.0 if method.trains_all_weights else trained_parameters(p, method, shape, active=True),
+        method.trains_all_weights,
+        shape.layers,
+        shape.hidden,
+        t.sequence_length,
+        t.activation_checkpointing,
+    )
+    matmul_flops = matmul * processed * method.algorithm_multiplier
+    attention_flops = attention * processed * method.algorithm_multiplier
+    utilisation = default_utilisation(p, method, book)
+    seconds = compute.compute_seconds(
+        matmul_flops,
+        attention_flops,
+        matmul_peak_tflops(t.precision, gpu),
+        gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops,
+        utilisation,
+        method.throughput_penalty,
+    )
+    seconds = seconds + _dequantise_seconds(p, book, method, shape, processed)
+    per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
+    batch_tokens = t.sequence_length * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
+    steps = compute.optimizer_steps(processed, batch_tokens)
+    step_seconds = compute.optimizer_step_seconds(per_gpu, step_bytes, gpu.memory_bandwidth_gbps)
+    transfer_seconds = compute.host_transfer_seconds(transfer_bytes, book.training_physics.host_link_gbps)
+    gpus = t.gpus_per_run
+    return {
+        "flops": matmul_flops + attention_flops,
+        "compute_gpu_hours": seconds / compute.SECONDS_PER_HOUR,
+        "step_gpu_hours": gpus * steps * step_seconds / compute.SECONDS_PER_HOUR,
+        "transfer_gpu_hours": gpus * steps * transfer_seconds / compute.SECONDS_PER_HOUR,
+        "utilisation": utilisation,
+    }
+
+
+def _dequantise_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, processed: Number) -> Number:
+    """GPU-seconds of dequantising a quantised base over the run (0 for other methods)."""
+    t = p.training
+    if method.quantised_base_bytes_per_param is None:
+        return 0.0 * processed
+    blocks = shape.total - architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    passes = 3.0 if t.activation_checkpointing == "full" else 2.0
+    micro_batches = processed / (t.sequence_length * t.micro_batch_size)
+    return compute.dequantise_seconds(
+        blocks / (t.tensor_parallel * t.pipeline_parallel),
+        method.quantised_base_bytes_per_param,
+        passes,
+        micro_batches,
+        book.gpus[t.gpu].memory_bandwidth_gbps,
+    )
+
+
+def _dp(p: Params) -> int:
+    """Data-parallel replicas: GPUs ÷ (tensor × pipeline × context)."""
+    return p.training.gpus_per_run // p.training.model_parallel
+
+
+def _step_and_transfer_bytes(p: Params, shape: Shape, trained: Number) -> tuple[Number, float, Number]:
+    """Per GPU and optimizer step: the trained parameters it updates, the HBM bytes per
+    parameter of the update (0 when the host does it), and the host-link bytes when offloaded.
+    Offloaded optimizer (ZeRO-Offload): gradients go to the host and updated weights come
+    back, b_g + b_w per trained parameter, and the update runs on the host instead. Offloaded
+    weights also stream in for the forward and the backward of every micro-batch: 2·b_w·N."""
+    t = p.training
+    precision = t.precision
+    mp = t.tensor_parallel * t.pipeline_parallel
+    per_gpu = trained / mp / (_dp(p) if t.sharding != "none" else 1)
+    moment_bytes = memory.MOMENTS[t.optimizer] * memory.QUANTISED_MOMENT_BYTES.get(
+        t.optimizer, memory.STATE_PRECISION_BYTES[precision]
+    )
+    weight_bytes, gradient_bytes = memory.WEIGHT_BYTES[precision], memory.GRADIENT_BYTES[precision]
+    step = compute.optimizer_step_bytes_per_param(
+        weight_bytes, gradient_bytes, memory.MASTER_BYTES[precision], moment_bytes
+    )
+    if t.offload == "none":
+        return per_gpu, step, 0.0 * per_gpu
+    transfer = per_gpu * (gradient_bytes + weight_bytes)
+    if t.offload == "optimizer_and_parameters":
+        weights_per_gpu = shape.total / mp / _dp(p)
+        transfer = transfer + 2.0 * weight_bytes * weights_per_gpu * t.gradient_accumulation_steps
+    return per_gpu, 0.0, transfer
+
+
+def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
+    """Everything :class:`ComputeFacts` needs from the physics and memory views."""
+    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    shape = model_shape(p)
+    trained = trained_parameters(p, method, shape)
+    tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
+    time = time_terms(p, book, shape, trained, tokens)
+    terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
+    usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
+    physics = time["compute_gpu_hours"] + time["step_gpu_hours"] + time["transfer_gpu_hours"]
+    return {
+        "tokens_per_run": tokens,
+        "flops_per_run": time["flops"],
+        "physics_gpu_hours_per_run": physics,
+        "physics_hours_per_run": physics / t.gpus_per_run,
+        "implied_utilisation": compute.implied_utilisation(
+            time["flops"], gpu.bf16_tflops, t.gpus_per_run * t.hours_per_run, method.throughput_penalty
+        ),
+        "state_gb": terms["weights"] + terms["gradients"] + terms["optimizer_states"],
+        "activations_gb": terms["activations"] + terms["logits"],
+        "memory_per_gpu_gb": peak_of(terms),
+        "usable_gb_per_gpu": usable,
+        "fewest_gpus": fewest_gpus(p, book, shape, trained, usable),
+        "memory_breakdown_gb": terms,
+        "utilisation": time["utilisation"],
+        "total_parameters": shape.total,
+        "active_parameters": shape.active,
+        "trained_parameters": trained,
+        "architecture_parameters": shape.architecture_total,
+        "optimizer_step_gpu_hours_per_run": time["step_gpu_hours"],
+        "host_transfer_gpu_hours_per_run": time["transfer_gpu_hours"],
+    }
