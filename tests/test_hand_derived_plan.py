@@ -1,0 +1,248 @@
+"""A second plan, worked out by hand: every line the worked examples leave at zero.
+
+``tests/fixtures/second_plan.yaml`` has failed runs, a sweep without early stopping, double
+labelling, synthetic data with verification, judged eval runs, HIPAA, serving, maintenance
+with a re-train and a labour alternative, all in round numbers. Each expected figure below is
+worked out in its comment from the file's inputs and the formulas of the source documents
+(001_6c04196dc11ea2b6.txt, 000_0a0c95ce173b866e.txt); none is read from the code's output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ftcost_helpers.engine.audit import audit
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import load_params
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.schema import Params
+
+SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
+
+
+@pytest.fixture(scope="module")
+def plan(book: PriceBook) -> Params:
+    return load_params(SECOND_PLAN, book)
+
+
+def with_training(plan: Params, **changes) -> Params:
+    return plan.model_copy(update={"training": plan.training.model_copy(update=changes)})
+
+
+def lines(plan: Params, book: PriceBook) -> dict[str, float]:
+    return {line.item: float(line.value) for line in evaluate(plan, book).lines}
+
+
+# ---------------------------------------------------------------- compute lines
+
+
+def test_booked_runs(plan, book):
+    # 2 GPUs × 10 h × 5 runs = 100 GPU-hours × USD 4.00 = USD 400
+    assert lines(plan, book)["Training runs (GPUs × hours × runs × rate)"] == pytest.approx(400.0)
+
+
+def test_failed_runs_rerun_tax(plan, book):
+    # 2 GPUs × 10 h × 2 failed runs × 0.5 of a run completed = 20 GPU-hours × USD 4.00 = USD 80
+    assert lines(plan, book)["Failed runs (rerun tax)"] == pytest.approx(80.0)
+
+
+def test_sweep_without_early_stopping_runs_every_trial_to_the_end(plan, book):
+    # 2 GPUs × 10 h × 4 trials × 1 (no early stopping) = 80 GPU-hours × USD 4.00 = USD 320
+    assert lines(plan, book)["Hyper-parameter sweep"] == pytest.approx(320.0)
+
+
+def test_sweep_with_early_stopping_runs_the_stopped_share(plan, book):
+    # early_stopped_trial_fraction defaults to {low 0.2, high 0.35}: base (0.2 + 0.35) / 2 = 0.275
+    # 2 × 10 h × 4 trials × 0.275 = 22 GPU-hours × USD 4.00 = USD 88
+    stopped = with_training(plan, sweep_early_stopping=True)
+    assert lines(stopped, book)["Hyper-parameter sweep"] == pytest.approx(88.0)
+
+
+def test_compute_area_and_gpu_hours(plan, book):
+    # 400 + 80 + 320 = USD 800; GPU-hours booked 100, reruns and sweep 20 + 80 = 100
+    run = evaluate(plan, book)
+    assert float(run.area_total("compute")) == pytest.approx(800.0)
+    assert float(run.compute.booked_gpu_hours) == pytest.approx(100.0)
+    assert float(run.compute.rerun_gpu_hours) == pytest.approx(100.0)
+    assert float(run.compute.booked_gpu_hours_per_run) == pytest.approx(20.0)  # 2 GPUs × 10 h
+
+
+# ---------------------------------------------------------------- dataset lines
+
+
+def test_annotation_hours_times_rate(plan, book):
+    # 40 h given + 6,000 pairs × 1 min ÷ 60 = 40 + 100 = 140 h × USD 50 = USD 7,000
+    assert lines(plan, book)["Expert annotation (hours × rate)"] == pytest.approx(7_000.0)
+
+
+def test_double_labelling_is_a_share_of_annotation(plan, book):
+    # 0.2 × USD 7,000 = USD 1,400
+    assert lines(plan, book)["Double-labelling (share × annotation)"] == pytest.approx(1_400.0)
+
+
+def test_synthetic_data_includes_verification(plan, book):
+    # 20M tokens × USD 5 per 1M = USD 100, + USD 900 verification = USD 1,000
+    assert lines(plan, book)["Synthetic data (tokens × price + verification)"] == pytest.approx(1_000.0)
+
+
+def test_dataset_area(plan, book):
+    # redaction 5,000 + annotation 7,000 + double 1,400 + adjudication 1,100 + synthetic 1,000
+    # + decontamination 1,500 = USD 17,000
+    assert float(evaluate(plan, book).area_total("dataset")) == pytest.approx(17_000.0)
+
+
+# ---------------------------------------------------------------- eval, engineering, compliance
+
+
+def test_judged_eval_runs(plan, book):
+    # 5 runs × 200 examples × 2 judges × USD 0.25 = USD 500; + set-up 4,000 = USD 4,500
+    assert lines(plan, book)["Judged eval runs (runs × examples × judges × price)"] == pytest.approx(500.0)
+    assert float(evaluate(plan, book).area_total("eval")) == pytest.approx(4_500.0)
+
+
+def test_engineering_and_compliance(plan, book):
+    # 4 weeks × 40 h (default) × USD 150 = USD 24,000, + serving set-up USD 1,000 = USD 25,000;
+    # HIPAA review USD 8,000
+    run = evaluate(plan, book)
+    assert float(run.area_total("engineering")) == pytest.approx(25_000.0)
+    assert float(run.area_total("compliance")) == pytest.approx(8_000.0)
+
+
+def test_programme_total(plan, book):
+    # 800 + 17,000 + 4,500 + 25,000 + 8,000 = USD 55,300
+    assert estimate(plan, book).programme_total == pytest.approx(55_300.0)
+
+
+def test_no_line_has_a_range(plan, book):
+    # every input that enters a USD line is a single value, so low = base = high on each line
+    for item in estimate(plan, book).line_items:
+        assert item.low == pytest.approx(item.base) and item.high == pytest.approx(item.base), item
+
+
+# ---------------------------------------------------------------- running costs and ROI
+
+
+def test_maintenance_retrain_base_includes_reruns_and_sweep(plan, book):
+    # re-train = 1 per quarter × 0.5 × first compute bill (400 + 80 + 320 = 800) = USD 400
+    # (without the rerun tax and sweep it would be 0.5 × 400 = 200)
+    quarterly = evaluate(plan, book).maintenance_quarterly
+    assert float(quarterly["Re-training"]) == pytest.approx(400.0)
+    assert float(quarterly["Base-model migration"]) == pytest.approx(0.0)
+    # 1,000 + 1,000 + 6,000 + 400 = USD 8,400 a quarter = USD 2,800 a month
+    assert estimate(plan, book).ongoing_monthly_usd["maintenance"] == pytest.approx(2_800.0)
+
+
+def test_serving_and_continuous_eval(plan, book):
+    # 1 GPU × 730 h (default) × USD 3.50 = USD 2,555 a month; continuous eval USD 500
+    b = estimate(plan, book)
+    assert b.ongoing_monthly_usd["serving"] == pytest.approx(2_555.0)
+    assert b.ongoing_monthly_usd["eval"] == pytest.approx(500.0)
+
+
+def test_serving_cost_per_1m_tokens(plan, book):
+    # USD 3.50 × 1 GPU ÷ (500 tokens/s × 3,600 s) × 1,000,000 = 3.5 ÷ 1.8 = USD 1.9444
+    assert float(evaluate(plan, book).serving_usd_per_1m_tokens) == pytest.approx(3.5 / 1.8)
+
+
+def test_labour_saving(plan, book):
+    # 10 staff × 160 h × 0.25 saved × USD 40 = USD 16,000 a month
+    assert float(evaluate(plan, book).alternative_monthly) == pytest.approx(16_000.0)
+
+
+def test_cash_flow_month_by_month_and_break_even(plan, book):
+    # months 1–3 run eval + serving = 500 + 2,555 = 3,055; net 16,000 − 3,055 = 12,945
+    # from month 4 (maintenance.start_month) + 2,800 = 5,855; net 10,145
+    # month 0 −55,300; 1 −42,355; 2 −29,410; 3 −16,465; 4 −6,320; 5 +3,825 → break-even month 5
+    b = estimate(plan, book)
+    expected = [-55_300, -42_355, -29_410, -16_465, -6_320, 3_825]
+    assert b.cash_flow[:6] == pytest.approx(expected)
+    assert b.break_even_month == 5
+    # month 12: −55,300 + 3 × 12,945 + 9 × 10,145 = 74,840
+    assert b.cash_flow[-1] == pytest.approx(74_840.0)
+    assert len(b.cash_flow) == 13
+
+
+def test_tco_over_the_horizon(plan, book):
+    # 55,300 + 3 × 3,055 + 9 × 5,855 = 55,300 + 9,165 + 52,695 = USD 117,160
+    assert estimate(plan, book).tco == pytest.approx(117_160.0)
+
+
+def test_maintenance_from_month_one(plan, book):
+    # start_month 1: every month runs 5,855; TCO 55,300 + 12 × 5,855 = USD 125,560
+    maintained = plan.model_copy(update={"maintenance": plan.maintenance.model_copy(update={"start_month": 1})})
+    assert estimate(maintained, book).tco == pytest.approx(125_560.0)
+
+
+# ---------------------------------------------------------------- QLoRA physics
+
+
+def test_qlora_throughput_penalty_slows_the_physics_view(plan, book):
+    # tokens per run = 6,000 pairs × 4,000 tokens × 4 epochs = 96M
+    # FLOPs = (4 frozen-base + 2 × 0.02 adapter gradients + 2 recompute) × 8e9 × 96e6 = 6.04 × 7.68e17
+    # QLoRA's throughput penalty {1.1, 1.5} has base 1.3; the H100 SXM peak is 989 TFLOPS
+    # GPU-hours per run = FLOPs × 1.3 ÷ (989e12 × 0.25 × 3,600) ≈ 6.7749
+    # implied utilisation = FLOPs × 1.3 ÷ (989e12 × 3,600 × 20 booked GPU-hours) ≈ 0.084686
+    flops = 6.04 * 8e9 * 96e6
+    facts = evaluate(plan, book).compute
+    assert float(facts.tokens_per_run) == pytest.approx(96e6)
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(flops * 1.3 / (989e12 * 0.25 * 3600), rel=1e-9)
+    assert float(facts.physics_hours_per_run) == pytest.approx(flops * 1.3 / (989e12 * 0.25 * 3600) / 2, rel=1e-9)
+    assert float(facts.implied_utilisation) == pytest.approx(flops * 1.3 / (989e12 * 3600 * 20), rel=1e-9)
+
+
+def test_throughput_penalty_of_lora_is_one(plan, book):
+    # the same plan with LoRA: penalty 1, so physics GPU-hours = FLOPs ÷ (989e12 × 0.25 × 3,600)
+    flops = 6.04 * 8e9 * 96e6
+    lora = evaluate(with_training(plan, method="lora"), book).compute
+    assert float(lora.physics_gpu_hours_per_run) == pytest.approx(flops / (989e12 * 0.25 * 3600), rel=1e-9)
+
+
+# ---------------------------------------------------------------- audit of the plan
+
+
+def test_audit_names_the_sweep_and_the_budget_split_only(plan, book):
+    # sweep: USD 320 now; stopped at 0.275 it would cost 88, saving 232
+    # data + eval = 17,000 + 4,500 = 21,500 of 55,300 = 38.9 %, below 60 % − 10 % tolerance;
+    # reaching 60 % means moving 0.6 × 55,300 − 21,500 = USD 11,680
+    # HIPAA: the hyperscaler on-demand tier is not a mistake here; both rates are in their bands;
+    # maintenance 1,000 + 1,000 + 6,000 + 400 = 8,400 lies in the source's 8,000–25,000.
+    found = {finding.code: finding.message for finding in audit(plan, book, evaluate(plan, book))}
+    assert "SWEEP_WITHOUT_EARLY_STOPPING" in found
+    assert "USD 320" in found["SWEEP_WITHOUT_EARLY_STOPPING"]
+    assert "would cost USD 88, saving USD 232" in found["SWEEP_WITHOUT_EARLY_STOPPING"]
+    assert "BUDGET_SPLIT_DATA" in found
+    assert "38.9%" in found["BUDGET_SPLIT_DATA"] and "USD 11,680" in found["BUDGET_SPLIT_DATA"]
+    for absent in (
+        "ON_DEMAND_HYPERSCALER",
+        "RATE_OUTSIDE_PRICE_BOOK",
+        "MAINTENANCE_OUTSIDE_SOURCE_RANGE",
+        "DATASET_UNDER_3X_COMPUTE",
+        "BUDGET_SPLIT_COMPUTE",
+        "NO_INFERENCE_COST_MODEL",
+    ):
+        assert absent not in found, (absent, found.get(absent))
+
+
+def test_without_hipaa_the_on_demand_tier_is_flagged(plan, book):
+    # no HIPAA: training on hyperscaler on-demand at USD 4.00 against H100 neocloud spot's
+    # midpoint (1.20 + 1.80) / 2 = 1.50: (4.00 − 1.50) × 200 GPU-hours (100 booked + 100 rerun
+    # and sweep) = USD 500 less; serving (3.50 − 1.50) × 1 GPU × 730 h × 12 months = USD 17,520 less
+    open_plan = plan.model_copy(update={"compliance": plan.compliance.model_copy(update={"hipaa": False})})
+    found = [f for f in audit(open_plan, book, evaluate(open_plan, book)) if f.code == "ON_DEMAND_HYPERSCALER"]
+    assert {f.area for f in found} == {"compute", "roi"}
+    by_area = {f.area: f.message for f in found}
+    assert "would cost USD 500 less" in by_area["compute"]
+    assert "would cost USD 17,520 less" in by_area["roi"]
+
+
+def test_maintenance_below_the_source_range_is_flagged(plan, book):
+    # incremental data 2,000 instead of 6,000: 1,000 + 1,000 + 2,000 + 400 = 4,400 a quarter,
+    # USD 3,600 below the source's USD 8,000
+    low = plan.model_copy(
+        update={"maintenance": plan.maintenance.model_copy(update={"incremental_data_usd_per_quarter": 2000.0})}
+    )
+    found = {f.code: f.message for f in audit(low, book, evaluate(low, book))}
+    assert "USD 4,400 a quarter, USD 3,600 below" in found["MAINTENANCE_OUTSIDE_SOURCE_RANGE"]

@@ -1,0 +1,409 @@
+"""Boundaries, distributions and bounds, each checked against a number worked out by hand.
+
+The rules come from the source documents (001_6c04196dc11ea2b6.txt: "Below USD 5,000/month,
+prompting a frontier model wins on TCO"; "once you exceed USD 25,000/month") and from the
+price book's own thresholds; the quantiles of the uniform and triangular distributions are
+the textbook ones; the seed's draws are re-derived with numpy's generator.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ftcost_helpers.engine.audit import audit, model_does_not_fit, price_book_stale
+from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.model import compute, roi
+from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.uncertainty import draw_inputs, inverse_cdf, simulate, uncertain_inputs
+
+SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
+
+
+def plan_with(book: PriceBook, changes: dict[str, Any] | None = None) -> Params:
+    """The second plan (tests/fixtures/second_plan.yaml) with ``changes`` merged in."""
+    return params_from_mapping(deep_merge(read_yaml(SECOND_PLAN), changes or {}), "second plan", book)
+
+
+def codes(params: Params, book: PriceBook) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for finding in audit(params, book, evaluate(params, book)):
+        found.setdefault(finding.code, []).append(finding.message)
+    return found
+
+
+# ---------------------------------------------------------------- the decision rule
+
+
+@pytest.mark.parametrize(
+    ("spend", "verdict"),
+    [
+        (4_999.99, "do not fine-tune"),  # below 5,000: prompting wins
+        (5_000.0, "only if the task is narrow"),  # exactly 5,000 is not "below 5,000"
+        (25_000.0, "only if the task is narrow"),  # exactly 25,000 does not "exceed 25,000"
+        (25_000.01, "almost always pays"),  # above 25,000
+    ],
+)
+def test_decision_rule_at_its_edges(book, spend, verdict):
+    rule = book.decision_rule_api_usd_per_month
+    assert rule == {"do_not_fine_tune_below": 5000, "almost_always_above": 25000}
+    assert verdict in roi.decision_rule(spend, rule["do_not_fine_tune_below"], rule["almost_always_above"])
+
+
+def test_decision_rule_text_names_the_source_thresholds():
+    assert roi.decision_rule(100.0, 5000, 25000).startswith("under USD 5,000/month")
+    assert roi.decision_rule(10_000.0, 5000, 25000).startswith("USD 5,000–25,000/month")
+    assert roi.decision_rule(1e6, 5000, 25000).startswith("above USD 25,000/month")
+
+
+# ---------------------------------------------------------------- a rate at a band edge
+
+
+@pytest.mark.parametrize("rate", [2.80, 4.20])
+def test_a_training_rate_on_the_band_edge_is_inside(book, rate):
+    # H100 SXM hyperscaler on-demand: 2.80–4.20 (price book); the edges are in the band
+    found = codes(plan_with(book, {"training": {"rate_usd_per_gpu_hour": rate}}), book)
+    assert "RATE_OUTSIDE_PRICE_BOOK" not in found
+
+
+def test_a_training_rate_just_above_the_band(book):
+    # 4.21 against the midpoint 3.50: (4.21 − 3.50) × 200 GPU-hours (100 booked + 20 rerun
+    # + 80 sweep) = USD 142 less
+    (message,) = codes(plan_with(book, {"training": {"rate_usd_per_gpu_hour": 4.21}}), book)["RATE_OUTSIDE_PRICE_BOOK"]
+    assert "USD 4.21/GPU-hour" in message and "is above" in message
+    assert "the 200 GPU-hours would cost USD 142 less" in message
+
+
+def test_a_training_rate_just_below_the_band(book):
+    # 2.79: (2.79 − 3.50) × 200 = −142: USD 142 more at the midpoint
+    (message,) = codes(plan_with(book, {"training": {"rate_usd_per_gpu_hour": 2.79}}), book)["RATE_OUTSIDE_PRICE_BOOK"]
+    assert "is below" in message and "would cost USD 142 more" in message
+
+
+@pytest.mark.parametrize(("rate", "flagged"), [(2.80, False), (4.20, False), (4.30, True)])
+def test_serving_rate_edges(book, rate, flagged):
+    # serving 4.30 on 1 GPU × 730 h × 12 months = 8,760 GPU-hours: (4.30 − 3.50) × 8,760 = USD 7,008
+    found = codes(plan_with(book, {"serving": {"rate_usd_per_gpu_hour": rate}}), book)
+    assert ("RATE_OUTSIDE_PRICE_BOOK" in found) == flagged
+    if flagged:
+        assert "8,760 GPU-hours over 12 months would cost USD 7,008 less" in found["RATE_OUTSIDE_PRICE_BOOK"][0]
+
+
+# ---------------------------------------------------------------- the price book's age
+
+
+def test_price_book_age_in_months_of_30_44_days(book):
+    # as of 2026-05-26; 3,044 days later is 100.0 months of 30.44 days
+    assert book.age_months(book.as_of + dt.timedelta(days=3044)) == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize(("days", "stale"), [(0, False), (182, False), (183, True)])
+def test_price_book_six_months_old(book, days, stale):
+    # six months of 30.44 days = 182.64 days: 182 days (5.98 months) is fresh, 183 (6.01) stale
+    assert bool(price_book_stale(book, book.as_of + dt.timedelta(days=days))) == stale
+
+
+def test_price_book_exactly_at_its_limit_is_not_stale(book):
+    # a limit of 25 months: 25 × 30.44 = 761 days exactly; "older than" the limit means > 761
+    limited = book.model_copy(update={"price_book_max_age_months": 25})
+    assert price_book_stale(limited, limited.as_of + dt.timedelta(days=761)) == []
+    (finding,) = price_book_stale(limited, limited.as_of + dt.timedelta(days=762))
+    assert finding.code == "PRICE_BOOK_STALE" and "(25 months before" in finding.message
+
+
+def test_the_audit_checks_the_age_only_when_given_today(book):
+    plan = plan_with(book)
+    run = evaluate(plan, book)
+    late = book.as_of + dt.timedelta(days=400)
+    assert "PRICE_BOOK_STALE" not in {f.code for f in audit(plan, book, run)}
+    assert "PRICE_BOOK_STALE" in {f.code for f in audit(plan, book, run, today=late)}
+
+
+# ---------------------------------------------------------------- exactly the GPUs it needs
+
+
+def test_fewest_gpus_sharded():
+    # 150 GB of states, 10 GB of activations, 60 GB usable: 50 GB room per GPU, 150 / 50 = 3
+    assert compute.fewest_gpus(150.0, 10.0, 60.0, True) == 3.0
+    assert compute.fewest_gpus(150.5, 10.0, 60.0, True) == 4.0  # 3.01 rounds up
+    assert compute.fewest_gpus(10.0, 10.0, 60.0, True) == 1.0  # never fewer than one
+    assert compute.fewest_gpus(1.0, 60.0, 60.0, True) == math.inf  # activations fill the GPU
+
+
+def test_fewest_gpus_unsharded():
+    # unsharded: one GPU holds everything, so it fits on one or on none
+    assert compute.fewest_gpus(50.0, 10.0, 60.0, False) == 1.0  # 50 + 10 = 60, exactly full
+    assert compute.fewest_gpus(50.5, 10.0, 60.0, False) == math.inf
+
+
+def test_memory_per_gpu():
+    # sharded over 3: 150 / 3 + 10 = 60 GB; unsharded 150 + 10 = 160 GB
+    assert compute.memory_per_gpu_gb(150.0, 10.0, 3, True) == pytest.approx(60.0)
+    assert compute.memory_per_gpu_gb(150.0, 10.0, 3, False) == pytest.approx(160.0)
+
+
+def _with_memory(run, per_gpu: float, usable: float, fewest: float):
+    facts = dataclasses.replace(run.compute, memory_per_gpu_gb=per_gpu, usable_gb_per_gpu=usable, fewest_gpus=fewest)
+    return dataclasses.replace(run, compute=facts)
+
+
+def test_a_plan_that_needs_exactly_its_gpu_count_fits(book):
+    # the second plan books 2 GPUs per run; needing exactly 2 at exactly the usable memory fits
+    plan = plan_with(book)
+    run = evaluate(plan, book)
+    assert model_does_not_fit(plan, book, _with_memory(run, 72.0, 72.0, 2.0)) == []
+
+
+def test_a_plan_that_needs_one_gpu_more_does_not_fit(book):
+    # needing 3 GPUs where 2 are booked: compute USD 800 × (3 / 2 − 1) = USD 400 left out
+    plan = plan_with(book)
+    run = evaluate(plan, book)
+    (finding,) = model_does_not_fit(plan, book, _with_memory(run, 72.0, 72.0, 3.0))
+    assert "needs at least 3 GPUs per run" in finding.message and "adds USD 400" in finding.message
+    (over,) = model_does_not_fit(plan, book, _with_memory(run, 72.1, 72.0, 2.0))
+    assert over.code == "MODEL_DOES_NOT_FIT"
+
+
+# ---------------------------------------------------------------- physics functions
+
+
+def test_physics_gpu_hours_divide_by_the_penalty():
+    # 3.6e18 FLOPs at 1,000 TFLOPS × 0.5 ÷ penalty 2 = 2.5e14 FLOP/s = 9e17 per hour → 4 GPU-hours
+    assert compute.physics_gpu_hours(3.6e18, 1000.0, 0.5, 2.0) == pytest.approx(4.0)
+    assert compute.physics_gpu_hours(3.6e18, 1000.0, 0.5, 1.0) == pytest.approx(2.0)
+
+
+def test_implied_utilisation_with_a_penalty():
+    # capacity = 1e15 × 3,600 × 8 GPU-hours ÷ 2 = 1.44e19; 3.6e18 / 1.44e19 = 0.25
+    assert compute.implied_utilisation(3.6e18, 1000.0, 8.0, 2.0) == pytest.approx(0.25)
+    assert np.isnan(compute.implied_utilisation(3.6e18, 1000.0, 0.0, 2.0))
+
+
+def test_training_flops_by_method():
+    # full: 6 × 1e9 × 1e6 = 6e15; frozen base with 1 % adapters: (4 + 2 × 0.01) × 1e15 = 4.02e15;
+    # recompute adds 2 × 1e15; an algorithm multiplier of 2 doubles the whole
+    assert compute.training_flops(1e9, 1e6, 6.0, True, 0.01, False, 1.0) == pytest.approx(6e15)
+    assert compute.training_flops(1e9, 1e6, 4.0, False, 0.01, False, 1.0) == pytest.approx(4.02e15)
+    assert compute.training_flops(1e9, 1e6, 4.0, False, 0.01, True, 1.0) == pytest.approx(6.02e15)
+    assert compute.training_flops(1e9, 1e6, 6.0, True, 0.01, True, 2.0) == pytest.approx(16e15)
+
+
+# ---------------------------------------------------------------- distributions and the seed
+
+
+def test_inverse_cdf_of_uniform_and_triangular():
+    # uniform on [0, 10]: u ↦ 10u, so 0.1 → 1 and 0.9 → 9
+    # triangular (0, mode 5, 10): F(x) = x² / 50 below the mode, so u = 0.1 → √5 ≈ 2.2361;
+    # above it 1 − (10 − x)² / 50, so u = 0.9 → 10 − √5 ≈ 7.7639
+    # triangular (0, mode 2, 10): split at 0.2; u = 0.1 → √(0.1 × 10 × 2) = √2; u = 0.5 → 10 − √40
+    lows, highs = np.array([0.0, 0.0, 0.0]), np.array([10.0, 10.0, 10.0])
+    modes = np.array([np.nan, 5.0, 2.0])
+    uniforms = np.array([[0.1, 0.9], [0.1, 0.9], [0.1, 0.5]])
+    draws = inverse_cdf(lows, highs, modes, uniforms)
+    assert draws[0] == pytest.approx([1.0, 9.0])
+    assert draws[1] == pytest.approx([math.sqrt(5), 10 - math.sqrt(5)])
+    assert draws[2] == pytest.approx([math.sqrt(2), 10 - math.sqrt(40)])
+
+
+def test_inverse_cdf_with_an_offset_low():
+    # uniform on [100, 300]: 100 + 0.25 × 200 = 150; triangular (100, 100, 300): a right
+    # triangle, F(x) = 1 − ((300 − x) / 200)², so u = 0.75 → 300 − 200 × 0.5 = 200
+    draws = inverse_cdf(np.array([100.0, 100.0]), np.array([300.0, 300.0]), np.array([np.nan, 100.0]),
+                        np.array([[0.25], [0.75]]))  # fmt: skip
+    assert draws[:, 0] == pytest.approx([150.0, 200.0])
+
+
+def test_draws_follow_numpy_generator_from_the_seed(book):
+    # one generator seeded with the seed fills a (inputs × draws) matrix of uniforms, row by
+    # row in the order of the inputs; a uniform range [10,000, 30,000] maps u ↦ 10,000 + 20,000 u
+    plan = plan_with(book, {"dataset": {"curation_usd": {"low": 10000, "high": 30000}}})
+    paths = list(uncertain_inputs(plan, book))
+    row = paths.index("dataset.curation_usd")
+    uniforms = np.random.default_rng(1234).random((len(paths), 50))
+    drawn = draw_inputs(plan, book, 50, 1234)["dataset.curation_usd"]
+    assert drawn == pytest.approx(10_000 + 20_000 * uniforms[row])
+
+
+BIG = 200_000
+"""Draws for the percentile tests: the standard error of P10 of a uniform of width 20,000 is
+√(0.1 × 0.9 / 200,000) × 20,000 ≈ USD 13; the tolerances below are about six of those."""
+
+
+@pytest.fixture(scope="module")
+def uniform_curation(book):
+    plan = plan_with(book, {"dataset": {"curation_usd": {"low": 10000, "high": 30000}}})
+    return simulate(plan, book, draws=BIG, seed=7)
+
+
+def test_percentiles_of_a_uniform_input(uniform_curation):
+    # programme = 55,300 + U(10,000, 30,000): P10 = 55,300 + 12,000, P50 + 20,000, P90 + 28,000
+    p = uniform_curation.percentiles()
+    assert p["p10"] == pytest.approx(67_300, abs=80)
+    assert p["p50"] == pytest.approx(75_300, abs=80)
+    assert p["p90"] == pytest.approx(83_300, abs=80)
+    assert uniform_curation.area_percentiles()["dataset"]["p50"] == pytest.approx(37_000, abs=80)
+    assert uniform_curation.area_percentiles()["compute"]["p90"] == pytest.approx(800.0)
+
+
+def test_tco_percentiles_of_a_uniform_input(uniform_curation):
+    # TCO = 117,160 + U(10,000, 30,000)
+    p = uniform_curation.tco_percentiles()
+    assert p["p10"] == pytest.approx(129_160, abs=80)
+    assert p["p90"] == pytest.approx(145_160, abs=80)
+
+
+def test_cash_flow_band_of_a_uniform_input(uniform_curation):
+    # month 12: 74,840 − U(10,000, 30,000): P10 = 74,840 − 28,000, P90 = 74,840 − 12,000
+    band = uniform_curation.cash_flow_band()
+    assert band["p10"][12] == pytest.approx(46_840, abs=80)
+    assert band["p50"][12] == pytest.approx(54_840, abs=80)
+    assert band["p90"][12] == pytest.approx(62_840, abs=80)
+    assert band["p50"][0] == pytest.approx(-75_300, abs=80)
+
+
+def test_break_even_probability_of_a_uniform_input(uniform_curation):
+    # programme P ~ U(65,300, 85,300); cumulative savings 12,945 a month for months 1–3, then
+    # 10,145: month 5 59,125, month 6 69,270, month 7 79,415, month 8 89,560.
+    # P(by 5) = 0; P(by 6) = P(P ≤ 69,270) = 3,970 / 20,000 = 0.1985;
+    # P(by 7) = 14,115 / 20,000 = 0.70575; P(by 8) = 1
+    chance = uniform_curation.break_even_probability()
+    assert len(chance) == 12
+    assert chance[4] == 0.0
+    assert chance[5] == pytest.approx(0.1985, abs=0.006)
+    assert chance[6] == pytest.approx(0.70575, abs=0.006)
+    assert chance[7] == 1.0 and chance[11] == 1.0
+
+
+def test_range_usd_is_rounded_to_cents(uniform_curation):
+    assert uniform_curation.range_usd()["p50"] == pytest.approx(75_300, abs=80)
+    assert all(round(v, 2) == v for v in uniform_curation.range_usd().values())
+
+
+def test_percentiles_of_a_triangular_input(book):
+    # engineering weeks triangular (2, mode 4, 8): split (4 − 2) / 6 = 1/3;
+    # P10 = 2 + √(0.1 × 6 × 2) = 3.0954; P50 = 8 − √(0.5 × 6 × 4) = 4.5359; P90 = 8 − √(0.1 × 6 × 4) = 6.4508
+    # engineering USD = weeks × 40 h × USD 150 = 6,000 × weeks, + serving set-up USD 1,000
+    # SE of P50 ≈ √(0.25 / 200,000) ÷ f(4.536) (= 2 × 3.464 / 24 = 0.289) × 6,000 ≈ USD 23
+    plan = plan_with(book, {"engineering": {"engineer_weeks": {"low": 2, "mode": 4, "high": 8}}})
+    sim = simulate(plan, book, draws=BIG, seed=11)
+    p = sim.area_percentiles()["engineering"]
+    assert p["p10"] == pytest.approx(1_000 + 6_000 * (2 + math.sqrt(1.2)), abs=150)
+    assert p["p50"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(12)), abs=150)
+    assert p["p90"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(2.4)), abs=150)
+
+
+def test_simulation_defaults_come_from_the_plan(book):
+    plan = plan_with(book, {"uncertainty": {"draws": 321, "seed": 99}})
+    sim = simulate(plan, book)
+    assert (sim.draws, sim.seed, sim.horizon_months) == (321, 99, 12)
+    assert sim.programme_total.shape == (321,) and sim.cash_flow.shape == (321, 13)
+    with pytest.raises(ValueError):
+        simulate(plan, book, draws=0)
+
+
+# ---------------------------------------------------------------- schema bounds
+
+
+def refused(book: PriceBook, changes: dict[str, Any]) -> ParamsError:
+    with pytest.raises(ParamsError) as error:
+        plan_with(book, changes)
+    return error.value
+
+
+@pytest.mark.parametrize("months", [1, 120])
+def test_horizon_within_ten_years_is_accepted(book, months):
+    assert plan_with(book, {"horizon_months": months}).horizon_months == months
+
+
+@pytest.mark.parametrize("months", [0, 121])
+def test_horizon_beyond_its_bounds_is_refused(book, months):
+    assert refused(book, {"horizon_months": months}).key == "horizon_months"
+
+
+@pytest.mark.parametrize("key", ["client", "currency", "scenarios"])
+def test_a_scenario_cannot_change_the_fixed_keys(book, key):
+    value: Any = {"client": "Other", "currency": "USD", "scenarios": []}[key]
+    error = refused(book, {"scenarios": [{"name": "x", "overrides": {key: value}}]})
+    assert f"a scenario cannot change {key}" in str(error)
+
+
+def test_a_scenario_may_change_other_top_level_keys(book):
+    plan = plan_with(book, {"scenarios": [{"name": "longer", "overrides": {"horizon_months": 36}}]})
+    assert plan.scenarios[0].overrides == {"horizon_months": 36}
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"training": {"gpus_per_run": 0}}, "training.gpus_per_run"),
+        ({"training": {"failed_run_completed_fraction": 1.01}}, "training.failed_run_completed_fraction"),
+        ({"training": {"utilisation": 0}}, "training.utilisation"),
+        ({"serving": {"tokens_per_second": 0}}, "serving.tokens_per_second"),
+        ({"maintenance": {"start_month": 0}}, "maintenance.start_month"),
+        ({"uncertainty": {"seed": -1}}, "uncertainty.seed"),
+        ({"uncertainty": {"draws": 0}}, "uncertainty.draws"),
+        ({"base_model": {"layers": 0}}, "base_model.layers"),
+    ],
+)
+def test_schema_lower_bounds(book, changes, key):
+    assert refused(book, changes).key.startswith(key)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"training": {"failed_run_completed_fraction": 1.0, "utilisation": 1.0}},
+        {"serving": {"gpus": 0}},
+        {"uncertainty": {"seed": 0, "draws": 1}},
+        {"maintenance": {"start_month": 1}},
+    ],
+)
+def test_schema_bounds_are_inclusive(book, changes):
+    plan_with(book, changes)
+
+
+def test_range_bounds():
+    # low ≤ mode ≤ high; a range without a mode has the midpoint as its base case
+    assert Range(low=2, high=6).base == 4.0
+    assert Range(low=2, high=6, mode=3).base == 3.0
+    assert Range(low=2, high=2, mode=2).base == 2.0
+    for bad in ({"low": 3, "high": 2}, {"low": 1, "high": 2, "mode": 2.5}, {"low": 1, "high": 2, "mode": 0.5}):
+        with pytest.raises(ValueError):
+            Range(**bad)
+
+
+# ---------------------------------------------------------------- client text other than the name
+
+
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def test_base_model_name_in_a_warning_is_plain_text_in_the_report(book):
+    # full fine-tuning without a tokenizer change names the base model in its warning
+    from ftcost_helpers.report.html import warnings_list
+
+    plan = plan_with(book, {"base_model": {"name": HOSTILE}, "training": {"method": "full_sft"}})
+    warnings = [f.as_dict() for f in audit(plan, book, evaluate(plan, book))]
+    assert any(HOSTILE in w["message"] for w in warnings)
+    page = warnings_list(warnings)
+    assert "<img" not in page and "<script" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
+def test_scenario_names_are_plain_text_in_the_scenario_table(book):
+    from ftcost_helpers.engine.scenarios import compare_scenarios
+    from ftcost_helpers.views.tables import scenarios_table
+
+    plan = plan_with(book, {"scenarios": [{"name": HOSTILE, "overrides": {"training": {"runs": 6}}}]})
+    page = scenarios_table(compare_scenarios(plan, book), book)._repr_html_()
+    assert "<img" not in page and "<script" not in page
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
