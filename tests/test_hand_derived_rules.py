@@ -233,9 +233,10 @@ def test_draws_follow_numpy_generator_from_the_seed(book):
     assert drawn == pytest.approx(10_000 + 20_000 * uniforms[row])
 
 
-BIG = 200_000
-"""Draws for the percentile tests: the standard error of P10 of a uniform of width 20,000 is
-√(0.1 × 0.9 / 200,000) × 20,000 ≈ USD 13; the tolerances below are about six of those."""
+BIG = 40_000
+"""Draws for the percentile tests: the standard error of P50 of a uniform of width 20,000 is
+√(0.5 × 0.5 / 40,000) × 20,000 = USD 50 (P10: USD 30); the tolerance is USD 150. The seed is
+fixed, so the sampling error is the same on every run."""
 
 
 @pytest.fixture(scope="module")
@@ -247,27 +248,27 @@ def uniform_curation(book):
 def test_percentiles_of_a_uniform_input(uniform_curation):
     # programme = 55,300 + U(10,000, 30,000): P10 = 55,300 + 12,000, P50 + 20,000, P90 + 28,000
     p = uniform_curation.percentiles()
-    assert p["p10"] == pytest.approx(67_300, abs=80)
-    assert p["p50"] == pytest.approx(75_300, abs=80)
-    assert p["p90"] == pytest.approx(83_300, abs=80)
-    assert uniform_curation.area_percentiles()["dataset"]["p50"] == pytest.approx(37_000, abs=80)
+    assert p["p10"] == pytest.approx(67_300, abs=150)
+    assert p["p50"] == pytest.approx(75_300, abs=150)
+    assert p["p90"] == pytest.approx(83_300, abs=150)
+    assert uniform_curation.area_percentiles()["dataset"]["p50"] == pytest.approx(37_000, abs=150)
     assert uniform_curation.area_percentiles()["compute"]["p90"] == pytest.approx(800.0)
 
 
 def test_tco_percentiles_of_a_uniform_input(uniform_curation):
     # TCO = 117,160 + U(10,000, 30,000)
     p = uniform_curation.tco_percentiles()
-    assert p["p10"] == pytest.approx(129_160, abs=80)
-    assert p["p90"] == pytest.approx(145_160, abs=80)
+    assert p["p10"] == pytest.approx(129_160, abs=150)
+    assert p["p90"] == pytest.approx(145_160, abs=150)
 
 
 def test_cash_flow_band_of_a_uniform_input(uniform_curation):
     # month 12: 74,840 − U(10,000, 30,000): P10 = 74,840 − 28,000, P90 = 74,840 − 12,000
     band = uniform_curation.cash_flow_band()
-    assert band["p10"][12] == pytest.approx(46_840, abs=80)
-    assert band["p50"][12] == pytest.approx(54_840, abs=80)
-    assert band["p90"][12] == pytest.approx(62_840, abs=80)
-    assert band["p50"][0] == pytest.approx(-75_300, abs=80)
+    assert band["p10"][12] == pytest.approx(46_840, abs=150)
+    assert band["p50"][12] == pytest.approx(54_840, abs=150)
+    assert band["p90"][12] == pytest.approx(62_840, abs=150)
+    assert band["p50"][0] == pytest.approx(-75_300, abs=150)
 
 
 def test_break_even_probability_of_a_uniform_input(uniform_curation):
@@ -278,13 +279,13 @@ def test_break_even_probability_of_a_uniform_input(uniform_curation):
     chance = uniform_curation.break_even_probability()
     assert len(chance) == 12
     assert chance[4] == 0.0
-    assert chance[5] == pytest.approx(0.1985, abs=0.006)
-    assert chance[6] == pytest.approx(0.70575, abs=0.006)
+    assert chance[5] == pytest.approx(0.1985, abs=0.01)
+    assert chance[6] == pytest.approx(0.70575, abs=0.01)
     assert chance[7] == 1.0 and chance[11] == 1.0
 
 
 def test_range_usd_is_rounded_to_cents(uniform_curation):
-    assert uniform_curation.range_usd()["p50"] == pytest.approx(75_300, abs=80)
+    assert uniform_curation.range_usd()["p50"] == pytest.approx(75_300, abs=150)
     assert all(round(v, 2) == v for v in uniform_curation.range_usd().values())
 
 
@@ -292,13 +293,13 @@ def test_percentiles_of_a_triangular_input(book):
     # engineering weeks triangular (2, mode 4, 8): split (4 − 2) / 6 = 1/3;
     # P10 = 2 + √(0.1 × 6 × 2) = 3.0954; P50 = 8 − √(0.5 × 6 × 4) = 4.5359; P90 = 8 − √(0.1 × 6 × 4) = 6.4508
     # engineering USD = weeks × 40 h × USD 150 = 6,000 × weeks, + serving set-up USD 1,000
-    # SE of P50 ≈ √(0.25 / 200,000) ÷ f(4.536) (= 2 × 3.464 / 24 = 0.289) × 6,000 ≈ USD 23
+    # SE of P50 ≈ √(0.25 / 40,000) ÷ f(4.536) (= 2 × 3.464 / 24 = 0.289) × 6,000 ≈ USD 52
     plan = plan_with(book, {"engineering": {"engineer_weeks": {"low": 2, "mode": 4, "high": 8}}})
     sim = simulate(plan, book, draws=BIG, seed=11)
     p = sim.area_percentiles()["engineering"]
-    assert p["p10"] == pytest.approx(1_000 + 6_000 * (2 + math.sqrt(1.2)), abs=150)
-    assert p["p50"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(12)), abs=150)
-    assert p["p90"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(2.4)), abs=150)
+    assert p["p10"] == pytest.approx(1_000 + 6_000 * (2 + math.sqrt(1.2)), abs=250)
+    assert p["p50"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(12)), abs=250)
+    assert p["p90"] == pytest.approx(1_000 + 6_000 * (8 - math.sqrt(2.4)), abs=250)
 
 
 def test_simulation_defaults_come_from_the_plan(book):
