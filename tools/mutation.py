@@ -26,6 +26,7 @@ import ast
 import contextlib
 import copy
 import json
+import math
 import os
 import random
 import shutil
@@ -57,25 +58,29 @@ TARGETS = (
 uncertainty, sensitivity, audit, scenarios and overrides, the schema, the slug and the
 escaping helpers."""
 
-FAST_TESTS = (
-    "tests/test_hand_derived_plan.py",
-    "tests/test_hand_derived_rules.py",
-    "tests/test_worked_examples.py",
-    "tests/test_model_areas.py",
-    "tests/test_slug.py",
-    "tests/test_scenarios.py",
-    "tests/test_audit.py",
-    "tests/test_sensitivity.py",
-    "tests/test_uncertainty.py",
-    "tests/test_readings.py",
-    "tests/test_properties.py",
-    "tests/test_bad_input.py",
-    "tests/test_hostile_input.py",
-    "tests/test_hostile_text.py",
-    "tests/test_escape.py",
-    "tests/test_sanitize.py",
-)
-"""The fast subset, quickest killers first (a file that does not exist is skipped)."""
+PLAN, RULES = "tests/test_hand_derived_plan.py", "tests/test_hand_derived_rules.py"
+WORKED, AREAS = "tests/test_worked_examples.py", "tests/test_model_areas.py"
+ESCAPING = ("tests/test_hostile*.py", "tests/test_escap*.py", "tests/test_sanitiz*.py", "tests/test_report_html.py")
+
+TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "ftcost_helpers/engine/model/",
+        (PLAN, RULES, WORKED, AREAS, "tests/test_scenarios.py", "tests/test_audit.py", "tests/test_sensitivity.py",
+         "tests/test_uncertainty.py", "tests/test_properties.py"),
+    ),
+    ("ftcost_helpers/engine/resolve.py", (RULES, WORKED, "tests/test_uncertainty.py", "tests/test_sensitivity.py")),
+    ("ftcost_helpers/engine/uncertainty.py", (RULES, "tests/test_uncertainty.py", "tests/test_properties.py")),
+    ("ftcost_helpers/engine/sensitivity.py", ("tests/test_sensitivity.py", RULES)),
+    ("ftcost_helpers/engine/audit.py", (PLAN, RULES, "tests/test_audit.py", WORKED)),
+    ("ftcost_helpers/engine/scenarios.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
+    ("ftcost_helpers/engine/overrides.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
+    ("ftcost_helpers/engine/schema.py", (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_scenarios.py")),
+    ("ftcost_helpers/report/slug.py", ("tests/test_slug.py", *ESCAPING)),
+    ("ftcost_helpers/", (RULES, *ESCAPING)),
+)  # fmt: skip
+"""The fast tests that exercise each module (first prefix that matches), quickest killers
+first; no browser, no nbval, no notebook runs. A test file that does not exist is skipped;
+globs name the escaping tests, whoever writes them."""
 
 COPIED = ("ftcost_helpers", "params", "tests", "notebooks", "pyproject.toml")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis", "browser")
@@ -385,6 +390,8 @@ def fork_tests(copy_root: Path, tests: list[str], log: Path | None = None) -> in
         return pid
     code = 3
     try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setpgid(0, 0)
         os.environ.clear()
         os.environ.update(_environment(copy_root))
@@ -435,7 +442,7 @@ def _kill(pid: int) -> None:
 class Runner:
     """Tests mutants on ``jobs`` copies of the tree at once (forked children)."""
 
-    def __init__(self, copies: list[Path], tests: list[str], timeout: float) -> None:
+    def __init__(self, copies: list[Path], tests: Callable[[str], list[str]], timeout: float) -> None:
         self.free = list(copies)
         self.tests = tests
         self.timeout = timeout
@@ -452,7 +459,7 @@ class Runner:
         target = copy_root / mutant.path
         original = target.read_text(encoding="utf-8")
         target.write_text(source, encoding="utf-8")
-        pid = fork_tests(copy_root, self.tests)
+        pid = fork_tests(copy_root, self.tests(mutant.path))
         self.running[pid] = (mutant, copy_root, original, time.monotonic())
         return None
 
@@ -477,9 +484,12 @@ class Runner:
             finished.append(outcome)
         return finished
 
-    def run(self, mutants: list[Mutant]) -> Iterator[Outcome]:
+    def run(self, mutants: list[Mutant], deadline: float = math.inf) -> Iterator[Outcome]:
+        """Outcomes as they come; no mutant is started after ``deadline`` (monotonic s)."""
         pending = list(reversed(mutants))
         while pending or self.running:
+            if time.monotonic() > deadline:
+                pending.clear()
             while pending and self.free:
                 immediate = self.start(pending.pop())
                 if immediate is not None:
@@ -492,6 +502,19 @@ class Runner:
             _kill(pid)
             (copy_root / mutant.path).write_text(original, encoding="utf-8")
         self.running.clear()
+
+
+def tests_for(path: str, given: list[str] | None = None) -> list[str]:
+    """The test files run against a mutant of ``path`` (``given`` overrides the map)."""
+    if given:
+        patterns: tuple[str, ...] = tuple(given)
+    else:
+        patterns = next(tests for prefix, tests in TESTS_BY_MODULE if path.startswith(prefix))
+    found: dict[str, None] = {}
+    for pattern in patterns:
+        for match in sorted(ROOT.glob(pattern)):
+            found[match.relative_to(ROOT).as_posix()] = None
+    return list(found)
 
 
 def choose(mutants: list[Mutant], most: int, seed: int) -> list[Mutant]:
@@ -523,13 +546,18 @@ def report(outcomes: list[Outcome], total_points: int, say: Callable[[str], None
     return score
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=150, help="test a seeded sample of this many mutants (0: all)")
     parser.add_argument("--seed", type=int, default=13, help="seed of the sample")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (one tree copy each)")
     parser.add_argument("--files", nargs="*", help="modules to mutate (default: the engine's targets)")
-    parser.add_argument("--tests", nargs="*", help="test files to run (default: the fast subset)")
+    parser.add_argument("--tests", nargs="*", help="test files to run (default: the module's, TESTS_BY_MODULE)")
+    parser.add_argument("--budget-minutes", type=float, default=0, help="start no mutant after this long (0: none)")
     parser.add_argument("--min-score", type=float, default=90.0, help="exit 1 below this percentage")
     parser.add_argument("--json", type=Path, help="write every outcome to this file")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
@@ -543,18 +571,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{m.path}:{m.line} [{m.key}] {m.change}    | {m.source}")
         print(f"{len(chosen)} of {len(everything)} mutation points")
         return 0
-    tests = [t for t in (args.tests or FAST_TESTS) if (ROOT / t).exists()]
+
+    def tests(path: str) -> list[str]:
+        return tests_for(path, args.tests)
+
+    every_test = list(dict.fromkeys(t for path in {m.path for m in chosen} for t in tests(path)))
     say = lambda line: print(line, flush=True)  # noqa: E731
-    say(f"mutation: {len(chosen)} of {len(everything)} mutants in {len(files)} modules; tests: {' '.join(tests)}")
+    say(f"mutation: {len(chosen)} of {len(everything)} mutants in {len(files)} modules; tests: {' '.join(every_test)}")
 
     preload()
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     folders = [make_copy() for _ in range(max(1, args.jobs))]
     runner = Runner(folders, tests, timeout=0.0)
     outcomes: list[Outcome] = []
     try:
         log = folders[0] / "baseline.log"
         started = time.monotonic()
-        code = wait_for(fork_tests(folders[0], tests, log), timeout=1800)
+        code = wait_for(fork_tests(folders[0], every_test, log), timeout=1800)
         baseline = time.monotonic() - started
         if code != 0:
             tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:])
@@ -562,7 +596,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         runner.timeout = max(60.0, 3 * baseline)
         say(f"baseline: the tests pass in {baseline:.0f} s; a mutant times out after {runner.timeout:.0f} s")
-        for n, outcome in enumerate(runner.run(chosen), 1):
+        deadline = time.monotonic() + 60 * args.budget_minutes if args.budget_minutes > 0 else math.inf
+        for n, outcome in enumerate(runner.run(chosen, deadline), 1):
             outcomes.append(outcome)
             mark = "killed  " if outcome.killed else "SURVIVED"
             m = outcome.mutant
