@@ -408,3 +408,105 @@ def test_scenario_names_are_plain_text_in_the_scenario_table(book):
     page = scenarios_table(compare_scenarios(plan, book), book)._repr_html_()
     assert "<img" not in page and "<script" not in page
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+
+
+# ---------------------------------------------------------------- the schema's own defaults
+
+
+MINIMAL = {
+    "client": "Minimal",
+    "currency": "USD",
+    "start_date": "2026-06-01",
+    "horizon_months": 12,
+    "base_model": {
+        "name": "M",
+        "parameters_billion": 1,
+        "layers": 2,
+        "hidden_size": 64,
+        "attention_heads": 2,
+        "vocab_size": 100,
+    },
+    "training": {
+        "method": "lora",
+        "gpu": "h100_sxm",
+        "tier": "neocloud_on_demand",
+        "gpus_per_run": 1,
+        "hours_per_run": 10,
+        "runs": 3,
+        "tokens_per_pair": 100,
+        "epochs": 1,
+        "sequence_length": 128,
+        "micro_batch_size": 1,
+        "gradient_checkpointing": False,
+        "memory_efficient_attention": True,
+        "trainable_fraction": 0.01,
+        "utilisation": 0.3,
+        "sharded": False,
+        "memory_headroom_fraction": 0.1,
+    },
+    "dataset": {"pairs": 100},
+    "evaluation": {"harness": True, "frozen_test_set": True, "contamination_check": True},
+    "maintenance": {"start_month": 1, "quality_loss_points_per_quarter_unmaintained": 5},
+    "engineering": {"hours_per_week": 40},
+    "compliance": {},
+    "serving": {
+        "gpu": "h100_sxm",
+        "tier": "neocloud_on_demand",
+        "gpus": 1,
+        "hours_per_month": 100,
+        "tokens_per_second": 100,
+    },
+    "alternative": {"kind": "none"},
+    "uncertainty": {"draws": 10, "seed": 1},
+}
+"""Only the keys the schema requires (no params/defaults.yaml under it)."""
+
+
+def test_schema_defaults_mean_not_used():
+    # params/schema.py: "a default written here is only ever 'not used' (zero, off, absent)"
+    p = Params.model_validate(MINIMAL)
+    t, d, e, m, g, c, s = p.training, p.dataset, p.evaluation, p.maintenance, p.engineering, p.compliance, p.serving
+    assert (t.rate_usd_per_gpu_hour, t.failed_runs, t.failed_run_completed_fraction, t.sweep_trials) == (None, 0, 0, 0)
+    assert (t.sweep_early_stopping, t.early_stopped_trial_fraction, t.tokenizer_change) == (True, 1.0, False)
+    assert all(getattr(d, key) == 0 for key in type(d).model_fields if key != "pairs")
+    assert (e.setup_usd, e.runs_during_programme, e.judge_examples_per_run, e.judges) == (0, 0, 0, 0)
+    assert (e.judge_price_usd_per_call, e.continuous_usd_per_month) == (0, 0)
+    assert all(getattr(m, key) == 0 for key in type(m).model_fields if key.endswith(("_quarter", "_usd", "_year")))
+    assert (m.retrain_fraction_of_first_compute, g.engineer_weeks, g.rate_usd_per_hour, g.other_usd) == (0, 0, 0, 0)
+    assert (c.hipaa, c.redistributes_weights, c.gdpr_usd, c.eu_ai_act_usd, c.soc2_usd, c.hipaa_usd) == (
+        False, False, 0, 0, 0, 0,
+    )  # fmt: skip
+    assert (s.modelled, s.rate_usd_per_gpu_hour, s.setup_usd) == (True, None, 0)
+    assert p.base_model.end_of_life is None and p.scenarios == []
+    api = p.alternative.api
+    assert (api.usd_per_month, api.model, api.input_tokens_million_per_month, api.output_tokens_million_per_month) == (
+        None, None, 0, 0,
+    )  # fmt: skip
+    assert (p.alternative.labour.staff, p.alternative.rag.usd_per_month) == (0, 0)
+
+
+def test_a_minimal_plan_costs_its_booked_runs_only(book):
+    # 1 GPU × 10 h × 3 runs at the price book's H100 neocloud on-demand midpoint
+    # (1.80 + 2.60) / 2 = 2.20: USD 66; every other line is zero.
+    # Running: serving 1 × 100 h × 2.20 = USD 220 a month; TCO 66 + 12 × 220 = USD 2,706
+    run = evaluate(Params.model_validate(MINIMAL), book)
+    assert float(run.programme_total) == pytest.approx(66.0)
+    assert float(run.ongoing_monthly["serving"]) == pytest.approx(220.0)
+    assert float(run.tco) == pytest.approx(2_706.0)
+    assert np.isnan(run.break_even_month)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [("client", None, "x" * 200), ("scenarios", None, [{"name": "n" * 200}])],
+)
+def test_names_of_200_characters_are_accepted(section, key, value):
+    Params.model_validate({**MINIMAL, section: value})
+
+
+@pytest.mark.parametrize(
+    ("section", "value"), [("client", "x" * 201), ("client", ""), ("scenarios", [{"name": "n" * 201}])]
+)
+def test_names_beyond_200_characters_are_refused(section, value):
+    with pytest.raises(ValueError):
+        Params.model_validate({**MINIMAL, section: value})
