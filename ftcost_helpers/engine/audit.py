@@ -358,6 +358,13 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
 # --- programme budget --------------------------------------------------------------------
 
 
+def _beyond(excess: float, tolerance: float) -> bool:
+    """A share more than ``tolerance`` outside its band (``excess``: how far outside). Rounded
+    to 1e-9, so that a share exactly on the edge is not flagged by float error (0.7 + 0.1 is
+    0.7999999999999999, below a share of 0.8)."""
+    return round(excess, 9) > tolerance
+
+
 def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
     """A budget split far from the source's guidance: dataset, eval and labelling 60–70%,
     compute 5–15%. Compute *below* its band is not flagged: cheap compute is the point of
@@ -371,7 +378,7 @@ def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding
     data_band, compute_band = guide["data_eval_labelling_share"], guide["compute_share"]
     findings = []
     share = data / total
-    if share < data_band.low - tolerance:
+    if _beyond(data_band.low - share, tolerance):
         move = data_band.low * total - data
         findings.append(
             Finding(
@@ -383,7 +390,7 @@ def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding
                 f"compute into data.",
             )
         )
-    elif share > data_band.high + tolerance:
+    elif _beyond(share - data_band.high, tolerance):
         findings.append(
             Finding(
                 BUDGET_SPLIT_DATA,
@@ -395,7 +402,7 @@ def budget_split(params: Params, book: PriceBook, run: ModelRun) -> list[Finding
             )
         )
     compute_share = compute_usd / total
-    if compute_share > compute_band.high + tolerance:
+    if _beyond(compute_share - compute_band.high, tolerance):
         findings.append(
             Finding(
                 BUDGET_SPLIT_COMPUTE,
