@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup reports estimates pdf workshop notebooks bench test lint format clean
+.PHONY: setup reports estimates pdf workshop notebooks bench test mutation lint format clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,13 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+
+## Mutation testing (not part of `make test`): a seeded sample of MUTANTS small changes to the
+## engine, the slug and the escaping helpers, each against its fast tests (pytest -x) in a
+## temporary copy of the tree; prints the kill score and the survivors. MUTANTS=0: all of them.
+MUTANTS ?= 150
+mutation: setup
+	$(PY) tools/mutation.py --max $(MUTANTS) --jobs 2
 
 lint: setup
 	$(PY) -m ruff check .
