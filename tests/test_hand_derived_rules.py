@@ -169,6 +169,8 @@ def test_a_plan_that_needs_one_gpu_more_does_not_fit(book):
     run = evaluate(plan, book)
     (finding,) = model_does_not_fit(plan, book, _with_memory(run, 72.0, 72.0, 3.0))
     assert "needs at least 3 GPUs per run" in finding.message and "adds USD 400" in finding.message
+    # the plan already shards, uses QLoRA and checkpoints; 1 × 4,096 tokens per micro-batch > 1,024
+    assert finding.message.endswith("(or: shorten the micro-batch or sequence, choose a GPU with more memory).")
     (over,) = model_does_not_fit(plan, book, _with_memory(run, 72.1, 72.0, 2.0))
     assert over.code == "MODEL_DOES_NOT_FIT"
 
@@ -366,6 +368,8 @@ def test_schema_lower_bounds(book, changes, key):
         {"serving": {"gpus": 0}},
         {"uncertainty": {"seed": 0, "draws": 1}},
         {"maintenance": {"start_month": 1}},
+        {"base_model": {"layers": 1, "hidden_size": 1, "attention_heads": 1, "vocab_size": 1}},
+        {"training": {"sequence_length": 1, "micro_batch_size": 1, "gpus_per_run": 1}},
     ],
 )
 def test_schema_bounds_are_inclusive(book, changes):
