@@ -514,3 +514,26 @@ def test_names_of_200_characters_are_accepted(section, key, value):
 def test_names_beyond_200_characters_are_refused(section, value):
     with pytest.raises(ValueError):
         Params.model_validate({**MINIMAL, section: value})
+
+
+@pytest.mark.parametrize(
+    ("input_tokens", "output_tokens", "monthly"),
+    # claude_haiku lists USD 0.80 in and 4.00 out per 1M: 5 × 0.80 + 5 × 4.00 = USD 24;
+    # output only: 10 × 4.00 = USD 40
+    [(5, 5, 24.0), (0, 10, 40.0)],
+)
+def test_an_api_priced_by_tokens_and_a_model(book, input_tokens, output_tokens, monthly):
+    api = {"model": "claude_haiku", "input_tokens_million_per_month": input_tokens,
+           "output_tokens_million_per_month": output_tokens}  # fmt: skip
+    plan = plan_with(book, {"alternative": {"kind": "api", "api": api}})
+    assert float(evaluate(plan, book).alternative_monthly) == pytest.approx(monthly)
+
+
+def test_an_api_with_no_tokens_is_refused(book):
+    error = refused(book, {"alternative": {"kind": "api", "api": {"model": "claude_haiku"}}})
+    assert "needs alternative.api.usd_per_month" in str(error)
+
+
+def test_a_misspelt_scenario_key_gets_the_closest(book):
+    error = refused(book, {"scenarios": [{"name": "x", "overrides": {"training": {"hours_per_rn": 3}}}]})
+    assert "training.hours_per_rn: unknown key (did you mean 'hours_per_run'?)" in str(error)
