@@ -117,6 +117,9 @@ NAME_SWAPS = {
     "all": "any",
 }
 """Function names swapped when called (``np.maximum`` → ``np.minimum``, ``max`` → ``min``)."""
+PLUMBING = frozenset({"repr", "compare", "init", "eq", "kw_only", "frozen", "strict"})
+"""Keyword arguments that configure objects (``field(repr=False)``, ``zip(strict=True)``) and
+compute nothing: their values are not mutated."""
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,11 @@ class Mutator(ast.NodeTransformer):
         return new if new is not None else node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
+        node.func = self.visit(node.func)
+        node.args = [self.visit(arg) for arg in node.args]
+        for keyword in node.keywords:
+            if keyword.arg not in PLUMBING:
+                keyword.value = self.visit(keyword.value)
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         swap = NAME_SWAPS.get(name or "")
