@@ -228,3 +228,12 @@ def test_the_audit_runs_on_today_only_when_asked(book):
     plan = plan_with(book, {})
     late = book.as_of + dt.timedelta(days=365)
     assert {f.code for f in audit(plan, book, evaluate(plan, book), today=late)} >= {"PRICE_BOOK_STALE"}
+
+
+def test_a_plan_that_costs_nothing_is_audited_without_a_budget_split(book):
+    # no runs and every one-time line at zero: programme USD 0, no share to compute
+    plan = plan_with(book, deep_merge(ZERO_LINES, {"training": {"runs": 0}, "dataset": {"curation_usd": 0}}))
+    run = evaluate(plan, book)
+    assert float(run.programme_total) == 0.0
+    codes = {f.code for f in audit(plan, book, run)}
+    assert not codes & {"BUDGET_SPLIT_DATA", "BUDGET_SPLIT_COMPUTE", "DATASET_UNDER_3X_COMPUTE"}
