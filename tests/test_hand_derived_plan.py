@@ -144,7 +144,7 @@ def test_serving_and_continuous_eval(plan, book):
 
 def test_serving_cost_per_1m_tokens(plan, book):
     # USD 3.50 × 1 GPU ÷ (500 tokens/s × 3,600 s) × 1,000,000 = 3.5 ÷ 1.8 = USD 1.9444
-    assert float(evaluate(plan, book).serving_usd_per_1m_tokens) == pytest.approx(3.5 / 1.8)
+    assert float(evaluate(plan, book).serving.usd_per_1m_tokens) == pytest.approx(3.5 / 1.8)
 
 
 def test_labour_saving(plan, book):
@@ -246,3 +246,11 @@ def test_maintenance_below_the_source_range_is_flagged(plan, book):
     )
     found = {f.code: f.message for f in audit(low, book, evaluate(low, book))}
     assert "USD 4,400 a quarter, USD 3,600 below" in found["MAINTENANCE_OUTSIDE_SOURCE_RANGE"]
+
+
+def test_serving_facts(plan, book):
+    # 1 GPU × 730 h = 730 GPU-hours a month at the booked USD 3.50 = USD 2,555
+    serving = evaluate(plan, book).serving
+    assert float(serving.rate_usd_per_gpu_hour) == 3.5
+    assert float(serving.gpu_hours_per_month) == pytest.approx(730.0)
+    assert float(serving.usd_per_month) == pytest.approx(2_555.0)
