@@ -60,7 +60,16 @@ escaping helpers."""
 
 PLAN, RULES = "tests/test_hand_derived_plan.py", "tests/test_hand_derived_rules.py"
 WORKED, AREAS = "tests/test_worked_examples.py", "tests/test_model_areas.py"
-ESCAPING = ("tests/test_hostile*.py", "tests/test_escap*.py", "tests/test_sanitiz*.py", "tests/test_report_html.py")
+SANITISER = "tests/test_hostile.py::test_sanitiser_leaves_nothing_active"
+ESCAPING = (
+    SANITISER,
+    "tests/test_hostile.py::test_sanitiser_keeps_what_a_report_needs",
+    "tests/test_hostile.py::test_finalised_page_has_the_policy_and_its_own_style_only",
+    "tests/test_escap*.py",
+    "tests/test_sanitiz*.py",
+    "tests/test_report_html.py",
+)
+"""The escaping and sanitiser tests that run no notebook (the whole-report ones take minutes)."""
 
 TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -74,8 +83,12 @@ TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ftcost_helpers/engine/audit.py", (PLAN, RULES, "tests/test_audit.py", WORKED)),
     ("ftcost_helpers/engine/scenarios.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
     ("ftcost_helpers/engine/overrides.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
-    ("ftcost_helpers/engine/schema.py", (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_scenarios.py")),
-    ("ftcost_helpers/report/slug.py", ("tests/test_slug.py", *ESCAPING)),
+    (
+        "ftcost_helpers/engine/schema.py",
+        (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_hostile_input.py", "tests/test_scenarios.py"),
+    ),
+    ("ftcost_helpers/report/slug.py", ("tests/test_slug.py",)),
+    ("ftcost_helpers/report/sanitize.py", (*ESCAPING, RULES)),
     ("ftcost_helpers/", (RULES, *ESCAPING)),
 )  # fmt: skip
 """The fast tests that exercise each module (first prefix that matches), quickest killers
@@ -519,6 +532,10 @@ def tests_for(path: str, given: list[str] | None = None) -> list[str]:
         patterns = next(tests for prefix, tests in TESTS_BY_MODULE if path.startswith(prefix))
     found: dict[str, None] = {}
     for pattern in patterns:
+        if "::" in pattern:  # one test of a file, as pytest names it
+            if (ROOT / pattern.split("::")[0]).exists():
+                found[pattern] = None
+            continue
         for match in sorted(ROOT.glob(pattern)):
             found[match.relative_to(ROOT).as_posix()] = None
     return list(found)
