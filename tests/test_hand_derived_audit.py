@@ -237,3 +237,14 @@ def test_a_plan_that_costs_nothing_is_audited_without_a_budget_split(book):
     assert float(run.programme_total) == 0.0
     codes = {f.code for f in audit(plan, book, run)}
     assert not codes & {"BUDGET_SPLIT_DATA", "BUDGET_SPLIT_COMPUTE", "DATASET_UNDER_3X_COMPUTE"}
+
+
+def test_owned_hardware_is_never_offered_as_the_cheaper_tier(book):
+    # a price book where the H100 is offered only on hyperscaler on-demand and as owned
+    # hardware: there is no rented tier to move to, so no saving is claimed
+    rates = dict(book.gpu_rates_usd_per_gpu_hour)
+    rates["h100_sxm"] = {"hyperscaler_on_demand": rates["h100_sxm"]["hyperscaler_on_demand"],
+                         "local_owned": rates["rtx_4090"]["local_owned"]}  # fmt: skip
+    narrow = book.model_copy(update={"gpu_rates_usd_per_gpu_hour": rates})
+    plan = plan_with(book, {"compliance": {"hipaa": False}})
+    assert "ON_DEMAND_HYPERSCALER" not in {f.code for f in audit(plan, narrow, evaluate(plan, narrow))}

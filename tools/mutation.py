@@ -59,6 +59,7 @@ uncertainty, sensitivity, audit, scenarios and overrides, the schema, the slug a
 escaping helpers."""
 
 PLAN, RULES = "tests/test_hand_derived_plan.py", "tests/test_hand_derived_rules.py"
+AUDIT, SCENARIOS = "tests/test_hand_derived_audit.py", "tests/test_hand_derived_scenarios.py"
 WORKED, AREAS = "tests/test_worked_examples.py", "tests/test_model_areas.py"
 SANITISER = "tests/test_hostile.py::test_sanitiser_leaves_nothing_active"
 ESCAPING = (
@@ -74,20 +75,21 @@ ESCAPING = (
 TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "ftcost_helpers/engine/model/",
-        (PLAN, RULES, WORKED, AREAS, "tests/test_scenarios.py", "tests/test_audit.py", "tests/test_sensitivity.py",
-         "tests/test_uncertainty.py", "tests/test_properties.py"),
+        (PLAN, RULES, AUDIT, SCENARIOS, WORKED, AREAS, "tests/test_scenarios.py", "tests/test_audit.py",
+         "tests/test_sensitivity.py", "tests/test_uncertainty.py", "tests/test_properties.py"),
     ),
-    ("ftcost_helpers/engine/resolve.py", (RULES, WORKED, "tests/test_uncertainty.py", "tests/test_sensitivity.py")),
+    ("ftcost_helpers/engine/resolve.py", (RULES, SCENARIOS, WORKED, "tests/test_uncertainty.py",
+                                          "tests/test_sensitivity.py")),
     ("ftcost_helpers/engine/uncertainty.py", (RULES, "tests/test_uncertainty.py", "tests/test_properties.py")),
-    ("ftcost_helpers/engine/sensitivity.py", ("tests/test_sensitivity.py", RULES)),
-    ("ftcost_helpers/engine/audit.py", (PLAN, RULES, "tests/test_audit.py", WORKED)),
-    ("ftcost_helpers/engine/scenarios.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
-    ("ftcost_helpers/engine/overrides.py", (RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
+    ("ftcost_helpers/engine/sensitivity.py", (SCENARIOS, RULES, "tests/test_sensitivity.py")),
+    ("ftcost_helpers/engine/audit.py", (AUDIT, PLAN, RULES, "tests/test_audit.py", WORKED)),
+    ("ftcost_helpers/engine/scenarios.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
+    ("ftcost_helpers/engine/overrides.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
     (
         "ftcost_helpers/engine/schema.py",
         (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_hostile_input.py", "tests/test_scenarios.py"),
     ),
-    ("ftcost_helpers/report/slug.py", ("tests/test_slug.py",)),
+    ("ftcost_helpers/report/slug.py", (SCENARIOS, "tests/test_slug.py")),
     ("ftcost_helpers/report/sanitize.py", (*ESCAPING, RULES)),
     ("ftcost_helpers/", (RULES, *ESCAPING)),
 )  # fmt: skip
