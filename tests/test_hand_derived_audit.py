@@ -248,3 +248,12 @@ def test_owned_hardware_is_never_offered_as_the_cheaper_tier(book):
     narrow = book.model_copy(update={"gpu_rates_usd_per_gpu_hour": rates})
     plan = plan_with(book, {"compliance": {"hipaa": False}})
     assert "ON_DEMAND_HYPERSCALER" not in {f.code for f in audit(plan, narrow, evaluate(plan, narrow))}
+
+
+def test_a_price_book_without_api_prices_compares_with_one_dollar(book):
+    # no named API model in the book: the dearest list price falls back to USD 1 per 1M, so
+    # 0.2 per 1k = USD 200 per 1M reads as 200× it
+    bare = book.model_copy(update={"api_prices_usd_per_1m_tokens": {}})
+    plan = plan_with(book, _api(0.2))
+    (finding,) = [f for f in audit(plan, bare, evaluate(plan, bare)) if f.code == "API_PRICE_PER_1K_LOOKS_PER_1M"]
+    assert "(200× the dearest list price" in finding.message
