@@ -587,11 +587,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-score", type=float, default=90.0, help="exit 1 below this percentage")
     parser.add_argument("--json", type=Path, help="write every outcome to this file")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--only", nargs="*", help="test only these mutants (keys as listed: path#index)")
     args = parser.parse_args(argv)
 
     files = target_files(tuple(args.files) if args.files else TARGETS)
     everything = [m for path in files for m in mutants_of(path)]
-    chosen = choose(everything, args.max, args.seed)
+    if args.only:
+        wanted = set(args.only)
+        chosen = [m for m in everything if m.key in wanted]
+    else:
+        chosen = choose(everything, args.max, args.seed)
     if args.list:
         for m in chosen:
             print(f"{m.path}:{m.line} [{m.key}] {m.change}    | {m.source}")
