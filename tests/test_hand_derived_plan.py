@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ftcost_helpers.engine.audit import audit
@@ -254,3 +255,43 @@ def test_serving_facts(plan, book):
     assert float(serving.rate_usd_per_gpu_hour) == 3.5
     assert float(serving.gpu_hours_per_month) == pytest.approx(730.0)
     assert float(serving.usd_per_month) == pytest.approx(2_555.0)
+
+
+def test_compute_lines_name_the_source_of_their_rate(plan, book):
+    # a booked rate is the client's; without one the price book's H100 hyperscaler on-demand
+    # range (as of 2026-05-26, 001_6c04196dc11ea2b6.txt) prices the runs: midpoint 3.50 × 200
+    # GPU-hours = USD 700
+    booked = {line.item: line.source for line in evaluate(plan, book).lines if line.area == "compute"}
+    assert set(booked.values()) == {"client input × booked rate"}
+    unbooked = with_training(plan, rate_usd_per_gpu_hour=None)
+    run = evaluate(unbooked, book)
+    sources = {line.source for line in run.lines if line.area == "compute"}
+    assert sources == {
+        "client input × price book 2026-05-26 (001_6c04196dc11ea2b6.txt): h100_sxm hyperscaler_on_demand"
+    }
+    assert float(run.area_total("compute")) == pytest.approx(700.0)
+
+
+def test_maintained_months_and_whole_quarters():
+    # maintenance from month 4 over 13 months: months 4–13 maintained; the whole quarters are
+    # months 1–3, 4–6, 7–9, 10–12 (month 13 is a partial quarter, left out): 0, 3, 3, 3
+    from ftcost_helpers.engine.model import maintenance
+
+    months = maintenance.maintained_months(np.arange(1, 14), 4)
+    assert months.tolist() == [0, 0, 0] + [1] * 10
+    assert maintenance.months_maintained_per_quarter(months).tolist() == [0, 3, 3, 3]
+    # from month 2 over 7 months: quarters 1–3 (2 maintained) and 4–6 (3); month 7 left out
+    assert maintenance.months_maintained_per_quarter(maintenance.maintained_months(np.arange(1, 8), 2)).tolist() == [
+        2,
+        3,
+    ]
+
+
+def test_activation_memory_of_a_small_model():
+    # 2 layers × (128 tokens × 1 micro-batch) × 64 hidden × 34 bytes = 557,056 bytes, plus fp32
+    # logits 128 × 100 vocab × 4 = 51,200 bytes: 608,256 bytes = 0.000608256 GB; with
+    # checkpointing 2 bytes instead of 34: 2 × 128 × 64 × 2 + 51,200 = 83,968 bytes
+    from ftcost_helpers.engine.model import compute
+
+    assert compute.activation_gb(2, 64, 100, 128, 1, False) == pytest.approx(608_256e-9)
+    assert compute.activation_gb(2, 64, 100, 128, 1, True) == pytest.approx(83_968e-9)
