@@ -486,7 +486,9 @@ def test_schema_defaults_mean_not_used():
     assert (api.usd_per_month, api.model, api.input_tokens_million_per_month, api.output_tokens_million_per_month) == (
         None, None, 0, 0,
     )  # fmt: skip
-    assert (p.alternative.labour.staff, p.alternative.rag.usd_per_month) == (0, 0)
+    labour = p.alternative.labour
+    assert (labour.staff, labour.hours_per_staff_per_month, labour.time_saved_fraction) == (0, 0, 0)
+    assert (labour.loaded_rate_usd_per_hour, p.alternative.rag.usd_per_month) == (0, 0)
 
 
 def test_a_minimal_plan_costs_its_booked_runs_only(book):
@@ -498,6 +500,12 @@ def test_a_minimal_plan_costs_its_booked_runs_only(book):
     assert float(run.ongoing_monthly["serving"]) == pytest.approx(220.0)
     assert float(run.tco) == pytest.approx(2_706.0)
     assert np.isnan(run.break_even_month)
+    assert float(run.alternative_monthly) == 0.0  # kind "none": nothing is replaced
+
+
+def test_a_rag_alternative_saves_its_monthly_bill(book):
+    rag = Params.model_validate({**MINIMAL, "alternative": {"kind": "rag", "rag": {"usd_per_month": 9000}}})
+    assert float(evaluate(rag, book).alternative_monthly) == 9_000.0
 
 
 @pytest.mark.parametrize(
@@ -537,3 +545,22 @@ def test_an_api_with_no_tokens_is_refused(book):
 def test_a_misspelt_scenario_key_gets_the_closest(book):
     error = refused(book, {"scenarios": [{"name": "x", "overrides": {"training": {"hours_per_rn": 3}}}]})
     assert "training.hours_per_rn: unknown key (did you mean 'hours_per_run'?)" in str(error)
+
+
+@pytest.mark.parametrize(("gpus", "per_1m"), [(2, 3.5 * 2 / 1.8), (0, 3.5 / 1.8)])
+def test_serving_cost_per_1m_tokens_by_gpu_count(book, gpus, per_1m):
+    # USD 3.50 × GPUs ÷ (500 tokens/s × 3,600 s) × 1e6 = 3.5 × GPUs ÷ 1.8; no GPU is priced as one
+    plan = plan_with(book, {"serving": {"gpus": gpus}})
+    assert float(evaluate(plan, book).serving.usd_per_1m_tokens) == pytest.approx(per_1m)
+
+
+def test_a_plan_without_training_tokens_keeps_its_hours_in_a_scenario(book):
+    # no pairs: no FLOPs, so the physics view gives nothing to scale by and the scenario keeps
+    # 10 h per run: 4 GPUs × 10 h × 5 runs + reruns and sweep = 400 GPU-h × 4.00 = USD 1,600
+    from ftcost_helpers.engine.overrides import scenario_params
+    from ftcost_helpers.engine.schema import Scenario
+
+    plan = plan_with(book, {"dataset": {"pairs": 0}})
+    more = scenario_params(plan, book, Scenario(name="four", overrides={"training": {"gpus_per_run": 4}}))
+    assert more.training.hours_per_run == 10.0
+    assert float(evaluate(more, book).area_total("compute")) == pytest.approx(1_600.0)
