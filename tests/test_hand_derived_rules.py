@@ -564,3 +564,17 @@ def test_a_plan_without_training_tokens_keeps_its_hours_in_a_scenario(book):
     more = scenario_params(plan, book, Scenario(name="four", overrides={"training": {"gpus_per_run": 4}}))
     assert more.training.hours_per_run == 10.0
     assert float(evaluate(more, book).area_total("compute")) == pytest.approx(1_600.0)
+
+
+def test_a_finished_page_keeps_its_frame_and_loses_the_body_s_script():
+    # the body is sanitised (the script goes, the paragraph stays), the head gets the policy
+    # right after <meta charset>, and what follows </body> is kept as written
+    from ftcost_helpers.report.sanitize import CSP_META, finalise_page
+
+    page = finalise_page(
+        '<html><head><meta charset="utf-8"><title>T</title></head>'
+        "<body><p>ok</p><script>alert(1)</script></body><!-- end --></html>"
+    )
+    assert page.startswith('<html><head><meta charset="utf-8">\n' + CSP_META + "<title>T</title></head>")
+    assert "<body><p>ok</p></body><!-- end --></html>" in page and page.endswith("</html>")
+    assert "alert(1)" not in page
