@@ -117,11 +117,13 @@ def test_price_book_exactly_at_its_limit_is_not_stale(book):
     limited = book.model_copy(update={"price_book_max_age_months": 25})
     assert price_book_stale(limited, limited.as_of + dt.timedelta(days=761)) == []
     (finding,) = price_book_stale(limited, limited.as_of + dt.timedelta(days=762))
-    assert finding.code == "PRICE_BOOK_STALE" and "(25 months before" in finding.message
+    # 762 days = 25.03 months: "25.0 months before 2028-06-26"
+    assert finding.code == "PRICE_BOOK_STALE" and "25.0 months before 2028-06-26 (limit: 25 months)" in finding.message
 
 
 def test_the_audit_checks_the_age_only_when_given_today(book):
-    plan = plan_with(book)
+    # serving priced by the price book's rates (a plan that books every rate is not aged)
+    plan = plan_with(book, {"serving": {"rate_usd_per_gpu_hour": None}})
     run = evaluate(plan, book)
     late = book.as_of + dt.timedelta(days=400)
     assert "PRICE_BOOK_STALE" not in {f.code for f in audit(plan, book, run)}
@@ -526,19 +528,18 @@ def test_names_beyond_200_characters_are_refused(section, value):
 
 @pytest.mark.parametrize(
     ("input_tokens", "output_tokens", "monthly"),
-    # claude_haiku lists USD 0.80 in and 4.00 out per 1M: 5 × 0.80 + 5 × 4.00 = USD 24;
-    # output only: 10 × 4.00 = USD 40
+    # USD 0.80 in and 4.00 out per 1M: 5 × 0.80 + 5 × 4.00 = USD 24; output only: 10 × 4.00 = USD 40
     [(5, 5, 24.0), (0, 10, 40.0)],
 )
-def test_an_api_priced_by_tokens_and_a_model(book, input_tokens, output_tokens, monthly):
-    api = {"model": "claude_haiku", "input_tokens_million_per_month": input_tokens,
-           "output_tokens_million_per_month": output_tokens}  # fmt: skip
+def test_an_api_priced_by_tokens_and_prices(book, input_tokens, output_tokens, monthly):
+    prices = {"input_price_usd_per_1m_tokens": 0.8, "output_price_usd_per_1m_tokens": 4.0}
+    api = prices | {"input_tokens_million_per_month": input_tokens, "output_tokens_million_per_month": output_tokens}
     plan = plan_with(book, {"alternative": {"kind": "api", "api": api}})
     assert float(evaluate(plan, book).alternative_monthly) == pytest.approx(monthly)
 
 
 def test_an_api_with_no_tokens_is_refused(book):
-    error = refused(book, {"alternative": {"kind": "api", "api": {"model": "claude_haiku"}}})
+    error = refused(book, {"alternative": {"kind": "api", "api": {"input_price_usd_per_1m_tokens": 0.8}}})
     assert "needs alternative.api.usd_per_month" in str(error)
 
 

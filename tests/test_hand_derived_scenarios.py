@@ -20,7 +20,7 @@ from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.schema import Params, Scenario
 from ftcost_helpers.engine.sensitivity import Swing, label, sensitivity
-from ftcost_helpers.report.slug import slugify, unique_slugs
+from ftcost_helpers.report.slug import slugify
 
 SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
 
@@ -242,7 +242,3 @@ def test_slug_length_is_cut_at_sixty():
     assert slugify("a" * 61) == "a" * 60
     assert slugify("ab-" * 30) == "ab-" * 19 + "ab"
     assert slugify("abc def", max_length=5) == "abc"
-
-
-def test_slugs_number_repeats_from_two():
-    assert unique_slugs(["x", "x", "x", "y", "y"]) == ["x", "x-2", "x-3", "y", "y-2"]
