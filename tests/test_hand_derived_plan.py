@@ -295,3 +295,11 @@ def test_activation_memory_of_a_small_model():
 
     assert compute.activation_gb(2, 64, 100, 128, 1, False) == pytest.approx(608_256e-9)
     assert compute.activation_gb(2, 64, 100, 128, 1, True) == pytest.approx(83_968e-9)
+
+
+def test_maintained_quarters_per_draw():
+    # two draws over 6 months, maintenance from month 1 and from month 4: quarters [3, 3] and [0, 3]
+    from ftcost_helpers.engine.model import maintenance
+
+    months = maintenance.maintained_months(np.arange(1, 7), np.array([1, 4]))
+    assert maintenance.months_maintained_per_quarter(months).tolist() == [[3, 3], [0, 3]]
