@@ -239,6 +239,7 @@ def test_slug_length_is_cut_at_sixty():
     # 61 letters: cut to 60 (no hyphen to cut at); "ab-" × 30 (89 characters): the first 60
     # end in a hyphen, so the slug is 19 × "ab-" + "ab" (59 characters)
     assert slugify("a" * 60) == "a" * 60
+    assert slugify("a" * 55 + " bcde") == "a" * 55 + "-bcde"  # exactly 60 with a hyphen: kept whole
     assert slugify("a" * 61) == "a" * 60
     assert slugify("ab-" * 30) == "ab-" * 19 + "ab"
     assert slugify("abc def", max_length=5) == "abc"
