@@ -461,9 +461,11 @@ MINIMAL = {
         "gpus": 1,
         "hours_per_month": 100,
         "tokens_per_second": 100,
+        "peak_to_average": 3,
     },
     "alternative": {"kind": "none"},
     "uncertainty": {"draws": 10, "seed": 1},
+    "programme": {"build_months": 0, "spend_profile": "front_loaded"},
 }
 """Only the keys the schema requires (no params/defaults.yaml under it)."""
 
