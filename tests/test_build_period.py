@@ -103,6 +103,8 @@ def test_the_cash_flow_chart_and_text_show_the_build(example_files, book):
     assert spans[0].get_label() == "Build: months 1–3 (no saving yet)"
     assert (spans[0].get_x(), spans[0].get_x() + spans[0].get_width()) == (0, 3)  # months 0 to 3 shaded
     assert "launch after month 3" in ax.get_xlabel()
-    assert "Break-even month: 8 (counted from the programme's start; launch after 3 build months)" in breakdown_text(b, width=120)
+    assert "Break-even month: 8 (counted from the programme's start; launch after 3 build months)" in breakdown_text(
+        b, width=120
+    )
     without = estimate(plan_a(example_files, book, {"build_months": 0}), book)
     assert not [p for p in charts.cash_flow_chart(without).axes[0].patches if "Build" in str(p.get_label())]

@@ -180,27 +180,6 @@ def test_maintenance_from_month_one(plan, book):
 # ---------------------------------------------------------------- QLoRA physics
 
 
-def test_qlora_throughput_penalty_slows_the_physics_view(plan, book):
-    # tokens per run = 6,000 pairs × 4,000 tokens × 4 epochs = 96M
-    # FLOPs = (4 frozen-base + 2 × 0.02 adapter gradients + 2 recompute) × 8e9 × 96e6 = 6.04 × 7.68e17
-    # QLoRA's throughput penalty {1.1, 1.5} has base 1.3; the H100 SXM peak is 989 TFLOPS
-    # GPU-hours per run = FLOPs × 1.3 ÷ (989e12 × 0.25 × 3,600) ≈ 6.7749
-    # implied utilisation = FLOPs × 1.3 ÷ (989e12 × 3,600 × 20 booked GPU-hours) ≈ 0.084686
-    flops = 6.04 * 8e9 * 96e6
-    facts = evaluate(plan, book).compute
-    assert float(facts.tokens_per_run) == pytest.approx(96e6)
-    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(flops * 1.3 / (989e12 * 0.25 * 3600), rel=1e-9)
-    assert float(facts.physics_hours_per_run) == pytest.approx(flops * 1.3 / (989e12 * 0.25 * 3600) / 2, rel=1e-9)
-    assert float(facts.implied_utilisation) == pytest.approx(flops * 1.3 / (989e12 * 3600 * 20), rel=1e-9)
-
-
-def test_throughput_penalty_of_lora_is_one(plan, book):
-    # the same plan with LoRA: penalty 1, so physics GPU-hours = FLOPs ÷ (989e12 × 0.25 × 3,600)
-    flops = 6.04 * 8e9 * 96e6
-    lora = evaluate(with_training(plan, method="lora"), book).compute
-    assert float(lora.physics_gpu_hours_per_run) == pytest.approx(flops / (989e12 * 0.25 * 3600), rel=1e-9)
-
-
 # ---------------------------------------------------------------- audit of the plan
 
 
@@ -285,16 +264,6 @@ def test_maintained_months_and_whole_quarters():
         2,
         3,
     ]
-
-
-def test_activation_memory_of_a_small_model():
-    # 2 layers × (128 tokens × 1 micro-batch) × 64 hidden × 34 bytes = 557,056 bytes, plus fp32
-    # logits 128 × 100 vocab × 4 = 51,200 bytes: 608,256 bytes = 0.000608256 GB; with
-    # checkpointing 2 bytes instead of 34: 2 × 128 × 64 × 2 + 51,200 = 83,968 bytes
-    from ftcost_helpers.engine.model import compute
-
-    assert compute.activation_gb(2, 64, 100, 128, 1, False) == pytest.approx(608_256e-9)
-    assert compute.activation_gb(2, 64, 100, 128, 1, True) == pytest.approx(83_968e-9)
 
 
 def test_maintained_quarters_per_draw():

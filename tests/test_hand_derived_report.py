@@ -87,4 +87,4 @@ def test_the_page_is_for_the_second_plan(report_folder):
     page = (report_folder / REPORT_HTML).read_text(encoding="utf-8")
     assert "Second plan: QLoRA, HIPAA, labour" in page
     assert "USD 55,300" in page
-    assert "SWEEP_WITHOUT_EARLY_STOPPING" in page
+    assert "no early stopping" in page
