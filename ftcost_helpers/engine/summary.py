@@ -25,10 +25,11 @@ def params_hash(params: Params) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of ftcost and the packages its figures and reports depend on."""
+def package_versions(names: Sequence[str] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """Versions of ftcost and of ``names`` (default: the packages its figures and reports
+    depend on); a package that is not installed is left out."""
     versions = {"ftcost_helpers": __version__}
-    for name in VERSIONED_PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

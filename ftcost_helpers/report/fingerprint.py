@@ -18,12 +18,12 @@ import json
 import platform
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import ftcost_helpers
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.loading import params_dir, project_root
+from ftcost_helpers.engine.summary import package_versions
 
 FINGERPRINT_JSON = "fingerprint.json"
 FORMAT_VERSION = 1
@@ -79,14 +79,8 @@ def shared_input_files(extra: Sequence[Path | None] = ()) -> list[Path]:
 
 
 def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
-    """Installed versions of the libraries that compute and render a report (absent: none)."""
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    """Python's and the installed libraries' versions (:func:`~ftcost_helpers.engine.summary.package_versions`)."""
+    return {"python": platform.python_version(), **package_versions(names)}
 
 
 def _input_key(path: Path) -> str:
@@ -142,15 +136,6 @@ def is_unchanged(report_dir: Path, fingerprint: Mapping[str, object], outputs: S
     if stored is None or stored.get("digest") != fingerprint["digest"]:
         return False
     return all((report_dir / name).is_file() for name in outputs)
-
-
-def changed_parts(report_dir: Path, fingerprint: Mapping[str, object]) -> list[str]:
-    """Which parts differ from the stored fingerprint (all, when there is none): what a
-    progress line can say about why a client is redone."""
-    stored = stored_fingerprint(report_dir)
-    if stored is None:
-        return ["no earlier report"]
-    return [key for key in fingerprint if key != "digest" and stored.get(key) != fingerprint[key]]
 
 
 def write_fingerprint(report_dir: Path, fingerprint: Mapping[str, object]) -> None:
