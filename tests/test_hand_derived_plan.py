@@ -178,6 +178,133 @@ def test_maintenance_from_month_one(plan, book):
 
 
 # ---------------------------------------------------------------- QLoRA physics
+#
+# The second plan's physics view, term by term (ftcost_helpers/engine/model/compute.py and
+# memory.py give the formulas and their sources). Model: 8e9 parameters, L = 32 layers,
+# h = 4,096, 32 heads and no grouped-query attention (h_kv = h), V = 128,000, untied. Training
+# keys not in the file come from params/defaults.yaml: s = 4,096, micro-batch 1, gradient
+# accumulation 1, bf16_mixed, AdamW, sharding full, full recomputation, FlashAttention.
+# H100 SXM: 989 dense BF16 TFLOPS, 3,350 GB/s, 80 GB (price book).
+#   tokens per run      = 6,000 pairs × 4,000 × 4 epochs = 96e6 (packed: all processed)
+#   adapters N_a        = 0.02 × 8e9 = 1.6e8
+#   embeddings          = 2 × 128,000 × 4,096 = 1,048,576,000
+#   weight FLOPs/token  = 4·N + 6·N_a + 2·N (recompute) = 32e9 + 0.96e9 + 16e9 = 48.96e9
+#   attention FLOPs/tok = (3 + 1 recompute) × 2·L·s·h = 4 × 2 × 32 × 4,096 × 4,096 = 4,294,967,296
+TOKENS = 96e6
+FLOPS_PER_TOKEN = 48.96e9 + 4_294_967_296
+COMPUTE_SECONDS = TOKENS * FLOPS_PER_TOKEN / (989e12 * 0.25)  # QLoRA's penalty is 1 (price book)
+# Dequantising the NF4 base: the 8e9 − 1,048,576,000 = 6,951,424,000 block weights, (0.516 +
+# 2 + 2) bytes each, 3 passes (forward, recomputed forward, backward), once per micro-batch:
+# 96e6 ÷ 4,096 = 23,437.5 micro-batches, at 3,350 GB/s.
+DEQUANTISE_SECONDS = 6_951_424_000 * 4.516 * 3 * 23_437.5 / 3350e9
+# Optimizer steps: 96e6 ÷ (4,096 × 1 × 1 × 2 replicas) = 11,718.75; each GPU updates its
+# 1.6e8 ÷ 2 = 8e7 adapters at 2 + 2 × (4 + 2 × 4) + 2 = 28 bytes each (mixed AdamW), on 2 GPUs.
+STEP_GPU_SECONDS = 2 * 11_718.75 * 8e7 * 28 / 3350e9
+
+
+def test_qlora_physics_view_term_by_term(plan, book):
+    facts = evaluate(plan, book).compute
+    assert float(facts.tokens_per_run) == pytest.approx(TOKENS)
+    assert float(facts.flops_per_run) == pytest.approx(TOKENS * FLOPS_PER_TOKEN, rel=1e-12)
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(STEP_GPU_SECONDS / 3600, rel=1e-9)
+    assert float(facts.host_transfer_gpu_hours_per_run) == 0.0
+    total = (COMPUTE_SECONDS + DEQUANTISE_SECONDS + STEP_GPU_SECONDS) / 3600  # ≈ 5.7437 + 0.1830 + 0.0044
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(total, rel=1e-9)
+    assert float(facts.physics_hours_per_run) == pytest.approx(total / 2, rel=1e-9)
+    # implied utilisation: the FLOPs ÷ (989e12 × 3,600 × 20 booked GPU-hours per run) ≈ 0.0718
+    assert float(facts.implied_utilisation) == pytest.approx(TOKENS * FLOPS_PER_TOKEN / (989e12 * 3600 * 20))
+    assert float(facts.utilisation) == 0.25
+    assert float(facts.trained_parameters) == pytest.approx(1.6e8)
+
+
+def test_lora_on_the_same_plan_has_no_dequantisation(plan, book):
+    # the same FLOPs and steps; a bf16 base is read as it is, so only the dequantisation goes
+    lora = evaluate(with_training(plan, method="lora"), book).compute
+    assert float(lora.flops_per_run) == pytest.approx(TOKENS * FLOPS_PER_TOKEN, rel=1e-12)
+    expected = (COMPUTE_SECONDS + STEP_GPU_SECONDS) / 3600
+    assert float(lora.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+
+
+def test_dequantisation_without_recomputation_makes_two_passes(plan, book):
+    # no recomputation: weight FLOPs 32e9 + 0.96e9 = 32.96e9, attention 3 × 1,073,741,824 per
+    # token; the base is dequantised twice per micro-batch, not three times
+    bare = evaluate(with_training(plan, activation_checkpointing="none"), book).compute
+    flops = TOKENS * (32.96e9 + 3 * 1_073_741_824)
+    assert float(bare.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    seconds = flops / (989e12 * 0.25) + DEQUANTISE_SECONDS * 2 / 3 + STEP_GPU_SECONDS
+    assert float(bare.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
+
+
+def test_memory_breakdown_of_the_qlora_plan(plan, book):
+    # Sharding full over d = 2 replicas (2 GPUs, no model parallel). Derived MLP width
+    # i = (8e9 − 1,048,576,000 − 32 × 4 × 4,096²) ÷ (3 × 4,096 × 32) = 4,803,940,352 ÷ 393,216
+    # = 12,217.0521 (2,147,483,648 for attention: q, k, v, o all h × h without GQA).
+    # weights: (1.6e8 adapters × 2 + frozen NF4 blocks 6,951,424,000 × 0.516 + embeddings
+    #   1,048,576,000 × 2) ÷ 2 = (3.2e8 + 3,586,934,784 + 2,097,152,000) ÷ 2 = 3,002,043,392 B
+    # gradients 1.6e8 × 2 ÷ 2 = 0.16 GB; optimizer states 1.6e8 × 12 ÷ 2 = 0.96 GB
+    # activations (full): per token L·2h + one layer's (8h + 4h_kv + 4a) + (4h + 8i)
+    #   = 262,144 + 49,280 + 16,384 + 8 × 12,217.0521 = 425,544.4167 B × 4,096 tokens
+    # logits 4,096 × 128,000 × 8 = 4,194,304,000 B; gathered layer 2 × 8e9 ÷ 32 × 2 = 1 GB
+    # step buffer 1.6e8 × 4 ÷ 2 = 0.32 GB; overhead 1.3 GB (price book)
+    width = (8e9 - 1_048_576_000 - 32 * 4 * 4096**2) / (3 * 4096 * 32)
+    activations = (32 * 2 * 4096 + 8 * 4096 + 4 * 4096 + 4 * 32 + 4 * 4096 + 8 * width) * 4096 / 1e9
+    expected = {
+        "weights": 3.002043392,
+        "gradients": 0.16,
+        "optimizer_states": 0.96,
+        "activations": activations,
+        "logits": 4.194304,
+        "gathered_layer": 1.0,
+        "step_buffer": 0.32,
+        "overhead": 1.3,
+    }
+    facts = evaluate(plan, book).compute
+    assert {k: float(v) for k, v in facts.memory_breakdown_gb.items()} == pytest.approx(expected, rel=1e-9)
+    assert activations == pytest.approx(1.743029931, rel=1e-9)
+    # the forward/backward phase (everything but the step buffer) is the peak: 12.3594 GB
+    peak = sum(expected.values()) - 0.32
+    assert float(facts.memory_per_gpu_gb) == pytest.approx(peak, rel=1e-9)
+    assert float(facts.state_gb) == pytest.approx(3.002043392 + 0.16 + 0.96)
+    assert float(facts.activations_gb) == pytest.approx(activations + 4.194304)
+    assert facts.usable_gb_per_gpu == pytest.approx(72.0)  # 80 GB × (1 − 0.10 headroom)
+    assert float(facts.fewest_gpus) == 1.0 and bool(facts.fits)
+
+
+def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
+    # Full SFT trains all 8e9: weights 16 GB, gradients 16, optimizer 96 (12 B each), step
+    # buffer 32 — all sharded under ZeRO-3 — and no frozen copy. Unsharded on each GPU:
+    # activations 1.743 + logits 4.194 + gathered layer 1 + overhead 1.3 = 8.2373 GB.
+    # Forward/backward: 8.2373 + 128 ÷ d ≤ 72 → d ≥ 128 ÷ 63.7627 = 2.007 → 3.
+    # Step: 1.3 + (128 + 32) ÷ d ≤ 72 → d ≥ 160 ÷ 70.7 = 2.26 → 3.
+    # On the booked 2 the optimizer step is the peak: forward/backward 128 ÷ 2 + 8.2373 =
+    # 72.237 GB, step (128 + 32) ÷ 2 + 1.3 = 81.3 GB; either is over the 72 usable.
+    full = evaluate(with_training(plan, method="full_sft"), book).compute
+    assert float(full.memory_per_gpu_gb) == pytest.approx(160 / 2 + 1.3)
+    assert float(full.fewest_gpus) == 3.0 and not bool(full.fits)
+    # Tensor parallel 2 splits everything but the overhead by 2 (the gathered layer too: 0.5).
+    # One replica: forward/backward 64 + (1.743 + 4.194 + 1) ÷ 2 + 1.3 = 68.77 fits, but the
+    # step needs 80 + 1.3 = 81.3; two replicas: step 160 ÷ 4 + 1.3 = 41.3 fits: 2 × 2 = 4 GPUs.
+    split = evaluate(with_training(plan, method="full_sft", tensor_parallel=2, gpus_per_run=4), book).compute
+    assert float(split.fewest_gpus) == 4.0 and bool(split.fits)
+    assert float(split.memory_per_gpu_gb) == pytest.approx(160 / 4 + 1.3)
+
+
+def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book):
+    # ZeRO-Offload: optimizer states and the step buffer leave the GPU; the host does the update
+    # (no HBM step time); per step each GPU sends its 8e7 gradients and gets 8e7 weights back,
+    # (2 + 2) × 8e7 = 3.2e8 B at 25 GB/s = 0.0128 s; 2 GPUs × 11,718.75 steps × 0.0128 = 300 s
+    off = evaluate(with_training(plan, offload="optimizer"), book).compute
+    assert float(off.memory_breakdown_gb["optimizer_states"]) == 0.0
+    assert float(off.memory_breakdown_gb["step_buffer"]) == 0.0
+    assert float(off.optimizer_step_gpu_hours_per_run) == 0.0
+    assert float(off.host_transfer_gpu_hours_per_run) == pytest.approx(300 / 3600)
+    # offloaded weights too: each micro-batch streams the replica's 8e9 ÷ 2 weights in twice
+    # (forward, backward) at 2 B: + 2 × 2 × 4e9 = 1.6e10 B a step, 0.64 s; (0.0128 + 0.64) ×
+    # 23,437.5 = 15,300 s; the weights leave the GPU, the gathered layer (1 GB) stays
+    both = evaluate(with_training(plan, offload="optimizer_and_parameters"), book).compute
+    assert float(both.host_transfer_gpu_hours_per_run) == pytest.approx(15_300 / 3600)
+    assert float(both.memory_breakdown_gb["weights"]) == 0.0
+    assert float(both.memory_breakdown_gb["gathered_layer"]) == pytest.approx(1.0)
 
 
 # ---------------------------------------------------------------- audit of the plan

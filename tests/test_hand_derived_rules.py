@@ -20,7 +20,7 @@ import pytest
 from ftcost_helpers.engine.audit import audit, model_does_not_fit, price_book_stale
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
-from ftcost_helpers.engine.model import compute, roi
+from ftcost_helpers.engine.model import compute, memory, roi
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Params
@@ -420,6 +420,9 @@ MINIMAL = {
         "utilisation": 0.3,
         "sharded": False,
         "memory_headroom_fraction": 0.1,
+        "precision": "bf16_mixed",
+        "optimizer": "adamw",
+        "lora": {"rank": 8, "target_modules": "attention"},
     },
     "dataset": {"pairs": 100},
     "evaluation": {"harness": True, "frozen_test_set": True, "contamination_check": True},
@@ -439,6 +442,173 @@ MINIMAL = {
     "programme": {"build_months": 0, "spend_profile": "front_loaded"},
 }
 """Only the keys the schema requires (no params/defaults.yaml under it)."""
+
+
+def test_schema_defaults_mean_not_used():
+    # engine/schema.py: a default written in the schema is only ever "not used" (zero, off,
+    # absent, one, or the single-GPU layout), so a plan that leaves a key out adds nothing for it
+    p = Params.model_validate(MINIMAL)
+    t, d, e, m, g, c, s = p.training, p.dataset, p.evaluation, p.maintenance, p.engineering, p.compliance, p.serving
+    assert (t.rate_usd_per_gpu_hour, t.failed_runs, t.failed_run_completed_fraction, t.sweep_trials) == (None, 0, 0, 0)
+    assert (t.sweep_early_stopping, t.early_stopped_trial_fraction, t.tokenizer_change) == (True, 1.0, False)
+    assert (t.gradient_accumulation_steps, t.offload, t.padding_efficiency) == (1, "none", 1.0)
+    assert (t.tensor_parallel, t.pipeline_parallel, t.context_parallel, t.model_parallel) == (1, 1, 1, 1)
+    assert all(getattr(d, key) == 0 for key in type(d).model_fields if key != "pairs")
+    assert (e.setup_usd, e.runs_during_programme, e.judge_examples_per_run, e.judges) == (0, 0, 0, 0)
+    assert (e.judge_price_usd_per_call, e.continuous_usd_per_month) == (0, 0)
+    assert all(getattr(m, key) == 0 for key in type(m).model_fields if key.endswith(("_quarter", "_usd", "_year")))
+    assert (m.retrain_fraction_of_first_compute, g.engineer_weeks, g.rate_usd_per_hour, g.other_usd) == (0, 0, 0, 0)
+    assert (c.hipaa, c.redistributes_weights, c.gdpr_usd, c.eu_ai_act_usd, c.soc2_usd, c.hipaa_usd) == (
+        False, False, 0, 0, 0, 0,
+    )  # fmt: skip
+    assert (s.modelled, s.rate_usd_per_gpu_hour, s.setup_usd) == (True, None, 0)
+    assert p.base_model.end_of_life is None and p.scenarios == []
+    assert (p.base_model.kv_heads, p.base_model.intermediate_size, p.base_model.tied_embeddings) == (None, None, False)
+    api = p.alternative.api
+    assert (api.usd_per_month, api.model, api.input_tokens_million_per_month, api.output_tokens_million_per_month) == (
+        None, None, 0, 0,
+    )  # fmt: skip
+    labour = p.alternative.labour
+    assert (labour.staff, labour.hours_per_staff_per_month, labour.time_saved_fraction) == (0, 0, 0)
+    assert (labour.loaded_rate_usd_per_hour, p.alternative.rag.usd_per_month) == (0, 0)
+    # the old boolean keys became the new choices
+    assert (t.sharding, t.activation_checkpointing) == ("none", "none")
+
+
+def test_a_minimal_plan_costs_its_booked_runs_only(book):
+    # 1 GPU × 10 h × 3 runs at the price book's H100 neocloud on-demand midpoint
+    # (1.80 + 2.60) / 2 = 2.20: USD 66; every other line is zero.
+    # Running: serving 1 × 100 h × 2.20 = USD 220 a month; TCO 66 + 12 × 220 = USD 2,706
+    run = evaluate(Params.model_validate(MINIMAL), book)
+    assert float(run.programme_total) == pytest.approx(66.0)
+    assert float(run.ongoing_monthly["serving"]) == pytest.approx(220.0)
+    assert float(run.tco) == pytest.approx(2_706.0)
+    assert np.isnan(run.break_even_month)
+    assert float(run.alternative_monthly) == 0.0  # kind "none": nothing is replaced
+
+
+def test_a_rag_alternative_saves_its_monthly_bill(book):
+    rag = Params.model_validate({**MINIMAL, "alternative": {"kind": "rag", "rag": {"usd_per_month": 9000}}})
+    assert float(evaluate(rag, book).alternative_monthly) == 9_000.0
+
+
+@pytest.mark.parametrize(
+    ("section", "value"),
+    [("client", "x" * 200), ("scenarios", [{"name": "n" * 200}])],
+)
+def test_names_of_200_characters_are_accepted(section, value):
+    Params.model_validate({**MINIMAL, section: value})
+
+
+# The minimal plan's physics: 1e9 parameters in L = 2 layers of h = 64 with a = 2 heads (h_kv
+# = 64), V = 100, untied; LoRA with 1 % trainable (N_a = 1e7), bf16_mixed AdamW, nothing
+# sharded or recomputed, s = 128, micro-batch 1, one H100 (989 TFLOPS, 3,350 GB/s, 80 GB).
+# Derived MLP width i = (1e9 − 2 × 100 × 64 − 2 × (2 × 64² + 2 × 64 × 64)) ÷ (3 × 64 × 2)
+#   = (1e9 − 12,800 − 32,768) ÷ 384 = 999,954,432 ÷ 384 = 2,604,048 exactly.
+
+
+def test_minimal_plan_memory_breakdown(book):
+    # weights (1e7 × 2 + the frozen bf16 base 1e9 × 2) = 2.02 GB; gradients 1e7 × 2 = 0.02 GB;
+    # optimizer 1e7 × 12 = 0.12 GB; activations, no recomputation: per token and layer
+    # 8 × 64 + 4 × 64 + 4 × 2 = 776 (attention) + 4 × 64 + 8 × 2,604,048 = 20,832,640 (MLP)
+    # = 20,833,416 B × 2 layers × 128 tokens = 5,333,354,496 B; logits 128 × 100 × 8 = 102,400 B;
+    # nothing gathered (not sharded, not offloaded); step buffer 1e7 × 4 = 0.04 GB; 1.3 overhead
+    facts = evaluate(Params.model_validate(MINIMAL), book).compute
+    expected = {
+        "weights": 2.02,
+        "gradients": 0.02,
+        "optimizer_states": 0.12,
+        "activations": 5.333354496,
+        "logits": 0.0001024,
+        "gathered_layer": 0.0,
+        "step_buffer": 0.04,
+        "overhead": 1.3,
+    }
+    assert {k: float(v) for k, v in facts.memory_breakdown_gb.items()} == pytest.approx(expected, rel=1e-12)
+    # forward/backward 2.16 + 5.333354496 + 0.0001024 = 7.4934569 beats the step's 2.16 + 0.04
+    assert float(facts.memory_per_gpu_gb) == pytest.approx(7.493456896 + 1.3, rel=1e-12)
+    assert float(facts.fewest_gpus) == 1.0 and bool(facts.fits)
+
+
+def test_minimal_plan_time_terms(book):
+    # tokens 100 pairs × 100 × 1 epoch = 10,000; per token 4 × 1e9 + 6 × 1e7 = 4.06e9 weight
+    # FLOPs and 3 × 2 × 2 × 128 × 64 = 98,304 attention FLOPs: 4.060098304e13 FLOPs; at 0.3 ×
+    # 989 TFLOPS: 0.1368418 s. Steps 10,000 ÷ 128 = 78.125, each moving 1e7 × 28 B at 3,350 GB/s
+    # (nothing sharded: the one GPU updates every adapter): 0.0065299 s
+    facts = evaluate(Params.model_validate(MINIMAL), book).compute
+    flops = 10_000 * (4.06e9 + 98_304)
+    assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    step = 78.125 * 1e7 * 28 / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx((flops / (989e12 * 0.3) + step) / 3600, rel=1e-9)
+    # the architecture's own count: 2 × (2 × 64² + 2 × 64 × 64 + 3 × 64 × 2,604,048) + 12,800
+    # = 2 × (16,384 + 499,977,216) + 12,800 = 1e9, the given count
+    assert facts.architecture_mismatch == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fewest_replicas_at_the_boundaries():
+    # sharded: 150 GB shards, 10 GB does not, 60 GB usable: 50 GB room, 150 ÷ 50 = exactly 3
+    assert memory.fewest_data_parallel(10.0, 150.0, 60.0, True) == 3.0
+    assert memory.fewest_data_parallel(10.0, 150.5, 60.0, True) == 4.0  # 3.01 rounds up
+    assert memory.fewest_data_parallel(10.0, 10.0, 60.0, True) == 1.0  # never fewer than one
+    assert memory.fewest_data_parallel(10.0, 0.0, 60.0, True) == 1.0  # nothing to shard
+    assert memory.fewest_data_parallel(60.0, 1.0, 60.0, True) == math.inf  # the fixed part fills it
+    assert memory.fewest_data_parallel(60.5, 1.0, 60.0, True) == math.inf
+    # unsharded: it fits on one or on none; 10 + 50 = 60 is exactly full
+    assert memory.fewest_data_parallel(10.0, 50.0, 60.0, False) == 1.0
+    assert memory.fewest_data_parallel(10.0, 50.5, 60.0, False) == math.inf
+    # per draw
+    np.testing.assert_array_equal(
+        memory.fewest_data_parallel(np.array([10.0, 60.0]), np.array([150.0, 1.0]), 60.0, True), [3.0, math.inf]
+    )
+
+
+def test_peak_at_the_phase_boundary():
+    # forward/backward 10 + 2 + 12 + 4 + 1 + 1 = 30 and step 24 + 6 = 30: a tie, 30 + 1.3
+    assert memory.peak_gb(10, 2, 12, 4, 1, 1, 6, 1.3) == pytest.approx(31.3)
+    # the gathered layer counts in the forward/backward phase only: 24 + 0 + 0 + 9 = 33 vs 24 + 6
+    assert memory.peak_gb(10, 2, 12, 0, 0, 9, 6, 0.0) == pytest.approx(33.0)
+    np.testing.assert_allclose(memory.peak_gb(10, 2, 12, np.array([0.0, 10.0]), 0, 0, 6, 0), [30.0, 34.0])
+
+
+def test_memory_helpers():
+    # a state split over 4 when its sharding applies, whole otherwise
+    assert memory.sharded(100.0, 4, True) == 25.0 and memory.sharded(100.0, 4, False) == 100.0
+    # a bf16 base not quantised: every frozen weight at 2 B (the embedding count does not matter)
+    assert memory.frozen_bytes(8e9, 1e9, 2.0, None) == 16e9
+    # the gathered layer: this and the next of 32 layers, 2 × 8e9 ÷ 32 × 2 B ÷ tensor 2 = 0.5 GB
+    assert memory.gathered_layer_gb(8e9, 32, 2.0, 2, True) == pytest.approx(0.5)
+    assert memory.gathered_layer_gb(8e9, 32, 2.0, 2, False) == 0.0
+    # the step buffer: 7e9 × 4 B ÷ (tensor 1) ÷ 8 sharded = 3.5 GB; none for a fused kernel
+    assert memory.step_buffer_gb(7e9, 4.0, 1, 8, True, False) == pytest.approx(3.5)
+    assert memory.step_buffer_gb(7e9, 4.0, 2, 8, False, False) == pytest.approx(14.0)
+    assert memory.step_buffer_gb(7e9, 4.0, 1, 8, True, True) == 0.0
+    # weights with a frozen base: (1e8 × 2 + 16e9) ÷ tensor 2 ÷ 4 under ZeRO-3 = 2.025 GB
+    assert memory.weights_gb(1e8, 16e9, 2.0, 2, 4, True, False) == pytest.approx(2.025)
+    # logits split by tensor 2 × context 2: 4,096 × 100,000 × 8 ÷ 4 = 0.8192 GB
+    assert memory.logits_gb(4096, 100_000, 2, 2) == pytest.approx(0.8192)
+    # context parallel 4 splits activations: 2 layers × 1,000 B × 400 tokens ÷ 4 = 200,000 B
+    assert memory.activations_gb(1000, 100, 2, 400, "none", 0, 1, 4) == pytest.approx(200e-6)
+    # full recomputation on this layer: (2 × 2 × 100 + 1,000) × 400 = 560,000 B
+    assert memory.activations_gb(1000, 100, 2, 400, "full", 0, 1, 1) == pytest.approx(560e-6)
+
+
+def test_optimizer_states_by_precision():
+    # fp8 keeps a bf16 master (no fp32 copy) and fp32 moments: 0 + 2 × 4 = 8; fp32 AdamW: its
+    # weights are the master, 2 × 4 = 8; pure bf16 SGD: one bf16 buffer, 2; paged 8-bit: 4 + 2
+    assert memory.optimizer_bytes_per_param("fp8", "adamw") == 8
+    assert memory.optimizer_bytes_per_param("fp32", "adamw") == 8
+    assert memory.optimizer_bytes_per_param("bf16", "sgd") == 2
+    assert memory.optimizer_bytes_per_param("bf16_mixed", "paged_adamw_8bit") == 6
+    assert memory.optimizer_bytes_per_param("bf16", "adafactor") == 0
+
+
+def test_optimizer_step_bytes_of_fp32_weights():
+    # fp32 AdamW: no separate master, so the 4-byte weights are read and written: 4 (g) +
+    # 2 × (0 + 8) + 2 × 4 = 28; mixed 8-bit AdamW: 2 + 2 × (4 + 2) + 2 = 16
+    assert compute.optimizer_step_bytes_per_param(4.0, 4.0, 0.0, 8.0) == 28.0
+    assert compute.optimizer_step_bytes_per_param(2.0, 2.0, 4.0, 2.0) == 16.0
+    assert compute.optimizer_steps(1e6, 4096) == pytest.approx(244.140625)
 
 
 @pytest.mark.parametrize(

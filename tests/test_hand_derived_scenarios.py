@@ -16,6 +16,8 @@ from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.schema import Params, Scenario
 from ftcost_helpers.engine.sensitivity import Swing, label, sensitivity
 from ftcost_helpers.report.slug import slugify
@@ -133,6 +135,96 @@ def test_ties_are_ordered_by_break_even_then_tco_swing():
 
 
 # ---------------------------------------------------------------- scenario plans
+
+
+# The second plan's physics GPU-seconds per run, derived in tests/test_hand_derived_plan.py
+# (QLoRA physics): compute 96e6 tokens × (48.96e9 + 4,294,967,296) FLOPs ÷ (989e12 × 0.25);
+# dequantising the NF4 base 6,951,424,000 × 4.516 B × 3 passes × 23,437.5 micro-batches ÷
+# 3,350 GB/s; the optimizer steps on 2 GPUs 2 × 11,718.75 steps × 8e7 × 28 B ÷ 3,350 GB/s.
+# Compute and dequantisation are GPU-seconds of the tokens, whatever the GPU count. On g GPUs
+# (sharded, d = g) the step count is 96e6 ÷ (4,096 × g) and each GPU updates 1.6e8 ÷ g
+# adapters: g × (1 ÷ g) × (1 ÷ g), so the steps' GPU-seconds go as 2 ÷ g of the plan's.
+COMPUTE_AND_DEQUANTISE = (
+    96e6 * (48.96e9 + 4_294_967_296) / (989e12 * 0.25) + 6_951_424_000 * 4.516 * 3 * 23_437.5 / 3350e9
+)
+STEPS_ON_2 = 2 * 11_718.75 * 8e7 * 28 / 3350e9
+
+
+def physics_gpu_seconds(gpus: int, epochs: float = 4) -> float:
+    """The second plan's physics GPU-seconds per run on ``gpus`` GPUs (every term scales with
+    the tokens, so with the epochs)."""
+    return (COMPUTE_AND_DEQUANTISE + STEPS_ON_2 * 2 / gpus) * epochs / 4
+
+
+def test_more_gpus_share_the_gpu_hours_but_step_faster(book):
+    # 4 GPUs instead of 2: hours = 10 × (physics on 4 ÷ physics on 2) × 2 ÷ 4 ≈ 4.9982 h (the
+    # optimizer steps' 15.67 GPU-s halve; the other 21,336 GPU-s stay). The compute bill:
+    # 4 GPUs × h × (5 runs + 2 × 0.5 reruns + 4 sweep trials) × USD 4.00 = 160 × h ≈ USD 799.7
+    hours = 10 * physics_gpu_seconds(4) / physics_gpu_seconds(2) * 2 / 4
+    assert 4.99 < hours < 5.0
+    more = scenario(plan_with(book), book, {"training": {"gpus_per_run": 4}})
+    assert more.training.hours_per_run == pytest.approx(hours, rel=1e-12)
+    assert compute_usd(more, book) == pytest.approx(160 * hours, rel=1e-12)
+
+
+def test_twice_the_epochs_take_twice_the_hours(book):
+    # 8 epochs instead of 4: twice the tokens, so twice every physics term: 20 h per run and
+    # compute 2 GPUs × 20 h × 10 run-equivalents × 4.00 = USD 1,600
+    longer = scenario(plan_with(book), book, {"training": {"epochs": 8}})
+    assert longer.training.hours_per_run == pytest.approx(20.0, rel=1e-12)
+    assert compute_usd(longer, book) == pytest.approx(1_600.0, rel=1e-12)
+    # on 4 GPUs as well: 10 × (physics of 8 epochs on 4 ÷ the plan's) × 2 ÷ 4 ≈ 9.9963 h
+    both = scenario(plan_with(book), book, {"training": {"epochs": 8, "gpus_per_run": 4}})
+    expected = 10 * physics_gpu_seconds(4, epochs=8) / physics_gpu_seconds(2) * 2 / 4
+    assert both.training.hours_per_run == pytest.approx(expected, rel=1e-12)
+    assert both.training.hours_per_run < 10.0
+
+
+def test_a_range_of_hours_scales_at_every_point(book):
+    # {8, mode 10, 12} on 4 GPUs instead of 2: each point × f, f = physics on 4 ÷ on 2 × 2 ÷ 4
+    factor = physics_gpu_seconds(4) / physics_gpu_seconds(2) * 2 / 4
+    plan = plan_with(book, {"training": {"hours_per_run": {"low": 8, "mode": 10, "high": 12}}})
+    hours = scenario(plan, book, {"training": {"gpus_per_run": 4}}).training.hours_per_run
+    assert isinstance(hours, Range)
+    assert (hours.low, hours.mode, hours.high) == pytest.approx((8 * factor, 10 * factor, 12 * factor), rel=1e-12)
+    plain = plan_with(book, {"training": {"hours_per_run": {"low": 8, "high": 12}}})
+    scaled = scenario(plain, book, {"training": {"gpus_per_run": 4}}).training.hours_per_run
+    assert scaled.mode is None and (scaled.low, scaled.high) == pytest.approx((8 * factor, 12 * factor), rel=1e-12)
+
+
+def test_a_change_the_physics_ignores_keeps_the_hours(book):
+    # more runs change no run's physics: the factor is exactly 1 and the hours stay 10
+    assert scenario(plan_with(book), book, {"training": {"runs": 7}}).training.hours_per_run == 10.0
+
+
+def test_a_slower_gpu_takes_longer_in_proportion(book):
+    # A100 80GB (312 TFLOPS, 2,039 GB/s), hyperscaler on demand, no booked rate: every term is
+    # the plan's × the H100's figure ÷ the A100's (compute 989 ÷ 312, dequantising and steps
+    # 3,350 ÷ 2,039), so hours = 10 × that physics ÷ the plan's
+    compute_s = 96e6 * (48.96e9 + 4_294_967_296) / (312e12 * 0.25)
+    memory_s = (6_951_424_000 * 4.516 * 3 * 23_437.5 + 2 * 11_718.75 * 8e7 * 28) / 2039e9
+    expected = 10 * (compute_s + memory_s) / physics_gpu_seconds(2)
+    a100 = scenario(plan_with(book), book, {"training": {"gpu": "a100_80gb"}})
+    assert a100.training.hours_per_run == pytest.approx(expected, rel=1e-12)
+    assert a100.training.rate_usd_per_gpu_hour is None
+
+
+def test_compare_scenarios_side_by_side(book):
+    # the plan, a scenario on 4 GPUs and one with twice the epochs (figures as above)
+    plan = plan_with(book, {"scenarios": [{"name": "four", "overrides": {"training": {"gpus_per_run": 4}}},
+                                          {"name": "long", "overrides": {"training": {"epochs": 8}}}]})  # fmt: skip
+    base, four, long = compare_scenarios(plan, book)
+    assert base.name == scenarios.BASE_PLAN_NAME
+    assert (base.programme_total_usd, base.tco_usd, base.break_even_month) == pytest.approx((55_300, 117_160, 5))
+    hours = 10 * physics_gpu_seconds(4) / physics_gpu_seconds(2) * 2 / 4
+    assert (four.gpus_per_run, four.hours_per_run, four.compute_usd) == pytest.approx((4, hours, 160 * hours))
+    # 1,600 of compute: programme 55,300 + 800 = 56,100; re-train 0.5 × 1,600 = 800 a quarter
+    # with the 8,000 of other maintenance: serving 2,555 + continuous eval 500 + 8,800 ÷ 3 a month
+    assert long.programme_total_usd == pytest.approx(56_100)
+    assert long.monthly_usd == pytest.approx(500 + 2_555 + (1_000 + 1_000 + 6_000 + 800) / 3)
+    # labour saved: 10 staff × 160 h × 0.25 × USD 40 = USD 16,000 a month
+    assert long.alternative_monthly_usd == pytest.approx(16_000)
+    assert "params" not in four.as_dict() and four.as_dict()["name"] == "four"
 
 
 def test_hours_given_by_the_scenario_are_kept(book):
