@@ -1,12 +1,16 @@
-"""Running one notebook with papermill's Python API inside a long-lived worker process.
+"""Running notebooks with papermill's Python API inside long-lived worker processes.
 
-A client's notebooks share one kernel whose namespace is reset between them (see
-:class:`KernelSession`; ``fresh=True`` gives each notebook a kernel of its own). The
-worker starts the kernel itself, over IPC sockets rather than TCP ports (no port
+A worker keeps one kernel for its whole life and resets its namespace before each notebook
+(see :class:`KernelSession`; ``fresh=True`` gives each notebook a kernel of its own), so the
+kernel start-up and the notebooks' imports are paid once per worker, not once per client.
+The worker starts the kernel itself, over IPC sockets rather than TCP ports (no port
 collisions between parallel workers, papermill #511), with the notebooks folder as its
 working directory (papermill's own ``cwd`` switches the whole process, #473), and retries
 once when a kernel fails to start. The names injected are checked against the notebook's
 ``parameters`` cell first (papermill only warns on an unknown name, #701).
+
+This module imports nothing heavy at the top (no engine, no pandas), so a worker that only
+runs notebooks starts in a third of a second: see :func:`init_worker`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -205,13 +210,14 @@ of reusing the kernel."""
 
 
 class KernelSession:
-    """The kernel that runs one client's notebooks, one after the other.
+    """The kernel that runs a worker's notebooks, one after the other, whichever clients
+    they are for.
 
     Between two notebooks the kernel's namespace is reset, so a notebook sees none of the
     previous one's variables (a name it did not define itself is a NameError, as in a
     fresh kernel) and its execution counts start at 1 again; what stays is the modules
     already imported, so the notebooks after the first skip the kernel start-up and the
-    imports (about 1.5 s of CPU each). ``fresh=True`` starts a new kernel per notebook
+    imports (about 1.8 s of CPU each). ``fresh=True`` starts a new kernel per notebook
     instead. A kernel that died is replaced before the next notebook.
     """
 
@@ -280,3 +286,62 @@ def run_notebook(notebook: Path, output: Path, params_file: Path, settings: Kern
     """Execute one notebook in a kernel of its own (see :meth:`KernelSession.run`)."""
     with KernelSession(settings, fresh=True) as session:
         session.run(notebook, output, params_file)
+
+
+# --------------------------------------------------------------------------- worker processes
+
+SLOW_OPTIONAL_IMPORTS = ("rfc3987_syntax",)
+"""Modules a worker keeps from being imported. jsonschema (imported by nbformat, imported by
+papermill) loads ``rfc3987_syntax`` when it is installed (jupyter-events' extras bring it),
+and that module compiles some thirty Earley grammars at import: 1.0 s of CPU of the 1.4 s that
+``import papermill`` takes here (``python -X importtime``; python-jsonschema/jsonschema#1428).
+It only serves the draft-7 ``iri`` formats, which no notebook schema uses and which nbformat
+never checks (it validates without a format checker), so without it jsonschema simply leaves
+those two format checkers out."""
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker process is given once, when it starts: how to start kernels, whether
+    each notebook gets a fresh one, and the environment the kernels inherit (the price book
+    and rates overlay the client reports read)."""
+
+    kernel: KernelSettings
+    fresh_kernels: bool = False
+    environment: tuple[tuple[str, str], ...] = ()
+
+
+_SESSION: KernelSession | None = None
+"""This worker's kernel session (made by :func:`init_worker`, stopped when the worker exits)."""
+
+
+def init_worker(setup: WorkerSetup) -> None:
+    """Start-up of a pool worker: keep slow optional modules out, hand Ctrl-C to the main
+    process, exit at once on SIGTERM (killing the kernel first), and make the kernel session
+    that every notebook of this worker runs in; it is stopped when the worker exits."""
+    global _SESSION
+    from multiprocessing.util import Finalize
+
+    for name in SLOW_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]  # None: "import fails"
+    os.environ.update(dict(setup.environment))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _terminate_worker)
+    _SESSION = KernelSession(setup.kernel, fresh=setup.fresh_kernels)
+    Finalize(_SESSION, _SESSION.close, exitpriority=10)
+
+
+def _terminate_worker(signum: int, frame: Any) -> None:
+    """SIGTERM in a worker: kill its kernel at once and exit, saying nothing (the main
+    process says what happened; a half-run notebook's asyncio tasks are not worth a word)."""
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    kill_kernels()
+    os._exit(128 + signum)
+
+
+def notebook_task(notebook: Path, output: Path, params_file: Path) -> None:
+    """One notebook of one client, in this worker's kernel (see :meth:`KernelSession.run`)."""
+    assert _SESSION is not None, "notebook_task runs in a worker started by init_worker"
+    _SESSION.run(notebook, output, params_file)

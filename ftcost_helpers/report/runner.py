@@ -5,28 +5,37 @@ Order of work:
 0. The output folder is locked for the run (a second run on it is refused with a message),
    and whatever a killed run left there (staging folders, a report moved aside, a temporary
    index) is cleaned up, as are kernel folders in /tmp whose owner is gone.
-1. Every client file is validated first (``overrides.load_plan``, scenarios included); a bad file gets its
-   one-line message and no report, and nothing is injected into any notebook for it.
-2. Good clients are shared among a pool of long-lived worker *processes* (``--jobs``,
-   spawned, not threads: papermill's ``cwd`` is per process). A worker runs a client's
-   notebooks one after the other with papermill's Python API (no command-line start-up per
-   notebook) in one kernel whose namespace is reset between notebooks
-   (:class:`~.execute.KernelSession`), then renders ``report.html``, ``report.xlsx`` and
-   ``summary.json`` beside them. The numbers come from the package, not the notebooks.
+1. Each client file gets its report folder and a fingerprint of everything its report is
+   made from (:mod:`~ftcost_helpers.report.fingerprint`). A client whose folder holds that
+   same fingerprint is skipped (``skipped (unchanged)``) unless ``force`` is given — without
+   reading its file again, since the fingerprint covers all that its validation depends on.
+   Every other file is validated first (``overrides.load_plan``, scenarios included); a bad
+   file gets its one-line message and no report, and nothing is injected into any notebook
+   for it.
+2. Each remaining client is cut into tasks — the rendering of ``report.html``,
+   ``report.xlsx`` and ``summary.json`` (the numbers come from the package, not the
+   notebooks, so it need not wait for them) and one task per notebook — handed out, a
+   client at a time in file order, to a pool of long-lived worker *processes* (``--jobs``,
+   no more than there are tasks; spawned, not threads: papermill's ``cwd`` is per process)
+   as each becomes free; so a lone client's notebooks run on every core, not on one.
+   A worker runs notebooks with papermill's Python API (no command-line start-up per
+   notebook) in one kernel it keeps for its whole life, whose namespace is reset before
+   each notebook (:class:`~.execute.KernelSession`).
 3. Each client is written in a staging folder inside the output folder
-   (``.staging-<pid>-<slug>``) and renamed into place only when complete, so an earlier
-   good report survives a failure. A failed client's staging folder moves to
-   ``_failed/<slug>/`` (executed notebooks, traceback included, and ``error.txt``); when
-   even that cannot be written (a full disk), it is removed and the message says so.
+   (``.staging-<pid>-<slug>``) and, once all its tasks are done, gets its fingerprint and
+   is renamed into place, so an earlier good report survives a failure. When a task fails
+   the client's tasks not yet started are withdrawn, and once none of its tasks is still
+   running, its staging folder (executed notebooks, traceback included, and ``error.txt``;
+   no report files) moves to ``_failed/<slug>/``; when even that cannot be written (a full
+   disk), it is removed and the message says so.
 4. ``index.html`` is rebuilt from the ``summary.json`` files on disk.
 
 A report folder belongs to one client file: it is named after the file's stem (``acme.yaml``
 → ``acme/``) and records which file it was made from (``.source``), so two files never share a
 folder whatever their client names, and running one never replaces another's report (a
-second ``acme.yaml`` from another folder gets ``acme-2/``). It also records a fingerprint of
-everything it was made from (:mod:`~ftcost_helpers.report.fingerprint`); a client whose
-fingerprint is unchanged is skipped (``skipped (unchanged)``) unless ``force`` is given.
+second ``acme.yaml`` from another folder gets ``acme-2/``).
 
+Progress: a bar on a terminal (with the steps each client is on), else one line per client.
 An interrupted run stops the workers (each kills its kernel at once), removes its staging
 and kernel folders, prints one line and exits 130 (Ctrl-C) or 143 (SIGTERM).
 """
@@ -41,6 +50,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -57,11 +67,15 @@ from ftcost_helpers.engine.loading import (
 )
 from ftcost_helpers.engine.money import plural
 from ftcost_helpers.engine.overrides import load_plan
+from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.report.execute import (
     KernelSettings,
     NotebookContractError,
+    WorkerSetup,
     clean_stale_runtime_dirs,
+    init_worker,
     make_runtime_dir,
+    notebook_task,
     remove_runtime_dir,
 )
 from ftcost_helpers.report.fingerprint import SharedInputs, client_fingerprint, is_unchanged, write_fingerprint
@@ -155,69 +169,67 @@ class BatchResult:
         return EXIT_FAILED if self.failures else EXIT_OK
 
 
-# --------------------------------------------------------------------------- workers
+# --------------------------------------------------------------------------- tasks
 
-_EVENTS: Any = None
-_SETTINGS: BatchSettings | None = None
+RENDER_STEP = "report"
+"""The step name of a client's rendering task (report.html, report.xlsx, summary.json)."""
 
-
-def _terminate_worker(signum: int, frame: Any) -> None:
-    """SIGTERM in a worker: kill its kernel at once and exit, saying nothing (the main
-    process says what happened; a half-run notebook's asyncio tasks are not worth a word)."""
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)
-    os.dup2(quiet, 2)
-    from ftcost_helpers.report.execute import kill_kernels
-
-    kill_kernels()
-    os._exit(128 + signum)
+RENDERED = (REPORT_HTML, REPORT_XLSX, SUMMARY_JSON)
 
 
-def _init_worker(events: Any, settings: BatchSettings) -> None:
-    """A worker leaves Ctrl-C to the main process and exits at once on SIGTERM."""
-    global _EVENTS, _SETTINGS
-    _EVENTS, _SETTINGS = events, settings
-    os.environ.update(price_book_environment(settings.price_book, settings.rates))  # the notebooks' kernels
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _terminate_worker)
+@dataclass(frozen=True)
+class Task:
+    """One piece of one client's report: a notebook to execute, or (``notebook`` None) the
+    rendering of report.html, report.xlsx and summary.json."""
+
+    job: ClientJob
+    notebook: Path | None = None
+
+    @property
+    def step(self) -> str:
+        return self.notebook.stem if self.notebook is not None else RENDER_STEP
 
 
-def _announce(slug: str, step: str) -> None:
-    if _EVENTS is not None:
-        _EVENTS.put((slug, step))
+def client_tasks(job: ClientJob, notebooks: Sequence[Path]) -> list[Task]:
+    """A client's tasks in the order they are handed out: the rendering first (it needs
+    nothing from the notebooks; left to the end it would run alone while the other worker
+    idles), then the notebooks in their order."""
+    return [Task(job), *(Task(job, notebook) for notebook in notebooks)]
 
 
-def client_task(job: ClientJob) -> dict[str, Any]:
-    """One client's whole report, in its staging folder: the notebooks (one kernel,
-    reset between notebooks), then report.html, report.xlsx and summary.json."""
-    from ftcost_helpers.report.execute import KernelSession
-
-    assert _SETTINGS is not None
-    with KernelSession(_SETTINGS.kernel, fresh=_SETTINGS.fresh_kernels) as session:
-        for notebook in _SETTINGS.notebooks:
-            _announce(job.label, notebook.stem)
-            session.run(notebook, job.staging / notebook.name, job.source)
-    _announce(job.label, "report")
-    return render_outputs(job, _SETTINGS)
+def render_task(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
+    """The rendering task, run by a worker beside the client's notebooks (the numbers come
+    from the package, not from the notebooks): report.html, report.xlsx and summary.json in
+    the staging folder; returns the summary."""
+    return render_outputs(job, settings)
 
 
 def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
-    """Write report.html, report.xlsx and summary.json beside the executed notebooks."""
+    """Write report.html, report.xlsx and summary.json in the client's staging folder.
+
+    The document links each notebook under its title, read from the source notebook: the
+    executed copy has the same markdown (papermill adds only the injected-parameters cell),
+    so the rendering need not wait for the notebooks."""
     from ftcost_helpers.report.document import client_document, working_files
     from ftcost_helpers.report.excel import write_workbook
     from ftcost_helpers.report.figures import client_figures
 
     book = load_price_book(settings.price_book, settings.rates)
     figures = client_figures(job.source, book, settings.today, settings.generated_at)
-    executed = [job.staging / notebook.name for notebook in settings.notebooks]
-    document = client_document(figures, working_files(job.staging, executed))
+    document = client_document(figures, working_files(job.staging, settings.notebooks))
     (job.staging / REPORT_HTML).write_text(document, encoding="utf-8")
     write_workbook(job.staging / REPORT_XLSX, figures)
     (job.staging / SUMMARY_JSON).write_text(
         json.dumps(figures.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    write_fingerprint(job.staging, job.fingerprint)
     return figures.summary
+
+
+def submit(pool: ProcessPoolExecutor, task: Task, settings: BatchSettings) -> Future[Any]:
+    """Hand one task to the pool."""
+    if task.notebook is None:
+        return pool.submit(render_task, task.job, settings)
+    return pool.submit(notebook_task, task.notebook, task.job.staging / task.notebook.name, task.job.source)
 
 
 # --------------------------------------------------------------------------- folders
@@ -288,14 +300,20 @@ def assign_folders(out_dir: Path, sources: Sequence[Path]) -> list[str]:
     taken: set[str] = set()
     slugs = []
     for source in sources:
-        base = slug = slugify(source.stem)
-        count = 1
-        while slug in taken or _belongs_elsewhere(out_dir, slug, source):
-            count += 1
-            slug = f"{base}-{count}"
+        slug = next_folder(out_dir, source, taken)
         taken.add(slug)
         slugs.append(slug)
     return slugs
+
+
+def next_folder(out_dir: Path, source: Path, taken: set[str]) -> str:
+    """The folder name of ``source`` when the files before it took ``taken`` (see :func:`assign_folders`)."""
+    base = slug = slugify(source.stem)
+    count = 1
+    while slug in taken or _belongs_elsewhere(out_dir, slug, source):
+        count += 1
+        slug = f"{base}-{count}"
+    return slug
 
 
 def _belongs_elsewhere(out_dir: Path, slug: str, source: Path) -> bool:
@@ -348,66 +366,186 @@ def start_staging(job: ClientJob) -> None:
 # --------------------------------------------------------------------------- the batch
 
 
-def validate_files(
-    files: Sequence[Path], price_book: Path | None, say: Callable[[str], None], rates: Path | None = None
-) -> tuple[list[tuple[Path, str]], list[Failure]]:
-    """(source, client name) of every valid file, and a Failure for every bad one."""
-    book = load_price_book(price_book, rates)
-    valid, failures = [], []
+def validate_file(file: Path, book: PriceBook, say: Callable[[str], None]) -> str | Failure:
+    """The client name of a valid file, or a Failure (its lines said) for a bad one."""
+    try:
+        return load_plan(file, book).client
+    except ParamsError as error:
+        for line in error.lines():
+            say(f"error: {line}")
+        return Failure(str(file), str(error))
+    except Exception as error:  # a bug must not stop the other clients
+        message = f"{file}: unexpected error while reading it ({type(error).__name__}: {error})"
+        say(f"error: {message}")
+        return Failure(str(file), message)
+
+
+@dataclass
+class ClientPlan:
+    """What the batch does with each client file: the jobs to run, the reports left as they
+    are (made from exactly the same inputs), and the files that are bad."""
+
+    jobs: list[ClientJob] = field(default_factory=list)
+    skipped: dict[str, Path] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def plan_clients(
+    files: Sequence[Path],
+    out_dir: Path,
+    shared: SharedInputs,
+    book: PriceBook,
+    say: Callable[[str], None],
+    force: bool = False,
+) -> ClientPlan:
+    """Each file in turn: its report folder, then skipped or validated.
+
+    A file whose report folder holds the fingerprint it would be written with now (and all
+    of its outputs) is skipped, unless ``force``, without being read again: the fingerprint
+    covers everything validating it depends on (the file, every file of ``params/``, any
+    price book or overlay given, the package's source, the date), so it passes as it did
+    when that report was made. Every other file is validated first; a bad one gets its
+    one-line message, no folder and no job."""
+    plan = ClientPlan()
+    taken: set[str] = set()
     for file in files:
+        source = Path(file).resolve()
         try:
-            params = load_plan(file, book)
-        except ParamsError as error:
-            failures.append(Failure(str(file), str(error)))
-            for line in error.lines():
-                say(f"error: {line}")
-        except Exception as error:  # a bug must not stop the other clients
-            message = f"{file}: unexpected error while reading it ({type(error).__name__}: {error})"
-            failures.append(Failure(str(file), message))
-            say(f"error: {message}")
+            fingerprint = client_fingerprint(source, shared)
+        except OSError:
+            fingerprint = {}  # unreadable: validating it says why
+        slug = next_folder(out_dir, source, taken)
+        final = client_dir(out_dir, slug)
+        client = None if force or not fingerprint else _unchanged_client(final, fingerprint)
+        if client is not None:
+            plan.skipped[slug] = final
+            say(f"skipped (unchanged) {client} → {final}")
         else:
-            valid.append((Path(file).resolve(), params.client))
-    return valid, failures
+            checked = validate_file(file, book, say)
+            if isinstance(checked, Failure):
+                plan.failures.append(checked)
+                continue
+            plan.jobs.append(ClientJob(source, checked, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}", fingerprint))
+        taken.add(slug)
+    return plan
+
+
+def _unchanged_client(final: Path, fingerprint: dict[str, Any]) -> str | None:
+    """The client name of a report made from exactly these inputs, else None."""
+    if not is_unchanged(final, fingerprint, RENDERED):
+        return None
+    try:
+        client = json.loads((final / SUMMARY_JSON).read_text(encoding="utf-8"))["client"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return client if isinstance(client, str) else None
+
+
+@dataclass
+class _Client:
+    """Where one client's report stands in the main process."""
+
+    job: ClientJob
+    left: int
+    """Tasks not yet finished without error."""
+    running: int = 0
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    """The first failure's message: the client's other tasks are not started after it."""
 
 
 class _Batch:
-    """The main process's side: one task per client, progress, placing or keeping."""
+    """The main process's side: hands out each client's tasks (its rendering and its
+    notebooks) to the workers as they become free, a client at a time in file order; places
+    a report once all its tasks are done, or keeps a failed one once none of its tasks is
+    still running; shows the progress."""
 
-    def __init__(self, out_dir: Path, progress: Any) -> None:
-        self.out_dir, self.progress = out_dir, progress
-        self.in_flight: dict[Future[Any], ClientJob] = {}
-        self.activity: dict[str, str] = {}
+    def __init__(self, out_dir: Path, progress: Any, settings: BatchSettings) -> None:
+        self.out_dir, self.progress, self.settings = out_dir, progress, settings
+        self.waiting: deque[Task] = deque()
+        self.running: dict[Future[Any], Task] = {}
+        self.clients: dict[str, _Client] = {}
         self.result = BatchResult()
 
-    def note_events(self, events: Any) -> None:
-        """Show which notebook each client is running."""
-        changed = False
-        while True:
-            try:
-                label, step = events.get_nowait()
-            except Exception:
-                break
-            self.activity[label] = step
-            changed = True
-        if changed:
-            self.progress.set_postfix_str(" · ".join(f"{label}: {step}" for label, step in self.activity.items()))
+    def add(self, job: ClientJob) -> None:
+        """Start a client's staging folder and queue its tasks (or fail it at once)."""
+        try:
+            start_staging(job)
+        except OSError as error:
+            self.progress.update(1)
+            self.fail(job, f"could not start its report folder ({error.strerror})")
+            return
+        tasks = client_tasks(job, self.settings.notebooks)
+        self.clients[job.slug] = _Client(job, left=len(tasks))
+        self.waiting.extend(tasks)
+
+    def hand_out(self, pool: ProcessPoolExecutor, workers: int) -> None:
+        """Keep every worker busy (no more tasks in flight than workers, so a failed
+        client's tasks that have not started can still be withdrawn)."""
+        while self.waiting and len(self.running) < workers:
+            task = self.waiting.popleft()
+            self.running[submit(pool, task, self.settings)] = task
+            self.clients[task.job.slug].running += 1
+        self.show_activity()
+
+    def show_activity(self) -> None:
+        """Which steps each client is on."""
+        steps: dict[str, list[str]] = {}
+        for task in self.running.values():
+            steps.setdefault(task.job.label, []).append(task.step)
+        self.progress.set_postfix_str(" · ".join(f"{label}: {', '.join(s)}" for label, s in steps.items()))
 
     def complete(self, future: Future[Any]) -> None:
-        job = self.in_flight.pop(future)
-        self.activity.pop(job.label, None)
-        self.progress.update(1)
+        """A task ended: note its result and settle its client when nothing of it is left."""
+        task = self.running.pop(future)
+        client = self.clients[task.job.slug]
+        client.running -= 1
         try:
-            summary = future.result()
+            outcome = future.result()
         except NotebookContractError as error:
-            self.fail(job, str(error))
             self.abort_all(str(error))
         except Exception as error:
-            self.fail(job, _describe(error))
+            self.withdraw(client, _describe(error))
         else:
-            try:
-                self.succeed(job, summary)
-            except OSError as error:
-                self.fail(job, f"could not put the report in place ({error.strerror})")
+            client.left -= 1
+            if task.notebook is None:
+                client.summary = outcome
+        self.settle(client)
+
+    def withdraw(self, client: _Client, message: str) -> None:
+        """A client failed: remember the first message and withdraw its waiting tasks."""
+        if client.error is None:
+            client.error = message
+        self.waiting = deque(task for task in self.waiting if task.job is not client.job)
+
+    def abort_all(self, message: str) -> None:
+        """Every client would fail the same way (a notebook breaks the runner's contract):
+        withdraw every unfinished client's tasks."""
+        for client in list(self.clients.values()):
+            self.withdraw(client, message)
+            self.settle(client)
+
+    def settle(self, client: _Client) -> None:
+        """Place a client's report once all its tasks are done; keep a failed one once none
+        of its tasks is still writing in its staging folder."""
+        if client.running or client.job.slug not in self.clients:
+            return
+        job = client.job
+        if client.error is None and client.left:
+            return
+        del self.clients[job.slug]
+        self.progress.update(1)
+        if client.error is not None:
+            for name in RENDERED:  # a failed client has no report, only its notebooks
+                (job.staging / name).unlink(missing_ok=True)
+            self.fail(job, client.error)
+            return
+        assert client.summary is not None
+        try:
+            write_fingerprint(job.staging, job.fingerprint)  # last: its presence means complete
+            self.succeed(job, client.summary)
+        except OSError as error:
+            self.fail(job, f"could not put the report in place ({error.strerror})")
 
     def fail(self, job: ClientJob, message: str) -> None:
         self.result.failures.append(Failure(_display(job.source), message))
@@ -418,14 +556,6 @@ class _Batch:
                 self.progress.write(f"  executed notebooks kept for debugging in {kept}")
         else:
             shutil.rmtree(job.staging, ignore_errors=True)
-
-    def abort_all(self, message: str) -> None:
-        """Every client would fail the same way: cancel the ones not started."""
-        for future, job in list(self.in_flight.items()):
-            if future.cancel():
-                del self.in_flight[future]
-                self.progress.update(1)
-                self.fail(job, message)
 
     def succeed(self, job: ClientJob, summary: dict[str, Any]) -> None:
         final = client_dir(self.out_dir, job.slug)
@@ -572,17 +702,12 @@ def _run_batch(
     force: bool,
     rates: Path | None = None,
 ) -> BatchResult:
-    """Validate, skip the unchanged, run the pool, rebuild the index (``out_dir`` is locked
-    and clean)."""
-    load_price_book(price_book, rates)  # a broken price book or overlay stops the batch before any client
-    valid, failures = validate_files(files, price_book, say, rates)
+    """Skip the unchanged, validate the others, run the pool, rebuild the index (``out_dir``
+    is locked and clean)."""
+    book = load_price_book(price_book, rates)  # a broken price book or overlay stops the batch before any client
     today = dt.date.today()
     shared = SharedInputs.gather(notebooks, [price_book, rates], today)
-    jobs_list = [
-        ClientJob(source, client, slug, out_dir / f"{STAGING}{os.getpid()}-{slug}", client_fingerprint(source, shared))
-        for (source, client), slug in zip(valid, assign_folders(out_dir, [s for s, _ in valid]), strict=True)
-    ]
-    jobs_list, skipped = _unchanged_left_out(jobs_list, out_dir, force, say)
+    plan = plan_clients(files, out_dir, shared, book, say, force)
     settings = BatchSettings(
         notebooks=notebooks,
         kernel=KernelSettings(kernel_name=kernel_name, cwd=notebooks[0].parent),
@@ -592,9 +717,9 @@ def _run_batch(
         today=today,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
-    result = _run_pool(jobs_list, settings, out_dir, jobs or default_jobs()) if jobs_list else BatchResult()
-    result.skipped = skipped
-    result.failures[:0] = failures
+    result = _run_pool(plan.jobs, settings, out_dir, jobs or default_jobs()) if plan.jobs else BatchResult()
+    result.skipped = plan.skipped
+    result.failures[:0] = plan.failures
     try:
         result.index = write_index(out_dir, result.failures)
     except OSError as error:
@@ -602,50 +727,32 @@ def _run_batch(
     return result
 
 
-def _unchanged_left_out(
-    jobs_list: list[ClientJob], out_dir: Path, force: bool, say: Callable[[str], None]
-) -> tuple[list[ClientJob], dict[str, Path]]:
-    """(the jobs to run, the reports left as they are): a client whose report folder holds
-    the fingerprint it would be written with now is skipped, unless ``force``."""
-    if force:
-        return jobs_list, {}
-    to_run, skipped = [], {}
-    for job in jobs_list:
-        final = client_dir(out_dir, job.slug)
-        if is_unchanged(final, job.fingerprint, (REPORT_HTML, REPORT_XLSX, SUMMARY_JSON)):
-            skipped[job.slug] = final
-            say(f"skipped (unchanged) {job.client} → {final}")
-        else:
-            to_run.append(job)
-    return to_run, skipped
-
-
 def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path, jobs: int) -> BatchResult:
+    """Run every client's tasks over ``jobs`` worker processes (no more than there are
+    tasks) and settle each client as its last task ends."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    events = context.Queue()
     runtime = make_runtime_dir()
     settings = replace(settings, kernel=replace(settings.kernel, runtime_dir=runtime))
-    workers = max(1, min(jobs, len(jobs_list)))
+    setup = WorkerSetup(
+        kernel=settings.kernel,
+        fresh_kernels=settings.fresh_kernels,
+        environment=tuple(price_book_environment(settings.price_book, settings.rates).items()),
+    )
+    workers = max(1, min(jobs, len(jobs_list) * (len(settings.notebooks) + 1)))
     progress = progress_display(len(jobs_list))
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(events, settings))
-    batch = _Batch(out_dir, progress)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker, initargs=(setup,))
+    batch = _Batch(out_dir, progress, settings)
     try:
         for job in jobs_list:
-            try:
-                start_staging(job)
-            except OSError as error:
-                batch.progress.update(1)
-                batch.fail(job, f"could not start its report folder ({error.strerror})")
-                continue
-            batch.in_flight[pool.submit(client_task, job)] = job
-        while batch.in_flight:
-            done, _ = wait(list(batch.in_flight), timeout=0.25, return_when=FIRST_COMPLETED)
-            batch.note_events(events)
+            batch.add(job)
+        batch.hand_out(pool, workers)
+        while batch.running:
+            done, _ = wait(list(batch.running), timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
-                if future in batch.in_flight:
-                    batch.complete(future)
+                batch.complete(future)
+            batch.hand_out(pool, workers)
         pool.shutdown(wait=True)
     except BaseException:
         _stop_workers(pool)
@@ -654,7 +761,6 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
         raise
     finally:
         progress.close()
-        events.close()
         remove_runtime_dir(runtime)
     return batch.result
 
