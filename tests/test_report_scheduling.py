@@ -241,3 +241,25 @@ def test_a_failing_third_notebook_leaves_its_notebooks_in_failed_and_no_report(s
     assert "AssertionError" in (kept / "03_third.ipynb").read_text(encoding="utf-8")
     assert not (out / "failing").exists()
     assert [p.name for p in out.iterdir() if p.name.startswith(STAGING)] == []
+
+
+def test_a_reused_kernel_keeps_no_names_and_goes_back_to_its_folder(tmp_path: Path) -> None:
+    """A worker keeps its kernel for every notebook it runs, whichever client they are for;
+    the namespace is reset before each, and the working directory restored."""
+    from ftcost_helpers.report.execute import KernelSession
+
+    first = tiny_notebook(tmp_path / "first.ipynb", "import os\nleaked = os.getpid()\nos.chdir('/')\nprint(leaked)")
+    second = tiny_notebook(
+        tmp_path / "second.ipynb",
+        "import os\nassert 'leaked' not in globals(), 'a name of the previous notebook is still defined'\n"
+        f"assert os.getcwd() == {str(tmp_path)!r}, os.getcwd()\nprint(os.getpid())",
+    )
+    params = CLIENTS / "example_a.yaml"
+    with KernelSession(KernelSettings(cwd=tmp_path)) as session:
+        session.run(first, tmp_path / "first-out.ipynb", params)
+        session.run(second, tmp_path / "second-out.ipynb", params)
+    pids = [
+        nbformat.read(tmp_path / f"{name}-out.ipynb", as_version=4).cells[-1].outputs[0].text
+        for name in ("first", "second")
+    ]
+    assert pids[0] == pids[1], "the second notebook ran in another kernel"

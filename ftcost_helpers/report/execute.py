@@ -243,20 +243,33 @@ class KernelSession:
             self.close()
         if self.km is None:
             self.km = start_kernel(self.settings)
-        elif self.used:
-            client = self.km.blocking_client()
-            client.start_channels()
-            try:
-                client.wait_for_ready(timeout=self.settings.start_timeout)
-                code = RESET_NAMESPACE.format(cwd=str(self.settings.cwd or Path.cwd()))
-                reply = client.execute_interactive(code, silent=True, timeout=self.settings.start_timeout)
-            finally:
-                client.stop_channels()
-            if reply["content"]["status"] != "ok":
-                self.close()
-                self.km = start_kernel(self.settings)
+        elif self.used and not self._reset():
+            self.close()
+            self.km = start_kernel(self.settings)
         self.used = True
         return self.km
+
+    def _reset(self) -> bool:
+        """Reset the namespace (:data:`RESET_NAMESPACE`); False if the kernel did not say "ok"
+        in time. Only the shell channel's reply is awaited: the kernel is known to be up, and
+        ``wait_for_ready`` also waits for a message on a newly connected IOPub channel, which
+        a freshly subscribed socket misses once at least (0.2 s each time)."""
+        import queue
+        import time
+
+        client = self.km.blocking_client()
+        client.start_channels()
+        try:
+            msg_id = client.execute(RESET_NAMESPACE.format(cwd=str(self.settings.cwd or Path.cwd())), silent=True)
+            deadline = time.monotonic() + self.settings.start_timeout
+            while True:
+                reply = client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return bool(reply["content"]["status"] == "ok")
+        except queue.Empty:
+            return False
+        finally:
+            client.stop_channels()
 
     def run(self, notebook: Path, output: Path, params_file: Path) -> None:
         """Execute ``notebook`` into ``output`` with ``params_file`` (absolute) injected and
