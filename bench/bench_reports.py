@@ -4,15 +4,17 @@ Generates client files (variations of the three worked examples) in a temporary 
 then times, in one run:
 
 * **report** — ``python -m ftcost_helpers report FILES --out DIR --jobs N``: long-lived
-  worker processes run the notebooks with papermill's Python API, in parallel, and also
-  write the HTML, the Excel workbook and summary.json of every client;
+  worker processes (one kernel each) share out every client's tasks — its rendering (the
+  HTML, the Excel workbook and summary.json) and each of its notebooks, run with papermill's
+  Python API;
 * **serial CLI** — one ``papermill`` command per notebook and client, one after the other
   (notebooks only: no HTML, no workbook);
 * **floor** — one empty notebook through the papermill command line and through the Python
   API in a warm process (kernel start-up and papermill's bookkeeping, nothing else);
 * **unchanged** — the same report command again over the same folder: every client's
   fingerprint matches, so every client is skipped;
-* **one changed** — the same again after one client file was edited: that client alone is redone;
+* **one changed** — the same again after one client file was edited: that client alone is
+  redone, its tasks shared among the workers as in the full run;
 * the package's own import time (``python -X importtime -c "import ftcost_helpers.cli"``).
 
 Usage: ``python bench/bench_reports.py [--clients 20] [--jobs N]``. Budgets: the report
@@ -154,6 +156,7 @@ def main() -> None:
         "--no-serial", action="store_true", help="leave out the serial papermill loop (the incremental figures only)"
     )
     args = parser.parse_args()
+    print(f"load average     {', '.join(f'{value:.1f}' for value in os.getloadavg())}  (at the start)")
     notebooks = list(default_notebooks()) or [ROOT / "tests" / "fixtures" / "report_notebook.ipynb"]
     print(
         f"{args.clients} clients × {len(notebooks)} notebooks ({', '.join(n.name for n in notebooks)}); "
@@ -182,7 +185,7 @@ def main() -> None:
             print(f"ratio            {serial / report:8.2f} ×  (budget ≥ {BUDGET:g}×: {verdict})")
         cli_floor, api_floor = floor_times(folder)
     wall, own = import_time()
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())  # at the end
     print(f"floor            {cli_floor:8.2f} s empty notebook via the command line; {api_floor:.2f} s via the API")
     print(f"load average     {load}  (other work on the machine slows the parallel run more than the serial loop)")
     print(

@@ -10,8 +10,11 @@ is still running); the last runs the real pool on tiny notebooks."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import pickle
+import re
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ import pytest
 import yaml
 
 from ftcost_helpers.engine.loading import project_root
-from ftcost_helpers.report.execute import KernelSettings, NotebookFailed, notebook_task
+from ftcost_helpers.report.execute import KernelSettings, NotebookFailed, kernel_call_task, notebook_task
 from ftcost_helpers.report.fingerprint import FINGERPRINT_JSON
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SOURCE_FILE, SUMMARY_JSON
 from ftcost_helpers.report.runner import (
@@ -31,7 +34,6 @@ from ftcost_helpers.report.runner import (
     ClientJob,
     LineProgress,
     _Batch,
-    render_task,
     run_reports,
 )
 
@@ -49,8 +51,11 @@ class HeldPool:
 
     def submit(self, function: Any, *args: Any) -> Future[Any]:
         future: Future[Any] = Future()
-        if function is render_task:
-            key = (args[0].slug, "report")
+        if function is kernel_call_task:  # the rendering: (code, result name), the job pickled in the code
+            (payload,) = re.findall(r"\('([A-Za-z0-9+/=]+)'\)", args[0])
+            job, _ = pickle.loads(base64.b64decode(payload))
+            args = (job,)
+            key = (job.slug, "report")
         else:
             assert function is notebook_task
             key = (args[2].stem, args[0].stem)
@@ -62,11 +67,11 @@ class HeldPool:
         future, function, args = self.futures.pop((slug, step))
         if error is not None:
             future.set_exception(error)
-        elif function is render_task:
-            job = args[0]
+        elif function is kernel_call_task:
+            (job,) = args
             for name in RENDERED:
                 (job.staging / name).write_text("{}", encoding="utf-8")
-            future.set_result({"break_even_month": 4, "programme_total_usd": 1000.0})
+            future.set_result(json.dumps({"summary": {"break_even_month": 4, "programme_total_usd": 1000.0}}))
         else:
             notebook, output, _ = args
             output.write_text(f"executed {notebook.name}", encoding="utf-8")

@@ -15,6 +15,7 @@ runs notebooks starts in a third of a second: see :func:`init_worker`.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import shutil
@@ -203,6 +204,35 @@ def stop_kernel(km: Any) -> None:
             km.context.destroy(linger=0)
 
 
+class KernelCallFailed(Exception):
+    """Code run in a kernel outside a notebook (:meth:`KernelSession.call`) raised or timed out."""
+
+
+def _execute_silently(km: Any, code: str, expressions: dict[str, str], timeout: float) -> dict[str, Any] | None:
+    """Run ``code`` silently in ``km``'s kernel and return the content of its reply (with the
+    values of ``expressions``), or None when there is none within ``timeout`` seconds.
+
+    Only the shell channel's reply is awaited: the kernel is known to be up, and a client's
+    ``wait_for_ready`` also waits for a message on its newly connected IOPub channel, which a
+    freshly subscribed socket misses at least once (0.2 s each time)."""
+    import queue
+    import time
+
+    client = km.blocking_client()
+    client.start_channels()
+    try:
+        msg_id = client.execute(code, silent=True, user_expressions=expressions)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return dict(reply["content"])
+    except queue.Empty:
+        return None
+    finally:
+        client.stop_channels()
+
+
 RESET_NAMESPACE = "get_ipython().reset(new_session=True, aggressive=False); __import__('os').chdir({cwd!r})"
 """Empties the user namespace, the output history and the execution counter (In [1] again)
 and goes back to the working directory; imported modules stay loaded, which is the point
@@ -251,25 +281,28 @@ class KernelSession:
 
     def _reset(self) -> bool:
         """Reset the namespace (:data:`RESET_NAMESPACE`); False if the kernel did not say "ok"
-        in time. Only the shell channel's reply is awaited: the kernel is known to be up, and
-        ``wait_for_ready`` also waits for a message on a newly connected IOPub channel, which
-        a freshly subscribed socket misses once at least (0.2 s each time)."""
-        import queue
-        import time
+        in time."""
+        code = RESET_NAMESPACE.format(cwd=str(self.settings.cwd or Path.cwd()))
+        reply = _execute_silently(self.km, code, {}, self.settings.start_timeout)
+        return reply is not None and reply["status"] == "ok"
 
-        client = self.km.blocking_client()
-        client.start_channels()
-        try:
-            msg_id = client.execute(RESET_NAMESPACE.format(cwd=str(self.settings.cwd or Path.cwd())), silent=True)
-            deadline = time.monotonic() + self.settings.start_timeout
-            while True:
-                reply = client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
-                if reply["parent_header"].get("msg_id") == msg_id:
-                    return bool(reply["content"]["status"] == "ok")
-        except queue.Empty:
-            return False
-        finally:
-            client.stop_channels()
+    def call(self, code: str, expression: str) -> str:
+        """Execute ``code`` in the kernel, with an empty namespace as a notebook gets, and
+        return the value of ``expression`` (which must be a str). Raises KernelCallFailed
+        (one line) when the code raises or does not finish within the cell time limit."""
+        km = self._ready_kernel()
+        reply = _execute_silently(km, code, {"value": expression}, self.settings.cell_timeout)
+        if reply is None:
+            raise KernelCallFailed(f"no answer from the kernel within {self.settings.cell_timeout:g} s")
+        if reply["status"] != "ok":
+            raise KernelCallFailed(f"{reply.get('ename')}: {reply.get('evalue')}")
+        value = reply["user_expressions"]["value"]
+        if value["status"] != "ok":
+            raise KernelCallFailed(f"{value.get('ename')}: {value.get('evalue')}")
+        text = ast.literal_eval(value["data"]["text/plain"])
+        if not isinstance(text, str):
+            raise KernelCallFailed(f"{expression} is a {type(text).__name__}, not a str")
+        return text
 
     def run(self, notebook: Path, output: Path, params_file: Path) -> None:
         """Execute ``notebook`` into ``output`` with ``params_file`` (absolute) injected and
@@ -358,3 +391,11 @@ def notebook_task(notebook: Path, output: Path, params_file: Path) -> None:
     """One notebook of one client, in this worker's kernel (see :meth:`KernelSession.run`)."""
     assert _SESSION is not None, "notebook_task runs in a worker started by init_worker"
     _SESSION.run(notebook, output, params_file)
+
+
+def kernel_call_task(code: str, expression: str) -> str:
+    """Code run in this worker's kernel, outside any notebook (see :meth:`KernelSession.call`):
+    the worker itself then needs none of the modules the code imports, which the kernel has
+    loaded for the notebooks anyway."""
+    assert _SESSION is not None, "kernel_call_task runs in a worker started by init_worker"
+    return _SESSION.call(code, expression)
