@@ -3,9 +3,11 @@ Python loop over the same draws (results checked equal), both timed in one run.
 
 Run: ``.venv/bin/python bench/bench_monte_carlo.py [--file params/clients/example_b.yaml]``
 
-Budget (DESIGN.md, issue 3): the vectorised run under 100 ms and at least 50× faster than
-the loop. The vectorised time is the median of several runs, drawing included; the loop
-is timed once (it takes seconds) and gets its draws for free.
+Budgets: issue 9, for the richer physics model, 10,000 draws under 25 ms and one scenario
+(a base-case evaluation) under 1 ms; issue 3, at least 50× faster than the loop. The
+vectorised time is the median of several runs, drawing included; the loop is timed once (it
+takes seconds) and gets its draws for free. Note the load average (``uptime``) with any
+figure you report: the machine is shared.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation, draw_inputs, simulate
 
-BUDGET_SECONDS = 0.100
+BUDGET_SECONDS = 0.025
+BUDGET_SCENARIO_SECONDS = 0.001
 BUDGET_RATIO = 50.0
 
 
@@ -101,18 +104,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  vectorised (median of {args.repeats}): {vectorised_s * 1000:8.1f} ms")
     print(f"  Python loop over the same draws:  {loop_s * 1000:8.1f} ms")
     print(f"  ratio: {ratio:,.0f}x faster")
-    print(f"  one scenario (base case, median of 200): {time_one_scenario(params, book) * 1e6:,.0f} µs")
+    scenario_s = time_one_scenario(params, book)
+    print(f"  one scenario (base case, median of 200): {scenario_s * 1e6:,.0f} µs")
     print(f"  results equal: {'yes' if not mismatched else 'NO — ' + ', '.join(mismatched)}")
     p = sim.percentiles()
     print(f"  programme total P10/P50/P90: USD {p['p10']:,.0f} / {p['p50']:,.0f} / {p['p90']:,.0f}")
     within_time, within_ratio = vectorised_s < BUDGET_SECONDS, ratio >= BUDGET_RATIO
+    within_scenario = scenario_s < BUDGET_SCENARIO_SECONDS
     print(
         f"  budget: < {BUDGET_SECONDS * 1000:.0f} ms {'met' if within_time else 'MISSED'}; "
+        f"one scenario < {BUDGET_SCENARIO_SECONDS * 1000:.0f} ms {'met' if within_scenario else 'MISSED'}; "
         f">= {BUDGET_RATIO:.0f}x {'met' if within_ratio else 'MISSED'}"
     )
     if mismatched:
         return 1
-    if args.strict and not (within_time and within_ratio):
+    if args.strict and not (within_time and within_ratio and within_scenario):
         return 1
     return 0
 

@@ -26,6 +26,7 @@ ARCHITECTURE_KEYS = (
     "intermediate_size",
     "attention_heads",
     "kv_heads",
+    "head_dim",
     "vocab_size",
     "tied_embeddings",
     "experts",
@@ -217,6 +218,8 @@ def keys_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
         "vocab_size": int(c["vocab_size"]),
         "tied_embeddings": _tied(c),
     }
+    if _first(c, "head_dim") is not None:
+        keys["head_dim"] = int(c["head_dim"])
     if moe:
         keys |= {
             "experts": int(experts),

@@ -47,6 +47,7 @@ class TrainingPhysics(Book):
     framework_overhead_gb: float
     host_link_gbps: float
     utilisation_size_threshold_billion: float
+    kernel_overhead_us: Quantity
 
 
 class UtilisationDefaults(Book):

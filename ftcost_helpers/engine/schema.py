@@ -34,6 +34,7 @@ Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 Sharding = Literal["none", "optimizer", "gradients", "full"]
 Checkpointing = Literal["none", "selective", "full"]
 TargetModules = Literal["attention", "all_linear"]
+QuantisedBase = Literal["nf4", "gptq"]
 
 SHARDING_WORDS: dict[str, str] = {
     "none": "not sharded",
@@ -70,8 +71,9 @@ RAW_COUNT_BILLION = 100_000.0
 
 class BaseModelSpec(Section):
     """The open-weights model being fine-tuned. Absent architecture keys are derived:
-    ``kv_heads`` = ``attention_heads`` (no GQA), ``intermediate_size`` from the parameter
-    count, ``active_parameters_billion`` = ``parameters_billion`` (a dense model)."""
+    ``kv_heads`` = ``attention_heads`` (no GQA), ``head_dim`` = ``hidden_size`` ÷
+    ``attention_heads``, ``intermediate_size`` from the parameter count,
+    ``active_parameters_billion`` = ``parameters_billion`` (a dense model)."""
 
     name: Name
     parameters_billion: Quantity
@@ -81,6 +83,7 @@ class BaseModelSpec(Section):
     vocab_size: PositiveCount
     intermediate_size: PositiveCount | None = None
     kv_heads: PositiveCount | None = None
+    head_dim: PositiveCount | None = None
     tied_embeddings: bool = False
     active_parameters_billion: Quantity | None = None
     experts: PositiveCount | None = None
@@ -175,6 +178,7 @@ class Training(Section):
     memory_efficient_attention: bool
     lora: Lora
     trainable_fraction: Fraction | None = None
+    quantised_base: QuantisedBase = "nf4"
     padding_efficiency: PositiveFraction = 1.0
     utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction

@@ -44,18 +44,26 @@ PERCENTILES = {"p10": 10.0, "p50": 50.0, "p90": 90.0}
 def inverse_cdf(lows: np.ndarray, highs: np.ndarray, modes: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     """Draws from uniform numbers in [0, 1): triangular where a mode is given (not nan),
     uniform on [low, high] where it is not. ``lows``, ``highs`` and ``modes`` have one
-    entry per input; ``uniforms`` has one row per input."""
+    entry per input; ``uniforms`` has one row per input. Only the rows with a mode pay for
+    the triangular inverse (two square roots per draw)."""
+    widths = highs - lows
+    draws = lows[:, None] + uniforms * widths[:, None]
+    triangular = np.flatnonzero(~np.isnan(modes))
+    if triangular.size:
+        draws[triangular] = _triangular(lows[triangular], highs[triangular], modes[triangular], uniforms[triangular])
+    return draws
+
+
+def _triangular(lows: np.ndarray, highs: np.ndarray, modes: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """The triangular inverse distribution function, one row per input: below the mode's
+    share F(mode) = (mode − low) ÷ (high − low), low + √(u·(high − low)·(mode − low)); above
+    it, high − √((1 − u)·(high − low)·(high − mode))."""
     low, high, mode = lows[:, None], highs[:, None], modes[:, None]
     width = high - low
-    uniform_draws = low + uniforms * width
-    has_mode = ~np.isnan(mode)
-    mode = np.where(has_mode, mode, low)
-    safe_width = np.where(width > 0, width, 1.0)
-    split = (mode - low) / safe_width
+    split = (mode - low) / np.where(width > 0, width, 1.0)
     rising = low + np.sqrt(uniforms * width * (mode - low))
     falling = high - np.sqrt((1.0 - uniforms) * width * (high - mode))
-    triangular_draws = np.where(uniforms < split, rising, falling)
-    return np.where(has_mode, triangular_draws, uniform_draws)
+    return np.where(uniforms < split, rising, falling)
 
 
 def uncertain_inputs(params: Params, book: PriceBook) -> dict[str, Range]:

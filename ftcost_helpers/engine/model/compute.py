@@ -9,6 +9,8 @@ booked capacity is the utilisation the booked plan implies. Memory per GPU lives
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ftcost_helpers.engine.quantities import Number
@@ -55,7 +57,7 @@ def flops_per_token(
     adapter_parameters: Number,
     trains_all_weights: bool,
     layers: int,
-    hidden_size: int,
+    query_width: float,
     sequence_length: int,
     checkpointing: str,
 ) -> tuple[Number, Number]:
@@ -63,14 +65,18 @@ def flops_per_token(
 
     Weights (Kaplan et al. 2020, §2.1; Narayanan et al. 2021, eq. 3): forward 2·N, backward
     4·N (input and weight gradients) for 6·N when every weight trains; a frozen base skips
-    its weight gradients, 4·N, and its adapters cost 6·N_a. Attention scores and their
-    product with V: 4·L·s·h forward per token without a mask, half of it under a causal
-    mask (FlashAttention skips masked blocks), so 2·L·s·h forward and 6·L·s·h in all.
-    Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·h, ``selective`` only the
-    attention's 2·L·s·h (Korthikanti et al. 2022, §5). N is the *active* parameter count
-    (mixture of experts: the experts a token is routed to)."""
+    its weight gradients, 4·N, and its adapters cost 6·N_a. Attention scores Q·Kᵀ and their
+    product with V: 2·2·s·(a·d) per token and layer forward without a mask (a·d the query
+    width, = h when d = h / a); a causal mask halves it, because FlashAttention skips the
+    blocks above the diagonal (Dao 2023, FlashAttention-2, §3.1.1: "for causal masking we
+    can skip ... about half of the blocks"), so 2·L·s·(a·d) forward and, with the backward's
+    twice the forward, 6·L·s·(a·d) in all; the memory-efficient kernels change where the
+    scores live, not how many FLOPs they take, so this is counted once whichever kernel
+    runs. Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·(a·d), ``selective`` only
+    the attention's 2·L·s·(a·d) (Korthikanti et al. 2022, §5). N is the *active* parameter
+    count (mixture of experts: the experts a token is routed to)."""
     weights = 6.0 * active_parameters if trains_all_weights else 4.0 * active_parameters + 6.0 * adapter_parameters
-    attention_forward = 2.0 * layers * sequence_length * hidden_size
+    attention_forward = 2.0 * layers * sequence_length * query_width
     attention = 3.0 * attention_forward
     if checkpointing == "full":
         weights = weights + 2.0 * active_parameters
@@ -92,30 +98,159 @@ def compute_seconds(
     attention_peak_tflops: Number,
     utilisation: Number,
     throughput_penalty: Number,
+    matmul_bytes: Number = 0.0,
+    bandwidth_gbps: float | None = None,
 ) -> Number:
     """GPU-seconds of the FLOPs at a utilisation of each part's dense peak (FP8 matmuls run
     at the FP8 peak; attention stays at BF16). A method's throughput penalty slows its
-    weight matmuls only."""
+    weight matmuls only.
+
+    The weight matmuls follow a roofline (Williams et al. 2009, "Roofline: an insightful
+    visual performance model"): they take the longer of their FLOPs at the utilisation and
+    the HBM bytes they move (``matmul_bytes``, :func:`matmul_traffic_bytes`) at the GPU's
+    bandwidth. A micro-batch of M tokens multiplies each weight matrix M times per byte it
+    reads, so short micro-batches of a large model (or a mixture of experts, whose every
+    expert is read for few tokens) become bandwidth bound."""
     effective = 1e12 * utilisation
     matmuls = matmul_flops * throughput_penalty / (matmul_peak_tflops * effective)
+    if bandwidth_gbps:
+        matmuls = np.maximum(matmuls, matmul_bytes / (bandwidth_gbps * 1e9))
     return matmuls + attention_flops / (attention_peak_tflops * effective)
 
 
-DEQUANTISE_BYTES_PER_PARAM = 2.0 + 2.0
-"""Besides reading the quantised weight: writing it out in bf16 and the matmul reading it
-back (bitsandbytes dequantises a 4-bit layer to the compute dtype, then runs a bf16 GEMM)."""
+MATMUL_OPERAND_BYTES = {"bf16_mixed": 2.0, "bf16": 2.0, "fp8": 1.0, "fp32": 4.0}
+"""Bytes per weight a matmul reads: the bf16 copy, the cached FP8 cast under ``fp8``, fp32
+weights under ``fp32`` (a 4-bit base is dequantised to bf16 first, so its matmuls read 2)."""
+
+
+def weight_passes(checkpointing: str) -> float:
+    """Times each micro-batch's matmuls read every weight: the forward, the backward's
+    input-gradient matmul (the weight-gradient matmul reads activations, not weights), and
+    the recomputed forward under ``full`` checkpointing (Korthikanti et al. 2022, §5)."""
+    return 3.0 if checkpointing == "full" else 2.0
+
+
+def matmul_traffic_bytes(
+    parameters_read: Number,
+    operand_bytes: float,
+    passes: float,
+    trained_parameters: Number,
+    gradient_bytes: float,
+    micro_batches: Number,
+) -> Number:
+    """HBM bytes the weight matmuls move over the run, besides activations: every pass of
+    every micro-batch reads every weight (N·b·passes; N the *total* count of a mixture of
+    experts, since every expert gets tokens), and the weight-gradient matmul accumulates
+    into the gradient buffer, reading and writing it (2·N_trained·b_g)."""
+    per_micro_batch = parameters_read * operand_bytes * passes + 2.0 * trained_parameters * gradient_bytes
+    return per_micro_batch * micro_batches
+
+
+BLOCK_FORWARD_KERNELS = 40
+"""CUDA kernels one decoder layer launches in an eager forward pass (Hugging Face
+``LlamaDecoderLayer``, counted op by op): two RMSNorms of 7 each (cast to fp32, square,
+mean, add ε, rsqrt, multiply, cast back, times the weight), q/k/v/o and gate/up/down
+matmuls (7), rotary embedding of q and k (12: two slices, a negation, a concatenation, two
+multiplies and an add each), the attention kernel and its layout copies (4), SiLU, the
+gate × up product and two residual adds (4); rounded down to 40."""
+
+ADAPTER_FORWARD_KERNELS = 5
+"""Kernels one LoRA adapter adds to its layer's forward (PEFT ``lora.Linear``): dropout,
+the A and B matmuls, the scaling and the add onto the base output."""
+
+BACKWARD_KERNELS_PER_FORWARD = 2.0
+"""The backward launches about twice the forward's kernels: each matmul becomes two (input
+and weight gradients), each element-wise op its derivative and, for most, a product with
+the incoming gradient (Kaplan et al.'s 2:1 backward-to-forward FLOPs, in kernel counts)."""
+
+ADAPTED_LINEARS = {"attention": 4, "all_linear": 7}
+"""Linear layers a LoRA adapter is put on per decoder layer: q, k, v, o; or all seven."""
+
+
+def kernels_per_layer(adapted_linears: int, checkpointing: str, dequantise_kernels: float = 0.0) -> float:
+    """Kernels one layer launches for one micro-batch: the forward (block + adapters), the
+    backward (twice the forward's), the recomputed forward under ``full`` checkpointing,
+    and ``dequantise_kernels`` for a quantised base (:func:`dequantise_kernels_per_layer`)."""
+    forward = BLOCK_FORWARD_KERNELS + ADAPTER_FORWARD_KERNELS * adapted_linears
+    total = forward * (1.0 + BACKWARD_KERNELS_PER_FORWARD) + dequantise_kernels
+    if checkpointing == "full":
+        total = total + forward
+    return total
+
+
+def launch_seconds(micro_batches: Number, layers: float, kernels: float, kernel_overhead_us: Number) -> Number:
+    """GPU-seconds the GPUs spend on kernel overheads: micro-batches × layers × kernels per
+    layer × the fixed time each kernel costs besides its work (the CPU's launch and eager
+    dispatch, the GPU's start-up). It does not shrink with fewer tokens, so it dominates
+    short micro-batches; torch.compile and CUDA graphs remove most of it (not modelled)."""
+    return micro_batches * layers * kernels * kernel_overhead_us * 1e-6
+
+
+def pipeline_bubble_factor(pipeline_parallel: int, micro_batches_per_step: Number) -> Number:
+    """Time stretch of a 1F1B pipeline schedule: (m + p − 1) ÷ m for p stages and m
+    micro-batches per optimizer step (Narayanan et al. 2021, §2.2: bubble fraction (p − 1)/m)."""
+    return (micro_batches_per_step + pipeline_parallel - 1.0) / micro_batches_per_step
+
+
+@dataclass(frozen=True)
+class Dequantisation:
+    """What a quantised base's library does to each 4-bit weight, per pass."""
+
+    bytes_per_param: float
+    """HBM bytes besides reading the packed weight and the matmul reading the bf16 copy."""
+    kernels: int
+    """Kernels it launches per quantised linear layer and pass."""
+    in_backward: bool
+    """Whether the backward dequantises again (else autograd keeps the dequantised copy)."""
+
+
+DEQUANTISATION = {
+    "nf4": Dequantisation(bytes_per_param=2.0, kernels=2, in_backward=True),
+    "gptq": Dequantisation(bytes_per_param=16.0, kernels=9, in_backward=False),
+}
+"""``nf4`` (bitsandbytes ``Linear4bit``): one fused kernel writes the bf16 copy, 2 bytes, after
+dequantising the absmax constants (a second kernel); ``MatMul4Bit.backward`` dequantises
+again for the input gradient. ``gptq`` (AutoGPTQ's ``QuantLinear`` with its CUDA kernel
+off, as training and ``disable_exllama`` leave it, and for any input of 128 rows or more):
+unpacks in PyTorch ops, per weight: a shift to int32 (write 4), a cast to int8 (read 4,
+write 1), a mask (1 + 1), the zero point subtracted (1 + 1), the scale multiplied into fp16
+(1 + 2): 16 bytes in 5 kernels, and 4 more for the zero points; the fp16 weight is then an
+ordinary ``torch.matmul`` operand that autograd keeps for the backward."""
 
 
 def dequantise_seconds(
-    quantised_parameters: Number, quantised_bytes: float, passes: float, micro_batches: Number, bandwidth_gbps: float
+    quantised_parameters: Number,
+    quantised_bytes: float,
+    kind: Dequantisation,
+    checkpointing: str,
+    micro_batches: Number,
+    bandwidth_gbps: float,
 ) -> Number:
     """GPU-seconds spent dequantising a 4-bit base: every micro-batch dequantises every
-    quantised weight once per pass (forward, backward, and the recomputed forward), a
-    memory-bound copy of (b_q + 2 + 2) bytes per parameter (Dettmers et al. 2023, §3: "we
-    dequantize the storage data type to the computation data type to perform the forward and
-    backward pass"). The cost does not shrink with fewer tokens: it dominates short sequences."""
-    bytes_moved = quantised_parameters * (quantised_bytes + DEQUANTISE_BYTES_PER_PARAM) * passes * micro_batches
-    return bytes_moved / (bandwidth_gbps * 1e9)
+    quantised weight once per pass that needs it (the forward, the recomputed forward under
+    ``full`` checkpointing, and the backward when the library dequantises again), a
+    memory-bound pass of (b_q + the library's bytes) per parameter (Dettmers et al. 2023, §3:
+    "we dequantize the storage data type to the computation data type to perform the forward
+    and backward pass"). It does not shrink with fewer tokens: it dominates short sequences."""
+    bytes_moved = quantised_parameters * (quantised_bytes + kind.bytes_per_param)
+    passes = dequantise_passes(kind, checkpointing)
+    return bytes_moved * passes * micro_batches / (bandwidth_gbps * 1e9)
+
+
+def dequantise_passes(kind: Dequantisation, checkpointing: str) -> float:
+    """Passes of one micro-batch that dequantise: forward, backward if the library does it
+    again, recomputed forward under ``full`` checkpointing."""
+    return 1.0 + (1.0 if kind.in_backward else 0.0) + (1.0 if checkpointing == "full" else 0.0)
+
+
+QUANTISED_LINEARS = 7
+"""Linear layers of a decoder layer a 4-bit base quantises: q, k, v, o, gate, up, down."""
+
+
+def dequantise_kernels_per_layer(kind: Dequantisation, checkpointing: str) -> float:
+    """Kernels one layer's dequantisation launches per micro-batch: the library's kernels
+    per linear × 7 linears × the passes that dequantise."""
+    return kind.kernels * QUANTISED_LINEARS * dequantise_passes(kind, checkpointing)
 
 
 def optimizer_step_bytes_per_param(

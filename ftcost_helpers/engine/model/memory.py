@@ -121,18 +121,21 @@ def activation_bytes_per_token_layer(
     attention_heads: int,
     sequence_length: int,
     memory_efficient_attention: bool,
+    query_width: float | None = None,
 ) -> Number:
     """Bytes one layer keeps per token for the backward pass, bf16, no recomputation.
 
-    Attention: the norm's input and output 2h + 2h, q 2h, k and v 2·2·h_kv, the attention
-    output (o-projection input) 2h, FlashAttention's fp32 log-sum-exp 4·a:
-    8h + 4h_kv + 4a. Without a memory-efficient kernel the scores are kept too, 5·a·s
+    Attention: the norm's input and output 2h + 2h, q 2·(a·d), k and v 2·2·h_kv, the
+    attention output (o-projection input) 2·(a·d), FlashAttention's fp32 log-sum-exp 4·a:
+    4h + 4·(a·d) + 4h_kv + 4a, which is 8h + 4h_kv + 4a when d = h / a (``query_width``
+    a·d, default h). Without a memory-efficient kernel the scores are kept too, 5·a·s
     (Korthikanti et al. 2022, eq. 2: softmax output 2·a·s, its dropout mask a·s, the
     attention-over-values input 2·a·s). Gated MLP, per routed expert: the norm's input and
     output 4h, gate and up outputs 2i + 2i, the SiLU output 2i and the product (down-projection
     input) 2i: 4h + 8i·k. Korthikanti's 34·h (GELU MLP of 4h, dropout) is the same count for
     the older block."""
-    attention = 8.0 * hidden_size + 4.0 * kv_width + 4.0 * attention_heads
+    q = hidden_size if query_width is None else query_width
+    attention = 4.0 * hidden_size + 4.0 * q + 4.0 * kv_width + 4.0 * attention_heads
     if not memory_efficient_attention:
         attention = attention + 5.0 * attention_heads * sequence_length
     mlp = 4.0 * hidden_size + 8.0 * intermediate_size * experts_per_token

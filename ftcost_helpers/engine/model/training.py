@@ -87,27 +87,40 @@ class Shape:
     total: Number
     active: Number
     architecture_total: Number
+    head_dim: int | None = None
+
+    @property
+    def query_width(self) -> float:
+        """a·d: the query projection's and the attention output's width."""
+        return architecture.query_width(self.hidden, self.heads, self.head_dim)
+
+    @property
+    def kv_width(self) -> float:
+        """a_kv·d: the key and value projections' width."""
+        return architecture.kv_width(self.hidden, self.heads, self.kv_heads, self.head_dim)
 
 
 def model_shape(p: Params) -> Shape:
-    """The architecture with its derived keys: KV heads, MLP width, active parameters."""
+    """The architecture with its derived keys: KV heads, head dimension, MLP width, active
+    parameters."""
     m = p.base_model
     kv_heads = m.kv_heads or m.attention_heads
     experts, routed = m.experts or 1, m.experts_per_token or 1
     total = m.parameters_billion * BILLION
     shape = (m.layers, m.hidden_size, m.attention_heads, kv_heads)
+    vocab, tied, d = m.vocab_size, m.tied_embeddings, m.head_dim
     if m.intermediate_size is None:
-        width = architecture.derived_intermediate_size(total, *shape, m.vocab_size, m.tied_embeddings, experts)
+        width = architecture.derived_intermediate_size(total, *shape, vocab, tied, experts, d)
     else:
         width = float(m.intermediate_size)
-    counted = architecture.total_parameters(*shape, width, m.vocab_size, m.tied_embeddings, experts)
+    counted = architecture.total_parameters(*shape, width, vocab, tied, experts, d)
     if m.active_parameters_billion is not None:
         active = m.active_parameters_billion * BILLION
     elif experts > 1:
-        active = architecture.active_parameters(*shape, width, m.vocab_size, m.tied_embeddings, routed)
+        active = architecture.active_parameters(*shape, width, vocab, tied, routed, d)
     else:
         active = total
-    return Shape(*shape, m.vocab_size, m.tied_embeddings, experts, routed, width, total, active, counted)
+    return Shape(*shape, vocab, tied, experts, routed, width, total, active, counted, d)
 
 
 def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool = False) -> Number:
@@ -128,6 +141,7 @@ def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool
         shape.kv_heads,
         shape.intermediate,
         shape.routed if active else shape.experts,
+        shape.head_dim,
     )
 
 
@@ -163,9 +177,15 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
     tokens = t.sequence_length * t.micro_batch_size
-    h_kv = architecture.kv_width(shape.hidden, shape.heads, shape.kv_heads)
     per_layer = memory.activation_bytes_per_token_layer(
-        shape.hidden, h_kv, shape.intermediate, shape.routed, shape.heads, t.sequence_length, True
+        shape.hidden,
+        shape.kv_width,
+        shape.intermediate,
+        shape.routed,
+        shape.heads,
+        t.sequence_length,
+        True,
+        shape.query_width,
     )
     scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
     gathered = t.sharding == "full" or weights_offloaded
@@ -251,7 +271,9 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
 
 
 def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
-    """FLOPs and GPU-hours of one run: compute, the optimizer steps and host transfers."""
+    """FLOPs and GPU-hours of one run: compute (a roofline of the matmuls' FLOPs and weight
+    traffic, attention, kernel overheads, dequantisation, the pipeline's bubble), the
+    optimizer steps and host transfers."""
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     processed = compute.processed_tokens(tokens, t.padding_efficiency)
     matmul, attention = compute.flops_per_token(
@@ -259,12 +281,13 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         0.0 if method.trains_all_weights else trained_parameters(p, method, shape, active=True),
         method.trains_all_weights,
         shape.layers,
-        shape.hidden,
+        shape.query_width,
         t.sequence_length,
         t.activation_checkpointing,
     )
     matmul_flops = matmul * processed * method.algorithm_multiplier
     attention_flops = attention * processed * method.algorithm_multiplier
+    micro_batches = processed * method.algorithm_multiplier / (t.sequence_length * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
     seconds = compute.compute_seconds(
         matmul_flops,
@@ -273,8 +296,12 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops,
         utilisation,
         method.throughput_penalty,
+        _matmul_bytes(p, shape, trained, micro_batches),
+        gpu.memory_bandwidth_gbps,
     )
-    seconds = seconds + _dequantise_seconds(p, book, method, shape, processed)
+    seconds = seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
+    seconds = seconds + _launch_seconds(p, book, method, shape, micro_batches)
+    seconds = seconds * compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = t.sequence_length * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
@@ -290,18 +317,47 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     }
 
 
-def _dequantise_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, processed: Number) -> Number:
+def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Number) -> Number:
+    """HBM bytes of the weight matmuls over the run, summed over the GPUs (see
+    :func:`compute.matmul_traffic_bytes`). Each context-parallel GPU reads its weights for
+    its share of the tokens, so the weights are read c times per micro-batch."""
+    t = p.training
+    return compute.matmul_traffic_bytes(
+        shape.total * t.context_parallel,
+        compute.MATMUL_OPERAND_BYTES[t.precision],
+        compute.weight_passes(t.activation_checkpointing),
+        trained,
+        memory.GRADIENT_BYTES[t.precision],
+        micro_batches,
+    )
+
+
+def _launch_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, micro_batches: Number) -> Number:
+    """GPU-seconds of kernel overheads over the run: every GPU of a replica launches the
+    kernels of its layers (L ÷ pipeline stages) for each of its micro-batches."""
+    t = p.training
+    adapted = 0 if method.trains_all_weights else compute.ADAPTED_LINEARS[t.lora.target_modules]
+    dequantise = 0.0
+    if method.quantised_base_bytes_per_param is not None:
+        dequantise = compute.dequantise_kernels_per_layer(
+            compute.DEQUANTISATION[t.quantised_base], t.activation_checkpointing
+        )
+    kernels = compute.kernels_per_layer(adapted, t.activation_checkpointing, dequantise)
+    layers_times_gpus = shape.layers * t.tensor_parallel * t.context_parallel
+    return compute.launch_seconds(micro_batches, layers_times_gpus, kernels, book.training_physics.kernel_overhead_us)
+
+
+def _dequantise_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, micro_batches: Number) -> Number:
     """GPU-seconds of dequantising a quantised base over the run (0 for other methods)."""
     t = p.training
-    if method.quantised_base_bytes_per_param is None:
-        return 0.0 * processed
+    if method.quantised_base_bytes_per_param is None or book.gpus[t.gpu].memory_bandwidth_gbps is None:
+        return 0.0 * micro_batches
     blocks = shape.total - architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
-    passes = 3.0 if t.activation_checkpointing == "full" else 2.0
-    micro_batches = processed / (t.sequence_length * t.micro_batch_size)
     return compute.dequantise_seconds(
-        blocks / (t.tensor_parallel * t.pipeline_parallel),
+        blocks * t.context_parallel,
         method.quantised_base_bytes_per_param,
-        passes,
+        compute.DEQUANTISATION[t.quantised_base],
+        t.activation_checkpointing,
         micro_batches,
         book.gpus[t.gpu].memory_bandwidth_gbps,
     )
