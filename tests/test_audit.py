@@ -239,11 +239,16 @@ def test_full_ft_saving_is_the_scenario_tables_lora(example_files, book):
     # Per token, N = 22.2e9, 56 layers, hidden 6,144, 8 KV heads, MLP 16,384 (the catalogue's
     # Mistral-Small), sequence 4,096: full with recompute 8·N + 8·56·4096·6144 = 177.6e9 +
     # 11.274e9 = 188.874e9; LoRA (rank 16, all linear: 56·(16·(6·6144 + 2·1024) + 3·16·(6144 +
-    # 16,384)) = 95.42e6) 6·N + 6·95.42e6 + 11.274e9 = 145.047e9: ratio 0.76795. The full
-    # plan's bandwidth-bound AdamW steps add 0.2% to its hours (3,296 steps × 32 GPUs ×
-    # 0.694e9 × 28 B ÷ 3,350 GB/s = 0.17 of 76.6 GPU-hours), LoRA's nothing: 13,500 × 0.76795
-    # ÷ 1.0022 ≈ 10,345.
-    assert lora.compute_usd == pytest.approx(10_345, rel=2e-3) and plan.compute_usd == pytest.approx(13_500)
+    # 16,384)) = 95.42e6) 6·N + 6·95.42e6 + 11.274e9 = 145.047e9. Per micro-batch of 4,096
+    # tokens at the large band's base utilisation 0.30 of 989 TFLOPS: full 4096 × 188.874e9 ÷
+    # 296.7e12 = 2.60744 s, LoRA 4096 × 145.047e9 ÷ 296.7e12 = 2.00240 s; kernel overheads at
+    # the price book's base 6 µs: full 56 layers × (40 × 3 + 40 recomputed) = 8,960 kernels,
+    # 0.05376 s; LoRA 56 × (75 × 3 + 75) = 16,800, 0.1008 s (the matmuls stay FLOPs bound:
+    # 22.2e9 × 2 B × 3 passes ÷ 3,350 GB/s = 40 ms). Ratio 2.10320 ÷ 2.66120 = 0.79032. The
+    # full plan's bandwidth-bound AdamW steps add 0.2% to its hours (3,296 steps × 32 GPUs ×
+    # 0.694e9 × 28 B ÷ 3,350 GB/s = 0.17 of 76.6 GPU-hours), LoRA's nothing: 13,500 × 0.79032
+    # ÷ 1.0022 ≈ 10,646.
+    assert lora.compute_usd == pytest.approx(10_646, rel=2e-3) and plan.compute_usd == pytest.approx(13_500)
     text = message(example_files, book, "c", {}, "FULL_FT_WITHOUT_TOKENIZER_CHANGE")
     # The audit keeps the plan's 32 GPUs, the scenario 8: the LoRA step term differs by ~1e-4,
     # so the quoted figures agree with the scenario table's to a few dollars.
