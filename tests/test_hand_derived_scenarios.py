@@ -139,13 +139,15 @@ def test_ties_are_ordered_by_break_even_then_tco_swing():
 
 # The second plan's physics GPU-seconds per run, derived in tests/test_hand_derived_plan.py
 # (QLoRA physics): compute 96e6 tokens × (48.96e9 + 4,294,967,296) FLOPs ÷ (989e12 × 0.25);
-# dequantising the NF4 base 6,951,424,000 × 4.516 B × 3 passes × 23,437.5 micro-batches ÷
-# 3,350 GB/s; the optimizer steps on 2 GPUs 2 × 11,718.75 steps × 8e7 × 28 B ÷ 3,350 GB/s.
-# Compute and dequantisation are GPU-seconds of the tokens, whatever the GPU count. On g GPUs
+# dequantising the NF4 base 6,951,424,000 × 2.516 B × 3 passes × 23,437.5 micro-batches ÷
+# 3,350 GB/s; kernel overheads 342 per layer and micro-batch × 32 layers × 23,437.5 × 6 µs;
+# the optimizer steps on 2 GPUs 2 × 11,718.75 steps × 8e7 × 28 B ÷ 3,350 GB/s.
+# Compute, dequantisation and kernels are GPU-seconds of the tokens, whatever the GPU count. On g GPUs
 # (sharded, d = g) the step count is 96e6 ÷ (4,096 × g) and each GPU updates 1.6e8 ÷ g
 # adapters: g × (1 ÷ g) × (1 ÷ g), so the steps' GPU-seconds go as 2 ÷ g of the plan's.
+KERNEL_SECONDS = 342 * 32 * 23_437.5 * 6e-6
 COMPUTE_AND_DEQUANTISE = (
-    96e6 * (48.96e9 + 4_294_967_296) / (989e12 * 0.25) + 6_951_424_000 * 4.516 * 3 * 23_437.5 / 3350e9
+    96e6 * (48.96e9 + 4_294_967_296) / (989e12 * 0.25) + 6_951_424_000 * 2.516 * 3 * 23_437.5 / 3350e9 + KERNEL_SECONDS
 )
 STEPS_ON_2 = 2 * 11_718.75 * 8e7 * 28 / 3350e9
 
@@ -157,8 +159,8 @@ def physics_gpu_seconds(gpus: int, epochs: float = 4) -> float:
 
 
 def test_more_gpus_share_the_gpu_hours_but_step_faster(book):
-    # 4 GPUs instead of 2: hours = 10 × (physics on 4 ÷ physics on 2) × 2 ÷ 4 ≈ 4.9982 h (the
-    # optimizer steps' 15.67 GPU-s halve; the other 21,336 GPU-s stay). The compute bill:
+    # 4 GPUs instead of 2: hours = 10 × (physics on 4 ÷ physics on 2) × 2 ÷ 4 ≈ 4.9983 h (the
+    # optimizer steps' 15.67 GPU-s halve; the other 22,583 GPU-s stay). The compute bill:
     # 4 GPUs × h × (5 runs + 2 × 0.5 reruns + 4 sweep trials) × USD 4.00 = 160 × h ≈ USD 799.7
     hours = 10 * physics_gpu_seconds(4) / physics_gpu_seconds(2) * 2 / 4
     assert 4.99 < hours < 5.0
@@ -173,7 +175,7 @@ def test_twice_the_epochs_take_twice_the_hours(book):
     longer = scenario(plan_with(book), book, {"training": {"epochs": 8}})
     assert longer.training.hours_per_run == pytest.approx(20.0, rel=1e-12)
     assert compute_usd(longer, book) == pytest.approx(1_600.0, rel=1e-12)
-    # on 4 GPUs as well: 10 × (physics of 8 epochs on 4 ÷ the plan's) × 2 ÷ 4 ≈ 9.9963 h
+    # on 4 GPUs as well: 10 × (physics of 8 epochs on 4 ÷ the plan's) × 2 ÷ 4 ≈ 9.9965 h
     both = scenario(plan_with(book), book, {"training": {"epochs": 8, "gpus_per_run": 4}})
     expected = 10 * physics_gpu_seconds(4, epochs=8) / physics_gpu_seconds(2) * 2 / 4
     assert both.training.hours_per_run == pytest.approx(expected, rel=1e-12)
@@ -200,10 +202,10 @@ def test_a_change_the_physics_ignores_keeps_the_hours(book):
 def test_a_slower_gpu_takes_longer_in_proportion(book):
     # A100 80GB (312 TFLOPS, 2,039 GB/s), hyperscaler on demand, no booked rate: every term is
     # the plan's × the H100's figure ÷ the A100's (compute 989 ÷ 312, dequantising and steps
-    # 3,350 ÷ 2,039), so hours = 10 × that physics ÷ the plan's
+    # 3,350 ÷ 2,039) but the kernel overheads, which stay, so hours = 10 × that physics ÷ the plan's
     compute_s = 96e6 * (48.96e9 + 4_294_967_296) / (312e12 * 0.25)
-    memory_s = (6_951_424_000 * 4.516 * 3 * 23_437.5 + 2 * 11_718.75 * 8e7 * 28) / 2039e9
-    expected = 10 * (compute_s + memory_s) / physics_gpu_seconds(2)
+    memory_s = (6_951_424_000 * 2.516 * 3 * 23_437.5 + 2 * 11_718.75 * 8e7 * 28) / 2039e9
+    expected = 10 * (compute_s + memory_s + KERNEL_SECONDS) / physics_gpu_seconds(2)
     a100 = scenario(plan_with(book), book, {"training": {"gpu": "a100_80gb"}})
     assert a100.training.hours_per_run == pytest.approx(expected, rel=1e-12)
     assert a100.training.rate_usd_per_gpu_hour is None
