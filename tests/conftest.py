@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The genai-prices lookup cache of the test run is its own (subprocesses inherit it), so a
+# developer's ~/.cache never answers for the code under test.
+os.environ["FTCOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="ftcost-test-cache-")
 
 from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
 from ftcost_helpers.engine.pricebook import PriceBook

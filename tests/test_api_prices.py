@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ftcost_helpers import cli
+from ftcost_helpers.engine import api_prices
 from ftcost_helpers.engine.api_prices import UnknownApiModel, api_price
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.loading import ParamsError, load_params
@@ -144,3 +147,74 @@ def test_prices_come_from_the_bundled_snapshot_without_network(monkeypatch):
     monkeypatch.setattr(httpx2.Client, "send", refuse)
     api_price.cache_clear()
     assert api_price("gpt-4o", None, JUNE, 2000).output_usd_per_1m == 10.0
+
+
+def _validate_in_subprocess(file: Path, cache: Path, code_after: str = "") -> subprocess.CompletedProcess[str]:
+    script = (
+        "import sys; from ftcost_helpers.cli import main; "
+        f"status = main(['validate', {str(file)!r}]); {code_after}"
+        "print('genai_prices' in sys.modules); sys.exit(status)"
+    )
+    environment = {**os.environ, "FTCOST_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment)
+
+
+def test_a_remembered_name_is_checked_without_importing_genai_prices(tmp_path, example_files):
+    # Example A's scenario names gpt-4o: the first validate looks it up, the second remembers it.
+    first = _validate_in_subprocess(example_files["a"], tmp_path)
+    second = _validate_in_subprocess(example_files["a"], tmp_path)
+    assert (first.returncode, first.stdout.splitlines()[-1]) == (0, "True")
+    assert (second.returncode, second.stdout.splitlines()[-1]) == (0, "False")
+
+
+def test_unknown_names_are_never_remembered(tmp_path, example_files):
+    wrong = {"alternative": {"api": {"model": "claude-sonet-4-5"}}}
+    for _ in range(2):  # the second run must look it up again and fail again
+        result = _validate_in_subprocess(_client_file(tmp_path, example_files, wrong), tmp_path / "cache")
+        assert result.returncode == 1
+        assert "knows no model 'claude-sonet-4-5'" in result.stderr
+    remembered = [json.loads(file.read_text()) for file in (tmp_path / "cache").glob("genai-prices-*.json")]
+    assert not any("claude-sonet" in key for entries in remembered for key in entries)
+
+
+def test_a_remembered_price_is_the_list_price(tmp_path, monkeypatch):
+    # OpenAI's list price of gpt-4o on 2026-06-01: 2.50 input, 10.00 output per 1M tokens.
+    monkeypatch.setenv("FTCOST_CACHE_DIR", str(tmp_path))
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()
+    looked_up = api_price("gpt-4o", None, JUNE, 2000)
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()
+    monkeypatch.setattr(api_prices, "_price_from_snapshot", lambda *args: pytest.fail("not read from the cache"))
+    remembered = api_price("gpt-4o", None, JUNE, 2000)
+    assert remembered == looked_up
+    assert (remembered.input_usd_per_1m, remembered.output_usd_per_1m, remembered.on) == (2.5, 10.0, JUNE)
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()
+
+
+@pytest.mark.parametrize("damage", ["not json {", "[1, 2]", '{"price|gpt-4o||2026-06-01|2000": {"on": "x"}}'])
+def test_a_damaged_cache_is_ignored_and_rewritten(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("FTCOST_CACHE_DIR", str(tmp_path))
+    cache = api_prices.cache_path()
+    cache.write_text(damage)
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()
+    assert api_price("gpt-4o", None, JUNE, 2000).output_usd_per_1m == 10.0
+    assert json.loads(cache.read_text())["price|gpt-4o||2026-06-01|2000"]["output_usd_per_1m"] == 10.0
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()
+
+
+def test_no_cache_folder_or_an_unwritable_one_still_prices(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    for folder in ("", str(not_a_folder / "cache")):  # the second cannot be created
+        monkeypatch.setenv("FTCOST_CACHE_DIR", folder)
+        api_prices._remembered.cache_clear()
+        api_price.cache_clear()
+        assert api_price("gpt-4o", None, JUNE, 2000).input_usd_per_1m == 2.5
+    assert api_prices.cache_path() is not None and not api_prices.cache_path().exists()
+    assert list(tmp_path.rglob("*.tmp")) == []
+    api_prices._remembered.cache_clear()
+    api_price.cache_clear()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ftcost_helpers.cli import main
-from ftcost_helpers.engine.loading import MAX_FILE_BYTES, ParamsError, load_params, read_yaml
+from ftcost_helpers.engine.loading import MAX_FILE_BYTES, ParamsError, load_params, load_price_book, read_yaml
 from ftcost_helpers.engine.overrides import load_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,21 +118,27 @@ def test_scenarios_are_bounded(tmp_path: Path, capsys) -> None:
     one_line_error(capsys, path, "scenarios", "at most 100")
 
 
-def test_scenario_validation_evaluates_the_base_plan_without_its_scenarios(tmp_path: Path, monkeypatch) -> None:
-    """Linear validation: each scenario's check resolves two plans of constant size (on main
-    the base plan carried every scenario, so the work grew with the square of their number)."""
-    from ftcost_helpers.engine import overrides
+def test_scenario_plans_evaluate_the_base_plan_without_its_scenarios(tmp_path: Path, monkeypatch) -> None:
+    """Linear work: validating a file runs no model at all, and each scenario's plan resolves
+    two plans of constant size (on main the base plan carried every scenario, so the work grew
+    with the square of their number)."""
+    from ftcost_helpers.engine import evaluate as evaluate_module
+    from ftcost_helpers.engine.overrides import scenario_params
 
     seen: list[int] = []
-    real = overrides.evaluate
+    real = evaluate_module.evaluate
 
     def counting(params, book):
         seen.append(len(params.scenarios))
         return real(params, book)
 
-    monkeypatch.setattr(overrides, "evaluate", counting)
+    monkeypatch.setattr(evaluate_module, "evaluate", counting)
     scenarios = [{"name": f"s{i}", "overrides": {"training": {"runs": 2 + i % 3}}} for i in range(30)]
-    load_plan(client_file(tmp_path, lambda d: d.update(scenarios=scenarios)))
+    book = load_price_book()
+    plan = load_plan(client_file(tmp_path, lambda d: d.update(scenarios=scenarios)), book)
+    assert seen == []
+    for index, scenario in enumerate(plan.scenarios):
+        scenario_params(plan, book, scenario, index)
     assert len(seen) == 2 * 30 and set(seen) == {0}
 
 

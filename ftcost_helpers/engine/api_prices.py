@@ -5,6 +5,11 @@ Only the snapshot bundled with the pinned package is read: the package's updater
 genai-prices takes a few tenths of a second to import, so it is imported here, inside the
 functions that read prices, never on the package's import path.
 
+A name or price once looked up is remembered between commands in a small file per
+genai-prices version (:func:`cache_path`), so ``validate`` and ``estimate`` after an edit do not
+import genai-prices again (about a tenth of a second); the bundled snapshot of one version
+never changes, so the file needs no other invalidation. Unknown names are never remembered.
+
 Tiered prices (e.g. a higher rate for prompts above 200k tokens) depend on the size of one
 request, so a month's volume is priced through a typical request of
 ``input_tokens_per_request`` input tokens, not as one million-token request.
@@ -12,15 +17,24 @@ request, so a month's volume is priced through a typical request of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 TOKENS_PER_MILLION = 1_000_000
 PACKAGE = "genai-prices"
+CACHE_ENV = "FTCOST_CACHE_DIR"
+"""Folder of the lookup cache; set to an empty string to remember nothing."""
+MAX_REMEMBERED = 2_000
+"""Most entries the cache file keeps (a few hundred bytes each); beyond it, nothing new is added."""
 
 
 class UnknownApiModel(LookupError):
@@ -97,15 +111,84 @@ def _find(model: str, provider: str | None) -> tuple[Any, Any]:
     ) from None
 
 
+def cache_path() -> Path | None:
+    """The lookup cache of this genai-prices version: ``$FTCOST_CACHE_DIR`` (empty: none),
+    else ``$XDG_CACHE_HOME/ftcost``, else ``~/.cache/ftcost``."""
+    folder = os.environ.get(CACHE_ENV)
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        folder = str(Path(base) / "ftcost")
+    if not folder:
+        return None
+    return Path(folder) / f"genai-prices-{package_version()}.json"
+
+
+@cache
+def _remembered() -> dict[str, Any]:
+    """The cache file's entries (empty when it is missing, unreadable or not ours)."""
+    path = cache_path()
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
+
+
+def _remember(key: str, value: Any) -> None:
+    """Add one entry and rewrite the file atomically; a folder that cannot be written (a
+    read-only home, a full disk) only means nothing is remembered."""
+    entries, path = _remembered(), cache_path()
+    if path is None or entries.get(key) == value or len(entries) >= MAX_REMEMBERED:
+        return
+    entries[key] = value
+    written: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as file:
+            written = file.name
+            json.dump(entries, file)
+        os.replace(written, path)
+    except OSError:
+        if written is not None:
+            Path(written).unlink(missing_ok=True)
+
+
+def _lookup_key(*parts: object) -> str:
+    return "|".join("" if part is None else str(part) for part in parts)
+
+
 def check_model(model: str, provider: str | None = None) -> None:
     """Raise UnknownApiModel if genai-prices cannot price ``model``."""
+    key = _lookup_key("model", model, provider)
+    if _remembered().get(key) is True:
+        return
     _find(model, provider)
+    _remember(key, True)
+
+
+def _price_from_entry(entry: Any) -> ApiPrice | None:
+    """A remembered price, or None when the entry is not one (an older or damaged file)."""
+    try:
+        return ApiPrice(**{**entry, "on": dt.date.fromisoformat(entry["on"])})
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 @cache
 def api_price(model: str, provider: str | None, on: dt.date, input_tokens_per_request: int) -> ApiPrice:
     """The list price of ``model`` in force on ``on`` (UTC), at the tier a request of
     ``input_tokens_per_request`` input tokens falls in (genai-prices' own tier rule)."""
+    key = _lookup_key("price", model, provider, on.isoformat(), input_tokens_per_request)
+    remembered = _price_from_entry(_remembered().get(key))
+    if remembered is not None:
+        return remembered
+    price = _price_from_snapshot(model, provider, on, input_tokens_per_request)
+    _remember(key, {**dataclasses.asdict(price), "on": on.isoformat()})
+    return price
+
+
+def _price_from_snapshot(model: str, provider: str | None, on: dt.date, input_tokens_per_request: int) -> ApiPrice:
+    """:func:`api_price` read from genai-prices' bundled snapshot."""
     from genai_prices.types import calc_unit_price
 
     found_provider, info = _find(model, provider)

@@ -52,7 +52,7 @@ REQUIRED_KEYS = ("parameters_billion", "layers", "hidden_size", "attention_heads
 class ModelEntry(BaseModel):
     """One open-weights model's published facts (config.json and model card)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     parameters_billion: float = Field(gt=0)
     active_parameters_billion: float | None = Field(default=None, gt=0)
@@ -79,7 +79,7 @@ class ModelEntry(BaseModel):
 
 
 class ModelCatalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     as_of: dt.date
     models: dict[str, ModelEntry]
@@ -282,7 +282,7 @@ def fill_base_model(base: Mapping[str, Any], source: str | Path, catalogue: Mode
 class GpuEntry(BaseModel):
     """One accelerator's datasheet figures (dense peaks, no sparsity)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str = Field(min_length=1)
     memory_gb: float = Field(gt=0)
@@ -293,7 +293,7 @@ class GpuEntry(BaseModel):
 
 
 class GpuCatalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     as_of: dt.date
     gpus: dict[str, GpuEntry]
@@ -303,7 +303,7 @@ class InlineGpu(BaseModel):
     """A GPU a client file describes itself (``training.gpu: {label, memory_gb, ...}``),
     with the same rules as the catalogue's; no datasheet needed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str = Field(min_length=1, max_length=100)
     memory_gb: float = Field(gt=0)

@@ -109,7 +109,12 @@ def quoted(value: Any, limit: int = MAX_QUOTED) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
+_SAFE_LOADER: type = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+"""PyYAML's safe loader on libyaml's C parser when it is built in (about 10× faster to parse
+than the pure-Python one); the Python one otherwise."""
+
+
+class _StrictSafeLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader that also refuses a key given twice in one mapping, a key that is
     not a plain scalar, and an unquoted date that is no date (naming the key and line)."""
 

@@ -26,17 +26,17 @@ Two rules keep a scenario honest when it changes the hardware or the method:
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import ParamsError, deep_merge, load_params, load_price_book, validate_params
-from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Quantity, Range
 from ftcost_helpers.engine.schema import Params, Scenario
+
+if TYPE_CHECKING:
+    from ftcost_helpers.engine.model.run import ModelRun
 
 HARDWARE_KEYS = ("gpu", "tier")
 
@@ -67,6 +67,8 @@ def _scaled(value: Quantity, factor: float) -> Quantity:
 
 
 def _physics_gpu_hours(run: ModelRun) -> float:
+    import numpy as np
+
     return float(np.mean(run.compute.physics_gpu_hours_per_run))
 
 
@@ -80,23 +82,34 @@ def hours_factor(plan: Params, plan_run: ModelRun, scenario: Params, scenario_ru
     return physics * plan.training.gpus_per_run / scenario.training.gpus_per_run
 
 
-def scenario_params(
+def validated_scenario(
     params: Params, book: PriceBook, scenario: Scenario, index: int = 0, source: str | Path = "<parameters>"
 ) -> Params:
-    """The validated plan of one scenario (see the module's rules on rates and hours)."""
+    """One scenario merged over the plan and validated, before its hours are scaled; errors
+    name the scenario (``scenarios.N (name): key``)."""
     params = params.model_copy(update={"scenarios": []})  # linear: the base plan without its scenarios
     plan = params.model_dump(exclude={"scenarios"})
     merged = deep_merge(_drop_stale_rates(plan, scenario.overrides), scenario.overrides)
     try:
-        candidate = validate_params(merged, source, book)
+        return validate_params(merged, source, book)
     except ParamsError as error:
         where = f"scenarios.{index} ({scenario.name})"
         raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in error.problems]) from None
+
+
+def scenario_params(
+    params: Params, book: PriceBook, scenario: Scenario, index: int = 0, source: str | Path = "<parameters>"
+) -> Params:
+    """The validated plan of one scenario (see the module's rules on rates and hours)."""
+    from ftcost_helpers.engine.evaluate import evaluate  # the model is loaded only to run a plan
+
+    candidate = validated_scenario(params, book, scenario, index, source)
     training_override = scenario.overrides.get("training", {})
     if isinstance(training_override, dict) and "hours_per_run" in training_override:
         return candidate
-    factor = hours_factor(params, evaluate(params, book), candidate, evaluate(candidate, book))
-    if factor == 1.0 or not np.isfinite(factor):
+    plan = params.model_copy(update={"scenarios": []})
+    factor = hours_factor(plan, evaluate(plan, book), candidate, evaluate(candidate, book))
+    if factor == 1.0 or not math.isfinite(factor):
         return candidate
     hours = _scaled(candidate.training.hours_per_run, factor)
     return candidate.model_copy(update={"training": candidate.training.model_copy(update={"hours_per_run": hours})})
@@ -108,5 +121,5 @@ def load_plan(path: str | Path, book: PriceBook | None = None) -> Params:
     book = book or load_price_book()
     params = load_params(path, book)
     for index, scenario in enumerate(params.scenarios):
-        scenario_params(params, book, scenario, index, path)
+        validated_scenario(params, book, scenario, index, path)
     return params

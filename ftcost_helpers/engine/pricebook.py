@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from ftcost_helpers.engine.quantities import Number, Quantity, Range
 
 
 class Book(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class GpuSpec(Book):
@@ -135,6 +134,8 @@ class PriceBook(Book):
 
     def default_utilisation(self, trains_all_weights: bool, parameters_billion: Number) -> Number:
         """The utilisation default for a method family and model size (per draw)."""
+        import numpy as np  # not on the path that only reads and checks a file
+
         u = self.utilisation_defaults
         small, large = (u.full_small, u.full_large) if trains_all_weights else (u.adapters_small, u.adapters_large)
         is_large = np.asarray(parameters_billion) >= self.training_physics.utilisation_size_threshold_billion

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-Number = float | np.ndarray
+if TYPE_CHECKING:  # numpy is imported where numbers are computed, not to read a file
+    import numpy as np
+
+Number: TypeAlias = "float | np.ndarray"
 """A resolved model input or output: a float, or an array with one value per draw."""
 
 
@@ -94,7 +96,7 @@ Text = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_printable_text
 class Range(BaseModel):
     """An uncertain amount: ``low`` ≤ ``mode`` ≤ ``high``; ``mode`` is optional."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     low: FiniteAmount
     high: FiniteAmount
@@ -155,4 +157,6 @@ def low_high(value: float | Range) -> tuple[float, float]:
 
 def as_array(value: Number) -> np.ndarray:
     """A float or array as a numpy array (no copy for arrays)."""
+    import numpy as np
+
     return np.asarray(value, dtype=float)

@@ -62,7 +62,7 @@ MAX_HORIZON = 120
 class Section(BaseModel):
     """A block of a parameter file: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 RAW_COUNT_BILLION = 100_000.0
