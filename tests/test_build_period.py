@@ -108,3 +108,23 @@ def test_the_cash_flow_chart_and_text_show_the_build(example_files, book):
     )
     without = estimate(plan_a(example_files, book, {"build_months": 0}), book)
     assert not [p for p in charts.cash_flow_chart(without).axes[0].patches if "Build" in str(p.get_label())]
+
+
+def test_the_monthly_costs_chart_runs_nothing_during_the_build(example_files, book):
+    from ftcost_helpers.views import charts
+
+    b = estimate(plan_a(example_files, book, {"build_months": 3}), book)
+    ax = charts.monthly_costs_chart(b).axes[0]
+
+    def bar_total(month: int) -> float:
+        bars = [p for p in ax.patches if p.get_width() == pytest.approx(0.8)]
+        return sum(p.get_height() for p in bars if abs(p.get_x() + 0.4 - month) < 1e-9)
+
+    # Months 1–3 build: no eval (1,800) or serving (730 h × 2.20 = 1,606) yet; month 4 both.
+    assert [bar_total(month) for month in (1, 2, 3)] == [0, 0, 0]
+    assert bar_total(4) == pytest.approx(1_800 + 730 * 2.20)
+    alternative = next(line for line in ax.lines if "Replaced" in line.get_label())
+    # The step line holds 0 over months 1–3 and USD 22,000 from month 4 (x = month − 0.5).
+    assert list(alternative.get_ydata()[:4]) == [0, 0, 0, 22_000]
+    assert "launch after month 3" in ax.get_xlabel()
+    assert "frontier-API bill" in alternative.get_label()

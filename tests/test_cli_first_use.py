@@ -107,6 +107,19 @@ def test_every_schema_problem_comes_in_one_run(tmp_path, capsys):
     assert any("training.epochs" in line for line in lines)
 
 
+def test_every_unknown_name_comes_in_one_run(tmp_path, capsys):
+    data = read_yaml(EXAMPLE_A)
+    data["training"]["gpu"] = "h1OO_sxm"  # letter O for zero
+    data["serving"]["tier"] = "neocloud_spott"
+    data["alternative"]["api"] = {"model": "gpt-4oo", "input_tokens_million_per_month": 400}
+    data["training"].update(precision="fp32", method="qlora")  # a configuration problem too
+    path = tmp_path / "names.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    keys = [line.split(": ")[2] for line in capsys.readouterr().err.strip().splitlines()]
+    assert keys == ["training.gpu", "serving.tier", "alternative.api.model", "training.precision"]
+
+
 def test_a_long_list_of_problems_is_capped():
     problems = [(f"key_{i}", "wrong") for i in range(MAX_PROBLEMS_SHOWN + 5)]
     lines = ParamsError.several("f.yaml", problems).lines()

@@ -356,8 +356,9 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
         errors = _best_errors(exc.errors())
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         raise ParamsError.several(source, [_describe(error, Params) for error in errors]) from None
-    check_names_against_price_book(params, source, book)
-    check_training_configuration(params, source, book)
+    problems = name_problems(params, book) + training_configuration_problems(params, book)
+    if problems:
+        raise ParamsError.several(source, problems)
     return params
 
 
@@ -423,66 +424,75 @@ def load_gpus(path: str | Path | None = None) -> GpuCatalogue:
     return _catalogue("gpus", str(file), _modified(file))  # type: ignore[return-value]
 
 
-def check_training_configuration(params: Params, source: str | Path, book: PriceBook) -> None:
-    """A training set-up that cannot run (see :func:`configuration_problems`) is an error."""
+def training_configuration_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    """(key, problem) of a training set-up that cannot run (see :func:`configuration_problems`),
+    the GPU's FP8 support included when the price book knows the GPU."""
     problems = configuration_problems(params)
-    gpu = book.gpus[params.training.gpu]
-    if params.training.precision == "fp8" and gpu.fp8_tflops is None:
+    gpu = book.gpus.get(params.training.gpu)
+    if params.training.precision == "fp8" and gpu is not None and gpu.fp8_tflops is None:
         problems.append(("training.precision", f"the {gpu.label} has no FP8 tensor cores (price book: no fp8_tflops)"))
-    if problems:
-        key, problem = problems[0]
-        more = len(problems) - 1
-        raise ParamsError(
-            source, key, problem + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
-        )
+    return problems
 
 
-def _unknown(source: str | Path, key: str, value: str, known: list[str], what: str) -> ParamsError:
+def _unknown(key: str, value: str, known: list[str], what: str) -> tuple[str, str]:
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    return ParamsError(source, key, f"unknown {what} {quoted(value)} ({hint}known: {', '.join(known)})")
+    return key, f"unknown {what} {quoted(value)} ({hint}known: {', '.join(known)})"
 
 
-def check_names_against_price_book(params: Params, source: str | Path, book: PriceBook) -> None:
-    """GPU, tier and API model names must exist in the price book, as a combination too."""
-    for section, gpu, tier, own_rate in (
-        ("training", params.training.gpu, params.training.tier, params.training.rate_usd_per_gpu_hour),
-        ("serving", params.serving.gpu, params.serving.tier, params.serving.rate_usd_per_gpu_hour),
-    ):
-        if gpu not in book.gpus:
-            raise _unknown(source, f"{section}.gpu", gpu, list(book.gpus), "GPU")
-        if tier not in book.tiers:
-            raise _unknown(source, f"{section}.tier", tier, book.tiers, "tier")
-        offered = book.gpu_rates_usd_per_gpu_hour.get(gpu, {})
-        if params.compliance.hipaa and tier not in book.hipaa_eligible_tiers:
-            raise ParamsError(
-                source,
+def _hardware_problems(params: Params, section: str, book: PriceBook) -> list[tuple[str, str]]:
+    """The GPU and tier of ``training`` or ``serving``: known names, a BAA tier when the plan
+    carries PHI, and a price for that GPU on that tier (or a rate of the plan's own)."""
+    part = getattr(params, section)
+    problems = []
+    if part.gpu not in book.gpus:
+        problems.append(_unknown(f"{section}.gpu", part.gpu, list(book.gpus), "GPU"))
+    if part.tier not in book.tiers:
+        return [*problems, _unknown(f"{section}.tier", part.tier, book.tiers, "tier")]
+    if params.compliance.hipaa and part.tier not in book.hipaa_eligible_tiers:
+        baa_tiers = ", ".join(book.hipaa_eligible_tiers)
+        problems.append(
+            (
                 f"{section}.tier",
-                f"compliance.hipaa is true, so PHI may only go to tiers that sign a BAA "
-                f"({', '.join(book.hipaa_eligible_tiers)}); '{tier}' does not",
+                f"compliance.hipaa is true, so PHI may only go to tiers that sign a BAA ({baa_tiers}); "
+                f"'{part.tier}' does not",
             )
-        if tier not in offered and own_rate is None:
-            listed = f"offered: {', '.join(offered)}" if offered else "it lists no rate for this GPU"
-            raise ParamsError(
-                source,
+        )
+    offered = book.gpu_rates_usd_per_gpu_hour.get(part.gpu, {})
+    if part.gpu in book.gpus and part.tier not in offered and part.rate_usd_per_gpu_hour is None:
+        listed = f"offered: {', '.join(offered)}" if offered else "it lists no rate for this GPU"
+        problems.append(
+            (
                 f"{section}.tier",
-                f"the price book has no '{tier}' price for {gpu} ({listed}); "
+                f"the price book has no '{part.tier}' price for {part.gpu} ({listed}); "
                 f"give {section}.rate_usd_per_gpu_hour (the rate you pay) or another tier",
             )
-    check_api_model(params, source)
+        )
+    return problems
 
 
-def check_api_model(params: Params, source: str | Path) -> None:
+def api_model_problems(params: Params) -> list[tuple[str, str]]:
     """A named API model must be one genai-prices can price (checked only when it is named)."""
     api = params.alternative.api
     if api.model is None:
-        return
+        return []
     from ftcost_helpers.engine.api_prices import UnknownApiModel, check_model
 
     try:
         check_model(api.model, api.provider)
     except UnknownApiModel as error:
-        raise ParamsError(source, f"alternative.api.{error.key}", str(error)) from None
+        return [(f"alternative.api.{error.key}", str(error))]
+    return []
+
+
+def name_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    """(key, problem) of every GPU, tier and API model name the price book or genai-prices
+    does not know, as a combination too (training, serving, then the alternative)."""
+    return [
+        *_hardware_problems(params, "training", book),
+        *_hardware_problems(params, "serving", book),
+        *api_model_problems(params),
+    ]
 
 
 PRICE_BOOK_ENV, RATES_ENV = "FTCOST_PRICE_BOOK", "FTCOST_RATES"

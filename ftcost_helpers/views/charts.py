@@ -27,8 +27,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
 from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
+from ftcost_helpers.engine.model.roi import operating_months  # noqa: E402
 from ftcost_helpers.engine.model.training import MEMORY_LABELS  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
+from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES  # noqa: E402
 from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, peak_column, quality_loss  # noqa: E402
 
 WIDE = (9.0, 4.2)
@@ -404,16 +406,20 @@ def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | 
 
 
 def monthly_costs_chart(breakdown: Breakdown) -> Figure:
-    """Running cost by month (evaluation, serving, maintenance) against the alternative."""
+    """Running cost by month (evaluation, serving, maintenance) against the alternative, from
+    the programme's start: both begin at launch, after any build period (shaded)."""
     p, run = breakdown.params, breakdown.base
+    build = p.programme.build_months
     months = np.arange(1, p.horizon_months + 1)
-    maintained = run.maintained_by_month > 0
+    operating = operating_months(build, p.horizon_months)
     parts = {
-        "Continuous eval": np.full(months.shape, breakdown.ongoing_monthly_usd["eval"]),
-        "Serving": np.full(months.shape, breakdown.ongoing_monthly_usd["serving"]),
-        "Maintenance": np.where(maintained, breakdown.ongoing_monthly_usd["maintenance"], 0.0),
+        "Continuous eval": operating * breakdown.ongoing_monthly_usd["eval"],
+        "Serving": operating * breakdown.ongoing_monthly_usd["serving"],
+        "Maintenance": np.where(run.maintained_by_month > 0, breakdown.ongoing_monthly_usd["maintenance"], 0.0),
     }
     fig, ax = new_figure(WIDE)
+    if build:
+        ax.axvspan(0.5, build + 0.5, color="grey", alpha=0.15, label=f"Build: months 1–{build} (not running yet)")
     bottom = np.zeros(months.shape)
     for (name, values), colour in zip(
         parts.items(), [COLOURS["eval"], COLOURS["serving"], COLOURS["maintenance"]], strict=True
@@ -424,14 +430,14 @@ def monthly_costs_chart(breakdown: Breakdown) -> Figure:
     if p.alternative.kind != "none":
         ax.step(
             np.r_[months - 0.5, months[-1] + 0.5],
-            np.full(len(months) + 1, alternative),
+            np.r_[operating, operating[-1]] * alternative,
             where="post",
             color=COLOURS["alternative"],
             linewidth=2,
-            label=f"Alternative ({p.alternative.kind}): {compact_usd(alternative)}/month",
+            label=f"Replaced {ALTERNATIVE_NAMES[p.alternative.kind]}: {compact_usd(alternative)}/month",
         )
     currency_axis(ax)
-    ax.set_xlabel("Month after launch")
+    ax.set_xlabel("Month from the programme's start" + (f" (launch after month {build})" if build else ""))
     ax.set_ylabel("USD per month")
     ax.set_title("Monthly cost of the fine-tune against the alternative")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
