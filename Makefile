@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup reports estimates pdf workshop notebooks bench test mutation lint format clean
+.PHONY: setup reports estimates pdf workshop lab notebooks bench test mutation lint format clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,10 @@ pdf: setup
 ## Workshop dashboard: the notebooks' panels on http://127.0.0.1:8866/ (Ctrl-C stops it).
 workshop: setup
 	$(PY) -m ftcost_helpers.dashboard
+
+## JupyterLab on notebooks/, saving stored notebooks in their stored form (git stays clean).
+lab: setup
+	$(PY) -m ftcost_helpers.lab
 
 ## Sync each notebook with its text form (.md), re-execute and store it with example A's outputs.
 notebooks: setup

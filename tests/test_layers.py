@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ftcost_helpers"
-FACES = ("cli", "report", "dashboard", "pdf", "__main__")
+FACES = ("cli", "report", "dashboard", "pdf", "lab", "__main__")
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:

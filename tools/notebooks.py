@@ -26,12 +26,11 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+from ftcost_helpers.lab import KERNEL, TEXT_FORMAT, as_text, clean
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-KERNEL = "python3"
-TEXT_FORMAT = "md:myst"
 MAX_BYTES = 1_000_000
-KERNELSPEC = {"name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 def names() -> list[str]:
@@ -51,37 +50,8 @@ def cell_inputs(nb: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
     return [(cell.cell_type, cell.source, list(cell.metadata.get("tags", []))) for cell in nb.cells]
 
 
-def as_text(nb: nbformat.NotebookNode) -> str:
-    """The MyST text form of the notebook as stored (read back, so that key order is the file's)."""
-    return jupytext.writes(nbformat.reads(nbformat.writes(nb), as_version=4), fmt=TEXT_FORMAT)
-
-
 def read_text_form(name: str) -> nbformat.NotebookNode:
     return jupytext.read(text_path(name), fmt=TEXT_FORMAT)
-
-
-def clean(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
-    """Drop what varies between runs and renumber: ids by position, counts 1..n."""
-    count = 0
-    for index, cell in enumerate(nb.cells):
-        cell.id = f"{name.replace('_', '-')}-{index:02d}"
-        tags = list(cell.metadata.get("tags", []))
-        cell.metadata = {"tags": tags} if tags else {}
-        if cell.cell_type != "code":
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
-            continue
-        if "panel" in tags:
-            cell.outputs = []
-        if cell.execution_count is not None or cell.outputs:
-            count += 1
-            cell.execution_count = count
-            for output in cell.outputs:
-                if "execution_count" in output:
-                    output.execution_count = count
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    return nb
 
 
 def synced(name: str) -> nbformat.NotebookNode:
