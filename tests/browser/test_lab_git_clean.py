@@ -78,10 +78,10 @@ def _run_all_and_save(page) -> None:
     page.locator(".jp-Notebook").first.click()
     page.keyboard.press("Escape")  # command mode
     page.evaluate("window.jupyterapp && window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
+    page.wait_for_function(  # generous: the whole suite runs beside it on two cores
         "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];"
         " return p.length > 0 && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }",
-        timeout=180_000,
+        timeout=480_000,
     )
     page.keyboard.press("Control+s")
 
@@ -97,15 +97,18 @@ def _wait_until_written(path: Path, since: float, timeout_s: float = 30) -> None
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="Debian's Chromium")
-def test_running_and_saving_a_stored_notebook_leaves_it_as_stored(lab, browser) -> None:
+def test_running_and_saving_a_stored_notebook_leaves_it_as_stored(lab, browser, artifacts: Path) -> None:
     port, notebooks = lab
     stored, text = (ROOT / "notebooks" / NOTEBOOK).read_bytes(), (ROOT / "notebooks" / "05_roi.md").read_bytes()
     before = (notebooks / NOTEBOOK).stat().st_mtime
     page = _open(browser, port)
     if not page.evaluate("!!window.jupyterapp"):
         pytest.fail("JupyterLab's application object is not exposed (window.jupyterapp)")
-    _run_all_and_save(page)
-    _wait_until_written(notebooks / NOTEBOOK, before)
+    try:
+        _run_all_and_save(page)
+        _wait_until_written(notebooks / NOTEBOOK, before)
+    finally:
+        page.screenshot(path=str(artifacts / "jupyterlab_05_roi_after_run.png"))
     page.close()
     assert (notebooks / NOTEBOOK).read_bytes() == stored
     assert (notebooks / "05_roi.md").read_bytes() == text
