@@ -42,10 +42,12 @@ Headline = Callable[[Breakdown], dict[str, str]]
 Notes = Callable[["Panel"], list[str]]
 """Sentences under the headline saying what a move did that the figures alone do not show."""
 
-LAYOUT = {"description_width": "215px"}
+LAYOUT = {"description_width": "min(215px, 45%)"}
+"""Labels keep 215 px beside their control, but never more than 45 % of it (a phone's 390 px)."""
 WIDGET_DPI = 80
 """Resolution of a panel's chart: lower than the static cells' so a redraw stays quick."""
 CONTROL_WIDTH = "465px"
+"""Widest a control grows; on a narrower screen it takes the width there is."""
 REFERENCE_STYLE = {"facecolor": "none", "edgecolor": "#888888", "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
 """How a chart draws the plan's base case under the moved plan: faint dashed outlines."""
 SCENARIO_NAME = "Moved in the workshop panel"
@@ -135,7 +137,7 @@ class Panel:
                 self.status,
                 w.GridBox(
                     [c.widget for c in self._controls.values()],
-                    layout=w.Layout(grid_template_columns=f"repeat(auto-fit, minmax(300px, {CONTROL_WIDTH}))"),
+                    layout=w.Layout(grid_template_columns=f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"),
                 ),
                 w.HBox([self.reset_button, self.keep_button]),
                 self.scenario_view,
@@ -343,7 +345,7 @@ def _draw_outline(ax: Any, outline: _Outline) -> None:
 
 def _style(widget: w.ValueWidget) -> w.ValueWidget:
     widget.style = LAYOUT
-    widget.layout = w.Layout(width=CONTROL_WIDTH)
+    widget.layout = w.Layout(width="100%", max_width=CONTROL_WIDTH)
     return widget
 
 

@@ -307,3 +307,18 @@ def test_a_foreign_host_is_refused(dashboard) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
+
+
+@pytest.mark.parametrize("notebook", ["01_compute", "05_roi"])
+def test_the_panel_fits_a_phone(dashboard, offline, artifacts: Path, notebook: str) -> None:
+    """At 390 px (a phone) no control is cut off: the page does not scroll sideways and every
+    control's right edge is inside the viewport."""
+    page = offline.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_panel(offline, dashboard, notebook)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{notebook}: the page is {overflow} px wider than the phone"
+    controls = page.locator(".widget-slider, .widget-dropdown, .widget-text, .widget-checkbox")
+    rights = [box["x"] + box["width"] for box in (controls.nth(i).bounding_box() for i in range(controls.count()))]
+    assert rights and max(rights) <= 390, f"{notebook}: a control reaches {max(rights):.0f} px"
+    page.screenshot(path=str(artifacts / f"dashboard_{notebook}_390px.png"), full_page=False)
