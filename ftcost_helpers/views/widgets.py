@@ -48,6 +48,8 @@ WIDGET_DPI = 80
 """Resolution of a panel's chart: lower than the static cells' so a redraw stays quick."""
 CONTROL_WIDTH = "465px"
 """Widest a control grows; on a narrower screen it takes the width there is."""
+CONTROL_COLUMNS = f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"
+"""The controls' grid: as many columns of 300–465 px as fit, one narrower column on a phone."""
 REFERENCE_STYLE = {"facecolor": "none", "edgecolor": "#888888", "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
 """How a chart draws the plan's base case under the moved plan: faint dashed outlines."""
 SCENARIO_NAME = "Moved in the workshop panel"
@@ -137,7 +139,7 @@ class Panel:
                 self.status,
                 w.GridBox(
                     [c.widget for c in self._controls.values()],
-                    layout=w.Layout(grid_template_columns=f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"),
+                    layout=w.Layout(grid_template_columns=CONTROL_COLUMNS),
                 ),
                 w.HBox([self.reset_button, self.keep_button]),
                 self.scenario_view,
