@@ -35,10 +35,11 @@ def test_init_writes_a_commented_file_that_validates(project, capsys):
     path = project / "clients" / "acme.yaml"
     text = path.read_text(encoding="utf-8")
     data = read_yaml(path)
-    # Qwen2.5-7B's architecture as example A gives it (its model card): 28 layers, 3584 wide.
+    # Qwen2.5-7B from its config.json and model card (huggingface.co/Qwen/Qwen2.5-7B): 7.61B
+    # parameters, 28 layers, 3584 wide, 28 heads, vocabulary 152,064.
     assert data["base_model"] == {
-        "name": "Qwen2.5-7B",
-        "parameters_billion": 7.6,
+        "name": "Qwen/Qwen2.5-7B",
+        "parameters_billion": 7.61,
         "layers": 28,
         "hidden_size": 3584,
         "attention_heads": 28,
@@ -48,6 +49,16 @@ def test_init_writes_a_commented_file_that_validates(project, capsys):
     assert load_params(path).serving.peak_to_average == 3
     commented = [line for line in text.splitlines() if ":" in line and not line.lstrip().startswith("#")]
     assert all("#" in line for line in commented if not line.rstrip().endswith(":")), "every key has a comment"
+
+
+def test_init_takes_a_mixture_of_experts_from_the_catalogue(project):
+    assert main(["init", "moe", "--model", "Qwen/Qwen3-30B-A3B"]) == 0
+    plan = load_params(project / "clients" / "moe.yaml")
+    # Qwen3-30B-A3B's card and config.json: 30.5B total, 3.3B active, 128 experts, 8 per token,
+    # 4 key/value heads, head_dim 128 — the last four filled from the catalogue on reading.
+    base = plan.base_model
+    assert (base.parameters_billion, base.active_parameters_billion) == (30.5, 3.3)
+    assert (base.experts, base.experts_per_token, base.kv_heads, base.head_dim) == (128, 8, 4, 128)
 
 
 def test_init_refuses_to_overwrite(project, capsys):
@@ -69,7 +80,7 @@ def test_init_fills_the_gpu_and_a_tier_it_is_offered_on(project):
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (["init", "x", "--model", "acme/unknown-9B"], "no architecture known for 'acme/unknown-9B'"),
+        (["init", "x", "--model", "acme/unknown-9B"], "'acme/unknown-9B' is not in the model catalogue"),
         (["init", "x", "--gpu", "tpu_v9"], "unknown GPU 'tpu_v9'"),
         (["init", "../escape"], "letters, digits"),
     ],

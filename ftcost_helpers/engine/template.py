@@ -1,10 +1,13 @@
 """A commented client file to start from (``python -m ftcost_helpers init``).
 
 The text is ``params/templates/client.yaml`` with the client's name, base model and GPU
-filled in. A base model's architecture comes from a client file that already describes a
-model of that name (the worked examples: Qwen2.5-7B, Llama-3.3-70B, Mistral-Small-22B);
-an unknown name is refused rather than filled with another model's figures. The rendered
-text is validated like any client file before anyone writes it.
+filled in. A base model's architecture comes from the model catalogue (``params/models.yaml``,
+``python -m ftcost_helpers models``): the file names the model by its catalogue id and shows
+the main keys, and the keys it leaves out (key/value heads, MLP width, experts...) are filled
+from the catalogue when the file is read. A model the catalogue lacks may still come from a
+client file that already describes it; any other name is refused (with the closest catalogue
+ids) rather than filled with another model's figures. The rendered text is validated like any
+client file before anyone writes it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from typing import Any
 
 import yaml
 
+from ftcost_helpers.engine.catalogue import closest_models, entry_keys, find_model
 from ftcost_helpers.engine.loading import (
     ParamsError,
     client_files,
+    load_models,
     params_dir,
     params_from_mapping,
     project_root,
@@ -27,7 +32,7 @@ from ftcost_helpers.engine.loading import (
 )
 from ftcost_helpers.engine.pricebook import PriceBook
 
-DEFAULT_MODEL = "Qwen2.5-7B"
+DEFAULT_MODEL = "Qwen/Qwen2.5-7B"
 """Base model of a template without ``--model`` (worked example A's)."""
 DEFAULT_GPU = "h100_sxm"
 TRAINING_TIERS = ("neocloud_spot", "neocloud_on_demand")
@@ -59,15 +64,22 @@ def known_models() -> dict[str, dict[str, Any]]:
 
 
 def _architecture(model: str) -> dict[str, Any]:
-    models = known_models()
-    block = models.get(_model_key(model))
+    """The template's base-model fields: the catalogue entry's, else a client file's block."""
+    catalogue = load_models()
+    found = find_model(model, catalogue)
+    if found is not None:
+        model_id, entry = found
+        keys = entry_keys(entry)
+        return {key: keys[key] for key in ARCHITECTURE_KEYS} | {"model_name": model_id}
+    block = known_models().get(_model_key(model))
     if block is None or any(key not in block for key in ARCHITECTURE_KEYS):
-        known = ", ".join(sorted(str(b["name"]) for b in models.values()))
+        close = closest_models(model, catalogue)
+        hint = f"closest: {', '.join(close)}; " if close else ""
         raise ParamsError(
             "init",
             "--model",
-            f"no architecture known for '{model}' (known: {known}); start without --model and set the "
-            "base_model keys from the model's config.json",
+            f"'{model}' is not in the model catalogue ({hint}see `python -m ftcost_helpers models`); start "
+            "without --model and set the base_model keys from the model's config.json",
         )
     return {key: block[key] for key in ARCHITECTURE_KEYS} | {"model_name": model.rsplit("/", 1)[-1]}
 
