@@ -178,12 +178,8 @@ def start_kernel(settings: KernelSettings, attempts: int = 2) -> Any:
         _KERNELS.append(km)
         try:
             km.start_kernel(cwd=str(settings.cwd) if settings.cwd else None)
-            client = km.client()
-            client.start_channels()
-            try:
-                client.wait_for_ready(timeout=settings.start_timeout)
-            finally:
-                client.stop_channels()
+            if _execute_silently(km, "", {}, settings.start_timeout) is None:
+                raise TimeoutError(f"no answer within {settings.start_timeout:g} s, or it died")
             return km
         except Exception as error:  # a kernel that failed to start: any cause, retried once
             last_error = error
@@ -210,24 +206,30 @@ class KernelCallFailed(Exception):
 
 def _execute_silently(km: Any, code: str, expressions: dict[str, str], timeout: float) -> dict[str, Any] | None:
     """Run ``code`` silently in ``km``'s kernel and return the content of its reply (with the
-    values of ``expressions``), or None when there is none within ``timeout`` seconds.
+    values of ``expressions``), or None when there is none within ``timeout`` seconds or the
+    kernel died.
 
-    Only the shell channel's reply is awaited: the kernel is known to be up, and a client's
-    ``wait_for_ready`` also waits for a message on its newly connected IOPub channel, which a
-    freshly subscribed socket misses at least once (0.2 s each time)."""
+    Only the shell channel's reply is awaited (a request sent before a new kernel listens
+    waits in the socket): a client's ``wait_for_ready`` also waits for a message on its newly
+    connected IOPub channel, which a freshly subscribed socket misses at least once (0.2 s
+    each time), and nothing here needs IOPub."""
     import queue
     import time
 
     client = km.blocking_client()
-    client.start_channels()
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
     try:
         msg_id = client.execute(code, silent=True, user_expressions=expressions)
         deadline = time.monotonic() + timeout
-        while True:
-            reply = client.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+        while time.monotonic() < deadline:
+            try:
+                reply = client.get_shell_msg(timeout=min(0.5, max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                if not km.is_alive():
+                    return None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 return dict(reply["content"])
-    except queue.Empty:
         return None
     finally:
         client.stop_channels()
