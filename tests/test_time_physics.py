@@ -192,3 +192,22 @@ def test_draws_of_the_kernel_overhead_move_the_time():
     sim = simulate(_plan({"sequence_length": 256, "utilisation": 0.5}), BOOK, draws=200, seed=1)
     hours = np.asarray(sim.compute["physics_gpu_hours_per_run"])
     assert hours.max() > 1.05 * hours.min()
+
+
+class TestDequantisedCopies:
+    def test_gptq_keeps_the_recomputed_layer_in_fp16(self):
+        # 7e9 quantised weights over 28 layers, one layer kept under full recomputation:
+        # 7e9 ÷ 28 × 2 B = 0.5 GB; without recomputation every layer's copy: 14 GB.
+        assert memory.dequantised_copies_gb(7e9, 28, 1, True, "full") == pytest.approx(0.5)
+        assert memory.dequantised_copies_gb(7e9, 28, 1, True, "none") == pytest.approx(14.0)
+        # split over 2 tensor-parallel GPUs: 0.25 GB; bitsandbytes keeps none.
+        assert memory.dequantised_copies_gb(7e9, 28, 2, True, "full") == pytest.approx(0.25)
+        assert memory.dequantised_copies_gb(7e9, 28, 1, False, "full") == 0.0
+
+    def test_a_gptq_plan_holds_one_fp16_layer_more_than_nf4(self):
+        # Llama 3.1 8B: blocks 8.03e9 − 2 × 128,256 × 4,096 = 8.03e9 − 1,050,673,152 =
+        # 6,979,326,848 weights, ÷ 32 layers × 2 B = 0.43621 GB in the working-layer term.
+        plan = {"method": "qlora", "gpus_per_run": 1, "sharding": "none"}
+        nf4 = evaluate(_plan(plan), BOOK).compute.memory_breakdown_gb["gathered_layer"]
+        gptq = evaluate(_plan({**plan, "quantised_base": "gptq"}), BOOK).compute.memory_breakdown_gb["gathered_layer"]
+        assert float(gptq) - float(nf4) == pytest.approx(6_979_326_848 / 32 * 2 / 1e9)

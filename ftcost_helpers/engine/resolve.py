@@ -41,16 +41,27 @@ def pick_one_input(target: str, end: str) -> Picker:
 
 
 def resolve(tree: T, picker: Picker, path: str = "") -> T:
-    """A copy of ``tree`` (model, dict or list) with every Range replaced by ``picker``."""
+    """``tree`` (model, dict or list) with every Range replaced by ``picker``: a copy of each
+    part that holds a Range, the part itself where none does (the model never mutates its
+    inputs, so sharing them is safe, and a base-case run copies far less)."""
     if isinstance(tree, Range):
         return picker(tree, path)  # type: ignore[return-value]
     if isinstance(tree, BaseModel):
-        updates = {name: resolve(getattr(tree, name), picker, _join(path, name)) for name in type(tree).model_fields}
-        return tree.model_copy(update=updates)
+        updates = {}
+        for name in type(tree).model_fields:
+            value = getattr(tree, name)
+            resolved = resolve(value, picker, _join(path, name))
+            if resolved is not value:
+                updates[name] = resolved
+        return tree.model_copy(update=updates) if updates else tree
     if isinstance(tree, dict):
-        return {key: resolve(value, picker, _join(path, str(key))) for key, value in tree.items()}  # type: ignore[return-value]
+        resolved_items = {key: resolve(value, picker, _join(path, str(key))) for key, value in tree.items()}
+        changed = any(resolved_items[key] is not value for key, value in tree.items())
+        return resolved_items if changed else tree  # type: ignore[return-value]
     if isinstance(tree, list):
-        return [resolve(value, picker, _join(path, str(i))) for i, value in enumerate(tree)]  # type: ignore[return-value]
+        resolved_list = [resolve(value, picker, _join(path, str(i))) for i, value in enumerate(tree)]
+        changed = any(new is not old for new, old in zip(resolved_list, tree, strict=True))
+        return resolved_list if changed else tree  # type: ignore[return-value]
     return tree
 
 

@@ -194,6 +194,21 @@ def gathered_layer_gb(
     return 2.0 * parameters / layers * weight_bytes / model_parallel / BYTES_PER_GB
 
 
+def dequantised_copies_gb(
+    quantised_parameters: Number, layers: int, model_parallel: int, kept_for_backward: bool, checkpointing: str
+) -> Number:
+    """GB of dequantised weights autograd keeps for the backward pass when the quantised
+    base's library saves its fp16 copy as an ordinary matmul operand (AutoGPTQ in training,
+    ``compute.DEQUANTISATION``'s ``in_backward`` false): 2 bytes per quantised weight of every
+    layer without recomputation, of the one layer being recomputed under ``full`` or
+    ``selective`` checkpointing: N_q·2 or N_q/L·2, ÷ (tensor × pipeline). A library that
+    dequantises again in the backward (bitsandbytes) keeps only one matrix at a time, left out."""
+    if not kept_for_backward:
+        return 0.0 * quantised_parameters
+    held = quantised_parameters if checkpointing == "none" else quantised_parameters / layers
+    return held * BF16 / model_parallel / BYTES_PER_GB
+
+
 def step_buffer_gb(
     trained_parameters: Number, state_bytes: float, model_parallel: int, data_parallel: Number, shard: bool, fused: bool
 ) -> Number:

@@ -216,10 +216,23 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
             t.context_parallel,
         ),
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
-        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered),
+        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered)
+        + _dequantised_copies_gb(p, method, shape, embeddings),
         "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
     }
+
+
+def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddings: Number) -> Number:
+    """GB of a quantised base's dequantised copies kept for the backward (0 for other methods)."""
+    t = p.training
+    if method.quantised_base_bytes_per_param is None:
+        return 0.0 * shape.total
+    kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
+    blocks = (shape.total - embeddings) * method.frozen_copies
+    return memory.dequantised_copies_gb(
+        blocks, shape.layers, t.tensor_parallel * t.pipeline_parallel, kept, t.activation_checkpointing
+    )
 
 
 MEMORY_LABELS = {
@@ -228,7 +241,7 @@ MEMORY_LABELS = {
     "optimizer_states": "Optimizer states",
     "activations": "Activations",
     "logits": "Logits and loss (fp32)",
-    "gathered_layer": "Gathered layer (FSDP/offload)",
+    "gathered_layer": "Working layer copies (FSDP gather, offload, dequantised base)",
     "step_buffer": "Optimizer-step buffer",
     "overhead": "CUDA and framework",
 }
