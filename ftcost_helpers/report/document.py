@@ -171,7 +171,7 @@ def saving_words(saving_usd: float | None, horizon_months: int) -> str:
     12 months." A negative saving is money the estimate leaves out (or a saving it overstates)."""
     span = plural(horizon_months, "month")
     if saving_usd is None:
-        return "Fixing it: no saving that can be put in dollars from the plan."
+        return "No dollar saving can be worked out from the plan."
     if round(saving_usd) > 0:
         return f"Fixing it saves {usd(saving_usd)} over {span}."
     if round(saving_usd) < 0:
@@ -289,14 +289,21 @@ def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months:
         f"{_h(client_text(w.for_client, book))}</li>"
         for w in shown
     )
-    more = ""
+    notes = []
+    if sum(w.saving_usd is not None for w in shown) > 1:
+        notes.append(
+            "Each saving is that fix alone, the rest of the plan as it is: fixes that touch the same cost "
+            "do not add up."
+        )
     if limit and len(warnings) > limit:
-        more = f'<p class="meta">{_h(plural(len(warnings) - limit, "more warning"))} in the risk section.</p>'
-    return f'<ul class="warnings">{items}</ul>{more}'
+        notes.append(f"{plural(len(warnings) - limit, 'more warning')} in the risk section.")
+    return f'<ul class="warnings">{items}</ul>' + "".join(f'<p class="meta">{_h(note)}</p>' for note in notes)
 
 
 def _saving_tone(saving_usd: float | None) -> str:
-    if saving_usd is None or round(saving_usd) == 0:
+    if saving_usd is None:
+        return " none"
+    if round(saving_usd) == 0:
         return ""
     return " good" if saving_usd > 0 else " bad"
 
@@ -637,6 +644,7 @@ ul.warnings li { border-left: 4px solid var(--warn); background: #fff8ec; paddin
 ul.warnings .saving { font-weight: 650; }
 ul.warnings .saving.good { color: var(--good); }
 ul.warnings .saving.bad { color: var(--bad); }
+ul.warnings .saving.none { font-weight: 400; color: var(--muted); }
 .ok { border-left: 4px solid var(--good); background: #f1f8f1; padding: .6rem .9rem; }
 figure { margin: .6rem 0; }
 figure img { display: block; max-width: 100%; height: auto; }
