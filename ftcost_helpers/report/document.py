@@ -286,7 +286,7 @@ def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months:
     items = "".join(
         f"<li><strong>{_h(warning_title(w.code))}.</strong> "
         f'<span class="saving{_saving_tone(w.saving_usd)}">{_h(saving_words(w.saving_usd, horizon_months))}</span> '
-        f"{_h(client_text(w.for_client, book))}</li>"
+        f"{keep_hyphenated(_h(client_text(w.for_client, book)))}</li>"
         for w in shown
     )
     notes = []
