@@ -367,12 +367,12 @@ HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 def test_base_model_name_in_a_warning_is_plain_text_in_the_report(book):
     # full fine-tuning without a tokenizer change names the base model in its warning
-    from ftcost_helpers.report.html import warnings_list
+    from ftcost_helpers.report.document import warnings_block
 
     plan = plan_with(book, {"base_model": {"name": HOSTILE}, "training": {"method": "full_sft"}})
-    warnings = [f.as_dict() for f in audit(plan, book, evaluate(plan, book))]
-    assert any(HOSTILE in w["message"] for w in warnings)
-    page = warnings_list(warnings)
+    warnings = audit(plan, book, evaluate(plan, book))
+    assert any(HOSTILE in w.message for w in warnings)
+    page = warnings_block(warnings, book, plan.horizon_months)
     assert "<img" not in page and "<script" not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
 

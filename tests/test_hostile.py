@@ -197,14 +197,13 @@ def test_excel_holds_client_text_as_text(hostile_batch: dict) -> None:
     ],
 )
 def test_client_text_in_markdown_reads_as_written(name: str) -> None:
-    """What the notebooks print about a client, rendered as nbconvert renders it, then as the
-    report finishes it (LaTeX spans, sanitiser): the name's own text, nothing more."""
+    """What the notebooks print about a client, rendered as nbconvert renders it, then
+    sanitised: the name's own text, nothing more."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from ftcost_helpers.report.html import render_math
     from ftcost_helpers.views.notebook import markdown_text
 
-    html = sanitize_html(markdown2html_mistune(render_math(f"**{markdown_text(name)}** — programme total")))
+    html = sanitize_html(markdown2html_mistune(f"**{markdown_text(name)}** — programme total"))
     parser = _Text()
     parser.feed(html)
     assert parser.text.strip() == f"{name} — programme total"

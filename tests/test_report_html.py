@@ -1,38 +1,62 @@
-"""The client report's headline cards say why break-even is what it is."""
+"""The client document's headline cards say why break-even is what it is (the decision
+cards of :mod:`ftcost_helpers.report.document`; ``report/html.py`` keeps only the index's
+style and notebook titles)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import nbformat
 import pytest
 
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import simulate
-from ftcost_helpers.report.html import key_figures
+from ftcost_helpers.report.document import decision_cards
+from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.html import notebook_title
+
+
+def cards(plan, book, simulation=None) -> str:
+    breakdown = estimate(plan, book)
+    if simulation is None:
+        summary = summarise(breakdown)
+    else:
+        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
+    return decision_cards(ClientFigures(Path("x.yaml"), plan, breakdown, summary, simulation))
 
 
 @pytest.mark.parametrize(
     ("name", "month", "note"),
     [
-        ("a", "5", "against the frontier-API bill it replaces"),
-        ("b", "4", "against the staff time it replaces"),
-        ("c", "none", "no alternative to save against: the fine-tune is the product"),
+        ("a", "month 5", "base case"),
+        ("b", "month 4", "base case"),
+        ("c", "none", "nothing to pay back against"),
     ],
 )
 def test_break_even_card(examples, book, name, month, note):
-    html = key_figures(summarise(estimate(examples[name], book)))
+    # worked examples (001_…): A pays back in month 5, B in month 4, C replaces nothing
+    html = cards(examples[name], book)
     assert f'<div class="label">Break-even month</div><div class="value">{month}</div>' in html
     assert note in html
 
 
 def test_break_even_card_gives_the_monte_carlo_chance(examples, book):
     simulation = simulate(examples["a"], book)
-    summary = summarise(estimate(examples["a"], book), simulation.range_usd(), simulation.break_even_probability())
-    chance = summary["break_even_chance_by_month"]
-    assert len(chance) == examples["a"].horizon_months and chance == sorted(chance)
-    assert f"{chance[4]:.0%} chance by then" in key_figures(summary)
+    chance = simulation.break_even_probability()
+    assert len(chance) == examples["a"].horizon_months and list(chance) == sorted(chance)
+    assert f"{chance[4]:.0%} chance of having broken even by then" in cards(examples["a"], book, simulation)
 
 
 def test_a_plan_that_never_pays_back_says_so(examples, book):
+    # 3 months of USD 9,806.50 net saving cannot pay back USD 88,550
     plan = examples["a"].model_copy(update={"horizon_months": 3})
-    html = key_figures(summarise(estimate(plan, book)))
-    assert "does not pay back within 3 months" in html
+    assert "does not pay back within 3 months" in cards(plan, book)
+
+
+def test_notebook_title_is_its_first_heading_in_plain_text():
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_markdown_cell("Intro\n\n## *Compute* `cost`\n")]
+    )
+    assert notebook_title(nb, "fallback") == "Compute cost"
+    assert notebook_title(nbformat.v4.new_notebook(), "fallback") == "fallback"

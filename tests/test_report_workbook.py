@@ -1,7 +1,9 @@
 """The client workbook recalculates: LibreOffice (headless, Debian's ``libreoffice-calc-nogui``)
 opens each worked example's report.xlsx with recalculation on load forced, and its
 programme total, cash flow month by month and break-even month equal the engine's to the
-cent; an input changed in the Inputs sheet moves the total by the engine's own difference.
+cent; an input changed in the Inputs sheet moves the total by the engine's own difference;
+and plans with a build period (issue 15: spend spread over the build months by the spend
+profile, savings from launch) recalculate to the engine's cash flow and break-even too.
 
 One ``soffice`` run converts every workbook (LibreOffice starts in ~10-20 s; files are cheap).
 """
@@ -16,13 +18,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 
 from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import deep_merge, read_yaml
 from ftcost_helpers.report.excel import SHEET_CASH, SHEET_INPUTS, SHEET_LINES, write_workbook
 from ftcost_helpers.report.figures import client_figures
 
 TODAY = dt.date(2026, 12, 1)
 CENT = 0.005
+BUILDS = {
+    "a_build_even": {"build_months": 3, "spend_profile": "even"},
+    "a_build_by_area": {"build_months": 2, "spend_profile": {"dataset": [1], "compute": [2]}},
+}
+"""Example A with a build period and a spend profile other than the default (front-loaded)."""
 RECALCULATE_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -79,9 +88,14 @@ def cash_flow(book: openpyxl.Workbook) -> tuple[list[float], object]:
 @pytest.fixture(scope="module")
 def workbooks(book, example_files, tmp_path_factory):
     folder = tmp_path_factory.mktemp("workbooks")
+    sources = dict(zip("abc", (example_files[name] for name in "abc"), strict=True))
+    for name, programme in BUILDS.items():
+        sources[name] = folder / f"{name}.yaml"
+        plan = deep_merge(read_yaml(example_files["a"]), {"programme": programme})
+        sources[name].write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
     figures = {}
-    for name in "abc":
-        figures[name] = client_figures(example_files[name], book, TODAY, "2026-12-01T00:00:00+00:00")
+    for name, source in sources.items():
+        figures[name] = client_figures(source, book, TODAY, "2026-12-01T00:00:00+00:00")
         write_workbook(folder / f"{name}.xlsx", figures[name])
     # Example A with one more training run typed into the Inputs sheet (openpyxl keeps the formulas).
     edited = openpyxl.load_workbook(folder / "a.xlsx")
@@ -89,11 +103,11 @@ def workbooks(book, example_files, tmp_path_factory):
     row = input_row(inputs, "Training runs")
     inputs.cell(row=row, column=2).value = inputs.cell(row=row, column=2).value + 1
     edited.save(folder / "a_more_runs.xlsx")
-    files = [folder / f"{name}.xlsx" for name in ("a", "b", "c", "a_more_runs")]
+    files = [folder / f"{name}.xlsx" for name in ("a", "b", "c", "a_more_runs", *BUILDS)]
     return figures, recalculated(files, folder / "recalculated", folder / "profile")
 
 
-@pytest.mark.parametrize("name", "abc")
+@pytest.mark.parametrize("name", ["a", "b", "c", *BUILDS])
 def test_recalculated_total_cash_flow_and_break_even_are_the_engines(workbooks, name) -> None:
     figures, books = workbooks
     breakdown = figures[name].breakdown
@@ -107,6 +121,25 @@ def test_recalculated_total_cash_flow_and_break_even_are_the_engines(workbooks, 
         assert break_even == "no alternative to pay back against"
     else:
         assert break_even == expected
+
+
+def test_build_periods_by_hand(workbooks) -> None:
+    # Example A (001_…): programme USD 88,550 = dataset 38,000 + compute 1,150 + eval 6,200 +
+    # engineering 43,200; from launch it saves 22,000 − 1,800 eval − 730 h × 2.20 serving =
+    # USD 18,594 a month, until maintenance starts 7 months after launch.
+    _, books = workbooks
+    saving = 22_000 - 1_800 - 730 * 2.20
+    # Even over 3 build months: 88,550 / 3 = 29,516.67 a month; launch after month 3, then
+    # −88,550 + 5 × 18,594 = 4,420 ≥ 0 in month 8 (month 7: −14,174).
+    even, month = cash_flow(books["a_build_even"])
+    assert even[:5] == pytest.approx([0, -88_550 / 3, -2 * 88_550 / 3, -88_550, -88_550 + saving], abs=0.01)
+    assert even[8] == pytest.approx(-88_550 + 5 * saving, abs=0.01) and month == 8
+    # By area over 2 months: dataset in month 1, compute in month 2, eval and engineering
+    # halved: month 1 38,000 + (6,200 + 43,200) / 2 = 62,700; month 2 1,150 + 24,700 = 25,850.
+    # Launch after month 2: month 7 is the fifth month saving, −88,550 + 5 × 18,594 = 4,420.
+    by_area, month = cash_flow(books["a_build_by_area"])
+    assert by_area[:4] == pytest.approx([0, -62_700, -88_550, -88_550 + saving], abs=0.01)
+    assert month == 7
 
 
 def test_worked_examples_to_the_dollar(workbooks) -> None:

@@ -2,15 +2,20 @@
 
 Each finding has a stable ``code`` (see :data:`AUDIT_CODES`), the area it concerns
 (``compute``, ``dataset``, ``eval``, ``maintenance`` or ``roi``: the notebook that shows
-it) and a message saying what is wrong, by how much, and what fixing it would save.
+it), a message saying what is wrong, by how much, and what fixing it would save, and,
+where the fix can be costed, its saving in USD over the horizon: the plan evaluated again
+with the fix applied (:func:`~ftcost_helpers.engine.evaluate.evaluate`), its cumulative
+cash position at the horizon compared with the plan's (:func:`cash_gain`). A finding also
+has a severity (:data:`SEVERITY`); :func:`ranked` orders findings by what is at stake.
 Every threshold comes from the price book; the checks read the plan and its base-case run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +81,42 @@ MIGRATION_ITEM = "Base-model migration"
 """The maintenance item the source's quarterly headline leaves out."""
 
 
+SEVERITY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            MODEL_DOES_NOT_FIT,
+            SERVING_BELOW_LOAD,
+            API_PRICE_PER_1K_LOOKS_PER_1M,
+            NO_INFERENCE_COST_MODEL,
+            UTILISATION_IMPLAUSIBLY_HIGH,
+            ARCHITECTURE_MISMATCH,
+        ),
+        "critical",
+    ),
+    **dict.fromkeys(
+        (
+            FULL_FT_WITHOUT_TOKENIZER_CHANGE,
+            SWEEP_WITHOUT_EARLY_STOPPING,
+            ON_DEMAND_HYPERSCALER,
+            RATE_OUTSIDE_PRICE_BOOK,
+            UTILISATION_IMPLAUSIBLY_LOW,
+            BASE_MODEL_END_OF_LIFE,
+        ),
+        "high",
+    ),
+    **dict.fromkeys(
+        (NO_EVAL_HARNESS, NO_FROZEN_TEST_SET, NO_CONTAMINATION_CHECK, BUDGET_SPLIT_DATA, DATASET_UNDER_3X_COMPUTE),
+        "medium",
+    ),
+    **dict.fromkeys((BUDGET_SPLIT_COMPUTE, MAINTENANCE_OUTSIDE_SOURCE_RANGE, PRICE_BOOK_STALE), "low"),
+}
+"""How much each code matters when no saving ranks it: ``critical``, the plan's figures are
+wrong or it cannot run as written; ``high``, money spent for nothing or a forced cost
+ahead; ``medium``, a practice whose absence risks a re-train; ``low``, a figure to check."""
+
+SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
+
+
 @dataclass(frozen=True)
 class Finding:
     """One warning of the audit."""
@@ -83,9 +124,54 @@ class Finding:
     code: str
     area: str
     message: str
+    saving_usd: float | None = None
+    """USD over the horizon that following the advice saves (:func:`cash_gain`: the plan's
+    cumulative cash position at the horizon with the fix applied, minus without it; for a fix
+    that leaves the alternative alone, the fall in the cost of ownership). Negative when the
+    fix costs what the plan leaves out or corrects an overstated saving; None when no fix
+    can be costed (a practice, a reallocation, a figure to check)."""
+    client_message: str | None = None
+    """The message in a decision-maker's words where ``message`` speaks to the analyst
+    (None: ``message`` serves both)."""
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+    @property
+    def severity(self) -> str:
+        """``critical``, ``high``, ``medium`` or ``low`` (:data:`SEVERITY`)."""
+        return SEVERITY[self.code]
+
+    @property
+    def for_client(self) -> str:
+        """The message a client document prints."""
+        return self.client_message or self.message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "area": self.area,
+            "severity": self.severity,
+            "message": self.message,
+            "client_message": self.client_message,
+            "saving_usd": None if self.saving_usd is None else round(float(self.saving_usd), 2),
+        }
+
+
+def ranked(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings most important first: those with a saving by the USD at stake (its size,
+    either sign: a plan short by USD 50,000 matters as much as a USD 50,000 waste), then
+    those without one by severity; ties keep the audit's order."""
+
+    def importance(finding: Finding) -> tuple[bool, float, int]:
+        at_stake = -abs(finding.saving_usd) if finding.saving_usd is not None else 0.0
+        return finding.saving_usd is None, at_stake, SEVERITY_ORDER.index(finding.severity)
+
+    return sorted(findings, key=importance)
+
+
+def cash_gain(run: ModelRun, fixed: ModelRun) -> float:
+    """USD by which ``fixed`` (the plan with a fix applied) ends the horizon better off than
+    ``run``: the difference of their cumulative cash positions in the last month
+    (:func:`~ftcost_helpers.engine.model.roi.cumulative_cash_flow`)."""
+    return _f(fixed.cash_flow[..., -1]) - _f(run.cash_flow[..., -1])
 
 
 def _usd(value: float) -> str:
@@ -114,9 +200,34 @@ def _training_rate(run: ModelRun) -> float:
     return _f(run.compute.rate_usd_per_gpu_hour)
 
 
+def _months_in_service(params: Params) -> int:
+    """Months of the horizon after launch, the only months serving runs (the engine's rule,
+    :func:`~ftcost_helpers.engine.model.roi.operating_months`)."""
+    return int(roi.operating_months(params.programme.build_months, params.horizon_months).sum())
+
+
+def _service_span(params: Params) -> str:
+    """`` over 24 months``, or with a build period `` over the 21 months after launch``."""
+    if params.programme.build_months == 0:
+        return f" over {params.horizon_months} months"
+    return f" over the {_months_in_service(params)} months after launch"
+
+
 def _serving_gpu_hours(params: Params, run: ModelRun) -> float:
-    """Serving GPU-hours over the horizon, from the run's serving facts."""
-    return _f(run.serving.gpu_hours_per_month) * params.horizon_months
+    """Serving GPU-hours over the months after launch, from the run's serving facts."""
+    return _f(run.serving.gpu_hours_per_month) * _months_in_service(params)
+
+
+RETRAINS_INCLUDED = "the re-trains maintenance repeats included"
+RERUNS_INCLUDED = "with the failed runs, sweep and re-trains that scale with the runs"
+
+
+def _with_what_scales(params: Params, direct: float, saving: float, what: str = RETRAINS_INCLUDED) -> str:
+    """A clause giving the horizon's figure where it differs from the one a message quotes
+    (compute repeats in the re-trains that maintenance budgets as a share of it)."""
+    if round(abs(direct)) == round(abs(saving)):
+        return ""
+    return f" ({_usd(abs(saving))} over the {params.horizon_months}-month cost of ownership, {what})"
 
 
 def _rerun_base(params: Params, book: PriceBook, **changes) -> ModelRun:
@@ -137,38 +248,32 @@ def rate_outside_price_book(params: Params, book: PriceBook, run: ModelRun) -> l
     findings = []
     t, s = params.training, params.serving
     if t.rate_usd_per_gpu_hour is not None:
-        hours = _gpu_hours(run)
-        findings += _rate_check(book, "compute", t.gpu, t.tier, base_value(t.rate_usd_per_gpu_hour), hours, "")
+        findings += _rate_check(params, book, run, "training", _gpu_hours(run), "")
     if s.rate_usd_per_gpu_hour is not None and s.modelled:
-        hours = _serving_gpu_hours(params, run)
-        findings += _rate_check(
-            book,
-            "roi",
-            s.gpu,
-            s.tier,
-            base_value(s.rate_usd_per_gpu_hour),
-            hours,
-            f" over {params.horizon_months} months",
-        )
+        findings += _rate_check(params, book, run, "serving", _serving_gpu_hours(params, run), _service_span(params))
     return findings
 
 
-def _rate_check(
-    book: PriceBook, area: str, gpu: str, tier: str, booked: float, hours: float, span: str
-) -> list[Finding]:
+def _rate_check(params: Params, book: PriceBook, run: ModelRun, section: str, hours: float, span: str) -> list[Finding]:
+    """The booked rate of ``section`` (training or serving) against the price book's band;
+    the fix costed is booking at the band's midpoint (the plan without its own rate)."""
+    plan = getattr(params, section)
+    gpu, tier, booked = plan.gpu, plan.tier, base_value(plan.rate_usd_per_gpu_hour)
     band = book.gpu_rates_usd_per_gpu_hour.get(gpu, {}).get(tier)
     if band is None or band.low <= booked <= band.high:  # no listed rate: nothing to compare with
         return []
-    saving = (booked - band.base) * hours
+    direct = (booked - band.base) * hours
+    saving = cash_gain(run, _rerun_base(params, book, **{section: {"rate_usd_per_gpu_hour": None}}))
     direction = "above" if booked > band.high else "below"
-    what = "training" if area == "compute" else "serving"
     return [
         Finding(
             RATE_OUTSIDE_PRICE_BOOK,
-            area,
-            f"Booked {what} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
+            "compute" if section == "training" else "roi",
+            f"Booked {section} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
             f"the price book's USD {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
-            f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(saving))} {'less' if saving > 0 else 'more'}.",
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(direct))} {'less' if direct > 0 else 'more'}"
+            f"{_with_what_scales(params, direct, saving)}.",
+            saving,
         )
     ]
 
@@ -190,7 +295,7 @@ def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: Model
     compute_usd, lora_usd = _f(run.area_total("compute")), _f(lora.area_total("compute"))
     flops_ratio = _f(run.compute.flops_per_run) / _f(lora.compute.flops_per_run)
     gpus_full, gpus_lora = float(np.max(run.compute.fewest_gpus)), float(np.max(lora.compute.fewest_gpus))
-    tco_saving = _f(run.tco) - _f(lora.tco)
+    tco_saving = cash_gain(run, lora)
     return [
         Finding(
             FULL_FT_WITHOUT_TOKENIZER_CHANGE,
@@ -204,6 +309,7 @@ def full_ft_without_tokenizer_change(params: Params, book: PriceBook, run: Model
             f"training: {_gpus(gpus_full)}); only the wall-clock time differs. The source ({SEED_MARKET}) claims "
             f"LoRA matches full fine-tuning in {_share_band(book.lora_matches_full_ft_share)} of cases and puts "
             f"full fine-tuning at {_band(book.full_ft_waste_vs_lora)}× LoRA's compute.",
+            tco_saving,
         )
     ]
 
@@ -229,6 +335,8 @@ def sweep_without_early_stopping(params: Params, book: PriceBook, run: ModelRun)
         return []
     sweep_usd = _f(next(line.value for line in run.lines if line.item.startswith("Hyper-parameter sweep")))
     kept = base_value(t.early_stopped_trial_fraction)
+    direct = sweep_usd * (1 - kept)
+    saving = cash_gain(run, _rerun_base(params, book, training={"sweep_early_stopping": True}))
     return [
         Finding(
             SWEEP_WITHOUT_EARLY_STOPPING,
@@ -236,7 +344,8 @@ def sweep_without_early_stopping(params: Params, book: PriceBook, run: ModelRun)
             f"The sweep runs {trials:g} trials to the end with no early stopping: {_usd(sweep_usd)}, "
             f"{_band(book.sweep_without_early_stopping_waste)}× what it needs ({SEED_MARKET}). Stopping poor "
             f"trials at {kept:.0%} of their length would cost {_usd(sweep_usd * kept)}, saving "
-            f"{_usd(sweep_usd * (1 - kept))}.",
+            f"{_usd(direct)}{_with_what_scales(params, direct, saving)}.",
+            saving,
         )
     ]
 
@@ -248,17 +357,20 @@ def on_demand_hyperscaler(params: Params, book: PriceBook, run: ModelRun) -> lis
     findings = []
     t, s = params.training, params.serving
     if t.tier == HYPERSCALER_ON_DEMAND:
-        findings += _cheaper_tier(book, "compute", "training", t.gpu, _training_rate(run), _gpu_hours(run), "")
+        findings += _cheaper_tier(params, book, run, "training", _training_rate(run), _gpu_hours(run), "")
     if s.modelled and s.tier == HYPERSCALER_ON_DEMAND and s.gpus > 0:
-        span = f" over {params.horizon_months} months"
-        rate = _f(run.serving.rate_usd_per_gpu_hour)
-        findings += _cheaper_tier(book, "roi", "serving", s.gpu, rate, _serving_gpu_hours(params, run), span)
+        rate, hours = _f(run.serving.rate_usd_per_gpu_hour), _serving_gpu_hours(params, run)
+        findings += _cheaper_tier(params, book, run, "serving", rate, hours, _service_span(params))
     return findings
 
 
 def _cheaper_tier(
-    book: PriceBook, area: str, what: str, gpu: str, rate: float, hours: float, span: str
+    params: Params, book: PriceBook, run: ModelRun, section: str, rate: float, hours: float, span: str
 ) -> list[Finding]:
+    """The cheapest rented tier for ``section``'s GPU, and what moving there saves (the plan
+    evaluated on that tier at its price-book midpoint, a booked rate dropped as a scenario
+    that changes the tier drops it)."""
+    gpu = getattr(params, section).gpu
     offers = {
         tier: band.base
         for tier, band in book.gpu_rates_usd_per_gpu_hour.get(gpu, {}).items()
@@ -267,15 +379,18 @@ def _cheaper_tier(
     if not offers:
         return []
     tier, cheaper = min(offers.items(), key=lambda item: item[1])
-    saving = max(rate - cheaper, 0.0) * hours
+    direct = max(rate - cheaper, 0.0) * hours
+    moved = _rerun_base(params, book, **{section: {"tier": tier, "rate_usd_per_gpu_hour": None}})
+    saving = cash_gain(run, moved)
     return [
         Finding(
             ON_DEMAND_HYPERSCALER,
-            area,
-            f"{what.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour with "
-            f"no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
+            "compute" if section == "training" else "roi",
+            f"{section.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour "
+            f"with no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
             f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} (USD {cheaper:,.2f} midpoint) the "
-            f"{hours:,.0f} GPU-hours{span} would cost {_usd(saving)} less.",
+            f"{hours:,.0f} GPU-hours{span} would cost {_usd(direct)} less{_with_what_scales(params, direct, saving)}.",
+            saving,
         )
     ]
 
@@ -297,13 +412,14 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
     )
     if not np.isfinite(needed):
         fix = f" It fits on no number of these GPUs as configured: {_memory_fixes(params)}."
-    else:
-        extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
-        fix = (
-            f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
-            f"leaves out (or: {_memory_fixes(params)})."
-        )
-    return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
+        return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
+    extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
+    saving = cash_gain(run, _rerun_base(params, book, training={"gpus_per_run": int(needed)}))
+    fix = (
+        f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
+        f"leaves out{_with_what_scales(params, extra, saving)} (or: {_memory_fixes(params)})."
+    )
+    return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix, saving)]
 
 
 def _memory_fixes(params: Params) -> str:
@@ -335,6 +451,8 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
         f"{booked:,.0f} GPU-hours per run on {gpu} for {_f(c.tokens_per_run) / 1e6:,.0f}M training tokens imply "
         f"{implied:.1%} of the GPUs' dense BF16 peak, outside the plausible {band.low:.0%}–{band.high:.0%}"
     )
+    at_physics = _rerun_base(params, book, training={"hours_per_run": physics / t.gpus_per_run})
+    saving = cash_gain(run, at_physics)
     if implied < band.low:
         idle = (booked - physics) * runs * rate
         return [
@@ -343,7 +461,9 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
                 "compute",
                 f"{facts}. At the plan's {assumed:.0%} utilisation the physics view needs {physics:,.1f} GPU-hours "
                 f"per run: either the runs process more tokens than the plan states (pairs, tokens per pair, "
-                f"epochs), or about {_usd(idle)} of booked GPU time over {runs:g} runs would sit idle.",
+                f"epochs), or about {_usd(idle)} of booked GPU time over {runs:g} runs would sit idle"
+                f"{_with_what_scales(params, idle, saving, RERUNS_INCLUDED)}.",
+                saving,
             )
         ]
     short = (physics - booked) * runs * rate
@@ -354,7 +474,8 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
             f"{facts}: faster than the best pre-training runs ({book.pre_training_mfu.low:.0%}–"
             f"{book.pre_training_mfu.high:.0%} of peak). At the plan's "
             f"{assumed:.0%} utilisation each run needs {physics:,.1f} GPU-hours: the compute budget is short by "
-            f"about {_usd(short)} over {runs:g} runs.",
+            f"about {_usd(short)} over {runs:g} runs{_with_what_scales(params, short, saving, RERUNS_INCLUDED)}.",
+            saving,
         )
     ]
 
@@ -508,7 +629,8 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
             f'No inference cost model: serving is left out of the running costs ("we fine-tuned a 70B and now '
             f"serving costs 4x the API we replaced\", {SEED_MARKET}). The serving section's {s.gpus} × "
             f"{book.gpus[s.gpu].label} on {s.tier} would add {_usd(monthly)}/month, "
-            f"{_usd(monthly * params.horizon_months)} over {params.horizon_months} months{shift}.",
+            f"{_usd(monthly * _months_in_service(params))}{_service_span(params)}{shift}.",
+            cash_gain(run, with_serving),
         )
     ]
 
@@ -540,6 +662,7 @@ def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[F
             f"and {peak:,.0f} at peak (× {_f(s.peak_to_average):g} serving.peak_to_average), while the deployment's "
             f"{s.gpus} × {gpu} serve {_f(s.tokens_per_second):,.0f} tokens/s. {needed} × {gpu} on {s.tier} "
             f"would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned; {shift}.",
+            cash_gain(run, carried),
         )
     ]
 
@@ -578,9 +701,11 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
         f"({per_1m[side] / limit:,.0f}× the most a frontier API plausibly charges)"
         for side, price in prices.items()
     )
+    saving = None
     if params.alternative.api.usd_per_month is not None:
         effect = "They do not enter the totals (the monthly API bill is given), but check where they came from."
     else:
+        saving = cash_gain(run, evaluate(_read_per_1m(params, prices), book))
         now = _f(run.alternative_monthly)
         corrected = resolve(_read_per_1m(params, prices), pick_base)
         fixed = base_value(api_monthly(corrected, resolve(book, pick_base, "pricebook")))
@@ -593,6 +718,7 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
         "roi",
         f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
         f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
+        saving,
     )
 
 
@@ -671,6 +797,11 @@ def price_book_stale(book: PriceBook, today: dt.date, params: Params | None = No
             f"(limit: {book.price_book_max_age_months} months); GPU prices move fast. Bring them up to date with "
             f"a dated rates overlay (--rates FILE: as_of, source and gpu_rates_usd_per_gpu_hour in the price "
             f"book's shape) or a new dated price book (--price-book FILE). API prices are genai-prices' own.",
+            client_message=(
+                f"The GPU prices behind the compute and serving figures were collected on {oldest.as_of}, "
+                f"{age:.0f} months before this estimate, and GPU prices move fast: have the estimate refreshed "
+                "with current quotes before committing to a budget."
+            ),
         )
     ]
 

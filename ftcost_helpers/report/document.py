@@ -4,9 +4,10 @@ sends to the client's decision-maker, generated from the engine's figures.
 Page 1 is the decision: the programme cost (P50, P10–P90 and where the base case sits
 among the simulated outcomes), the running cost beside the alternative's monthly cost and
 the net saving, the break-even month and its chance, the cost of ownership, a verdict and
-the three first warnings. Then: cost by area, line items with their drivers, scenarios,
-risk, assumptions, sources, and links to the analyst's working (the executed notebooks,
-the workbook, summary.json) — linked, never pasted.
+the three warnings that matter most (:func:`~ftcost_helpers.engine.audit.ranked`: by what
+fixing each would save, then severity), each with that saving. Then: cost by area, line
+items with their drivers, scenarios, risk, assumptions, sources, and links to the
+analyst's working (the executed notebooks, the workbook, summary.json) — linked, never pasted.
 
 Every text from the client file or the audit is escaped (:func:`html.escape`) where it is
 placed; the header and footer strings of the printed page are escaped as CSS strings; and
@@ -27,6 +28,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from ftcost_helpers.engine.audit import Finding, ranked
 from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
@@ -157,11 +159,27 @@ NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "ei
 
 
 def warnings_heading(count: int) -> str:
-    """ "Warnings of the audit: the first three of five" (numbers to ten in words)."""
+    """ "The three warnings that matter most, of the audit's five" (numbers to ten in words)."""
     words = NUMBER_WORDS[count] if count < len(NUMBER_WORDS) else f"{count:,}"
     if count <= WARNINGS_ON_PAGE_ONE:
         return f"The audit's {words} {'warning' if count == 1 else 'warnings'}" if count else "The audit"
-    return f"The first {NUMBER_WORDS[WARNINGS_ON_PAGE_ONE]} of the audit's {words} warnings"
+    return f"The {NUMBER_WORDS[WARNINGS_ON_PAGE_ONE]} warnings that matter most, of the audit's {words}"
+
+
+def saving_words(saving_usd: float | None, horizon_months: int) -> str:
+    """What fixing a warning saves, as a reader says it: "Fixing it saves USD 13,140 over
+    12 months." A negative saving is money the estimate leaves out (or a saving it overstates)."""
+    span = plural(horizon_months, "month")
+    if saving_usd is None:
+        return "No dollar saving can be worked out from the plan."
+    if round(saving_usd) > 0:
+        return f"Fixing it saves {usd(saving_usd)} over {span}."
+    if round(saving_usd) < 0:
+        return (
+            f"Fixing it lowers the cash position after {span} by {usd(-saving_usd)}: the estimate is too "
+            "optimistic by that much."
+        )
+    return f"Fixing it changes nothing in the cost over {span}."
 
 
 def warning_title(code: str) -> str:
@@ -258,19 +276,36 @@ def decision_cards(figures: ClientFigures) -> str:
     return '<div class="figures">' + "".join(cards) + "</div>"
 
 
-def warnings_block(warnings: Sequence[dict[str, str]], book: PriceBook, limit: int | None = None) -> str:
-    """The audit's warnings in plain language (its first ``limit``)."""
+def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months: int, limit: int | None = None) -> str:
+    """The audit's warnings in plain language, the most important first (:func:`ranked`;
+    its first ``limit``), each with what fixing it would save."""
     if not warnings:
         return '<p class="ok">The audit raises no warning for this plan.</p>'
-    shown = list(warnings)[:limit] if limit else list(warnings)
+    ordered = ranked(warnings)
+    shown = ordered[:limit] if limit else ordered
     items = "".join(
-        f"<li><strong>{_h(warning_title(w['code']))}.</strong> {_h(client_text(w['message'], book))}</li>"
+        f"<li><strong>{_h(warning_title(w.code))}.</strong> "
+        f'<span class="saving{_saving_tone(w.saving_usd)}">{_h(saving_words(w.saving_usd, horizon_months))}</span> '
+        f"{keep_hyphenated(_h(client_text(w.for_client, book)))}</li>"
         for w in shown
     )
-    more = ""
+    notes = []
+    if sum(w.saving_usd is not None for w in shown) > 1:
+        notes.append(
+            "Each saving is that fix alone, the rest of the plan as it is: fixes that touch the same cost "
+            "do not add up."
+        )
     if limit and len(warnings) > limit:
-        more = f'<p class="meta">{_h(plural(len(warnings) - limit, "more warning"))} in the risk section.</p>'
-    return f'<ul class="warnings">{items}</ul>{more}'
+        notes.append(f"{plural(len(warnings) - limit, 'more warning')} in the risk section.")
+    return f'<ul class="warnings">{items}</ul>' + "".join(f'<p class="meta">{_h(note)}</p>' for note in notes)
+
+
+def _saving_tone(saving_usd: float | None) -> str:
+    if saving_usd is None:
+        return " none"
+    if round(saving_usd) == 0:
+        return ""
+    return " good" if saving_usd > 0 else " bad"
 
 
 def _img(chart: Chart) -> str:
@@ -457,7 +492,8 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Sw
                 + ".</p>"
             )
         parts.append(f"<h3>Cumulative cash position, P10–P90</h3>{_img(chart)}{words}")
-    parts.append(f"<h3>Every warning of the audit</h3>{warnings_block(s['warnings'], b.book)}")
+    every = warnings_block(b.warnings, b.book, horizon)
+    parts.append(f"<h3>Every warning of the audit, the most important first</h3>{every}")
     return "".join(parts)
 
 
@@ -605,6 +641,10 @@ caption { caption-side: top; text-align: left; font-weight: 600; padding: .2rem 
 ul.warnings { list-style: none; padding: 0; margin: .4rem 0; }
 ul.warnings li { border-left: 4px solid var(--warn); background: #fff8ec; padding: .45rem .8rem; margin: .4rem 0;
                  font-size: .92rem; }
+ul.warnings .saving { font-weight: 650; }
+ul.warnings .saving.good { color: var(--good); }
+ul.warnings .saving.bad { color: var(--bad); }
+ul.warnings .saving.none { font-weight: 400; color: var(--muted); }
 .ok { border-left: 4px solid var(--good); background: #f1f8f1; padding: .6rem .9rem; }
 figure { margin: .6rem 0; }
 figure img { display: block; max-width: 100%; height: auto; }
@@ -676,8 +716,8 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
     first_page = (
         f'<p class="verdict">{_h(s["verdict"]["sentence"])}</p>'
         f"{decision_cards(figures)}"
-        f"<h3>{_h(warnings_heading(len(s['warnings'])))}</h3>"
-        f"{warnings_block(s['warnings'], b.book, WARNINGS_ON_PAGE_ONE)}"
+        f"<h3>{_h(warnings_heading(len(b.warnings)))}</h3>"
+        f"{warnings_block(b.warnings, b.book, figures.params.horizon_months, WARNINGS_ON_PAGE_ONE)}"
     )
     sections = [
         _section("areas", "Cost by area", areas_section(figures) + running_section(figures)),

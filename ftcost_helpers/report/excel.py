@@ -19,6 +19,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from xlsxwriter.utility import xl_col_to_name
+
+from ftcost_helpers.engine.audit import ranked
+from ftcost_helpers.engine.model import roi
+from ftcost_helpers.engine.model.lines import AREAS
+from ftcost_helpers.engine.model.run import programme_spend
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.sensitivity import sensitivity
 from ftcost_helpers.report.document import client_keys, client_text, describe_text, input_words, warning_title
@@ -164,7 +170,7 @@ def _write_running(book: _Book, workings: Workings) -> None:
 
 CASH_HEADERS = [
     "Month",
-    "Programme outlay",
+    "Programme spend",
     "Evaluation",
     "Serving",
     "Maintenance",
@@ -174,38 +180,94 @@ CASH_HEADERS = [
     "Cumulative",
     "Paid back in",
 ]
+SHARE_COLUMN = len(CASH_HEADERS) + 1
+"""First column (0-based) of the spend shares by area, after one blank column."""
+
+
+def spend_share_formula(profile: str | list[int], month: str, build: str) -> str:
+    """The share of one area's spend in the month in cell ``month``, as a spreadsheet
+    formula over the build months in cell ``build`` — the rule of
+    :func:`~ftcost_helpers.engine.model.roi.build_weights`: all in month 0 without a build;
+    ``even``: 1/B in each build month; ``front_loaded``: (B − m + 1) / (B(B + 1)/2); a list
+    of build months: split evenly over them."""
+    if isinstance(profile, list):
+        hits = "+".join(f"IF({month}={m},1,0)" for m in profile)
+        return f"({hits})/{len(profile)}"
+    in_build = f"AND({month}>=1,{month}<={build})"
+    share = f"1/{build}" if profile == "even" else f"({build}-{month}+1)/({build}*({build}+1)/2)"
+    return f"IF({build}=0,IF({month}=0,1,0),IF({in_build},{share},0))"
+
+
+def _area_profile(profile: str | dict[str, list[int]], area: str) -> str | list[int]:
+    """One area's spend profile (an area a per-area profile leaves out spends evenly, as the engine does)."""
+    return profile.get(area, "even") if isinstance(profile, dict) else profile
+
+
+def profile_words(profile: str | dict[str, list[int]]) -> str:
+    """``programme.spend_profile`` in words."""
+    if profile == "front_loaded":
+        return "front-loaded: build month m of B gets (B − m + 1) / (B(B + 1)/2) of each area's cost"
+    if profile == "even":
+        return "even: each area's cost split equally over the build months"
+    named = "; ".join(
+        f"{AREA_LABELS.get(area, area).lower()} in month{'s' if len(months) > 1 else ''} " + ", ".join(map(str, months))
+        for area, months in profile.items()
+    )
+    return f"by area: {named}; the other areas split equally over the build months"
 
 
 def _write_cash_flow(book: _Book, figures: ClientFigures, workings: Workings) -> None:
-    """Month 0 is the programme's outlay; each month m then adds the alternative avoided minus
-    the running cost (maintenance from its start month). Column J keeps the month when the
+    """Month 0 is the programme's start. Each area's one-time cost is spent over the build
+    months by its share (columns L on, from the build months on the Inputs sheet and the spend
+    profile; all in month 0 without a build). Evaluation, serving and the alternative avoided
+    run from the month after the build, maintenance from build + its start month: the rules of
+    :func:`~ftcost_helpers.engine.model.run.run_model`. Column J keeps the month when the
     cumulative cash is ≥ 0; the break-even month is the smallest of them."""
-    sheet = book.sheet(SHEET_CASH, CASH_HEADERS, [8, 18, 14, 14, 14, 14, 18, 16, 16, 12])
-    usd = book.fmt(USD_CENTS)
+    sheet = book.sheet(
+        SHEET_CASH,
+        [*CASH_HEADERS, "", *(f"Share of {AREA_LABELS.get(a, a).lower()}" for a in AREAS)],
+        [8, 18, 14, 14, 14, 14, 18, 16, 16, 12, 3, *([14] * len(AREAS))],
+    )
+    usd, share = book.fmt(USD_CENTS), book.fmt(SHARE)
     w = book.where
     alternative = w.get("alternative_monthly")
+    build, start = w[workings.build_months_key], w[workings.maintenance_start_key]
+    params, run = figures.params, figures.breakdown.base
+    spend = programme_spend(params, run.lines)
     cash = figures.breakdown.cash_flow
-    top = FIRST_ROW
-    sheet.write_number(top, 0, 0)
-    sheet.write_formula(top, 1, f"=-{w['programme_total']}", usd, -figures.breakdown.programme_total)
-    for column in range(2, 8):
-        sheet.write_number(top, column, 0, usd)
-    sheet.write_formula(top, 8, f"=B{top + 1}", usd, float(cash[0]))
-    start = w[workings.maintenance_start_key]
-    for month in range(1, workings.horizon_months + 1):
+    top, horizon = FIRST_ROW, workings.horizon_months
+    last = top + horizon + 1  # 1-based row of the last month
+    below = last + 1  # 0-based row under the table
+    areas_row = below + 3  # 0-based row of the one-time cost by area
+    first_share, last_share = xl_col_to_name(SHARE_COLUMN), xl_col_to_name(SHARE_COLUMN + len(AREAS) - 1)
+    totals = f"${first_share}${areas_row + 1}:${last_share}${areas_row + 1}"
+    weights = {
+        area: roi.build_weights(params.programme.build_months, _area_profile(workings.spend_profile, area))
+        for area in AREAS
+    }
+    for month in range(horizon + 1):
         row, r = top + month, top + month + 1  # 0-based row, 1-based row number
         sheet.write_number(row, 0, month)
-        sheet.write_number(row, 1, 0, usd)
-        sheet.write_formula(row, 2, f"={w['eval_monthly']}", usd)
-        sheet.write_formula(row, 3, f"={w['serving_monthly']}", usd)
-        sheet.write_formula(row, 4, f"=IF(A{r}>={start},{w['maintenance_monthly']},0)", usd)
-        sheet.write_formula(row, 5, f"=C{r}+D{r}+E{r}", usd)
-        sheet.write_formula(row, 6, f"={alternative}" if alternative else "=0", usd)
-        sheet.write_formula(row, 7, f"=G{r}-F{r}", usd)
-        sheet.write_formula(row, 8, f"=I{r - 1}+H{r}", usd, float(cash[month]))
-        sheet.write_formula(row, 9, f'=IF(I{r}>=0,A{r},"")')
-    first, last = top + 2, top + workings.horizon_months + 1
-    below = last + 1
+        for column, area in enumerate(AREAS, start=SHARE_COLUMN):
+            formula = spend_share_formula(_area_profile(workings.spend_profile, area), f"$A{r}", build)
+            cached = float(weights[area][month]) if month < weights[area].size else 0.0
+            sheet.write_formula(row, column, "=" + formula, share, cached)
+        sheet.write_formula(
+            row, 1, f"=-SUMPRODUCT({totals},{first_share}{r}:{last_share}{r})", usd, -float(spend[month])
+        )
+        if month == 0:  # the programme's start: nothing runs, nothing is avoided yet
+            for column in range(2, 7):
+                sheet.write_number(row, column, 0, usd)
+        else:
+            sheet.write_formula(row, 2, f"=IF(A{r}>{build},{w['eval_monthly']},0)", usd)
+            sheet.write_formula(row, 3, f"=IF(A{r}>{build},{w['serving_monthly']},0)", usd)
+            sheet.write_formula(row, 4, f"=IF(A{r}>={build}+{start},{w['maintenance_monthly']},0)", usd)
+            sheet.write_formula(row, 5, f"=C{r}+D{r}+E{r}", usd)
+            sheet.write_formula(row, 6, f"=IF(A{r}>{build},{alternative},0)" if alternative else "=0", usd)
+            sheet.write_formula(row, 9, f'=IF(I{r}>=0,A{r},"")')
+        sheet.write_formula(row, 7, f"=B{r}+G{r}-F{r}", usd)
+        sheet.write_formula(row, 8, f"=I{r - 1}+H{r}" if month else f"=H{r}", usd, float(cash[month]))
+    first = top + 2  # 1-based row of month 1
     sheet.write_string(below, 0, "Break-even month", book.bold)
     if alternative:
         month = figures.breakdown.break_even_month
@@ -217,8 +279,22 @@ def _write_cash_flow(book: _Book, figures: ClientFigures, workings: Workings) ->
     book.where["break_even_month"] = _cell(SHEET_CASH, below, 8)
     book.where["cumulative_last"] = _cell(SHEET_CASH, last - 1, 8)
     sheet.write_string(below + 1, 0, "Total cost of ownership", book.bold)
-    sheet.write_formula(below + 1, 8, f"=-B{top + 1}+SUM(F{first}:F{last})", book.fmt(USD_CENTS, bold=True))
+    tco = f"=-SUM(B{top + 1}:B{last})+SUM(F{first}:F{last})"
+    sheet.write_formula(below + 1, 8, tco, book.fmt(USD_CENTS, bold=True), float(figures.breakdown.tco))
     book.where["tco"] = _cell(SHEET_CASH, below + 1, 8)
+    sheet.write_string(areas_row, 0, "One-time cost by area (from the line items)", book.bold)
+    for column, area in enumerate(AREAS, start=SHARE_COLUMN):
+        cells = [w[item.id] for item in workings.lines if item.area == area]
+        total = float(run.area_total(area))
+        sheet.write_formula(areas_row, column, "=" + ("+".join(cells) if cells else "0"), usd, total)
+    sheet.write_string(
+        areas_row + 1,
+        0,
+        f"Build months before launch: on the Inputs sheet; spend profile {profile_words(workings.spend_profile)}. "
+        "Evaluation, serving and the alternative avoided start the month after the build; maintenance from the "
+        "build months plus its start month.",
+        book.note,
+    )
 
 
 def _write_summary(book: _Book, figures: ClientFigures) -> None:
@@ -392,14 +468,28 @@ def _write_price_book(book: _Book, figures: ClientFigures) -> None:
 
 
 def _write_warnings(book: _Book, figures: ClientFigures) -> None:
-    sheet = book.sheet("Warnings", ["Warning", "Area", "What it says"], [34, 14, 110])
-    warnings = figures.summary["warnings"]
+    """The audit's warnings, the most important first (:func:`ranked`), each with what fixing
+    it saves over the horizon (blank where it cannot be costed)."""
+    horizon = figures.params.horizon_months
+    headers = ["Warning", "Area", "Severity", f"Fixing it saves over {horizon} months (USD)", "What it says"]
+    sheet = book.sheet("Warnings", headers, [34, 14, 10, 18, 110])
+    warnings = ranked(figures.breakdown.warnings)
     if not warnings:
         sheet.write_string(1, 0, "The audit raises no warning for this plan.")
     for row, w in enumerate(warnings, start=FIRST_ROW):
-        sheet.write_string(row, 0, warning_title(w["code"]), book.wrap)
-        sheet.write_string(row, 1, AREA_LABELS.get(w.get("area", ""), w.get("area", "")), book.wrap)
-        sheet.write_string(row, 2, client_text(w["message"], figures.breakdown.book), book.wrap)
+        sheet.write_string(row, 0, warning_title(w.code), book.wrap)
+        sheet.write_string(row, 1, AREA_LABELS.get(w.area, w.area), book.wrap)
+        sheet.write_string(row, 2, w.severity, book.wrap)
+        if w.saving_usd is not None:
+            sheet.write_number(row, 3, round(w.saving_usd, 2), book.fmt(USD))
+        sheet.write_string(row, 4, client_text(w.for_client, figures.breakdown.book), book.wrap)
+    if warnings:
+        sheet.write_string(
+            len(warnings) + FIRST_ROW + 1,
+            0,
+            "A negative saving is money the estimate leaves out, or a saving it overstates (values).",
+            book.note,
+        )
 
 
 def write_workbook(path: Path, figures: ClientFigures) -> None:

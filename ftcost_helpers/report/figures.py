@@ -11,7 +11,6 @@ from typing import Any
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.loading import display_path, load_params
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.summary import percentile_of, summarise
 from ftcost_helpers.engine.uncertainty import Simulation
@@ -50,38 +49,3 @@ def client_figures(source: Path, book: PriceBook, today: dt.date, generated_at: 
     summary = summarise(breakdown, span, chance, percentile)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary, simulation)
-
-
-def flat_inputs(params: Params) -> list[tuple[str, Any, Any, Any, Any]]:
-    """Every input of the plan as (key path, value, low, mode, high): a single value fills
-    ``value``; a range fills low/mode/high and its base case goes in ``value``."""
-    rows: list[tuple[str, Any, Any, Any, Any]] = []
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, Range):
-            rows.append((path, node.base, node.low, node.mode, node.high))
-        elif hasattr(node, "model_fields"):
-            for name in type(node).model_fields:
-                walk(getattr(node, name), f"{path}.{name}" if path else name)
-        elif isinstance(node, list | tuple):
-            if not node:
-                rows.append((path, "", None, None, None))
-            for index, item in enumerate(node):
-                walk(item, f"{path}[{index}]")
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                walk(item, f"{path}.{key}")
-        else:
-            rows.append((path, _plain(node), None, None, None))
-
-    walk(params, "")
-    return rows
-
-
-def _plain(value: Any) -> Any:
-    """A cell value: numbers and booleans as they are, dates and the rest as text."""
-    if value is None:
-        return ""
-    if isinstance(value, bool | int | float):
-        return value
-    return str(value)

@@ -75,6 +75,11 @@ class Workings:
     """The alternative's monthly cost, or None when the fine-tune replaces nothing."""
     maintenance_start_key: str
     horizon_months: int
+    build_months_key: str = "programme.build_months"
+    """The input holding the build months before launch (issue 15: spend spread over them,
+    running costs and the alternative avoided from the month after)."""
+    spend_profile: str | dict[str, list[int]] = "front_loaded"
+    """``programme.spend_profile``: ``front_loaded``, ``even``, or build months by area."""
 
     def values(self) -> dict[str, float]:
         """Every input's base value and every formula's result, by key or id."""
@@ -419,8 +424,18 @@ def plan_workings(params: Params, book: PriceBook, client_keys: frozenset[str] =
     """The inputs and formulas of ``params``' base case; ``client_keys`` are the dotted keys
     the client file gives itself (the others come from the defaults)."""
     c = _Collector(params, client_keys)
+    build = c.add("programme.build_months", "Build months before launch", "months")
     compute = _compute_lines(c, book)
     lines = compute + _dataset_lines(c) + _eval_lines(c) + _engineering_lines(c) + _compliance_lines(c)
     compute_total = Item("compute_total", "compute", "Compute subtotal", ("+", *(Ref(i.id) for i in compute)))
     running = [compute_total, *_running(c, book)]
-    return Workings(c.inputs, lines, running, _alternative(c, book), "maintenance.start_month", params.horizon_months)
+    return Workings(
+        c.inputs,
+        lines,
+        running,
+        _alternative(c, book),
+        "maintenance.start_month",
+        params.horizon_months,
+        build,
+        params.programme.spend_profile,
+    )

@@ -1,0 +1,71 @@
+"""Page 1's warnings: the three that matter most, by what fixing each would save, with that
+saving printed beside it, and the stale-price warning in a decision-maker's words.
+
+Figures by hand on the second plan (tests/fixtures/second_plan.yaml) without HIPAA and with
+3 build months (see tests/test_audit_savings.py for each): serving moved off hyperscaler
+on-demand saves (3.50 − 1.50) × 730 h × 9 months = USD 13,140; training moved saves
+200 GPU-hours × 2.50 = 500, with 2 quarters of re-trains at 0.5 × it, USD 1,000; early
+stopping saves 320 × (1 − 0.275) = 232, with re-trains USD 464. The budget split (no
+saving) comes after those three.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+
+from ftcost_helpers.engine.breakdown import estimate
+from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.summary import summarise
+from ftcost_helpers.report.document import client_document
+from ftcost_helpers.report.figures import ClientFigures
+
+SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
+TODAY = dt.date(2026, 12, 1)
+
+
+def page(book, changes: dict, today: dt.date | None = None) -> str:
+    plan = params_from_mapping(deep_merge(read_yaml(SECOND_PLAN), changes), "second plan", book)
+    breakdown = estimate(plan, book, today=today)
+    summary = summarise(breakdown) | {"source_file": "x.yaml", "report_date": TODAY.isoformat()}
+    return client_document(ClientFigures(SECOND_PLAN, plan, breakdown, summary))
+
+
+def page_one_warnings(document: str) -> list[str]:
+    first = document.split('<section id="areas"', 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", first.split('<ul class="warnings">', 1)[1].split("</ul>", 1)[0], re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in items]
+
+
+def test_page_one_shows_the_three_largest_savings_first(book) -> None:
+    document = page(book, {"compliance": {"hipaa": False}, "programme": {"build_months": 3}})
+    shown = page_one_warnings(document)
+    assert len(shown) == 3
+    assert shown[0].startswith("On demand hyperscaler. Fixing it saves USD 13,140 over 12 months. Serving on")
+    assert shown[1].startswith("On demand hyperscaler. Fixing it saves USD 1,000 over 12 months. Training on")
+    assert shown[2].startswith("Sweep without early stopping. Fixing it saves USD 464 over 12 months.")
+    assert "The three warnings that matter most, of the audit's four" in document
+    assert "Budget split data" not in "".join(shown)  # no saving: after the three that have one
+
+
+def test_a_fix_that_costs_money_says_the_estimate_is_optimistic(book) -> None:
+    # serving left out over the 9 months after launch: 2,555 × 9 = USD 22,995 the estimate lacks
+    document = page(book, {"programme": {"build_months": 3}, "serving": {"modelled": False}})
+    (left_out,) = [w for w in page_one_warnings(document) if w.startswith("No inference cost model")]
+    assert "Fixing it lowers the cash position after 12 months by USD 22,995: the estimate is too optimistic" in (
+        left_out
+    )
+
+
+def test_stale_prices_in_a_decision_makers_words(book) -> None:
+    # the second plan books its training rate but not serving's when the rate is removed: the
+    # serving rate then comes from the price book, a year old by this report's date
+    late = book.as_of + dt.timedelta(days=365)
+    document = page(book, {"serving": {"rate_usd_per_gpu_hour": None}}, today=late)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", document))
+    assert "Price book stale" in text
+    assert "have the estimate refreshed with current quotes before committing to a budget" in text
+    for analyst in ("--rates", "--price-book", "FILE", "overlay", "gpu_rates"):
+        assert analyst not in text, analyst
