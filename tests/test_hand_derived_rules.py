@@ -677,3 +677,97 @@ def test_a_finished_page_keeps_its_frame_and_loses_the_body_s_script():
     assert page.startswith('<html><head><meta charset="utf-8">\n' + CSP_META + "<title>T</title></head>")
     assert "<body><p>ok</p></body><!-- end --></html>" in page and page.endswith("</html>")
     assert "alert(1)" not in page
+
+
+# ---------------------------------------------------------------- serving, the API and the build period
+
+
+def test_gpus_to_carry_the_peak():
+    # 1 GPU at 500 tokens/s; a 1,500 tokens/s peak: ⌈1,500 ÷ 500⌉ = 3 GPUs
+    assert roi.gpus_to_carry(1_500.0, 500.0, 1) == 3.0
+    # 2 GPUs at 1,000 tokens/s serve 500 each; a 1,200 peak: ⌈2.4⌉ = 3
+    assert roi.gpus_to_carry(1_200.0, 1_000.0, 2) == 3.0
+    # exactly on a multiple: 1,000 ÷ 500 = 2, not 3
+    assert roi.gpus_to_carry(1_000.0, 1_000.0, 2) == 2.0
+    # no traffic still needs one GPU; no GPUs given counts as one: ⌈900 ÷ 500⌉ = 2
+    assert roi.gpus_to_carry(0.0, 500.0, 1) == 1.0
+    assert roi.gpus_to_carry(900.0, 500.0, 0) == 2.0
+    np.testing.assert_array_equal(roi.gpus_to_carry(np.array([0.0, 1_500.0]), 500.0, 1), [1.0, 3.0])
+
+
+def test_average_tokens_per_second():
+    # 440M tokens over 730 hours: 440e6 ÷ (730 × 3,600) = 440e6 ÷ 2,628,000 = 167.42770 tokens/s
+    assert roi.average_tokens_per_second(440.0, 730.0) == pytest.approx(440e6 / 2_628_000)
+
+
+def test_api_cost_with_cached_input():
+    # 100M input at 2.50 + 40M cached at 1.25 + 20M output at 10.00 = 250 + 50 + 200 = USD 500
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, 40, 1.25) == pytest.approx(500.0)
+    # a cached price with no cached tokens adds nothing, nor cached tokens without a price
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, cached_input_price_usd_per_1m=1.25) == pytest.approx(450.0)
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, cached_input_tokens_million=40) == pytest.approx(450.0)
+
+
+def test_build_weights_of_each_profile():
+    # B = 4 front-loaded: 4, 3, 2, 1 over 10; even: 1/4 each; a list repeats a month: [1, 1, 3]
+    # puts 2/3 in month 1 and 1/3 in month 3
+    assert roi.build_weights(4, "front_loaded") == pytest.approx([0, 0.4, 0.3, 0.2, 0.1])
+    assert roi.build_weights(4, "even") == pytest.approx([0, 0.25, 0.25, 0.25, 0.25])
+    assert roi.build_weights(3, [1, 1, 3]) == pytest.approx([0, 2 / 3, 0, 1 / 3])
+    assert roi.build_weights(1, "front_loaded") == pytest.approx([0, 1])
+    assert roi.build_weights(0, "even") == pytest.approx([1])
+
+
+def test_programme_spend_by_month():
+    # compute USD 600 front-loaded over 2 months (2/3, 1/3); data USD 300 in month 0; horizon 3
+    weights = {"compute": roi.build_weights(2, "front_loaded"), "dataset": roi.build_weights(0, "even")}
+    spend = roi.programme_spend_by_month({"compute": 600.0, "dataset": 300.0}, weights, 3)
+    assert spend == pytest.approx([300, 400, 200, 0])
+    # per draw: compute {600, 900}: months 1 and 2 get 400/200 and 600/300
+    spend = roi.programme_spend_by_month({"compute": np.array([600.0, 900.0])}, {"compute": weights["compute"]}, 2)
+    np.testing.assert_allclose(spend, [[0, 400, 200], [0, 600, 300]])
+
+
+def test_operating_months_start_after_the_build():
+    # build 2 over a 5-month horizon: months 1–2 building, 3–5 operating
+    assert roi.operating_months(2, 5).tolist() == [0, 0, 1, 1, 1]
+    assert roi.operating_months(0, 3).tolist() == [1, 1, 1]
+
+
+def test_net_saving_waits_for_the_launch():
+    # alternative 1,000 a month, running 100: −100 while building, then 900
+    operating = roi.operating_months(1, 3)
+    assert roi.monthly_net_saving(1_000.0, np.full(3, 100.0), operating) == pytest.approx([-100, 900, 900])
+    # the cumulative flow with USD 1,000 spent in month 1: 0, −1,100, −200, 700 → break-even month 3
+    cash = roi.cumulative_cash_flow(np.array([0.0, 1_000.0, 0.0, 0.0]), np.array([-100.0, 900.0, 900.0]))
+    assert cash == pytest.approx([0, -1_100, -200, 700])
+    assert roi.break_even_month(cash) == 3
+
+
+def test_break_even_at_exactly_zero():
+    # 100 spent, 25 saved a month: exactly 0 at month 4, which counts as paid back
+    cash = roi.cumulative_cash_flow(np.r_[100.0, np.zeros(5)], np.full(5, 25.0))
+    assert cash == pytest.approx([-100, -75, -50, -25, 0, 25])
+    assert roi.break_even_month(cash) == 4
+    # month 0 at zero (nothing spent) is not a break-even month: the first counted is month 1
+    assert roi.break_even_month(roi.cumulative_cash_flow(np.zeros(3), np.zeros(2))) == 1
+
+
+def test_month_or_none():
+    assert roi.month_or_none(float("nan")) is None
+    assert roi.month_or_none(5.0) == 5
+
+
+def test_maintenance_per_quarter_and_month():
+    # 2 migrations a year at USD 20,000: 40,000 ÷ 4 = 10,000 a quarter; 9,000 a quarter is 3,000 a month
+    from ftcost_helpers.engine.model import maintenance
+
+    assert maintenance.migration_cost_per_quarter(2, 20_000) == pytest.approx(10_000)
+    assert maintenance.migration_cost_per_quarter(1, 20_000) == pytest.approx(5_000)
+    assert maintenance.monthly_from_quarterly(9_000) == pytest.approx(3_000)
+    # start month 2 after a 3-month build: maintained from month 5 of the programme
+    assert maintenance.maintained_months(np.arange(1, 8), 2, 3).tolist() == [0, 0, 0, 0, 1, 1, 1]
+    # 6 months exactly: two whole quarters, nothing left out; 8 months: the last 2 left out
+    assert maintenance.months_maintained_per_quarter(np.ones(6)).tolist() == [3, 3]
+    assert maintenance.months_maintained_per_quarter(np.ones(8)).tolist() == [3, 3]
+    assert maintenance.months_maintained_per_quarter(np.ones(2)).tolist() == []
