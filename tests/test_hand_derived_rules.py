@@ -551,6 +551,176 @@ def test_minimal_plan_time_terms(book):
     assert facts.architecture_mismatch == pytest.approx(0.0, abs=1e-12)
 
 
+def minimal(training: dict[str, Any] | None = None, base_model: dict[str, Any] | None = None) -> Params:
+    """The minimal plan with some training or base-model keys changed (a new key replaces
+    the legacy one it migrates from: given both, the schema keeps the legacy value)."""
+    training = training or {}
+    legacy = {"sharded": "sharding", "gradient_checkpointing": "activation_checkpointing"}
+    kept = {key: value for key, value in MINIMAL["training"].items() if legacy.get(key) not in training}
+    return Params.model_validate(
+        {**MINIMAL, "training": {**kept, **training}, "base_model": {**MINIMAL["base_model"], **(base_model or {})}}
+    )
+
+
+MINIMAL_FLOPS = 10_000 * (4.06e9 + 98_304)
+"""The minimal plan's FLOPs per run (test_minimal_plan_time_terms)."""
+MINIMAL_STEPS = 10_000 / 128
+"""Its optimizer steps: 10,000 tokens ÷ (128 × 1 micro-batch × 1 accumulation × 1 replica)."""
+
+
+def test_fp32_runs_at_the_tf32_peak_with_four_byte_states(book):
+    # fp32: matmuls and attention at half the BF16 peak, 989 ÷ 2 = 494.5 TFLOPS; weights,
+    # gradients and the frozen base at 4 B, no master copy, fp32 moments 2 × 4 = 8 B; the step
+    # reads and writes the weights (their own master): 4 + 2 × (0 + 8) + 2 × 4 = 28 B
+    facts = evaluate(minimal({"precision": "fp32"}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    # weights (1e7 + 1e9) × 4 = 4.04 GB; gradients 1e7 × 4; optimizer 1e7 × 8; buffer 1e7 × 4
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((4.04, 0.04, 0.08))
+    assert terms["step_buffer"] == pytest.approx(0.04)
+    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    expected = (MINIMAL_FLOPS / (494.5e12 * 0.3) + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fp8_runs_the_matmuls_at_the_fp8_peak_and_attention_at_bf16(book):
+    # fp8 (H100: 1,979 TFLOPS for the weight matmuls, attention at 989): the 4.06e13 weight
+    # FLOPs at 1,979 × 0.3 and the 9.8304e8 attention FLOPs at 989 × 0.3. Memory: bf16 weights
+    # plus their cached FP8 copy, 3 B; bf16 gradients; a bf16 master (none extra) with fp32
+    # moments, 8 B; the step: 2 + 2 × (0 + 8) + 2 × 3 = 24 B
+    facts = evaluate(minimal({"precision": "fp8"}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((3.03, 0.02, 0.08))
+    step = MINIMAL_STEPS * 1e7 * 24 / 3350e9
+    expected = (4.06e13 / (1979e12 * 0.3) + 9.8304e8 / (989e12 * 0.3) + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+    assert float(facts.flops_per_run) == pytest.approx(MINIMAL_FLOPS)  # the same FLOPs, counted once
+
+
+def test_fp8_on_a_gpu_without_fp8_tensor_cores_runs_at_bf16():
+    # the rule of training.matmul_peak_tflops on its own: no FP8 peak, so the BF16 one
+    from ftcost_helpers.engine.model import training
+    from ftcost_helpers.engine.pricebook import GpuSpec
+
+    a100 = GpuSpec(label="A100", memory_gb=80, bf16_tflops=312, memory_bandwidth_gbps=2039)
+    assert training.matmul_peak_tflops("fp8", a100) == 312
+    assert training.matmul_peak_tflops("fp32", a100) == 156
+    assert training.matmul_peak_tflops("bf16", a100) == 312
+
+
+def test_gradient_accumulation_takes_fewer_steps(book):
+    # 4 micro-batches per step: 10,000 ÷ (128 × 4) = 19.53125 steps, a quarter of the step time;
+    # the FLOPs and the memory do not change
+    plain, accumulated = (evaluate(minimal({"gradient_accumulation_steps": n}), book).compute for n in (1, 4))
+    step = MINIMAL_STEPS / 4 * 1e7 * 28 / 3350e9
+    assert float(accumulated.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
+    assert float(accumulated.flops_per_run) == pytest.approx(MINIMAL_FLOPS)
+    assert float(accumulated.memory_per_gpu_gb) == pytest.approx(float(plain.memory_per_gpu_gb))
+
+
+def test_a_plan_without_utilisation_takes_the_price_book_default(book):
+    # LoRA on a 1B model: the price book's adapters_small {0.18, 0.62}, base (0.18 + 0.62) ÷ 2 = 0.40
+    training = {key: value for key, value in MINIMAL["training"].items() if key != "utilisation"}
+    plan = Params.model_validate({**MINIMAL, "training": training})
+    facts = evaluate(plan, book).compute
+    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    expected = (MINIMAL_FLOPS / (989e12 * 0.40) + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+
+
+def test_lora_adapters_counted_from_the_architecture(book):
+    # no trainable_fraction: rank 8 on the attention only, r × (6h + 2h_kv) per layer =
+    # 8 × (384 + 128) = 4,096, × 2 layers = 8,192 adapters; all linear layers add
+    # 3 × 8 × (64 + 2,604,048) = 62,498,688 per layer: 2 × (4,096 + 62,498,688) = 125,005,568
+    attention = evaluate(minimal({"trainable_fraction": None}), book).compute
+    assert float(attention.trained_parameters) == 8_192
+    lora = {"rank": 8, "target_modules": "all_linear"}
+    linear = evaluate(minimal({"trainable_fraction": None, "lora": lora}), book).compute
+    assert float(linear.trained_parameters) == 125_005_568
+    # the FLOPs per token follow: 4 × 1e9 + 6 × 125,005,568 + 98,304 attention
+    assert float(linear.flops_per_run) == pytest.approx(10_000 * (4e9 + 6 * 125_005_568 + 98_304), rel=1e-12)
+
+
+# A small mixture of experts: L = 2, h = 64, a = 2, V = 100, i = 32 per expert, E = 4 experts
+# of which k = 2 per token. Total 2 × (2 × 64² + 2 × 64² + 4 × 3 × 64 × 32) + 2 × 100 × 64 =
+# 2 × (16,384 + 24,576) + 12,800 = 94,720; active 2 × (16,384 + 2 × 6,144) + 12,800 = 70,144.
+MOE = {"parameters_billion": 94_720e-9, "intermediate_size": 32, "experts": 4, "experts_per_token": 2}
+
+
+def test_a_mixture_of_experts_counts_its_routed_experts(book):
+    facts = evaluate(minimal(base_model=MOE), book).compute
+    assert float(facts.total_parameters) == pytest.approx(94_720)
+    assert float(facts.active_parameters) == pytest.approx(70_144)
+    assert facts.architecture_mismatch == pytest.approx(0.0, abs=1e-9)
+    # 1 % trainable of the total (947.2) in memory; of the active (701.44) in the FLOPs:
+    # 4 × 70,144 + 6 × 701.44 = 284,784.64 weight FLOPs + 98,304 attention per token
+    assert float(facts.trained_parameters) == pytest.approx(947.2)
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (284_784.64 + 98_304), rel=1e-12)
+    # activations per token and layer: 776 (attention) + 4 × 64 + 8 × 32 × 2 routed = 1,544;
+    # × 2 layers × 128 tokens = 395,264 B
+    assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(395_264e-9, rel=1e-12)
+
+
+def test_a_mixture_of_experts_adapts_the_routed_experts_in_the_flops(book):
+    # LoRA rank 8 on all linear layers, no trainable_fraction: attention 8 × (6 × 64 + 2 × 64)
+    # = 4,096 per layer; MLP 3 × 8 × (64 + 32) = 2,304 per expert: trained (memory) 2 × (4,096
+    # + 4 × 2,304) = 26,624; in the FLOPs the 2 routed: 2 × (4,096 + 2 × 2,304) = 17,408
+    lora = {"rank": 8, "target_modules": "all_linear"}
+    facts = evaluate(minimal({"trainable_fraction": None, "lora": lora}, MOE), book).compute
+    assert float(facts.trained_parameters) == 26_624
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (4 * 70_144 + 6 * 17_408 + 98_304), rel=1e-12)
+
+
+def test_given_active_parameters_win_over_the_architecture(book):
+    # active_parameters_billion given: 50,000 active, whatever the routing says
+    facts = evaluate(minimal(base_model={**MOE, "active_parameters_billion": 50_000e-9}), book).compute
+    assert float(facts.active_parameters) == pytest.approx(50_000)
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (4 * 50_000 + 6 * 500 + 98_304), rel=1e-9)
+
+
+def test_full_training_of_the_minimal_plan(book):
+    # full SFT: every weight trains (1e9), no frozen copy: weights 2, gradients 2, optimizer 12,
+    # step buffer 4 GB; FLOPs 6 × 1e9 + 98,304 per token; steps move 1e9 × 28 B each
+    facts = evaluate(minimal({"method": "full_sft", "trainable_fraction": None}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
+        (2.0, 2.0, 12.0, 4.0)
+    )
+    assert float(facts.trained_parameters) == 1e9
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (6e9 + 98_304))
+    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
+
+
+def test_selective_recomputation_of_the_minimal_plan(book):
+    # selective: attention FLOPs 4 × 32,768 = 131,072 per token (weights unchanged); eager
+    # attention keeps the scores, 5 × a × s = 5 × 2 × 128 = 1,280 B per token and layer, which
+    # selective recomputation drops again: activations as with FlashAttention, 5,333,354,496 B
+    eager = evaluate(minimal({"memory_efficient_attention": False}), book).compute
+    assert float(eager.memory_breakdown_gb["activations"]) == pytest.approx((20_833_416 + 1_280) * 256e-9)
+    both = {"memory_efficient_attention": False, "activation_checkpointing": "selective"}
+    selective = evaluate(minimal(both), book).compute
+    assert float(selective.memory_breakdown_gb["activations"]) == pytest.approx(5.333354496)
+    assert float(selective.flops_per_run) == pytest.approx(10_000 * (4.06e9 + 131_072))
+    # full recomputation: each of 2 layers keeps 2 × 64 B plus one layer's 20,833,416 (+ 1,280
+    # eager scores) per token: (256 + 20,834,696) × 128 B
+    full = evaluate(minimal({"memory_efficient_attention": False, "activation_checkpointing": "full"}), book).compute
+    assert float(full.memory_breakdown_gb["activations"]) == pytest.approx((256 + 20_834_696) * 128e-9)
+
+
+def test_the_peak_phase_terms_drop_the_other_phase():
+    # forward/backward 2 + 1 + 3 + 5 = 11 (without the buffer 4) against the step's 2 + 1 + 3 + 4
+    # = 10: the step buffer is dropped. With activations of 1: 7 against 10, the
+    # forward/backward-only terms are dropped
+    from ftcost_helpers.engine.model.training import peak_phase_terms
+
+    terms = {"weights": 2.0, "gradients": 1.0, "optimizer_states": 3.0, "activations": 5.0, "step_buffer": 4.0}
+    assert peak_phase_terms(terms) == {**terms, "step_buffer": 0.0}
+    small = {**terms, "activations": 1.0}
+    assert peak_phase_terms(small) == {**small, "activations": 0.0}
+    tie = {**terms, "activations": 4.0}  # 10 against 10: the forward/backward phase is shown
+    assert peak_phase_terms(tie) == {**tie, "step_buffer": 0.0}
+
+
 def test_fewest_replicas_at_the_boundaries():
     # sharded: 150 GB shards, 10 GB does not, 60 GB usable: 50 GB room, 150 ÷ 50 = exactly 3
     assert memory.fewest_data_parallel(10.0, 150.0, 60.0, True) == 3.0
