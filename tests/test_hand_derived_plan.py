@@ -280,6 +280,54 @@ def test_memory_breakdown_of_the_qlora_plan(plan, book):
     assert float(facts.fewest_gpus) == 1.0 and bool(facts.fits)
 
 
+@pytest.mark.parametrize(
+    ("sharding", "weights", "gradients", "optimizer", "step_buffer", "gathered"),
+    [
+        # nothing sharded: weights 3.2e8 + 3,586,934,784 + 2,097,152,000 = 6,004,086,784 B;
+        # gradients 1.6e8 × 2; optimizer 1.6e8 × 12; step buffer 1.6e8 × 4; nothing gathered
+        ("none", 6.004086784, 0.32, 1.92, 0.64, 0.0),
+        # ZeRO-1 halves the optimizer states and the step's buffer over the 2 replicas
+        ("optimizer", 6.004086784, 0.32, 0.96, 0.32, 0.0),
+        # ZeRO-2 the gradients too
+        ("gradients", 6.004086784, 0.16, 0.96, 0.32, 0.0),
+        # ZeRO-3 the weights too, and gathers 2 layers: 2 × 8e9 ÷ 32 × 2 B = 1 GB
+        ("full", 3.002043392, 0.16, 0.96, 0.32, 1.0),
+    ],
+)
+def test_memory_by_sharding_stage(plan, book, sharding, weights, gradients, optimizer, step_buffer, gathered):
+    terms = evaluate(with_training(plan, sharding=sharding), book).compute.memory_breakdown_gb
+    found = tuple(
+        float(terms[k]) for k in ("weights", "gradients", "optimizer_states", "step_buffer", "gathered_layer")
+    )
+    assert found == pytest.approx((weights, gradients, optimizer, step_buffer, gathered), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("precision", "optimizer", "state_bytes", "buffer_bytes", "step_bytes"),
+    [
+        # 8-bit AdamW: master 4 + 2 moments × 1 B = 6; fused kernel, no buffer; step 2 + 2 × (4 + 2) + 2
+        ("bf16_mixed", "adamw_8bit", 6, 0, 16),
+        ("bf16_mixed", "paged_adamw_8bit", 6, 0, 16),
+        # Adafactor: the master only (its factored moments neglected), no buffer; step 2 + 2 × 4 + 2
+        ("bf16_mixed", "adafactor", 4, 0, 12),
+        # SGD with momentum: master 4 + one fp32 buffer 4; √v-sized buffer 4; step 2 + 2 × (4 + 4) + 2
+        ("bf16_mixed", "sgd", 8, 4, 20),
+        # pure bf16 AdamW: no master, bf16 moments 2 × 2; buffer 2; the weights read and written:
+        # 2 + 2 × (0 + 4) + 2 × 2
+        ("bf16", "adamw", 4, 2, 14),
+    ],
+)
+def test_optimizer_memory_and_step_time(plan, book, precision, optimizer, state_bytes, buffer_bytes, step_bytes):
+    # the second plan's 1.6e8 adapters sharded over 2 replicas; its optimizer steps as in
+    # STEP_GPU_SECONDS with the step's bytes per parameter in place of 28
+    facts = evaluate(with_training(plan, precision=precision, optimizer=optimizer), book).compute
+    terms = facts.memory_breakdown_gb
+    assert float(terms["optimizer_states"]) == pytest.approx(1.6e8 * state_bytes / 2 / 1e9)
+    assert float(terms["step_buffer"]) == pytest.approx(1.6e8 * buffer_bytes / 2 / 1e9)
+    step = 2 * 11_718.75 * 8e7 * step_bytes / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
+
+
 def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     # Full SFT trains all 8e9: weights 16 GB, gradients 16, optimizer 96 (12 B each), step
     # buffer 32 — all sharded under ZeRO-3 — and no frozen copy. Unsharded on each GPU:
