@@ -247,6 +247,25 @@ def test_a_bad_scenario_is_named_by_its_place(book):
     assert error.value.problems[0][0].startswith("scenarios.0 (s): training.gpus_per_run")
 
 
+def test_load_plan_checks_the_plan_against_the_book_it_is_given(book):
+    # a book that does not know the plan's H100 SXM refuses it; the default book knows it
+    from ftcost_helpers.engine.overrides import load_plan
+
+    other = book.model_copy(update={"gpus": {key: gpu for key, gpu in book.gpus.items() if key != "h100_sxm"}})
+    with pytest.raises(ParamsError, match=r"training\.gpu: unknown GPU 'h100_sxm'"):
+        load_plan(SECOND_PLAN, other)
+    assert load_plan(SECOND_PLAN).training.gpu == "h100_sxm"
+
+
+def test_twice_the_epochs_of_the_minimal_plan_double_its_hours(book):
+    # every physics term of the minimal plan is in proportion to its tokens: 2 epochs, factor
+    # exactly 2 (10,000 → 20,000 tokens; 78.125 → 156.25 steps): 10 h → 20 h
+    from test_hand_derived_rules import MINIMAL
+
+    plan = Params.model_validate(MINIMAL)
+    assert scenario(plan, book, {"training": {"epochs": 2}}).training.hours_per_run == pytest.approx(20.0)
+
+
 def test_hours_given_by_the_scenario_are_kept(book):
     # 7 h given: 2 × 7 × 5 + 2 × 7 × 2 × 0.5 + 2 × 7 × 4 = 70 + 14 + 56 = 140 GPU-h × 4 = USD 560
     given = scenario(plan_with(book), book, {"training": {"epochs": 8, "hours_per_run": 7}})
