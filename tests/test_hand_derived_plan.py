@@ -296,10 +296,13 @@ def test_memory_breakdown_of_the_qlora_plan(plan, book):
 )
 def test_memory_by_sharding_stage(plan, book, sharding, weights, gradients, optimizer, step_buffer, gathered):
     terms = evaluate(with_training(plan, sharding=sharding), book).compute.memory_breakdown_gb
-    found = tuple(
-        float(terms[k]) for k in ("weights", "gradients", "optimizer_states", "step_buffer", "gathered_layer")
-    )
+    names = ("weights", "gradients", "optimizer_states", "step_buffer", "gathered_layer")
+    found = tuple(float(terms[name]) for name in names)
     assert found == pytest.approx((weights, gradients, optimizer, step_buffer, gathered), rel=1e-12)
+    # the step: unsharded, each GPU updates all 1.6e8 adapters; sharded, its 8e7
+    per_gpu = 1.6e8 if sharding == "none" else 8e7
+    step = evaluate(with_training(plan, sharding=sharding), book).compute.optimizer_step_gpu_hours_per_run
+    assert float(step) == pytest.approx(2 * 11_718.75 * per_gpu * 28 / 3350e9 / 3600, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -363,6 +366,11 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     assert float(both.host_transfer_gpu_hours_per_run) == pytest.approx(15_300 / 3600)
     assert float(both.memory_breakdown_gb["weights"]) == 0.0
     assert float(both.memory_breakdown_gb["gathered_layer"]) == pytest.approx(1.0)
+    # with 2 micro-batches per step: 96e6 ÷ (4,096 × 2 × 2) = 5,859.375 steps, each moving
+    # 3.2e8 + 2 micro-batches × 1.6e10 = 3.232e10 B, 1.2928 s: 2 × 5,859.375 × 1.2928 = 15,150 s
+    accumulated = with_training(plan, offload="optimizer_and_parameters", gradient_accumulation_steps=2)
+    transfer = evaluate(accumulated, book).compute.host_transfer_gpu_hours_per_run
+    assert float(transfer) == pytest.approx(15_150 / 3600)
 
 
 # ---------------------------------------------------------------- audit of the plan
