@@ -245,6 +245,17 @@ def test_dequantisation_without_recomputation_makes_two_passes(plan, book):
     assert float(bare.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
 
 
+def test_a_larger_micro_batch_dequantises_and_steps_less_often(plan, book):
+    # micro-batch 2: 96e6 ÷ (4,096 × 2) = 11,718.75 micro-batches, so half the dequantising;
+    # 96e6 ÷ (4,096 × 2 × 1 × 2) = 5,859.375 steps, half the step time; the FLOPs stay.
+    # Per GPU twice the tokens in flight: activations 2 × 1.743 GB, logits 2 × 4.194 GB
+    facts = evaluate(with_training(plan, micro_batch_size=2), book).compute
+    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS / 2 + STEP_GPU_SECONDS / 2
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
+    assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(2 * 1.743029931, rel=1e-9)
+    assert float(facts.memory_breakdown_gb["logits"]) == pytest.approx(2 * 4.194304)
+
+
 def test_memory_breakdown_of_the_qlora_plan(plan, book):
     # Sharding full over d = 2 replicas (2 GPUs, no model parallel). Derived MLP width
     # i = (8e9 − 1,048,576,000 − 32 × 4 × 4,096²) ÷ (3 × 4,096 × 32) = 4,803,940,352 ÷ 393,216
