@@ -359,6 +359,13 @@ def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     split = evaluate(with_training(plan, method="full_sft", tensor_parallel=2, gpus_per_run=4), book).compute
     assert float(split.fewest_gpus) == 4.0 and bool(split.fits)
     assert float(split.memory_per_gpu_gb) == pytest.approx(160 / 4 + 1.3)
+    # tensor 2 × pipeline 2 on 8 GPUs (2 replicas): each GPU steps 8e9 ÷ 4 ÷ 2 = 1e9 parameters
+    # at 28 B, 96e6 ÷ (4,096 × 2) = 11,718.75 times; its weights are 16e9 ÷ 4 ÷ 2 B = 2 GB
+    grid = with_training(plan, method="full_sft", tensor_parallel=2, pipeline_parallel=2, gpus_per_run=8)
+    facts = evaluate(grid, book).compute
+    step = 8 * 11_718.75 * 1e9 * 28 / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
+    assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.0)
 
 
 def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book):

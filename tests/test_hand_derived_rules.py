@@ -691,6 +691,22 @@ def test_full_training_of_the_minimal_plan(book):
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
 
 
+def test_dpo_multiplies_the_flops_and_keeps_a_reference_copy(book):
+    # DPO trains every weight and keeps a frozen reference model (price book: frozen_copies 1);
+    # its algorithm multiplier {1.5, 3.0} has base 2.25: FLOPs 10,000 × (6e9 + 98,304) × 2.25.
+    # Memory: weights 1e9 × 2 + the reference 1e9 × 2 = 4 GB; gradients 2, optimizer 12, step
+    # buffer 4 GB. The steps move 1e9 × 28 B, 78.125 of them
+    facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None}), book).compute
+    flops = 10_000 * (6e9 + 98_304) * 2.25
+    assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx((flops / (989e12 * 0.3) + step) / 3600, rel=1e-9)
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
+        (4.0, 2.0, 12.0, 4.0)
+    )
+
+
 def test_selective_recomputation_of_the_minimal_plan(book):
     # selective: attention FLOPs 4 × 32,768 = 131,072 per token (weights unchanged); eager
     # attention keeps the scores, 5 × a × s = 5 × 2 × 128 = 1,280 B per token and layer, which
