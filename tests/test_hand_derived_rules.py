@@ -748,9 +748,10 @@ def test_fewest_replicas_at_the_boundaries():
     # unsharded: it fits on one or on none; 10 + 50 = 60 is exactly full
     assert memory.fewest_data_parallel(10.0, 50.0, 60.0, False) == 1.0
     assert memory.fewest_data_parallel(10.0, 50.5, 60.0, False) == math.inf
-    # a ratio that float division puts a hair above a whole number: 1.1 ÷ 0.1 =
-    # 11.000000000000002 in binary floating point, but 11 replicas hold it
-    assert memory.fewest_data_parallel(0.0, 1.1, 0.1, True) == 11.0
+    # a ratio that float division puts a hair above a whole number: 2.1 ÷ 0.3 =
+    # 7.000000000000001 in binary floating point, but 7 replicas hold it
+    assert 2.1 / 0.3 > 7
+    assert memory.fewest_data_parallel(0.0, 2.1, 0.3, True) == 7.0
     # per draw
     np.testing.assert_array_equal(
         memory.fewest_data_parallel(np.array([10.0, 60.0]), np.array([150.0, 1.0]), 60.0, True), [3.0, math.inf]
