@@ -359,6 +359,11 @@ def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     split = evaluate(with_training(plan, method="full_sft", tensor_parallel=2, gpus_per_run=4), book).compute
     assert float(split.fewest_gpus) == 4.0 and bool(split.fits)
     assert float(split.memory_per_gpu_gb) == pytest.approx(160 / 4 + 1.3)
+    # ZeRO-1: weights 16 and gradients 16 GB stay whole; optimizer 96 and buffer 32 shard.
+    # Forward/backward: 16 + 16 + 1.743 + 4.194 + 1.3 = 39.237 fixed, 96 ÷ d ≤ 32.763 → d = 3;
+    # step: 16 + 16 + 1.3 = 33.3 fixed, 128 ÷ d ≤ 38.7 → d = 3.31 → 4: the step needs 4 GPUs
+    zero1 = evaluate(with_training(plan, method="full_sft", sharding="optimizer"), book).compute
+    assert float(zero1.fewest_gpus) == 4.0
     # tensor 2 × pipeline 2 on 8 GPUs (2 replicas): each GPU steps 8e9 ÷ 4 ÷ 2 = 1e9 parameters
     # at 28 B, 96e6 ÷ (4,096 × 2) = 11,718.75 times; its weights are 16e9 ÷ 4 ÷ 2 B = 2 GB
     grid = with_training(plan, method="full_sft", tensor_parallel=2, pipeline_parallel=2, gpus_per_run=8)
