@@ -382,6 +382,9 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     assert float(off.memory_breakdown_gb["step_buffer"]) == 0.0
     assert float(off.optimizer_step_gpu_hours_per_run) == 0.0
     assert float(off.host_transfer_gpu_hours_per_run) == pytest.approx(300 / 3600)
+    # the physics GPU-hours: compute and dequantising as before, the link instead of the step
+    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS + 300
+    assert float(off.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
     # offloaded weights too: each micro-batch streams the replica's 8e9 ÷ 2 weights in twice
     # (forward, backward) at 2 B: + 2 × 2 × 4e9 = 1.6e10 B a step, 0.64 s; (0.0128 + 0.64) ×
     # 23,437.5 = 15,300 s; the weights leave the GPU, the gathered layer (1 GB) stays
