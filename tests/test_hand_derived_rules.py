@@ -566,6 +566,9 @@ MINIMAL_FLOPS = 10_000 * (4.06e9 + 98_304)
 """The minimal plan's FLOPs per run (test_minimal_plan_time_terms)."""
 MINIMAL_STEPS = 10_000 / 128
 """Its optimizer steps: 10,000 tokens ÷ (128 × 1 micro-batch × 1 accumulation × 1 replica)."""
+MINIMAL_LAUNCH = 180 * 2 * 78.125 * 6e-6
+"""Its kernel overheads (test_minimal_plan_time_terms): (40 + 5 × 4 adapters) × 3 = 180 kernels
+per layer and micro-batch, × 2 layers × 78.125 micro-batches × the price book's 6 µs."""
 
 
 def test_fp32_runs_at_the_tf32_peak_with_four_byte_states(book):
@@ -577,8 +580,10 @@ def test_fp32_runs_at_the_tf32_peak_with_four_byte_states(book):
     # weights (1e7 + 1e9) × 4 = 4.04 GB; gradients 1e7 × 4; optimizer 1e7 × 8; buffer 1e7 × 4
     assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((4.04, 0.04, 0.08))
     assert terms["step_buffer"] == pytest.approx(0.04)
+    # the matmuls stay FLOPs bound: (1e9 × 4 B × 2 passes + 2 × 1e7 × 4 B) × 78.125 ÷ 3,350 GB/s
+    # = 0.1884 s < 4.06e13 ÷ (494.5e12 × 0.3) = 0.2737 s; the kernels as in bf16
     step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
-    expected = (MINIMAL_FLOPS / (494.5e12 * 0.3) + step) / 3600
+    expected = (MINIMAL_FLOPS / (494.5e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
 
@@ -590,8 +595,10 @@ def test_fp8_runs_the_matmuls_at_the_fp8_peak_and_attention_at_bf16(book):
     facts = evaluate(minimal({"precision": "fp8"}), book).compute
     terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
     assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((3.03, 0.02, 0.08))
+    # FLOPs bound still: (1e9 × 1 B × 2 passes + 2 × 1e7 × 2 B) × 78.125 ÷ 3,350 GB/s = 0.0476 s
+    # < 4.06e13 ÷ (1,979e12 × 0.3) = 0.0684 s
     step = MINIMAL_STEPS * 1e7 * 24 / 3350e9
-    expected = (4.06e13 / (1979e12 * 0.3) + 9.8304e8 / (989e12 * 0.3) + step) / 3600
+    expected = (4.06e13 / (1979e12 * 0.3) + 9.8304e8 / (989e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
     assert float(facts.flops_per_run) == pytest.approx(MINIMAL_FLOPS)  # the same FLOPs, counted once
 
@@ -618,12 +625,16 @@ def test_gradient_accumulation_takes_fewer_steps(book):
 
 
 def test_a_plan_without_utilisation_takes_the_price_book_default(book):
-    # LoRA on a 1B model: the price book's adapters_small {0.18, 0.62}, base (0.18 + 0.62) ÷ 2 = 0.40
+    # LoRA on a 1B model: the price book's adapters_small {0.40, 0.68}, base (0.40 + 0.68) ÷ 2 =
+    # 0.54. At 0.54 the matmuls' 4.06e13 FLOPs take 4.06e13 ÷ (989e12 × 0.54) = 0.0760 s, less
+    # than their weight traffic (1e9 × 2 B × 2 passes + 2 × 1e7 × 2 B) × 78.125 = 3.15625e11 B
+    # ÷ 3,350 GB/s = 0.0942 s: on the roofline they are bandwidth bound
     training = {key: value for key, value in MINIMAL["training"].items() if key != "utilisation"}
     plan = Params.model_validate({**MINIMAL, "training": training})
     facts = evaluate(plan, book).compute
     step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
-    expected = (MINIMAL_FLOPS / (989e12 * 0.40) + step) / 3600
+    attention = 10_000 * 98_304 / (989e12 * 0.54)
+    expected = (3.15625e11 / 3350e9 + attention + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
 
@@ -695,12 +706,17 @@ def test_dpo_multiplies_the_flops_and_keeps_a_reference_copy(book):
     # DPO trains every weight and keeps a frozen reference model (price book: frozen_copies 1);
     # its algorithm multiplier {1.5, 3.0} has base 2.25: FLOPs 10,000 × (6e9 + 98,304) × 2.25.
     # Memory: weights 1e9 × 2 + the reference 1e9 × 2 = 4 GB; gradients 2, optimizer 12, step
-    # buffer 4 GB. The steps move 1e9 × 28 B, 78.125 of them
+    # buffer 4 GB. The steps move 1e9 × 28 B, 78.125 of them. The multiplier's extra passes are
+    # micro-batches too: 78.125 × 2.25 = 175.78125, each launching 40 × 3 = 120 kernels a layer
+    # (no adapters): 175.78125 × 2 × 120 × 6 µs = 0.253125 s. FLOPs bound: (1e9 × 2 B × 2 passes
+    # + 2 × 1e9 × 2 B) × 175.78125 ÷ 3,350 GB/s = 0.4198 s < 1.35e14 ÷ (989e12 × 0.3) = 0.4550 s
     facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None}), book).compute
     flops = 10_000 * (6e9 + 98_304) * 2.25
     assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
     step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
-    assert float(facts.physics_gpu_hours_per_run) == pytest.approx((flops / (989e12 * 0.3) + step) / 3600, rel=1e-9)
+    launch = 175.78125 * 2 * 120 * 6e-6
+    expected = (flops / (989e12 * 0.3) + launch + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
     terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
     assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
         (4.0, 2.0, 12.0, 4.0)
