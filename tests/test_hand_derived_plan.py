@@ -245,6 +245,18 @@ def test_dequantisation_without_recomputation_makes_two_passes(plan, book):
     assert float(bare.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
 
 
+def test_a_larger_micro_batch_dequantises_and_steps_less_often(plan, book):
+    # micro-batch 2: 96e6 ÷ (4,096 × 2) = 11,718.75 micro-batches, so half the dequantising;
+    # 96e6 ÷ (4,096 × 2 × 1 × 2) = 5,859.375 steps, half the step time; half the kernels'
+    # overheads (they are per micro-batch); the FLOPs stay.
+    # Per GPU twice the tokens in flight: activations 2 × 1.743 GB, logits 2 × 4.194 GB
+    facts = evaluate(with_training(plan, micro_batch_size=2), book).compute
+    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS / 2 + LAUNCH_SECONDS / 2 + STEP_GPU_SECONDS / 2
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
+    assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(2 * 1.743029931, rel=1e-9)
+    assert float(facts.memory_breakdown_gb["logits"]) == pytest.approx(2 * 4.194304)
+
+
 def test_memory_breakdown_of_the_qlora_plan(plan, book):
     # Sharding full over d = 2 replicas (2 GPUs, no model parallel). Derived MLP width
     # i = (8e9 − 1,048,576,000 − 32 × 4 × 4,096²) ÷ (3 × 4,096 × 32) = 4,803,940,352 ÷ 393,216
@@ -280,6 +292,57 @@ def test_memory_breakdown_of_the_qlora_plan(plan, book):
     assert float(facts.fewest_gpus) == 1.0 and bool(facts.fits)
 
 
+@pytest.mark.parametrize(
+    ("sharding", "weights", "gradients", "optimizer", "step_buffer", "gathered"),
+    [
+        # nothing sharded: weights 3.2e8 + 3,586,934,784 + 2,097,152,000 = 6,004,086,784 B;
+        # gradients 1.6e8 × 2; optimizer 1.6e8 × 12; step buffer 1.6e8 × 4; nothing gathered
+        ("none", 6.004086784, 0.32, 1.92, 0.64, 0.0),
+        # ZeRO-1 halves the optimizer states and the step's buffer over the 2 replicas
+        ("optimizer", 6.004086784, 0.32, 0.96, 0.32, 0.0),
+        # ZeRO-2 the gradients too
+        ("gradients", 6.004086784, 0.16, 0.96, 0.32, 0.0),
+        # ZeRO-3 the weights too, and gathers 2 layers: 2 × 8e9 ÷ 32 × 2 B = 1 GB
+        ("full", 3.002043392, 0.16, 0.96, 0.32, 1.0),
+    ],
+)
+def test_memory_by_sharding_stage(plan, book, sharding, weights, gradients, optimizer, step_buffer, gathered):
+    terms = evaluate(with_training(plan, sharding=sharding), book).compute.memory_breakdown_gb
+    names = ("weights", "gradients", "optimizer_states", "step_buffer", "gathered_layer")
+    found = tuple(float(terms[name]) for name in names)
+    assert found == pytest.approx((weights, gradients, optimizer, step_buffer, gathered), rel=1e-12)
+    # the step: unsharded, each GPU updates all 1.6e8 adapters; sharded, its 8e7
+    per_gpu = 1.6e8 if sharding == "none" else 8e7
+    step = evaluate(with_training(plan, sharding=sharding), book).compute.optimizer_step_gpu_hours_per_run
+    assert float(step) == pytest.approx(2 * 11_718.75 * per_gpu * 28 / 3350e9 / 3600, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("precision", "optimizer", "state_bytes", "buffer_bytes", "step_bytes"),
+    [
+        # 8-bit AdamW: master 4 + 2 moments × 1 B = 6; fused kernel, no buffer; step 2 + 2 × (4 + 2) + 2
+        ("bf16_mixed", "adamw_8bit", 6, 0, 16),
+        ("bf16_mixed", "paged_adamw_8bit", 6, 0, 16),
+        # Adafactor: the master only (its factored moments neglected), no buffer; step 2 + 2 × 4 + 2
+        ("bf16_mixed", "adafactor", 4, 0, 12),
+        # SGD with momentum: master 4 + one fp32 buffer 4; √v-sized buffer 4; step 2 + 2 × (4 + 4) + 2
+        ("bf16_mixed", "sgd", 8, 4, 20),
+        # pure bf16 AdamW: no master, bf16 moments 2 × 2; buffer 2; the weights read and written:
+        # 2 + 2 × (0 + 4) + 2 × 2
+        ("bf16", "adamw", 4, 2, 14),
+    ],
+)
+def test_optimizer_memory_and_step_time(plan, book, precision, optimizer, state_bytes, buffer_bytes, step_bytes):
+    # the second plan's 1.6e8 adapters sharded over 2 replicas; its optimizer steps as in
+    # STEP_GPU_SECONDS with the step's bytes per parameter in place of 28
+    facts = evaluate(with_training(plan, precision=precision, optimizer=optimizer), book).compute
+    terms = facts.memory_breakdown_gb
+    assert float(terms["optimizer_states"]) == pytest.approx(1.6e8 * state_bytes / 2 / 1e9)
+    assert float(terms["step_buffer"]) == pytest.approx(1.6e8 * buffer_bytes / 2 / 1e9)
+    step = 2 * 11_718.75 * 8e7 * step_bytes / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
+
+
 def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     # Full SFT trains all 8e9: weights 16 GB, gradients 16, optimizer 96 (12 B each), step
     # buffer 32 — all sharded under ZeRO-3 — and no frozen copy. Unsharded on each GPU:
@@ -297,6 +360,18 @@ def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     split = evaluate(with_training(plan, method="full_sft", tensor_parallel=2, gpus_per_run=4), book).compute
     assert float(split.fewest_gpus) == 4.0 and bool(split.fits)
     assert float(split.memory_per_gpu_gb) == pytest.approx(160 / 4 + 1.3)
+    # ZeRO-1: weights 16 and gradients 16 GB stay whole; optimizer 96 and buffer 32 shard.
+    # Forward/backward: 16 + 16 + 1.743 + 4.194 + 1.3 = 39.237 fixed, 96 ÷ d ≤ 32.763 → d = 3;
+    # step: 16 + 16 + 1.3 = 33.3 fixed, 128 ÷ d ≤ 38.7 → d = 3.31 → 4: the step needs 4 GPUs
+    zero1 = evaluate(with_training(plan, method="full_sft", sharding="optimizer"), book).compute
+    assert float(zero1.fewest_gpus) == 4.0
+    # tensor 2 × pipeline 2 on 8 GPUs (2 replicas): each GPU steps 8e9 ÷ 4 ÷ 2 = 1e9 parameters
+    # at 28 B, 96e6 ÷ (4,096 × 2) = 11,718.75 times; its weights are 16e9 ÷ 4 ÷ 2 B = 2 GB
+    grid = with_training(plan, method="full_sft", tensor_parallel=2, pipeline_parallel=2, gpus_per_run=8)
+    facts = evaluate(grid, book).compute
+    step = 8 * 11_718.75 * 1e9 * 28 / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
+    assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.0)
 
 
 def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book):
@@ -308,6 +383,9 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     assert float(off.memory_breakdown_gb["step_buffer"]) == 0.0
     assert float(off.optimizer_step_gpu_hours_per_run) == 0.0
     assert float(off.host_transfer_gpu_hours_per_run) == pytest.approx(300 / 3600)
+    # the physics GPU-hours: compute, dequantising and kernels as before, the link instead of the step
+    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + 300
+    assert float(off.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
     # offloaded weights too: each micro-batch streams the replica's 8e9 ÷ 2 weights in twice
     # (forward, backward) at 2 B: + 2 × 2 × 4e9 = 1.6e10 B a step, 0.64 s; (0.0128 + 0.64) ×
     # 23,437.5 = 15,300 s; the weights leave the GPU, the gathered layer (1 GB) stays
@@ -315,6 +393,11 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     assert float(both.host_transfer_gpu_hours_per_run) == pytest.approx(15_300 / 3600)
     assert float(both.memory_breakdown_gb["weights"]) == 0.0
     assert float(both.memory_breakdown_gb["gathered_layer"]) == pytest.approx(1.0)
+    # with 2 micro-batches per step: 96e6 ÷ (4,096 × 2 × 2) = 5,859.375 steps, each moving
+    # 3.2e8 + 2 micro-batches × 1.6e10 = 3.232e10 B, 1.2928 s: 2 × 5,859.375 × 1.2928 = 15,150 s
+    accumulated = with_training(plan, offload="optimizer_and_parameters", gradient_accumulation_steps=2)
+    transfer = evaluate(accumulated, book).compute.host_transfer_gpu_hours_per_run
+    assert float(transfer) == pytest.approx(15_150 / 3600)
 
 
 # ---------------------------------------------------------------- audit of the plan

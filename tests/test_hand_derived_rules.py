@@ -551,6 +551,208 @@ def test_minimal_plan_time_terms(book):
     assert facts.architecture_mismatch == pytest.approx(0.0, abs=1e-12)
 
 
+def minimal(training: dict[str, Any] | None = None, base_model: dict[str, Any] | None = None) -> Params:
+    """The minimal plan with some training or base-model keys changed (a new key replaces
+    the legacy one it migrates from: given both, the schema keeps the legacy value)."""
+    training = training or {}
+    legacy = {"sharded": "sharding", "gradient_checkpointing": "activation_checkpointing"}
+    kept = {key: value for key, value in MINIMAL["training"].items() if legacy.get(key) not in training}
+    return Params.model_validate(
+        {**MINIMAL, "training": {**kept, **training}, "base_model": {**MINIMAL["base_model"], **(base_model or {})}}
+    )
+
+
+MINIMAL_FLOPS = 10_000 * (4.06e9 + 98_304)
+"""The minimal plan's FLOPs per run (test_minimal_plan_time_terms)."""
+MINIMAL_STEPS = 10_000 / 128
+"""Its optimizer steps: 10,000 tokens ÷ (128 × 1 micro-batch × 1 accumulation × 1 replica)."""
+MINIMAL_LAUNCH = 180 * 2 * 78.125 * 6e-6
+"""Its kernel overheads (test_minimal_plan_time_terms): (40 + 5 × 4 adapters) × 3 = 180 kernels
+per layer and micro-batch, × 2 layers × 78.125 micro-batches × the price book's 6 µs."""
+
+
+def test_fp32_runs_at_the_tf32_peak_with_four_byte_states(book):
+    # fp32: matmuls and attention at half the BF16 peak, 989 ÷ 2 = 494.5 TFLOPS; weights,
+    # gradients and the frozen base at 4 B, no master copy, fp32 moments 2 × 4 = 8 B; the step
+    # reads and writes the weights (their own master): 4 + 2 × (0 + 8) + 2 × 4 = 28 B
+    facts = evaluate(minimal({"precision": "fp32"}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    # weights (1e7 + 1e9) × 4 = 4.04 GB; gradients 1e7 × 4; optimizer 1e7 × 8; buffer 1e7 × 4
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((4.04, 0.04, 0.08))
+    assert terms["step_buffer"] == pytest.approx(0.04)
+    # the matmuls stay FLOPs bound: (1e9 × 4 B × 2 passes + 2 × 1e7 × 4 B) × 78.125 ÷ 3,350 GB/s
+    # = 0.1884 s < 4.06e13 ÷ (494.5e12 × 0.3) = 0.2737 s; the kernels as in bf16
+    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    expected = (MINIMAL_FLOPS / (494.5e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+
+
+def test_fp8_runs_the_matmuls_at_the_fp8_peak_and_attention_at_bf16(book):
+    # fp8 (H100: 1,979 TFLOPS for the weight matmuls, attention at 989): the 4.06e13 weight
+    # FLOPs at 1,979 × 0.3 and the 9.8304e8 attention FLOPs at 989 × 0.3. Memory: bf16 weights
+    # plus their cached FP8 copy, 3 B; bf16 gradients; a bf16 master (none extra) with fp32
+    # moments, 8 B; the step: 2 + 2 × (0 + 8) + 2 × 3 = 24 B
+    facts = evaluate(minimal({"precision": "fp8"}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((3.03, 0.02, 0.08))
+    # FLOPs bound still: (1e9 × 1 B × 2 passes + 2 × 1e7 × 2 B) × 78.125 ÷ 3,350 GB/s = 0.0476 s
+    # < 4.06e13 ÷ (1,979e12 × 0.3) = 0.0684 s
+    step = MINIMAL_STEPS * 1e7 * 24 / 3350e9
+    expected = (4.06e13 / (1979e12 * 0.3) + 9.8304e8 / (989e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+    assert float(facts.flops_per_run) == pytest.approx(MINIMAL_FLOPS)  # the same FLOPs, counted once
+
+
+def test_fp8_on_a_gpu_without_fp8_tensor_cores_runs_at_bf16():
+    # the rule of training.matmul_peak_tflops on its own: no FP8 peak, so the BF16 one
+    from ftcost_helpers.engine.model import training
+    from ftcost_helpers.engine.pricebook import GpuSpec
+
+    a100 = GpuSpec(label="A100", memory_gb=80, bf16_tflops=312, memory_bandwidth_gbps=2039)
+    assert training.matmul_peak_tflops("fp8", a100) == 312
+    assert training.matmul_peak_tflops("fp32", a100) == 156
+    assert training.matmul_peak_tflops("bf16", a100) == 312
+
+
+def test_gradient_accumulation_takes_fewer_steps(book):
+    # 4 micro-batches per step: 10,000 ÷ (128 × 4) = 19.53125 steps, a quarter of the step time;
+    # the FLOPs and the memory do not change
+    plain, accumulated = (evaluate(minimal({"gradient_accumulation_steps": n}), book).compute for n in (1, 4))
+    step = MINIMAL_STEPS / 4 * 1e7 * 28 / 3350e9
+    assert float(accumulated.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
+    assert float(accumulated.flops_per_run) == pytest.approx(MINIMAL_FLOPS)
+    assert float(accumulated.memory_per_gpu_gb) == pytest.approx(float(plain.memory_per_gpu_gb))
+
+
+def test_a_plan_without_utilisation_takes_the_price_book_default(book):
+    # LoRA on a 1B model: the price book's adapters_small {0.40, 0.68}, base (0.40 + 0.68) ÷ 2 =
+    # 0.54. At 0.54 the matmuls' 4.06e13 FLOPs take 4.06e13 ÷ (989e12 × 0.54) = 0.0760 s, less
+    # than their weight traffic (1e9 × 2 B × 2 passes + 2 × 1e7 × 2 B) × 78.125 = 3.15625e11 B
+    # ÷ 3,350 GB/s = 0.0942 s: on the roofline they are bandwidth bound
+    training = {key: value for key, value in MINIMAL["training"].items() if key != "utilisation"}
+    plan = Params.model_validate({**MINIMAL, "training": training})
+    facts = evaluate(plan, book).compute
+    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    attention = 10_000 * 98_304 / (989e12 * 0.54)
+    expected = (3.15625e11 / 3350e9 + attention + MINIMAL_LAUNCH + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+
+
+def test_lora_adapters_counted_from_the_architecture(book):
+    # no trainable_fraction: rank 8 on the attention only, r × (6h + 2h_kv) per layer =
+    # 8 × (384 + 128) = 4,096, × 2 layers = 8,192 adapters; all linear layers add
+    # 3 × 8 × (64 + 2,604,048) = 62,498,688 per layer: 2 × (4,096 + 62,498,688) = 125,005,568
+    attention = evaluate(minimal({"trainable_fraction": None}), book).compute
+    assert float(attention.trained_parameters) == 8_192
+    lora = {"rank": 8, "target_modules": "all_linear"}
+    linear = evaluate(minimal({"trainable_fraction": None, "lora": lora}), book).compute
+    assert float(linear.trained_parameters) == 125_005_568
+    # the FLOPs per token follow: 4 × 1e9 + 6 × 125,005,568 + 98,304 attention
+    assert float(linear.flops_per_run) == pytest.approx(10_000 * (4e9 + 6 * 125_005_568 + 98_304), rel=1e-12)
+
+
+# A small mixture of experts: L = 2, h = 64, a = 2, V = 100, i = 32 per expert, E = 4 experts
+# of which k = 2 per token. Total 2 × (2 × 64² + 2 × 64² + 4 × 3 × 64 × 32) + 2 × 100 × 64 =
+# 2 × (16,384 + 24,576) + 12,800 = 94,720; active 2 × (16,384 + 2 × 6,144) + 12,800 = 70,144.
+MOE = {"parameters_billion": 94_720e-9, "intermediate_size": 32, "experts": 4, "experts_per_token": 2}
+
+
+def test_a_mixture_of_experts_counts_its_routed_experts(book):
+    facts = evaluate(minimal(base_model=MOE), book).compute
+    assert float(facts.total_parameters) == pytest.approx(94_720)
+    assert float(facts.active_parameters) == pytest.approx(70_144)
+    assert facts.architecture_mismatch == pytest.approx(0.0, abs=1e-9)
+    # 1 % trainable of the total (947.2) in memory; of the active (701.44) in the FLOPs:
+    # 4 × 70,144 + 6 × 701.44 = 284,784.64 weight FLOPs + 98,304 attention per token
+    assert float(facts.trained_parameters) == pytest.approx(947.2)
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (284_784.64 + 98_304), rel=1e-12)
+    # activations per token and layer: 776 (attention) + 4 × 64 + 8 × 32 × 2 routed = 1,544;
+    # × 2 layers × 128 tokens = 395,264 B
+    assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(395_264e-9, rel=1e-12)
+
+
+def test_a_mixture_of_experts_adapts_the_routed_experts_in_the_flops(book):
+    # LoRA rank 8 on all linear layers, no trainable_fraction: attention 8 × (6 × 64 + 2 × 64)
+    # = 4,096 per layer; MLP 3 × 8 × (64 + 32) = 2,304 per expert: trained (memory) 2 × (4,096
+    # + 4 × 2,304) = 26,624; in the FLOPs the 2 routed: 2 × (4,096 + 2 × 2,304) = 17,408
+    lora = {"rank": 8, "target_modules": "all_linear"}
+    facts = evaluate(minimal({"trainable_fraction": None, "lora": lora}, MOE), book).compute
+    assert float(facts.trained_parameters) == 26_624
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (4 * 70_144 + 6 * 17_408 + 98_304), rel=1e-12)
+
+
+def test_given_active_parameters_win_over_the_architecture(book):
+    # active_parameters_billion given: 50,000 active, whatever the routing says
+    facts = evaluate(minimal(base_model={**MOE, "active_parameters_billion": 50_000e-9}), book).compute
+    assert float(facts.active_parameters) == pytest.approx(50_000)
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (4 * 50_000 + 6 * 500 + 98_304), rel=1e-9)
+
+
+def test_full_training_of_the_minimal_plan(book):
+    # full SFT: every weight trains (1e9), no frozen copy: weights 2, gradients 2, optimizer 12,
+    # step buffer 4 GB; FLOPs 6 × 1e9 + 98,304 per token; steps move 1e9 × 28 B each
+    facts = evaluate(minimal({"method": "full_sft", "trainable_fraction": None}), book).compute
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
+        (2.0, 2.0, 12.0, 4.0)
+    )
+    assert float(facts.trained_parameters) == 1e9
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (6e9 + 98_304))
+    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
+
+
+def test_dpo_multiplies_the_flops_and_keeps_a_reference_copy(book):
+    # DPO trains every weight and keeps a frozen reference model (price book: frozen_copies 1);
+    # its algorithm multiplier {1.5, 3.0} has base 2.25: FLOPs 10,000 × (6e9 + 98,304) × 2.25.
+    # Memory: weights 1e9 × 2 + the reference 1e9 × 2 = 4 GB; gradients 2, optimizer 12, step
+    # buffer 4 GB. The steps move 1e9 × 28 B, 78.125 of them. The multiplier's extra passes are
+    # micro-batches too: 78.125 × 2.25 = 175.78125, each launching 40 × 3 = 120 kernels a layer
+    # (no adapters): 175.78125 × 2 × 120 × 6 µs = 0.253125 s. FLOPs bound: (1e9 × 2 B × 2 passes
+    # + 2 × 1e9 × 2 B) × 175.78125 ÷ 3,350 GB/s = 0.4198 s < 1.35e14 ÷ (989e12 × 0.3) = 0.4550 s
+    facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None}), book).compute
+    flops = 10_000 * (6e9 + 98_304) * 2.25
+    assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    launch = 175.78125 * 2 * 120 * 6e-6
+    expected = (flops / (989e12 * 0.3) + launch + step) / 3600
+    assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
+        (4.0, 2.0, 12.0, 4.0)
+    )
+
+
+def test_selective_recomputation_of_the_minimal_plan(book):
+    # selective: attention FLOPs 4 × 32,768 = 131,072 per token (weights unchanged); eager
+    # attention keeps the scores, 5 × a × s = 5 × 2 × 128 = 1,280 B per token and layer, which
+    # selective recomputation drops again: activations as with FlashAttention, 5,333,354,496 B
+    eager = evaluate(minimal({"memory_efficient_attention": False}), book).compute
+    assert float(eager.memory_breakdown_gb["activations"]) == pytest.approx((20_833_416 + 1_280) * 256e-9)
+    both = {"memory_efficient_attention": False, "activation_checkpointing": "selective"}
+    selective = evaluate(minimal(both), book).compute
+    assert float(selective.memory_breakdown_gb["activations"]) == pytest.approx(5.333354496)
+    assert float(selective.flops_per_run) == pytest.approx(10_000 * (4.06e9 + 131_072))
+    # full recomputation: each of 2 layers keeps 2 × 64 B plus one layer's 20,833,416 (+ 1,280
+    # eager scores) per token: (256 + 20,834,696) × 128 B
+    full = evaluate(minimal({"memory_efficient_attention": False, "activation_checkpointing": "full"}), book).compute
+    assert float(full.memory_breakdown_gb["activations"]) == pytest.approx((256 + 20_834_696) * 128e-9)
+
+
+def test_the_peak_phase_terms_drop_the_other_phase():
+    # forward/backward 2 + 1 + 3 + 5 = 11 (without the buffer 4) against the step's 2 + 1 + 3 + 4
+    # = 10: the step buffer is dropped. With activations of 1: 7 against 10, the
+    # forward/backward-only terms are dropped
+    from ftcost_helpers.engine.model.training import peak_phase_terms
+
+    terms = {"weights": 2.0, "gradients": 1.0, "optimizer_states": 3.0, "activations": 5.0, "step_buffer": 4.0}
+    assert peak_phase_terms(terms) == {**terms, "step_buffer": 0.0}
+    small = {**terms, "activations": 1.0}
+    assert peak_phase_terms(small) == {**small, "activations": 0.0}
+    tie = {**terms, "activations": 4.0}  # 10 against 10: the forward/backward phase is shown
+    assert peak_phase_terms(tie) == {**tie, "step_buffer": 0.0}
+
+
 def test_fewest_replicas_at_the_boundaries():
     # sharded: 150 GB shards, 10 GB does not, 60 GB usable: 50 GB room, 150 ÷ 50 = exactly 3
     assert memory.fewest_data_parallel(10.0, 150.0, 60.0, True) == 3.0
@@ -562,6 +764,10 @@ def test_fewest_replicas_at_the_boundaries():
     # unsharded: it fits on one or on none; 10 + 50 = 60 is exactly full
     assert memory.fewest_data_parallel(10.0, 50.0, 60.0, False) == 1.0
     assert memory.fewest_data_parallel(10.0, 50.5, 60.0, False) == math.inf
+    # a ratio that float division puts a hair above a whole number: 2.1 ÷ 0.3 =
+    # 7.000000000000001 in binary floating point, but 7 replicas hold it
+    assert 2.1 / 0.3 > 7
+    assert memory.fewest_data_parallel(0.0, 2.1, 0.3, True) == 7.0
     # per draw
     np.testing.assert_array_equal(
         memory.fewest_data_parallel(np.array([10.0, 60.0]), np.array([150.0, 1.0]), 60.0, True), [3.0, math.inf]
@@ -677,3 +883,97 @@ def test_a_finished_page_keeps_its_frame_and_loses_the_body_s_script():
     assert page.startswith('<html><head><meta charset="utf-8">\n' + CSP_META + "<title>T</title></head>")
     assert "<body><p>ok</p></body><!-- end --></html>" in page and page.endswith("</html>")
     assert "alert(1)" not in page
+
+
+# ---------------------------------------------------------------- serving, the API and the build period
+
+
+def test_gpus_to_carry_the_peak():
+    # 1 GPU at 500 tokens/s; a 1,500 tokens/s peak: ⌈1,500 ÷ 500⌉ = 3 GPUs
+    assert roi.gpus_to_carry(1_500.0, 500.0, 1) == 3.0
+    # 2 GPUs at 1,000 tokens/s serve 500 each; a 1,200 peak: ⌈2.4⌉ = 3
+    assert roi.gpus_to_carry(1_200.0, 1_000.0, 2) == 3.0
+    # exactly on a multiple: 1,000 ÷ 500 = 2, not 3
+    assert roi.gpus_to_carry(1_000.0, 1_000.0, 2) == 2.0
+    # no traffic still needs one GPU; no GPUs given counts as one: ⌈900 ÷ 500⌉ = 2
+    assert roi.gpus_to_carry(0.0, 500.0, 1) == 1.0
+    assert roi.gpus_to_carry(900.0, 500.0, 0) == 2.0
+    np.testing.assert_array_equal(roi.gpus_to_carry(np.array([0.0, 1_500.0]), 500.0, 1), [1.0, 3.0])
+
+
+def test_average_tokens_per_second():
+    # 440M tokens over 730 hours: 440e6 ÷ (730 × 3,600) = 440e6 ÷ 2,628,000 = 167.42770 tokens/s
+    assert roi.average_tokens_per_second(440.0, 730.0) == pytest.approx(440e6 / 2_628_000)
+
+
+def test_api_cost_with_cached_input():
+    # 100M input at 2.50 + 40M cached at 1.25 + 20M output at 10.00 = 250 + 50 + 200 = USD 500
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, 40, 1.25) == pytest.approx(500.0)
+    # a cached price with no cached tokens adds nothing, nor cached tokens without a price
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, cached_input_price_usd_per_1m=1.25) == pytest.approx(450.0)
+    assert roi.api_cost_per_month(100, 20, 2.5, 10, cached_input_tokens_million=40) == pytest.approx(450.0)
+
+
+def test_build_weights_of_each_profile():
+    # B = 4 front-loaded: 4, 3, 2, 1 over 10; even: 1/4 each; a list repeats a month: [1, 1, 3]
+    # puts 2/3 in month 1 and 1/3 in month 3
+    assert roi.build_weights(4, "front_loaded") == pytest.approx([0, 0.4, 0.3, 0.2, 0.1])
+    assert roi.build_weights(4, "even") == pytest.approx([0, 0.25, 0.25, 0.25, 0.25])
+    assert roi.build_weights(3, [1, 1, 3]) == pytest.approx([0, 2 / 3, 0, 1 / 3])
+    assert roi.build_weights(1, "front_loaded") == pytest.approx([0, 1])
+    assert roi.build_weights(0, "even") == pytest.approx([1])
+
+
+def test_programme_spend_by_month():
+    # compute USD 600 front-loaded over 2 months (2/3, 1/3); data USD 300 in month 0; horizon 3
+    weights = {"compute": roi.build_weights(2, "front_loaded"), "dataset": roi.build_weights(0, "even")}
+    spend = roi.programme_spend_by_month({"compute": 600.0, "dataset": 300.0}, weights, 3)
+    assert spend == pytest.approx([300, 400, 200, 0])
+    # per draw: compute {600, 900}: months 1 and 2 get 400/200 and 600/300
+    spend = roi.programme_spend_by_month({"compute": np.array([600.0, 900.0])}, {"compute": weights["compute"]}, 2)
+    np.testing.assert_allclose(spend, [[0, 400, 200], [0, 600, 300]])
+
+
+def test_operating_months_start_after_the_build():
+    # build 2 over a 5-month horizon: months 1–2 building, 3–5 operating
+    assert roi.operating_months(2, 5).tolist() == [0, 0, 1, 1, 1]
+    assert roi.operating_months(0, 3).tolist() == [1, 1, 1]
+
+
+def test_net_saving_waits_for_the_launch():
+    # alternative 1,000 a month, running 100: −100 while building, then 900
+    operating = roi.operating_months(1, 3)
+    assert roi.monthly_net_saving(1_000.0, np.full(3, 100.0), operating) == pytest.approx([-100, 900, 900])
+    # the cumulative flow with USD 1,000 spent in month 1: 0, −1,100, −200, 700 → break-even month 3
+    cash = roi.cumulative_cash_flow(np.array([0.0, 1_000.0, 0.0, 0.0]), np.array([-100.0, 900.0, 900.0]))
+    assert cash == pytest.approx([0, -1_100, -200, 700])
+    assert roi.break_even_month(cash) == 3
+
+
+def test_break_even_at_exactly_zero():
+    # 100 spent, 25 saved a month: exactly 0 at month 4, which counts as paid back
+    cash = roi.cumulative_cash_flow(np.r_[100.0, np.zeros(5)], np.full(5, 25.0))
+    assert cash == pytest.approx([-100, -75, -50, -25, 0, 25])
+    assert roi.break_even_month(cash) == 4
+    # month 0 at zero (nothing spent) is not a break-even month: the first counted is month 1
+    assert roi.break_even_month(roi.cumulative_cash_flow(np.zeros(3), np.zeros(2))) == 1
+
+
+def test_month_or_none():
+    assert roi.month_or_none(float("nan")) is None
+    assert roi.month_or_none(5.0) == 5
+
+
+def test_maintenance_per_quarter_and_month():
+    # 2 migrations a year at USD 20,000: 40,000 ÷ 4 = 10,000 a quarter; 9,000 a quarter is 3,000 a month
+    from ftcost_helpers.engine.model import maintenance
+
+    assert maintenance.migration_cost_per_quarter(2, 20_000) == pytest.approx(10_000)
+    assert maintenance.migration_cost_per_quarter(1, 20_000) == pytest.approx(5_000)
+    assert maintenance.monthly_from_quarterly(9_000) == pytest.approx(3_000)
+    # start month 2 after a 3-month build: maintained from month 5 of the programme
+    assert maintenance.maintained_months(np.arange(1, 8), 2, 3).tolist() == [0, 0, 0, 0, 1, 1, 1]
+    # 6 months exactly: two whole quarters, nothing left out; 8 months: the last 2 left out
+    assert maintenance.months_maintained_per_quarter(np.ones(6)).tolist() == [3, 3]
+    assert maintenance.months_maintained_per_quarter(np.ones(8)).tolist() == [3, 3]
+    assert maintenance.months_maintained_per_quarter(np.ones(2)).tolist() == []

@@ -13,7 +13,7 @@ import pytest
 
 from ftcost_helpers.engine import scenarios
 from ftcost_helpers.engine.evaluate import evaluate
-from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
+from ftcost_helpers.engine.loading import ParamsError, deep_merge, params_from_mapping, read_yaml
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
@@ -227,6 +227,43 @@ def test_compare_scenarios_side_by_side(book):
     # labour saved: 10 staff × 160 h × 0.25 × USD 40 = USD 16,000 a month
     assert long.alternative_monthly_usd == pytest.approx(16_000)
     assert "params" not in four.as_dict() and four.as_dict()["name"] == "four"
+
+
+def test_an_unsharded_plan_on_twice_the_gpus_halves_its_hours(book):
+    # The minimal plan (tests/test_hand_derived_rules.py) needs only 4.06e13 FLOPs, under a
+    # GPU-hour of physics, and shards nothing: on 2 GPUs each replica updates all 1e7 adapters,
+    # in 10,000 ÷ (128 × 2) = 39.0625 steps, so 2 × 39.0625 step-seconds = the one GPU's
+    # 78.125: the physics GPU-hours do not change and the 10 h per run halve to 5
+    from test_hand_derived_rules import MINIMAL
+
+    plan = Params.model_validate(MINIMAL)
+    assert scenario(plan, book, {"training": {"gpus_per_run": 2}}).training.hours_per_run == pytest.approx(5.0)
+
+
+def test_a_bad_scenario_is_named_by_its_place(book):
+    # a scenario checked on its own is the first: its problems are under scenarios.0 (its name)
+    with pytest.raises(ParamsError) as error:
+        scenario(plan_with(book), book, {"training": {"gpus_per_run": 0}})
+    assert error.value.problems[0][0].startswith("scenarios.0 (s): training.gpus_per_run")
+
+
+def test_load_plan_checks_the_plan_against_the_book_it_is_given(book):
+    # a book that does not know the plan's H100 SXM refuses it; the default book knows it
+    from ftcost_helpers.engine.overrides import load_plan
+
+    other = book.model_copy(update={"gpus": {key: gpu for key, gpu in book.gpus.items() if key != "h100_sxm"}})
+    with pytest.raises(ParamsError, match=r"training\.gpu: unknown GPU 'h100_sxm'"):
+        load_plan(SECOND_PLAN, other)
+    assert load_plan(SECOND_PLAN).training.gpu == "h100_sxm"
+
+
+def test_twice_the_epochs_of_the_minimal_plan_double_its_hours(book):
+    # every physics term of the minimal plan is in proportion to its tokens: 2 epochs, factor
+    # exactly 2 (10,000 → 20,000 tokens; 78.125 → 156.25 steps): 10 h → 20 h
+    from test_hand_derived_rules import MINIMAL
+
+    plan = Params.model_validate(MINIMAL)
+    assert scenario(plan, book, {"training": {"epochs": 2}}).training.hours_per_run == pytest.approx(20.0)
 
 
 def test_hours_given_by_the_scenario_are_kept(book):

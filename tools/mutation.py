@@ -75,8 +75,9 @@ ESCAPING = (
 TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "ftcost_helpers/engine/model/",
-        (PLAN, RULES, AUDIT, SCENARIOS, WORKED, AREAS, "tests/test_scenarios.py", "tests/test_audit.py",
-         "tests/test_sensitivity.py", "tests/test_uncertainty.py", "tests/test_properties.py"),
+        (PLAN, RULES, AUDIT, SCENARIOS, WORKED, AREAS, "tests/test_training_physics.py", "tests/test_time_physics.py",
+         "tests/test_scenarios.py", "tests/test_audit.py", "tests/test_sensitivity.py", "tests/test_uncertainty.py",
+         "tests/test_properties.py"),
     ),
     ("ftcost_helpers/engine/resolve.py", (RULES, SCENARIOS, WORKED, "tests/test_uncertainty.py",
                                           "tests/test_sensitivity.py")),
