@@ -356,7 +356,7 @@ def mutated_source(mutant: Mutant) -> str:
 
 # ---------------------------------------------------------------- running
 
-PRELOADED = ("numpy", "pandas", "pydantic", "yaml", "pytest", "hypothesis", "bleach", "nh3", "latex2mathml")
+PRELOADED = ("numpy", "pandas", "pydantic", "yaml", "pytest", "hypothesis", "bleach", "nh3")
 """Imported once by this process, before any child is forked: a child then only imports the
 project (from its copy) and the tests. This process never imports ``ftcost_helpers``."""
 

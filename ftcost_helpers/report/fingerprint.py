@@ -43,7 +43,6 @@ LIBRARIES = (
     "genai-prices",
     "nh3",
     "bleach",
-    "latex2mathml",
 )
 SKIPPED_PARTS = ("__pycache__", ".ipynb_checkpoints")
 
