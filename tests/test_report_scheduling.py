@@ -203,6 +203,7 @@ def side_by_side(tmp_path_factory: pytest.TempPathFactory) -> dict:
         tiny_notebook(
             books / "02_marks.ipynb",
             f"(__import__('pathlib').Path({str(marks)!r}) / ({stem} + '-02')).touch()",
+            f"(__import__('pathlib').Path({str(marks)!r}) / ('kernel-' + str(__import__('os').getpid()))).touch()",
         ),
         tiny_notebook(
             books / "03_third.ipynb",
@@ -220,7 +221,7 @@ def side_by_side(tmp_path_factory: pytest.TempPathFactory) -> dict:
         files[-1].write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     out = root / "out"
     result = run_reports(files, out, jobs=2, notebooks=notebooks, say=lambda line: None)
-    return {"result": result, "out": out}
+    return {"result": result, "out": out, "kernel_pids": [int(p.name[7:]) for p in marks.glob("kernel-*")]}
 
 
 def test_one_clients_notebooks_run_side_by_side_and_its_report_lands(side_by_side: dict) -> None:
@@ -246,6 +247,29 @@ def test_a_failing_third_notebook_leaves_its_notebooks_in_failed_and_no_report(s
     assert "AssertionError" in (kept / "03_third.ipynb").read_text(encoding="utf-8")
     assert not (out / "failing").exists()
     assert [p.name for p in out.iterdir() if p.name.startswith(STAGING)] == []
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (an exited kernel whose new parent,
+    PID 1 in a container, need not reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_no_kernel_outlives_the_batch(side_by_side: dict) -> None:
+    """The workers are ended once every task is done, each killing its kernel first: every
+    kernel that ran a notebook is gone (a grace of a few seconds for the kill to land)."""
+    import time
+
+    pids = side_by_side["kernel_pids"]
+    assert pids, "the notebooks recorded no kernel"
+    deadline = time.monotonic() + 5
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in pids if _running(pid)] == []
 
 
 def test_a_reused_kernel_keeps_no_names_and_goes_back_to_its_folder(tmp_path: Path) -> None:

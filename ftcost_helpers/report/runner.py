@@ -788,7 +788,7 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
             for future in done:
                 batch.complete(future)
             batch.hand_out(pool, workers)
-        pool.shutdown(wait=True)
+        _stop_workers(pool)  # every task is done: nothing is left to save in the kernels
     except BaseException:
         _stop_workers(pool)
         for job in jobs_list:
