@@ -233,3 +233,33 @@ def test_hipaa_restricts_the_tiers(tmp_path, capsys, section):
     path = tmp_path / "c_spot.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert_one_line_error(capsys, path, f"{section}.tier", "compliance.hipaa is true", "'neocloud_spot' does not")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("sharded", "sharding"), ("gradient_checkpointing", "activation_checkpointing")]
+)
+def test_an_old_key_beside_its_replacement_is_refused(tmp_path, capsys, old, new):
+    """Before, the old key silently won (``sharded: false`` beside ``sharding: full`` meant
+    none): which one the author meant cannot be told."""
+    path = client_file(tmp_path, lambda d: d["training"].update({old: False, new: "full"}))
+    assert_one_line_error(capsys, path, f"training.{old}: given together with training.{new}; keep {new} alone")
+
+
+def test_an_old_key_alone_still_works(tmp_path):
+    """Example A leaves sharding to the defaults (full, ZeRO-3); the old ``sharded: false``
+    alone in the file means none."""
+    path = client_file(tmp_path, lambda d: d["training"].update(sharded=False))
+    assert load_params(path).training.sharding == "none"
+
+
+def test_a_scenario_with_an_old_key_beside_its_replacement_is_refused(tmp_path, capsys):
+    def clashing_scenario(data):
+        data["scenarios"] = [
+            {"name": "Unsharded", "overrides": {"training": {"sharded": False, "sharding": "optimizer"}}}
+        ]
+
+    path = client_file(tmp_path, clashing_scenario)
+    status = main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "scenarios.0 (Unsharded): training.sharded: given together with training.sharding" in err, err

@@ -27,7 +27,7 @@ from ftcost_helpers.engine.catalogue import (
 )
 from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book_problems
 from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.schema import Method, Params, configuration_problems
+from ftcost_helpers.engine.schema import Method, Params, configuration_problems, legacy_key_clashes
 
 MAX_PROBLEMS_SHOWN = 40
 """A file with more problems than this lists the first ones and says how many more."""
@@ -645,9 +645,18 @@ def load_defaults() -> dict[str, Any]:
 def params_from_mapping(
     data: Mapping[str, Any], source: str | Path = "<parameters>", book: PriceBook | None = None
 ) -> Params:
-    """Validated Params from a client mapping merged over ``params/defaults.yaml``."""
+    """Validated Params from a client mapping merged over ``params/defaults.yaml``; an old
+    key given beside its replacement is refused too (:func:`legacy_key_clashes`, which looks
+    at the mapping before the merge), with any other problem the file has."""
+    clashes = legacy_key_clashes(data.get("training"))
     book = book or load_price_book()
-    return validate_params(deep_merge(load_defaults(), data), source, book)
+    try:
+        params = validate_params(deep_merge(load_defaults(), data), source, book)
+    except ParamsError as error:
+        raise ParamsError.several(source, [*clashes, *error.problems]) from None
+    if clashes:
+        raise ParamsError.several(source, clashes)
+    return params
 
 
 def load_params(path: str | Path, book: PriceBook | None = None) -> Params:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ftcost_helpers.engine.loading import ParamsError, deep_merge, load_params, load_price_book, validate_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Quantity, Range
-from ftcost_helpers.engine.schema import Params, Scenario
+from ftcost_helpers.engine.schema import Params, Scenario, legacy_key_clashes
 
 if TYPE_CHECKING:
     from ftcost_helpers.engine.model.run import ModelRun
@@ -87,13 +87,16 @@ def validated_scenario(
 ) -> Params:
     """One scenario merged over the plan and validated, before its hours are scaled; errors
     name the scenario (``scenarios.N (name): key``)."""
+    where = f"scenarios.{index} ({scenario.name})"
+    clashes = legacy_key_clashes(scenario.overrides.get("training"))
+    if clashes:
+        raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in clashes])
     params = params.model_copy(update={"scenarios": []})  # linear: the base plan without its scenarios
     plan = params.model_dump(exclude={"scenarios"})
     merged = deep_merge(_drop_stale_rates(plan, scenario.overrides), scenario.overrides)
     try:
         return validate_params(merged, source, book)
     except ParamsError as error:
-        where = f"scenarios.{index} ({scenario.name})"
         raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in error.problems]) from None
 
 

@@ -9,6 +9,7 @@ default written here is only ever "not used" (zero, off, absent).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -145,6 +146,19 @@ LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
     "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
 }
 """Old boolean keys and the key that replaced them: an old file keeps working."""
+
+
+def legacy_key_clashes(training: Any) -> list[tuple[str, str]]:
+    """``(key, problem)`` for each old key given beside the key that replaced it in one
+    ``training`` mapping as a file (or a scenario) wrote it, before defaults are merged under
+    it: which of the two was meant cannot be told, so neither is taken."""
+    if not isinstance(training, Mapping):
+        return []
+    return [
+        (f"training.{old}", f"given together with training.{new}; keep {new} alone ({old} is its older name)")
+        for old, (new, _) in LEGACY_TRAINING_KEYS.items()
+        if old in training and new in training
+    ]
 
 
 class Training(Section):
