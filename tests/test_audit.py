@@ -290,3 +290,25 @@ def test_worked_examples_are_inside_the_maintenance_range_without_migrations(exa
     leaves out, each is inside USD 8–25k."""
     for name in "abc":
         assert MAINTENANCE not in codes(findings(example_files, book, name, {}))
+
+
+ANALYST_WORDS = re.compile(
+    r"\b[a-z_]+\.[a-z_]+\b"  # a key path: serving.peak_to_average, alternative.api
+    r"|\b\w+_\w+\b"  # a key or a file's stem left as it is
+    r"|config\.json|--[a-z]"  # a file only an analyst opens, a command-line flag
+    r"|usd per|peak to average|parameters billion"  # keys the document spelt out word by word
+)
+
+
+@pytest.mark.parametrize("code", AUDIT_CODES)
+def test_what_a_client_reads_of_each_warning_names_no_key_file_or_flag(example_files, book, code):
+    """The client document prints each finding's client wording through ``client_text``
+    (tiers, GPUs, methods and sources by name; snake_case spelt out). Before, three warnings
+    reached the client as "alternative.api.input price usd per 1k tokens", "serving.peak to
+    average" and "parameters billion ... the model's config.json"."""
+    from ftcost_helpers.report.document import client_text
+
+    name, changes, today = CASES[code][0]
+    for finding in [f for f in findings(example_files, book, name, changes, today) if f.code == code]:
+        text = client_text(finding.for_client, book)
+        assert ANALYST_WORDS.findall(text) == [], text

@@ -651,20 +651,37 @@ def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[F
     per_gpu = _f(s.tokens_per_second) / max(s.gpus, 1)
     carried = _rerun_base(params, book, serving={"gpus": needed, "tokens_per_second": per_gpu * needed})
     gpu = book.gpus[s.gpu].label
-    before, after = _month_text(_f(run.break_even_month)), _month_text(_f(carried.break_even_month))
-    shift = f"break-even moves from {before} to {after}" if before != after else f"break-even stays {before}"
+    shift = _break_even_shift(_f(run.break_even_month), _f(carried.break_even_month))
+    tokens = _f(alternative_tokens_million_per_month(base))
+    deployment = f"{s.gpus} × {gpu} serve {_f(s.tokens_per_second):,.0f} tokens/s"
+    carrying = (
+        f"{needed} × {gpu} on {s.tier} would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned"
+    )
     return [
         Finding(
             SERVING_BELOW_LOAD,
             "roi",
-            f"Serving cannot carry the load it replaces: {_f(alternative_tokens_million_per_month(base)):,.0f}M "
-            f"tokens a month over {_f(s.hours_per_month):,.0f} serving hours is {average:,.0f} tokens/s on average "
-            f"and {peak:,.0f} at peak (× {_f(s.peak_to_average):g} serving.peak_to_average), while the deployment's "
-            f"{s.gpus} × {gpu} serve {_f(s.tokens_per_second):,.0f} tokens/s. {needed} × {gpu} on {s.tier} "
-            f"would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned; {shift}.",
+            f"Serving cannot carry the load it replaces: {tokens:,.0f}M tokens a month over "
+            f"{_f(s.hours_per_month):,.0f} serving hours is {average:,.0f} tokens/s on average and {peak:,.0f} at "
+            f"peak (× {_f(s.peak_to_average):g} serving.peak_to_average), while the deployment's {deployment}. "
+            f"{carrying}; {shift}.",
             cash_gain(run, carried),
+            client_message=(
+                f"The planned serving cannot carry the work it takes over: {tokens:,.0f}M tokens a month means "
+                f"{average:,.0f} tokens a second on average and {peak:,.0f} at the busiest times, while the planned "
+                f"{deployment}. {carrying}; {shift}."
+            ),
         )
     ]
+
+
+def _break_even_shift(before: float, after: float) -> str:
+    """How a fix moves the break-even month (NaN: none within the horizon)."""
+    if np.isnan(before) and np.isnan(after):
+        return "there is still no break-even within the horizon"
+    if before == after:
+        return f"break-even stays month {int(before)}"
+    return f"break-even moves from {_month_text(before)} to {_month_text(after)}"
 
 
 def api_price_per_1k_looks_per_1m(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
@@ -704,21 +721,27 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
     saving = None
     if params.alternative.api.usd_per_month is not None:
         effect = "They do not enter the totals (the monthly API bill is given), but check where they came from."
+        for_client = "They do not change the totals (the monthly API bill is given), but their quote should be checked."
     else:
         saving = cash_gain(run, evaluate(_read_per_1m(params, prices), book))
         now = _f(run.alternative_monthly)
         corrected = resolve(_read_per_1m(params, prices), pick_base)
         fixed = base_value(api_monthly(corrected, resolve(book, pick_base, "pricebook")))
-        effect = (
-            f"Read per 1M, the API alternative costs {_usd(fixed)}/month, not {_usd(now)}: the plan's saving is "
-            f"overstated by {_usd(now - fixed)}/month."
-        )
+        bills = f"{_usd(fixed)}/month, not {_usd(now)}: the plan's saving is overstated by {_usd(now - fixed)}/month."
+        effect = f"Read per 1M, the API alternative costs {bills}"
+        for_client = f"Read as prices per million tokens, the API costs {bills}"
+    worst = max(per_1m.values())
     return Finding(
         API_PRICE_PER_1K_LOOKS_PER_1M,
         "roi",
         f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
         f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
         saving,
+        client_message=(
+            f"The API prices the fine-tune is compared with look like prices per million tokens written as prices "
+            f"per thousand: read as given, the API would charge up to USD {worst:,.0f} per million tokens, "
+            f"{worst / limit:,.0f}× the most any frontier API charges. {for_client}"
+        ),
     )
 
 
@@ -833,6 +856,12 @@ def architecture_mismatch(params: Params, book: PriceBook, run: ModelRun) -> lis
             f"({m.layers} layers, hidden {m.hidden_size}, {m.kv_heads or m.attention_heads} KV heads, MLP "
             f"{m.intermediate_size or 'derived'}, vocabulary {m.vocab_size:,}) counts "
             f"{counted:,.2f}B, {mismatch:.0%} apart: check both against the model's config.json.",
+            client_message=(
+                f"The model's stated size ({base_value(m.parameters_billion):g} billion parameters) and the size its "
+                f"published architecture gives ({counted:,.2f} billion) are {mismatch:.0%} apart, so the memory and "
+                "compute figures may describe different models: the model's specification should be checked "
+                "before the GPUs are chosen."
+            ),
         )
     ]
 
