@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pdf_pages import page_count, pdf_text, poppler
 
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.pdf import html_to_pdf
@@ -24,23 +25,6 @@ from ftcost_helpers.report.index import index_html, read_summaries
 MAX_PAGES = 12
 RAW = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\d{3}_[0-9a-f]{16}\b|\.ya?ml\b|params/")
 WIDTHS = (1440, 390)
-
-
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} not found: apt-get install -y poppler-utils", pytrace=False)
-    return path
-
-
-def pages(pdf: Path) -> int:
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-
-
-def pdf_text(pdf: Path, first: int = 1, last: int | None = None) -> str:
-    command = [poppler("pdftotext"), "-layout", "-f", str(first), "-l", str(last or pages(pdf)), str(pdf), "-"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def words(text: str) -> set[str]:
@@ -80,7 +64,7 @@ def test_page_one_fits_wide_and_phone_screens(example_a_report: Path, offline, a
 
 def test_pdf_holds_the_decision_and_reads_right(example_a_report: Path, artifacts: Path) -> None:
     pdf = example_a_report / "report.pdf"
-    count = pages(pdf)
+    count = page_count(pdf)
     assert count <= MAX_PAGES, f"{count} pages"
     summary = json.loads((example_a_report / "summary.json").read_text())
     first = pdf_text(pdf, 1, 1)
@@ -112,10 +96,10 @@ def test_other_examples_print_within_twelve_pages(name, book, example_files, tmp
     page = tmp_path / "report.html"
     page.write_text(client_document(figures), encoding="utf-8")
     pdf = html_to_pdf(page)
-    assert pages(pdf) <= MAX_PAGES
+    assert page_count(pdf) <= MAX_PAGES
     every = pdf_text(pdf)
     strays = words(every) - page_words(page.read_text(encoding="utf-8"))
-    strays -= {f"{n}" for n in range(1, pages(pdf) + 1)} | {"page", "of"}
+    strays -= {f"{n}" for n in range(1, page_count(pdf) + 1)} | {"page", "of"}
     assert not strays, f"broken or foreign tokens in the PDF: {sorted(strays)[:20]}"
 
 

@@ -9,7 +9,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-import pytest
+from pdf_pages import page_count, pdf_text, poppler
 from PIL import Image
 
 from ftcost_helpers.engine.breakdown import estimate
@@ -19,23 +19,6 @@ from ftcost_helpers.pdf import PRINT_CSS_MARKER, html_to_pdf
 
 MIN_INK = 0.003
 """Share of non-white pixels below which a page counts as blank."""
-
-
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.fail(f"{tool} not found: apt-get install -y poppler-utils", pytrace=False)
-    return path
-
-
-def page_count(pdf: Path) -> int:
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-
-
-def page_text(pdf: Path, page: int) -> str:
-    command = [poppler("pdftotext"), "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def image_pages(pdf: Path) -> Counter:
@@ -71,7 +54,7 @@ def test_report_pdf_pages_are_readable(
     assert not blank, f"blank pages: {blank}"
 
     total = estimate(load_params(example_files["a"], book), book).programme_total
-    first = page_text(pdf, 1)
+    first = pdf_text(pdf, 1, 1)
     assert "Programme cost" in first and f"{total:,.0f}" in first
 
     charts = len(re.findall(r"<img\b", (example_a_report / "report.html").read_text(encoding="utf-8")))
@@ -94,7 +77,7 @@ def tables_page(rows: int = 25, sections: int = 6) -> str:
 def pages_holding_each_table(pdf: Path) -> dict[int, set[int]]:
     found: dict[int, set[int]] = {}
     for page in range(1, page_count(pdf) + 1):
-        for table in re.findall(r"T(\d)-row-\d\d", page_text(pdf, page)):
+        for table in re.findall(r"T(\d)-row-\d\d", pdf_text(pdf, page, page)):
             found.setdefault(int(table), set()).add(page)
     return found
 
@@ -116,4 +99,4 @@ def test_print_css_keeps_tables_whole(tmp_path: Path, chromium: Path) -> None:
 def test_folded_sections_print_unfolded(tmp_path: Path, chromium: Path) -> None:
     page = tmp_path / "details.html"
     page.write_text("<html><head></head><body><details><summary>Inputs</summary><p>HIDDEN-INPUT</p></details></body>")
-    assert "HIDDEN-INPUT" in page_text(html_to_pdf(page), 1)
+    assert "HIDDEN-INPUT" in pdf_text(html_to_pdf(page), 1, 1)
