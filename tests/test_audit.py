@@ -171,6 +171,41 @@ def test_per_1k_message_gives_the_corrected_monthly_bill(example_files, book):
     assert "USD 2,500 per 1M" in text and "USD 4,500/month, not USD 4,500,000" in text
 
 
+def test_per_1k_client_wording_gives_the_worst_price_and_the_corrected_bill(example_files, book):
+    (found,) = [
+        f for f in findings(example_files, book, "a", OFF_PRICE_API) if f.code == "API_PRICE_PER_1K_LOOKS_PER_1M"
+    ]
+    # the output price 10 per 1k is 10,000 per 1M, 10,000 / 150 (the price book's plausible
+    # most) = 66.7×; the bill as in test_per_1k_message_gives_the_corrected_monthly_bill
+    assert "up to USD 10,000 per million tokens, 67× the most any frontier API charges" in found.client_message
+    assert "the API costs USD 4,500/month, not USD 4,500,000" in found.client_message
+
+
+def test_serving_below_load_client_wording(example_files, book):
+    (found,) = [f for f in findings(example_files, book, "a", BANK_VOLUMES) if f.code == "SERVING_BELOW_LOAD"]
+    # the figures of test_serving_below_load_names_the_gpus_that_carry_it_and_their_cost
+    assert "167 tokens a second on average and 502 at the busiest times" in found.client_message
+    assert "2 × H100 SXM on neocloud_on_demand would carry the peak: USD 3,212/month, USD 1,606 more" in (
+        found.client_message
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "said"),
+    [
+        (5.0, 5.0, "break-even stays month 5"),
+        (5.0, 7.0, "break-even moves from month 5 to month 7"),
+        (5.0, float("nan"), "break-even moves from month 5 to never within the horizon"),
+        (float("nan"), 9.0, "break-even moves from never within the horizon to month 9"),
+        (float("nan"), float("nan"), "there is still no break-even within the horizon"),
+    ],
+)
+def test_how_a_fix_moves_the_break_even(before, after, said):
+    from ftcost_helpers.engine.audit import _break_even_shift
+
+    assert _break_even_shift(before, after) == said
+
+
 def test_budget_split_message_says_how_much_to_move(example_files, book):
     text = message(example_files, book, "b", {}, "BUDGET_SPLIT_DATA")
     # 60% of 94,800 = 56,880; data and eval = 26,000 + 9,800 = 35,800

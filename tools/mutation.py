@@ -85,7 +85,8 @@ TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ftcost_helpers/engine/sensitivity.py", (SCENARIOS, RULES, "tests/test_sensitivity.py")),
     ("ftcost_helpers/engine/audit.py", (AUDIT, PLAN, RULES, "tests/test_audit.py", WORKED)),
     ("ftcost_helpers/engine/scenarios.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
-    ("ftcost_helpers/engine/overrides.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py")),
+    ("ftcost_helpers/engine/overrides.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py",
+                                            "tests/test_bad_input.py")),
     (
         "ftcost_helpers/engine/schema.py",
         (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_hostile_input.py", "tests/test_scenarios.py"),
