@@ -244,6 +244,13 @@ def test_end_of_life_before_the_start_is_flagged(example_files, book):
     assert "before the plan starts" in text
 
 
+def test_end_of_life_on_the_start_day_is_month_one(example_files, book):
+    # example A starts on 2026-06-01 with a 24-month horizon: retired that very day is within
+    # month 1 of the plan, not before it starts
+    changes = {"base_model": {"end_of_life": "2026-06-01"}}
+    assert "in month 1 of 24" in message(example_files, book, "a", changes, "BASE_MODEL_END_OF_LIFE")
+
+
 def test_model_that_fits_on_no_count_of_gpus_says_so(example_files, book):
     changes = {**LOCAL_CARD, "base_model": {"parameters_billion": 400}}
     text = message(example_files, book, "b", changes, "MODEL_DOES_NOT_FIT")
