@@ -263,3 +263,13 @@ def test_a_scenario_with_an_old_key_beside_its_replacement_is_refused(tmp_path, 
     err = capsys.readouterr().err
     assert status == 1
     assert "scenarios.0 (Unsharded): training.sharded: given together with training.sharding" in err, err
+
+
+def test_an_old_key_clash_is_listed_with_the_files_other_problems(tmp_path, capsys):
+    def two_problems(data):
+        data["training"].update(sharded=True, sharding="none", gpus_per_run=0)
+
+    status, err = run_cli(capsys, "validate", str(client_file(tmp_path, two_problems)))
+    assert status == 1
+    assert "training.sharded: given together with training.sharding" in err
+    assert "training.gpus_per_run: Input should be greater than or equal to 1" in err

@@ -653,7 +653,9 @@ def params_from_mapping(
     try:
         params = validate_params(deep_merge(load_defaults(), data), source, book)
     except ParamsError as error:
-        raise ParamsError.several(source, [*clashes, *error.problems]) from None
+        if clashes and error.file == str(source):  # the same file's problems: one list
+            raise ParamsError.several(source, [*clashes, *error.problems]) from None
+        raise
     if clashes:
         raise ParamsError.several(source, clashes)
     return params
