@@ -261,7 +261,8 @@ def launch_seconds(micro_batches: Number, layers: float, kernels: float, kernel_
     """GPU-seconds the GPUs spend on kernel overheads: micro-batches × layers × kernels per
     layer × the fixed time each kernel costs besides its work (the CPU's launch and eager
     dispatch, the GPU's start-up). It does not shrink with fewer tokens, so it dominates
-    short micro-batches; torch.compile and CUDA graphs remove most of it (not modelled)."""
+    short micro-batches. torch.compile cuts the count (:data:`COMPILED_BLOCK_FORWARD_KERNELS`);
+    CUDA graphs, which remove the overhead itself, are not modelled."""
     return micro_batches * layers * kernels * kernel_overhead_us * 1e-6
 
 
