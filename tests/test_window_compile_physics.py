@@ -49,6 +49,12 @@ class TestSlidingWindow:
         config = {"num_hidden_layers": 24, "sliding_window": 128, "layer_types": types}
         assert sliding_window_from_config(config) == {"sliding_window": 128, "sliding_window_layers": 12}
 
+    def test_config_json_layer_types_not_half_and_half(self):
+        # Five sliding layers to each full one over 12 layers: 10 sliding, 2 full.
+        types = (["sliding_attention"] * 5 + ["full_attention"]) * 2
+        config = {"num_hidden_layers": 12, "sliding_window": 1024, "layer_types": types}
+        assert sliding_window_from_config(config) == {"sliding_window": 1024, "sliding_window_layers": 10}
+
     def test_config_json_pattern_and_switch(self):
         # Gemma 3 style: every 6th layer full, so 34 − 34 // 6 = 34 − 5 = 29 sliding.
         gemma3 = {"num_hidden_layers": 34, "sliding_window": 1024, "sliding_window_pattern": 6}
