@@ -31,6 +31,8 @@ ARCHITECTURE_KEYS = (
     "tied_embeddings",
     "experts",
     "experts_per_token",
+    "sliding_window",
+    "sliding_window_layers",
     "end_of_life",
 )
 """The ``base_model`` keys a catalogue entry or a config.json can fill (those the schema has)."""
@@ -66,6 +68,8 @@ class ModelEntry(BaseModel):
     tied_embeddings: bool
     experts: int | None = Field(default=None, ge=2)
     experts_per_token: int | None = Field(default=None, ge=1)
+    sliding_window: int | None = Field(default=None, ge=1)
+    sliding_window_layers: int | None = Field(default=None, ge=0)
     context_length: int = Field(ge=1)
     licence: str
     released: dt.date
@@ -201,6 +205,26 @@ def _tied(config: Mapping[str, Any]) -> bool:
     return str(config.get("model_type", "")).startswith("gemma")
 
 
+def sliding_window_from_config(config: Mapping[str, Any]) -> dict[str, int]:
+    """``sliding_window`` and ``sliding_window_layers`` from a config.json: the layers
+    ``layer_types`` marks ``sliding_attention`` (gpt-oss, Gemma 2/3 in recent Transformers);
+    else every layer but each ``sliding_window_pattern``-th (Gemma 3); else every layer when
+    the config sets a window and does not switch it off (``use_sliding_window: false``, as
+    Qwen2's configs do); none without a window."""
+    window = config.get("sliding_window")
+    if not window or config.get("use_sliding_window") is False:
+        return {}
+    layers = int(config["num_hidden_layers"])
+    types = config.get("layer_types")
+    if isinstance(types, list):
+        sliding = sum(1 for kind in types if kind == "sliding_attention")
+    elif config.get("sliding_window_pattern"):
+        sliding = layers - layers // int(config["sliding_window_pattern"])
+    else:
+        sliding = layers
+    return {"sliding_window": int(window), "sliding_window_layers": sliding} if sliding else {}
+
+
 def keys_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """``base_model`` keys from a Hugging Face config.json (Llama, Qwen, Mistral, Mixtral,
     Gemma, DeepSeek and gpt-oss shapes)."""
@@ -220,6 +244,7 @@ def keys_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     if _first(c, "head_dim") is not None:
         keys["head_dim"] = int(c["head_dim"])
+    keys |= sliding_window_from_config(c)
     if moe:
         keys |= {
             "experts": int(experts),

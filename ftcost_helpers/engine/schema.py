@@ -89,6 +89,8 @@ class BaseModelSpec(Section):
     active_parameters_billion: Quantity | None = None
     experts: PositiveCount | None = None
     experts_per_token: PositiveCount | None = None
+    sliding_window: PositiveCount | None = None
+    sliding_window_layers: Count | None = None
     end_of_life: CalendarDate | None = None
 
     @field_validator("parameters_billion")
@@ -194,6 +196,7 @@ class Training(Section):
     trainable_fraction: Fraction | None = None
     quantised_base: QuantisedBase = "nf4"
     padding_efficiency: PositiveFraction = 1.0
+    compiled: bool = False
     utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction
     tokenizer_change: bool = False
@@ -516,6 +519,12 @@ def configuration_problems(params: Params) -> list[tuple[str, str]]:
         problems.append(("training.precision", "QLoRA computes in bf16 over a 4-bit base; fp32 is not a QLoRA set-up"))
     if t.method == "qlora" and t.precision == "fp8":
         problems.append(("training.precision", "QLoRA dequantises its 4-bit base to bf16; fp8 matmuls do not apply"))
+    if m.sliding_window_layers is not None and m.sliding_window is None:
+        problems.append(("base_model.sliding_window_layers", "give base_model.sliding_window (tokens) with it"))
+    if m.sliding_window_layers is not None and m.sliding_window_layers > m.layers:
+        problems.append(
+            ("base_model.sliding_window_layers", f"{m.sliding_window_layers} is more than layers ({m.layers})")
+        )
     if (m.experts is None) != (m.experts_per_token is None):
         given = "experts" if m.experts is not None else "experts_per_token"
         problems.append((f"base_model.{given}", "give both experts and experts_per_token, or neither"))

@@ -60,6 +60,8 @@ def flops_per_token(
     query_width: float,
     sequence_length: int,
     checkpointing: str,
+    sliding_layers: int = 0,
+    sliding_window: int | None = None,
 ) -> tuple[Number, Number]:
     """(matmul FLOPs, attention FLOPs) per token of one training step.
 
@@ -74,9 +76,13 @@ def flops_per_token(
     scores live, not how many FLOPs they take, so this is counted once whichever kernel
     runs. Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·(a·d), ``selective`` only
     the attention's 2·L·s·(a·d) (Korthikanti et al. 2022, §5). N is the *active* parameter
-    count (mixture of experts: the experts a token is routed to)."""
+    count (mixture of experts: the experts a token is routed to). ``sliding_layers`` of the
+    layers attend only to the last ``sliding_window`` keys: their s becomes the span of
+    :func:`attended_span` (Beltagy et al. 2020, Longformer, §3.1: a window of w costs O(s·w))."""
     weights = 6.0 * active_parameters if trains_all_weights else 4.0 * active_parameters + 6.0 * adapter_parameters
-    attention_forward = 2.0 * layers * sequence_length * query_width
+    full_layers = layers - sliding_layers
+    span = attended_span(sequence_length, sliding_window) if sliding_layers else 0.0
+    attention_forward = 2.0 * (full_layers * sequence_length + sliding_layers * span) * query_width
     attention = 3.0 * attention_forward
     if checkpointing == "full":
         weights = weights + 2.0 * active_parameters
@@ -84,6 +90,18 @@ def flops_per_token(
     elif checkpointing == "selective":
         attention = attention + attention_forward
     return weights, attention
+
+
+def attended_span(sequence_length: int, window: int | None) -> float:
+    """The s that a layer's causal attention FLOPs scale with (2·s·(a·d) per token forward,
+    see :func:`flops_per_token`): twice the keys an average query attends to. Causal, query
+    i sees min(i, w) keys, so over s queries sum min(i, w) ≈ m·s − m²/2 with m = min(s, w),
+    and the span is 2m − m²/s: s for full attention (w ≥ s), ≈ 2w when w ≪ s (gpt-oss,
+    w = 128 at s = 4,096: 256 − 4 = 252, a 16th of full attention's 4,096). FlashAttention
+    skips whole blocks outside the band, so the blocks straddling its edge are counted here
+    at their unmasked share (block granularity not modelled)."""
+    reach = float(sequence_length) if window is None else float(min(sequence_length, window))
+    return 2.0 * reach - reach * reach / sequence_length
 
 
 def processed_tokens(tokens: Number, padding_efficiency: Number) -> Number:
@@ -167,22 +185,84 @@ ADAPTED_LINEARS = {"attention": 4, "all_linear": 7}
 """Linear layers a LoRA adapter is put on per decoder layer: q, k, v, o; or all seven."""
 
 
-def kernels_per_layer(adapted_linears: int, checkpointing: str, dequantise_kernels: float = 0.0) -> float:
+COMPILED_BLOCK_FORWARD_KERNELS = 15
+"""Kernels one decoder layer launches in a forward pass under ``torch.compile`` (Inductor
+fuses every run of element-wise ops between two matmuls into one kernel; matmuls and the
+attention kernel stay library calls): the 7 matmuls, the attention kernel, each RMSNorm as
+one kernel (2), the rotary embedding of q and of k (2), SiLU × up (1), the two residual
+adds (2), counted from the same block as :data:`BLOCK_FORWARD_KERNELS` (40)."""
+
+COMPILED_ADAPTER_FORWARD_KERNELS = 3
+"""Kernels one LoRA adapter adds under ``torch.compile``: its A and B matmuls and one fused
+kernel for dropout, scaling and the add (5 eager, :data:`ADAPTER_FORWARD_KERNELS`)."""
+
+
+def kernels_per_layer(
+    adapted_linears: int, checkpointing: str, dequantise_kernels: float = 0.0, compiled: bool = False
+) -> float:
     """Kernels one layer launches for one micro-batch: the forward (block + adapters), the
     backward (twice the forward's), the recomputed forward under ``full`` checkpointing,
-    and ``dequantise_kernels`` for a quantised base (:func:`dequantise_kernels_per_layer`)."""
-    forward = BLOCK_FORWARD_KERNELS + ADAPTER_FORWARD_KERNELS * adapted_linears
+    and ``dequantise_kernels`` for a quantised base (:func:`dequantise_kernels_per_layer`).
+    ``compiled``: the fused counts of ``torch.compile`` (:data:`COMPILED_BLOCK_FORWARD_KERNELS`)."""
+    if compiled:
+        forward = COMPILED_BLOCK_FORWARD_KERNELS + COMPILED_ADAPTER_FORWARD_KERNELS * adapted_linears
+    else:
+        forward = BLOCK_FORWARD_KERNELS + ADAPTER_FORWARD_KERNELS * adapted_linears
     total = forward * (1.0 + BACKWARD_KERNELS_PER_FORWARD) + dequantise_kernels
     if checkpointing == "full":
         total = total + forward
     return total
 
 
+def fused_elementwise_bytes_per_token_layer(
+    hidden_size: int, query_width: float, kv_width: float, intermediate_size: Number
+) -> Number:
+    """HBM bytes per token and layer that ``torch.compile`` saves in a forward pass by fusing
+    the element-wise ops of a Llama-style block, counted op by op on bf16 activations
+    (2 bytes) that RMSNorm and the rotary embedding compute in fp32 (4 bytes):
+
+    - RMSNorm, eager: cast up (read 2, write 4), square (4 + 4), mean (read 4), multiply by
+      the reciprocal root (4 + 4), cast back (4 + 2), times the weight (2 + 2): 36 bytes per
+      element; fused, read 2 and write 2: saves 32·h per norm, two norms 64·h.
+    - Rotary embedding of q and k, eager: cast up (2 + 4), four products of a half with the
+      cos/sin table (each read 2, write 2, per element of the whole: 16), a difference and a
+      sum (each 4 + 2: 12), the stack (4 + 4), cast back (4 + 2): 48 bytes per element;
+      fused, 4: saves 44·(a·d + h_kv).
+    - SiLU then × up, eager: SiLU (2 + 2) and the product (4 + 2): 10 bytes per element of
+      the MLP's width; fused, 6: saves 4·i (per routed expert of a mixture, ``i`` × k).
+
+    64·h + 44·(a·d + h_kv) + 4·i; the residual adds and the matmuls are left as they are.
+    Llama 3.2 3B (h 3072, a·d 3072, h_kv 1024, i 8192): 196,608 + 180,224 + 32,768 =
+    409,600 bytes. The backward's element-wise traffic is about twice the forward's (each
+    op's derivative reads its saved input and the incoming gradient and writes a gradient),
+    so a whole step saves this × :func:`elementwise_passes`."""
+    return 64.0 * hidden_size + 44.0 * (query_width + kv_width) + 4.0 * intermediate_size
+
+
+def elementwise_passes(checkpointing: str) -> float:
+    """Forward-pass equivalents of element-wise traffic in one micro-batch's step: the
+    forward (1), the backward (2, :data:`BACKWARD_KERNELS_PER_FORWARD`), and the recomputed
+    forward under ``full`` checkpointing (1)."""
+    return 1.0 + BACKWARD_KERNELS_PER_FORWARD + (1.0 if checkpointing == "full" else 0.0)
+
+
+def compile_saved_seconds(
+    tokens: Number, layers: float, bytes_per_token_layer: Number, passes: float, bandwidth_gbps: float
+) -> Number:
+    """GPU-seconds ``torch.compile`` saves by fusing element-wise ops: the HBM traffic it
+    removes (tokens × layers × bytes per token and layer × passes) at the GPU's bandwidth.
+    The utilisation band holds eager runs' element-wise time inside the matmuls' share of
+    peak; a compiled run is timed as eager less this (TorchInductor generates one Triton
+    kernel per run of pointwise and reduction ops: Ansel et al. 2024, "PyTorch 2")."""
+    return tokens * layers * bytes_per_token_layer * passes / (bandwidth_gbps * 1e9)
+
+
 def launch_seconds(micro_batches: Number, layers: float, kernels: float, kernel_overhead_us: Number) -> Number:
     """GPU-seconds the GPUs spend on kernel overheads: micro-batches × layers × kernels per
     layer × the fixed time each kernel costs besides its work (the CPU's launch and eager
     dispatch, the GPU's start-up). It does not shrink with fewer tokens, so it dominates
-    short micro-batches; torch.compile and CUDA graphs remove most of it (not modelled)."""
+    short micro-batches. torch.compile cuts the count (:data:`COMPILED_BLOCK_FORWARD_KERNELS`);
+    CUDA graphs, which remove the overhead itself, are not modelled."""
     return micro_batches * layers * kernels * kernel_overhead_us * 1e-6
 
 

@@ -88,6 +88,8 @@ class Shape:
     active: Number
     architecture_total: Number
     head_dim: int | None = None
+    sliding_window: int | None = None
+    sliding_layers: int = 0
 
     @property
     def query_width(self) -> float:
@@ -120,7 +122,8 @@ def model_shape(p: Params) -> Shape:
         active = architecture.active_parameters(*shape, width, vocab, tied, routed, d)
     else:
         active = total
-    return Shape(*shape, vocab, tied, experts, routed, width, total, active, counted, d)
+    sliding = (m.sliding_window_layers if m.sliding_window_layers is not None else m.layers) if m.sliding_window else 0
+    return Shape(*shape, vocab, tied, experts, routed, width, total, active, counted, d, m.sliding_window, sliding)
 
 
 def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool = False) -> Number:
@@ -297,21 +300,21 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         shape.query_width,
         t.sequence_length,
         t.activation_checkpointing,
+        shape.sliding_layers,
+        shape.sliding_window,
     )
     matmul_flops = matmul * processed * method.algorithm_multiplier
     attention_flops = attention * processed * method.algorithm_multiplier
     micro_batches = processed * method.algorithm_multiplier / (t.sequence_length * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
-    seconds = compute.compute_seconds(
-        matmul_flops,
-        attention_flops,
-        matmul_peak_tflops(t.precision, gpu),
-        gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops,
-        utilisation,
-        method.throughput_penalty,
-        _matmul_bytes(p, shape, trained, micro_batches),
-        gpu.memory_bandwidth_gbps,
-    )
+    peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
+    roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
+    flops = (matmul_flops, attention_flops)
+    seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
+    if t.compiled and gpu.memory_bandwidth_gbps:
+        saved = _compile_saved_seconds(p, shape, processed * method.algorithm_multiplier, gpu.memory_bandwidth_gbps)
+        at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
+        seconds = np.maximum(seconds - saved, at_peak)
     seconds = seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
     seconds = seconds + _launch_seconds(p, book, method, shape, micro_batches)
     seconds = seconds * compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
@@ -345,6 +348,16 @@ def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Numbe
     )
 
 
+def _compile_saved_seconds(p: Params, shape: Shape, tokens: Number, bandwidth_gbps: float) -> Number:
+    """GPU-seconds ``torch.compile`` saves over the run by fusing element-wise ops (see
+    :func:`compute.fused_elementwise_bytes_per_token_layer`); a token passes its routed experts."""
+    per_token_layer = compute.fused_elementwise_bytes_per_token_layer(
+        shape.hidden, shape.query_width, shape.kv_width, shape.intermediate * shape.routed
+    )
+    passes = compute.elementwise_passes(p.training.activation_checkpointing)
+    return compute.compile_saved_seconds(tokens, shape.layers, per_token_layer, passes, bandwidth_gbps)
+
+
 def _launch_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, micro_batches: Number) -> Number:
     """GPU-seconds of kernel overheads over the run: every GPU of a replica launches the
     kernels of its layers (L ÷ pipeline stages) for each of its micro-batches."""
@@ -355,7 +368,7 @@ def _launch_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape
         dequantise = compute.dequantise_kernels_per_layer(
             compute.DEQUANTISATION[t.quantised_base], t.activation_checkpointing
         )
-    kernels = compute.kernels_per_layer(adapted, t.activation_checkpointing, dequantise)
+    kernels = compute.kernels_per_layer(adapted, t.activation_checkpointing, dequantise, t.compiled)
     layers_times_gpus = shape.layers * t.tensor_parallel * t.context_parallel
     return compute.launch_seconds(micro_batches, layers_times_gpus, kernels, book.training_physics.kernel_overhead_us)
 
