@@ -3,6 +3,8 @@ headline and figure must become what the engine computes for that input."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -331,3 +333,82 @@ def test_panels_show_values_outside_the_slider_ranges_unchanged(book):
         assert read_back.tco == pytest.approx(estimate(params, book).tco), area
     assert widgets.compute_panel(params, book).controls["runs"].value == 2.5
     assert widgets.roi_panel(params, book).controls["horizon_months"].value == 3
+
+
+# ---------------------------------------------------------------- in-place redraws
+
+
+def booked_bar(panel) -> Any:
+    """The booked plan's training-runs bar (the bar centred on x = 0)."""
+    (bar,) = [p for p in panel.figure.axes[0].patches if abs(p.get_x() + p.get_width() / 2) < 1e-9]
+    return bar
+
+
+def test_a_move_updates_the_same_figure_in_place(example_a, book):
+    """The panel keeps its figure, axes and bars: a move sets the bar's height. Example A books
+    8 GPUs × 6 h = 48 GPU-hours a run (672 ÷ 14 runs), so 20 runs book 20 × 48 = 960 GPU-hours."""
+    panel = widgets.compute_panel(example_a, book)
+    figure, ax, bar = panel.figure, panel.figure.axes[0], booked_bar(panel)
+    assert bar.get_height() == pytest.approx(672)
+    panel.controls["runs"].value = 20
+    assert panel.figure is figure and panel.figure.axes == [ax]
+    assert booked_bar(panel) is bar and bar.get_height() == pytest.approx(960)
+    assert "960" in [text.get_text() for text in ax.texts]
+    assert bytes(panel.chart_view.value).startswith(b"\x89PNG")
+
+
+def test_the_axes_hold_during_a_session_and_reset_returns_the_plans(example_a, book):
+    """The plan's scale is 1.25 × its tallest bar, 672 × 1.25 = 840 GPU-hours. Fewer runs keep
+    that scale; 20 runs widen it to 960 × 1.25 = 1,200, and 5 runs after them keep 1,200.
+    Reset returns to the plan's 840."""
+    panel = widgets.compute_panel(example_a, book)
+    ax = panel.figure.axes[0]
+    assert ax.get_ylim() == pytest.approx((0, 840))
+    xlim = ax.get_xlim()
+    panel.controls["runs"].value = 5
+    assert booked_bar(panel).get_height() == pytest.approx(5 * 48)
+    assert ax.get_ylim() == pytest.approx((0, 840)), "the scale shrank"
+    panel.controls["runs"].value = 20
+    assert ax.get_ylim() == pytest.approx((0, 1200))
+    panel.controls["runs"].value = 5
+    assert ax.get_ylim() == pytest.approx((0, 1200)), "the scale jumped back"
+    assert ax.get_xlim() == pytest.approx(xlim)
+    panel.reset()
+    assert ax.get_ylim() == pytest.approx((0, 840))
+
+
+def test_the_plans_base_case_is_outlined_once_moved(example_a, book):
+    """Hidden while the panel shows the plan; once moved, a faint outline of the plan's own
+    672 GPU-hour bar stays under the moved bar."""
+    panel = widgets.compute_panel(example_a, book)
+    outlines = [c for c in panel.figure.axes[0].collections if c.get_alpha() == widgets.REFERENCE_STYLE["alpha"]]
+    assert outlines and not any(c.get_visible() for c in outlines)
+    panel.controls["runs"].value = 20
+    assert all(c.get_visible() for c in outlines)
+    heights = [path.get_extents().height for c in outlines for path in c.get_paths()]
+    assert pytest.approx(672) in heights
+    panel.reset()
+    assert not any(c.get_visible() for c in outlines)
+
+
+def test_a_move_that_changes_no_figure_draws_nothing(example_a, book):
+    """With no examples per run, judges × examples × ... stays 0: a second move of the judges
+    changes no figure the chart shows, so its PNG is not drawn again."""
+    panel = widgets.eval_panel(example_a, book)
+    panel.controls["judges"].value = 1
+    drawn = panel.chart_view.value
+    panel.controls["judges"].value = 2
+    assert panel.chart_view.value is drawn
+
+
+def test_a_new_cost_line_joins_the_stack_on_the_same_axes(example_a, book):
+    """Example A buys no synthetic data; 100M tokens at USD 10 per 1M add a USD 1,000 bar to
+    the dataset stack (and its legend entry) on the same figure and axes."""
+    panel = widgets.dataset_panel(example_a, book)
+    figure, ax = panel.figure, panel.figure.axes[0]
+    panel.controls["synthetic_tokens_million"].value = 100
+    panel.controls["synthetic_price"].value = 10
+    assert panel.figure is figure and panel.figure.axes == [ax]
+    dataset_bars = [p for p in ax.patches if abs(p.get_x() + p.get_width() / 2) < 1e-9]
+    assert pytest.approx(1_000) in [bar.get_height() for bar in dataset_bars]
+    assert any("ynthetic" in text.get_text() for text in ax.get_legend().get_texts())

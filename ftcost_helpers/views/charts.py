@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 # On a fresh machine, a slow first import of matplotlib logs "building the font cache" to
@@ -76,10 +77,11 @@ def currency_axis(ax: Axes, axis: str = "y", formatter: Any = compact_usd) -> No
     target.set_major_formatter(FuncFormatter(formatter))
 
 
-def png_bytes(figure: Figure, dpi: float = 96) -> bytes:
-    """The figure as PNG bytes (one drawing pass, no tight bounding box)."""
+def png_bytes(figure: Figure, dpi: float = 96, compress_level: int = 6) -> bytes:
+    """The figure as PNG bytes (one drawing pass, no tight bounding box). A lower
+    ``compress_level`` (zlib's 0–9) encodes faster for a slightly larger file."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
+    figure.savefig(buffer, format="png", dpi=dpi, pil_kwargs={"compress_level": compress_level})
     return buffer.getvalue()
 
 
@@ -127,33 +129,66 @@ def _label_bars(ax: Axes, bars: Any, formatter: Any) -> None:
 def gpu_hours_chart(breakdown: Breakdown) -> Figure:
     """GPU-hours of the programme: what the plan books (runs, rerun tax, sweep) against what
     its FLOPs need for the same runs at the utilisation input (with its low–high range)."""
+    return _static(LIVE_CHARTS["gpu_hours"], breakdown)
+
+
+def _gpu_hours_data(breakdown: Breakdown) -> tuple[Any, ...]:
+    """(booked GPU-hours by part, physics GPU-hours with its low and high, implied utilisation)."""
     frame = gpu_hours_frame(breakdown)
-    fig, ax = new_figure(SQUARE)
-    bottom = 0.0
-    for _, row in frame[frame["View"] == "Booked plan"].iterrows():
-        if row["GPU-hours"] <= 0:
-            continue
-        ax.bar(0, row["GPU-hours"], bottom=bottom, color=BOOKED_COLOURS.get(row["Part"], "#4C72B0"), label=row["Part"])
-        bottom += row["GPU-hours"]
-    physics = frame[frame["View"] == "Physics"].iloc[0]
-    ax.bar(1, physics["GPU-hours"], color=COLOURS["dataset"], label="Physics: FLOPs ÷ (peak × utilisation)")
-    ax.errorbar(
-        [1],
-        [physics["GPU-hours"]],
-        yerr=[[physics["GPU-hours"] - physics["Low"]], [physics["High"] - physics["GPU-hours"]]],
-        fmt="none",
-        color="black",
-        capsize=6,
+    booked = tuple(
+        (row["Part"], float(row["GPU-hours"]))
+        for _, row in frame[frame["View"] == "Booked plan"].iterrows()
+        if row["GPU-hours"] > 0
     )
-    for x, height in ((0, bottom), (1, physics["GPU-hours"])):
+    physics = frame[frame["View"] == "Physics"].iloc[0]
+    hours = (float(physics["GPU-hours"]), float(physics["Low"]), float(physics["High"]))
+    return booked, hours, float(breakdown.base.compute.implied_utilisation)
+
+
+def _gpu_hours_title(utilisation: float) -> str:
+    return f"Booked against physics GPU-hours\n(the booked plan implies {100 * utilisation:.1f}% of peak)"
+
+
+def _draw_gpu_hours(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
+    booked, (physics, low, high), utilisation = data
+    bottom, bars = 0.0, {}
+    for part, hours in booked:
+        (bars[part],) = ax.bar(0, hours, bottom=bottom, color=BOOKED_COLOURS.get(part, "#4C72B0"), label=part)
+        bottom += hours
+    (physics_bar,) = ax.bar(1, physics, color=COLOURS["dataset"], label="Physics: FLOPs ÷ (peak × utilisation)")
+    errors = ax.errorbar([1], [physics], yerr=[[physics - low], [high - physics]], fmt="none", color="black", capsize=6)
+    labels = [
         ax.annotate(f"{height:,.0f}", (x, height), ha="left", va="bottom", xytext=(12, 3), textcoords="offset points")
+        for x, height in ((0, bottom), (1, physics))
+    ]
     ax.set_xticks([0, 1], ["Booked plan", "Physics"])
     ax.set_ylabel("GPU-hours (all runs)")
-    utilisation = float(breakdown.base.compute.implied_utilisation)
-    ax.set_title(f"Booked against physics GPU-hours\n(the booked plan implies {100 * utilisation:.1f}% of peak)")
-    ax.set_ylim(0, max(bottom, float(physics["High"])) * 1.25)
+    ax.set_title(_gpu_hours_title(utilisation))
+    ax.set_ylim(0, max(bottom, high) * 1.25)
     ax.legend(fontsize=7, loc="upper right")
-    return fig
+    return {"booked": bars, "physics": physics_bar, "errors": errors, "labels": labels}
+
+
+def _update_gpu_hours(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool:
+    booked, (physics, low, high), utilisation = data
+    if [part for part, _ in booked] != list(drawn["booked"]):
+        return False  # a part appeared or vanished: the legend changes
+    bottom = 0.0
+    for part, hours in booked:
+        drawn["booked"][part].set_y(bottom)
+        drawn["booked"][part].set_height(hours)
+        bottom += hours
+    drawn["physics"].set_height(physics)
+    _, (cap_low, cap_high), (stem,) = drawn["errors"].lines
+    stem.set_segments([[(1, low), (1, high)]])
+    cap_low.set_data([1], [low])
+    cap_high.set_data([1], [high])
+    for label, (x, height) in zip(drawn["labels"], ((0, bottom), (1, physics)), strict=True):
+        label.xy = (x, height)
+        label.set_text(f"{height:,.0f}")
+    ax.set_title(_gpu_hours_title(utilisation))
+    ax.set_ylim(0, max(bottom, high) * 1.25)
+    return True
 
 
 def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = None) -> Figure:
@@ -226,49 +261,80 @@ def _label_bars_total(ax: Axes, bars: Any, totals: Sequence[float]) -> None:
 
 def dataset_stack_chart(breakdown: Breakdown) -> Figure:
     """The dataset's cost stack beside the compute bill and the source's 3–6× guidance."""
+    return _static(LIVE_CHARTS["dataset"], breakdown)
+
+
+DATASET_PALETTE = ["#DD8452", "#F2B880", "#C44E52", "#E39C9E", "#8C564B", "#D6A77A", "#BCBD22", "#937860"]
+
+
+def _dataset_data(breakdown: Breakdown) -> tuple[Any, ...]:
+    """(dataset and compute lines above 0 as (item, USD), the compute bill, the guidance band's
+    low and high as multiples of it)."""
     lines = [line for line in breakdown.base.lines if float(line.value) > 0]
-    fig, ax = new_figure(SQUARE)
-    cmap = ["#DD8452", "#F2B880", "#C44E52", "#E39C9E", "#8C564B", "#D6A77A", "#BCBD22", "#937860"]
-    for area, x in (("dataset", 0), ("compute", 1)):
-        bottom = 0.0
-        for i, line in enumerate(item for item in lines if item.area == area):
-            colour = cmap[i % len(cmap)] if area == "dataset" else COLOURS["compute"]
-            ax.bar(
-                x,
-                float(line.value),
-                bottom=bottom,
-                color=colour,
-                edgecolor="white",
-                label=line.item if area == "dataset" else None,
-            )
-            bottom += float(line.value)
-        ax.annotate(
-            f"USD {bottom:,.0f}",
-            (x, bottom),
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            xytext=(0, 3),
-            textcoords="offset points",
-        )
-    compute = breakdown.areas_usd["compute"]
+    stacks = tuple(
+        tuple((line.item, float(line.value)) for line in lines if line.area == area) for area in ("dataset", "compute")
+    )
     ratio = breakdown.book.dataset_to_compute_ratio
-    ax.fill_between(
+    return stacks, breakdown.areas_usd["compute"], float(ratio.low), float(ratio.high)
+
+
+def _draw_dataset(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
+    stacks, compute, low, high = data
+    bars, labels = [], []
+    for x, (area, stack) in enumerate(zip(("dataset", "compute"), stacks, strict=True)):
+        bottom = 0.0
+        for i, (item, value) in enumerate(stack):
+            colour = DATASET_PALETTE[i % len(DATASET_PALETTE)] if area == "dataset" else COLOURS["compute"]
+            label = item if area == "dataset" else None
+            (bar,) = ax.bar(x, value, bottom=bottom, color=colour, edgecolor="white", label=label)
+            bars.append(bar)
+            bottom += value
+        labels.append(
+            ax.annotate(
+                f"USD {bottom:,.0f}",
+                (x, bottom),
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                xytext=(0, 3),
+                textcoords="offset points",
+            )
+        )
+    band = ax.fill_between(
         [-0.45, 0.45],
-        compute * ratio.low,
-        compute * ratio.high,
+        compute * low,
+        compute * high,
         facecolor="none",
         edgecolor="black",
         hatch="//",
         zorder=3,
-        label=f"Guidance: dataset {ratio.low:g}–{ratio.high:g}× compute",
+        label=f"Guidance: dataset {low:g}–{high:g}× compute",
     )
     ax.set_xticks([0, 1], ["Dataset", "Compute"])
     currency_axis(ax)
     ax.set_ylabel("USD (one-time)")
     ax.set_title("Dataset cost stack against the compute bill")
     ax.legend(fontsize=7, loc="upper right")
-    return fig
+    return {"items": [[item for item, _ in stack] for stack in stacks], "bars": bars, "labels": labels, "band": band}
+
+
+def _update_dataset(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool:
+    stacks, compute, low, high = data
+    if [[item for item, _ in stack] for stack in stacks] != drawn["items"]:
+        return False  # a line appeared or vanished: the legend changes
+    bars = iter(drawn["bars"])
+    for x, stack in enumerate(stacks):
+        bottom = 0.0
+        for _, value in stack:
+            bar = next(bars)
+            bar.set_y(bottom)
+            bar.set_height(value)
+            bottom += value
+        drawn["labels"][x].xy = (x, bottom)
+        drawn["labels"][x].set_text(f"USD {bottom:,.0f}")
+    drawn["band"].set_data([-0.45, 0.45], compute * low, compute * high)
+    _autoscale(ax, [(-0.45, compute * low), (0.45, compute * high)])
+    return True
 
 
 # ---------------------------------------------------------------- evaluation
@@ -276,38 +342,76 @@ def dataset_stack_chart(breakdown: Breakdown) -> Figure:
 
 def eval_chart(breakdown: Breakdown) -> Figure:
     """Cumulative evaluation spend: the one-time set-up against the monthly cost piling up."""
-    p = breakdown.params
-    months = np.arange(0, p.horizon_months + 1)
-    one_time = breakdown.areas_usd["eval"]
-    monthly = breakdown.ongoing_monthly_usd["eval"]
-    continuous = monthly * months
-    fig, ax = new_figure(WIDE)
-    ax.stackplot(
+    return _static(LIVE_CHARTS["eval"], breakdown)
+
+
+def _eval_data(breakdown: Breakdown) -> tuple[Any, ...]:
+    """(horizon in months, one-time USD, USD per month, the month the monthly cost has overtaken
+    the set-up or None when not within the horizon)."""
+    horizon = breakdown.params.horizon_months
+    one_time, monthly = breakdown.areas_usd["eval"], breakdown.ongoing_monthly_usd["eval"]
+    crossover = int(np.ceil(one_time / monthly)) if monthly > 0 and one_time > 0 else None
+    return horizon, one_time, monthly, crossover if crossover is not None and crossover <= horizon else None
+
+
+def _eval_layers(horizon: int, one_time: float, monthly: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    months = np.arange(0, horizon + 1)
+    return months, np.full(months.shape, one_time), monthly * months
+
+
+def _continuous_label(monthly: float) -> str:
+    return f"Continuous ({compact_usd(monthly)}/month)"
+
+
+def _draw_eval(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
+    horizon, one_time, monthly, crossover = data
+    months, set_up, continuous = _eval_layers(horizon, one_time, monthly)
+    layers = ax.stackplot(
         months,
-        np.full(months.shape, one_time),
+        set_up,
         continuous,
         colors=["#55A868", "#A6D7A8"],
-        labels=["One-time (set-up and judged runs)", f"Continuous ({compact_usd(monthly)}/month)"],
+        labels=["One-time (set-up and judged runs)", _continuous_label(monthly)],
     )
-    if monthly > 0 and one_time > 0:
-        crossover = int(np.ceil(one_time / monthly))
-        if crossover <= p.horizon_months:
-            ax.axvline(crossover, color="black", linestyle=":", linewidth=1)
+    marks = None
+    if crossover is not None:
+        marks = (
+            ax.axvline(crossover, color="black", linestyle=":", linewidth=1),
             ax.annotate(
                 f"month {crossover}: monthly eval has cost\nmore than the set-up",
                 (crossover, one_time),
                 xytext=(5, 10),
                 textcoords="offset points",
                 fontsize=8,
-            )
+            ),
+        )
     currency_axis(ax)
     ax.set_xlabel("Month after launch")
     ax.set_ylabel("Cumulative evaluation spend (USD)")
     ax.set_title("Evaluation: one-time set-up against continuous monthly cost")
-    ax.set_xlim(0, p.horizon_months)
+    ax.set_xlim(0, horizon)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", fontsize=8)
-    return fig
+    return {"layers": layers, "marks": marks}
+
+
+def _update_eval(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool:
+    horizon, one_time, monthly, crossover = data
+    if (crossover is None) != (drawn["marks"] is None):
+        return False  # the crossover mark appears or goes
+    months, set_up, continuous = _eval_layers(horizon, one_time, monthly)
+    lower, upper = drawn["layers"]
+    lower.set_data(months, 0, set_up)
+    upper.set_data(months, set_up, set_up + continuous)
+    ax.get_legend().get_texts()[1].set_text(_continuous_label(monthly))
+    if crossover is not None:
+        line, note = drawn["marks"]
+        line.set_xdata([crossover, crossover])
+        note.xy = (crossover, one_time)
+        note.set_text(f"month {crossover}: monthly eval has cost\nmore than the set-up")
+    _autoscale(ax, [(0, 0), (horizon, one_time + monthly * horizon)])
+    ax.set_xlim(0, horizon)
+    return True
 
 
 # ---------------------------------------------------------------- maintenance
@@ -323,31 +427,70 @@ def maintenance_chart(breakdown: Breakdown) -> Figure:
 
 def maintenance_cost_chart(breakdown: Breakdown) -> Figure:
     """Maintenance cost per quarter by item (the left half of :func:`maintenance_chart`)."""
-    fig, ax = new_figure(SQUARE)
-    draw_maintenance_cost(ax, breakdown)
-    return fig
+    return _static(LIVE_CHARTS["maintenance_cost"], breakdown)
 
 
 def draw_maintenance_cost(ax: Axes, breakdown: Breakdown) -> None:
     """Stacked bars of maintenance USD per quarter, from the month maintenance starts."""
+    _draw_maintenance(ax, _maintenance_data(breakdown))
+
+
+MAINTENANCE_PALETTE = ["#55A868", "#64B5CD", "#DD8452", "#4C72B0", "#C44E52"]
+
+
+def _maintenance_data(breakdown: Breakdown) -> tuple[Any, ...]:
+    """(item, USD in each quarter) for every maintenance item: its quarterly cost × the share
+    of the quarter's three months that are maintained."""
     months_maintained = months_maintained_per_quarter(breakdown.base.maintained_by_month)
-    quarters = np.arange(1, months_maintained.shape[-1] + 1)
-    bottom = np.zeros(quarters.shape)
-    palette = ["#55A868", "#64B5CD", "#DD8452", "#4C72B0", "#C44E52"]
-    for i, (item, value) in enumerate(breakdown.base.maintenance_quarterly.items()):
-        heights = float(value) * months_maintained / 3
-        ax.bar(quarters, heights, bottom=bottom, color=palette[i % len(palette)], label=item)
-        bottom += heights
+    return tuple(
+        (item, tuple(float(value) * months_maintained / 3))
+        for item, value in breakdown.base.maintenance_quarterly.items()
+    ), int(months_maintained.shape[-1])
+
+
+def _maintenance_top(data: tuple[Any, ...]) -> float:
+    items, quarters = data
+    tops = np.sum([heights for _, heights in items], axis=0) if items and quarters else np.zeros(0)
+    return max(float(np.max(tops, initial=0.0)), 1.0) * 1.45
+
+
+def _draw_maintenance(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
+    items, quarters = data
+    positions = np.arange(1, quarters + 1)
+    bottom = np.zeros(quarters)
+    stacks = []
+    for i, (item, heights) in enumerate(items):
+        stacks.append(
+            ax.bar(
+                positions, heights, bottom=bottom, color=MAINTENANCE_PALETTE[i % len(MAINTENANCE_PALETTE)], label=item
+            )
+        )
+        bottom = bottom + np.asarray(heights, dtype=float)
     currency_axis(ax)
     ax.set_xlabel("Quarter")
     ax.set_ylabel("USD per quarter")
     ax.set_title("Maintenance cost per quarter")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if quarters.size:
+    if quarters:
         ax.legend(fontsize=7, loc="upper left")
     else:  # a horizon shorter than a quarter
         ax.text(0.5, 0.5, "no full quarter within the horizon", ha="center", va="center", transform=ax.transAxes)
-    ax.set_ylim(0, max(float(bottom.max(initial=0.0)), 1.0) * 1.45)
+    ax.set_ylim(0, _maintenance_top(data))
+    return {"items": [item for item, _ in items], "quarters": quarters, "stacks": stacks}
+
+
+def _update_maintenance(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool:
+    items, quarters = data
+    if [item for item, _ in items] != drawn["items"] or quarters != drawn["quarters"]:
+        return False  # a quarter or an item more or fewer: other bars
+    bottom = np.zeros(quarters)
+    for stack, (_, heights) in zip(drawn["stacks"], items, strict=True):
+        for bar, low, height in zip(stack, bottom, heights, strict=True):
+            bar.set_y(low)
+            bar.set_height(height)
+        bottom = bottom + np.asarray(heights, dtype=float)
+    ax.set_ylim(0, _maintenance_top(data))
+    return True
 
 
 def draw_quality_loss(ax: Axes, params: Any) -> None:
@@ -370,29 +513,53 @@ def draw_quality_loss(ax: Axes, params: Any) -> None:
 
 def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | None = None) -> Figure:
     """Cumulative cash flow by month with the break-even month marked; ``band`` = (P10, P90) by month."""
-    months = np.arange(0, breakdown.params.horizon_months + 1)
     fig, ax = new_figure(WIDE)
-    build = breakdown.params.programme.build_months
+    _draw_cash_flow(ax, _cash_flow_data(breakdown), band)
+    return fig
+
+
+def _cash_flow_data(breakdown: Breakdown) -> tuple[Any, ...]:
+    """(horizon, build months, cumulative cash flow by month, break-even month or None)."""
+    p = breakdown.params
+    return (
+        p.horizon_months,
+        p.programme.build_months,
+        tuple(map(float, breakdown.cash_flow)),
+        breakdown.break_even_month,
+    )
+
+
+def _cash_flow_title(month: int | None) -> str:
+    title = "no break-even within the horizon" if month is None else f"break-even in month {month}"
+    return f"Cumulative cash flow against the alternative ({title})"
+
+
+def _draw_cash_flow(
+    ax: Axes, data: tuple[Any, ...], band: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, Any]:
+    horizon, build, cash_flow, month = data
+    months = np.arange(0, horizon + 1)
     if build:
         ax.axvspan(0, build, color="grey", alpha=0.15, label=f"Build: months 1–{build} (no saving yet)")
     if band is not None:
         ax.fill_between(months, band[0], band[1], color=COLOURS["band"], alpha=0.2, label="P10–P90")
-    ax.plot(months, breakdown.cash_flow, color=COLOURS["band"], marker="o", markersize=3, label="Base case")
+    (line,) = ax.plot(months, cash_flow, color=COLOURS["band"], marker="o", markersize=3, label="Base case")
     ax.axhline(0, color="black", linewidth=0.8)
-    month = breakdown.break_even_month
+    marks = None
     if month is not None:
-        ax.axvline(month, color=COLOURS["eval"], linestyle="--", linewidth=1)
-        ax.plot(
-            [month],
-            [breakdown.cash_flow[month]],
-            marker="*",
-            markersize=14,
-            color=COLOURS["eval"],
-            linestyle="none",
-            label=f"Break-even: month {month}",
+        marks = (
+            ax.axvline(month, color=COLOURS["eval"], linestyle="--", linewidth=1),
+            ax.plot(
+                [month],
+                [cash_flow[month]],
+                marker="*",
+                markersize=14,
+                color=COLOURS["eval"],
+                linestyle="none",
+                label=f"Break-even: month {month}",
+            )[0],
         )
-    title = "no break-even within the horizon" if month is None else f"break-even in month {month}"
-    ax.set_title(f"Cumulative cash flow against the alternative ({title})")
+    ax.set_title(_cash_flow_title(month))
     currency_axis(ax)
     ax.set_xlabel(
         "Month from the programme's start" + (f" (launch after month {build})" if build else " (0 = the outlay)")
@@ -402,7 +569,24 @@ def cash_flow_chart(breakdown: Breakdown, band: tuple[np.ndarray, np.ndarray] | 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
-    return fig
+    return {"line": line, "marks": marks, "build": build}
+
+
+def _update_cash_flow(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool:
+    horizon, build, cash_flow, month = data
+    if build != drawn["build"] or (month is None) != (drawn["marks"] is None):
+        return False  # the build span or the break-even mark changes shape
+    drawn["line"].set_data(np.arange(0, horizon + 1), cash_flow)
+    if month is not None:
+        line, star = drawn["marks"]
+        line.set_xdata([month, month])
+        star.set_data([month], [cash_flow[month]])
+        star.set_label(f"Break-even: month {month}")
+        ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(_cash_flow_title(month))
+    _autoscale(ax, [])
+    ax.set_xlim(0, horizon)
+    return True
 
 
 def monthly_costs_chart(breakdown: Breakdown) -> Figure:
@@ -525,3 +709,129 @@ def tornado_chart(swings: Sequence[Any], base_total: float, top: int = 10) -> Fi
     ax.set_title("Sensitivity of the programme total, one input at a time")
     ax.legend(fontsize=8, loc="lower right")
     return fig
+
+
+# ---------------------------------------------------------------- live charts
+
+
+def _autoscale(ax: Axes, points: Sequence[tuple[float, float]]) -> None:
+    """Scale ``ax`` to its lines and bars again, taking in ``points`` (data a collection such as
+    a filled band covers, which matplotlib's re-limiting leaves out)."""
+    ax.relim()
+    if points:
+        ax.update_datalim(points)
+    ax.set_autoscale_on(True)
+    ax.autoscale_view()
+
+
+@dataclass(frozen=True)
+class ChartKind:
+    """How one chart turns an estimate into numbers, draws them and updates them in place."""
+
+    size: tuple[float, float]
+    data: Callable[[Breakdown], tuple[Any, ...]]
+    """The numbers and labels the chart shows (equal data, equal drawing)."""
+    draw: Callable[[Axes, tuple[Any, ...]], dict[str, Any]]
+    """Draws the data on empty axes; returns the artists that ``update`` changes."""
+    update: Callable[[Axes, dict[str, Any], tuple[Any, ...]], bool]
+    """Sets the artists to new data; False when the data needs other artists (``draw`` again)."""
+
+
+LIVE_CHARTS = {
+    "gpu_hours": ChartKind(SQUARE, _gpu_hours_data, _draw_gpu_hours, _update_gpu_hours),
+    "dataset": ChartKind(SQUARE, _dataset_data, _draw_dataset, _update_dataset),
+    "eval": ChartKind(WIDE, _eval_data, _draw_eval, _update_eval),
+    "maintenance_cost": ChartKind(SQUARE, _maintenance_data, _draw_maintenance, _update_maintenance),
+    "cash_flow": ChartKind(WIDE, _cash_flow_data, _draw_cash_flow, _update_cash_flow),
+}
+"""The charts a widget panel keeps for a session, by name."""
+
+
+def _static(kind: ChartKind, breakdown: Breakdown) -> Figure:
+    fig, ax = new_figure(kind.size)
+    kind.draw(ax, kind.data(breakdown))
+    return fig
+
+
+class LiveChart:
+    """A chart kept for a session: drawn once, then its artists set to each new estimate's
+    figures (bar heights, line data, texts) on the same figure and axes. Where the new figures
+    need other artists (a cost line appears, the break-even mark goes), only the chart's own
+    artists are drawn again, on the same axes."""
+
+    def __init__(self, kind: ChartKind, breakdown: Breakdown) -> None:
+        self.kind = kind
+        self.figure, self.ax = new_figure(kind.size)
+        self.data = kind.data(breakdown)
+        self._drawn, self._own = self._draw()
+        self.extra: list[Any] = []
+        """Artists a caller added that change between drawings (a panel's base-case outline)."""
+        self._background: tuple[Any, Any] | None = None
+
+    def png(self, dpi: float, compress_level: int = 1) -> bytes:
+        """The chart as PNG. The axes' frame, ticks and labels are drawn once and kept as a
+        background while the limits and labels stay; each drawing then paints only the chart's
+        own artists (bars, lines, texts, legend, title) over it, and the frame's spines again
+        on top. With new limits or labels, the whole figure is drawn (and kept) again."""
+        from PIL import Image
+
+        figure, canvas = self.figure, self.figure.canvas
+        if figure.dpi != dpi:
+            figure.set_dpi(dpi)
+            self._background = None
+        moving = self._moving()
+        for artist in moving:
+            artist.set_animated(True)
+        key = self._background_key()
+        if self._background is None or self._background[0] != key:
+            canvas.draw()
+            self._background = (self._background_key(), canvas.copy_from_bbox(figure.bbox))
+        else:
+            canvas.restore_region(self._background[1])
+        for artist in sorted(moving, key=lambda a: a.get_zorder()):
+            if artist.get_visible():
+                self.ax.draw_artist(artist)
+        for spine in self.ax.spines.values():
+            self.ax.draw_artist(spine)
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=compress_level, dpi=(dpi, dpi))
+        return buffer.getvalue()
+
+    def forget_background(self) -> None:
+        """Draw the whole figure next time (after a change the background key does not see)."""
+        self._background = None
+
+    def _moving(self) -> list[Any]:
+        legend = self.ax.get_legend()
+        return [*self._own, *self.extra, self.ax.title, *([legend] if legend is not None else [])]
+
+    def _background_key(self) -> tuple[Any, ...]:
+        ax = self.ax
+        return (
+            ax.get_xlim(),
+            ax.get_ylim(),
+            ax.get_xlabel(),
+            ax.get_ylabel(),
+            tuple(ax.get_position().bounds),
+            tuple(id(a) for a in self._own),
+        )
+
+    def update(self, breakdown: Breakdown) -> bool:
+        """Show ``breakdown``; False when its figures are the ones already shown (nothing to redraw)."""
+        data = self.kind.data(breakdown)
+        if data == self.data:
+            return False
+        self.data = data
+        if not self.kind.update(self.ax, self._drawn, data):
+            for artist in self._own:
+                artist.remove()
+            self.ax.containers.clear()
+            self._drawn, self._own = self._draw()
+        return True
+
+    def _draw(self) -> tuple[dict[str, Any], list[Any]]:
+        before = set(self.ax.get_children())
+        drawn = self.kind.draw(self.ax, self.data)
+        return drawn, [artist for artist in self.ax.get_children() if artist not in before]

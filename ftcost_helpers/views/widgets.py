@@ -36,8 +36,8 @@ from ftcost_helpers.views.notebook import with_changes
 
 Changes = Callable[[Any], dict[str, Any]]
 """What setting a control to a value changes: {parameter path: value}."""
-Render = Callable[[Breakdown], tuple[Any, Any]]
-"""(table, figure) for a breakdown."""
+Table = Callable[[Breakdown], Any]
+"""The panel's table for a breakdown."""
 Headline = Callable[[Breakdown], dict[str, str]]
 Notes = Callable[["Panel"], list[str]]
 """Sentences under the headline saying what a move did that the figures alone do not show."""
@@ -98,7 +98,8 @@ class Panel:
         params: Params,
         book: PriceBook,
         controls: Mapping[str, Control],
-        render: Render,
+        table: Table,
+        chart: str,
         headline: Headline,
         hooks: Mapping[str, Callable[[Panel, Any], None]] | None = None,
         notes: Notes | None = None,
@@ -107,7 +108,7 @@ class Panel:
         self.params = params
         self.book = book
         self._controls = dict(controls)
-        self._render = render
+        self._table = table
         self._headline = headline
         self._hooks = dict(hooks or {})
         self._notes = notes
@@ -118,19 +119,27 @@ class Panel:
         self.last_redraw_seconds: float = 0.0
         self.status = w.HTML()
         self.table_view = w.HTML()
-        self.chart_view = w.Image(format="png")
+        self.chart_view = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
         self.scenario_view = w.HTML()
         self.reset_button = w.Button(description="Reset to the plan", tooltip="Every control back to the client file")
         self.keep_button = w.Button(description="Keep as scenario", tooltip="The moved settings as a YAML block")
         self.reset_button.on_click(lambda _button: self.reset())
         self.keep_button.on_click(lambda _button: self.show_scenario())
-        self._axes_positions: list[Any] | None = None
         self._initial = {name: (c.widget.value, getattr(c.widget, "options", None)) for name, c in controls.items()}
         self.base = estimate(params, book)
         self.breakdown = self.base
-        self.table, self.figure = render(self.breakdown)
-        self._reference = _chart_outline(self.figure)
-        self._limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
+        self.table = table(self.base)
+        self.chart = charts.LiveChart(charts.LIVE_CHARTS[chart], self.base)
+        self.figure = self.chart.figure
+        self.chart_view.value = self._first_png()
+        self.chart_view.width = str(round(self.figure.get_figwidth() * WIDGET_DPI))
+        self._plan_limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
+        self._limits = list(self._plan_limits)
+        self._reference = [
+            _draw_outline(ax, outline)
+            for ax, outline in zip(self.figure.axes, _chart_outline(self.figure), strict=True)
+        ]
+        self.chart.extra = [collection for collections in self._reference for collection in collections]
         for name, control in self._controls.items():
             control.widget.observe(self._on_change(name), names="value")
         self.widget = w.VBox(
@@ -148,7 +157,7 @@ class Panel:
             ],
             layout=w.Layout(max_width="100%"),
         )
-        self._draw()
+        self._show_figures()
 
     @property
     def controls(self) -> dict[str, w.ValueWidget]:
@@ -219,6 +228,7 @@ class Panel:
             self._suspended = False
         self.changed.clear()
         self.scenario_view.value = ""
+        self._limits = list(self._plan_limits)
         self.recompute()
 
     def notes(self) -> list[str]:
@@ -226,7 +236,8 @@ class Panel:
         return self._notes(self) if self._notes else []
 
     def recompute(self) -> None:
-        """Re-run the estimate with the controls' values and redraw table and chart."""
+        """Re-run the estimate with the controls' values; update the table, and the chart in
+        place when the figures it shows changed."""
         start = time.perf_counter()
         try:
             params = self.current_params()
@@ -235,9 +246,13 @@ class Panel:
         else:
             self.error = None
             self.breakdown = estimate(params, self.book)
-            with charts.fixed_layout():
-                self.table, self.figure = self._render(self.breakdown)
-        self._draw()
+            self.table = self._table(self.breakdown)
+            moved = self.breakdown is not self.base and bool(self.moved())
+            changed = self.chart.update(self.breakdown)
+            changed |= self._show_reference(moved)
+            if changed:
+                self.chart_view.value = self._png(self._hold_axes(moved))
+        self._show_figures()
         self.last_redraw_seconds = time.perf_counter() - start
 
     def _on_change(self, name: str) -> Callable[[dict[str, Any]], None]:
@@ -256,51 +271,55 @@ class Panel:
 
         return handler
 
-    def _draw(self) -> None:
-        """Chart and table first, the headline last: once the headline shows a new total, the
-        table and chart beside it already show the same plan."""
-        if self.breakdown is not self.base:
-            self._hold_axes()
-        self.chart_view.value = self._png()
-        self.chart_view.width = str(round(self.figure.get_figwidth() * WIDGET_DPI))
-        self.chart_view.layout = w.Layout(max_width="100%", height="auto")
+    def _show_figures(self) -> None:
+        """Table first, the headline last: once the headline shows a new total, the table and
+        chart beside it already show the same plan."""
         self.table_view.value = self.table._repr_html_()
         figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
         notes = "".join(f"<br><span class='ftcost-note'>{html.escape(n)}</span>" for n in self.notes())
         problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
         self.status.value = f"<div class='ftcost-headline'>{figures}{notes}{problem}</div>"
 
-    def _hold_axes(self) -> None:
-        """Keep each axis at least as wide as every drawing so far (the scale never jumps
-        back), and outline the plan's base case under the moved plan."""
-        for index, ax in enumerate(self.figure.axes):
-            if index < len(self._reference):
-                _draw_outline(ax, self._reference[index])
-            if index < len(self._limits):
-                (x0, x1), (y0, y1) = self._limits[index]
-                (cx0, cx1), (cy0, cy1) = ax.get_xlim(), ax.get_ylim()
-                held = ((min(x0, cx0), max(x1, cx1)), (min(y0, cy0), max(y1, cy1)))
-                ax.set_xlim(*_oriented(held[0], ax.xaxis_inverted()))
-                ax.set_ylim(*_oriented(held[1], ax.yaxis_inverted()))
-                self._limits[index] = held
+    def _show_reference(self, moved: bool) -> bool:
+        """The plan's base case outlined while the plan is moved; True when that changed."""
+        changed = False
+        for collections in self._reference:
+            for collection in collections:
+                changed |= collection.get_visible() != moved
+                collection.set_visible(moved)
+        return changed
 
-    def _png(self) -> bytes:
-        """The chart as PNG, in place of the previous one. The first drawing lays the axes
-        out; later ones reuse that layout (a layout pass costs about a third of a redraw)."""
-        figure = self.figure
-        if figure.get_layout_engine() is None and self._axes_positions is not None:
-            for ax, position in zip(figure.axes, self._axes_positions, strict=False):
-                ax.set_position(position)
-        png = charts.png_bytes(figure, WIDGET_DPI)
-        if figure.get_layout_engine() is None and not charts.fits_inside(figure):
-            # Labels grew (USD 1M...): draw the chart again with its own layout.
-            self.table, self.figure = self._render(self.breakdown)
-            if self.breakdown is not self.base:
-                self._hold_axes()
-            png = charts.png_bytes(self.figure, WIDGET_DPI)
-            self._axes_positions = None
-        if self._axes_positions is None:
-            self._axes_positions = [ax.get_position() for ax in self.figure.axes]
+    def _hold_axes(self, moved: bool) -> bool:
+        """Keep each axis at least as wide as every drawing so far in the session (the scale
+        never jumps back; a reset returns to the plan's own); True when an axis widened."""
+        widened = False
+        for index, ax in enumerate(self.figure.axes):
+            (x0, x1), (y0, y1) = self._limits[index]
+            (cx0, cx1), (cy0, cy1) = ax.get_xlim(), ax.get_ylim()
+            held = ((min(x0, cx0), max(x1, cx1)), (min(y0, cy0), max(y1, cy1)))
+            if not moved:
+                held = self._limits[index]
+            widened |= held != self._limits[index]
+            ax.set_xlim(*_oriented(held[0], ax.xaxis_inverted()))
+            ax.set_ylim(*_oriented(held[1], ax.yaxis_inverted()))
+            self._limits[index] = held
+        return widened
+
+    def _first_png(self) -> bytes:
+        """The plan's chart, laid out to fit its labels; later drawings keep that layout."""
+        png = self.chart.png(WIDGET_DPI)
+        self.figure.set_layout_engine("none")
+        return png
+
+    def _png(self, widened: bool) -> bytes:
+        """The chart as PNG, in place of the previous one. A wider axis may bring longer tick
+        labels (USD 1M...): then the chart is laid out again (a layout pass costs about a third
+        of a drawing, so only then)."""
+        png = self.chart.png(WIDGET_DPI)
+        if widened and not charts.fits_inside(self.figure):
+            self.figure.set_layout_engine("constrained")
+            self.chart.forget_background()
+            png = self._first_png()
         return png
 
 
@@ -318,28 +337,38 @@ class _Outline:
 
 
 def _chart_outline(figure: Any) -> list[_Outline]:
-    """The shapes of the plan's own chart, to draw faintly under every later drawing."""
+    """The shapes of the plan's own chart (bars with a height, lines in data coordinates), to
+    draw faintly under every later drawing."""
     outlines = []
     for ax in figure.axes:
-        bars = [(p.get_x(), p.get_y(), p.get_width(), p.get_height()) for p in ax.patches if hasattr(p, "get_width")]
-        lines = [(line.get_xdata(), line.get_ydata()) for line in ax.lines]
+        bars = [
+            (p.get_x(), p.get_y(), p.get_width(), p.get_height())
+            for p in ax.patches
+            if hasattr(p, "get_width") and p.get_height()
+        ]
+        lines = [(line.get_xdata(), line.get_ydata()) for line in ax.lines if line.get_transform() is ax.transData]
         outlines.append(_Outline(bars, lines))
     return outlines
 
 
-def _draw_outline(ax: Any, outline: _Outline) -> None:
-    """The base case as one collection of dashed outlines (not added to ``ax.patches`` or
-    ``ax.lines``, which stay the moved plan's own)."""
+def _draw_outline(ax: Any, outline: _Outline) -> list[Any]:
+    """The base case as dashed outlines (one collection of bars, one of lines), hidden until
+    the plan moves; not added to ``ax.patches`` or ``ax.lines``, which stay the moved plan's own."""
     from matplotlib.collections import LineCollection, PatchCollection
     from matplotlib.patches import Rectangle
 
+    drawn = []
     if outline.bars:
         shapes = [Rectangle((x, y), width, height) for x, y, width, height in outline.bars]
-        ax.add_collection(PatchCollection(shapes, match_original=False, zorder=5, **REFERENCE_STYLE), autolim=False)
-    if outline.lines:
-        segments = [list(zip(x, y, strict=False)) for x, y in outline.lines if len(x) > 1]
+        drawn.append(PatchCollection(shapes, match_original=False, zorder=5, **REFERENCE_STYLE))
+    segments = [list(zip(x, y, strict=False)) for x, y in outline.lines if len(x) > 1]
+    if segments:
         style = {"colors": REFERENCE_STYLE["edgecolor"], "linestyles": "--", "linewidths": 1.2, "alpha": 0.6}
-        ax.add_collection(LineCollection(segments, zorder=1, **style), autolim=False)
+        drawn.append(LineCollection(segments, zorder=1, **style))
+    for collection in drawn:
+        collection.set_visible(False)
+        ax.add_collection(collection, autolim=False)
+    return drawn
 
 
 # ---------------------------------------------------------------- widget builders
@@ -490,15 +519,12 @@ def compute_panel(params: Params, book: PriceBook) -> Panel:
         params,
         book,
         controls,
-        _render_compute,
+        tables.compute_cost_table,
+        "gpu_hours",
         _compute_headline,
         hooks,
         notes=_physics_notes,
     )
-
-
-def _render_compute(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.compute_cost_table(breakdown), charts.gpu_hours_chart(breakdown)
 
 
 def _compute_headline(breakdown: Breakdown) -> dict[str, str]:
@@ -569,14 +595,11 @@ def dataset_panel(params: Params, book: PriceBook) -> Panel:
         params,
         book,
         controls,
-        _render_dataset,
+        tables.dataset_table,
+        "dataset",
         _dataset_headline,
         notes=_physics_notes,
     )
-
-
-def _render_dataset(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.dataset_table(breakdown), charts.dataset_stack_chart(breakdown)
 
 
 def _dataset_headline(breakdown: Breakdown) -> dict[str, str]:
@@ -614,14 +637,11 @@ def eval_panel(params: Params, book: PriceBook) -> Panel:
         params,
         book,
         controls,
-        _render_eval,
+        tables.eval_table,
+        "eval",
         _eval_headline,
         notes=_judged_notes,
     )
-
-
-def _render_eval(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.eval_table(breakdown), charts.eval_chart(breakdown)
 
 
 def _eval_headline(breakdown: Breakdown) -> dict[str, str]:
@@ -685,12 +705,14 @@ def maintenance_panel(params: Params, book: PriceBook) -> Panel:
         "horizon_months": _horizon(params),
     }
     return Panel(
-        "Maintenance: move the upkeep plan", params, book, controls, _render_maintenance, _maintenance_headline
+        "Maintenance: move the upkeep plan",
+        params,
+        book,
+        controls,
+        tables.maintenance_table,
+        "maintenance_cost",
+        _maintenance_headline,
     )
-
-
-def _render_maintenance(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.maintenance_table(breakdown), charts.maintenance_cost_chart(breakdown)
 
 
 def _maintenance_headline(breakdown: Breakdown) -> dict[str, str]:
@@ -717,7 +739,15 @@ def roi_panel(params: Params, book: PriceBook) -> Panel:
         ),
         "horizon_months": _horizon(params),
     }
-    return Panel("Return on investment: move the business case", params, book, controls, _render_roi, _roi_headline)
+    return Panel(
+        "Return on investment: move the business case",
+        params,
+        book,
+        controls,
+        tables.monthly_costs_table,
+        "cash_flow",
+        _roi_headline,
+    )
 
 
 def _alternative_controls(params: Params, book: PriceBook) -> dict[str, Control]:
@@ -777,10 +807,6 @@ def _percent_control(params: Params, path: str, label: str) -> Control:
 def _api_bill(params: Params, book: PriceBook) -> float:
     """USD per month of the API alternative in the base case (0 when the plan has none)."""
     return float(estimate(params, book).base.alternative_monthly) if params.alternative.kind == "api" else 0.0
-
-
-def _render_roi(breakdown: Breakdown) -> tuple[Any, Any]:
-    return tables.monthly_costs_table(breakdown), charts.cash_flow_chart(breakdown)
 
 
 def _roi_headline(breakdown: Breakdown) -> dict[str, str]:
