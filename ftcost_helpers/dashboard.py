@@ -9,7 +9,8 @@ A room of 30 opening pages at once is what this is built for:
 - **Kernels started ahead.** Voilà's preheated kernel pool (``--preheat_kernel``,
   ``--pool_size``: kernels per notebook, ``--pool-size`` here, default
   :data:`DEFAULT_POOL_SIZE`) starts each notebook's kernel and imports the model before anyone
-  asks; a page opening takes a warm kernel and the pool refills behind it.
+  asks; a page opening takes a warm kernel and the pool refills behind it once the page
+  has had :data:`POOL_REFILL_DELAY_S` to become interactive.
 - **Kernels reclaimed.** The page's kernel is stopped when the page closes (Voilà's
   ``beforeunload`` beacon) and, should that never arrive, once it has been idle with no page
   connected for ``--idle-timeout`` seconds (jupyter_server's culler; pooled kernels are never
@@ -296,6 +297,15 @@ def request_is_allowed(host: str | None, origin: str | None, allowed: Iterable[s
 # ---------------------------------------------------------------- Voilà for a room
 
 
+POOL_REFILL_DELAY_S = 6.0
+"""Seconds between a page taking a warm kernel and the pool starting its replacement. A new
+kernel's start and warm-up (3–5 s of CPU) compete with the page it was taken for, which is
+still receiving its widgets: on this 2-core machine, refilling at once (Voilà's 0 here before)
+made ten sequential opens take 2.98 s (median; p95 3.65 s) to an interactive panel, a 6 s
+delay 1.86 s (p95 2.23 s); pages were interactive within 3.3 s in every run
+(``bench/bench_dashboard.py --sequential``)."""
+
+
 def voila_arguments(room: Room, root: Path) -> list[str]:
     """Voilà's own command-line options for ``room``, serving the notebooks of ``root``."""
     return [
@@ -310,7 +320,7 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--show_tracebacks={room.show_tracebacks}",
         "--preheat_kernel=True",
         f"--pool_size={room.pool_size}",
-        "--VoilaKernelManager.fill_delay=0",
+        f"--VoilaKernelManager.fill_delay={POOL_REFILL_DELAY_S:g}",
         f"--MappingKernelManager.cull_idle_timeout={room.idle_timeout_s}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",

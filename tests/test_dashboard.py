@@ -24,6 +24,9 @@ def test_voila_runs_a_warm_pool_culls_idle_kernels_and_hides_code() -> None:
     assert "--MappingKernelManager.cull_connected=False" in arguments
     assert f"--template={dashboard.TEMPLATE}" in arguments
     assert "--KernelManager.transport=ipc" in arguments
+    # the pool refills only once the page that took a kernel has had time to become
+    # interactive (at once, the refill's CPU slowed that page by a second on two cores)
+    assert "--VoilaKernelManager.fill_delay=6" in arguments
     names = next(a for a in arguments if a.startswith("--RoomVoila.allowed_names="))
     assert json.loads(names.split("=", 1)[1]) == ["127.0.0.1", "localhost"]
 
