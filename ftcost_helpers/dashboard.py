@@ -316,6 +316,9 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--Voila.ip={room.listen_ip}",
         f"--template={TEMPLATE}",
         "--theme=light",
+        # A page's URL may not choose another template or theme (``?voila-template=``).
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
         "--strip_sources=True",
         f"--show_tracebacks={room.show_tracebacks}",
         "--preheat_kernel=True",

@@ -82,11 +82,13 @@ def browser(chromium: Path):
 
 @dataclass
 class OfflinePage:
-    """A page whose requests off this machine are aborted; ``blocked`` lists them."""
+    """A page whose requests off this machine are aborted; ``blocked`` lists them, and the
+    console's errors and warnings are kept."""
 
     page: object
     blocked: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    console_warnings: list[str] = field(default_factory=list)
 
 
 @pytest.fixture()
@@ -104,7 +106,14 @@ def offline(browser) -> Iterator[OfflinePage]:
 
     context.route("**/*", only_local)
     record.page = context.new_page()
-    record.page.on("console", lambda message: message.type == "error" and record.console_errors.append(message.text))
+
+    def note(message) -> None:
+        if message.type == "error":
+            record.console_errors.append(message.text)
+        elif message.type == "warning":
+            record.console_warnings.append(message.text)
+
+    record.page.on("console", note)
     yield record
     context.close()
 

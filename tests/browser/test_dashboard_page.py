@@ -97,6 +97,7 @@ def test_landing_page_lists_questions_picks_a_client_and_links_the_guide(
     page.get_by_role("heading", name="Exercise 9 — serving on two GPUs").wait_for(timeout=LOAD_TIMEOUT_MS)
     assert offline.blocked == [], f"the front page asked the outside world for {offline.blocked}"
     assert offline.console_errors == [], offline.console_errors
+    assert offline.console_warnings == [], offline.console_warnings
 
 
 def assert_page_is_clean(offline, notebook: str) -> None:
@@ -113,6 +114,7 @@ def assert_page_is_clean(offline, notebook: str) -> None:
         assert marker not in text, f"{notebook} shows {marker!r}"
     assert offline.blocked == [], f"{notebook} asked the outside world for {offline.blocked}"
     assert offline.console_errors == [], f"{notebook}: {offline.console_errors}"
+    assert offline.console_warnings == [], f"{notebook}: {offline.console_warnings}"
     panel_top = page.locator(".ftcost-headline").first.bounding_box()["y"]
     heading_top = page.locator("h1").first.bounding_box()["y"]
     assert panel_top < heading_top, "the teaching text comes before the panel"
@@ -307,6 +309,19 @@ def test_a_foreign_host_is_refused(dashboard) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
+
+
+def test_a_page_url_cannot_choose_another_template_or_theme(dashboard) -> None:
+    """``?template=lab&theme=dark`` would serve Voilà's own lab template (which fetches Font
+    Awesome from a CDN) in the dark theme; the room's page stays the ftcost template, light."""
+    import urllib.request
+
+    url = dashboard.url("01_compute") + "?template=lab&theme=dark"
+    with urllib.request.urlopen(url, timeout=LOAD_TIMEOUT_MS / 1000) as response:
+        body = response.read().decode()
+    assert "max-width: 1100px" in body, "the ftcost template's style is missing"
+    assert "cdn.jsdelivr.net" not in body, "the page came from Voilà's lab template"
+    assert '"jupyterLabTheme": "light"' in body
 
 
 @pytest.mark.parametrize("notebook", ["01_compute", "05_roi"])
