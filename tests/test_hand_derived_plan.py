@@ -23,6 +23,12 @@ from ftcost_helpers.engine.schema import Params
 
 SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
 
+H100_ELEMENTWISE_BYTES_PER_S = 3350e9 * 0.855
+"""Bytes per second an element-wise kernel moves on an H100 SXM: its 3,350 GB/s × 0.855, the
+price book's elementwise_bandwidth_share (0.82–0.89) at its base case, the midpoint. The
+optimizer step and an NF4 base's dequantisation run at it; the matmuls' weight traffic at
+the datasheet 3,350 GB/s."""
+
 
 @pytest.fixture(scope="module")
 def plan(book: PriceBook) -> Params:
@@ -184,7 +190,9 @@ def test_maintenance_from_month_one(plan, book):
 # h = 4,096, 32 heads and no grouped-query attention (h_kv = h), V = 128,000, untied. Training
 # keys not in the file come from params/defaults.yaml: s = 4,096, micro-batch 1, gradient
 # accumulation 1, bf16_mixed, AdamW, sharding full, full recomputation, FlashAttention.
-# H100 SXM: 989 dense BF16 TFLOPS, 3,350 GB/s, 80 GB (price book).
+# H100 SXM: 989 dense BF16 TFLOPS, 3,350 GB/s, 80 GB (price book). Element-wise kernels reach
+# 0.855 of that bandwidth (the price book's elementwise_bandwidth_share 0.82–0.89, base case
+# its midpoint): 3,350 × 0.855 = 2,864.25 GB/s for the dequantisation and the optimizer step.
 #   tokens per run      = 6,000 pairs × 4,000 × 4 epochs = 96e6 (packed: all processed)
 #   adapters N_a        = 0.02 × 8e9 = 1.6e8
 #   embeddings          = 2 × 128,000 × 4,096 = 1,048,576,000
@@ -196,8 +204,8 @@ COMPUTE_SECONDS = TOKENS * FLOPS_PER_TOKEN / (989e12 * 0.25)  # QLoRA's penalty 
 # Dequantising the NF4 base: the 8e9 − 1,048,576,000 = 6,951,424,000 block weights, 0.516
 # bytes read + 2 written (the matmul's read of the bf16 copy is in the matmuls' roofline), 3
 # passes (forward, recomputed forward, backward), once per micro-batch: 96e6 ÷ 4,096 =
-# 23,437.5 micro-batches, at 3,350 GB/s.
-DEQUANTISE_SECONDS = 6_951_424_000 * 2.516 * 3 * 23_437.5 / 3350e9
+# 23,437.5 micro-batches, at 2,864.25 GB/s (bitsandbytes' one fused kernel broadcasts nothing).
+DEQUANTISE_SECONDS = 6_951_424_000 * 2.516 * 3 * 23_437.5 / H100_ELEMENTWISE_BYTES_PER_S
 # The matmuls stay FLOPs bound: per micro-batch 8e9 × 2 B × 3 passes + 2 × 1.6e8 × 2 B =
 # 48.64e9 B, × 23,437.5 ÷ 3,350 GB/s = 340 s, against ~20,677 s of FLOPs.
 # Kernel overheads (price book base 6 µs): per layer and micro-batch (40 + 5 × 7 adapters) × 3
@@ -206,7 +214,7 @@ DEQUANTISE_SECONDS = 6_951_424_000 * 2.516 * 3 * 23_437.5 / 3350e9
 LAUNCH_SECONDS = 342 * 32 * 23_437.5 * 6e-6
 # Optimizer steps: 96e6 ÷ (4,096 × 1 × 1 × 2 replicas) = 11,718.75; each GPU updates its
 # 1.6e8 ÷ 2 = 8e7 adapters at 2 + 2 × (4 + 2 × 4) + 2 = 28 bytes each (mixed AdamW), on 2 GPUs.
-STEP_GPU_SECONDS = 2 * 11_718.75 * 8e7 * 28 / 3350e9
+STEP_GPU_SECONDS = 2 * 11_718.75 * 8e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
 
 
 def test_qlora_physics_view_term_by_term(plan, book):
@@ -215,7 +223,7 @@ def test_qlora_physics_view_term_by_term(plan, book):
     assert float(facts.flops_per_run) == pytest.approx(TOKENS * FLOPS_PER_TOKEN, rel=1e-12)
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(STEP_GPU_SECONDS / 3600, rel=1e-9)
     assert float(facts.host_transfer_gpu_hours_per_run) == 0.0
-    # ≈ 5.744 + 0.102 + 0.428 + 0.004 hours
+    # ≈ 5.744 + 0.119 + 0.428 + 0.005 hours
     total = (COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + STEP_GPU_SECONDS) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(total, rel=1e-9)
     assert float(facts.physics_hours_per_run) == pytest.approx(total / 2, rel=1e-9)
@@ -314,7 +322,7 @@ def test_memory_by_sharding_stage(plan, book, sharding, weights, gradients, opti
     # the step: unsharded, each GPU updates all 1.6e8 adapters; sharded, its 8e7
     per_gpu = 1.6e8 if sharding == "none" else 8e7
     step = evaluate(with_training(plan, sharding=sharding), book).compute.optimizer_step_gpu_hours_per_run
-    assert float(step) == pytest.approx(2 * 11_718.75 * per_gpu * 28 / 3350e9 / 3600, rel=1e-12)
+    assert float(step) == pytest.approx(2 * 11_718.75 * per_gpu * 28 / H100_ELEMENTWISE_BYTES_PER_S / 3600, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -339,7 +347,7 @@ def test_optimizer_memory_and_step_time(plan, book, precision, optimizer, state_
     terms = facts.memory_breakdown_gb
     assert float(terms["optimizer_states"]) == pytest.approx(1.6e8 * state_bytes / 2 / 1e9)
     assert float(terms["step_buffer"]) == pytest.approx(1.6e8 * buffer_bytes / 2 / 1e9)
-    step = 2 * 11_718.75 * 8e7 * step_bytes / 3350e9
+    step = 2 * 11_718.75 * 8e7 * step_bytes / H100_ELEMENTWISE_BYTES_PER_S
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
 
 
@@ -369,7 +377,7 @@ def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     # at 28 B, 96e6 ÷ (4,096 × 2) = 11,718.75 times; its weights are 16e9 ÷ 4 ÷ 2 B = 2 GB
     grid = with_training(plan, method="full_sft", tensor_parallel=2, pipeline_parallel=2, gpus_per_run=8)
     facts = evaluate(grid, book).compute
-    step = 8 * 11_718.75 * 1e9 * 28 / 3350e9
+    step = 8 * 11_718.75 * 1e9 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
     assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.0)
 

@@ -26,6 +26,12 @@ from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import draw_inputs, inverse_cdf, simulate, uncertain_inputs
 
+H100_ELEMENTWISE_BYTES_PER_S = 3350e9 * 0.855
+"""Bytes per second an element-wise kernel moves on an H100 SXM: its 3,350 GB/s × 0.855, the
+price book's elementwise_bandwidth_share (0.82–0.89) at its base case, the midpoint. The
+optimizer step and an NF4 base's dequantisation run at it; the matmuls' weight traffic at
+the datasheet 3,350 GB/s."""
+
 SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
 
 
@@ -534,14 +540,15 @@ def test_minimal_plan_time_terms(book):
     # tokens 100 pairs × 100 × 1 epoch = 10,000; per token 4 × 1e9 + 6 × 1e7 = 4.06e9 weight
     # FLOPs and 3 × 2 × 2 × 128 × 64 = 98,304 attention FLOPs: 4.060098304e13 FLOPs; at 0.3 ×
     # 989 TFLOPS: 0.1368418 s. Steps 10,000 ÷ 128 = 78.125, each moving 1e7 × 28 B at 3,350 GB/s
-    # (nothing sharded: the one GPU updates every adapter): 0.0065299 s. Kernel overheads:
+    # × 0.855 (the price book's element-wise share, base case) = 2,864.25 GB/s (nothing sharded:
+    # the one GPU updates every adapter): 0.0076373 s. Kernel overheads:
     # (40 + 5 × 4 attention adapters) × 3 = 180 per layer and micro-batch, × 2 layers × 78.125
     # micro-batches × 6 µs = 0.16875 s. The matmuls stay FLOPs bound: (1e9 × 2 B × 2 passes +
     # 2 × 1e7 × 2 B) × 78.125 ÷ 3,350 GB/s = 0.0942 s < 0.1368 s.
     facts = evaluate(Params.model_validate(MINIMAL), book).compute
     flops = 10_000 * (4.06e9 + 98_304)
     assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
-    step = 78.125 * 1e7 * 28 / 3350e9
+    step = 78.125 * 1e7 * 28 / 2864.25e9
     launch = 180 * 2 * 78.125 * 6e-6
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
     expected = (flops / (989e12 * 0.3) + launch + step) / 3600
@@ -582,7 +589,7 @@ def test_fp32_runs_at_the_tf32_peak_with_four_byte_states(book):
     assert terms["step_buffer"] == pytest.approx(0.04)
     # the matmuls stay FLOPs bound: (1e9 × 4 B × 2 passes + 2 × 1e7 × 4 B) × 78.125 ÷ 3,350 GB/s
     # = 0.1884 s < 4.06e13 ÷ (494.5e12 × 0.3) = 0.2737 s; the kernels as in bf16
-    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    step = MINIMAL_STEPS * 1e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     expected = (MINIMAL_FLOPS / (494.5e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
@@ -597,7 +604,7 @@ def test_fp8_runs_the_matmuls_at_the_fp8_peak_and_attention_at_bf16(book):
     assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((3.03, 0.02, 0.08))
     # FLOPs bound still: (1e9 × 1 B × 2 passes + 2 × 1e7 × 2 B) × 78.125 ÷ 3,350 GB/s = 0.0476 s
     # < 4.06e13 ÷ (1,979e12 × 0.3) = 0.0684 s
-    step = MINIMAL_STEPS * 1e7 * 24 / 3350e9
+    step = MINIMAL_STEPS * 1e7 * 24 / H100_ELEMENTWISE_BYTES_PER_S
     expected = (4.06e13 / (1979e12 * 0.3) + 9.8304e8 / (989e12 * 0.3) + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
     assert float(facts.flops_per_run) == pytest.approx(MINIMAL_FLOPS)  # the same FLOPs, counted once
@@ -618,7 +625,7 @@ def test_gradient_accumulation_takes_fewer_steps(book):
     # 4 micro-batches per step: 10,000 ÷ (128 × 4) = 19.53125 steps, a quarter of the step time;
     # the FLOPs and the memory do not change
     plain, accumulated = (evaluate(minimal({"gradient_accumulation_steps": n}), book).compute for n in (1, 4))
-    step = MINIMAL_STEPS / 4 * 1e7 * 28 / 3350e9
+    step = MINIMAL_STEPS / 4 * 1e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     assert float(accumulated.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
     assert float(accumulated.flops_per_run) == pytest.approx(MINIMAL_FLOPS)
     assert float(accumulated.memory_per_gpu_gb) == pytest.approx(float(plain.memory_per_gpu_gb))
@@ -632,7 +639,7 @@ def test_a_plan_without_utilisation_takes_the_price_book_default(book):
     training = {key: value for key, value in MINIMAL["training"].items() if key != "utilisation"}
     plan = Params.model_validate({**MINIMAL, "training": training})
     facts = evaluate(plan, book).compute
-    step = MINIMAL_STEPS * 1e7 * 28 / 3350e9
+    step = MINIMAL_STEPS * 1e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     attention = 10_000 * 98_304 / (989e12 * 0.54)
     expected = (3.15625e11 / 3350e9 + attention + MINIMAL_LAUNCH + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
@@ -698,7 +705,7 @@ def test_full_training_of_the_minimal_plan(book):
     )
     assert float(facts.trained_parameters) == 1e9
     assert float(facts.flops_per_run) == pytest.approx(10_000 * (6e9 + 98_304))
-    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    step = MINIMAL_STEPS * 1e9 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
 
 
@@ -713,7 +720,7 @@ def test_dpo_multiplies_the_flops_and_keeps_a_reference_copy(book):
     facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None}), book).compute
     flops = 10_000 * (6e9 + 98_304) * 2.25
     assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
-    step = MINIMAL_STEPS * 1e9 * 28 / 3350e9
+    step = MINIMAL_STEPS * 1e9 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     launch = 175.78125 * 2 * 120 * 6e-6
     expected = (flops / (989e12 * 0.3) + launch + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)

@@ -49,7 +49,9 @@ class TestCompute:
         # bf16 weights 2: 28 bytes. 1e9 parameters × 28 B ÷ 2,000 GB/s = 0.014 s.
         per_param = compute.optimizer_step_bytes_per_param(2.0, 2.0, 4.0, 8.0)
         assert per_param == 28.0
-        assert compute.optimizer_step_seconds(1e9, per_param, 2000) == pytest.approx(0.014)
+        assert compute.optimizer_step_seconds(1e9, per_param, 2000, 1.0) == pytest.approx(0.014)
+        # At 0.875 of the bandwidth: 0.014 ÷ 0.875 = 0.016 s.
+        assert compute.optimizer_step_seconds(1e9, per_param, 2000, 0.875) == pytest.approx(0.016)
         # Pure bf16 (no master): 2 + 2·4 + 2·2 = 14.
         assert compute.optimizer_step_bytes_per_param(2.0, 2.0, 0.0, 4.0) == 14.0
 
@@ -58,7 +60,7 @@ class TestCompute:
         # recompute) × 10 micro-batches ÷ 1,000 GB/s = 0.075 s (the matmul's read of the bf16
         # copy is in the matmuls' roofline).
         nf4 = compute.DEQUANTISATION["nf4"]
-        assert compute.dequantise_seconds(1e9, 0.5, nf4, "full", 10, 1000) == pytest.approx(0.075)
+        assert compute.dequantise_seconds(1e9, 0.5, nf4, "full", 10, 1000, 1.0, 1.0) == pytest.approx(0.075)
 
     def test_padding_costs_compute(self):
         # 1e6 real tokens at 80% real: 1.25e6 processed.

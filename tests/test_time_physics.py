@@ -148,15 +148,42 @@ class TestPipelineBubble:
 
 class TestDequantisation:
     def test_gptq_unpacks_in_pytorch(self):
-        # 1e9 weights × (0.5 + 16) B × 2 passes (forward, recompute) × 8 micro-batches = 264e9 B
-        # at 2,000 GB/s = 0.132 s.
-        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["gptq"], "full", 8, 2000.0)
+        # At the datasheet bandwidth (both shares 1): 1e9 weights × (0.5 + 16) B × 2 passes
+        # (forward, recompute) × 8 micro-batches = 264e9 B at 2,000 GB/s = 0.132 s.
+        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["gptq"], "full", 8, 2000.0, 1.0, 1.0)
         assert seconds == pytest.approx(0.132)
+
+    def test_gptq_broadcast_kernels_run_at_their_own_share(self):
+        # Broadcast kernels (the shift with the packed read 0.5 + 4, zero points 1 + 1, scales
+        # 1 + 2): 9.5 B at 0.5 of the bandwidth = 19 B-equivalents; contiguous (cast 4 + 1,
+        # mask 1 + 1): 7 B at 0.875 = 8. (19 + 8) × 1e9 × 2 passes × 8 = 432e9 at 2,000 GB/s
+        # = 0.216 s.
+        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["gptq"], "full", 8, 2000.0, 0.875, 0.5)
+        assert seconds == pytest.approx(0.216)
 
     def test_nf4_dequantises_in_the_backward_too(self):
         # 1e9 × (0.5 + 2) B × 3 passes × 8 = 60e9 B at 2,000 GB/s = 0.03 s.
-        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["nf4"], "full", 8, 2000.0)
+        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["nf4"], "full", 8, 2000.0, 1.0, 1.0)
         assert seconds == pytest.approx(0.03)
+        # bitsandbytes' one fused kernel broadcasts nothing: at shares 0.8 and 0.3 the same
+        # 60e9 B take 60e9 ÷ (2,000e9 × 0.8) = 0.0375 s (the broadcast share does not enter).
+        seconds = compute.dequantise_seconds(1e9, 0.5, compute.DEQUANTISATION["nf4"], "full", 8, 2000.0, 0.8, 0.3)
+        assert seconds == pytest.approx(0.0375)
+
+    def test_the_price_books_bandwidth_shares_reach_the_physics_hours(self):
+        # Halving both shares doubles every memory-bound term: the optimizer steps exactly,
+        # and the compute hours of a GPTQ plan rise by its dequantisation time.
+        plan = _plan({"method": "qlora", "quantised_base": "gptq", "sequence_length": 256, "utilisation": 0.5})
+        physics = BOOK.training_physics
+        shares = {
+            "elementwise_bandwidth_share": physics.elementwise_bandwidth_share.base / 2,
+            "broadcast_bandwidth_share": physics.broadcast_bandwidth_share.base / 2,
+        }
+        halved = BOOK.model_copy(update={"training_physics": physics.model_copy(update=shares)})
+        full, slow = evaluate(plan, BOOK).compute, evaluate(plan, halved).compute
+        step, slow_step = float(full.optimizer_step_gpu_hours_per_run), float(slow.optimizer_step_gpu_hours_per_run)
+        assert slow_step == pytest.approx(2 * step)
+        assert float(slow.physics_gpu_hours_per_run) - slow_step > float(full.physics_gpu_hours_per_run) - step
 
     def test_a_gptq_base_is_slower_than_nf4_at_short_sequences(self):
         plan = {"method": "qlora", "sequence_length": 256, "utilisation": 0.5}

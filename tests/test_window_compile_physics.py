@@ -139,7 +139,9 @@ class TestCompile:
     def test_compile_saved_seconds(self):
         # Llama 3.2 3B, 8,192 tokens, 28 layers, 409,600 B, 3 passes, 2,039 GB/s:
         # 8192 × 28 × 409,600 × 3 = 281,857,163,264 bytes ÷ 2.039e12 = 0.13823 s.
-        assert compute.compile_saved_seconds(8192, 28, 409_600, 3.0, 2039.0) == pytest.approx(0.138233, rel=1e-4)
+        assert compute.compile_saved_seconds(8192, 28, 409_600, 3.0, 2039.0, 1.0) == pytest.approx(0.138233, rel=1e-4)
+        # Eager element-wise kernels at 0.85 of the bandwidth: 0.138233 ÷ 0.85 = 0.162627 s saved.
+        assert compute.compile_saved_seconds(8192, 28, 409_600, 3.0, 2039.0, 0.85) == pytest.approx(0.162627, rel=1e-4)
 
     def test_a_compiled_plan_is_faster_by_the_saved_traffic_and_launches(self):
         # Example A at a fixed utilisation: compiled = eager − saved traffic − saved launches.
@@ -156,7 +158,8 @@ class TestCompile:
         # Per token and layer: 64 × 3584 + 44 × (3584 + 512) + 4 × 18,944 = 229,376 + 180,224
         # + 75,776 = 485,376 bytes; full checkpointing: 4 passes. Launches: LoRA on 7 linears
         # with recomputation, 300 kernels per layer eager, 144 compiled: 156 fewer, at the
-        # price book's base-case overhead, for each micro-batch of 4,096 × 2 tokens.
+        # price book's base-case overhead, for each micro-batch of 4,096 × 2 tokens; the traffic
+        # at the base-case share of the bandwidth eager element-wise kernels reach.
         training = {
             "utilisation": 0.5,
             "sequence_length": 4096,
@@ -170,7 +173,8 @@ class TestCompile:
         bandwidth = BOOK.gpus[eager_plan.training.gpu].memory_bandwidth_gbps * 1e9
         overhead = BOOK.training_physics.kernel_overhead_us
         overhead_us = (overhead.low + overhead.high) / 2.0
-        traffic = tokens * 28 * 485_376 * 4 / bandwidth
+        share = BOOK.training_physics.elementwise_bandwidth_share
+        traffic = tokens * 28 * 485_376 * 4 / (bandwidth * (share.low + share.high) / 2.0)
         launches = tokens / (4096 * 2) * 28 * 156 * overhead_us * 1e-6
         saved = (float(eager.physics_gpu_hours_per_run) - float(compiled.physics_gpu_hours_per_run)) * 3600.0
         assert saved == pytest.approx(traffic + launches, rel=1e-9)

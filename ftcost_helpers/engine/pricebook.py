@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ftcost_helpers.engine.quantities import Number, Quantity, Range
+from ftcost_helpers.engine.quantities import Number, PositiveFraction, Quantity, Range
 
 
 class Book(BaseModel):
@@ -47,6 +47,8 @@ class TrainingPhysics(Book):
     host_link_gbps: float
     utilisation_size_threshold_billion: float
     kernel_overhead_us: Quantity
+    elementwise_bandwidth_share: PositiveFraction
+    broadcast_bandwidth_share: PositiveFraction
 
 
 class UtilisationDefaults(Book):

@@ -247,14 +247,24 @@ def elementwise_passes(checkpointing: str) -> float:
 
 
 def compile_saved_seconds(
-    tokens: Number, layers: float, bytes_per_token_layer: Number, passes: float, bandwidth_gbps: float
+    tokens: Number, layers: float, bytes_per_token_layer: Number, passes: float, bandwidth_gbps: float, share: Number
 ) -> Number:
     """GPU-seconds ``torch.compile`` saves by fusing element-wise ops: the HBM traffic it
-    removes (tokens × layers × bytes per token and layer × passes) at the GPU's bandwidth.
-    The utilisation band holds eager runs' element-wise time inside the matmuls' share of
-    peak; a compiled run is timed as eager less this (TorchInductor generates one Triton
-    kernel per run of pointwise and reduction ops: Ansel et al. 2024, "PyTorch 2")."""
-    return tokens * layers * bytes_per_token_layer * passes / (bandwidth_gbps * 1e9)
+    removes (tokens × layers × bytes per token and layer × passes) at the bandwidth eager
+    element-wise kernels reach (:func:`memory_bound_seconds`). The utilisation band holds
+    eager runs' element-wise time inside the matmuls' share of peak; a compiled run is timed
+    as eager less this (TorchInductor generates one Triton kernel per run of pointwise and
+    reduction ops: Ansel et al. 2024, "PyTorch 2")."""
+    return memory_bound_seconds(tokens * layers * bytes_per_token_layer * passes, bandwidth_gbps, share)
+
+
+def memory_bound_seconds(bytes_moved: Number, bandwidth_gbps: float, share: Number) -> Number:
+    """Seconds a memory-bound kernel takes: the bytes it reads and writes ÷ the share of the
+    GPU's datasheet HBM bandwidth it reaches (``elementwise_bandwidth_share`` for operands of
+    one shape, ``broadcast_bandwidth_share`` when one is broadcast; the price book gives the
+    measurements). An element-wise op does ~1 FLOP per byte, far below any GPU's FLOP/byte
+    ratio, so bandwidth sets its speed."""
+    return bytes_moved / (bandwidth_gbps * 1e9 * share)
 
 
 def launch_seconds(micro_batches: Number, layers: float, kernels: float, kernel_overhead_us: Number) -> Number:
@@ -276,8 +286,13 @@ def pipeline_bubble_factor(pipeline_parallel: int, micro_batches_per_step: Numbe
 class Dequantisation:
     """What a quantised base's library does to each 4-bit weight, per pass."""
 
-    bytes_per_param: float
-    """HBM bytes besides reading the packed weight and the matmul reading the bf16 copy."""
+    contiguous_bytes_per_param: float
+    """HBM bytes moved by kernels whose operands have one shape, besides reading the packed
+    weight and the matmul reading the bf16 copy."""
+    broadcast_bytes_per_param: float
+    """HBM bytes moved by kernels with a broadcast operand (PyTorch's non-vectorised path)."""
+    packed_read_broadcast: bool
+    """Whether the kernel that reads the packed weight broadcasts an operand."""
     kernels: int
     """Kernels it launches per quantised linear layer and pass."""
     in_backward: bool
@@ -285,17 +300,32 @@ class Dequantisation:
 
 
 DEQUANTISATION = {
-    "nf4": Dequantisation(bytes_per_param=2.0, kernels=2, in_backward=True),
-    "gptq": Dequantisation(bytes_per_param=16.0, kernels=9, in_backward=False),
+    "nf4": Dequantisation(
+        contiguous_bytes_per_param=2.0,
+        broadcast_bytes_per_param=0.0,
+        packed_read_broadcast=False,
+        kernels=2,
+        in_backward=True,
+    ),
+    "gptq": Dequantisation(
+        contiguous_bytes_per_param=7.0,
+        broadcast_bytes_per_param=9.0,
+        packed_read_broadcast=True,
+        kernels=9,
+        in_backward=False,
+    ),
 }
-"""``nf4`` (bitsandbytes ``Linear4bit``): one fused kernel writes the bf16 copy, 2 bytes, after
-dequantising the absmax constants (a second kernel); ``MatMul4Bit.backward`` dequantises
-again for the input gradient. ``gptq`` (AutoGPTQ's ``QuantLinear`` with its CUDA kernel
-off, as training and ``disable_exllama`` leave it, and for any input of 128 rows or more):
-unpacks in PyTorch ops, per weight: a shift to int32 (write 4), a cast to int8 (read 4,
-write 1), a mask (1 + 1), the zero point subtracted (1 + 1), the scale multiplied into fp16
-(1 + 2): 16 bytes in 5 kernels, and 4 more for the zero points; the fp16 weight is then an
-ordinary ``torch.matmul`` operand that autograd keeps for the backward."""
+"""``nf4`` (bitsandbytes ``Linear4bit``): one fused CUDA kernel reads the packed weight and
+writes the bf16 copy, 2 bytes, after dequantising the absmax constants (a second kernel);
+``MatMul4Bit.backward`` dequantises again for the input gradient. ``gptq`` (AutoGPTQ's
+``QuantLinear`` with its CUDA kernel off, as training and ``disable_exllama`` leave it, and
+for any input of 128 rows or more) unpacks in PyTorch ops, per weight: a right shift of the
+packed int32 expanded eight ways by a shift vector, both broadcast (read the packed 0.5,
+write 4), a cast to int8 (read 4, write 1), a mask in place (1 + 1), the zero points
+subtracted, broadcast over each group (1 + 1), the scales multiplied in, broadcast, into fp16
+(1 + 2): 7 bytes in contiguous kernels, 9 (and the packed read) in broadcast ones, 5 kernels,
+and 4 more for the zero points; the fp16 weight is then an ordinary ``torch.matmul`` operand
+that autograd keeps for the backward."""
 
 
 def dequantise_seconds(
@@ -305,16 +335,23 @@ def dequantise_seconds(
     checkpointing: str,
     micro_batches: Number,
     bandwidth_gbps: float,
+    contiguous_share: Number,
+    broadcast_share: Number,
 ) -> Number:
     """GPU-seconds spent dequantising a 4-bit base: every micro-batch dequantises every
     quantised weight once per pass that needs it (the forward, the recomputed forward under
-    ``full`` checkpointing, and the backward when the library dequantises again), a
-    memory-bound pass of (b_q + the library's bytes) per parameter (Dettmers et al. 2023, §3:
+    ``full`` checkpointing, and the backward when the library dequantises again), memory-bound
+    passes of the packed read (b_q) and the library's bytes per parameter, each kind of kernel
+    at its share of the bandwidth (:func:`memory_bound_seconds`; Dettmers et al. 2023, §3:
     "we dequantize the storage data type to the computation data type to perform the forward
     and backward pass"). It does not shrink with fewer tokens: it dominates short sequences."""
-    bytes_moved = quantised_parameters * (quantised_bytes + kind.bytes_per_param)
-    passes = dequantise_passes(kind, checkpointing)
-    return bytes_moved * passes * micro_batches / (bandwidth_gbps * 1e9)
+    packed_broadcast = quantised_bytes if kind.packed_read_broadcast else 0.0
+    contiguous = quantised_parameters * (quantised_bytes - packed_broadcast + kind.contiguous_bytes_per_param)
+    broadcast = quantised_parameters * (packed_broadcast + kind.broadcast_bytes_per_param)
+    per_pass = memory_bound_seconds(contiguous, bandwidth_gbps, contiguous_share) + memory_bound_seconds(
+        broadcast, bandwidth_gbps, broadcast_share
+    )
+    return per_pass * dequantise_passes(kind, checkpointing) * micro_batches
 
 
 def dequantise_passes(kind: Dequantisation, checkpointing: str) -> float:
@@ -344,11 +381,14 @@ def optimizer_step_bytes_per_param(
     return gradient_bytes + 2.0 * (master_bytes + moment_bytes) + weights
 
 
-def optimizer_step_seconds(trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float) -> Number:
+def optimizer_step_seconds(
+    trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float, share: Number
+) -> Number:
     """Seconds of one optimizer step, memory-bandwidth bound: the bytes it reads and writes
-    ÷ the GPU's HBM bandwidth (an element-wise update does ~1 FLOP per byte, far below any
-    GPU's FLOP/byte ratio, so bandwidth sets its speed)."""
-    return trained_parameters_per_gpu * bytes_per_param / (bandwidth_gbps * 1e9)
+    (:func:`optimizer_step_bytes_per_param`) at the share of the bandwidth element-wise
+    kernels reach (:func:`memory_bound_seconds`; PyTorch's fused and foreach AdamW read and
+    write whole contiguous tensors)."""
+    return memory_bound_seconds(trained_parameters_per_gpu * bytes_per_param, bandwidth_gbps, share)
 
 
 def optimizer_steps(tokens: Number, tokens_per_step: Number) -> Number:

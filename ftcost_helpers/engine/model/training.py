@@ -312,7 +312,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     flops = (matmul_flops, attention_flops)
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
     if t.compiled and gpu.memory_bandwidth_gbps:
-        saved = _compile_saved_seconds(p, shape, processed * method.algorithm_multiplier, gpu.memory_bandwidth_gbps)
+        saved = _compile_saved_seconds(p, book, shape, processed * method.algorithm_multiplier)
         at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
         seconds = np.maximum(seconds - saved, at_peak)
     seconds = seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
@@ -321,7 +321,9 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = t.sequence_length * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
-    step_seconds = compute.optimizer_step_seconds(per_gpu, step_bytes, gpu.memory_bandwidth_gbps)
+    step_seconds = compute.optimizer_step_seconds(
+        per_gpu, step_bytes, gpu.memory_bandwidth_gbps, book.training_physics.elementwise_bandwidth_share
+    )
     transfer_seconds = compute.host_transfer_seconds(transfer_bytes, book.training_physics.host_link_gbps)
     gpus = t.gpus_per_run
     return {
@@ -348,14 +350,16 @@ def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Numbe
     )
 
 
-def _compile_saved_seconds(p: Params, shape: Shape, tokens: Number, bandwidth_gbps: float) -> Number:
+def _compile_saved_seconds(p: Params, book: PriceBook, shape: Shape, tokens: Number) -> Number:
     """GPU-seconds ``torch.compile`` saves over the run by fusing element-wise ops (see
     :func:`compute.fused_elementwise_bytes_per_token_layer`); a token passes its routed experts."""
     per_token_layer = compute.fused_elementwise_bytes_per_token_layer(
         shape.hidden, shape.query_width, shape.kv_width, shape.intermediate * shape.routed
     )
     passes = compute.elementwise_passes(p.training.activation_checkpointing)
-    return compute.compile_saved_seconds(tokens, shape.layers, per_token_layer, passes, bandwidth_gbps)
+    bandwidth = book.gpus[p.training.gpu].memory_bandwidth_gbps
+    share = book.training_physics.elementwise_bandwidth_share
+    return compute.compile_saved_seconds(tokens, shape.layers, per_token_layer, passes, bandwidth, share)
 
 
 def _launch_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape, micro_batches: Number) -> Number:
@@ -386,6 +390,8 @@ def _dequantise_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: S
         t.activation_checkpointing,
         micro_batches,
         book.gpus[t.gpu].memory_bandwidth_gbps,
+        book.training_physics.elementwise_bandwidth_share,
+        book.training_physics.broadcast_bandwidth_share,
     )
 
 
