@@ -225,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
             browser = playwright.chromium.launch(
                 executable_path=str(find_chromium()), headless=True, args=list(MACHINE_FLAGS)
             )
+            # Sequential opens first, on a quiet server: the budget's case, not the room's aftermath.
+            one_by_one = sequential_opens(browser, port, args.sequential, process.pid, pool)
+            print(
+                f"{args.sequential} sequential opens, pool warm: time to an interactive panel median "
+                f"{statistics.median(one_by_one):.2f} s, p95 {percentile(one_by_one, 0.95):.2f} s, "
+                f"max {max(one_by_one):.2f} s (load average {os.getloadavg()[0]:.1f})"
+            )
+
             opens, never, peak, took = room_opens(browser, port, args.opens, args.seconds, process.pid)
             print(
                 f"{args.opens} opens asked over {args.seconds:.0f} s (done after {took:.0f} s): {len(opens)} "
@@ -242,13 +250,6 @@ def main(argv: list[str] | None = None) -> int:
                     back = time.perf_counter() - closed
             print(f"load average {os.getloadavg()[0]:.1f}")
             print("kernels back to the pool's level " + (f"within {back:.0f} s" if back is not None else "NOT within"))
-
-            one_by_one = sequential_opens(browser, port, args.sequential, process.pid, pool)
-            print(
-                f"{args.sequential} sequential opens, pool warm: time to an interactive panel median "
-                f"{statistics.median(one_by_one):.2f} s, p95 {percentile(one_by_one, 0.95):.2f} s, "
-                f"max {max(one_by_one):.2f} s (load average {os.getloadavg()[0]:.1f})"
-            )
 
             print("key press → redraw (s):")
             for notebook, label in REDRAW_SLIDERS.items():
