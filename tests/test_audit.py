@@ -152,6 +152,10 @@ def test_serving_below_load_names_the_gpus_that_carry_it_and_their_cost(example_
     # price book, base 2.20: 2 × 730 h × 2.20 = USD 3,212/month, 1 × 730 × 2.20 = 1,606 more.
     assert "167 tokens/s on average and 502 at peak" in text
     assert "2 × H100 SXM on neocloud_on_demand would carry the peak: USD 3,212/month, USD 1,606 more" in text
+    # example A plans one serving GPU: "1 × H100 SXM serves", two would "serve"
+    assert "the deployment's 1 × H100 SXM serves 400 tokens/s" in text
+    two = {**BANK_VOLUMES, "serving": {**BANK_VOLUMES.get("serving", {}), "gpus": 2, "tokens_per_second": 400}}
+    assert "2 × H100 SXM serve 400 tokens/s" in message(example_files, book, "a", two, "SERVING_BELOW_LOAD")
 
 
 def test_rate_message_gives_the_band_and_the_saving(example_files, book):

@@ -653,7 +653,8 @@ def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[F
     gpu = book.gpus[s.gpu].label
     shift = _break_even_shift(_f(run.break_even_month), _f(carried.break_even_month))
     tokens = _f(alternative_tokens_million_per_month(base))
-    deployment = f"{s.gpus} × {gpu} serve {_f(s.tokens_per_second):,.0f} tokens/s"
+    verb = "serves" if s.gpus == 1 else "serve"
+    deployment = f"{s.gpus} × {gpu} {verb} {_f(s.tokens_per_second):,.0f} tokens/s"
     carrying = (
         f"{needed} × {gpu} on {s.tier} would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned"
     )
