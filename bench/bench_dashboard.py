@@ -3,16 +3,16 @@
     .venv/bin/python bench/bench_dashboard.py [--opens 20] [--seconds 60] [--pool-size 1] [--sequential 10]
 
 1. Starts the dashboard as ``make workshop`` does and waits for its pool to fill.
-2. Opens ``--opens`` pages at an even pace over ``--seconds`` (the five notebooks in turn,
+2. ``--sequential`` pages opened one after the other, each with the pool warm and the server
+   quiet (the budget's case): time to an interactive panel, median and p95.
+3. Opens ``--opens`` pages at an even pace over ``--seconds`` (the five notebooks in turn,
    each in a fresh browser context, as 20 people would), without waiting for one page before
    asking for the next; each page is closed like a tab (its ``beforeunload`` runs) once its
    panel is live. The time from the request to an interactive panel (its headline shown and
    the widgets rendered), median and p95, and the server's memory (the Voilà process and its
    kernels, RSS) while they open.
-3. After the last page closes: the kernel count and memory every 5 s for 60 s (they should
+4. After the last page closes: the kernel count and memory every 5 s for 60 s (they should
    come back to the pool's level).
-4. ``--sequential`` pages opened one after the other, each with the pool warm (the budget's
-   case): time to an interactive panel, median and p95.
 5. Key press → redraw: on each notebook's panel, ``--presses`` arrow-key presses on one
    slider, the time from the press to the new headline; p95 per panel.
 

@@ -72,6 +72,12 @@ GUIDE = "docs/workshop.md"
 UNUSED_LABEXTENSIONS = ["jupyterlab-jupytext", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview"]
 """JupyterLab extensions installed for JupyterLab that a Voilà page neither needs nor can
 activate (each logs errors and version warnings in the page's console)."""
+RENDERING_ARGUMENTS = ("template", "theme")
+"""Query arguments with which Voilà 0.5.8 re-renders a page in another template or theme. The
+dashboard refuses a page asked for with either (400): with ``allow_template_override=NO`` they
+change nothing shown, but Voilà still reads them, and a page whose template or theme differs
+from the pre-rendered one skips the warm pool and starts a kernel of its own (~180 MB, seconds
+of CPU), a cheap way to exhaust a room's server."""
 PAGE_MAGIC = "ftcost_page"
 """The cell magic the dashboard copies put on every code cell after :func:`open_page`."""
 
@@ -316,7 +322,8 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--Voila.ip={room.listen_ip}",
         f"--template={TEMPLATE}",
         "--theme=light",
-        # A page's URL may not choose another template or theme (``?voila-template=``).
+        # A page's URL may not choose another template or theme (``?template=``, ``?theme=``;
+        # NotebookPage also refuses such a request, see RENDERING_ARGUMENTS).
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
         "--strip_sources=True",
@@ -412,6 +419,11 @@ def _room_voila_class() -> type:
         the kernel lives on until the culler comes."""
 
         async def prepare(self, *args: Any, **kwargs: Any) -> None:
+            if any(name in self.request.arguments for name in RENDERING_ARGUMENTS):
+                self.set_status(400)
+                self.set_header("Content-Type", "text/plain; charset=utf-8")
+                self.finish("Refused: the dashboard's pages take no template or theme argument.\n")
+                return
             prepared = super().prepare(*args, **kwargs)
             if inspect.isawaitable(prepared):
                 await prepared

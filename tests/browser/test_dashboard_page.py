@@ -312,16 +312,17 @@ def test_a_foreign_host_is_refused(dashboard) -> None:
 
 
 def test_a_page_url_cannot_choose_another_template_or_theme(dashboard) -> None:
-    """``?template=lab&theme=dark`` would serve Voilà's own lab template (which fetches Font
-    Awesome from a CDN) in the dark theme; the room's page stays the ftcost template, light."""
+    """``?template=lab`` or ``?theme=dark`` would serve Voilà's own lab template (which fetches
+    Font Awesome from a CDN) or the dark theme, and start a kernel outside the warm pool; the
+    room refuses both with a plain 400 and serves the page as it is without them."""
+    import urllib.error
     import urllib.request
 
-    url = dashboard.url("01_compute") + "?template=lab&theme=dark"
-    with urllib.request.urlopen(url, timeout=LOAD_TIMEOUT_MS / 1000) as response:
-        body = response.read().decode()
-    assert "max-width: 1100px" in body, "the ftcost template's style is missing"
-    assert "cdn.jsdelivr.net" not in body, "the page came from Voilà's lab template"
-    assert '"jupyterLabTheme": "light"' in body
+    for argument in ("template=lab", "theme=dark", "client=example_b&template=lab"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(dashboard.url("01_compute") + "?" + argument, timeout=10)
+        assert refused.value.code == 400, argument
+        assert b"no template or theme argument" in refused.value.read()
 
 
 @pytest.mark.parametrize("notebook", ["01_compute", "05_roi"])
