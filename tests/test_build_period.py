@@ -90,6 +90,18 @@ def test_impossible_build_plans_are_refused(example_files, book, programme, prob
         plan_a(example_files, book, programme)
 
 
+def test_build_months_stop_at_sixty(example_files, book):
+    # the schema's bound is 0..60 months (params/README.md); a 120-month horizon leaves the
+    # horizon rule out of it, so only the bound can refuse 61
+    def plan(months: int):
+        data = deep_merge(read_yaml(example_files["a"]), {"programme": {"build_months": months}, "horizon_months": 120})
+        return params_from_mapping(data, "example_a + build", book)
+
+    assert plan(60).programme.build_months == 60
+    with pytest.raises(ParamsError, match=r"programme\.build_months: .*60"):
+        plan(61)
+
+
 def test_the_cash_flow_chart_and_text_show_the_build(example_files, book):
     from matplotlib.patches import Rectangle
 

@@ -250,6 +250,29 @@ def test_parameters_from_a_config_match_the_model_cards(config, total, active):
     assert used / 1e9 == pytest.approx(active, rel=0.03)
 
 
+@pytest.mark.parametrize(
+    ("config", "experts", "per_token"),
+    [
+        (QWEN3_MOE, 128, 8),  # config.json: num_experts 128, num_experts_per_tok 8
+        (MIXTRAL, 8, 2),  # config.json: num_local_experts 8, num_experts_per_tok 2
+        (GPT_OSS, 32, 4),  # config.json: num_local_experts 32, experts_per_token 4 (gpt-oss's own key)
+    ],
+)
+def test_a_config_names_its_experts_and_how_many_each_token_uses(config, experts, per_token):
+    keys = keys_from_config(config)
+    assert (keys["experts"], keys["experts_per_token"]) == (experts, per_token)
+
+
+def test_a_config_without_a_routed_count_routes_each_token_to_one_expert():
+    # Mixtral's shape without num_experts_per_tok: one expert per token (top-1 routing).
+    # attention 2·4096·32·128 + 2·4096·8·128 = 33,554,432 + 8,388,608 = 41,943,040 per layer;
+    # one expert 3·4096·14,336 = 176,160,768; 32 layers × 218,103,808 = 6,979,321,856;
+    # untied embeddings 2 × 32,000 × 4,096 = 262,144,000: 7,241,465,856 active.
+    config = {key: value for key, value in MIXTRAL.items() if key != "num_experts_per_tok"}
+    assert keys_from_config(config)["experts_per_token"] == 1
+    assert parameters_from_config(config)[1] == 7_241_465_856
+
+
 def test_gemma_ties_embeddings_when_its_config_does_not_say():
     assert keys_from_config(GEMMA3)["tied_embeddings"] is True
     assert keys_from_config(LLAMA)["tied_embeddings"] is False
@@ -387,6 +410,16 @@ def test_a_client_describes_its_own_gpu(tmp_path, book):
     assert params.training.gpu == "own_lab_card_32gb"
     # 32 GB less the 10% headroom: 28.8 GB usable per GPU.
     assert estimate(params, book).base.compute.usable_gb_per_gpu == pytest.approx(28.8)
+
+
+def test_any_positive_memory_is_a_gpu_and_zero_is_not():
+    # the rule is memory_gb > 0: half a gigabyte passes, 0 does not (catalogue and a client's own GPU)
+    entry = {"label": "Tiny", "memory_bandwidth_gbps": 50, "bf16_tflops": 1, "datasheet": "test"}
+    gpus = catalogue.read_gpus({"as_of": "2026-01-01", "gpus": {"tiny": entry | {"memory_gb": 0.5}}}, "gpus.yaml")
+    assert gpus.gpus["tiny"].memory_gb == 0.5
+    with pytest.raises(catalogue.CatalogueError, match=r"gpus\.tiny\.memory_gb: "):
+        catalogue.read_gpus({"as_of": "2026-01-01", "gpus": {"tiny": entry | {"memory_gb": 0}}}, "gpus.yaml")
+    assert catalogue.InlineGpu(label="Tiny", memory_gb=0.5, bf16_tflops=1).memory_gb == 0.5
 
 
 def test_an_own_gpu_is_validated_like_the_catalogue(tmp_path, book):

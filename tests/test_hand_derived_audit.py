@@ -151,6 +151,23 @@ def test_implied_utilisation_above_the_band(book):
     assert "short by about USD 200 over 5 runs" in message
 
 
+# ---------------------------------------------------------------- sweep without early stopping
+
+
+def test_one_sweep_trial_without_early_stopping_is_flagged(book):
+    # one trial = one run: 2 GPUs × 10 h × USD 4.00 = USD 80; stopped at 25 %: 80 × 0.25 = USD 20,
+    # saving 80 − 20 = USD 60
+    changes = {"training": {"sweep_trials": 1, "early_stopped_trial_fraction": 0.25}}
+    (message,) = found(plan_with(book, changes), book)["SWEEP_WITHOUT_EARLY_STOPPING"]
+    assert "The sweep runs 1 trials to the end with no early stopping: USD 80," in message
+    assert "would cost USD 20, saving USD 60" in message
+
+
+def test_no_sweep_trials_is_not_a_sweep_finding(book):
+    # sweep_trials 0 with early stopping off: there is no sweep to stop early
+    assert "SWEEP_WITHOUT_EARLY_STOPPING" not in found(plan_with(book, {"training": {"sweep_trials": 0}}), book)
+
+
 # ---------------------------------------------------------------- maintenance range
 
 

@@ -9,6 +9,7 @@ worked out in its comment from the file's inputs and the formulas of the source 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -380,6 +381,39 @@ def test_full_fine_tuning_of_the_plan_needs_three_gpus(plan, book):
     step = 8 * 11_718.75 * 1e9 * 28 / H100_ELEMENTWISE_BYTES_PER_S
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-12)
     assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("method", "tensor_parallel", "headroom", "fewest"),
+    [
+        # Full SFT unsharded on tensor parallel 4 (4 GPUs, 1 replica): per GPU weights 16 ÷ 4 = 4,
+        # gradients 4, optimizer 96 ÷ 4 = 24, step buffer 32 ÷ 4 = 8, overhead 1.3 GB.
+        # Step: 4 + 4 + 24 + 8 + 1.3 = 41.3 GB; forward/backward 32 + (1.743 + 4.194) ÷ 4 + 1.3
+        # = 34.78 GB. Usable 80 × (1 − 0.49) = 40.8: the step alone does not fit (by 0.5 GB,
+        # less than any one of its terms), and nothing shards: no number of GPUs will do.
+        ("full_sft", 4, 0.49, math.inf),
+        # usable 80 × (1 − 0.48) = 41.6 ≥ 41.3: the step fits with 0.3 GB to spare, on the 4 GPUs
+        ("full_sft", 4, 0.48, 4.0),
+        # The QLoRA plan unsharded (1 GPU): weights 6.004, gradients 0.32, optimizer 1.92,
+        # activations 1.743, logits 4.194, overhead 1.3: forward/backward 15.48 GB; step
+        # 6.004 + 0.32 + 1.92 + 0.64 + 1.3 = 10.18 GB. Usable 80 × (1 − 0.85) = 12: the step
+        # would fit, forward/backward does not, and nothing shards.
+        ("qlora", 1, 0.85, math.inf),
+        # usable 80 × (1 − 0.80) = 16 ≥ 15.48: one GPU
+        ("qlora", 1, 0.80, 1.0),
+    ],
+)
+def test_fewest_gpus_unsharded_is_set_by_the_phase_that_does_not_fit(
+    plan, book, method, tensor_parallel, headroom, fewest
+):
+    changes = {
+        "method": method,
+        "sharding": "none",
+        "tensor_parallel": tensor_parallel,
+        "gpus_per_run": tensor_parallel,
+    }
+    facts = evaluate(with_training(plan, memory_headroom_fraction=headroom, **changes), book).compute
+    assert float(facts.fewest_gpus) == fewest
 
 
 def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book):

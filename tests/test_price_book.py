@@ -121,6 +121,22 @@ def test_a_bad_overlay_names_the_overlay_file(tmp_path, capsys, overlay, key, pr
     assert err.count("\n") == 1 and err.startswith(f"error: {rates}: {key}: ") and problem in err, err
 
 
+def test_an_overlay_dated_today_is_not_in_the_future(tmp_path):
+    # as_of 2026-11-15 checked on 2026-11-15: today is not the future
+    rates = write(tmp_path / "rates.yaml", OVERLAY)
+    book = load_price_book(rates=rates, today=dt.date(2026, 11, 15))
+    assert book.rate_origin("h100_sxm", "neocloud_on_demand").as_of == dt.date(2026, 11, 15)
+    with pytest.raises(ParamsError, match="2026-11-15 is in the future"):
+        load_price_book(rates=rates, today=dt.date(2026, 11, 14))
+
+
+def test_a_price_book_dated_today_is_not_in_the_future():
+    # params/pricebook.yaml is dated 2026-05-26: checked that day it loads, the day before it does not
+    assert load_price_book(today=dt.date(2026, 5, 26)).as_of == dt.date(2026, 5, 26)
+    with pytest.raises(ParamsError, match="2026-05-26 is in the future"):
+        load_price_book(today=dt.date(2026, 5, 25))
+
+
 # --- the price book checks itself ---------------------------------------------------------
 
 
