@@ -171,19 +171,28 @@ class TestDequantisation:
         assert seconds == pytest.approx(0.0375)
 
     def test_the_price_books_bandwidth_shares_reach_the_physics_hours(self):
-        # Halving both shares doubles every memory-bound term: the optimizer steps exactly,
-        # and the compute hours of a GPTQ plan rise by its dequantisation time.
+        # Every memory-bound term goes as 1 ÷ share, the rest of the time does not: with both
+        # shares divided by k, compute hours = rest + dequantisation × k and step hours =
+        # step × k. So from k = 1 to 2 the compute hours rise by the dequantisation D, from 2
+        # to 4 by 2·D; the optimizer steps double each time.
         plan = _plan({"method": "qlora", "quantised_base": "gptq", "sequence_length": 256, "utilisation": 0.5})
         physics = BOOK.training_physics
-        shares = {
-            "elementwise_bandwidth_share": physics.elementwise_bandwidth_share.base / 2,
-            "broadcast_bandwidth_share": physics.broadcast_bandwidth_share.base / 2,
-        }
-        halved = BOOK.model_copy(update={"training_physics": physics.model_copy(update=shares)})
-        full, slow = evaluate(plan, BOOK).compute, evaluate(plan, halved).compute
-        step, slow_step = float(full.optimizer_step_gpu_hours_per_run), float(slow.optimizer_step_gpu_hours_per_run)
-        assert slow_step == pytest.approx(2 * step)
-        assert float(slow.physics_gpu_hours_per_run) - slow_step > float(full.physics_gpu_hours_per_run) - step
+
+        def divided(k: float):
+            shares = {
+                "elementwise_bandwidth_share": physics.elementwise_bandwidth_share.base / k,
+                "broadcast_bandwidth_share": physics.broadcast_bandwidth_share.base / k,
+            }
+            book = BOOK.model_copy(update={"training_physics": physics.model_copy(update=shares)})
+            facts = evaluate(plan, book).compute
+            step = float(facts.optimizer_step_gpu_hours_per_run)
+            return float(facts.physics_gpu_hours_per_run) - step, step
+
+        (compute_1, step_1), (compute_2, step_2), (compute_4, step_4) = divided(1), divided(2), divided(4)
+        assert (step_2, step_4) == pytest.approx((2 * step_1, 4 * step_1))
+        dequantisation = compute_2 - compute_1
+        assert dequantisation > 0
+        assert compute_4 - compute_2 == pytest.approx(2 * dequantisation, rel=1e-9)
 
     def test_a_gptq_base_is_slower_than_nf4_at_short_sequences(self):
         plan = {"method": "qlora", "sequence_length": 256, "utilisation": 0.5}
