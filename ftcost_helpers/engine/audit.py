@@ -681,7 +681,7 @@ def _break_even_shift(before: float, after: float) -> str:
     if np.isnan(before) and np.isnan(after):
         return "there is still no break-even within the horizon"
     if before == after:
-        return f"break-even stays month {int(before)}"
+        return f"break-even stays {_month_text(before)}"
     return f"break-even moves from {_month_text(before)} to {_month_text(after)}"
 
 

@@ -122,7 +122,9 @@ def model_shape(p: Params) -> Shape:
         active = architecture.active_parameters(*shape, width, vocab, tied, routed, d)
     else:
         active = total
-    sliding = (m.sliding_window_layers if m.sliding_window_layers is not None else m.layers) if m.sliding_window else 0
+    sliding = 0
+    if m.sliding_window:  # every layer slides unless the file says how many
+        sliding = m.layers if m.sliding_window_layers is None else m.sliding_window_layers
     return Shape(*shape, vocab, tied, experts, routed, width, total, active, counted, d, m.sliding_window, sliding)
 
 
