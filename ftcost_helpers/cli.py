@@ -27,22 +27,24 @@ def _print_problems(error: ParamsError) -> None:
 
 def _estimate(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.breakdown import estimate
-    from ftcost_helpers.engine.summary import percentile_of, summarise
+    from ftcost_helpers.engine.firm import load_firm
+    from ftcost_helpers.engine.headline import plan_headline, resolve_basis
+    from ftcost_helpers.engine.summary import summarise
     from ftcost_helpers.engine.uncertainty import simulate
 
     book = load_price_book(args.price_book, args.rates)
     params = load_plan(args.file, book)
+    basis = resolve_basis(params, load_firm().default_basis)
     breakdown = estimate(params, book, today=dt.date.today())
     simulation = simulate(params, book)
     if args.json:
-        percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
-        summary = summarise(
-            breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile, simulation.compute
-        )
+        summary = summarise(breakdown, simulation, basis, compute_draws=True)
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:
-        from ftcost_helpers.views.text_report import breakdown_text, monte_carlo_text
+        from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
 
+        print(headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind))
+        print()
         print(breakdown_text(breakdown))
         p10, p50, p90 = simulation.range_usd().values()
         print("\n" + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90))

@@ -105,8 +105,9 @@ def test_build_months_stop_at_sixty(example_files, book):
 def test_the_cash_flow_chart_and_text_show_the_build(example_files, book):
     from matplotlib.patches import Rectangle
 
+    from ftcost_helpers.engine.headline import headline
     from ftcost_helpers.views import charts
-    from ftcost_helpers.views.text_report import breakdown_text
+    from ftcost_helpers.views.text_report import headline_text
 
     b = estimate(plan_a(example_files, book, {"build_months": 3}), book)
     ax = charts.cash_flow_chart(b).axes[0]
@@ -115,9 +116,10 @@ def test_the_cash_flow_chart_and_text_show_the_build(example_files, book):
     assert spans[0].get_label() == "Build: months 1–3 (no saving yet)"
     assert (spans[0].get_x(), spans[0].get_x() + spans[0].get_width()) == (0, 3)  # months 0 to 3 shaded
     assert "launch after month 3" in ax.get_xlabel()
-    assert "Break-even month: 8 (counted from the programme's start; launch after 3 build months)" in breakdown_text(
-        b, width=120
-    )
+    # Month 8 of a programme starting on 1 June 2026 ends on 31 January 2027; launch is month 4.
+    text = headline_text(headline(b, None, "base_case"), "api", width=120)
+    assert "Break-even: month 8, end of January 2027" in text
+    assert "Launch: month 4, September 2026" in text
     without = estimate(plan_a(example_files, book, {"build_months": 0}), book)
     assert not [p for p in charts.cash_flow_chart(without).axes[0].patches if "Build" in str(p.get_label())]
 

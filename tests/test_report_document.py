@@ -14,7 +14,8 @@ import pytest
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.money import compact_usd, rounded_to_total, tick_labels, usd
 from ftcost_helpers.engine.summary import summarise
-from ftcost_helpers.report.document import client_document, client_text, css_string, in_words
+from ftcost_helpers.report.document import client_document, client_text, in_words
+from ftcost_helpers.report.document_style import css_string
 from ftcost_helpers.report.figures import ClientFigures, client_figures
 
 TODAY = dt.date(2026, 12, 1)
@@ -49,16 +50,20 @@ def test_page_one_holds_the_decision_for_example_a(documents) -> None:
     assert "USD 22,000" in text
     assert f"P10–P90: {usd(s['range_usd']['p10'])} – {usd(s['range_usd']['p90'])}" in text
     assert usd(s["range_usd"]["p50"]) in text
-    # Net saving = alternative − running: 22,000 − (1,800 eval + 1,606 serving + 8,787.50 maintenance) = 9,806.50.
-    assert s["net_saving_usd_per_month"] == pytest.approx(22_000 - (1_800 + 1_606 + 8_787.5), abs=0.01)
-    assert "USD 9,807" in text  # 9,806.50 rounded half up
-    assert "month 5" in text
-    chance = s["break_even_chance_by_month"][4]
-    assert f"{chance:.0%} chance of having broken even" in text
+    h = s["headline"]
+    assert h["basis"] == "p50" and "figures on the P50 basis" in visible_text(page)
+    # The programme card: the source's USD 88,550 of line items plus the contingency to the P50.
+    assert usd(h["programme_usd"]) in text
+    assert f"USD 88,550 of line items + {usd(h['programme_usd'] - 88_550)} contingency" in text
+    # Net saving = alternative − running, on the same basis; cost of ownership = programme + running.
+    assert h["net_saving_usd_per_month"] == pytest.approx(22_000 - h["running_usd_per_month"], abs=0.01)
+    assert f"USD 22,000 − {usd(h['running_usd_per_month'])}" in text
+    assert f"{usd(h['programme_usd'])} programme + {usd(h['tco_usd'] - h['programme_usd'])} running" in text
+    month = h["break_even_month"]
+    assert f"month {month}" in text
+    assert f"{h['chance_of_break_even_by_month'][month - 1]:.0%} chance of having paid back by then" in text
     assert s["verdict"]["code"] == "pays_back" and s["verdict"]["sentence"] in text
-    assert usd(s["tco_usd"]) in text
-    share_above = 100 - s["base_case_percentile"]
-    assert f"lower than {share_above:.0f}% of the 10,000 simulated outcomes" in text
+    assert usd(h["tco_usd"]) in text
 
 
 def test_verdicts_of_the_three_examples(documents) -> None:
@@ -112,7 +117,7 @@ def test_client_text_lands_escaped(book, examples) -> None:
     page = client_document(ClientFigures(Path("x.yaml"), plan, breakdown, summary))
     assert "<script>" not in page
     assert hostile in visible_text(page)  # shown as text, in the heading
-    assert f"<title>Fine-tuning cost report: {html.escape(hostile)}</title>" in page
+    assert f"<title>Fine-tuning cost estimate: {html.escape(hostile)}</title>" in page
     assert css_string(hostile) in page and "</style><script" not in css_string(hostile)
 
 

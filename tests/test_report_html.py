@@ -12,32 +12,30 @@ import pytest
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import simulate
-from ftcost_helpers.report.document import decision_cards
 from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.front import decision_cards
 from ftcost_helpers.report.html import notebook_title
 
 
 def cards(plan, book, simulation=None) -> str:
     breakdown = estimate(plan, book)
-    if simulation is None:
-        summary = summarise(breakdown)
-    else:
-        summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability())
+    summary = summarise(breakdown, simulation, "base_case")
     return decision_cards(ClientFigures(Path("x.yaml"), plan, breakdown, summary, simulation))
 
 
 @pytest.mark.parametrize(
     ("name", "month", "note"),
     [
-        ("a", "month 5", "base case"),
-        ("b", "month 4", "base case"),
+        ("a", "month 5", "end of October 2026"),
+        ("b", "month 4", "end of September 2026"),
         ("c", "none", "nothing to pay back against"),
     ],
 )
 def test_break_even_card(examples, book, name, month, note):
-    # worked examples (001_…): A pays back in month 5, B in month 4, C replaces nothing
+    # worked examples (001_…): A pays back in month 5, B in month 4, C replaces nothing; both
+    # start on 1 June 2026, so month 5 ends in October and month 4 in September
     html = cards(examples[name], book)
-    assert f'<div class="label">Break-even month</div><div class="value">{month}</div>' in html
+    assert f'<div class="label">Break-even</div><div class="value">{month}</div>' in html
     assert note in html
 
 
@@ -45,7 +43,7 @@ def test_break_even_card_gives_the_monte_carlo_chance(examples, book):
     simulation = simulate(examples["a"], book)
     chance = simulation.break_even_probability()
     assert len(chance) == examples["a"].horizon_months and list(chance) == sorted(chance)
-    assert f"{chance[4]:.0%} chance of having broken even by then" in cards(examples["a"], book, simulation)
+    assert f"{chance[4]:.0%} chance of having paid back by then" in cards(examples["a"], book, simulation)
 
 
 def test_a_plan_that_never_pays_back_says_so(examples, book):

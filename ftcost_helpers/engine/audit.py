@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ftcost_helpers.engine.corrections import serving_shortfall
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model import roi
-from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly, serving_load
+from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly
 from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -638,16 +639,13 @@ def no_inference_cost_model(params: Params, book: PriceBook, run: ModelRun) -> l
 def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
     """A deployment whose throughput is below the peak tokens/s the alternative's volume needs
     (:func:`~ftcost_helpers.engine.model.run.serving_load`), with the GPUs that would carry it."""
-    base = resolve(params, pick_base)
-    load = serving_load(base)
-    s = base.serving
-    if load is None or not s.modelled or _f(s.tokens_per_second) >= _f(load[1]):
+    shortfall = serving_shortfall(params, book, run)
+    if shortfall is None:
         return []
-    average, peak = _f(load[0]), _f(load[1])
-    needed = int(_f(roi.gpus_to_carry(peak, s.tokens_per_second, s.gpus)))
-    rate = _f(run.serving.rate_usd_per_gpu_hour)
-    monthly = roi.serving_cost_per_month(needed, s.hours_per_month, rate)
-    extra = monthly - roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate)
+    base = resolve(params, pick_base)
+    s = base.serving
+    average, peak = shortfall.average_tokens_per_second, shortfall.peak_tokens_per_second
+    needed, monthly, extra = shortfall.gpus_needed, shortfall.usd_per_month_needed, shortfall.extra_usd_per_month
     per_gpu = _f(s.tokens_per_second) / max(s.gpus, 1)
     carried = _rerun_base(params, book, serving={"gpus": needed, "tokens_per_second": per_gpu * needed})
     gpu = book.gpus[s.gpu].label

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from ftcost_helpers.engine.quantities import (
     CalendarDate,
@@ -361,6 +361,9 @@ class LabourAlternative(Section):
     hours_per_staff_per_month: Quantity = 0.0
     time_saved_fraction: Fraction = 0.0
     loaded_rate_usd_per_hour: Quantity = 0.0
+    realised: StrictBool = False
+    """True when the time saved becomes cash (fewer hires, contractors let go); false:
+    staff time valued at its loaded cost, not cash the business banks."""
 
 
 class RagAlternative(Section):
@@ -415,7 +418,21 @@ class Uncertainty(Section):
     seed: Count
 
 
-SCENARIO_FIXED_KEYS = ("client", "currency", "scenarios")
+class ReportSettings(Section):
+    """How the client document states its figures."""
+
+    basis: Literal["p50", "p80", "base_case"] | None = None
+    """The budget basis of every headline (None: the firm file's ``default_basis``, else
+    ``p50``; see :mod:`ftcost_helpers.engine.headline`)."""
+    version: Name = "1.0"
+    """The document's version, printed on the cover and every page."""
+    prepared_by: Name | None = None
+    reviewed_by: Name | None = None
+    approved_by: Name | None = None
+    """Names in the sign-off block (a blank line to sign where not given)."""
+
+
+SCENARIO_FIXED_KEYS = ("client", "currency", "scenarios", "report")
 """Top-level keys a scenario may not override."""
 
 
@@ -476,6 +493,7 @@ class Params(Section):
     alternative: Alternative
     uncertainty: Uncertainty
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
+    report: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _launch_within_horizon(self) -> Params:

@@ -12,9 +12,11 @@ import numpy as np
 
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.schema import Params
+from ftcost_helpers.engine.uncertainty import Simulation
 
 VERSIONED_PACKAGES = ("numpy", "pandas", "pydantic", "matplotlib", "papermill", "nbconvert")
 
@@ -62,8 +64,8 @@ def net_saving_per_month(breakdown: Breakdown) -> float | None:
     return float(breakdown.base.alternative_monthly) - monthly_running(breakdown)
 
 
-def verdict(breakdown: Breakdown, break_even_chance: Sequence[float] | None = None) -> dict[str, str]:
-    """The decision in one sentence, with a stable code:
+def verdict(breakdown: Breakdown, headline: Headline) -> dict[str, str]:
+    """The decision in one sentence, on the headline's basis, with a stable code:
 
     * ``no_alternative`` — the fine-tune replaces nothing; it is judged on its cost;
     * ``costs_more_to_run`` — running it costs at least what the alternative does;
@@ -72,16 +74,16 @@ def verdict(breakdown: Breakdown, break_even_chance: Sequence[float] | None = No
 
     An API alternative adds the source's rule of thumb by monthly API spend
     (:func:`~ftcost_helpers.engine.model.roi.decision_rule`, thresholds from the price book)."""
-    p, horizon = breakdown.params, breakdown.params.horizon_months
+    p, horizon = breakdown.params, headline.horizon_months
     kind = p.alternative.kind
-    if kind == "none":
+    if kind == "none" or headline.alternative_usd_per_month is None:
         return {
             "code": "no_alternative",
             "sentence": f"There is nothing for the fine-tune to replace, so it cannot pay back: decide on its cost, "
-            f"{usd(breakdown.tco)} over {horizon} months.",
+            f"{usd(headline.tco_usd)} over {horizon} months.",
         }
-    alternative = float(breakdown.base.alternative_monthly)
-    net = net_saving_per_month(breakdown) or 0.0
+    alternative = headline.alternative_usd_per_month
+    net = headline.net_saving_usd_per_month or 0.0
     against = f"the {usd(alternative)}/month {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
     rule = ""
     if kind == "api":
@@ -90,7 +92,7 @@ def verdict(breakdown: Breakdown, break_even_chance: Sequence[float] | None = No
             f" The source's rule of thumb by API spend: "
             f"{decision_rule(alternative, thresholds['do_not_fine_tune_below'], thresholds['almost_always_above'])}."
         )
-    month = breakdown.break_even_month
+    month = headline.break_even_month
     if net <= 0:
         code, sentence = "costs_more_to_run", f"Do not fine-tune: running it costs more each month than {against}."
     elif month is None:
@@ -100,10 +102,11 @@ def verdict(breakdown: Breakdown, break_even_chance: Sequence[float] | None = No
             f"but does not pay the programme back by month {horizon}."
         )
     else:
-        chance = f" ({break_even_chance[month - 1]:.0%} chance by then)" if break_even_chance is not None else ""
+        chance = headline.chance_by(month)
+        by_then = f" ({chance:.0%} chance of having paid back by then)" if chance is not None else ""
         code = "pays_back"
         sentence = (
-            f"Fine-tune: it pays back in month {month}{chance} and then saves {usd(net)} a month against {against}."
+            f"Fine-tune: it pays back in month {month}{by_then} and then saves {usd(net)} a month against {against}."
         )
     return {"code": code, "sentence": sentence + rule}
 
@@ -162,40 +165,49 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
 
 def summarise(
     breakdown: Breakdown,
-    range_usd: dict[str, float] | None = None,
-    break_even_chance: Sequence[float] | None = None,
-    base_case_percentile: float | None = None,
-    compute_draws: Mapping[str, np.ndarray] | None = None,
+    simulation: Simulation | None = None,
+    basis: str = DEFAULT_BASIS,
+    compute_draws: bool = False,
 ) -> dict[str, Any]:
-    """The report contract's keys. ``range_usd`` holds P10/P50/P90 of the programme
-    total (without it the input corners' low/base/high stand in); ``break_even_chance`` the
-    Monte Carlo probability of having broken even by month 1..horizon (null without it);
-    ``base_case_percentile`` the share of draws whose total is at or below the base case (%);
-    ``compute_draws`` the Monte Carlo compute figures for the ``compute`` object."""
-    if range_usd is None:
+    """The report contract's keys. ``headline`` holds every headline figure on ``basis``
+    (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
+    reads); the other money keys are the base case's line items, labelled as such.
+    ``simulation`` (the seeded Monte Carlo run) gives ``range_usd`` (P10/P50/P90 of the
+    programme), the chance of having paid back by each month and where the base case sits
+    among the draws; without it the input corners' low/base/high stand in, there are no
+    chances and only the ``base_case`` basis can be stated. ``compute_draws``: take the
+    ``compute`` object's spread from the simulation's draws rather than the input corners."""
+    if simulation is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
-    net = net_saving_per_month(breakdown)
+        basis, base_case_percentile = "base_case", None
+    else:
+        range_usd = simulation.range_usd()
+        base_case_percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
+    headline = plan_headline(breakdown, simulation, basis)
+    stated = headline.as_dict()
+    chance = list(headline.chance_by_month) or None
     return {
+        "headline": stated,
         "client": breakdown.params.client,
         "currency": breakdown.params.currency,
         "programme_total_usd": _usd(breakdown.programme_total),
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},
-        "break_even_month": breakdown.break_even_month,
+        "break_even_month": stated["break_even_month"],
         "build_months": breakdown.params.programme.build_months,
-        "break_even_chance_by_month": _probabilities(break_even_chance),
+        "break_even_chance_by_month": _probabilities(chance),
         "alternative": breakdown.params.alternative.kind,
         "alternative_source": breakdown.base.alternative_source,
-        "alternative_usd_per_month": None if net is None else _usd(breakdown.base.alternative_monthly),
-        "running_usd_per_month": _usd(monthly_running(breakdown)),
-        "net_saving_usd_per_month": None if net is None else _usd(net),
-        "verdict": verdict(breakdown, break_even_chance),
+        "alternative_usd_per_month": stated["alternative_usd_per_month"],
+        "running_usd_per_month": stated["running_usd_per_month"],
+        "net_saving_usd_per_month": stated["net_saving_usd_per_month"],
+        "verdict": verdict(breakdown, headline),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
-        "tco_usd": _usd(breakdown.tco),
+        "tco_usd": stated["tco_usd"],
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,
-        "compute": compute_summary(breakdown, compute_draws),
+        "compute": compute_summary(breakdown, simulation.compute if simulation and compute_draws else None),
         "warnings": [finding.as_dict() for finding in breakdown.warnings],
         "price_book_as_of": breakdown.book.as_of.isoformat(),
         "price_sources": breakdown.book.provenance(),

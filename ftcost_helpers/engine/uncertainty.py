@@ -111,6 +111,11 @@ class Simulation:
     areas: dict[str, np.ndarray]
     cash_flow: np.ndarray
     """Cumulative USD, shape (draws, horizon + 1), month 0 first."""
+    running_monthly: np.ndarray
+    """USD per month of running the fine-tune in steady state (evaluation, serving and
+    maintenance once all have started)."""
+    alternative_monthly: np.ndarray
+    """USD per month of what the fine-tune replaces."""
     inputs: dict[str, np.ndarray] = field(repr=False)
     """The draws of every range input, by path."""
     compute: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -164,6 +169,8 @@ def summarise_run(run: ModelRun, draws: int) -> dict[str, np.ndarray]:
         "break_even_month": _per_draw(run.break_even_month, draws),
         "areas": {area: _per_draw(run.area_total(area), draws) for area in AREAS},
         "cash_flow": np.broadcast_to(np.asarray(run.cash_flow, dtype=float), (draws, horizon_plus_one)).copy(),
+        "running_monthly": _per_draw(sum(run.ongoing_monthly.values(), start=0.0), draws),
+        "alternative_monthly": _per_draw(run.alternative_monthly, draws),
         "compute": {name: _per_draw(getattr(run.compute, name), draws) for name in COMPUTE_DRAWN},
     }
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.audit import Finding, ranked
+from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
@@ -36,7 +37,18 @@ from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.sensitivity import Swing, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
 from ftcost_helpers.report.document_charts import Chart, area_chart, cash_flow_band_chart, tornado_chart
+from ftcost_helpers.report.document_style import page_css
 from ftcost_helpers.report.figures import ClientFigures
+from ftcost_helpers.report.front import (
+    alternative_words,
+    basis_sentence,
+    decision_cards,
+    document_control,
+    executive_summary,
+    is_staff_time,
+    key_dates,
+    letterhead,
+)
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
@@ -190,92 +202,6 @@ def warning_title(code: str) -> str:
 # --------------------------------------------------------------------------- blocks
 
 
-def _card(label: str, value: str, note: str = "", tone: str = "") -> str:
-    note_html = f'<div class="note">{note}</div>' if note else ""
-    return (
-        f'<div class="figure {tone}"><div class="label">{_h(label)}</div>'
-        f'<div class="value">{_h(value)}</div>{note_html}</div>'
-    )
-
-
-def _month_reached(chance: Sequence[float] | None, level: float) -> int | None:
-    if not chance:
-        return None
-    return next((month for month, p in enumerate(chance, start=1) if p >= level), None)
-
-
-def base_case_words(summary: dict[str, Any], draws: int) -> str:
-    """Where the base case sits among the Monte Carlo outcomes, in a sentence."""
-    share = summary.get("base_case_percentile")
-    total = usd(summary["programme_total_usd"])
-    if share is None:
-        return f"Base case {total}."
-    above = 100.0 - share
-    if above >= 50:
-        return (
-            f"The base case of the line items, {total}, is lower than {above:.0f}% of the {draws:,} simulated "
-            f"outcomes: budget nearer the P50."
-        )
-    return f"The base case of the line items, {total}, is higher than {share:.0f}% of the {draws:,} simulated outcomes."
-
-
-def decision_cards(figures: ClientFigures) -> str:
-    """Page 1's figures: programme cost, running cost, alternative, net saving, break-even, TCO."""
-    s, b = figures.summary, figures.breakdown
-    span = s["range_usd"]
-    draws = figures.simulation.draws if figures.simulation else 0
-    running = s["running_usd_per_month"]
-    start = b.params.maintenance.start_month
-    before = running - b.ongoing_monthly_usd["maintenance"]
-    running_note = (
-        f"evaluation, serving and maintenance; {usd(before)} a month until maintenance starts in month {start}"
-        if start > 1 and b.ongoing_monthly_usd["maintenance"] > 0
-        else "evaluation, serving and maintenance"
-    )
-    cards = [
-        _card(
-            "Programme cost, one-time (P50)",
-            usd(span["p50"]),
-            f"P10–P90: {_h(usd(span['p10']))} – {_h(usd(span['p90']))}. {_h(base_case_words(s, draws))}",
-        ),
-        _card("Running cost per month", usd(running), _h(running_note)),
-    ]
-    kind = s["alternative"]
-    if kind == "none":
-        cards.append(_card("Alternative per month", "none", "the fine-tune is the product: nothing is replaced"))
-        cards.append(_card("Net saving per month", "none", "no alternative to save against"))
-        cards.append(_card("Break-even month", "none", "nothing to pay back against"))
-    else:
-        name = ALTERNATIVE_NAMES.get(kind, "alternative")
-        net = s["net_saving_usd_per_month"]
-        cards.append(_card("Alternative per month", usd(s["alternative_usd_per_month"]), _h(f"the {name} it replaces")))
-        cards.append(
-            _card(
-                "Net saving per month",
-                usd(net),
-                _h(f"{usd(s['alternative_usd_per_month'])} − {usd(running)}"),
-                "good" if net > 0 else "bad",
-            )
-        )
-        month, chance = s["break_even_month"], s.get("break_even_chance_by_month")
-        if month is None:
-            note = f"does not pay back within {plural(s['horizon_months'], 'month')}"
-        else:
-            note = f"{chance[month - 1]:.0%} chance of having broken even by then" if chance else "base case"
-            half = _month_reached(chance, 0.5)
-            if half is not None and half != month:
-                note += f"; 50% by month {half}"
-        cards.append(_card("Break-even month", "none" if month is None else f"month {month}", _h(note)))
-    cards.append(
-        _card(
-            f"Cost of ownership, {plural(s['horizon_months'], 'month')}",
-            usd(s["tco_usd"]),
-            "programme plus running costs",
-        )
-    )
-    return '<div class="figures">' + "".join(cards) + "</div>"
-
-
 def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months: int, limit: int | None = None) -> str:
     """The audit's warnings in plain language, the most important first (:func:`ranked`;
     its first ``limit``), each with what fixing it would save."""
@@ -344,7 +270,9 @@ def _table(
 
 
 def areas_section(figures: ClientFigures) -> str:
-    b = figures.breakdown
+    """One-time cost by area (the base case's line items), then the contingency that takes
+    them to the headline's basis: the table's last line is page 1's programme cost."""
+    b, h = figures.breakdown, figures.headline
     areas = [(AREA_LABELS.get(a, a), v) for a, v in b.areas_usd.items()]
     shown = rounded_to_total([v for _, v in areas])
     total = sum(shown)
@@ -353,9 +281,18 @@ def areas_section(figures: ClientFigures) -> str:
         for (name, v), whole in zip(areas, shown, strict=True)
     ]
     foot = (
-        f'<tfoot><tr><th scope="row">Programme total</th><td class="num">{_h(usd(total))}</td>'
-        '<td class="num">100%</td></tr></tfoot>'
+        f'<tfoot><tr><th scope="row">Line items, base case</th><td class="num">{_h(usd(total))}</td>'
+        '<td class="num">100%</td></tr>'
     )
+    if h.basis != "base_case":
+        contingency = round(h.programme_usd) - total
+        foot += (
+            f'<tr><th scope="row">Contingency to the {_h(BASIS_SHORT[h.basis])}</th>'
+            f'<td class="num">{_h(usd(contingency))}</td><td></td></tr>'
+            f'<tr><th scope="row">Programme cost ({_h(BASIS_SHORT[h.basis])})</th>'
+            f'<td class="num">{_h(usd(h.programme_usd))}</td><td></td></tr>'
+        )
+    foot += "</tfoot>"
     return _img(area_chart(b)) + _table(
         [("", "Area"), ("num", "One-time cost"), ("num", "Share")], rows, "One-time programme cost by area", foot
     )
@@ -418,23 +355,33 @@ def _keys(formula: Formula) -> list[str]:
 
 
 def running_section(figures: ClientFigures) -> str:
-    b, s = figures.breakdown, figures.summary
+    """Running cost per month once everything runs: the base case's parts, the allowance
+    that takes them to the headline's basis and any correction the audit costs; then the
+    alternative and the net saving, as page 1 gives them."""
+    b, h = figures.breakdown, figures.headline
     named = {"eval": "Continuous evaluation", "serving": "Serving", "maintenance": "Maintenance"}
     parts = [(named[k], v) for k, v in b.ongoing_monthly_usd.items()]
+    shortfall = h.serving_shortfall_usd_per_month
+    allowance = h.running_usd_per_month - shortfall - sum(v for _, v in parts)
+    if h.basis != "base_case":
+        parts.append((f"Allowance to the {BASIS_SHORT[h.basis]}", allowance))
+    if shortfall > 0:
+        parts.append(("Serving to carry the peak load (as needed, not in the plan)", shortfall))
     shown = rounded_to_total([v for _, v in parts])
     rows = [[("", _h(name)), ("num", _h(usd(whole)))] for (name, _), whole in zip(parts, shown, strict=True)]
-    rows.append([("strong", "Running cost per month"), ("num strong", _h(usd(sum(shown))))])
-    if s["alternative"] != "none":
-        rows.append(
-            [
-                ("", _h(f"The {ALTERNATIVE_NAMES.get(s['alternative'], 'alternative')} it replaces")),
-                ("num", _h(usd(s["alternative_usd_per_month"]))),
-            ]
-        )
-        rows.append([("strong", "Net saving per month"), ("num strong", _h(usd(s["net_saving_usd_per_month"])))])
-    start = b.params.maintenance.start_month
-    caption = "Running cost per month in production" + (f" (maintenance from month {start})" if start > 1 else "")
+    rows.append([("strong", f"Running cost per month ({BASIS_SHORT[h.basis]})"), ("num strong", _h(usd(sum(shown))))])
+    if h.alternative_usd_per_month is not None:
+        rows.append([("", _h(alternative_words(figures).capitalize())), ("num", _h(usd(h.alternative_usd_per_month)))])
+        rows.append([("strong", "Net saving per month"), ("num strong", _h(usd(h.net_saving_usd_per_month or 0.0)))])
+    start = h.maintenance_from_month
+    caption = "Running cost per month in production" + (
+        f" (maintenance from month {start}, {_month_year(h.date_of_month_start(start))})" if start else ""
+    )
     return _table([("", "Item"), ("num", "Per month")], rows, caption)
+
+
+def _month_year(day: dt.date | None) -> str:
+    return "" if day is None else f"{day:%B %Y}"
 
 
 def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures) -> str:
@@ -470,7 +417,7 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
 
 
 def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Swing]) -> str:
-    s, b = figures.summary, figures.breakdown
+    b = figures.breakdown
     moving = [w for w in swings if w.low_tco != w.high_tco][:TORNADO_ROWS]
     rows = [(input_words(w.path, w.label, workings, figures), w.low_tco, w.high_tco) for w in moving]
     parts = []
@@ -479,19 +426,23 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Sw
         chart = tornado_chart(rows, b.tco)
         parts.append(f"<h3>What moves the cost of ownership over {_h(plural(horizon, 'month'))}</h3>{_img(chart)}")
     if figures.simulation is not None:
-        build = int(getattr(getattr(figures.params, "programme", None), "build_months", 0) or 0)
-        chart = cash_flow_band_chart(b, figures.simulation, build)
-        chance = s.get("break_even_chance_by_month")
+        h = figures.headline
+        chart = cash_flow_band_chart(h, figures.simulation, staff_time=is_staff_time(figures))
         words = ""
-        if s["alternative"] != "none" and chance:
-            half, most = _month_reached(chance, 0.5), _month_reached(chance, 0.9)
+        if h.chance_by_month:
+            half, most = h.first_month_with_chance(0.5), h.first_month_with_chance(0.9)
             words = (
-                f"<p>Chance of having broken even: {chance[-1]:.0%} by month {horizon}"
+                f"<p>Chance of having paid back: {h.chance_by(horizon):.0%} by month {horizon}"
                 + (f"; 50% by month {half}" if half else "")
                 + (f"; 90% by month {most}" if most else "")
                 + ".</p>"
             )
-        parts.append(f"<h3>Cumulative cash position, P10–P90</h3>{_img(chart)}{words}")
+        if is_staff_time(figures):
+            words += (
+                "<p>The position counts the staff time saved at its loaded cost: time freed for other work, "
+                "not cash the business banks, unless the plan makes the saving real.</p>"
+            )
+        parts.append(f"<h3>Cumulative position, P10–P90</h3>{_img(chart)}{words}")
     every = warnings_block(b.warnings, b.book, horizon)
     parts.append(f"<h3>Every warning of the audit, the most important first</h3>{every}")
     return "".join(parts)
@@ -593,159 +544,68 @@ def working_section(files: Sequence[Working]) -> str:
 # --------------------------------------------------------------------------- the page
 
 
-def css_string(text: str) -> str:
-    """``text`` as a CSS string literal, every character outside letters, digits and spaces
-    escaped (so no quote, backslash or ``</style>`` can end it)."""
-    return '"' + "".join(ch if (ch.isalnum() and ch.isascii()) or ch == " " else f"\\{ord(ch):x} " for ch in text) + '"'
-
-
-CSS = """
-:root { --ink: #1d2733; --muted: #5b6775; --line: #d8dee6; --band: #f4f6f9; --accent: #1f5fa8; --warn: #9a5b00;
-        --good: #2e7d32; --bad: #b3261e; }
-* { box-sizing: border-box; }
-html { -webkit-text-size-adjust: 100%; }
-body { margin: 0; color: var(--ink); background: #fff; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto,
-       "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1040px; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
-header.report { border-bottom: 3px solid var(--accent); margin-bottom: 1rem; padding-bottom: .6rem; }
-header.report h1 { margin: 0 0 .2rem; font-size: 1.7rem; line-height: 1.2; overflow-wrap: break-word; }
-.kicker { color: var(--accent); font-weight: 600; letter-spacing: .03em; text-transform: uppercase; font-size: .8rem; }
-.meta { color: var(--muted); font-size: .88rem; margin: .3rem 0; }
-h2 { margin-top: 2.2rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; font-size: 1.35rem; }
-h3 { margin: 1.4rem 0 .4rem; font-size: 1.1rem; }
-a { color: var(--accent); }
-p.verdict { font-size: 1.15rem; font-weight: 600; border-left: 5px solid var(--accent); background: var(--band);
-            padding: .7rem 1rem; margin: .8rem 0 1rem; }
-.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: .7rem; margin: .8rem 0; }
-.figure { background: var(--band); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .85rem;
-          min-width: 0; }
-.figure.good { border-left: 5px solid var(--good); }
-.figure.bad { border-left: 5px solid var(--bad); }
-.figure .label { color: var(--muted); font-size: .82rem; }
-.figure .value { font-size: 1.35rem; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.figure .note { color: var(--muted); font-size: .8rem; line-height: 1.35; }
-.scroll { max-width: 100%; overflow-x: auto; margin: .6rem 0 1rem; }
-table { border-collapse: collapse; font-size: .9rem; font-variant-numeric: tabular-nums; width: 100%; }
-th, td { border-bottom: 1px solid var(--line); padding: .3rem .55rem; vertical-align: top; text-align: left;
-         overflow-wrap: normal; word-break: normal; hyphens: manual; }
-thead th { background: var(--band); }
-th.num { text-align: right; }
-td.num { text-align: right; white-space: nowrap; }
-td.scenario { min-width: 13em; }
-td.scenario .meta { font-size: .8rem; margin: .1rem 0 0; }
-td.drivers { min-width: 16em; }
-td.strong, td.num.strong { font-weight: 650; }
-tfoot th, tfoot td { font-weight: 650; border-top: 2px solid var(--ink); }
-caption { caption-side: top; text-align: left; font-weight: 600; padding: .2rem 0 .4rem; }
-.nw { white-space: nowrap; }
-ul.warnings { list-style: none; padding: 0; margin: .4rem 0; }
-ul.warnings li { border-left: 4px solid var(--warn); background: #fff8ec; padding: .45rem .8rem; margin: .4rem 0;
-                 font-size: .92rem; }
-ul.warnings .saving { font-weight: 650; }
-ul.warnings .saving.good { color: var(--good); }
-ul.warnings .saving.bad { color: var(--bad); }
-ul.warnings .saving.none { font-weight: 400; color: var(--muted); }
-.ok { border-left: 4px solid var(--good); background: #f1f8f1; padding: .6rem .9rem; }
-figure { margin: .6rem 0; }
-figure img { display: block; max-width: 100%; height: auto; }
-footer { margin-top: 2.5rem; color: var(--muted); font-size: .82rem; border-top: 1px solid var(--line);
-         padding-top: .6rem; }
-@media (max-width: 600px) {
-  main { padding: 1rem .8rem 2rem; }
-  header.report h1 { font-size: 1.35rem; }
-  p.verdict { font-size: 1rem; padding: .6rem .8rem; }
-  .figures { grid-template-columns: 1fr 1fr; }
-  .figure .value { font-size: 1.1rem; }
-  table { font-size: .82rem; }
-}
-@media (max-width: 360px) { .figures { grid-template-columns: 1fr; } }
-"""
-
-PRINT_CSS = """
-@page { size: A4; margin: 17mm 13mm 16mm 13mm;
-  @top-left { content: %(title)s; font: 8pt system-ui, sans-serif; color: #5b6775; }
-  @top-right { content: %(date)s; font: 8pt system-ui, sans-serif; color: #5b6775; }
-  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif;
-                  color: #5b6775; }
-  @bottom-left { content: "Fine-tuning cost report"; font: 8pt system-ui, sans-serif; color: #5b6775; }
-}
-@media print {
-  html, body { background: #fff; }
-  body { font-size: 9.5pt; line-height: 1.4; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  main { max-width: none; padding: 0; }
-  header.report h1 { font-size: 17pt; }
-  p.verdict { font-size: 11pt; }
-  h2 { font-size: 13pt; margin-top: 0; }
-  h3 { font-size: 11pt; }
-  section.page { break-before: page; }
-  .figures { grid-template-columns: repeat(3, 1fr); }
-  .figure .value { font-size: 13pt; }
-  .scroll { overflow: visible; }
-  table { font-size: 8pt; }
-  th, td { padding: 2pt 4pt; }
-  td.drivers { min-width: 0; }
-  thead { display: table-header-group; }
-  tr, figure, img, .figure, ul.warnings li { break-inside: avoid; }
-  ul.warnings li { font-size: 8.5pt; padding: 3pt 7pt; margin: 3pt 0; line-height: 1.35; }
-  .figure { padding: 4pt 7pt; }
-  .figure .note { font-size: 7.5pt; }
-  p.verdict { padding: 5pt 9pt; margin: 5pt 0 7pt; }
-  h2, h3, caption { break-after: avoid; }
-  figure img { max-height: 95mm; width: auto; margin: 0 auto; }
-  p { orphans: 3; widows: 3; }
-  a { color: inherit; text-decoration: none; }
-  footer { display: none; }
-}
-"""
-
-
 def _section(anchor: str, title: str, body: str, page: bool = True) -> str:
     cls = ' class="page"' if page else ""
     return f'<section id="{anchor}"{cls}><h2>{_h(title)}</h2>{body}</section>'
 
 
 def client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
-    """The whole client document as one self-contained HTML page."""
-    s, b = figures.summary, figures.breakdown
+    """The whole client document as one self-contained HTML page: the firm's letterhead,
+    page 1 (the decision on the headline's basis, its dates and the executive summary), then
+    cost, line items, alternatives, risk, assumptions, sources, the analyst's working and the
+    document-control block (version, sign-off, disclaimer)."""
+    s, b, h = figures.summary, figures.breakdown, figures.headline
     workings = plan_workings(figures.params, b.book, client_keys(figures))
     results = compare_scenarios(figures.params, b.book)
     swings = sensitivity(figures.params, b.book)
     day = today or dt.date.fromisoformat(s["report_date"])
-    client = s["client"]
-    page_css = PRINT_CSS % {"title": css_string(client), "date": css_string(_month_name(day))}
+    client, version = s["client"], figures.params.report.version
+    draws = figures.simulation.draws if figures.simulation else 0
+    style = page_css(figures.firm, client, _month_name(day), f"Version {version} · {_month_name(day)}")
     first_page = (
         f'<p class="verdict">{_h(s["verdict"]["sentence"])}</p>'
-        f"{decision_cards(figures)}"
-        f"<h3>{_h(warnings_heading(len(b.warnings)))}</h3>"
-        f"{warnings_block(b.warnings, b.book, figures.params.horizon_months, WARNINGS_ON_PAGE_ONE)}"
+        f'<p class="basis">{_h(basis_sentence(h, draws))}</p>'
+        f"{decision_cards(figures)}{key_dates(h)}"
+        f"<h3>Executive summary</h3>{executive_summary(figures, warning_title)}"
     )
     sections = [
-        _section("areas", "Cost by area", areas_section(figures) + running_section(figures)),
-        _section("line-items", "Line items and their drivers", line_items_section(figures, workings)),
-        _section("scenarios", "Alternatives compared", scenarios_section(results, figures)),
-        _section("risk", "Risk", risk_section(figures, workings, swings)),
-        _section("assumptions", "Assumptions", assumptions_section(figures, workings)),
+        _section(
+            "warnings",
+            warnings_heading(len(b.warnings)),
+            warnings_block(b.warnings, b.book, figures.params.horizon_months, WARNINGS_ON_PAGE_ONE)
+            + "<h3>Cost by area</h3>"
+            + areas_section(figures)
+            + running_section(figures),
+        ),
+        _section("line-items", "Line items and their drivers", line_items_section(figures, workings), page=False),
+        _section("scenarios", "Alternatives compared", scenarios_section(results, figures), page=False),
+        _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
+        _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
         _section("sources", "Sources", sources_section(figures, workings), page=False),
         _section("working", "The analyst's working", working_section(working), page=False),
+        _section("document", "About this document", document_control(figures, day), page=False),
     ]
     return finalise_page(f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Fine-tuning cost report: {_h(client)}</title>
-<style id="{PRINT_STYLE_ID}">{CSS}{page_css}</style>
+<title>Fine-tuning cost estimate: {_h(client)}</title>
+<style id="{PRINT_STYLE_ID}">{style}</style>
 </head>
 <body>
 <main>
+{letterhead(figures.firm)}
 <header class="report">
-<div class="kicker">Fine-tuning cost report</div>
+<div class="kicker">Fine-tuning cost estimate</div>
 <h1>{_h(client)}</h1>
-<p class="meta">{_h(_month_name(day))} · prices as of {_h(_month_name(b.book.as_of))} · all amounts in US dollars</p>
+<p class="meta">Version {_h(version)} · {_h(_month_name(day))} · prices as of {_h(_month_name(b.book.as_of))} · all
+amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 </header>
 <section id="decision"><h2>The decision</h2>{first_page}</section>
 {"".join(sections)}
-<footer>Prepared with ftcost {_h(s["versions"].get("ftcost_helpers", ""))} on {_h(_month_name(day))}.</footer>
+<footer>{_h(figures.firm.name)} · version {_h(version)} · {_h(_month_name(day))} · prepared with ftcost
+{_h(s["versions"].get("ftcost_helpers", ""))}.</footer>
 </main>
 </body>
 </html>

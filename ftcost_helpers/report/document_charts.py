@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.headline import BASIS_SHORT, Headline
 from ftcost_helpers.engine.money import compact_usd, tick_labels, usd
 from ftcost_helpers.engine.uncertainty import Simulation
 from ftcost_helpers.views.charts import COLOURS, new_figure, png_bytes
@@ -103,19 +104,23 @@ def tornado_chart(rows: Sequence[tuple[str, float, float]], base_total: float) -
     return _chart(fig, alt)
 
 
-def cash_flow_band_chart(breakdown: Breakdown, simulation: Simulation, build_months: int = 0) -> Chart:
-    """Cumulative cash flow by month: the P10–P90 band of the draws, the base case, zero and
-    the break-even month; the build period shaded when there is one."""
+def cash_flow_band_chart(headline: Headline, simulation: Simulation, staff_time: bool = False) -> Chart:
+    """Cumulative position by month from the programme's start: the P10–P90 band of the
+    draws, the headline's own line (its basis), zero and its break-even month; the build
+    period shaded when there is one. ``staff_time``: the saving is staff time valued at
+    cost, and the axis says so."""
     band = simulation.cash_flow_band()
-    cash = breakdown.cash_flow
+    cash = headline.cash_flow
     months = np.arange(len(cash))
+    build_months = headline.build_months
     fig, ax = new_figure((7.6, 3.3))
     if build_months:
         ax.axvspan(0, build_months, color="#999999", alpha=0.15, label=f"Build ({build_months} months)")
     ax.fill_between(months, band["p10"], band["p90"], color=COLOURS["band"], alpha=0.22, label="P10–P90 of the draws")
-    ax.plot(months, cash, color="black", linewidth=1.3, label="Base case")
+    basis = BASIS_SHORT[headline.basis]
+    ax.plot(months, cash, color="black", linewidth=1.3, label=f"Headline figures ({basis})")
     ax.axhline(0, color="#555555", linewidth=0.8)
-    month = breakdown.break_even_month
+    month = headline.break_even_month
     if month is not None:
         ax.plot(
             [month],
@@ -128,16 +133,16 @@ def cash_flow_band_chart(breakdown: Breakdown, simulation: Simulation, build_mon
     ax.yaxis.set_major_formatter(ExactUsdTicks())
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(0, months[-1])
-    ax.set_xlabel("Month (0 = the programme's outlay)")
-    ax.set_ylabel("Cumulative cash (USD)")
+    ax.set_xlabel("Month from the programme's start (position at the end of each month)")
+    ax.set_ylabel("Cumulative position (USD)" + ("\nstaff time valued at cost" if staff_time else ""))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     end = len(cash) - 1
-    paid = "" if month is None else f" The base case crosses zero in month {month}."
+    paid = "" if month is None else f" The headline line crosses zero in month {month}."
     alt = (
-        f"Line chart of the cumulative cash position from month 0 to month {end}: the base case starts at "
-        f"{usd(cash[0])} and ends at {usd(cash[-1])}; the shaded band holds the middle 80% of the simulated outcomes, "
-        f"from {usd(band['p10'][-1])} to {usd(band['p90'][-1])} by month {end}.{paid}"
+        f"Line chart of the cumulative position from the programme's start to month {end}: on the {basis} basis it "
+        f"starts at {usd(cash[0])} and ends at {usd(cash[-1])}; the shaded band holds the middle 80% of the simulated "
+        f"outcomes, from {usd(band['p10'][-1])} to {usd(band['p90'][-1])} by month {end}.{paid}"
     )
     return _chart(fig, alt)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import plural, usd, usd_range
 from ftcost_helpers.report.html import CSS
 from ftcost_helpers.report.sanitize import finalise_page
@@ -31,7 +32,7 @@ SOURCE_FILE = ".source"
 INDEX_TEMPORARY = ".index-"
 """``.index-<pid>.html``: the index being written, renamed into place when complete."""
 
-LISTED_KEYS = frozenset({"client", "programme_total_usd", "range_usd", "ongoing_monthly_usd", "break_even_month"})
+LISTED_KEYS = frozenset({"client", "headline", "range_usd"})
 """A folder whose summary.json lacks one of these is not a report this version can list."""
 
 
@@ -82,12 +83,12 @@ def folder_owner(folder: Path) -> str | None:
 
 def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
     href = quote(slug)
-    span = s["range_usd"]
-    month = s["break_even_month"]
-    monthly = s.get("running_usd_per_month", sum(s["ongoing_monthly_usd"].values()))
-    alternative, net = s.get("alternative_usd_per_month"), s.get("net_saving_usd_per_month")
+    span, h = s["range_usd"], s["headline"]
+    month, basis = h["break_even_month"], BASIS_SHORT.get(h["basis"], h["basis"])
+    monthly = h["running_usd_per_month"]
+    alternative, net = h["alternative_usd_per_month"], h["net_saving_usd_per_month"]
     warnings = len(s.get("warnings", []))
-    tco = s.get("tco_usd")
+    tco = h["tco_usd"]
     files = [f'<a href="{href}/{REPORT_HTML}">HTML</a>']
     if has_pdf:
         files.append(f'<a href="{href}/{REPORT_PDF}">PDF</a>')
@@ -97,7 +98,7 @@ def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
         f'<td class="client"><a href="{href}/{REPORT_HTML}">{escape(str(s["client"]))}</a>'
         f'<div class="meta">{escape(Path(str(s.get("source_file", ""))).name)} · '
         f"{escape(str(s.get('report_date', '')))} · {escape(plural(warnings, 'warning'))}</div></td>",
-        f'<td class="num">{escape(usd(s["programme_total_usd"]))}</td>',
+        f'<td class="num">{escape(usd(h["programme_usd"]))}<div class="meta">{escape(basis)}</div></td>',
         f'<td class="num">{escape(usd_range(span["p10"], span["p90"]))}</td>',
         f'<td class="num">{escape(usd(monthly))}</td>',
         f'<td class="num">{escape(usd(alternative)) if alternative is not None else "none"}</td>',
@@ -111,7 +112,7 @@ def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
 
 HEADERS = (
     ("", "Client"),
-    ("num", "Programme (base case)"),
+    ("num", "Programme (on its basis)"),
     ("num", "P10 – P90"),
     ("num", "Running per month"),
     ("num", "Alternative per month"),

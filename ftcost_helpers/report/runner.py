@@ -60,6 +60,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.loading import (
     ParamsError,
     client_files,
@@ -597,9 +598,10 @@ class _Batch:
         place(job.staging, final)
         shutil.rmtree(self.out_dir / FAILED_DIR / job.slug, ignore_errors=True)
         self.result.reports[job.slug] = final
-        month = summary["break_even_month"]
+        headline = summary["headline"]
+        month, basis = headline["break_even_month"], BASIS_SHORT.get(headline["basis"], headline["basis"])
         self.progress.write(
-            f"ok  {job.label} → {final}  (programme USD {summary['programme_total_usd']:,.0f}, "
+            f"ok  {job.label} → {final}  (programme USD {headline['programme_usd']:,.0f} {basis}, "
             f"break-even {'month ' + str(month) if month is not None else 'none'})"
         )
 

@@ -493,7 +493,7 @@ def roi_summary_table(breakdown: Breakdown) -> Table:
         ("Break-even month", "none within the horizon" if month is None else f"month {month}"),
     ]
     frame = pd.DataFrame(rows, columns=["Figure", "Value"])
-    return Table(frame, {}, "Return on investment", "", ("Figure",))
+    return Table(frame, {}, "Return on investment, base case (the line items as written)", "", ("Figure",))
 
 
 def decision_rule_text(breakdown: Breakdown) -> str:

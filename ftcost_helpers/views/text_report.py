@@ -13,14 +13,23 @@ import textwrap
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
+from ftcost_helpers.engine.headline import BASIS_NAMES, Headline
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.summary import net_saving_per_month
 
-__all__ = ["breakdown_text", "gpus_text", "models_text", "monte_carlo_text", "price_book_text", "terminal_width", "usd"]
+__all__ = [
+    "breakdown_text",
+    "gpus_text",
+    "headline_text",
+    "models_text",
+    "monte_carlo_text",
+    "price_book_text",
+    "terminal_width",
+    "usd",
+]
 
 NARROWEST, WIDEST, DEFAULT = 60, 160, 100
 AMOUNT = 11
@@ -85,21 +94,7 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     out.append(f"{'Programme total':<{name_width}}{_amounts(low, breakdown.programme_total, high)}")
     out.append("")
     for name, value in breakdown.ongoing_monthly_usd.items():
-        out.append(f"Ongoing {name:<12} {usd(value)}/month")
-    net = net_saving_per_month(breakdown)
-    if net is None:
-        out.extend(
-            _wrap("Break-even month: none (no alternative to save against; the fine-tune is the product)", width)
-        )
-    else:
-        out.append(f"Alternative ({p.alternative.kind}) {usd(float(breakdown.base.alternative_monthly))}/month")
-        out.append(f"Net saving {usd(net)}/month")
-        month = breakdown.break_even_month
-        build = p.programme.build_months
-        counted = f" (counted from the programme's start; launch after {build} build months)" if build else ""
-        line = f"Break-even month: {month if month is not None else 'none within the horizon'}{counted}"
-        out.extend(_wrap(line, width, "", "  "))
-    out.append(f"TCO over {p.horizon_months} months: {usd(breakdown.tco)}")
+        out.append(f"Ongoing {name:<12} {usd(value)}/month (base case)")
     out.append("")
     for memory_line in memory_lines(breakdown):
         out.extend(_wrap(memory_line, width, "", "    "))
@@ -109,6 +104,39 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
         for w in breakdown.warnings:
             out.extend(_wrap(f"[{w.code}] {w.message}", width, "  ", "    "))
     return "\n".join(out)
+
+
+def headline_text(headline: Headline, kind: str, width: int | None = None) -> str:
+    """The headline figures on their basis (:func:`~ftcost_helpers.engine.headline.plan_headline`),
+    in the order page 1 of the client document gives them, with dates."""
+    width = width or terminal_width()
+    h = headline
+    out = [f"Headline, on the {BASIS_NAMES[h.basis]}:"]
+    contingency = f" (base case {usd(h.base_case_programme_usd)} + contingency {usd(h.contingency_usd)})"
+    out.append(f"  Programme cost {usd(h.programme_usd)}" + (contingency if h.basis != "base_case" else ""))
+    launch = h.date_of_month_start(h.launch_month)
+    out.append(f"  Launch: month {h.launch_month}, {launch:%B %Y}" if launch else "")
+    out.append(f"  Running cost {usd(h.running_usd_per_month)}/month once maintenance has started")
+    if h.maintenance_from_month is not None:
+        day = h.date_of_month_start(h.maintenance_from_month)
+        out.append(f"  Maintenance from month {h.maintenance_from_month}, {day:%B %Y}")
+    if h.serving_shortfall_usd_per_month > 0:
+        out.append(f"  (includes {usd(h.serving_shortfall_usd_per_month)}/month to serve the peak load as needed)")
+    if h.alternative_usd_per_month is None:
+        out.append("  Break-even: none (no alternative to save against; the fine-tune is the product)")
+    else:
+        out.append(f"  Alternative ({kind}) {usd(h.alternative_usd_per_month)}/month")
+        out.append(f"  Net saving {usd(h.net_saving_usd_per_month or 0.0)}/month")
+        month = h.break_even_month
+        if month is None:
+            out.append(f"  Break-even: none within {h.horizon_months} months")
+        else:
+            chance = h.chance_by(month)
+            by_then = f"; {chance:.0%} chance of having paid back by then" if chance is not None else ""
+            out.append(f"  Break-even: month {month}, end of {h.date_of_month_end(month):%B %Y}{by_then}")
+    out.append(f"  Cost of ownership over {h.horizon_months} months: {usd(h.tco_usd)}")
+    out.append("  (months count from the programme's start: month 1 is its first month)")
+    return "\n".join(line for text in out if text for line in _wrap(text, width, "", "    "))
 
 
 def monte_carlo_text(draws: int, seed: int, p10: float, p50: float, p90: float, width: int | None = None) -> str:
