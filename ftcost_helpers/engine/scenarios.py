@@ -6,6 +6,7 @@ How a scenario's plan is built (overrides, booked rates, hours) is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 
 from ftcost_helpers.engine.audit import audit
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.feasibility import Feasibility, feasibility
 from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.overrides import hours_factor, scenario_params
@@ -21,7 +23,14 @@ from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.schema import Params
 
-__all__ = ["BASE_PLAN_NAME", "ScenarioResult", "compare_scenarios", "hours_factor", "scenario_params"]
+__all__ = [
+    "BASE_PLAN_NAME",
+    "ScenarioResult",
+    "cheapest_that_can_run",
+    "compare_scenarios",
+    "hours_factor",
+    "scenario_params",
+]
 
 BASE_PLAN_NAME = "Plan as filed"
 
@@ -48,11 +57,14 @@ class ScenarioResult:
     """Whether the model fits the scenario's GPUs (VRAM view)."""
     warnings: list[str]
     """Codes of the audit's findings for this plan."""
+    feasibility: Feasibility
+    """Whether the plan can run as specified, and why not (:mod:`~ftcost_helpers.engine.feasibility`)."""
     params: Params = field(repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as plain values (no parameters), e.g. for a table."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "params"}
+        row = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "params"}
+        return row | {"feasibility": self.feasibility.as_dict()}
 
 
 def _fits(run: ModelRun, gpus_per_run: int) -> bool:
@@ -64,6 +76,7 @@ def _result(name: str, description: str, params: Params, book: PriceBook) -> Sce
     run = evaluate(params, book)
     month = float(run.break_even_month)
     t = params.training
+    findings = audit(params, book, run)
     return ScenarioResult(
         name=name,
         compute_usd=float(run.area_total("compute")),
@@ -79,7 +92,8 @@ def _result(name: str, description: str, params: Params, book: PriceBook) -> Sce
         gpus_per_run=t.gpus_per_run,
         hours_per_run=base_value(t.hours_per_run),
         fits=_fits(run, t.gpus_per_run),
-        warnings=[finding.code for finding in audit(params, book, run)],
+        warnings=[finding.code for finding in findings],
+        feasibility=feasibility(params, book, run, findings),
         params=params,
     )
 
@@ -94,3 +108,12 @@ def compare_scenarios(params: Params, book: PriceBook, source: str | Path = "<pa
         plan = scenario_params(params, book, scenario, index, source)
         results.append(_result(scenario.name, scenario.description, plan, book))
     return results
+
+
+def cheapest_that_can_run(results: Sequence[ScenarioResult], figure: str = "tco_usd") -> ScenarioResult | None:
+    """The result lowest in ``figure`` (a USD field: ``tco_usd`` by default, or
+    ``programme_total_usd``) among those that can run as specified; None when none can. A plan
+    that cannot run is never the cheapest, however low its figures: they cost a plan that
+    would not happen as written. Ties keep the first listed (the plan as filed first)."""
+    feasible = [result for result in results if result.feasibility.feasible]
+    return min(feasible, key=lambda result: float(getattr(result, figure)), default=None)

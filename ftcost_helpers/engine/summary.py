@@ -12,6 +12,7 @@ import numpy as np
 
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import usd
@@ -67,6 +68,9 @@ def net_saving_per_month(breakdown: Breakdown) -> float | None:
 def verdict(breakdown: Breakdown, headline: Headline) -> dict[str, str]:
     """The decision in one sentence, on the headline's basis, with a stable code:
 
+    * ``cannot_run_as_specified`` — the plan cannot run as written (it does not fit its GPUs,
+      cannot serve its load, ...: :mod:`~ftcost_helpers.engine.feasibility`); its figures cost
+      a plan that would not happen, so no other verdict is given;
     * ``no_alternative`` — the fine-tune replaces nothing; it is judged on its cost;
     * ``costs_more_to_run`` — running it costs at least what the alternative does;
     * ``does_not_pay_back`` — it saves each month but not the programme within the horizon;
@@ -76,6 +80,13 @@ def verdict(breakdown: Breakdown, headline: Headline) -> dict[str, str]:
     (:func:`~ftcost_helpers.engine.model.roi.decision_rule`, thresholds from the price book)."""
     p, horizon = breakdown.params, headline.horizon_months
     kind = p.alternative.kind
+    feasible = plan_feasibility(breakdown)
+    if not feasible.feasible:
+        return {
+            "code": "cannot_run_as_specified",
+            "sentence": f"The plan cannot run as specified: {'; '.join(feasible.reasons)}. Its figures cost a plan "
+            "that would not happen as written: change it before deciding.",
+        }
     if kind == "none" or headline.alternative_usd_per_month is None:
         return {
             "code": "no_alternative",
@@ -203,6 +214,7 @@ def summarise(
         "running_usd_per_month": stated["running_usd_per_month"],
         "net_saving_usd_per_month": stated["net_saving_usd_per_month"],
         "verdict": verdict(breakdown, headline),
+        "feasibility": plan_feasibility(breakdown).as_dict(),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "horizon_months": breakdown.params.horizon_months,

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.audit import Finding, ranked
+from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -51,7 +52,7 @@ from ftcost_helpers.report.front import (
 )
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
-from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
+from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS, cheapest_note
 
 TORNADO_ROWS = 8
 WARNINGS_ON_PAGE_ONE = 3
@@ -385,7 +386,10 @@ def _month_year(day: dt.date | None) -> str:
 
 
 def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures) -> str:
-    """The plan and its scenarios: programme, running, alternative, net per month, break-even, TCO."""
+    """The plan and its scenarios: programme, running, alternative, net per month, break-even, TCO.
+    A plan that cannot run as specified is marked so under its name, with the reasons, and the
+    note below names the lowest cost of ownership among those that can run (never one that
+    cannot: :func:`~ftcost_helpers.views.tables.cheapest_note`)."""
     book = figures.breakdown.book
     rows = []
     for r in results:
@@ -393,6 +397,9 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
         net = r.alternative_monthly_usd - r.monthly_usd if replaces else None
         month = "none" if r.break_even_month is None else f"month {r.break_even_month}"
         description = f'<div class="meta">{_h(client_text(r.description, book))}</div>' if r.description else ""
+        if not r.feasibility.feasible:
+            reasons = _h(client_text("; ".join(r.feasibility.reasons), book))
+            description += f'<div class="meta"><strong>This plan {_h(CANNOT_RUN)}:</strong> {reasons}.</div>'
         rows.append(
             [
                 ("scenario", f"{_h(client_text(r.name, book))}{description}"),
@@ -413,7 +420,8 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
         ("num", "Break-even"),
         ("num", f"Cost of ownership, {figures.params.horizon_months} months"),
     ]
-    return _table(head, rows, "The plan beside its alternatives (base case)")
+    table = _table(head, rows, "The plan beside its alternatives (base case)")
+    return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>'
 
 
 def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Swing]) -> str:

@@ -379,6 +379,8 @@ def _write_summary(book: _Book, figures: ClientFigures) -> None:
 
 
 def _write_scenarios(book: _Book, figures: ClientFigures) -> None:
+    from ftcost_helpers.views.tables import cheapest_note
+
     headers = [
         "Scenario",
         "What changes",
@@ -388,11 +390,12 @@ def _write_scenarios(book: _Book, figures: ClientFigures) -> None:
         "Net per month",
         "Break-even month",
         "Cost of ownership",
-        "Fits the GPUs",
+        "Runs as specified",
     ]
-    sheet = book.sheet("Scenarios", headers, [36, 50, 14, 14, 14, 14, 12, 16, 10])
+    sheet = book.sheet("Scenarios", headers, [36, 50, 14, 14, 14, 14, 12, 16, 60])
     bk = figures.breakdown.book
-    for row, r in enumerate(compare_scenarios(figures.params, bk), start=FIRST_ROW):
+    results = compare_scenarios(figures.params, bk)
+    for row, r in enumerate(results, start=FIRST_ROW):
         replaces = r.params.alternative.kind != "none"
         sheet.write_string(row, 0, client_text(r.name, bk))
         sheet.write_string(row, 1, client_text(r.description, bk))
@@ -404,8 +407,10 @@ def _write_scenarios(book: _Book, figures: ClientFigures) -> None:
         if r.break_even_month is not None:
             sheet.write_number(row, 6, r.break_even_month)
         sheet.write_number(row, 7, r.tco_usd, book.fmt(USD))
-        sheet.write_boolean(row, 8, r.fits)
-    sheet.write_string(row + 2, 0, "Base-case results of each scenario (values). Blank: none.", book.note)
+        runs = "yes" if r.feasibility.feasible else client_text(r.feasibility.sentence, bk)
+        sheet.write_string(row, 8, runs, book.wrap)
+    sheet.write_string(row + 2, 0, client_text(cheapest_note(results), bk), book.note)
+    sheet.write_string(row + 3, 0, "Base-case results of each scenario (values). Blank: none.", book.note)
 
 
 def _write_sensitivity(book: _Book, figures: ClientFigures, workings: Workings) -> None:

@@ -19,12 +19,14 @@ import pandas as pd
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value, low_high
+from ftcost_helpers.engine.scenarios import cheapest_that_can_run
 from ftcost_helpers.engine.schema import SHARDING_WORDS, Params
 from ftcost_helpers.views.notebook import with_changes
 
@@ -545,7 +547,9 @@ def sensitivity_table(swings: Sequence[Any], top: int = 10) -> Table:
 
 def scenarios_table(results: Sequence[Any], book: PriceBook | None = None) -> Table:
     """Scenario results (``scenarios.compare_scenarios``) side by side; ``book`` names the
-    methods and GPUs as the price book labels them."""
+    methods and GPUs as the price book labels them. A plan that cannot run as specified says
+    so, and why, in its own column; the note names the lowest cost of ownership among those
+    that can run (:func:`~ftcost_helpers.engine.scenarios.cheapest_that_can_run`)."""
 
     def method(key: str) -> str:
         return book.methods[key].label if book and key in book.methods else key
@@ -558,7 +562,7 @@ def scenarios_table(results: Sequence[Any], book: PriceBook | None = None) -> Ta
             "Scenario": r.name,
             "Method": method(r.method),
             "Hardware": f"{r.gpus_per_run} × {gpu(r.gpu)}, {TIER_LABELS.get(r.tier, r.tier).lower()}",
-            "Fits": "yes" if r.fits else "no",
+            "Runs as specified": "yes" if r.feasibility.feasible else r.feasibility.sentence,
             "Compute": r.compute_usd,
             "Programme": r.programme_total_usd,
             "Running per month": r.monthly_usd,
@@ -569,4 +573,16 @@ def scenarios_table(results: Sequence[Any], book: PriceBook | None = None) -> Ta
     ]
     month: Formatter = lambda m: "never" if _missing(m) else f"month {int(m)}"  # noqa: E731
     formats = _usd_columns("Compute", "Programme", "Running per month", "TCO") | {"Break-even": month}
-    return Table(pd.DataFrame(rows), formats, "Scenarios side by side", "", ("Scenario", "Method", "Hardware", "Fits"))
+    left = ("Scenario", "Method", "Hardware", "Runs as specified")
+    return Table(pd.DataFrame(rows), formats, "Scenarios side by side", cheapest_note(results), left)
+
+
+def cheapest_note(results: Sequence[Any]) -> str:
+    """Which plan has the lowest cost of ownership among those that can run as specified (a
+    plan that cannot run is never named), or that none can."""
+    cheapest = cheapest_that_can_run(results)
+    if cheapest is None:
+        return f"Every plan here {CANNOT_RUN}: none can be recommended as it stands."
+    shut_out = sum(not r.feasibility.feasible for r in results)
+    among = f" among the {len(results) - shut_out} that can run as specified" if shut_out else ""
+    return f"Lowest cost of ownership{among}: {cheapest.name} ({usd(cheapest.tco_usd)})."
