@@ -19,6 +19,7 @@ line-item table, labelled as such.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -33,9 +34,15 @@ from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
-from ftcost_helpers.engine.sensitivity import Swing, sensitivity
+from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
-from ftcost_helpers.report.document_charts import Chart, area_chart, cash_flow_band_chart, tornado_chart
+from ftcost_helpers.report.document_charts import (
+    Chart,
+    area_chart,
+    cash_flow_band_chart,
+    tornado_caption,
+    tornado_chart,
+)
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
@@ -469,15 +476,19 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
     return _table(head, rows, "The plan beside its alternatives (base case)")
 
 
-def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Swing]) -> str:
+def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity) -> str:
+    """The tornado of the plan's quantity (net value or cost of ownership over the horizon) with
+    the words that say what it shows, the P10–P90 band of the cash position, every warning."""
     s, b = figures.summary, figures.breakdown
-    moving = [w for w in swings if w.low_tco != w.high_tco][:TORNADO_ROWS]
-    rows = [(input_words(w.path, w.label, workings, figures), w.low_tco, w.high_tco) for w in moving]
+    rows = swings.rows[:TORNADO_ROWS]
+    names = [input_words(w.path, w.label, workings, figures) for w in rows]
     parts = []
     horizon = figures.params.horizon_months
     if rows:
-        chart = tornado_chart(rows, b.tco)
-        parts.append(f"<h3>What moves the cost of ownership over {_h(plural(horizon, 'month'))}</h3>{_img(chart)}")
+        chart = tornado_chart(dataclasses.replace(swings, rows=rows), names)
+        parts.append(
+            f"<h3>What moves the {_h(swings.name.lower())}</h3>{_img(chart)}<p>{_h(tornado_caption(swings, names))}</p>"
+        )
     if figures.simulation is not None:
         build = int(getattr(getattr(figures.params, "programme", None), "build_months", 0) or 0)
         chart = cash_flow_band_chart(b, figures.simulation, build)
