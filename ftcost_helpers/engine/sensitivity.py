@@ -200,8 +200,9 @@ def _column(value: Number, size: int) -> np.ndarray:
 
 
 def _tornado_order(swing: Swing) -> tuple[float, float, str]:
-    """Largest swing of the quantity first, then the larger break-even swing, then path."""
-    return (-swing.swing, -min(swing.break_even_swing, 1e9), swing.path)
+    """Largest swing of the quantity first (to the cent, so float noise breaks no tie), then
+    the larger break-even swing, then path."""
+    return (-round(swing.swing, 2), -min(swing.break_even_swing, 1e9), swing.path)
 
 
 # ---------------------------------------------------------------- words

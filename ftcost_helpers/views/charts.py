@@ -25,6 +25,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
@@ -729,7 +731,8 @@ def tornado_chart(result: Sensitivity, names: Sequence[str] | None = None, width
     ax.set_title(f"What moves the {result.name.lower()}", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     if not rows:
-        ax.text(0.5, 0.5, f"No uncertain input moves the {result.name.lower()}.", transform=ax.transAxes, ha="center")
+        words = f"No uncertain input moves the {result.name.lower()}."
+        ax.text(0.5, 0.5, words, transform=ax.transAxes, ha="center", backgroundcolor="white")
     fig.legend(handles=_tornado_legend(base), fontsize=7, loc="outside lower center", ncols=3, frameon=False)
     _fit_bar_labels(fig, ax, base, rows, labels)
     return fig
@@ -749,9 +752,6 @@ def _tornado_bars(ax: Axes, y: int, row: Any, base: float) -> list[Any]:
 
 def _tornado_legend(base: float) -> list[Any]:
     """Which colour is which end of the input, and the base-case line."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     ends = [Patch(color=colour, label=words) for colour, words in TORNADO_ENDS.values()]
     return [*ends, Line2D([], [], color="black", linewidth=1, label=f"Base case {usd(base)}")]
 
