@@ -177,10 +177,11 @@ def test_uncertainty_tables(plans, book):
     sim = simulate(a.params, book, draws=500, seed=1)
     table = tables.percentiles_table({"Programme total": sim.percentiles()})
     assert table.value("Programme total", "P10") <= table.value("Programme total", "P90")
-    swings = sensitivity(a.params, book)
+    swings = sensitivity(a.params, book, top=None)
     shown = tables.sensitivity_table(swings)
-    assert len(shown.data) == min(10, sum(s.swing > 0 for s in swings))
+    assert len(shown.data) == min(10, swings.drivers_found)
     assert shown.data["Swing"].is_monotonic_decreasing
+    assert "Net value over 24 months at low" in shown.data.columns
     scenario_table = tables.scenarios_table(compare_scenarios(a.params, book))
     assert scenario_table.value("Plan as filed", "Programme") == pytest.approx(88_550)
 
@@ -221,7 +222,7 @@ def all_charts(plan, book):
         "band": charts.percentile_band_chart(months, band["p10"], band["p50"], band["p90"], plan.cash_flow),
         "break_even": charts.break_even_probability_chart(sim.break_even_probability()),
         "histogram": charts.total_band_chart(sim.programme_total, sim.percentiles(), plan.programme_total, "Total"),
-        "tornado": charts.tornado_chart(sensitivity(plan.params, book), plan.programme_total),
+        "tornado": charts.tornado_chart(sensitivity(plan.params, book)),
     }
 
 
@@ -261,8 +262,8 @@ def test_monthly_costs_chart_stacks_running_costs(plans):
     assert month_24 == pytest.approx(sum(a.ongoing_monthly_usd.values()))
 
 
-def test_tornado_leaves_out_inputs_that_do_not_move_the_total(plans, book):
+def test_tornado_shows_the_top_drivers_of_its_quantity_largest_on_top(plans, book):
     swings = sensitivity(plans["a"].params, book)
-    ax = charts.tornado_chart(swings, plans["a"].programme_total).axes[0]
-    moving = [s for s in swings if s.swing > 0][:10]
-    assert [t.get_text() for t in ax.get_yticklabels()][::-1] == [s.label for s in moving]
+    ax = charts.tornado_chart(swings).axes[0]
+    assert [t.get_text().replace("\n", " ") for t in ax.get_yticklabels()][::-1] == [s.label for s in swings.rows]
+    assert len(swings.rows) == 8 and ax.get_xlabel() == "Net value over 24 months, USD"

@@ -47,8 +47,7 @@ def compute_usd(params: Params, book: PriceBook) -> float:
 
 
 def swing(**fields: Any) -> Swing:
-    base = dict(path="p", label="P", low_total=0.0, high_total=0.0, swing=0.0, low_break_even=None,
-                high_break_even=None, low_tco=0.0, high_tco=0.0, input_low=0.0, input_high=0.0)  # fmt: skip
+    base = dict(path="p", label="P", input_low=0.0, input_high=0.0, at_low=0.0, at_high=0.0)
     return Swing(**(base | fields))
 
 
@@ -80,64 +79,56 @@ def test_labels(path, text):
 
 
 def test_sensitivity_of_one_uniform_input(book):
-    # curation {10,000, 30,000}, base 20,000: programme 65,300 at low and 85,300 at high (swing
-    # 20,000); TCO 117,160 + 10,000 = 127,160 and + 30,000 = 147,160. Break-even: cumulative
-    # savings 69,270 by month 6 ≥ 65,300; 79,415 by 7 < 85,300 ≤ 89,560 by 8 → months 6 and 8.
-    # The plan's other ranges (early-stopped share: the sweep runs without early stopping;
-    # quality loss unmaintained) move nothing: listed with 0, by path. The price book's ranges
-    # move nothing either (both rates are booked) and are left out.
+    # curation {10,000, 30,000}, base 20,000: TCO 117,160 + 10,000 = 127,160 and + 30,000 =
+    # 147,160; the labour alternative saves 16,000 × 12 = 192,000, so the net value over 12
+    # months is 64,840 at low and 44,840 at high (swing 20,000), 54,840 at base. Break-even:
+    # cumulative savings 69,270 by month 6 ≥ 65,300; 79,415 by 7 < 85,300 ≤ 89,560 by 8 → months
+    # 6 and 8. The plan's other ranges (early-stopped share: the sweep runs without early
+    # stopping; quality loss unmaintained) and the price book's (both rates are booked) move
+    # nothing and are left out.
     plan = plan_with(book, {"dataset": {"curation_usd": {"low": 10000, "high": 30000}}})
-    swings = sensitivity(plan, book)
-    assert [s.path for s in swings] == [
-        "dataset.curation_usd",
-        "maintenance.quality_loss_points_per_quarter_unmaintained",
-        "training.early_stopped_trial_fraction",
-    ]
-    top = swings[0]
-    assert (top.low_total, top.high_total, top.swing) == pytest.approx((65_300, 85_300, 20_000))
-    assert (top.low_tco, top.high_tco) == pytest.approx((127_160, 147_160))
+    result = sensitivity(plan, book)
+    assert [s.path for s in result.rows] == ["dataset.curation_usd"]
+    assert result.base == pytest.approx(54_840)
+    (top,) = result.rows
+    assert (top.at_low, top.at_high, top.swing) == pytest.approx((64_840, 44_840, 20_000))
     assert (top.low_break_even, top.high_break_even, top.break_even_swing) == (6, 8, 2.0)
     assert (top.input_low, top.input_high) == (10_000, 30_000)
-    # with curation at its base 20,000 the programme is 75,300: 69,270 < 75,300 ≤ 79,415 → month 7
-    assert all(s.swing == 0 and s.low_break_even == s.high_break_even == 7 for s in swings[1:])
-    assert all(s.low_total == s.high_total == pytest.approx(75_300) for s in swings[1:])
 
 
 def test_sensitivity_of_the_early_stopped_share(book):
     # with early stopping the sweep is 2 × 10 h × 4 trials × share × USD 4 = 320 × share:
-    # 64 at 0.2, 112 at 0.35 (swing 48); the re-train (0.5 × compute each quarter) moves by
-    # 24 a quarter, 8 a month for months 4–12: TCO swing 48 + 9 × 8 = 120
+    # 64 at 0.2, 112 at 0.35 (48); the re-train (0.5 × compute each quarter) moves by 24 a
+    # quarter, 8 a month for months 4–12: TCO swing 48 + 9 × 8 = 120, net value down by as much
     plan = plan_with(book, {"training": {"sweep_early_stopping": True}})
-    (share,) = [s for s in sensitivity(plan, book) if s.path == "training.early_stopped_trial_fraction"]
-    assert share.high_total - share.low_total == pytest.approx(48.0)
-    assert share.swing == pytest.approx(48.0)
-    assert share.high_tco - share.low_tco == pytest.approx(120.0)
+    (share,) = [s for s in sensitivity(plan, book).rows if s.path == "training.early_stopped_trial_fraction"]
+    assert share.at_low - share.at_high == pytest.approx(120.0)
+    assert share.swing == pytest.approx(120.0)
 
 
-def test_a_price_book_range_that_moves_only_the_tco_is_listed(book):
+def test_a_price_book_range_that_moves_only_the_running_costs_is_listed(book):
     # serving from the price book: H100 hyperscaler on-demand 2.80–4.20 (base 3.50, as booked).
-    # 1 GPU × 730 h × 12 months = 8,760 GPU-hours: TCO 117,160 ∓ 0.70 × 8,760 = 111,028 / 123,292;
-    # the programme does not move; break-even stays month 5 at both ends
-    # (2.80: net 13,456 × 3 + 10,656 × 2 = 61,680 ≥ 55,300; 4.20: 12,434 × 3 + 9,634 × 2 = 56,570)
+    # 1 GPU × 730 h × 12 months = 8,760 GPU-hours: TCO 117,160 ∓ 0.70 × 8,760 = 111,028 / 123,292,
+    # net value 192,000 − TCO = 80,972 / 68,708; the programme does not move; break-even stays
+    # month 5 at both ends (2.80: net 13,456 × 3 + 10,656 × 2 = 61,680 ≥ 55,300; 4.20: 12,434 × 3
+    # + 9,634 × 2 = 56,570)
     plan = plan_with(book, {"serving": {"rate_usd_per_gpu_hour": None}})
     path = "pricebook.gpu_rates_usd_per_gpu_hour.h100_sxm.hyperscaler_on_demand"
-    (rate,) = [s for s in sensitivity(plan, book) if s.path == path]
-    assert rate.swing == 0.0
-    assert (rate.low_tco, rate.high_tco) == pytest.approx((111_028, 123_292))
+    (rate,) = [s for s in sensitivity(plan, book).rows if s.path == path]
+    assert (rate.at_low, rate.at_high) == pytest.approx((80_972, 68_708))
     assert (rate.low_break_even, rate.high_break_even) == (5, 5)
-    assert path not in {s.path for s in sensitivity(plan, book, include_price_book=False)}
 
 
-def test_ties_are_ordered_by_break_even_then_tco_swing():
-    # equal programme swings: the larger break-even swing first, then the larger TCO swing
+def test_ties_are_ordered_by_break_even_then_path():
+    # equal swings of the quantity: the larger break-even swing first, then by path
     from ftcost_helpers.engine.sensitivity import _tornado_order
 
-    a = swing(path="a", swing=10.0, low_break_even=5, high_break_even=6, low_tco=0.0, high_tco=1.0)
-    b = swing(path="b", swing=10.0, low_break_even=5, high_break_even=8, low_tco=0.0, high_tco=1.0)
-    c = swing(path="c", swing=10.0, low_break_even=5, high_break_even=6, low_tco=0.0, high_tco=9.0)
-    d = swing(path="d", swing=20.0)
-    e = swing(path="e", swing=10.0, low_break_even=5)
-    assert [s.path for s in sorted([a, b, c, d, e], key=_tornado_order)] == ["d", "e", "b", "c", "a"]
+    a = swing(path="a", at_high=10.0, low_break_even=5, high_break_even=6)
+    b = swing(path="b", at_high=10.0, low_break_even=5, high_break_even=8)
+    c = swing(path="c", at_low=10.0, low_break_even=5, high_break_even=6)
+    d = swing(path="d", at_high=20.0)
+    e = swing(path="e", at_high=10.0, low_break_even=5)
+    assert [s.path for s in sorted([a, b, c, d, e], key=_tornado_order)] == ["d", "e", "b", "a", "c"]
 
 
 # ---------------------------------------------------------------- scenario plans

@@ -1,10 +1,21 @@
-"""Sensitivity: each range input from its low to its high, every other input at its base
-case, and what that does to the programme total and the break-even month (the data of a
+"""Sensitivity: which uncertain inputs move the decision's one figure most (the data of a
 tornado chart).
 
-All the one-at-a-time cases run in a single vectorised model run: column ``2i`` holds
-input ``i`` at its low end and column ``2i + 1`` at its high end, each column built by
-:func:`~ftcost_helpers.engine.resolve.pick_one_input`.
+The figure, the **quantity**, is stated once and drawn as it is sorted:
+
+* with an alternative, the **net value over the horizon**: what the alternative costs over
+  the months the fine-tune runs in its place, minus the fine-tune's cost of ownership over
+  the horizon (programme plus running costs). It is the cumulative cash position at the
+  horizon's last month (:func:`~ftcost_helpers.engine.model.roi.cumulative_cash_flow`): in
+  the build months the alternative is paid either way, so it saves nothing then;
+* without one, the **cost of ownership over the horizon**.
+
+Every input the Monte Carlo draws (:func:`~ftcost_helpers.engine.uncertainty.uncertain_inputs`:
+every range of the plan, on the cost side and the value side alike — the alternative's token
+volumes and prices, the staff time it saves, incremental data, migrations — and every range of
+the price book) goes alone from its low to its high end, every other input at its base case.
+All the cases run in one vectorised model run: column ``2i`` holds input ``i`` at its low end,
+column ``2i + 1`` at its high end, and the last column every input at its base case.
 """
 
 from __future__ import annotations
@@ -16,13 +27,23 @@ import numpy as np
 
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model.roi import month_or_none
+from ftcost_helpers.engine.model.run import ModelRun
+from ftcost_helpers.engine.money import plural, usd, usd_cents
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number, Range
-from ftcost_helpers.engine.resolve import Picker, pick_one_input, range_inputs
+from ftcost_helpers.engine.resolve import Picker
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.engine.uncertainty import PRICE_BOOK_PREFIX
+from ftcost_helpers.engine.uncertainty import uncertain_inputs
 
-ENDS = ("low", "high")
+TOP_DRIVERS = 8
+"""How many inputs a tornado shows by default: the largest swings."""
+
+NO_SWING_USD = 0.005
+"""A swing under half a cent is no swing: the input does not move the quantity."""
+
+NET_VALUE = "net_value"
+COST_OF_OWNERSHIP = "cost_of_ownership"
+QUANTITY_NAMES = {NET_VALUE: "Net value", COST_OF_OWNERSHIP: "Cost of ownership"}
 
 UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_usd_per_gpu_hour", "USD/GPU-hour"),
@@ -52,20 +73,24 @@ SECTION_LABELS = {
 
 @dataclass(frozen=True)
 class Swing:
-    """One input moved from its low to its high end, everything else at base (USD)."""
+    """One input moved alone from its low to its high end, every other input at its base case,
+    and the quantity (USD) at each end."""
 
     path: str
     label: str
-    low_total: float
-    high_total: float
-    swing: float
-    """``|high_total − low_total|``: the bar's length in a tornado chart."""
-    low_break_even: int | None
-    high_break_even: int | None
-    low_tco: float
-    high_tco: float
     input_low: float
     input_high: float
+    at_low: float
+    """The quantity with this input at its low end (USD)."""
+    at_high: float
+    """The quantity with this input at its high end (USD)."""
+    low_break_even: int | None = None
+    high_break_even: int | None = None
+
+    @property
+    def swing(self) -> float:
+        """``|at_high − at_low|`` (USD): the bar's length in a tornado chart."""
+        return abs(self.at_high - self.at_low)
 
     @property
     def break_even_swing(self) -> float:
@@ -75,6 +100,112 @@ class Swing:
         if self.low_break_even is None or self.high_break_even is None:
             return math.inf
         return float(abs(self.high_break_even - self.low_break_even))
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The inputs that move one quantity most, largest swing first (USD)."""
+
+    quantity: str
+    """:data:`NET_VALUE` or :data:`COST_OF_OWNERSHIP`."""
+    horizon_months: int
+    base: float
+    """The quantity with every input at its base case (USD)."""
+    rows: tuple[Swing, ...]
+    """The drivers, largest swing of the quantity first; at most ``top`` of them."""
+    drivers_found: int
+    """How many inputs move the quantity at all (``rows`` may show fewer)."""
+    inputs_moved: int
+    """How many uncertain inputs were moved, one at a time."""
+    unit: str = "USD"
+
+    @property
+    def name(self) -> str:
+        """The quantity in words: "Net value over 36 months"."""
+        return f"{QUANTITY_NAMES[self.quantity]} over {plural(self.horizon_months, 'month')}"
+
+    @property
+    def axis_label(self) -> str:
+        """The quantity and its unit, as an axis says it: "Net value over 36 months, USD"."""
+        return f"{self.name}, {self.unit}"
+
+
+def decision_quantity(params: Params) -> str:
+    """The quantity a plan's sensitivity measures: net value with an alternative, else cost
+    of ownership."""
+    return COST_OF_OWNERSHIP if params.alternative.kind == "none" else NET_VALUE
+
+
+def quantity_of(run: ModelRun, quantity: str) -> Number:
+    """The quantity from a model run (USD): the cost of ownership over the horizon, or the
+    net value over it (the cumulative cash position at the horizon, see the module's notes)."""
+    if quantity == COST_OF_OWNERSHIP:
+        return run.tco
+    return np.asarray(run.cash_flow, dtype=float)[..., -1]
+
+
+def sensitivity(params: Params, book: PriceBook, top: int | None = TOP_DRIVERS) -> Sensitivity:
+    """Every uncertain input alone from its low to its high end, and the ``top`` inputs (None:
+    all) that move the plan's quantity (:func:`decision_quantity`) most, largest swing first
+    (ties: the larger break-even swing, then the path)."""
+    inputs = uncertain_inputs(params, book)
+    paths = list(inputs)
+    quantity = decision_quantity(params)
+    run = evaluate(params, book, _one_at_a_time(paths))
+    size = 2 * len(paths) + 1
+    values = _column(quantity_of(run, quantity), size)
+    months = _column(run.break_even_month, size)
+    rows = [
+        Swing(
+            path=path,
+            label=label(path),
+            input_low=float(inputs[path].low),
+            input_high=float(inputs[path].high),
+            at_low=float(values[2 * i]),
+            at_high=float(values[2 * i + 1]),
+            low_break_even=month_or_none(months[2 * i]),
+            high_break_even=month_or_none(months[2 * i + 1]),
+        )
+        for i, path in enumerate(paths)
+    ]
+    drivers = sorted((row for row in rows if row.swing >= NO_SWING_USD), key=_tornado_order)
+    return Sensitivity(
+        quantity=quantity,
+        horizon_months=params.horizon_months,
+        base=float(values[-1]),
+        rows=tuple(drivers if top is None else drivers[: max(top, 0)]),
+        drivers_found=len(drivers),
+        inputs_moved=len(paths),
+    )
+
+
+def _one_at_a_time(paths: list[str]) -> Picker:
+    """A picker giving every range an array of 2·len(paths) + 1 values, all at its base case
+    except, for the input at ``paths[i]``, its low end in column 2i and its high end in 2i + 1."""
+    index = {path: i for i, path in enumerate(paths)}
+    size = 2 * len(paths) + 1
+
+    def picker(value: Range, path: str) -> np.ndarray:
+        column = np.full(size, value.base, dtype=float)
+        if path in index:
+            column[2 * index[path]] = value.low
+            column[2 * index[path] + 1] = value.high
+        return column
+
+    return picker
+
+
+def _column(value: Number, size: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (size,))
+
+
+def _tornado_order(swing: Swing) -> tuple[float, float, str]:
+    """Largest swing of the quantity first (to the cent, so float noise breaks no tie), then
+    the larger break-even swing, then path."""
+    return (-round(swing.swing, 2), -min(swing.break_even_swing, 1e9), swing.path)
+
+
+# ---------------------------------------------------------------- words
 
 
 def _humanise(name: str) -> str:
@@ -89,9 +220,10 @@ def _split_unit(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def label(path: str) -> str:
-    """A readable name for an input path, e.g. ``engineering.rate_usd_per_hour`` →
-    "Engineering: rate (USD/hour)"."""
+def _words_and_unit(path: str) -> tuple[str, str]:
+    """An input path in words, and the unit its last key with a unit names:
+    ``pricebook.gpu_rates_usd_per_gpu_hour.h100_sxm.neocloud_spot`` →
+    ("Price book: gpu rates, h100 sxm, neocloud spot", "USD/GPU-hour")."""
     section, *rest = path.split(".")
     head = SECTION_LABELS.get(section, _humanise(section).capitalize())
     words, unit = [], ""
@@ -99,66 +231,29 @@ def label(path: str) -> str:
         name, part_unit = _split_unit(part)
         words.append(_humanise(name))
         unit = part_unit or unit
-    text = f"{head}: {', '.join(words)}" if words else head
+    return (f"{head}: {', '.join(words)}" if words else head), unit
+
+
+def label(path: str) -> str:
+    """A readable name for an input path, e.g. ``engineering.rate_usd_per_hour`` →
+    "Engineering: rate (USD/hour)"."""
+    text, unit = _words_and_unit(path)
     return f"{text} ({unit})" if unit else text
 
 
-def _stacked_picker(paths: list[str]) -> Picker:
-    """A picker giving every range an array of 2·len(paths) values: column 2i is input i
-    at its low end, column 2i + 1 at its high end, every other input at base."""
-    columns = [pick_one_input(path, end) for path in paths for end in ENDS]
-
-    def picker(value: Range, path: str) -> np.ndarray:
-        return np.array([column(value, path) for column in columns], dtype=float)
-
-    return picker
+def _plain_number(value: float) -> str:
+    """``6,000``, ``2.5``, ``0.35``: thousands separated, at most three decimals, no trailing zeros."""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return text.replace("-", "−") if text not in ("-0", "") else "0"
 
 
-def _column(value: Number, size: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), (size,))
-
-
-def sensitivity(params: Params, book: PriceBook, include_price_book: bool = True) -> list[Swing]:
-    """The swing of every range input, largest first (ties: larger break-even swing, then
-    TCO swing, then path). Every range of the plan is listed, one that moves nothing with a swing of 0;
-    price-book ranges are listed only when they move the total, the TCO or the break-even
-    month (the book prices many GPUs and tiers a plan does not use)."""
-    plan_inputs = range_inputs(params)
-    book_inputs = range_inputs(book, PRICE_BOOK_PREFIX) if include_price_book else {}
-    inputs = {**plan_inputs, **book_inputs}
-    if not inputs:
-        return []
-    paths = list(inputs)
-    run = evaluate(params, book, _stacked_picker(paths))
-    size = 2 * len(paths)
-    totals = _column(run.programme_total, size)
-    tcos = _column(run.tco, size)
-    months = _column(run.break_even_month, size)
-    swings = []
-    for i, path in enumerate(paths):
-        lo, hi = 2 * i, 2 * i + 1
-        swing = Swing(
-            path=path,
-            label=label(path),
-            low_total=float(totals[lo]),
-            high_total=float(totals[hi]),
-            swing=abs(float(totals[hi] - totals[lo])),
-            low_break_even=month_or_none(months[lo]),
-            high_break_even=month_or_none(months[hi]),
-            low_tco=float(tcos[lo]),
-            high_tco=float(tcos[hi]),
-            input_low=inputs[path].low,
-            input_high=inputs[path].high,
-        )
-        if path in plan_inputs or _moves_something(swing):
-            swings.append(swing)
-    return sorted(swings, key=_tornado_order)
-
-
-def _tornado_order(swing: Swing) -> tuple[float, float, float, str]:
-    """Largest total swing first, then break-even swing, then TCO swing, then path."""
-    return (-swing.swing, -min(swing.break_even_swing, 1e9), -abs(swing.high_tco - swing.low_tco), swing.path)
-
-
-def _moves_something(swing: Swing) -> bool:
-    return swing.swing > 0 or swing.low_tco != swing.high_tco or swing.low_break_even != swing.high_break_even
+def input_value_text(path: str, value: float) -> str:
+    """An input's value in its unit, as a tornado bar's label says it: ``USD 6,000/quarter``,
+    ``USD 2.80/GPU-hour``, ``15%``, ``120`` (other units are named in the input's label)."""
+    _, unit = _words_and_unit(path)
+    if unit == "share":
+        return f"{_plain_number(value * 100)}%"
+    if unit.startswith("USD"):
+        amount = usd(value) if float(value).is_integer() or abs(value) >= 1000 else usd_cents(value)
+        return amount + unit.removeprefix("USD")
+    return _plain_number(value)

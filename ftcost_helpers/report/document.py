@@ -19,6 +19,7 @@ line-item table, labelled as such.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -35,9 +36,15 @@ from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
-from ftcost_helpers.engine.sensitivity import Swing, sensitivity
+from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
-from ftcost_helpers.report.document_charts import Chart, area_chart, cash_flow_band_chart, tornado_chart
+from ftcost_helpers.report.document_charts import (
+    Chart,
+    area_chart,
+    cash_flow_band_chart,
+    tornado_caption,
+    tornado_chart,
+)
 from ftcost_helpers.report.document_style import page_css
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.front import (
@@ -424,15 +431,19 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
     return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>'
 
 
-def risk_section(figures: ClientFigures, workings: Workings, swings: Sequence[Swing]) -> str:
+def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity) -> str:
+    """The tornado of the plan's quantity (net value or cost of ownership over the horizon) with
+    the words that say what it shows, the P10–P90 band of the cash position, every warning."""
     b = figures.breakdown
-    moving = [w for w in swings if w.low_tco != w.high_tco][:TORNADO_ROWS]
-    rows = [(input_words(w.path, w.label, workings, figures), w.low_tco, w.high_tco) for w in moving]
+    rows = swings.rows[:TORNADO_ROWS]
+    names = [input_words(w.path, w.label, workings, figures) for w in rows]
     parts = []
     horizon = figures.params.horizon_months
     if rows:
-        chart = tornado_chart(rows, b.tco)
-        parts.append(f"<h3>What moves the cost of ownership over {_h(plural(horizon, 'month'))}</h3>{_img(chart)}")
+        chart = tornado_chart(dataclasses.replace(swings, rows=rows), names)
+        parts.append(
+            f"<h3>What moves the {_h(swings.name.lower())}</h3>{_img(chart)}<p>{_h(tornado_caption(swings, names))}</p>"
+        )
     if figures.simulation is not None:
         h = figures.headline
         chart = cash_flow_band_chart(h, figures.simulation, staff_time=is_staff_time(figures))

@@ -12,27 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.headline import BASIS_SHORT, Headline
-from ftcost_helpers.engine.money import compact_usd, tick_labels, usd
+from ftcost_helpers.engine.money import compact_usd, usd
+from ftcost_helpers.engine.sensitivity import NET_VALUE, Sensitivity, input_value_text
 from ftcost_helpers.engine.uncertainty import Simulation
-from ftcost_helpers.views.charts import COLOURS, new_figure, png_bytes
+from ftcost_helpers.views.charts import COLOURS, ExactUsdTicks, new_figure, png_bytes
+from ftcost_helpers.views.charts import tornado_chart as views_tornado_chart
 from ftcost_helpers.views.tables import AREA_LABELS
 
 DPI = 150
 """Sharp on paper and on a high-density screen."""
-
-
-class ExactUsdTicks(Formatter):
-    """Currency ticks in one scale, exact at their step (``USD 2.5k``, not ``USD 2k``)."""
-
-    def __call__(self, value: float, position: int | None = None) -> str:
-        return tick_labels([value])[0]
-
-    def format_ticks(self, values: Sequence[float]) -> list[str]:
-        return tick_labels(list(values))
 
 
 @dataclass(frozen=True)
@@ -69,39 +61,42 @@ def area_chart(breakdown: Breakdown) -> Chart:
     return _chart(fig, alt)
 
 
-def tornado_chart(rows: Sequence[tuple[str, float, float]], base_total: float) -> Chart:
-    """Bars from the programme total at each input's low end to its high end;
-    ``rows`` = (input in words, total at low, total at high), largest swing first."""
-    shown = list(rows)[::-1]
-    fig, ax = new_figure((7.6, 0.36 * len(shown) + 1.3))
-    for y, (_, low, high) in enumerate(shown):
-        ax.barh(
-            y,
-            low - base_total,
-            left=base_total,
-            color=COLOURS["eval"],
-            label="Input at its low end" if y == 0 else None,
-        )
-        ax.barh(
-            y,
-            high - base_total,
-            left=base_total,
-            color=COLOURS["maintenance"],
-            label="Input at its high end" if y == 0 else None,
-        )
-    ax.axvline(base_total, color="black", linewidth=1)
-    ax.set_yticks(range(len(shown)), [name for name, _, _ in shown], fontsize=8)
-    ax.xaxis.set_major_formatter(ExactUsdTicks())
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.set_xlabel(f"Programme total (USD); base case {usd(base_total)}")
-    ax.legend(fontsize=7, loc="lower right")
-    first = next(iter(rows), None)
-    lead = f" The largest is {first[0]}: from {usd(first[1])} to {usd(first[2])}." if first else ""
-    alt = (
-        f"Tornado chart: how far the programme total moves when each of the {len(shown)} most important inputs goes "
-        f"from its low to its high end, every other input at its base case (base case {usd(base_total)}).{lead}"
+def tornado_chart(result: Sensitivity, names: Sequence[str]) -> Chart:
+    """The tornado of :func:`ftcost_helpers.views.charts.tornado_chart` for the document:
+    ``names`` are the inputs in the document's words, one per row of ``result``."""
+    figure = views_tornado_chart(result, names, width=7.6)
+    quantity = result.name.lower()
+    pairs = list(zip(names, result.rows, strict=True))
+    described = "; ".join(
+        f"{name}: {usd(row.at_low)} at {input_value_text(row.path, row.input_low)}, "
+        f"{usd(row.at_high)} at {input_value_text(row.path, row.input_high)}"
+        for name, row in pairs
     )
-    return _chart(fig, alt)
+    alt = (
+        f"Tornado chart of the {quantity} (base case {usd(result.base)}): the {len(pairs)} inputs that move it most, "
+        f"largest first, each alone from its low to its high end with every other input at its base case. {described}."
+    )
+    return _chart(figure, alt)
+
+
+def tornado_caption(result: Sensitivity, names: Sequence[str]) -> str:
+    """The tornado's caption (plain text): what it measures, which end is which, and its largest bar."""
+    meaning = (
+        "what the alternative would cost over the months the fine-tune runs in its place, less the fine-tune's "
+        "cost of ownership (programme and running costs)"
+        if result.quantity == NET_VALUE
+        else "the programme plus its running costs"
+    )
+    shown = len(names)
+    which = f"the {shown} of {result.drivers_found} uncertain inputs" if result.drivers_found > shown else "the inputs"
+    top, name = result.rows[0], names[0]
+    return (
+        f"Each bar moves one uncertain input alone from its low end (blue) to its high end (orange), every other "
+        f"input at its base case, and shows the {result.name.lower()} that results: {meaning}; base case "
+        f"{usd(result.base)}. These are {which} that move it most, largest first. The largest is {name}: "
+        f"{usd(top.at_low)} at {input_value_text(top.path, top.input_low)} and {usd(top.at_high)} at "
+        f"{input_value_text(top.path, top.input_high)}."
+    )
 
 
 def cash_flow_band_chart(headline: Headline, simulation: Simulation, staff_time: bool = False) -> Chart:
@@ -147,4 +142,12 @@ def cash_flow_band_chart(headline: Headline, simulation: Simulation, staff_time:
     return _chart(fig, alt)
 
 
-__all__ = ["Chart", "ExactUsdTicks", "area_chart", "cash_flow_band_chart", "compact_usd", "tornado_chart"]
+__all__ = [
+    "Chart",
+    "ExactUsdTicks",
+    "area_chart",
+    "cash_flow_band_chart",
+    "compact_usd",
+    "tornado_caption",
+    "tornado_chart",
+]

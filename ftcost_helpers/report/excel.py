@@ -26,7 +26,7 @@ from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.run import programme_spend
 from ftcost_helpers.engine.scenarios import compare_scenarios
-from ftcost_helpers.engine.sensitivity import sensitivity
+from ftcost_helpers.engine.sensitivity import NET_VALUE, TOP_DRIVERS, sensitivity
 from ftcost_helpers.report.document import client_keys, client_text, describe_text, input_words, warning_title
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.workings import Item, Workings, plan_workings, spreadsheet_formula
@@ -414,21 +414,33 @@ def _write_scenarios(book: _Book, figures: ClientFigures) -> None:
 
 
 def _write_sensitivity(book: _Book, figures: ClientFigures, workings: Workings) -> None:
-    headers = ["Input", "Low end", "High end", "Total at low", "Total at high", "Swing", "TCO at low", "TCO at high"]
-    sheet = book.sheet("Sensitivity", headers, [44, 12, 12, 14, 14, 14, 14, 14])
+    swings = sensitivity(figures.params, figures.breakdown.book, top=None)
+    name = swings.name
+    headers = ["Input", "Low end", "High end", f"{name} at low", f"{name} at high", "Swing"]
+    headers += ["Break-even at low (month)", "Break-even at high (month)"] if swings.quantity == NET_VALUE else []
+    sheet = book.sheet("Sensitivity", headers, [44, 12, 12, 22, 22, 14, 14, 14])
     row = FIRST_ROW
-    for swing in sensitivity(figures.params, figures.breakdown.book):
+    for swing in swings.rows:
         sheet.write_string(row, 0, input_words(swing.path, swing.label, workings, figures))
         sheet.write_number(row, 1, swing.input_low, book.fmt(COUNT))
         sheet.write_number(row, 2, swing.input_high, book.fmt(COUNT))
-        for column, value in enumerate(
-            (swing.low_total, swing.high_total, swing.swing, swing.low_tco, swing.high_tco), 3
-        ):
+        for column, value in enumerate((swing.at_low, swing.at_high, swing.swing), 3):
             sheet.write_number(row, column, value, book.fmt(USD))
+        for column, month in enumerate((swing.low_break_even, swing.high_break_even), 6):
+            if swings.quantity == NET_VALUE and month is not None:
+                sheet.write_number(row, column, month)
         row += 1
-    sheet.write_string(
-        row + 1, 0, "One input at a time from its low to its high end, the rest at base (values).", book.note
-    )
+    sheet.write_string(row + 1, 0, "Base case (every input at its base case)", book.header)
+    sheet.write_number(row + 1, 3, swings.base, book.fmt(USD, bold=True))
+    notes = [
+        f"Each uncertain input alone from its low to its high end, every other input at its base case, and the "
+        f"{name.lower()} that results (values, USD), largest swing first: the {swings.drivers_found} of "
+        f"{swings.inputs_moved} uncertain inputs that move it. The report's tornado shows the first {TOP_DRIVERS}.",
+    ]
+    if swings.quantity == NET_VALUE:
+        notes.append("Blank break-even: none within the horizon.")
+    for offset, note in enumerate(notes, 3):
+        sheet.write_string(row + offset, 0, note, book.note)
 
 
 def _write_simulation(book: _Book, figures: ClientFigures) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,13 +25,18 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
 from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
 from ftcost_helpers.engine.model.roi import operating_months  # noqa: E402
 from ftcost_helpers.engine.model.training import MEMORY_LABELS  # noqa: E402
+from ftcost_helpers.engine.money import compact_usd as compact_amount  # noqa: E402
+from ftcost_helpers.engine.money import tick_labels, usd  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
+from ftcost_helpers.engine.sensitivity import Sensitivity, input_value_text  # noqa: E402
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES  # noqa: E402
 from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, peak_column, quality_loss  # noqa: E402
 
@@ -690,25 +696,83 @@ def break_even_probability_chart(probability: np.ndarray) -> Figure:
     return fig
 
 
-def tornado_chart(swings: Sequence[Any], base_total: float, top: int = 10) -> Figure:
-    """Which inputs move the programme total most: each input from its low to its high end
-    (inputs that do not move the total are left out)."""
-    shown = [s for s in swings if s.swing > 0][:top][::-1]
-    fig, ax = new_figure((9.0, max(2.5, 0.42 * len(shown) + 1.4)))
-    for y, s in enumerate(shown):
-        low, high = float(s.low_total) - base_total, float(s.high_total) - base_total
-        ax.barh(y, low, left=base_total, color=COLOURS["eval"], label="Input at its low end" if y == 0 else None)
-        ax.barh(
-            y, high, left=base_total, color=COLOURS["maintenance"], label="Input at its high end" if y == 0 else None
-        )
-    ax.axvline(base_total, color="black", linewidth=1)
-    ax.set_yticks(range(len(shown)), [s.label for s in shown], fontsize=8)
-    currency_axis(ax, "x")
-    ax.set_xlabel(f"Programme total (USD; base case {compact_usd(base_total)})")
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    ax.set_title("Sensitivity of the programme total, one input at a time")
-    ax.legend(fontsize=8, loc="lower right")
+class ExactUsdTicks(Formatter):
+    """Currency ticks in one scale, exact at their step (``USD 2.5k``, not ``USD 2k``)."""
+
+    def __call__(self, value: float, position: int | None = None) -> str:
+        return tick_labels([value])[0]
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        return tick_labels(list(values))
+
+
+TORNADO_ENDS = {"low": ("#0072B2", "Input at its low end"), "high": ("#E69F00", "Input at its high end")}
+"""Okabe–Ito blue and orange (safe for the common colour-vision deficiencies), with the legend's words."""
+
+
+def tornado_chart(result: Sensitivity, names: Sequence[str] | None = None, width: float = 9.0) -> Figure:
+    """The inputs that move the plan's quantity most (``result``, from
+    :func:`~ftcost_helpers.engine.sensitivity.sensitivity`), the largest swing on top: each bar
+    runs from the base case to the quantity with one input at its low end (blue) or its high end
+    (orange), labelled with that input value and the figure it gives. ``names``: the inputs in
+    words, one per row (default: each row's label)."""
+    rows = list(result.rows)
+    shown = list(zip(names if names is not None else [r.label for r in rows], rows, strict=True))[::-1]
+    fig, ax = new_figure((width, max(2.8, 0.55 * len(shown) + 1.9)))
+    base = result.base
+    labels = [text for y, (_, row) in enumerate(shown) for text in _tornado_bars(ax, y, row, base)]
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(range(len(shown)), [textwrap.fill(name, 34) for name, _ in shown], fontsize=8)
+    ax.set_ylim(-0.6, max(len(shown), 1) - 0.4)
+    ax.xaxis.set_major_formatter(ExactUsdTicks())
+    ax.xaxis.set_major_locator(MaxNLocator(4))
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_xlabel(result.axis_label)
+    ax.set_title(f"What moves the {result.name.lower()}", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    if not rows:
+        words = f"No uncertain input moves the {result.name.lower()}."
+        ax.text(0.5, 0.5, words, transform=ax.transAxes, ha="center", backgroundcolor="white")
+    fig.legend(handles=_tornado_legend(base), fontsize=7, loc="outside lower center", ncols=3, frameon=False)
+    _fit_bar_labels(fig, ax, base, rows, labels)
     return fig
+
+
+def _tornado_bars(ax: Axes, y: int, row: Any, base: float) -> list[Any]:
+    """One input's two bars from ``base``, the longer drawn first (when both ends lie on one
+    side, the shorter stays in view), each labelled with the input value and the figure."""
+    ends = [("low", row.input_low, row.at_low), ("high", row.input_high, row.at_high)]
+    texts = []
+    for end, value, figure in sorted(ends, key=lambda e: -abs(e[2] - base)):
+        bars = ax.barh(y, figure - base, left=base, height=0.7, color=TORNADO_ENDS[end][0])
+        text = f"{input_value_text(row.path, value)}\n→ {compact_amount(figure)}"
+        texts += ax.bar_label(bars, labels=[text], padding=3, fontsize=7)
+    return texts
+
+
+def _tornado_legend(base: float) -> list[Any]:
+    """Which colour is which end of the input, and the base-case line."""
+    ends = [Patch(color=colour, label=words) for colour, words in TORNADO_ENDS.values()]
+    return [*ends, Line2D([], [], color="black", linewidth=1, label=f"Base case {usd(base)}")]
+
+
+def _fit_bar_labels(fig: Figure, ax: Axes, base: float, rows: Sequence[Any], labels: Sequence[Any]) -> None:
+    """Widen the x-axis until every bar's label lies inside the axes (a few layout passes)."""
+    ends = [base] + [v for r in rows for v in (r.at_low, r.at_high)]
+    low, high = min(ends), max(ends)
+    span = high - low or abs(base) or 1.0
+    ax.set_xlim(low - 0.3 * span, high + 0.3 * span)
+    for _ in range(4):
+        fig.draw_without_rendering()
+        box = ax.get_window_extent()
+        extents = [label.get_window_extent() for label in labels]
+        short_left = max([box.x0 - e.x0 for e in extents] + [0.0])
+        short_right = max([e.x1 - box.x1 for e in extents] + [0.0])
+        if short_left <= 0 and short_right <= 0:
+            return
+        x0, x1 = ax.get_xlim()
+        per_pixel = (x1 - x0) / box.width
+        ax.set_xlim(x0 - 1.3 * short_left * per_pixel, x1 + 1.3 * short_right * per_pixel)
 
 
 # ---------------------------------------------------------------- live charts

@@ -28,6 +28,7 @@ from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value, low_high
 from ftcost_helpers.engine.scenarios import cheapest_that_can_run
 from ftcost_helpers.engine.schema import SHARDING_WORDS, Params
+from ftcost_helpers.engine.sensitivity import Sensitivity, input_value_text
 from ftcost_helpers.views.notebook import with_changes
 
 Formatter = Callable[[Any], str]
@@ -521,28 +522,34 @@ def percentiles_table(percentiles: Mapping[str, Mapping[str, float]], title: str
     return Table(frame, _usd_columns(*columns), title, "", ("Figure",))
 
 
-def sensitivity_table(swings: Sequence[Any], top: int = 10) -> Table:
-    """The inputs that move the programme total most, low end against high end (inputs that
-    do not move the total are left out)."""
+def sensitivity_table(swings: Sensitivity, top: int = 10) -> Table:
+    """The inputs that move the plan's quantity most (``swings``: a
+    :class:`~ftcost_helpers.engine.sensitivity.Sensitivity`), its value with each input at
+    its low and its high end, largest swing first."""
+    name = swings.name
+    low, high = f"{name} at low", f"{name} at high"
     rows = [
         {
             "Input": s.label,
-            "Total at low": s.low_total,
-            "Total at high": s.high_total,
+            "Low end": input_value_text(s.path, s.input_low),
+            "High end": input_value_text(s.path, s.input_high),
+            low: s.at_low,
+            high: s.at_high,
             "Swing": s.swing,
             "Break-even at low": s.low_break_even,
             "Break-even at high": s.high_break_even,
         }
-        for s in [s for s in swings if s.swing > 0][:top]
+        for s in swings.rows[:top]
     ]
-    columns = ["Input", "Total at low", "Total at high", "Swing", "Break-even at low", "Break-even at high"]
+    columns = ["Input", "Low end", "High end", low, high, "Swing", "Break-even at low", "Break-even at high"]
     frame = pd.DataFrame(rows, columns=columns)
     month = lambda m: "never" if _missing(m) else f"month {int(m)}"  # noqa: E731
-    formats = _usd_columns("Total at low", "Total at high", "Swing") | {
+    formats = _usd_columns(low, high, "Swing") | {
         "Break-even at low": month,
         "Break-even at high": month,
     }
-    return Table(frame, formats, "Sensitivity: one input at a time", "", ("Input",))
+    note = f"Each input alone from its low to its high end, every other at its base case ({usd(swings.base)})."
+    return Table(frame, formats, f"Sensitivity of the {name.lower()}, one input at a time", note, ("Input",))
 
 
 def scenarios_table(results: Sequence[Any], book: PriceBook | None = None) -> Table:
