@@ -62,7 +62,6 @@ from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formul
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS, cheapest_note
 
 TORNADO_ROWS = 8
-WARNINGS_ON_PAGE_ONE = 3
 PRINT_STYLE_ID = "ftcost-print-css"
 """The id :mod:`ftcost_helpers.pdf` looks for: this page brings its own print rules."""
 
@@ -173,17 +172,6 @@ def client_text(text: str, book: PriceBook) -> str:
     names |= {key: gpu.label for key, gpu in book.gpus.items()}
     names |= {key: method.label for key, method in book.methods.items()}
     return SNAKE.sub(lambda m: names.get(m.group(0), m.group(0).replace("_", " ")), text)
-
-
-NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def warnings_heading(count: int) -> str:
-    """ "The three warnings that matter most, of the audit's five" (numbers to ten in words)."""
-    words = NUMBER_WORDS[count] if count < len(NUMBER_WORDS) else f"{count:,}"
-    if count <= WARNINGS_ON_PAGE_ONE:
-        return f"The audit's {words} {'warning' if count == 1 else 'warnings'}" if count else "The audit"
-    return f"The {NUMBER_WORDS[WARNINGS_ON_PAGE_ONE]} warnings that matter most, of the audit's {words}"
 
 
 def saving_words(saving_usd: float | None, horizon_months: int) -> str:
@@ -433,8 +421,8 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
 
 def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity) -> str:
     """The tornado of the plan's quantity (net value or cost of ownership over the horizon) with
-    the words that say what it shows, the P10–P90 band of the cash position, every warning."""
-    b = figures.breakdown
+    the words that say what it shows, and the P10–P90 band of the cash position (the warnings
+    are listed once, after page 1)."""
     rows = swings.rows[:TORNADO_ROWS]
     names = [input_words(w.path, w.label, workings, figures) for w in rows]
     parts = []
@@ -462,8 +450,6 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity
                 "not cash the business banks, unless the plan makes the saving real.</p>"
             )
         parts.append(f"<h3>Cumulative position, P10–P90</h3>{_img(chart)}{words}")
-    every = warnings_block(b.warnings, b.book, horizon)
-    parts.append(f"<h3>Every warning of the audit, the most important first</h3>{every}")
     return "".join(parts)
 
 
@@ -590,8 +576,8 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
     sections = [
         _section(
             "warnings",
-            warnings_heading(len(b.warnings)),
-            warnings_block(b.warnings, b.book, figures.params.horizon_months, WARNINGS_ON_PAGE_ONE)
+            "What the audit found, the most important first",
+            warnings_block(b.warnings, b.book, figures.params.horizon_months)
             + "<h3>Cost by area</h3>"
             + areas_section(figures)
             + running_section(figures),
