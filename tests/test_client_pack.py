@@ -109,6 +109,18 @@ def test_nothing_in_the_pack_names_a_local_folder_or_a_file_link(batch: dict[str
             assert not leaks(text, batch["work"]), f"{where} holds {leaks(text, batch['work'])}"
 
 
+WORKING_NAMES = (".ipynb", "summary.json", "fingerprint.json", "acme.yaml", "rates.yaml", "python -m", "--rates")
+"""The firm's file names and command lines: the client gets none of them (the notebooks are
+named by their titles)."""
+
+
+def test_the_pack_names_none_of_the_firms_files_or_commands(batch: dict[str, Path]) -> None:
+    for path in sorted(batch["pack"].iterdir()):
+        for where, text in texts_of(path).items():
+            named = [name for name in WORKING_NAMES if name in text]
+            assert not named, f"{where} names {named}"
+
+
 @pytest.mark.skipif(not HAS_CHROMIUM, reason="needs Debian's chromium (CI installs it)")
 def test_the_printed_pdf_links_only_within_itself(batch: dict[str, Path]) -> None:
     """Before: seven ``file:///…/acme/<file>`` links (five notebooks, the workbook and
