@@ -94,7 +94,16 @@ def _report(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
     status = report_command(args)
-    return max(status, _report_pdfs(args)) if args.pdf and status != EXIT_INTERRUPTED else status
+    status = max(status, _report_pdfs(args)) if args.pdf and status != EXIT_INTERRUPTED else status
+    return max(status, _client_packs(args)) if args.client_pack and status != EXIT_INTERRUPTED else status
+
+
+def _client_packs(args: argparse.Namespace) -> int:
+    """``report --client-pack``: after the reports (and their PDFs), what each client receives."""
+    from ftcost_helpers.engine.loading import project_root
+    from ftcost_helpers.report.pack import client_packs_command
+
+    return client_packs_command(args.out if args.out is not None else project_root() / "reports")
 
 
 def _report_pdfs(args: argparse.Namespace) -> int:
@@ -232,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--force", action="store_true", help="redo every client, even those whose report is unchanged")
     rep.add_argument("--pdf", action="store_true", help="also print each report.html to report.pdf (Debian's chromium)")
+    rep.add_argument(
+        "--client-pack",
+        action="store_true",
+        help="also write <report folder>/client-pack/: only what the client receives (PDF, workbook, page)",
+    )
     rep.set_defaults(run=_report)
     book = commands.add_parser("pricebook", help="every price-book entry with its as-of date and source")
     book.set_defaults(run=_pricebook)

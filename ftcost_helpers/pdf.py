@@ -2,6 +2,7 @@
 
 Nothing here downloads a browser: the Chromium on the machine prints the page, with the
 network to the outside cut off (a client report is self-contained: charts are embedded PNGs).
+The PDF goes to the client, so it carries no ``file://`` link (see :func:`printable`).
 :data:`PRINT_CSS` keeps figures, tables and their captions whole on a page; the report page
 may carry it already (see :func:`with_print_css`), otherwise it is added for the print only.
 
@@ -132,10 +133,14 @@ def with_content_policy(html: str) -> str:
 
 
 def printable(html: str) -> str:
-    """``html`` ready for paper: :data:`PRINT_CSS` and a Content-Security-Policy added and
-    every ``<details>`` opened (a folded section, such as the report's table of inputs, is
-    printed unfolded)."""
-    return DETAILS_CLOSED.sub("<details open", with_content_policy(with_print_css(html)))
+    """``html`` ready for paper: :data:`PRINT_CSS` and a Content-Security-Policy added, every
+    ``<details>`` opened (a folded section, such as the report's table of inputs, is printed
+    unfolded) and every link to a file made plain text: Chromium prints a relative link as a
+    ``file://`` URI naming the folder it printed in (the analyst's own), so the PDF keeps
+    only links within itself and to web addresses."""
+    from ftcost_helpers.report.sanitize import unlink_files
+
+    return unlink_files(DETAILS_CLOSED.sub("<details open", with_content_policy(with_print_css(html))))
 
 
 def _print_command(chromium: Path, page: Path, pdf: Path, profile: Path) -> list[str]:
@@ -151,10 +156,9 @@ def _print_command(chromium: Path, page: Path, pdf: Path, profile: Path) -> list
 def html_to_pdf(html: str | Path, pdf: str | Path | None = None, *, timeout_s: float = 120.0) -> Path:
     """Print the HTML file ``html`` to ``pdf`` (default: beside it, ``.pdf``) and return its path.
 
-    The page is printed from a :func:`printable` copy in the same folder (so relative links
-    still resolve); the copy and Chromium's throw-away profile are removed
-    afterwards. The PDF is written to a temporary name and moved into place only when
-    complete. Raises :class:`PdfError` when Chromium is missing, fails or times out.
+    The page is printed from a :func:`printable` copy in the same folder; the copy and
+    Chromium's throw-away profile are removed afterwards. The PDF is written to a temporary
+    name and moved into place only when complete. Raises :class:`PdfError` when Chromium is missing, fails or times out.
     """
     html = Path(html)
     pdf = Path(pdf) if pdf else html.with_suffix(".pdf")

@@ -66,7 +66,9 @@ def test_provenance_names_both_files_and_dates(tmp_path):
     rates = write(tmp_path / "rates.yaml", OVERLAY)
     text = load_price_book(rates=rates).provenance()
     assert "params/pricebook.yaml (as of 2026-05-26" in text
-    assert f"{rates} (as of 2026-11-15; negotiated contract, neocloud X)" in text
+    # An overlay outside the project is named by its file name alone: no local folder in a report.
+    assert "; rates.yaml (as of 2026-11-15; negotiated contract, neocloud X)" in text
+    assert str(tmp_path) not in text
 
 
 @pytest.mark.parametrize("where", ["before", "after"])

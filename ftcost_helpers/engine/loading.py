@@ -557,15 +557,7 @@ def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _origin(path: Path, data: Mapping[str, Any], book: PriceBook) -> BookOrigin:
     source = book.sources.get("seed_market") or ", ".join(sorted(book.sources.values()))
-    return BookOrigin(_shown(path), book.as_of, source)
-
-
-def _shown(path: Path) -> str:
-    """A file as the user knows it: relative to the project when inside it."""
-    try:
-        return path.resolve().relative_to(project_root().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    return BookOrigin(display_path(path), book.as_of, source)
 
 
 class _OverlayDate(BaseModel):
@@ -586,7 +578,7 @@ def _overlay_date(overlay: Mapping[str, Any], path: Path) -> BookOrigin:
     except ValidationError as exc:
         key, problem = _describe(exc.errors()[0], _OverlayDate)
         raise ParamsError(path, key, problem) from None
-    return BookOrigin(_shown(path), dated.as_of, dated.source)
+    return BookOrigin(display_path(path), dated.as_of, dated.source)
 
 
 def _set_in(overlay: Mapping[str, Any] | None, key: str) -> bool:

@@ -1,6 +1,9 @@
 """``reports/index.html``: every client report in the folder with its totals, range,
 break-even month and links, plus the clients that failed in the last run.
 
+The index is the firm's working, never a client's: it names every client, so its heading
+and its ``ftcost-audience`` meta say so (:data:`AUDIENCE`), and no client document links to it.
+
 Built from the ``summary.json`` files on disk, so a client reported by an earlier run
 stays listed; every name and message is HTML-escaped and every link is a safe slug.
 """
@@ -122,6 +125,15 @@ HEADERS = (
     ("", "Files"),
 )
 
+AUDIENCE = "Internal: the firm's index of client reports — do not send"
+"""Who the index is for (its kicker and its ``ftcost-audience`` meta): it lists every client."""
+
+INTERNAL_NOTE = (
+    "This page names every client of the firm, with the working behind each report (notebooks, JSON). "
+    "A client receives only their own report: send the files of its client-pack folder "
+    "(report --client-pack), never this page or a report folder."
+)
+
 INDEX_CSS = """
 main { max-width: 1280px; }
 .scroll { max-width: 100%; overflow-x: auto; }
@@ -131,6 +143,7 @@ td.client { min-width: 13em; }
 td.client .meta { margin: .1rem 0 0; font-size: .8rem; }
 td.files { min-width: 11em; }
 .nw { white-space: nowrap; }
+.kicker, .internal { color: var(--warn); }
 @media (max-width: 600px) { main { padding: 1rem .8rem 2rem; } header.report h1 { font-size: 1.4rem; } }
 """
 
@@ -157,13 +170,16 @@ def index_html(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Fine-tuning cost reports</title>
+<title>Internal: fine-tuning cost reports (the firm's index, do not send)</title>
+<meta name="ftcost-audience" content="{escape(AUDIENCE, quote=True)}">
+<meta name="robots" content="noindex, nofollow">
 {_failures_meta(failures)}
 <style>{CSS}{INDEX_CSS}</style>
 </head>
 <body>
 <main>
-<header class="report"><div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>
+<header class="report"><div class="kicker">{escape(AUDIENCE)}</div><h1>Fine-tuning cost reports</h1>
+<p class="meta internal">{escape(INTERNAL_NOTE)}</p>
 <p class="meta">{escape(plural(len(summaries), "client report"))}. One-time programme cost (base case) and its P10–P90
 range; the running cost per month beside the alternative it replaces and the net saving; the month the programme
 pays back; the cost of ownership over the plan's horizon.</p></header>

@@ -93,6 +93,7 @@ from ftcost_helpers.report.index import (
     folder_owner,
     write_index,
 )
+from ftcost_helpers.report.privacy import forget_local_paths
 from ftcost_helpers.report.slug import client_dir, slugify, source_id
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -578,6 +579,7 @@ class _Batch:
             return
         assert client.summary is not None
         try:
+            forget_local_paths(job.staging, job.source, self.settings.notebooks)  # no analyst's folder named
             write_fingerprint(job.staging, job.fingerprint)  # last: its presence means complete
             self.succeed(job, client.summary)
         except OSError as error:

@@ -20,8 +20,11 @@ and the page's own style elements, as a second wall behind the sanitiser.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
+from html import unescape
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src 'none'; "
@@ -217,3 +220,40 @@ def finalise_page(document: str) -> str:
     if head is None or CSP_META in page[: match.start()]:
         return page
     return page[: head.end()] + "\n" + CSP_META + page[head.end() :]
+
+
+ANCHOR = re.compile(r"<a\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
+"""An ``<a ...>…</a>`` element (attribute values may hold ``>``; links do not nest)."""
+
+HREF = re.compile(r"\bhref\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+
+
+def file_link(href: str) -> str | None:
+    """The file a link points at when it is a link to a file (``report.xlsx``,
+    ``01_compute.ipynb#top``, ``../index.html``, ``//host/x``, ``file:///…``, or ``""``: the
+    page itself), else None (a section of the page, or a web or mail address). A printed page
+    turns every such link into a ``file://`` URI naming the folder it was printed in."""
+    parts = urlsplit(href.strip())
+    if parts.scheme.lower() in LINK_SCHEMES or href.strip().startswith("#"):
+        return None  # a web or mail address, or a section of the page ("#sources")
+    if parts.scheme or parts.netloc:
+        return href.strip()  # file:, or a scheme-relative //host/path: never a file sent with the page
+    return unquote(parts.path)
+
+
+def unlink_files(page: str, keep: Collection[str] = ()) -> str:
+    """``page`` with every link to a file turned into plain text, except links to the file
+    names in ``keep`` (files that travel with the page, named relative to it). The link's
+    text stays, in a ``<span class="unlinked">``; anchors within the page and web or mail
+    addresses stay links."""
+
+    def replace(match: re.Match[str]) -> str:
+        href = HREF.search(match.group(1))
+        if href is None:
+            return match.group(0)
+        target = file_link(unescape(next(value for value in href.groups() if value is not None)))
+        if target is None or target in keep:
+            return match.group(0)
+        return f'<span class="unlinked">{match.group(2)}</span>'
+
+    return ANCHOR.sub(replace, page)
