@@ -541,8 +541,8 @@ class Working:
 def working_section(files: Sequence[Working]) -> str:
     items = "".join(f'<li><a href="{escape(f.href, quote=True)}">{_h(f.title)}</a></li>' for f in files)
     return (
-        "<p>The analysis behind this document, in the same folder: the workbook recalculates every figure from "
-        f"its inputs, and the notebooks show each step.</p><ul>{items}</ul>"
+        "<p>The analysis behind this document, kept by the firm and available on request: the workbook "
+        f"recalculates every figure from its inputs, and the notebooks show each step.</p><ul>{items}</ul>"
     )
 
 

@@ -83,11 +83,12 @@ def library_versions(names: Sequence[str] = LIBRARIES) -> dict[str, str]:
 
 
 def _input_key(path: Path) -> str:
-    """An input file's name in a fingerprint: relative to the project when inside it."""
+    """An input file's name in a fingerprint: relative to the project when inside it, else its
+    bare name (no folder of the analyst's in a report folder; the digest tells files apart)."""
     try:
         return path.relative_to(project_root().resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        return f"outside the project/{path.name}"
 
 
 @dataclass(frozen=True)

@@ -180,9 +180,9 @@ def index_html(
 <main>
 <header class="report"><div class="kicker">{escape(AUDIENCE)}</div><h1>Fine-tuning cost reports</h1>
 <p class="meta internal">{escape(INTERNAL_NOTE)}</p>
-<p class="meta">{escape(plural(len(summaries), "client report"))}. One-time programme cost (base case) and its P10–P90
-range; the running cost per month beside the alternative it replaces and the net saving; the month the programme
-pays back; the cost of ownership over the plan's horizon.</p></header>
+<p class="meta">{escape(plural(len(summaries), "client report"))}. One-time programme cost on each report's
+basis and its P10–P90 range; the running cost per month beside the alternative it replaces and the net
+saving; the month the programme pays back; the cost of ownership over the plan's horizon.</p></header>
 {failed}
 {body}
 </main>
