@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from ftcost_helpers.engine.loading import ParamsError, load_price_book
@@ -100,14 +101,16 @@ def _report_pdfs(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.loading import project_root
     from ftcost_helpers.pdf import PdfError, reports_to_pdf
 
+    out = Path(args.out if args.out is not None else project_root() / "reports")
     try:
-        written = reports_to_pdf(args.out if args.out is not None else project_root() / "reports")
+        written = reports_to_pdf(out)
     except PdfError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from ftcost_helpers.report.index import write_index
+    from ftcost_helpers.report.index import ForeignIndex, write_index
 
-    write_index(Path(args.out if args.out is not None else project_root() / "reports"))  # with its PDF links
+    with suppress(ForeignIndex):  # not ftcost's: the batch said so, and left it as it is
+        write_index(out)  # with its PDF links
     print(f"{len(written)} PDF report{'' if len(written) == 1 else 's'} written")
     return EXIT_OK
 
@@ -154,6 +157,16 @@ Start a client with "init", check it with "validate" after every edit, read it w
 "estimate", and hand over "report". Problems in a client file are listed one per line
 as file: key: problem, and the command exits with status 1."""
 EPILOG = 'Run "python -m ftcost_helpers COMMAND --help" for what a command takes.'
+
+
+def _out_folder_options(report: argparse.ArgumentParser) -> None:
+    """``report``'s options about whose files ``--out`` may hold."""
+    report.add_argument(
+        "--allow-other-files",
+        action="store_true",
+        help="write into an --out folder that holds files ftcost did not write (refused otherwise); "
+        "they are left exactly as they are, an index.html among them included",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -217,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files", type=Path, nargs="*", metavar="FILE", help="client files (default: every params/clients/*.yaml)"
     )
     rep.add_argument("--out", type=Path, default=None, metavar="FOLDER", help="output folder (default: reports/)")
+    _out_folder_options(rep)
     rep.add_argument(
         "--jobs",
         type=positive_int,
