@@ -98,6 +98,7 @@ from ftcost_helpers.report.index import (
     folder_owner,
     write_index,
 )
+from ftcost_helpers.report.messages import one_line, say_error
 from ftcost_helpers.report.ownership import FAILED_DIR, foreign_folder_problem, is_leftover
 from ftcost_helpers.report.slug import client_dir, slugify, source_id
 
@@ -864,7 +865,7 @@ def report_command(args: Any) -> int:
             allow_other_files=getattr(args, "allow_other_files", False),
         )
     except ReportError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say_error(str(error))
         return EXIT_FAILED
     except KeyboardInterrupt as interrupt:
         print("interrupted: unfinished reports were discarded; earlier reports are unchanged", file=sys.stderr)
@@ -875,5 +876,5 @@ def report_command(args: Any) -> int:
     if result.failures:
         print(f"{plural(len(result.failures), 'client')} failed:", file=sys.stderr)
         for failure in result.failures:
-            print(f"  {failure.source}: {failure.message}", file=sys.stderr)
+            print(f"  {one_line(failure.source)}: {one_line(failure.message)}", file=sys.stderr)
     return result.exit_code
