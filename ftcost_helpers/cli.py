@@ -1,7 +1,16 @@
 """Command line: python -m ftcost_helpers init | validate | estimate | report.
 
 Errors in parameter files print one line per problem (file: key: problem) and exit 1;
-nothing prints a traceback to the user.
+nothing prints a traceback to the user. Every other problem is one line too: a file or
+folder that cannot be read or written (its path and the system's reason), a plan the engine
+cannot turn into finite figures (the file, and the key when the engine names one). User text
+a message repeats (a name, a path) is cut short and its control characters escaped
+(:mod:`~ftcost_helpers.report.messages`), and no error line holds a control character.
+
+Exit status: 0 done; 1 a problem, said on stderr; 130 Ctrl-C, 143 SIGTERM; 141 when whatever
+reads the output stops reading (``estimate FILE | head -1``): the command ends quietly, as a
+program killed by SIGPIPE does (128 + 13), so a pipeline run with ``set -o pipefail`` can tell
+a cut-short output from a whole one.
 """
 
 from __future__ import annotations
@@ -9,20 +18,29 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
-from ftcost_helpers.engine.loading import ParamsError, load_price_book
+from ftcost_helpers.engine.loading import ParamsError, load_price_book, quoted
 from ftcost_helpers.engine.overrides import load_plan
+from ftcost_helpers.report.messages import PATH_SHOWN, one_line, os_error_line, say_error, shown_path
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 1
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 130, 141
+
+
+class PlanNotComputable(Exception):
+    """The engine could not turn an accepted plan into finite figures; ``str()`` is one line."""
 
 
 def _print_problems(error: ParamsError) -> None:
     """Every problem of a file, one ``error: file: key: problem`` line each, on stderr."""
     for line in error.lines():
-        print(f"error: {line}", file=sys.stderr)
+        say_error(line)
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -35,20 +53,73 @@ def _estimate(args: argparse.Namespace) -> int:
     book = load_price_book(args.price_book, args.rates)
     params = load_plan(args.file, book)
     basis = resolve_basis(params, load_firm().default_basis)
-    breakdown = estimate(params, book, today=dt.date.today())
-    simulation = simulate(params, book)
-    if args.json:
+    with engine_guard(args.file):
+        breakdown = estimate(params, book, today=dt.date.today())
+        simulation = simulate(params, book)
         summary = summarise(breakdown, simulation, basis, compute_draws=True)
-        print(json.dumps(summary, indent=2, allow_nan=False))
-    else:
-        from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
+        text = finite_json(summary, args.file)  # the table shows the same figures: both or neither
+        if not args.json:
+            from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
 
-        print(headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind))
-        print()
-        print(breakdown_text(breakdown))
-        p10, p50, p90 = simulation.range_usd().values()
-        print("\n" + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90))
+            p10, p50, p90 = simulation.range_usd().values()
+            text = "\n\n".join(
+                [
+                    headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind),
+                    breakdown_text(breakdown),
+                    monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90),
+                ]
+            )
+    print(text)
     return EXIT_OK
+
+
+@contextmanager
+def engine_guard(file: Path) -> Iterator[None]:
+    """The last resort around the engine's arithmetic on an accepted plan: an
+    ArithmeticError (overflow, division by zero) or a ValueError (a NaN or an infinity where
+    a whole number is needed) becomes :class:`PlanNotComputable`, one line naming the file
+    and the engine's own words (which name the key when it knows it). The schema's bounds
+    should keep such plans out; this keeps a gap in them from becoming a traceback."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy's "overflow encountered": said below
+            yield
+    except ParamsError:
+        raise
+    except (ArithmeticError, ValueError) as error:
+        reason = str(error) or type(error).__name__
+        raise PlanNotComputable(
+            f"{shown_path(file)}: its figures cannot be computed ({reason}); an input is outside "
+            "what the model can cost (a value near zero or infinity?)"
+        ) from None
+
+
+def finite_json(summary: dict[str, Any], file: Path) -> str:
+    """``summary`` as JSON (indented), refusing Infinity and NaN, which JSON does not have:
+    PlanNotComputable names the first key holding one."""
+    keys = non_finite_keys(summary)
+    if keys:
+        more = f" (and {len(keys) - 1} more)" if len(keys) > 1 else ""
+        raise PlanNotComputable(
+            f"{shown_path(file)}: {keys[0]}{more}: is not a finite number, so no figures are printed "
+            "(an input is infinite, or so near zero or infinity that the arithmetic overflows)"
+        )
+    return json.dumps(summary, indent=2, allow_nan=False)
+
+
+def non_finite_keys(value: Any, key: str = "") -> list[str]:
+    """The dotted keys (``a.b.0``) under ``value`` whose number is an infinity or NaN."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [key or "(the summary)"]
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for k, v in items for found in non_finite_keys(v, f"{key}.{k}" if key else str(k))]
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -56,30 +127,67 @@ def _validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         try:
-            load_plan(file, book)
+            with engine_guard(file):
+                load_plan(file, book)
         except ParamsError as error:
             _print_problems(error)
             status = EXIT_BAD_INPUT
+        except PlanNotComputable as error:
+            say_error(str(error))
+            status = EXIT_BAD_INPUT
         else:
-            print(f"ok: {file}")
+            print(f"ok: {one_line(str(file), PATH_SHOWN)}")
     return status
 
 
 def _init(args: argparse.Namespace) -> int:
     """Write ``params/clients/NAME.yaml`` from the commented template, never over a file."""
     from ftcost_helpers.engine.loading import params_dir
-    from ftcost_helpers.engine.template import render_client
+    from ftcost_helpers.engine.template import CLIENT_NAME, render_client
 
-    path = params_dir() / "clients" / f"{args.name}.yaml"
+    if not CLIENT_NAME.fullmatch(args.name):  # said here, the name cut short (the engine repeats it whole)
+        say_error(f"init: NAME: use letters, digits, '_' and '-' only (it names the file), got {quoted(args.name)}")
+        return EXIT_BAD_INPUT
+    folder = params_dir() / "clients"
+    problem = clients_folder_problem(folder)
+    if problem is not None:
+        say_error(f"{shown_path(folder)}: {problem}")
+        return EXIT_BAD_INPUT
+    path = folder / f"{args.name}.yaml"
     text = render_client(args.name, path, load_price_book(args.price_book, args.rates), args.model, args.gpu)
     try:
-        with path.open("x", encoding="utf-8") as file:
-            file.write(text)
+        write_new_file(path, text)
     except FileExistsError:
-        print(f"error: {path}: already exists; init never overwrites a client file", file=sys.stderr)
+        say_error(f"{path}: already exists; init never overwrites a client file")
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        say_error(f"{shown_path(path)}: cannot write it ({error.strerror or error})")
         return EXIT_BAD_INPUT
     print(f"wrote {path}: edit the figures marked 'starting figure', then run validate on it")
     return EXIT_OK
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, which must not exist (FileExistsError); a file this call
+    made and could not finish (a full disk) is removed before the OSError goes on."""
+    file = path.open("x", encoding="utf-8")
+    try:
+        with file:
+            file.write(text)
+    except OSError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def clients_folder_problem(folder: Path) -> str | None:
+    """Why ``init`` cannot write a client file in ``folder`` (None when it can)."""
+    if not folder.exists():
+        return "no such folder (init writes client files there; make it, or run init from the project)"
+    if not folder.is_dir():
+        return "is not a folder (init writes client files in a folder of that name)"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "cannot write in this folder (read-only)"
+    return None
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -91,7 +199,7 @@ def _report(args: argparse.Namespace) -> int:
         try:
             find_chromium()  # before the batch: a missing browser fails fast
         except PdfError as error:
-            print(f"error: {error}", file=sys.stderr)
+            say_error(str(error))
             return EXIT_BAD_INPUT
     status = report_command(args)
     status = max(status, _report_pdfs(args)) if args.pdf and status != EXIT_INTERRUPTED else status
@@ -111,14 +219,16 @@ def _report_pdfs(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.loading import project_root
     from ftcost_helpers.pdf import PdfError, reports_to_pdf
 
+    out = Path(args.out if args.out is not None else project_root() / "reports")
     try:
-        written = reports_to_pdf(args.out if args.out is not None else project_root() / "reports")
+        written = reports_to_pdf(out)
     except PdfError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say_error(str(error))
         return EXIT_BAD_INPUT
-    from ftcost_helpers.report.index import write_index
+    from ftcost_helpers.report.index import ForeignIndex, write_index
 
-    write_index(Path(args.out if args.out is not None else project_root() / "reports"))  # with its PDF links
+    with suppress(ForeignIndex):  # not ftcost's: the batch said so, and left it as it is
+        write_index(out)  # with its PDF links
     print(f"{len(written)} PDF report{'' if len(written) == 1 else 's'} written")
     return EXIT_OK
 
@@ -164,7 +274,20 @@ DESCRIPTION = """What fine-tuning an open-weights model costs, and when it pays 
 Start a client with "init", check it with "validate" after every edit, read it with
 "estimate", and hand over "report". Problems in a client file are listed one per line
 as file: key: problem, and the command exits with status 1."""
-EPILOG = 'Run "python -m ftcost_helpers COMMAND --help" for what a command takes.'
+EPILOG = """Run "python -m ftcost_helpers COMMAND --help" for what a command takes.
+
+Exit status: 0 done; 1 a problem, one line each on stderr; 130 Ctrl-C; 143 SIGTERM;
+141 when the program reading the output stops early (as with "| head"): nothing more is printed."""
+
+
+def _out_folder_options(report: argparse.ArgumentParser) -> None:
+    """``report``'s options about whose files ``--out`` may hold."""
+    report.add_argument(
+        "--allow-other-files",
+        action="store_true",
+        help="write into an --out folder that holds files ftcost did not write (refused otherwise); "
+        "they are left exactly as they are, an index.html among them included",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -228,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files", type=Path, nargs="*", metavar="FILE", help="client files (default: every params/clients/*.yaml)"
     )
     rep.add_argument("--out", type=Path, default=None, metavar="FOLDER", help="output folder (default: reports/)")
+    _out_folder_options(rep)
     rep.add_argument(
         "--jobs",
         type=positive_int,
@@ -262,10 +386,36 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe is found here, not at exit
+        return status
     except ParamsError as error:
         _print_problems(error)
         return EXIT_BAD_INPUT
+    except PlanNotComputable as error:
+        say_error(str(error))
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as error:
+        say_error(os_error_line(error))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (``| head -1``): end quietly with :data:`EXIT_CLOSED_PIPE`.
+    What is left in stdout's buffer would fail again when Python flushes it at exit, so
+    stdout is pointed at the null device first (Python's documented recipe, signal module)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no real stdout (an in-process caller's): nothing to flush
+        pass
+    return EXIT_CLOSED_PIPE
 
 
 if __name__ == "__main__":

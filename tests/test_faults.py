@@ -25,7 +25,7 @@ from ftcost_helpers.report.execute import (
     make_runtime_dir,
     remove_runtime_dir,
 )
-from ftcost_helpers.report.index import SOURCE_FILE, SUMMARY_JSON, read_summaries
+from ftcost_helpers.report.index import SOURCE_FILE, SUMMARY_JSON, index_html, read_summaries
 from ftcost_helpers.report.runner import (
     FAILED_DIR,
     OLD,
@@ -216,9 +216,10 @@ def test_leftovers_of_killed_runs_go_whatever_their_pid(tmp_path: Path) -> None:
     output folder locked, anything not this run's is stale."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / f"{STAGING}1-acme").mkdir()
-    (out / ".index-1.html").write_text("partial", encoding="utf-8")
-    (out / f"{OLD}1-kept").mkdir()
+    for name in (f"{STAGING}1-acme", f"{OLD}1-kept"):  # as a run makes them: with their .source
+        (out / name).mkdir()
+        (out / name / SOURCE_FILE).write_text(f"{source_id(CLIENTS / 'example_a.yaml')}\n", encoding="utf-8")
+    (out / ".index-1.html").write_text(index_html([]), encoding="utf-8")
     (out / f"{OLD}1-kept" / SUMMARY_JSON).write_text("{}", encoding="utf-8")
     with locked_out_dir(out):
         clean_stale(out)

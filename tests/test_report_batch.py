@@ -134,9 +134,9 @@ def test_notebook_without_the_parameters_is_refused(tmp_path: Path) -> None:
 def test_clean_stale_restores_a_report_moved_aside(tmp_path: Path) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)
-    (tmp_path / f"{OLD}{pid}-acme").mkdir()
-    (tmp_path / f"{STAGING}{pid}-acme").mkdir()
-    (tmp_path / f"{STAGING}{os.getpid()}-live").mkdir()
+    for name in (f"{OLD}{pid}-acme", f"{STAGING}{pid}-acme", f"{STAGING}{os.getpid()}-live"):
+        (tmp_path / name).mkdir()  # as a run makes them: with the record of their client file
+        (tmp_path / name / SOURCE_FILE).write_text(f"{source_id(CLIENTS / 'example_a.yaml')}\n", encoding="utf-8")
     clean_stale(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["acme", f"{STAGING}{os.getpid()}-live"])
 

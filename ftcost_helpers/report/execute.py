@@ -114,18 +114,20 @@ def remove_runtime_dir(path: Path) -> None:
 def clean_stale_runtime_dirs(root: Path | None = None, grace_s: float = 60.0) -> list[Path]:
     """Remove the kernel folders whose owner is gone (its lock is free), whatever its process
     id says (a killed run's pid may be reused, or be PID 1 in a container); a folder without an
-    owner file (an older version's, or one being made) goes once it is ``grace_s`` old."""
+    owner file (an older version's, or one being made) goes once it is ``grace_s`` old. Only a
+    folder that is a kernel folder is touched (:func:`is_kernel_folder`): this user's, holding
+    nothing but the owner file and kernels' connection files and sockets."""
     import fcntl
     import time
 
     removed = []
     for path in Path(root or tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*"):
-        if not path.is_dir() or path in _OWNER_LOCKS:
+        if path in _OWNER_LOCKS or not is_kernel_folder(path):
             continue
         owner = path / OWNER_FILE
         try:
             if owner.exists():
-                descriptor = os.open(owner, os.O_WRONLY)
+                descriptor = os.open(owner, os.O_WRONLY | os.O_NOFOLLOW)
                 try:
                     fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -139,6 +141,22 @@ def clean_stale_runtime_dirs(root: Path | None = None, grace_s: float = 60.0) ->
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+KERNEL_FILE_PREFIX = "kernel-"
+"""Connection files (``kernel-<id>.json``) and IPC sockets (``kernel-<id>-ipc-<n>``) in a kernel folder."""
+
+
+def is_kernel_folder(path: Path) -> bool:
+    """True when ``path`` is a real folder (not a link) of this user holding nothing but
+    :data:`OWNER_FILE` and kernel files (:data:`KERNEL_FILE_PREFIX`): what
+    :func:`make_runtime_dir` makes and a kernel fills. Anything else there is not ours."""
+    try:
+        if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
+            return False
+        return all(n == OWNER_FILE or n.startswith(KERNEL_FILE_PREFIX) for n in os.listdir(path))
+    except OSError:
+        return False
 
 
 @cache

@@ -10,6 +10,7 @@ stays listed; every name and message is HTML-escaped and every link is a safe sl
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -209,18 +210,47 @@ def _listed_failures(path: Path) -> list[Failure]:
         return []
 
 
+INDEX_MARK = '<div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>'
+"""The page header every version of :func:`index_html` has written: an ``index.html`` without
+it is not ftcost's, and is never replaced."""
+
+INDEX_MARK_WITHIN = 256 * 1024
+"""How far into a page :func:`is_index_page` looks for the mark (it sits after the style sheet)."""
+
+
+class ForeignIndex(OSError):
+    """``index.html`` in the output folder is a file ftcost did not write; it is left as it is."""
+
+
+def is_index_page(path: Path) -> bool:
+    """True when ``path`` is a regular file (not a link) carrying :data:`INDEX_MARK`."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with path.open("rb") as page:
+            return INDEX_MARK.encode("utf-8") in page.read(INDEX_MARK_WITHIN)
+    except OSError:
+        return False
+
+
 def write_index(out_dir: Path, failures: Sequence[Failure] | None = None) -> Path:
-    """Write ``out_dir/index.html`` atomically (a temporary file, then a rename). Without
-    ``failures`` (a refresh, e.g. once the PDFs are printed) the last run's are listed."""
+    """Write ``out_dir/index.html`` atomically (a temporary file made for it alone, then a
+    rename). Without ``failures`` (a refresh, e.g. once the PDFs are printed) the last run's
+    are listed. Raises :class:`ForeignIndex`, writing nothing, when an ``index.html`` there is
+    not ftcost's (:func:`is_index_page`)."""
     path = out_dir / "index.html"
+    if os.path.lexists(path) and not is_index_page(path):
+        raise ForeignIndex(errno.EEXIST, "a file ftcost did not write is there; left as it is", str(path))
     if failures is None:
         failures = _listed_failures(path)
     summaries = read_summaries(out_dir)
     pdfs = frozenset(slug for slug, _ in summaries if (out_dir / slug / REPORT_PDF).is_file())
     temporary = out_dir / f"{INDEX_TEMPORARY}{os.getpid()}.html"
-    try:
-        temporary.write_text(index_html(summaries, failures, pdfs), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with temporary.open("x", encoding="utf-8") as page:  # never over a file of that name
+        try:
+            page.write(index_html(summaries, failures, pdfs))
+            page.close()
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     return path

@@ -3,8 +3,11 @@
 Order of work:
 
 0. The output folder is locked for the run (a second run on it is refused with a message),
-   and whatever a killed run left there (staging folders, a report moved aside, a temporary
-   index) is cleaned up, as are kernel folders in /tmp whose owner is gone.
+   refused if it holds files ftcost did not write (unless ``allow_other_files``; the
+   project's own ``reports/`` is always taken), and whatever a killed run left there
+   (staging folders, a report moved aside, a temporary index, each known by its mark:
+   :mod:`~ftcost_helpers.report.ownership`) is cleaned up, as are kernel folders in /tmp whose
+   owner is gone. Nothing the runner did not write is ever replaced, renamed or removed.
 1. Each client file gets its report folder and a fingerprint of everything its report is
    made from (:mod:`~ftcost_helpers.report.fingerprint`). A client whose folder holds that
    same fingerprint is skipped (``skipped (unchanged)``) unless ``force`` is given — without
@@ -43,7 +46,9 @@ and kernel folders, prints one line and exits 130 (Ctrl-C) or 143 (SIGTERM).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import pickle
@@ -90,14 +95,16 @@ from ftcost_helpers.report.index import (
     SOURCE_FILE,
     SUMMARY_JSON,
     Failure,
+    ForeignIndex,
     folder_owner,
     write_index,
 )
+from ftcost_helpers.report.messages import one_line, say_error
+from ftcost_helpers.report.ownership import FAILED_DIR, foreign_folder_problem, is_leftover
 from ftcost_helpers.report.privacy import forget_local_paths
 from ftcost_helpers.report.slug import client_dir, slugify, source_id
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
-FAILED_DIR = "_failed"
 STAGING, OLD = ".staging-", ".old-"
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 STOP_WORKERS_S = 3.0
@@ -309,25 +316,39 @@ def locked_out_dir(out_dir: Path) -> Iterator[Path]:
 
 
 def clean_stale(out_dir: Path) -> None:
-    """Remove what killed runs left in ``out_dir`` (staging folders, temporary indexes) and put
-    back a report that one had moved aside (``.old-<pid>-<slug>``) before its replacement
-    landed. Called with the folder locked, so anything not this process's is stale, whatever
+    """Remove what killed runs left in ``out_dir`` (staging folders, temporary indexes, a write
+    probe) and put back a report that one had moved aside (``.old-<pid>-<slug>``) before its
+    replacement landed. Only what carries the runner's mark is touched
+    (:func:`~.ownership.is_leftover`): a file or folder of the user's with such a name stays as
+    it is. Called with the folder locked, so a leftover not this process's is stale, whatever
     its process id says (a pid may be reused, or be PID 1 in a container)."""
     for entry in out_dir.iterdir():
         name = entry.name
         prefix = next((p for p in (STAGING, OLD, INDEX_TEMPORARY) if name.startswith(p)), None)
-        if prefix is None:
+        if prefix is None or not is_leftover(entry):
             continue
         owner, _, slug = name[len(prefix) :].removesuffix(".html").partition("-")
         if owner == str(os.getpid()):
             continue
         final = out_dir / slug
-        if prefix == OLD and slug and not final.exists():
+        if prefix == OLD and not os.path.lexists(final):
             os.rename(entry, final)
         elif entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def refuse_foreign_folder(out_dir: Path, allow_other_files: bool = False) -> None:
+    """Raise ReportError (one line) when ``out_dir`` holds anything ftcost did not write
+    (:func:`~.ownership.foreign_entries`), unless ``allow_other_files`` or it is the
+    project's own ``reports/`` (which git ships with its README). Either way the runner
+    never replaces, renames or removes what is not its own."""
+    if allow_other_files or out_dir == (project_root() / "reports").resolve():
+        return
+    problem = foreign_folder_problem(out_dir)
+    if problem is not None:
+        raise ReportError(f"--out {out_dir}: {problem}")
 
 
 def assign_folders(out_dir: Path, sources: Sequence[Path]) -> list[str]:
@@ -369,6 +390,8 @@ def place(staging: Path, final: Path) -> None:
     """
     if final.exists():
         old = final.with_name(f"{OLD}{os.getpid()}-{final.name}")
+        if os.path.lexists(old):  # not this run's: never renamed over
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(old))
         os.rename(final, old)
         os.rename(staging, final)
         shutil.rmtree(old, ignore_errors=True)
@@ -377,21 +400,33 @@ def place(staging: Path, final: Path) -> None:
 
 
 def keep_failed(job: ClientJob, out_dir: Path, message: str) -> Path | None:
-    """Move a failed client's staging folder to ``_failed/<slug>/`` with ``error.txt``; when
-    that cannot be written (a full disk), remove the staging folder and return None."""
+    """Move a failed client's staging folder to ``_failed/<slug>/`` with ``error.txt`` (over
+    an earlier failed folder of the same file only); when that cannot be written (a full
+    disk), remove the staging folder and return None."""
     failed = out_dir / FAILED_DIR
     target = client_dir(failed, job.slug)
+    made_failed = not os.path.lexists(failed)
     try:
-        shutil.rmtree(target, ignore_errors=True)
+        remove_own_folder(target, job.source)
         failed.mkdir(exist_ok=True)
         (job.staging / "error.txt").write_text(f"{job.source}\n{message}\n", encoding="utf-8")
         os.rename(job.staging, target)
     except OSError:
         shutil.rmtree(job.staging, ignore_errors=True)
-        if failed.is_dir() and not any(failed.iterdir()):
+        if made_failed and failed.is_dir() and not any(failed.iterdir()):
             failed.rmdir()
         return None
     return target
+
+
+def remove_own_folder(folder: Path, source: Path) -> None:
+    """Remove ``folder`` if it is a report folder of ``source`` (its ``.source`` says so);
+    raise FileExistsError if something else is there."""
+    if not os.path.lexists(folder):
+        return
+    if folder.is_symlink() or folder_owner(folder) != source_id(source):
+        raise FileExistsError(errno.EEXIST, "not this client file's folder", str(folder))
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def start_staging(job: ClientJob) -> None:
@@ -503,15 +538,20 @@ class _Batch:
         self.running: dict[Future[Any], Task] = {}
         self.clients: dict[str, _Client] = {}
         self.result = BatchResult()
+        self.started: set[Path] = set()
+        """The staging folders this run made: the only ones it moves or removes."""
 
     def add(self, job: ClientJob) -> None:
         """Start a client's staging folder and queue its tasks (or fail it at once)."""
         try:
             start_staging(job)
         except OSError as error:
+            if not isinstance(error, FileExistsError) and job.staging.is_dir():
+                self.started.add(job.staging)  # made, but its record could not be written
             self.progress.update(1)
             self.fail(job, f"could not start its report folder ({error.strerror})")
             return
+        self.started.add(job.staging)
         tasks = client_tasks(job, self.settings.notebooks)
         self.clients[job.slug] = _Client(job, left=len(tasks))
         self.waiting.extend(tasks)
@@ -588,6 +628,8 @@ class _Batch:
     def fail(self, job: ClientJob, message: str) -> None:
         self.result.failures.append(Failure(_display(job.source), message))
         self.progress.write(f"FAILED {_display(job.source)}: {message}")
+        if job.staging not in self.started:
+            return  # a folder of that name that this run did not make stays as it is
         if job.staging.exists() and any(p.name != SOURCE_FILE for p in job.staging.iterdir()):
             kept = keep_failed(job, self.out_dir, message)
             if kept is not None:
@@ -598,7 +640,8 @@ class _Batch:
     def succeed(self, job: ClientJob, summary: dict[str, Any]) -> None:
         final = client_dir(self.out_dir, job.slug)
         place(job.staging, final)
-        shutil.rmtree(self.out_dir / FAILED_DIR / job.slug, ignore_errors=True)
+        with contextlib.suppress(OSError):  # an earlier failure of this file, if there is one
+            remove_own_folder(self.out_dir / FAILED_DIR / job.slug, job.source)
         self.result.reports[job.slug] = final
         headline = summary["headline"]
         month, basis = headline["break_even_month"], BASIS_SHORT.get(headline["basis"], headline["basis"])
@@ -707,14 +750,17 @@ def run_reports(
     fresh_kernels: bool = False,
     force: bool = False,
     rates: Path | None = None,
+    allow_other_files: bool = False,
 ) -> BatchResult:
     """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``;
     clients whose report is unchanged are skipped unless ``force``. Every part of a client's
     report (notebooks, HTML, workbook, summary.json) reads the same price book with the same
-    rates overlay (``price_book``, ``rates``).
+    rates overlay (``price_book``, ``rates``). An ``out_dir`` holding files ftcost did not
+    write is refused unless ``allow_other_files`` (:func:`refuse_foreign_folder`).
 
-    Raises ReportError when there is nothing to run, KeyboardInterrupt when interrupted
-    (after cleaning up). See the module's notes for the order of work.
+    Raises ReportError when there is nothing to run or ``out_dir`` cannot be used,
+    KeyboardInterrupt when interrupted (after cleaning up). See the module's notes for the
+    order of work.
     """
     say = say or (lambda line: print(line, file=sys.stderr))
     files = list(files) if files else client_files()
@@ -724,6 +770,7 @@ def run_reports(
     if not notebooks:
         raise ReportError(f"no notebooks matching {NOTEBOOK_PATTERN} in {project_root() / 'notebooks'}")
     with _signals_interrupt(), locked_out_dir(Path(out_dir).resolve()) as locked:
+        refuse_foreign_folder(locked, allow_other_files)
         clean_stale(locked)
         clean_stale_runtime_dirs()
         return _run_batch(files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force, rates)
@@ -761,6 +808,8 @@ def _run_batch(
     result.failures[:0] = plan.failures
     try:
         result.index = write_index(out_dir, result.failures)
+    except ForeignIndex:
+        say(f"warning: {out_dir / 'index.html'} is not ftcost's: left as it is, and no index written")
     except OSError as error:
         say(f"warning: {out_dir / 'index.html'} not updated ({error.strerror}); the next run rebuilds it")
     return result
@@ -795,8 +844,8 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
         _stop_workers(pool)  # every task is done: nothing is left to save in the kernels
     except BaseException:
         _stop_workers(pool)
-        for job in jobs_list:
-            shutil.rmtree(job.staging, ignore_errors=True)
+        for staging in batch.started:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         progress.close()
@@ -817,17 +866,19 @@ def report_command(args: Any) -> int:
             fresh_kernels=args.fresh_kernels,
             force=getattr(args, "force", False),
             rates=args.rates,
+            allow_other_files=getattr(args, "allow_other_files", False),
         )
     except ReportError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say_error(str(error))
         return EXIT_FAILED
     except KeyboardInterrupt as interrupt:
         print("interrupted: unfinished reports were discarded; earlier reports are unchanged", file=sys.stderr)
         return getattr(interrupt, "exit_code", EXIT_INTERRUPTED)
     written, skipped = plural(len(result.reports), "report"), len(result.skipped)
-    print(f"{written} written, {skipped} skipped (unchanged); index: {result.index}")
+    index = f"index: {result.index}" if result.index is not None else "no index written"
+    print(f"{written} written, {skipped} skipped (unchanged); {index}")
     if result.failures:
         print(f"{plural(len(result.failures), 'client')} failed:", file=sys.stderr)
         for failure in result.failures:
-            print(f"  {failure.source}: {failure.message}", file=sys.stderr)
+            print(f"  {one_line(failure.source)}: {one_line(failure.message)}", file=sys.stderr)
     return result.exit_code
