@@ -108,6 +108,10 @@ def _describe(error: Mapping[str, Any], schema: type[BaseModel]) -> tuple[str, s
     if kind == "missing":
         return key, "required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "bool_type":
+        message = "must be true or false (a number or a word such as 'yes' is no boolean)"
+    elif kind in {"int_from_float", "int_type", "int_parsing"}:
+        message = "must be a whole number"
     if kind in {"greater_than_equal", "greater_than"} and "0" in message:
         message = f"must not be negative ({message}), got {quoted(error.get('input'))}"
     elif "input" in error and not isinstance(error["input"], Mapping) and "got " not in message:
@@ -119,12 +123,18 @@ def _is_union_tag(part: Any) -> bool:
     """pydantic adds union member names (``float``, ``Range``) to error locations."""
     return isinstance(part, str) and (
         part in {"float", "Range", "int", "str", "bool", "date"}
-        or part.startswith(("constrained-", "function-after", "json-or-python"))
+        or part.startswith(("constrained-", "function-after", "json-or-python", "literal[", "dict["))
     )
 
 
 def _in_range_branch(error: Mapping[str, Any]) -> bool:
     return any(_is_union_tag(part) and "Range" in str(part) for part in error["loc"])
+
+
+def _in_mapping_branch(error: Mapping[str, Any]) -> bool:
+    """The error is the union member that takes a mapping: a range, or a per-key table
+    (``spend_profile: {dataset: [1]}``)."""
+    return any(_is_union_tag(part) and ("Range" in str(part) or str(part).startswith("dict[")) for part in error["loc"])
 
 
 def _best_errors(errors: list[Any]) -> list[Any]:
@@ -137,8 +147,10 @@ def _best_errors(errors: list[Any]) -> list[Any]:
         by_field.setdefault(tuple(loc[:branch]), []).append(error)
     chosen = []
     for field_errors in by_field.values():
-        scalar = [e for e in field_errors if not _in_range_branch(e)]
-        ranged = sorted((e for e in field_errors if _in_range_branch(e)), key=lambda e: e["type"] != "extra_forbidden")
+        scalar = [e for e in field_errors if not _in_mapping_branch(e)]
+        ranged = sorted(
+            (e for e in field_errors if _in_mapping_branch(e)), key=lambda e: e["type"] != "extra_forbidden"
+        )
         meant_range = not scalar or isinstance(scalar[0].get("input"), Mapping)
         chosen.append((ranged or scalar)[0] if meant_range else scalar[0])
     return chosen

@@ -132,8 +132,11 @@ class BaseModelSpec(Section):
             return value
         active, least = low_high(value)[1], low_high(total)[0]
         if active > least:
+            highest = " at its highest" if isinstance(value, Range) else ""
+            lowest = " at its lowest" if isinstance(total, Range) else ""
             raise ValueError(
-                f"{active:g} is more than parameters_billion ({least:g}); it is the share of them used per token"
+                f"more than parameters_billion{lowest} ({least:g}): it is the share of them a token uses, "
+                f"got {active:g}{highest}"
             )
         return value
 
@@ -487,6 +490,8 @@ def _unknown_override_keys(model: type[BaseModel], overrides: dict[str, Any], wh
         path = f"{where}{key}"
         if field is None and model is Training and key in LEGACY_TRAINING_KEYS:
             continue
+        if field is None and model is BaseModelSpec and key == "config_json":
+            continue  # read by the loader, which fills the architecture keys from it
         if field is None:
             close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
             problems.append(f"{path}: unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
