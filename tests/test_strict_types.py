@@ -88,7 +88,6 @@ CLIENT_CASES = [
     # ranges and rules between keys
     ("serving.peak_to_average", "must be at least 1", put("serving", "peak_to_average", 0.5)),
     ("serving.peak_to_average", "must be at least 1", put("serving", "peak_to_average", {"low": 0.8, "high": 2})),
-    ("base_model.parameters_billion", "must be greater than 0", put_base("parameters_billion", 0)),
     ("base_model.active_parameters_billion", "must be greater than 0", put_base("active_parameters_billion", 0)),
     ("base_model.active_parameters_billion", ACTIVE_ABOVE_TOTAL, put_base("active_parameters_billion", 7.7)),
     # a range of active parameters whose high (8) exceeds the total's low (7.5): some draws
@@ -185,6 +184,25 @@ def test_a_config_json_setting_of_the_wrong_type_is_refused(
 ) -> None:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({**LLAMA_8B, setting: value}), encoding="utf-8")
+    path = client_file(tmp_path, lambda d: d.update(base_model={"name": "our-llama", "config_json": "config.json"}))
+    refused(capsys, path, config, f"{config}: {setting}: ", problem)
+
+
+SHAPE_CASES = [
+    # (settings over LLAMA_8B, the setting named, words of the problem)
+    ({"num_hidden_layers": 10**30}, "num_hidden_layers", "at most 1,000,000,000"),
+    ({"sliding_window": 128, "layer_types": "sliding_attention"}, "layer_types", "must be a list"),
+    ({"sliding_window": 128, "layer_types": ["sliding_attention"] * 33}, "layer_types", "33 sliding layers"),
+    ({"sliding_window": 128, "use_sliding_window": 0}, "use_sliding_window", "true or false, got 0"),
+    ({"sliding_window": 128, "sliding_window_pattern": 0}, "sliding_window_pattern", "at least 1, got 0"),
+    ({"num_local_experts": 8, "first_k_dense_replace": 40}, "first_k_dense_replace", "40 is more than"),
+]
+
+
+@pytest.mark.parametrize(("settings", "setting", "problem"), SHAPE_CASES, ids=[c[1] for c in SHAPE_CASES])
+def test_a_config_json_whose_settings_do_not_fit_together_is_refused(tmp_path, capsys, settings, setting, problem):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**LLAMA_8B, **settings}), encoding="utf-8")
     path = client_file(tmp_path, lambda d: d.update(base_model={"name": "our-llama", "config_json": "config.json"}))
     refused(capsys, path, config, f"{config}: {setting}: ", problem)
 

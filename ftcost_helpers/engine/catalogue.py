@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ftcost_helpers.engine.quantities import MAX_AMOUNT
+from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT
 from ftcost_helpers.engine.readers import json_kind, json_text, read_json_object
 
 BILLION = 1e9
@@ -178,7 +178,7 @@ class ConfigValueError(ValueError):
 
 def _count(config: Mapping[str, Any], name: str, least: int = 1) -> int:
     """The whole-number setting ``name``: JSON's ``true`` is no count and 28.7 heads are
-    not 28, so anything but an integer of at least ``least`` is refused."""
+    not 28, so anything but an integer from ``least`` to ``MAX_COUNT`` is refused."""
     if config.get(name) is None:
         raise ConfigValueError(name, "missing from this config.json")
     value = config[name]
@@ -186,6 +186,8 @@ def _count(config: Mapping[str, Any], name: str, least: int = 1) -> int:
         raise ConfigValueError(name, f"must be a whole number, got {json_text(value)}")
     if value < least:
         raise ConfigValueError(name, f"must be at least {least}, got {value}")
+    if value > MAX_COUNT:
+        raise ConfigValueError(name, f"must be at most {MAX_COUNT:,}, got {json_text(value)}")
     return value
 
 
@@ -271,6 +273,8 @@ def sliding_window_from_config(config: Mapping[str, Any]) -> dict[str, int]:
         return {}
     layers = _count(config, "num_hidden_layers")
     types = config.get("layer_types")
+    if types is not None and not isinstance(types, list):
+        raise ConfigValueError("layer_types", f"must be a list of layer kinds, got {json_text(types)}")
     pattern = _first(config, "sliding_window_pattern")
     if isinstance(types, list):
         sliding = sum(1 for kind in types if kind == "sliding_attention")

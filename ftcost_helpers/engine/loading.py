@@ -404,9 +404,12 @@ def load_price_book(
 
 def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
     """The price book's data with every GPU of ``params/gpus.yaml`` among its specs (a GPU
-    the price book itself describes keeps the price book's figures)."""
+    the price book itself describes keeps the price book's figures). A ``gpus`` that is no
+    mapping is left as it is, for the validation to refuse, not dropped."""
     own = data.get("gpus")
-    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | (dict(own) if isinstance(own, Mapping) else {})
+    if own is not None and not isinstance(own, Mapping):
+        return dict(data)
+    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | dict(own or {})
     return {**data, "gpus": specs}
 
 

@@ -95,7 +95,7 @@ class BaseModelSpec(Section):
     ``active_parameters_billion`` = ``parameters_billion`` (a dense model)."""
 
     name: Name
-    parameters_billion: PositiveQuantity
+    parameters_billion: Quantity
     layers: PositiveCount
     hidden_size: PositiveCount
     attention_heads: PositiveCount
