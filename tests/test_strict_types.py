@@ -221,6 +221,11 @@ OVERLAY_CASES = [
     ("price_book_max_age_months", {"price_book_max_age_months": True}),
     ("methods.lora.trains_all_weights", {"methods": {"lora": {"trains_all_weights": 0}}}),
     ("api_typical_input_tokens_per_request", {"api_typical_input_tokens_per_request": 2000.5}),
+    ("as_of", {"as_of": 20260501}),  # on main: read as 20,260,501 seconds after 1970-01-01
+    (
+        "gpu_rates_usd_per_gpu_hour.h100_sxm.neocloud_spot.low",
+        {"gpu_rates_usd_per_gpu_hour": {"h100_sxm": {"neocloud_spot": {"low": True, "high": 2}}}},
+    ),
 ]
 
 

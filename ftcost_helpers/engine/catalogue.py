@@ -8,7 +8,6 @@ a model's own config offline. Facts only: each catalogue entry names its source.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT
+from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT, CalendarDate
 from ftcost_helpers.engine.readers import json_kind, json_text, read_json_object
 
 BILLION = 1e9
@@ -57,8 +56,8 @@ STRICT = ConfigDict(extra="forbid", defer_build=True, strict=True, allow_inf_nan
 """Catalogue entries and a client's own GPU: unknown keys refused, types strict (``true`` is
 no number and ``1`` no boolean; a count is a whole number), every figure finite."""
 
-Date = Annotated[dt.date, Field(strict=False)]
-"""A catalogue date: YAML's ``2024-07-23`` or the string ``"2024-07-23"``."""
+Date = Annotated[CalendarDate, Field(strict=False)]
+"""A catalogue date: YAML's ``2024-07-23`` or the string ``"2024-07-23"``, never a number."""
 
 
 class ModelEntry(BaseModel):

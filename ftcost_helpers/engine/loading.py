@@ -27,7 +27,7 @@ from ftcost_helpers.engine.catalogue import (
     read_models,
 )
 from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book_problems
-from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.quantities import CalendarDate, Range
 from ftcost_helpers.engine.readers import MAX_FILE_BYTES as MAX_FILE_BYTES
 from ftcost_helpers.engine.readers import MAX_PROBLEMS_SHOWN as MAX_PROBLEMS_SHOWN
 from ftcost_helpers.engine.readers import ParamsError, quoted, read_yaml
@@ -420,7 +420,7 @@ def _origin(path: Path, data: Mapping[str, Any], book: PriceBook) -> BookOrigin:
 
 class _OverlayDate(BaseModel):
     model_config = {"extra": "ignore"}
-    as_of: dt.date
+    as_of: CalendarDate
     source: str
 
 
