@@ -19,7 +19,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     Strict,
-    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -407,7 +406,7 @@ class LabourAlternative(Section):
     hours_per_staff_per_month: Quantity = 0.0
     time_saved_fraction: Fraction = 0.0
     loaded_rate_usd_per_hour: Quantity = 0.0
-    realised: StrictBool = False
+    realised: Flag = False
     """True when the time saved becomes cash (fewer hires, contractors let go); false:
     staff time valued at its loaded cost, not cash the business banks."""
 
