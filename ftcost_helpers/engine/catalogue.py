@@ -339,7 +339,12 @@ def config_json_path(value: Any, source: str | Path) -> Path:
     """The file ``base_model.config_json`` names: a non-empty path, read relative to the
     client file's folder (CatalogueError naming the client file otherwise)."""
     if not isinstance(value, str) or not value.strip():
-        shown = "an empty path" if isinstance(value, str) else f"a {json_kind(value)}, {json_text(value)}"
+        kinds = {"object": "a mapping", "list": "a list", "number": "a number", "boolean": "true/false"}
+        shown = (
+            "an empty path"
+            if isinstance(value, str)
+            else f"{kinds.get(json_kind(value), 'a value')}, {json_text(value)}"
+        )
         raise CatalogueError(source, CONFIG_JSON_KEY, f"must be the path of a config.json file, got {shown}")
     path = Path(value)
     if not path.is_absolute() and Path(str(source)).is_file():
