@@ -140,8 +140,10 @@ def _parse(text: str) -> Any:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping read with the safe loader, within the size, depth and alias limits
-    above; errors say the file and the line, and quote at most :data:`MAX_QUOTED` characters."""
+    """A YAML mapping read with the safe loader from a regular file of at most
+    :data:`MAX_FILE_BYTES` (:func:`~ftcost_helpers.engine.readers.files.read_text`), within
+    the depth and alias limits above; errors say the file and the line, and quote at most
+    :data:`~ftcost_helpers.engine.readers.errors.MAX_QUOTED` characters."""
     path = Path(path)
     text = read_text(path, MAX_FILE_BYTES)
     try:
