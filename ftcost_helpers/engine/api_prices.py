@@ -92,8 +92,27 @@ def known_models(provider: str | None = None) -> tuple[str, ...]:
 
 
 def _closest(name: str, known: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name.lower(), known, n=5, cutoff=0.5)
+    """The nearest names, each once (one id may be listed by several providers)."""
+    close = difflib.get_close_matches(name.lower(), list(dict.fromkeys(known)), n=5, cutoff=0.5)
     return f" (closest: {', '.join(close)})" if close else ""
+
+
+RETIRED_MODEL_IDS: dict[str, tuple[str, str]] = {
+    "gpt_4o": ("gpt-4o", "openai"),
+    "claude_sonnet": ("claude-sonnet-4-5", "anthropic"),
+    "claude_haiku": ("claude-3-5-haiku", "anthropic"),
+    "claude_opus": ("claude-opus-4-1", "anthropic"),
+}
+"""API model names of the price book before genai-prices (its ``api_prices_usd_per_1m_tokens``
+table, replaced in the commit that brought genai-prices in) and the genai-prices model and
+provider each now reads as: the model listed at the same price per 1M tokens (gpt_4o 2.50 in
+/ 10.00 out, claude_sonnet 3/15, claude_haiku 0.80/4.00, claude_opus 15/75), so a client file
+written then keeps its figures."""
+
+
+def current_model_id(model: str) -> tuple[str, str] | None:
+    """(genai-prices model, provider) a retired name reads as; None for any other name."""
+    return RETIRED_MODEL_IDS.get(model.strip().lower())
 
 
 def _find(model: str, provider: str | None) -> tuple[Any, Any]:

@@ -8,14 +8,15 @@ a model's own config offline. Facts only: each catalogue entry names its source.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT, CalendarDate
+from ftcost_helpers.engine.readers import json_kind, json_text, read_json_object
 
 BILLION = 1e9
 ARCHITECTURE_KEYS = (
@@ -51,10 +52,18 @@ REQUIRED_KEYS = ("parameters_billion", "layers", "hidden_size", "attention_heads
 """Keys a plan cannot do without: a name the catalogue does not know must come with them."""
 
 
+STRICT = ConfigDict(extra="forbid", defer_build=True, strict=True, allow_inf_nan=False)
+"""Catalogue entries and a client's own GPU: unknown keys refused, types strict (``true`` is
+no number and ``1`` no boolean; a count is a whole number), every figure finite."""
+
+Date = Annotated[CalendarDate, Field(strict=False)]
+"""A catalogue date: YAML's ``2024-07-23`` or the string ``"2024-07-23"``, never a number."""
+
+
 class ModelEntry(BaseModel):
     """One open-weights model's published facts (config.json and model card)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = STRICT
 
     parameters_billion: float = Field(gt=0)
     active_parameters_billion: float | None = Field(default=None, gt=0)
@@ -72,8 +81,8 @@ class ModelEntry(BaseModel):
     sliding_window_layers: int | None = Field(default=None, ge=0)
     context_length: int = Field(ge=1)
     licence: str
-    released: dt.date
-    end_of_life: dt.date | None = None
+    released: Date
+    end_of_life: Date | None = None
     source: str = Field(min_length=1)
 
     @property
@@ -83,9 +92,9 @@ class ModelEntry(BaseModel):
 
 
 class ModelCatalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = STRICT
 
-    as_of: dt.date
+    as_of: Date
     models: dict[str, ModelEntry]
 
 
@@ -153,14 +162,57 @@ def entry_keys(entry: ModelEntry) -> dict[str, Any]:
 # --------------------------------------------------------------------------- config.json
 
 
-def _first(config: Mapping[str, Any], *names: str) -> Any:
-    return next((config[name] for name in names if config.get(name) is not None), None)
+CONFIG_JSON_MAX_BYTES = 1_000_000
+"""A config.json is a few kilobytes; one above 1 MB is refused unread."""
+
+
+class ConfigValueError(ValueError):
+    """A config.json setting is missing or not what the architecture needs: its ``key`` and
+    the ``problem`` (read_config_json names the file)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key, self.problem = key, problem
+
+
+def _count(config: Mapping[str, Any], name: str, least: int = 1) -> int:
+    """The whole-number setting ``name``: JSON's ``true`` is no count and 28.7 heads are
+    not 28, so anything but an integer from ``least`` to ``MAX_COUNT`` is refused."""
+    if config.get(name) is None:
+        raise ConfigValueError(name, "missing from this config.json")
+    value = config[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigValueError(name, f"must be a whole number, got {json_text(value)}")
+    if value < least:
+        raise ConfigValueError(name, f"must be at least {least}, got {value}")
+    if value > MAX_COUNT:
+        raise ConfigValueError(name, f"must be at most {MAX_COUNT:,}, got {json_text(value)}")
+    return value
+
+
+def _first(config: Mapping[str, Any], *names: str, least: int = 1) -> int | None:
+    """The first of ``names`` the config sets (not null), as a count (None if none is set)."""
+    name = next((name for name in names if config.get(name) is not None), None)
+    return None if name is None else _count(config, name, least)
+
+
+def _flag(config: Mapping[str, Any], name: str) -> bool | None:
+    """The true/false setting ``name`` (None when absent): a number is no boolean."""
+    value = config.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ConfigValueError(name, f"must be true or false, got {json_text(value)}")
+    return value
 
 
 def _text_config(config: Mapping[str, Any]) -> Mapping[str, Any]:
     """Multimodal configs (Gemma 3, Llama 4) keep the language model under ``text_config``."""
     text = config.get("text_config")
     return {**config, **text} if isinstance(text, Mapping) else config
+
+
+def _experts(config: Mapping[str, Any]) -> int:
+    """Routed experts per MoE layer (1 for a dense model; 0 in a config means none)."""
+    return _first(config, "num_local_experts", "num_experts", "n_routed_experts", least=0) or 1
 
 
 def parameters_from_config(config: Mapping[str, Any]) -> tuple[float, float]:
@@ -170,20 +222,23 @@ def parameters_from_config(config: Mapping[str, Any]) -> tuple[float, float]:
     dimension, and a gated MLP ``3·h·w`` per expert (routed and shared); the first
     ``first_k_dense_replace`` layers (DeepSeek) are dense with the config's
     ``intermediate_size``. Embeddings ``vocab·h``, twice when untied. Norms, biases and
-    routers (<1%) are left out; DeepSeek's latent attention is counted as full attention."""
+    routers (<1%) are left out; DeepSeek's latent attention is counted as full attention.
+    A count that is missing, not a whole number or below 1 raises :class:`ConfigValueError`."""
     c = _text_config(config)
-    h, layers = int(c["hidden_size"]), int(c["num_hidden_layers"])
-    heads = int(c["num_attention_heads"])
-    kv = int(_first(c, "num_key_value_heads") or heads)
-    d = int(_first(c, "head_dim") or h // heads)
+    h, layers = _count(c, "hidden_size"), _count(c, "num_hidden_layers")
+    heads = _count(c, "num_attention_heads")
+    kv = _first(c, "num_key_value_heads") or heads
+    d = _first(c, "head_dim") or h // heads
     attention = 2 * h * heads * d + 2 * h * kv * d
-    experts = int(_first(c, "num_local_experts", "num_experts", "n_routed_experts") or 1)
-    routed = int(_first(c, "num_experts_per_tok", "experts_per_token") or 1)
-    shared = int(_first(c, "n_shared_experts") or 0)
+    experts = _experts(c)
+    routed = _first(c, "num_experts_per_tok", "experts_per_token") or 1
+    shared = _first(c, "n_shared_experts", least=0) or 0
     width = _expert_width(c, experts > 1)
-    dense_layers = int(_first(c, "first_k_dense_replace") or 0) if experts > 1 else 0
-    dense_mlp = 3 * h * int(c["intermediate_size"])
-    embeddings = int(c["vocab_size"]) * h * (1 if _tied(c) else 2)
+    dense_layers = (_first(c, "first_k_dense_replace", least=0) or 0) if experts > 1 else 0
+    if dense_layers > layers:
+        raise ConfigValueError("first_k_dense_replace", f"{dense_layers} is more than num_hidden_layers ({layers})")
+    dense_mlp = 3 * h * _count(c, "intermediate_size")
+    embeddings = _count(c, "vocab_size") * h * (1 if _tied(c) else 2)
 
     def count(experts_used: int) -> float:
         moe_mlp = 3 * h * width * (experts_used + shared)
@@ -195,13 +250,14 @@ def parameters_from_config(config: Mapping[str, Any]) -> tuple[float, float]:
 def _expert_width(config: Mapping[str, Any], moe: bool) -> int:
     """One expert's MLP width (``moe_intermediate_size`` where the config has one), else the MLP's."""
     width = _first(config, "moe_intermediate_size") if moe else None
-    return int(width or config["intermediate_size"])
+    return width or _count(config, "intermediate_size")
 
 
 def _tied(config: Mapping[str, Any]) -> bool:
     """``tie_word_embeddings``; absent, Gemma ties (its config class default) and others do not."""
-    if "tie_word_embeddings" in config:
-        return bool(config["tie_word_embeddings"])
+    tied = _flag(config, "tie_word_embeddings")
+    if tied is not None:
+        return tied
     return str(config.get("model_type", "")).startswith("gemma")
 
 
@@ -210,65 +266,90 @@ def sliding_window_from_config(config: Mapping[str, Any]) -> dict[str, int]:
     ``layer_types`` marks ``sliding_attention`` (gpt-oss, Gemma 2/3 in recent Transformers);
     else every layer but each ``sliding_window_pattern``-th (Gemma 3); else every layer when
     the config sets a window and does not switch it off (``use_sliding_window: false``, as
-    Qwen2's configs do); none without a window."""
-    window = config.get("sliding_window")
-    if not window or config.get("use_sliding_window") is False:
+    Qwen2's configs do); none without a window (null or 0)."""
+    window = _first(config, "sliding_window", least=0)
+    if not window or _flag(config, "use_sliding_window") is False:
         return {}
-    layers = int(config["num_hidden_layers"])
+    layers = _count(config, "num_hidden_layers")
     types = config.get("layer_types")
+    if types is not None and not isinstance(types, list):
+        raise ConfigValueError("layer_types", f"must be a list of layer kinds, got {json_text(types)}")
+    pattern = _first(config, "sliding_window_pattern")
     if isinstance(types, list):
         sliding = sum(1 for kind in types if kind == "sliding_attention")
-    elif config.get("sliding_window_pattern"):
-        sliding = layers - layers // int(config["sliding_window_pattern"])
+    elif pattern:
+        sliding = layers - layers // pattern
     else:
         sliding = layers
-    return {"sliding_window": int(window), "sliding_window_layers": sliding} if sliding else {}
+    if sliding > layers:
+        raise ConfigValueError("layer_types", f"marks {sliding} sliding layers, more than num_hidden_layers ({layers})")
+    return {"sliding_window": window, "sliding_window_layers": sliding} if sliding else {}
 
 
 def keys_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """``base_model`` keys from a Hugging Face config.json (Llama, Qwen, Mistral, Mixtral,
-    Gemma, DeepSeek and gpt-oss shapes)."""
+    Gemma, DeepSeek and gpt-oss shapes). Every count must be a whole number of at least 1
+    (:class:`ConfigValueError` names the setting otherwise)."""
     c = _text_config(config)
-    experts = _first(c, "num_local_experts", "num_experts", "n_routed_experts")
-    moe = experts is not None and int(experts) > 1
+    experts = _experts(c)
+    moe = experts > 1
     total, active = parameters_from_config(config)
+    heads = _count(c, "num_attention_heads")
     keys: dict[str, Any] = {
         "parameters_billion": round(total / BILLION, 3),
-        "layers": int(c["num_hidden_layers"]),
-        "hidden_size": int(c["hidden_size"]),
+        "layers": _count(c, "num_hidden_layers"),
+        "hidden_size": _count(c, "hidden_size"),
         "intermediate_size": _expert_width(c, moe),
-        "attention_heads": int(c["num_attention_heads"]),
-        "kv_heads": int(_first(c, "num_key_value_heads") or c["num_attention_heads"]),
-        "vocab_size": int(c["vocab_size"]),
+        "attention_heads": heads,
+        "kv_heads": _first(c, "num_key_value_heads") or heads,
+        "vocab_size": _count(c, "vocab_size"),
         "tied_embeddings": _tied(c),
     }
-    if _first(c, "head_dim") is not None:
-        keys["head_dim"] = int(c["head_dim"])
+    head_dim = _first(c, "head_dim")
+    if head_dim is not None:
+        keys["head_dim"] = head_dim
     keys |= sliding_window_from_config(c)
     if moe:
         keys |= {
-            "experts": int(experts),
-            "experts_per_token": int(_first(c, "num_experts_per_tok", "experts_per_token") or 1),
+            "experts": experts,
+            "experts_per_token": _first(c, "num_experts_per_tok", "experts_per_token") or 1,
             "active_parameters_billion": round(active / BILLION, 3),
         }
     return keys
 
 
+CONFIG_JSON_KEY = "base_model.config_json"
+
+
 def read_config_json(path: Path) -> dict[str, Any]:
-    """``base_model`` keys from a config.json on disk (no network). Errors are one line."""
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CatalogueError(path, "base_model.config_json", "file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CatalogueError(path, "base_model.config_json", f"not a readable JSON config ({exc})") from None
+    """``base_model`` keys from a config.json on disk (no network), read by the bounded
+    reader (:func:`~ftcost_helpers.engine.readers.read_json_object`). Errors are one line
+    naming the config.json and the setting at fault."""
+    config = read_json_object(path, CONFIG_JSON_MAX_BYTES, CONFIG_JSON_KEY)  # ParamsError if unreadable
     try:
         return keys_from_config(config)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CatalogueError(path, str(exc).strip("'"), "missing or not a number in this config.json") from None
+    except ConfigValueError as error:
+        raise CatalogueError(path, error.key, error.problem) from None
 
 
 # --------------------------------------------------------------------------- filling a plan
+
+
+def config_json_path(value: Any, source: str | Path) -> Path:
+    """The file ``base_model.config_json`` names: a non-empty path, read relative to the
+    client file's folder (CatalogueError naming the client file otherwise)."""
+    if not isinstance(value, str) or not value.strip():
+        kinds = {"object": "a mapping", "list": "a list", "number": "a number", "boolean": "true/false"}
+        shown = (
+            "an empty path"
+            if isinstance(value, str)
+            else f"{kinds.get(json_kind(value), 'a value')}, {json_text(value)}"
+        )
+        raise CatalogueError(source, CONFIG_JSON_KEY, f"must be the path of a config.json file, got {shown}")
+    path = Path(value)
+    if not path.is_absolute() and Path(str(source)).is_file():
+        path = Path(str(source)).parent / path
+    return path
 
 
 def fill_base_model(base: Mapping[str, Any], source: str | Path, catalogue: ModelCatalogue) -> dict[str, Any]:
@@ -279,10 +360,7 @@ def fill_base_model(base: Mapping[str, Any], source: str | Path, catalogue: Mode
     config_path = given.pop("config_json", None)
     filled: dict[str, Any] = {}
     if config_path is not None:
-        path = Path(str(config_path))
-        if not path.is_absolute() and Path(str(source)).is_file():
-            path = Path(str(source)).parent / path
-        filled |= schema_keys(read_config_json(path))
+        filled |= schema_keys(read_config_json(config_json_path(config_path, source)))
     name = given.get("name")
     found = find_model(str(name), catalogue) if isinstance(name, str) else None
     if found is not None:
@@ -307,7 +385,7 @@ def fill_base_model(base: Mapping[str, Any], source: str | Path, catalogue: Mode
 class GpuEntry(BaseModel):
     """One accelerator's datasheet figures (dense peaks, no sparsity)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = STRICT
 
     label: str = Field(min_length=1)
     memory_gb: float = Field(gt=0)
@@ -318,23 +396,24 @@ class GpuEntry(BaseModel):
 
 
 class GpuCatalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = STRICT
 
-    as_of: dt.date
+    as_of: Date
     gpus: dict[str, GpuEntry]
 
 
 class InlineGpu(BaseModel):
     """A GPU a client file describes itself (``training.gpu: {label, memory_gb, ...}``),
-    with the same rules as the catalogue's; no datasheet needed."""
+    with the same rules as the catalogue's; no datasheet needed. Figures are finite and at
+    most :data:`~ftcost_helpers.engine.quantities.MAX_AMOUNT`, like every number of a client file."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = STRICT
 
     label: str = Field(min_length=1, max_length=100)
-    memory_gb: float = Field(gt=0)
-    bf16_tflops: float = Field(gt=0)
-    memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
-    fp8_tflops: float | None = Field(default=None, gt=0)
+    memory_gb: float = Field(gt=0, le=MAX_AMOUNT)
+    bf16_tflops: float = Field(gt=0, le=MAX_AMOUNT)
+    memory_bandwidth_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    fp8_tflops: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
 
     @property
     def key(self) -> str:

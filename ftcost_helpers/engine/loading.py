@@ -1,5 +1,7 @@
-"""Reading parameter files and the price book: safe YAML, defaults, typed validation and
-errors that name the file, the key and the problem (with the closest valid key)."""
+"""Reading parameter files and the price book: defaults, typed validation and errors that
+name the file, the key and the problem (with the closest valid key). Every file is read by
+the bounded readers of :mod:`ftcost_helpers.engine.readers` (``ParamsError``, ``read_yaml``
+and the limits are theirs, named here too for the callers that import them from here)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ftcost_helpers.engine.catalogue import (
@@ -26,40 +27,17 @@ from ftcost_helpers.engine.catalogue import (
     read_models,
 )
 from ftcost_helpers.engine.pricebook import BookOrigin, GpuSpec, PriceBook, book_problems
-from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.schema import Method, Params, configuration_problems, legacy_key_clashes
-
-MAX_PROBLEMS_SHOWN = 40
-"""A file with more problems than this lists the first ones and says how many more."""
-
-
-class ParamsError(Exception):
-    """A parameter file is wrong: one problem or several (see :meth:`several`).
-
-    ``str()`` is the message for the user, one line ``file: key: problem`` per problem;
-    ``key`` and ``problem`` are the first problem's, ``problems`` holds them all."""
-
-    def __init__(self, file: str | Path, key: str, problem: str) -> None:
-        self.file, self.key, self.problem = str(file), key, problem
-        self.problems: list[tuple[str, str]] = [(key, problem)]
-        super().__init__(self._line(key, problem))
-
-    @classmethod
-    def several(cls, file: str | Path, problems: list[tuple[str, str]]) -> ParamsError:
-        """One error carrying every (key, problem) of a file, in the order found."""
-        error = cls(file, *problems[0])
-        error.problems = list(problems)
-        error.args = ("\n".join(error.lines()),)
-        return error
-
-    def _line(self, key: str, problem: str) -> str:
-        return f"{self.file}: {key}: {problem}" if key else f"{self.file}: {problem}"
-
-    def lines(self) -> list[str]:
-        """One line per problem, at most :data:`MAX_PROBLEMS_SHOWN`, then how many more."""
-        shown = [self._line(key, problem) for key, problem in self.problems[:MAX_PROBLEMS_SHOWN]]
-        hidden = len(self.problems) - len(shown)
-        return shown + ([f"{self.file}: ... and {hidden} more problem{'s' if hidden > 1 else ''}"] if hidden else [])
+from ftcost_helpers.engine.quantities import CalendarDate, Range
+from ftcost_helpers.engine.readers import MAX_FILE_BYTES as MAX_FILE_BYTES
+from ftcost_helpers.engine.readers import MAX_PROBLEMS_SHOWN as MAX_PROBLEMS_SHOWN
+from ftcost_helpers.engine.readers import ParamsError, quoted, read_yaml
+from ftcost_helpers.engine.schema import (
+    Method,
+    Params,
+    configuration_problems,
+    legacy_key_clashes,
+    legacy_key_notices,
+)
 
 
 def project_root() -> Path:
@@ -84,184 +62,6 @@ def params_dir() -> Path:
 def client_files() -> list[Path]:
     """Every client parameter file in ``params/clients/``, sorted by name."""
     return sorted((params_dir() / "clients").glob("*.yaml"))
-
-
-MAX_FILE_BYTES = 1_000_000
-"""A client file or price book is a few kilobytes; anything above 1 MB is refused unread."""
-
-MAX_DEPTH = 32
-"""Deepest nesting of mappings and lists (a client file nests three levels)."""
-
-MAX_VALUES = 100_000
-"""Most values a file may hold once its aliases are expanded (an alias bomb is refused
-before it is built: a nine-level one of 418 bytes would expand to 10^9 values)."""
-
-MAX_QUOTED = 60
-"""Characters of a value a message quotes before cutting it short."""
-
-MERGE_TAG = "tag:yaml.org,2002:merge"
-TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-def quoted(value: Any, limit: int = MAX_QUOTED) -> str:
-    """``repr(value)`` for a message: control characters escaped, cut to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
-
-
-_SAFE_LOADER: type = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-"""PyYAML's safe loader on libyaml's C parser when it is built in (about 10× faster to parse
-than the pure-Python one); the Python one otherwise."""
-
-
-class _StrictSafeLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
-    """PyYAML's safe loader that also refuses a key given twice in one mapping, a key that is
-    not a plain scalar, and an unquoted date that is no date (naming the key and line)."""
-
-
-def _mapping_without_duplicates(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
-            )
-        if key_node.tag == MERGE_TAG:
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {quoted(key)}", key_node.start_mark)
-        seen.add(key)
-        if value_node.tag == TIMESTAMP_TAG:
-            _check_date(loader, key, value_node)
-    loader.flatten_mapping(node)  # merge keys (<<: *anchor): the mapping's own keys win
-    return loader.construct_mapping(node, deep=True)
-
-
-class _NotADate(Exception):
-    """An unquoted value shaped like a date that is none (``2026-02-30``)."""
-
-    def __init__(self, key: Any, node: yaml.ScalarNode, reason: str) -> None:
-        self.key, self.line = key, node.start_mark.line + 1
-        super().__init__(f"{node.value} is not a date ({reason})")
-
-
-def _check_date(loader: _StrictSafeLoader, key: Any, node: yaml.ScalarNode) -> None:
-    try:
-        loader.construct_yaml_timestamp(node)
-    except ValueError as exc:
-        raise _NotADate(key, node, str(exc)) from None
-
-
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
-class _TooBig(Exception):
-    """The YAML is over one of the limits; ``str()`` says which, ``line`` where."""
-
-    def __init__(self, problem: str, line: int | None = None) -> None:
-        self.line = line
-        super().__init__(problem)
-
-
-def _check_depth(text: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` from the event stream (no tree built, no
-    recursion), before the composer's recursion could overflow."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_StrictSafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _TooBig(f"nested more than {MAX_DEPTH} levels deep", event.start_mark.line + 1)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _check_expanded_size(root: yaml.Node) -> None:
-    """Refuse a document whose aliases expand to more than :data:`MAX_VALUES` values, counting
-    each shared node once (memoised, so the count itself is linear in the file)."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        if id(node) in sizes:
-            return sizes[id(node)]
-        if id(node) in in_progress:
-            raise _TooBig("an alias refers to the value that contains it", node.start_mark.line + 1)
-        in_progress.add(id(node))
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [part for pair in node.value for part in pair]
-        total = 1 + sum(size(child) for child in children)
-        in_progress.discard(id(node))
-        if total > MAX_VALUES:
-            raise _TooBig(f"aliases expand to more than {MAX_VALUES:,} values", node.start_mark.line + 1)
-        sizes[id(node)] = total
-        return total
-
-    size(root)
-
-
-def _parse(text: str) -> Any:
-    """The YAML document in ``text``, within the depth and size limits."""
-    _check_depth(text)
-    loader = _StrictSafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None
-        _check_expanded_size(root)
-        return loader.construct_document(root)
-    finally:
-        loader.dispose()
-
-
-def _read_text(path: Path) -> str:
-    """The file's text, refusing more than :data:`MAX_FILE_BYTES` (read no further)."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ParamsError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ParamsError(path, "", "is a folder, not a file") from None
-    except OSError as exc:
-        raise ParamsError(path, "", f"cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ParamsError(path, "", f"larger than {MAX_FILE_BYTES // 1_000_000} MB: not a parameter file")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParamsError(path, "", f"not UTF-8 text (byte {exc.start})") from None
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping read with the safe loader, within the size, depth and alias limits
-    above; errors say the file and the line, and quote at most :data:`MAX_QUOTED` characters."""
-    path = Path(path)
-    text = _read_text(path)
-    try:
-        data = _parse(text)
-    except _NotADate as exc:
-        raise ParamsError(path, f"{exc.key} (line {exc.line})", str(exc)) from None
-    except _TooBig as exc:
-        raise ParamsError(path, f"line {exc.line}" if exc.line else "", f"refused: {exc}") from None
-    except ValueError as exc:  # PyYAML's own constructors
-        raise ParamsError(path, "", f"malformed YAML value: {quoted(str(exc))}") from None
-    except RecursionError:
-        raise ParamsError(path, "", f"refused: nested more than {MAX_DEPTH} levels deep") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ParamsError(path, line, f"malformed YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ParamsError(path, "", f"expected a mapping of keys, found {type(data).__name__}")
-    return data
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,6 +108,10 @@ def _describe(error: Mapping[str, Any], schema: type[BaseModel]) -> tuple[str, s
     if kind == "missing":
         return key, "required key is missing"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "bool_type":
+        message = "must be true or false (a number or a word such as 'yes' is no boolean)"
+    elif kind in {"int_from_float", "int_type", "int_parsing"}:
+        message = "must be a whole number"
     if kind in {"greater_than_equal", "greater_than"} and "0" in message:
         message = f"must not be negative ({message}), got {quoted(error.get('input'))}"
     elif "input" in error and not isinstance(error["input"], Mapping) and "got " not in message:
@@ -319,12 +123,18 @@ def _is_union_tag(part: Any) -> bool:
     """pydantic adds union member names (``float``, ``Range``) to error locations."""
     return isinstance(part, str) and (
         part in {"float", "Range", "int", "str", "bool", "date"}
-        or part.startswith(("constrained-", "function-after", "json-or-python"))
+        or part.startswith(("constrained-", "function-after", "json-or-python", "literal[", "dict["))
     )
 
 
 def _in_range_branch(error: Mapping[str, Any]) -> bool:
     return any(_is_union_tag(part) and "Range" in str(part) for part in error["loc"])
+
+
+def _in_mapping_branch(error: Mapping[str, Any]) -> bool:
+    """The error is the union member that takes a mapping: a range, or a per-key table
+    (``spend_profile: {dataset: [1]}``)."""
+    return any(_is_union_tag(part) and ("Range" in str(part) or str(part).startswith("dict[")) for part in error["loc"])
 
 
 def _best_errors(errors: list[Any]) -> list[Any]:
@@ -337,8 +147,10 @@ def _best_errors(errors: list[Any]) -> list[Any]:
         by_field.setdefault(tuple(loc[:branch]), []).append(error)
     chosen = []
     for field_errors in by_field.values():
-        scalar = [e for e in field_errors if not _in_range_branch(e)]
-        ranged = sorted((e for e in field_errors if _in_range_branch(e)), key=lambda e: e["type"] != "extra_forbidden")
+        scalar = [e for e in field_errors if not _in_mapping_branch(e)]
+        ranged = sorted(
+            (e for e in field_errors if _in_mapping_branch(e)), key=lambda e: e["type"] != "extra_forbidden"
+        )
         meant_range = not scalar or isinstance(scalar[0].get("input"), Mapping)
         chosen.append((ranged or scalar)[0] if meant_range else scalar[0])
     return chosen
@@ -349,6 +161,7 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
     schema finds (unknown keys first); once the schema is satisfied, the names the price book
     does not know. A ``base_model`` that names a catalogue model or a config.json gets the
     keys it omits."""
+    data, notices = with_current_api_model(data)
     data = with_inline_gpus(with_named_model(data, source), source, book)
     try:
         params = Params.model_validate(data)
@@ -359,7 +172,28 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
     problems = name_problems(params, book) + training_configuration_problems(params, book)
     if problems:
         raise ParamsError.several(source, problems)
-    return params
+    return params.with_notices(notices)
+
+
+def with_current_api_model(data: Mapping[str, Any]) -> tuple[Mapping[str, Any], list[tuple[str, str]]]:
+    """``data`` with an API model name from before genai-prices (``gpt_4o``: see
+    :data:`~ftcost_helpers.engine.api_prices.RETIRED_MODEL_IDS`) read as its genai-prices
+    model and provider (a provider the file gives wins), and a note saying so."""
+    from ftcost_helpers.engine.api_prices import current_model_id
+
+    alternative = data.get("alternative")
+    api = alternative.get("api") if isinstance(alternative, Mapping) else None
+    model = api.get("model") if isinstance(api, Mapping) else None
+    current = current_model_id(model) if isinstance(model, str) else None
+    if current is None:
+        return data, []
+    new_model, provider = current
+    new_api = {**api, "model": new_model, "provider": api.get("provider") or provider}
+    note = (
+        f"{quoted(model)} is the price book's name from before genai-prices, "
+        f"read as '{new_model}' ({provider}); write that instead"
+    )
+    return {**data, "alternative": {**alternative, "api": new_api}}, [("alternative.api.model", note)]
 
 
 def with_named_model(data: Mapping[str, Any], source: str | Path) -> Mapping[str, Any]:
@@ -376,7 +210,9 @@ def with_named_model(data: Mapping[str, Any], source: str | Path) -> Mapping[str
 def with_inline_gpus(data: Mapping[str, Any], source: str | Path, book: PriceBook) -> Mapping[str, Any]:
     """A GPU the file describes (``training.gpu: {label, memory_gb, bf16_tflops, ...}``) is
     validated like the catalogue's and joins the book's specs as ``own_<label>``; the plan
-    then names it by that key (and needs its own rate: the price book has none)."""
+    then names it by that key (and needs its own rate: the price book has none). One label
+    names one GPU in a file: training, serving and every scenario may describe it again only
+    with the same figures (else one spec would silently replace the other)."""
     for section in ("training", "serving"):
         part = data.get(section)
         gpu = part.get("gpu") if isinstance(part, Mapping) else None
@@ -390,9 +226,28 @@ def with_inline_gpus(data: Mapping[str, Any], source: str | Path, book: PriceBoo
         except ValidationError as exc:
             key, problem = _describe(exc.errors()[0], InlineGpu)
             raise ParamsError(source, f"{section}.gpu.{key}", problem) from None
-        book.gpus[own.key] = spec
+        clash = _own_gpu_clash(own, spec, book)
+        if clash:
+            raise ParamsError(source, f"{section}.gpu.label", clash)
+        book.add_own_gpu(own.key, spec)
         data = {**data, section: {**part, "gpu": own.key}}
     return data
+
+
+def _own_gpu_clash(own: InlineGpu, spec: GpuSpec, book: PriceBook) -> str | None:
+    """Why ``own`` cannot join the book under its key (None when it can): the key is a
+    price-book GPU's, or this file described a GPU of that label with other figures."""
+    known = book.gpus.get(own.key)
+    if known is None or (known == spec and book.is_own_gpu(own.key)):
+        return None
+    if not book.is_own_gpu(own.key):
+        return (
+            f"{quoted(own.label)} gives the name '{own.key}', which the price book already uses; choose another label"
+        )
+    return (
+        f"{quoted(own.label)} already names a GPU with other figures in this file "
+        f"({known.memory_gb:g} GB, {known.bf16_tflops:g} TFLOPS); give each GPU its own label"
+    )
 
 
 @functools.cache
@@ -549,9 +404,12 @@ def load_price_book(
 
 def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
     """The price book's data with every GPU of ``params/gpus.yaml`` among its specs (a GPU
-    the price book itself describes keeps the price book's figures)."""
+    the price book itself describes keeps the price book's figures). A ``gpus`` that is no
+    mapping is left as it is, for the validation to refuse, not dropped."""
     own = data.get("gpus")
-    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | (dict(own) if isinstance(own, Mapping) else {})
+    if own is not None and not isinstance(own, Mapping):
+        return dict(data)
+    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | dict(own or {})
     return {**data, "gpus": specs}
 
 
@@ -562,7 +420,7 @@ def _origin(path: Path, data: Mapping[str, Any], book: PriceBook) -> BookOrigin:
 
 class _OverlayDate(BaseModel):
     model_config = {"extra": "ignore"}
-    as_of: dt.date
+    as_of: CalendarDate
     source: str
 
 
@@ -650,9 +508,18 @@ def params_from_mapping(
         raise
     if clashes:
         raise ParamsError.several(source, clashes)
-    return params
+    return params.with_notices(legacy_key_notices(data.get("training")))
+
+
+def notice_lines(params: Params, source: str | Path) -> list[str]:
+    """One ``file: key: note`` line per notice of a loaded plan (see ``Params.notices``)."""
+    return [f"{source}: {key}: {note}" for key, note in params.notices]
 
 
 def load_params(path: str | Path, book: PriceBook | None = None) -> Params:
-    """Validated Params from a client file merged over ``params/defaults.yaml``."""
+    """Validated Params from a client file merged over ``params/defaults.yaml``. The GPUs an
+    earlier file described are dropped from ``book`` first: a file names only the GPUs of
+    the price book and its own (``validate A B`` must not let B use a GPU only A defines)."""
+    book = book or load_price_book()
+    book.forget_own_gpus()
     return params_from_mapping(read_yaml(path), path, book)

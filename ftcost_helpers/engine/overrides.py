@@ -12,7 +12,13 @@ sections merge, everything else replaces) and validated by the same rules, e.g.:
         overrides:
           alternative: {kind: rag, rag: {usd_per_month: 9000}}
 
-Two rules keep a scenario honest when it changes the hardware or the method:
+Three rules keep a scenario honest when it changes the model, the hardware or the method:
+
+* **Another model brings its own architecture.** A scenario whose ``base_model`` names
+  another model (a catalogue id, or a ``config_json``) is costed with that model's layers,
+  widths and parameter count, never with the plan's under the new name; keys the scenario
+  gives win, as in a client file. A name the catalogue lacks, with no config.json and no
+  architecture keys, is refused.
 
 * **A booked rate belongs to its GPU and tier.** When a scenario changes the training (or
   serving) GPU or tier and gives no rate of its own, the plan's booked rate is dropped and
@@ -27,13 +33,22 @@ Two rules keep a scenario honest when it changes the hardware or the method:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ftcost_helpers.engine.loading import ParamsError, deep_merge, load_params, load_price_book, validate_params
+from ftcost_helpers.engine.catalogue import find_model
+from ftcost_helpers.engine.loading import (
+    ParamsError,
+    deep_merge,
+    load_models,
+    load_params,
+    load_price_book,
+    validate_params,
+)
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Quantity, Range
-from ftcost_helpers.engine.schema import Params, Scenario, legacy_key_clashes
+from ftcost_helpers.engine.schema import Params, Scenario, legacy_key_clashes, legacy_key_notices
 
 if TYPE_CHECKING:
     from ftcost_helpers.engine.model.run import ModelRun
@@ -56,6 +71,33 @@ def _drop_stale_rates(plan: dict[str, Any], overrides: dict[str, Any]) -> dict[s
         if _changed_hardware(plan[section], override):
             plan[section] = {**plan[section], "rate_usd_per_gpu_hour": None}
     return plan
+
+
+def names_another_model(plan_model: Mapping[str, Any], override: Any) -> bool:
+    """Whether a scenario's ``base_model`` override switches to another model: it gives a
+    ``config_json``, or a ``name`` that is not the plan's model (by catalogue id or, for a
+    model the catalogue lacks, by name in any case)."""
+    if not isinstance(override, Mapping):
+        return False
+    if "config_json" in override:
+        return True
+    name, plan_name = override.get("name"), str(plan_model.get("name", ""))
+    if not isinstance(name, str):
+        return False
+    catalogue = load_models()
+    found, plan_found = find_model(name, catalogue), find_model(plan_name, catalogue)
+    if found is not None or plan_found is not None:
+        return found is None or plan_found is None or found[0] != plan_found[0]
+    return name.strip().casefold() != plan_name.strip().casefold()
+
+
+def _without_replaced_model(plan: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's mapping, its ``base_model`` emptied when the scenario names another model:
+    that model's architecture then comes from the scenario's keys, its config.json and the
+    catalogue (a name with neither is refused), never from the plan's model."""
+    if not names_another_model(plan["base_model"], overrides.get("base_model")):
+        return plan
+    return {**plan, "base_model": {}}
 
 
 def _scaled(value: Quantity, factor: float) -> Quantity:
@@ -92,12 +134,14 @@ def validated_scenario(
     if clashes:
         raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in clashes])
     params = params.model_copy(update={"scenarios": []})  # linear: the base plan without its scenarios
-    plan = params.model_dump(exclude={"scenarios"})
+    plan = _without_replaced_model(params.model_dump(exclude={"scenarios"}), scenario.overrides)
     merged = deep_merge(_drop_stale_rates(plan, scenario.overrides), scenario.overrides)
     try:
-        return validate_params(merged, source, book)
+        candidate = validate_params(merged, source, book)
     except ParamsError as error:
         raise ParamsError.several(source, [(f"{where}: {key}", problem) for key, problem in error.problems]) from None
+    notices = [*candidate.notices, *legacy_key_notices(scenario.overrides.get("training"))]
+    return candidate.with_notices([(f"{where}: {key}", note) for key, note in notices], replace=True)
 
 
 def scenario_params(
@@ -124,5 +168,5 @@ def load_plan(path: str | Path, book: PriceBook | None = None) -> Params:
     book = book or load_price_book()
     params = load_params(path, book)
     for index, scenario in enumerate(params.scenarios):
-        validated_scenario(params, book, scenario, index, path)
+        params.with_notices(validated_scenario(params, book, scenario, index, path).notices)
     return params

@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from ftcost_helpers.engine.quantities import Number, PositiveFraction, Quantity, Range
+from ftcost_helpers.engine.quantities import CalendarDate, Number, PositiveFraction, Quantity, Range
+
+BookDate = Annotated[CalendarDate, Field(strict=False)]
+"""A date in a price book or overlay: YAML's ``2026-05-26`` or the string ``"2026-05-26"``."""
 
 
 class Book(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    """A block of the price book: unknown keys are errors, and types are strict (``true`` is
+    no number, ``1`` no boolean, ``12.5`` no whole count; no infinite or NaN figure), so an
+    overlay cannot slip a wrong type past the checks."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, strict=True, allow_inf_nan=False)
 
 
 class GpuSpec(Book):
@@ -80,8 +88,9 @@ class PriceBook(Book):
 
     _origins: tuple[BookOrigin, ...] = PrivateAttr(default=())
     _rate_origins: dict[tuple[str, str], BookOrigin] = PrivateAttr(default_factory=dict)
+    _own_gpus: set[str] = PrivateAttr(default_factory=set)
 
-    as_of: dt.date
+    as_of: BookDate
     currency: str
     sources: dict[str, str]
     source_titles: dict[str, str] = {}
@@ -146,6 +155,23 @@ class PriceBook(Book):
     def age_months(self, today: dt.date) -> float:
         """Months (30.44 days) between the as-of date and ``today``."""
         return (today - self.as_of).days / 30.44
+
+    def is_own_gpu(self, key: str) -> bool:
+        """Whether ``key`` is a GPU a client file described (see :meth:`add_own_gpu`)."""
+        return key in self._own_gpus
+
+    def add_own_gpu(self, key: str, spec: GpuSpec) -> None:
+        """A GPU a client file describes joins the specs under ``key`` until
+        :meth:`forget_own_gpus` (the loader's, when it reads the next file)."""
+        self.gpus[key] = spec
+        self._own_gpus.add(key)
+
+    def forget_own_gpus(self) -> None:
+        """Drop the GPUs the last file described, so that the next file read with this book
+        cannot name a GPU only another file defines."""
+        for key in self._own_gpus:
+            self.gpus.pop(key, None)
+        self._own_gpus.clear()
 
     @property
     def origins(self) -> tuple[BookOrigin, ...]:

@@ -9,14 +9,25 @@ default written here is only ever "not used" (zero, off, absent).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ftcost_helpers.engine.quantities import (
     CalendarDate,
     Count,
+    FiniteAmount,
     Fraction,
     Name,
     PositiveCount,
@@ -26,6 +37,7 @@ from ftcost_helpers.engine.quantities import (
     Range,
     Text,
     base_value,
+    low_high,
 )
 
 Method = Literal["lora", "qlora", "full_sft", "dpo", "continued_pretraining", "rl"]
@@ -60,6 +72,11 @@ MAX_HORIZON = 120
 """Months of cost of ownership at most (ten years)."""
 
 
+Flag = Annotated[bool, Strict()]
+"""A yes/no key: ``true`` or ``false`` only (``1``, ``"yes"`` and ``"true"`` are refused:
+numbers are not booleans, as booleans are not numbers)."""
+
+
 class Section(BaseModel):
     """A block of a parameter file: unknown keys are errors."""
 
@@ -85,8 +102,8 @@ class BaseModelSpec(Section):
     intermediate_size: PositiveCount | None = None
     kv_heads: PositiveCount | None = None
     head_dim: PositiveCount | None = None
-    tied_embeddings: bool = False
-    active_parameters_billion: Quantity | None = None
+    tied_embeddings: Flag = False
+    active_parameters_billion: PositiveQuantity | None = None
     experts: PositiveCount | None = None
     experts_per_token: PositiveCount | None = None
     sliding_window: PositiveCount | None = None
@@ -106,12 +123,20 @@ class BaseModelSpec(Section):
     @field_validator("active_parameters_billion")
     @classmethod
     def _active_within_total(cls, value: float | Range | None, info: ValidationInfo) -> float | Range | None:
+        """The parameters a token uses are a share of all of them: the most ``active`` may
+        be (its high) must not exceed the least the total may be (its low), or some draws
+        would use more parameters than the model has."""
         total = info.data.get("parameters_billion")
         if value is None or total is None:
             return value
-        active, most = _high(value), _high(total)
-        if active > most:
-            raise ValueError(f"{active:g} is more than parameters_billion ({most:g}); it is the share used per token")
+        active, least = low_high(value)[1], low_high(total)[0]
+        if active > least:
+            highest = " at its highest" if isinstance(value, Range) else ""
+            lowest = " at its lowest" if isinstance(total, Range) else ""
+            raise ValueError(
+                f"more than parameters_billion{lowest} ({least:g}): it is the share of them a token uses, "
+                f"got {active:g}{highest}"
+            )
         return value
 
     @field_validator("kv_heads")
@@ -131,10 +156,6 @@ class BaseModelSpec(Section):
         return value
 
 
-def _high(value: float | Range) -> float:
-    return value.high if isinstance(value, Range) else float(value)
-
-
 class Lora(Section):
     """The adapter: its rank and which linear layers get one (the trainable count follows
     from the architecture)."""
@@ -148,6 +169,18 @@ LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
     "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
 }
 """Old boolean keys and the key that replaced them: an old file keeps working."""
+
+
+def legacy_key_notices(training: Any) -> list[tuple[str, str]]:
+    """``(key, note)`` for each old key of a ``training`` mapping and the value it is read as."""
+    if not isinstance(training, Mapping):
+        return []
+    return [
+        (f"training.{old}", f"an older name, read as {new}: {mapping[value]} (write that instead)")
+        for old, (new, mapping) in LEGACY_TRAINING_KEYS.items()
+        if isinstance(training.get(old), bool) and new not in training
+        for value in (training[old],)
+    ]
 
 
 def legacy_key_clashes(training: Any) -> list[tuple[str, str]]:
@@ -176,7 +209,7 @@ class Training(Section):
     failed_runs: Quantity = 0.0
     failed_run_completed_fraction: Fraction = 0.0
     sweep_trials: Quantity = 0.0
-    sweep_early_stopping: bool = True
+    sweep_early_stopping: Flag = True
     early_stopped_trial_fraction: Fraction = 1.0
     tokens_per_pair: Quantity
     epochs: Quantity
@@ -191,15 +224,15 @@ class Training(Section):
     pipeline_parallel: PositiveCount = 1
     context_parallel: PositiveCount = 1
     activation_checkpointing: Checkpointing
-    memory_efficient_attention: bool
+    memory_efficient_attention: Flag
     lora: Lora
     trainable_fraction: Fraction | None = None
     quantised_base: QuantisedBase = "nf4"
     padding_efficiency: PositiveFraction = 1.0
-    compiled: bool = False
+    compiled: Flag = False
     utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction
-    tokenizer_change: bool = False
+    tokenizer_change: Flag = False
 
     @model_validator(mode="before")
     @classmethod
@@ -252,9 +285,9 @@ class Evaluation(Section):
     judges: Quantity = 0.0
     judge_price_usd_per_call: Quantity = 0.0
     continuous_usd_per_month: Quantity = 0.0
-    harness: bool
-    frozen_test_set: bool
-    contamination_check: bool
+    harness: Flag
+    frozen_test_set: Flag
+    contamination_check: Flag
 
 
 class Maintenance(Section):
@@ -283,8 +316,8 @@ class Engineering(Section):
 class Compliance(Section):
     """Regulatory work, as explicit line items."""
 
-    hipaa: bool = False
-    redistributes_weights: bool = False
+    hipaa: Flag = False
+    redistributes_weights: Flag = False
     gdpr_usd: Quantity = 0.0
     eu_ai_act_usd: Quantity = 0.0
     soc2_usd: Quantity = 0.0
@@ -294,8 +327,8 @@ class Compliance(Section):
 class Programme(Section):
     """How long the programme takes to build, and when each area spends its money."""
 
-    build_months: int = Field(0, ge=0, le=60)
-    spend_profile: SpendProfile | dict[ProgrammeArea, list[int]]
+    build_months: Annotated[Count, Field(le=60)] = 0
+    spend_profile: SpendProfile | dict[ProgrammeArea, list[PositiveCount]]
 
     @model_validator(mode="after")
     def _months_within_build(self) -> Programme:
@@ -310,17 +343,29 @@ class Programme(Section):
         return self
 
 
+def _at_least_one(value: float | Range) -> float | Range:
+    """A peak-to-average ratio: the peak is never below the average."""
+    least = low_high(value)[0]
+    if least < 1:
+        raise ValueError(f"must be at least 1 (a peak is never below the average), got {least:g}")
+    return value
+
+
+AtLeastOne = Annotated[FiniteAmount | Range, AfterValidator(_at_least_one)]
+"""A ratio of at least 1, given as one value or as a range."""
+
+
 class Serving(Section):
     """Self-hosted inference of the fine-tuned model."""
 
-    modelled: bool = True
+    modelled: Flag = True
     gpu: str
     tier: str
     gpus: Count
     hours_per_month: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
     tokens_per_second: PositiveQuantity
-    peak_to_average: PositiveQuantity
+    peak_to_average: AtLeastOne
     setup_usd: Quantity = 0.0
 
 
@@ -333,7 +378,7 @@ class ApiAlternative(Section):
     usd_per_month: Quantity | None = None
     model: str | None = None
     provider: str | None = None
-    input_tokens_per_request: int | None = Field(default=None, ge=1)
+    input_tokens_per_request: PositiveCount | None = None
     input_tokens_million_per_month: Quantity = 0.0
     cached_input_tokens_million_per_month: Quantity = 0.0
     output_tokens_million_per_month: Quantity = 0.0
@@ -361,7 +406,7 @@ class LabourAlternative(Section):
     hours_per_staff_per_month: Quantity = 0.0
     time_saved_fraction: Fraction = 0.0
     loaded_rate_usd_per_hour: Quantity = 0.0
-    realised: StrictBool = False
+    realised: Flag = False
     """True when the time saved becomes cash (fewer hires, contractors let go); false:
     staff time valued at its loaded cost, not cash the business banks."""
 
@@ -444,6 +489,8 @@ def _unknown_override_keys(model: type[BaseModel], overrides: dict[str, Any], wh
         path = f"{where}{key}"
         if field is None and model is Training and key in LEGACY_TRAINING_KEYS:
             continue
+        if field is None and model is BaseModelSpec and key == "config_json":
+            continue  # read by the loader, which fills the architecture keys from it
         if field is None:
             close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
             problems.append(f"{path}: unknown key" + (f" (did you mean '{close[0]}'?)" if close else ""))
@@ -494,6 +541,19 @@ class Params(Section):
     uncertainty: Uncertainty
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
     report: ReportSettings = ReportSettings()
+    _notices: tuple[tuple[str, str], ...] = PrivateAttr(default=())
+
+    @property
+    def notices(self) -> tuple[tuple[str, str], ...]:
+        """(key, note) for each older name the file used and how it was read (``sharded``,
+        ``model: gpt_4o``...): not errors, but worth a line so the file can be brought up to date."""
+        return self._notices
+
+    def with_notices(self, notices: Sequence[tuple[str, str]], replace: bool = False) -> Params:
+        """This plan with ``notices`` after its own (or instead of them, ``replace``); the
+        plan is not copied."""
+        self._notices = tuple(notices) if replace else (*self._notices, *notices)
+        return self
 
     @model_validator(mode="after")
     def _launch_within_horizon(self) -> Params:
