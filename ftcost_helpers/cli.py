@@ -26,9 +26,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from ftcost_helpers.engine.loading import ParamsError, load_price_book, quoted
+from ftcost_helpers.engine.loading import ParamsError, load_price_book, notice_lines, quoted
 from ftcost_helpers.engine.overrides import load_plan
-from ftcost_helpers.report.messages import PATH_SHOWN, one_line, os_error_line, say_error, shown_path
+from ftcost_helpers.report.messages import PATH_SHOWN, one_line, os_error_line, say_error, say_note, shown_path
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_CLOSED_PIPE = 0, 1, 130, 141
 
@@ -52,6 +52,8 @@ def _estimate(args: argparse.Namespace) -> int:
 
     book = load_price_book(args.price_book, args.rates)
     params = load_plan(args.file, book)
+    for line in notice_lines(params, args.file):
+        say_note(line)
     basis = resolve_basis(params, load_firm().default_basis)
     with engine_guard(args.file):
         breakdown = estimate(params, book, today=dt.date.today())
@@ -128,7 +130,7 @@ def _validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             with engine_guard(file):
-                load_plan(file, book)
+                plan = load_plan(file, book)
         except ParamsError as error:
             _print_problems(error)
             status = EXIT_BAD_INPUT
@@ -136,6 +138,8 @@ def _validate(args: argparse.Namespace) -> int:
             say_error(str(error))
             status = EXIT_BAD_INPUT
         else:
+            for line in notice_lines(plan, file):
+                say_note(line)
             print(f"ok: {one_line(str(file), PATH_SHOWN)}")
     return status
 

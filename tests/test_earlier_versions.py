@@ -152,3 +152,15 @@ def test_each_commented_alternative_of_the_template_validates(tmp_path, book, al
     params = params_from_mapping(yaml.safe_load(text), path, book)
     assert params.alternative.kind == "api"
     assert params.notices == ()
+
+
+@pytest.mark.parametrize("command", ["validate", "estimate"])
+def test_the_cli_prints_the_note_for_an_old_id(tmp_path, example_files, capsys, command) -> None:
+    data = yaml.safe_load(example_files["a"].read_text(encoding="utf-8"))
+    data["alternative"] = {"kind": "api", "api": {"model": "gpt_4o", "usd_per_month": 22000}}
+    old = tmp_path / "last_month.yaml"
+    old.write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert main([command, str(old)]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1
+    assert "alternative.api.model" in notes[0] and "'gpt-4o'" in notes[0] and str(old) in notes[0]

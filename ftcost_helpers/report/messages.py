@@ -41,3 +41,8 @@ def os_error_line(error: OSError) -> str:
 def say_error(text: str) -> None:
     """``error: text`` on stderr, as :func:`one_line` makes it."""
     print(f"error: {one_line(text)}", file=sys.stderr)
+
+
+def say_note(text: str) -> None:
+    """``note: text`` on stderr (an old key or id read in its new form), as :func:`one_line` makes it."""
+    print(f"note: {one_line(text)}", file=sys.stderr)
