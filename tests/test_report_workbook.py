@@ -190,4 +190,5 @@ def test_client_text_is_never_a_formula(book, examples, tmp_path) -> None:
     path = tmp_path / "hostile.xlsx"
     write_workbook(path, ClientFigures(Path("x.yaml"), plan, breakdown, summary))
     cell = openpyxl.load_workbook(path)["Summary"]["B2"]
-    assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+    # Text, with the apostrophe that keeps it text after a CSV export (CWE-1236).
+    assert cell.value == '\'=HYPERLINK("http://x","y")' and cell.data_type == "s"

@@ -1,0 +1,173 @@
+"""The workbook's cells as they are written: formats, print set-up, text that stays text,
+and formulas that carry their own results.
+
+Every write goes through :class:`Sheet`, which records the value of each cell. Formulas are
+held back until :meth:`Book.close`, then written with the value they compute
+(:mod:`ftcost_helpers.report.excel_calc`) as their cached result, so a reader that does not
+recalculate (LibreOffice by default, file previews, openpyxl, pandas) shows the figure and
+not 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ftcost_helpers.report.excel_calc import CellError, CellKey, Value, evaluate, parse
+
+USD = '"USD "#,##0;"−USD "#,##0'
+USD_CENTS = '"USD "#,##0.00;"−USD "#,##0.00'
+"""Dollars, an outflow with the minus sign before the currency as the report writes it
+(``−USD 88,550``). The sign is U+2212, so the figure shown (or exported "as shown" to CSV)
+never begins with ``-``, which a spreadsheet opening that CSV reads as the start of a formula."""
+SHARE = "0.0%"
+COUNT = "#,##0.##;-#,##0.##;0"
+"""Counts without a stray decimal point: ``14``, ``2.5``, ``0`` (never ``64.``)."""
+DATE = "d mmmm yyyy"
+SHEET_INPUTS, SHEET_LINES, SHEET_RUNNING, SHEET_CASH = "Inputs", "Line items", "Running costs", "Cash flow"
+FIRST_ROW = 1
+"""Row index (0-based) of the first data row under each sheet's header."""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV field as a formula (CWE-1236; OWASP,
+"CSV Injection")."""
+TEXT_PREFIX = "'"
+
+
+def inert_text(text: str) -> str:
+    """``text`` as a cell that stays text when the sheet is exported to CSV and opened again:
+    a leading ``= + - @``, tab or carriage return gets an apostrophe before it (OWASP's
+    advice for CWE-1236).
+
+    Why a visible apostrophe and not the cell style's quote prefix (XlsxWriter's
+    ``quote_prefix``, what Excel sets when one types ``'=``): the prefix is a format, not
+    content, and both Excel's and LibreOffice's CSV export drop it, writing ``=…`` bare
+    (checked with LibreOffice 7.4 ``--convert-to csv``). Written as content, the apostrophe
+    survives every export; in the workbook it shows, which says plainly that the text was
+    not a formula."""
+    return TEXT_PREFIX + text if text.startswith(FORMULA_STARTS) else text
+
+
+def cell_ref(sheet: str, row: int, column: int) -> str:
+    """An absolute reference to a cell of a sheet: ``'Inputs'!$B$5``."""
+    return f"'{sheet}'!{xl_rowcol_to_cell(row, column, row_abs=True, col_abs=True)}"
+
+
+class Sheet:
+    """One worksheet: every value written through it is recorded for the formulas."""
+
+    def __init__(self, book: Book, worksheet: Any) -> None:
+        self.book, self.worksheet, self.name = book, worksheet, worksheet.get_name()
+
+    def _record(self, row: int, column: int, value: Value) -> None:
+        self.book.values[(self.name, row, column)] = value
+
+    def text(self, row: int, column: int, text: str, fmt: Any = None) -> None:
+        """Text, escaped by :func:`inert_text`; an empty text leaves the cell blank."""
+        if text:
+            self.worksheet.write_string(row, column, inert_text(text), fmt)
+            self._record(row, column, inert_text(text))
+
+    def texts(self, row: int, column: int, texts: list[str], fmt: Any = None) -> None:
+        for offset, text in enumerate(texts):
+            self.text(row, column + offset, text, fmt)
+
+    def number(self, row: int, column: int, number: float, fmt: Any = None) -> None:
+        self.worksheet.write_number(row, column, float(number), fmt)
+        self._record(row, column, float(number))
+
+    def boolean(self, row: int, column: int, value: bool, fmt: Any = None) -> None:
+        self.worksheet.write_boolean(row, column, value, fmt)
+        self._record(row, column, value)
+
+    def date(self, row: int, column: int, day: dt.date) -> None:
+        self.worksheet.write_datetime(row, column, dt.datetime.combine(day, dt.time()), self.book.date)
+        self._record(row, column, float((day - dt.date(1899, 12, 30)).days))  # the date's serial number
+
+    def formula(self, row: int, column: int, formula: str, fmt: Any = None) -> None:
+        """A formula (``=…``), written with its computed value when the book closes."""
+        self.book.pending[(self.name, row, column)] = (formula, fmt)
+
+
+class Book:
+    """The workbook, its formats, where each input and formula lives, and every cell's value."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self.where: dict[str, str] = {}
+        """The cell of each input key and formula id (``'Inputs'!$B$5``)."""
+        self.values: dict[CellKey, Value] = {}
+        self.pending: dict[CellKey, tuple[str, Any]] = {}
+        self.errors: dict[CellKey, CellError] = {}
+        """Formulas whose value is a spreadsheet error (``#DIV/0!``): passed on to the formulas reading them."""
+        self._working: set[CellKey] = set()
+        add = workbook.add_format
+        self.header = add({"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"})
+        self.formats: dict[str, Any] = {}
+        self.wrap = add({"text_wrap": True, "valign": "top"})
+        self.bold = add({"bold": True})
+        self.note = add({"italic": True, "font_color": "#5B6775"})
+        self.date = add({"num_format": DATE, "align": "left"})
+
+    def fmt(self, num_format: str | None, bold: bool = False) -> Any:
+        """The cell format of ``num_format`` (None: the general format), bold or not."""
+        if num_format is None and not bold:
+            return None
+        key = f"{num_format}|{bold}"
+        if key not in self.formats:
+            self.formats[key] = self.workbook.add_format({"num_format": num_format or "General", "bold": bold})
+        return self.formats[key]
+
+    def sheet(self, name: str, headers: list[str], widths: list[float]) -> Sheet:
+        """The sheet ``name`` (added unless it exists) with its header row, column widths and
+        print set-up: landscape, one page wide, the header row on every page, and a footer
+        naming the sheet and the page ("Page 2 of 5")."""
+        worksheet = self.workbook.get_worksheet_by_name(name) or self.workbook.add_worksheet(name)
+        sheet = Sheet(self, worksheet)
+        sheet.texts(0, 0, headers, self.header)
+        for column, width in enumerate(widths):
+            worksheet.set_column(column, column, width)
+        worksheet.freeze_panes(1, 0)
+        worksheet.set_landscape()
+        worksheet.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
+        worksheet.repeat_rows(0)
+        worksheet.set_footer("&L&A&RPage &P of &N")
+        return sheet
+
+    # ----------------------------------------------------------------------- formulas
+
+    def value(self, key: CellKey) -> Value:
+        """The value of a cell: what was written there, or what its formula computes."""
+        if key in self.errors:
+            raise self.errors[key]
+        if key in self.pending and key not in self.values:
+            if key in self._working:
+                raise ValueError(f"circular formula at {key}")
+            self._working.add(key)
+            formula, _ = self.pending[key]
+            try:
+                self.values[key] = evaluate(parse(formula, key[0]), self.value)
+            except CellError as error:
+                self.errors[key] = error
+                raise
+            finally:
+                self._working.discard(key)
+        return self.values.get(key)
+
+    def cached(self, key: CellKey) -> Value:
+        """A formula's value as the file stores it: the error's code for an error value."""
+        try:
+            return self.value(key)
+        except CellError as error:
+            return error.code
+
+    def close(self) -> None:
+        """Write every formula with the value it computes, then the file."""
+        for key, (formula, fmt) in self.pending.items():
+            sheet, row, column = key
+            cached = self.cached(key)
+            worksheet = self.workbook.get_worksheet_by_name(sheet)
+            worksheet.write_formula(row, column, formula, fmt, "" if cached is None else cached)
+        self.workbook.close()
