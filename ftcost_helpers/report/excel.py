@@ -46,7 +46,7 @@ from ftcost_helpers.report.excel_book import (
     Book,
     cell_ref,
 )
-from ftcost_helpers.report.excel_cash import write_cash_flow
+from ftcost_helpers.report.excel_cash import no_break_even, write_cash_flow
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.workings import Item, Workings, inputs_in, plan_workings, spreadsheet_formula
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
@@ -206,8 +206,10 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
             ),
         ]
     month = b.break_even_month
+    if month is None:
+        month = no_break_even("alternative_monthly" in w, s["horizon_months"])
     figures_rows += [
-        ("Break-even month", f"={w['break_even_month']}", "none" if month is None else month, "0", "cumulative ≥ 0"),
+        ("Break-even month", f"={w['break_even_month']}", month, "0", "cumulative ≥ 0"),
         (
             f"Cost of ownership over {s['horizon_months']} months",
             f"={w['tco']}",

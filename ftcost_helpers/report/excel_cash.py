@@ -24,8 +24,13 @@ CASH_HEADERS = [
 ]
 SHARE_COLUMN = len(CASH_HEADERS) + 1
 """First column (0-based) of the spend shares by area, after one blank column."""
-NO_BREAK_EVEN = "none"
-"""What the break-even cell reads when the cumulative cash never reaches 0 in the horizon."""
+NO_ALTERNATIVE = "no alternative to pay back against"
+
+
+def no_break_even(has_alternative: bool, horizon_months: int) -> str:
+    """What the break-even cell reads when there is no month to give: nothing replaced, or
+    the cumulative cash still below 0 at the horizon."""
+    return f"not within {horizon_months} months" if has_alternative else NO_ALTERNATIVE
 
 
 def spend_share_formula(profile: str | list[int], month: str, build: str) -> str:
@@ -105,10 +110,10 @@ def write_cash_flow(book: Book, workings: Workings) -> None:
     sheet.text(below, 0, "Break-even month", book.bold)
     if alternative:
         paid_back = f"J{first}:J{last}"
-        formula = f'=IF(COUNT({paid_back})=0,"{NO_BREAK_EVEN}",MIN({paid_back}))'
-        sheet.formula(below, 8, formula, book.bold)
+        never = no_break_even(True, horizon)
+        sheet.formula(below, 8, f'=IF(COUNT({paid_back})=0,"{never}",MIN({paid_back}))', book.bold)
     else:
-        sheet.text(below, 8, "no alternative to pay back against", book.bold)
+        sheet.text(below, 8, no_break_even(False, horizon), book.bold)
     w["break_even_month"] = cell_ref(SHEET_CASH, below, 8)
     w["cumulative_last"] = cell_ref(SHEET_CASH, last - 1, 8)
     sheet.text(below + 1, 0, "Total cost of ownership", book.bold)
