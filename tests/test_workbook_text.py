@@ -126,11 +126,13 @@ def test_no_sheet_shows_a_key_or_a_bare_boolean(workbooks, name) -> None:
         assert text not in AREA_KEYS | SEVERITIES, (sheet, cell, text)
         assert text not in ("True", "False", "TRUE", "FALSE"), (sheet, cell)
     book = openpyxl.load_workbook(workbooks[name])
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "b":  # only the yes/no inputs the formulas read
-                    assert (sheet.title, cell.column_letter) == ("Inputs", "B"), cell.coordinate
+    booleans = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row if cell.data_type == "b"]
+    assert booleans == []
+    # The yes/no inputs the formulas read: 1 or 0 shown as a word ("Sweep stops trials early").
+    inputs = book["Inputs"]
+    switches = [row for row in inputs.iter_rows(min_row=2) if row[2].value == "yes (1) or no (0)"]
+    assert len(switches) == 2
+    assert all(row[1].value in (0, 1) and row[1].number_format == '"Yes";"Yes";"No"' for row in switches)
 
 
 # --------------------------------------------------------------------------- CWE-1236

@@ -56,7 +56,7 @@ __all__ = ["SHEET_CASH", "SHEET_INPUTS", "SHEET_LINES", "SHEET_RUNNING", "write_
 WARNING_AREAS = AREA_LABELS | {"roi": "Return on investment", "maintenance": "Maintenance"}
 """The areas the audit files its warnings under, in words (``roi``: serving, the alternative
 and the payback, as the dashboard's "Return on investment" panel names them)."""
-YES_NO_UNIT = "yes/no (TRUE or FALSE)"
+YES_NO_UNIT = "yes (1) or no (0)"
 
 
 def number_format(unit: str, value: Any) -> str | None:
@@ -82,8 +82,8 @@ def _write_inputs(book: Book, workings: Workings) -> None:
     for row, item in enumerate(workings.inputs.values(), start=FIRST_ROW):
         sheet.text(row, 0, item.label)
         fmt = book.fmt(number_format(item.unit, item.value))
-        if isinstance(item.value, bool):  # a switch the formulas read: TRUE or FALSE, as one types it
-            sheet.boolean(row, 1, item.value)
+        if isinstance(item.value, bool):  # a switch the formulas read: 1 or 0, shown Yes or No
+            sheet.yes_no(row, 1, item.value)
             sheet.text(row, 2, YES_NO_UNIT)
         else:
             sheet.number(row, 1, float(item.value), fmt)
@@ -94,7 +94,7 @@ def _write_inputs(book: Book, workings: Workings) -> None:
         sheet.text(row, 5, item.source)
         book.where[item.key] = cell_ref(SHEET_INPUTS, row, 1)
     note = len(workings.inputs) + FIRST_ROW + 1
-    sheet.text(note, 0, "Change a value in column B: every sheet recalculates from it.", book.note)
+    sheet.note(note, "Change a value in column B: every sheet recalculates from it.")
 
 
 def _write_lines(book: Book, figures: ClientFigures, workings: Workings) -> None:
@@ -120,11 +120,9 @@ def _write_lines(book: Book, figures: ClientFigures, workings: Workings) -> None
     low, high = figures.breakdown.programme_range
     sheet.number(total, 4, low, book.fmt(USD_CENTS, bold=True))
     sheet.number(total, 5, high, book.fmt(USD_CENTS, bold=True))
-    sheet.text(
+    sheet.note(
         total + 2,
-        0,
         "Low and high corners: every input of a line at its low or high end at once (values, not recalculated).",
-        book.note,
     )
     book.where["programme_total"] = cell_ref(SHEET_LINES, total, 3)
 
@@ -282,8 +280,8 @@ def _write_scenarios(book: Book, figures: ClientFigures) -> None:
             sheet.number(row, 6, r.break_even_month)
         sheet.number(row, 7, r.tco_usd, book.fmt(USD))
         sheet.text(row, 8, runs_words(r.feasibility.feasible, client_text(r.feasibility.sentence, bk)), book.wrap)
-    sheet.text(row + 2, 0, client_text(cheapest_note(results), bk), book.note)
-    sheet.text(row + 3, 0, "Base-case results of each scenario (values). Blank: none.", book.note)
+    sheet.note(row + 2, client_text(cheapest_note(results), bk))
+    sheet.note(row + 3, "Base-case results of each scenario (values). Blank: none.")
 
 
 def runs_words(feasible: bool, sentence: str) -> str:
@@ -319,7 +317,7 @@ def _write_sensitivity(book: Book, figures: ClientFigures, workings: Workings) -
     if swings.quantity == NET_VALUE:
         notes.append("Blank break-even: none within the horizon.")
     for offset, note in enumerate(notes, 3):
-        sheet.text(row + offset, 0, note, book.note)
+        sheet.note(row + offset, note)
 
 
 def _write_simulation(book: Book, figures: ClientFigures) -> None:
@@ -335,7 +333,7 @@ def _write_simulation(book: Book, figures: ClientFigures) -> None:
         for column, name in enumerate(("p10", "p50", "p90"), start=1):
             sheet.number(row, column, values[name], book.fmt(USD))
     row = FIRST_ROW + len(rows) + 1
-    sheet.text(row, 0, f"Monte Carlo results (values): {simulation.draws:,} draws, seed {simulation.seed}.", book.note)
+    sheet.note(row, f"Monte Carlo results (values): {simulation.draws:,} draws, seed {simulation.seed}.")
     chance = figures.summary.get("break_even_chance_by_month")
     if chance:
         sheet.texts(row + 2, 0, ["Month", "Chance of having broken even"], book.header)
@@ -387,11 +385,9 @@ def _write_warnings(book: Book, figures: ClientFigures) -> None:
         sheet.text(row, 4, saving_words(w.saving_usd, horizon), book.wrap)
         sheet.text(row, 5, client_text(w.for_client, figures.breakdown.book), book.wrap)
     if warnings:
-        sheet.text(
+        sheet.note(
             len(warnings) + FIRST_ROW + 1,
-            0,
             "A negative figure is money the estimate leaves out, or a saving it overstates (values).",
-            book.note,
         )
 
 

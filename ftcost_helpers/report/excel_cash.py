@@ -123,11 +123,9 @@ def write_cash_flow(book: Book, workings: Workings) -> None:
     for column, area in enumerate(AREAS, start=SHARE_COLUMN):
         cells = [w[item.id] for item in workings.lines if item.area == area]
         sheet.formula(areas_row, column, "=" + ("+".join(cells) if cells else "0"), usd)
-    sheet.text(
+    sheet.note(
         areas_row + 1,
-        0,
         f"Build months before launch: on the Inputs sheet; spend profile {profile_words(workings.spend_profile)}. "
         "Evaluation, serving and the alternative avoided start the month after the build; maintenance from the "
         "build months plus its start month.",
-        book.note,
     )
