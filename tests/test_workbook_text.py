@@ -205,3 +205,29 @@ def test_a_csv_export_cannot_start_a_formula(workbooks, tmp_path) -> None:
     # the CSV would read as a formula.
     spend = [row[1] for row in sheets["Cash flow"][1:26]]
     assert spend[0] == "−USD 88,550.00"
+
+
+# --------------------------------------------------------------------------- headline (issue 21)
+
+
+def test_summary_reads_the_headline_when_the_summary_carries_one(book, example_files, tmp_path) -> None:
+    """Until summary.json carries ``headline`` the Summary sheet shows none; given one, it
+    shows each figure as given, on its basis, above the base case's formulas."""
+    from dataclasses import replace
+
+    figures = client_figures(example_files["a"], book, TODAY, "x")
+    plain = tmp_path / "plain.xlsx"
+    write_workbook(plain, figures)
+    assert not any("headline" in str(text) for _, _, text in text_cells(plain))
+    headline = {"basis": "p50", "programme_usd": 95_930.0, "break_even_month": 6, "break_even_date": "2026-12-01"}
+    path = tmp_path / "headline.xlsx"
+    write_workbook(path, replace(figures, summary=figures.summary | {"headline": headline}))
+    sheet = openpyxl.load_workbook(path)["Summary"]
+    rows = {row[0].value: row[2].value for row in sheet.iter_rows(min_row=2) if row[0].value}
+    assert rows["Headline basis"] == "P50"
+    assert rows["Programme (headline, P50)"] == 95_930
+    assert rows["Break-even month (headline, P50)"] == 6
+    assert rows["Break-even date (headline, P50)"] == dt.datetime(2026, 12, 1)
+    assert "Cost of ownership (headline, P50)" not in rows  # not given: not invented
+    labels = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    assert labels.index("Headline basis") < labels.index("Programme total (base case)")

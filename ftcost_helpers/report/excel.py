@@ -19,6 +19,7 @@ as a formula or a link, escaped so a CSV export cannot start a formula
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from ftcost_helpers.report.excel_book import (
     USD,
     USD_CENTS,
     Book,
+    Sheet,
     cell_ref,
 )
 from ftcost_helpers.report.excel_cash import no_break_even, write_cash_flow
@@ -56,6 +58,9 @@ __all__ = ["SHEET_CASH", "SHEET_INPUTS", "SHEET_LINES", "SHEET_RUNNING", "write_
 WARNING_AREAS = AREA_LABELS | {"roi": "Return on investment", "maintenance": "Maintenance"}
 """The areas the audit files its warnings under, in words (``roi``: serving, the alternative
 and the payback, as the dashboard's "Return on investment" panel names them)."""
+BASIS_WORDS = {"p50": "P50", "p80": "P80", "base_case": "base case"}
+"""``report.basis`` in words (issue 21)."""
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES_NO_UNIT = "yes (1) or no (0)"
 
 
@@ -148,7 +153,7 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
     headline = figures.summary.get("headline")
     if not isinstance(headline, dict):
         return []
-    basis = str(headline.get("basis", "")).replace("_", " ").upper().replace("BASE CASE", "base case")
+    basis = BASIS_WORDS.get(str(headline.get("basis")), str(headline.get("basis", "")).replace("_", " "))
     rows: list[tuple[str, Any, str | None]] = [("Headline basis", basis, None)]
     named = [
         ("programme_usd", "Programme", USD),
@@ -162,6 +167,21 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
         if headline.get(key) is not None:
             rows.append((f"{label} (headline, {basis})", headline[key], num_format))
     return rows
+
+
+def _write_headline(book: Book, sheet: Sheet, figures: ClientFigures, row: int) -> int:
+    """The headline rows (values, column C) from ``row``; returns the next free row."""
+    for label, value, num_format in _headline_rows(figures):
+        sheet.text(row, 0, label)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            sheet.number(row, 2, float(value), book.fmt(num_format))
+        elif isinstance(value, str) and ISO_DAY.fullmatch(value):
+            sheet.date(row, 2, dt.date.fromisoformat(value))
+        else:
+            sheet.text(row, 2, str(value))
+        sheet.text(row, 3, "the report's headline (value)")
+        row += 1
+    return row
 
 
 def _write_summary(book: Book, figures: ClientFigures) -> None:
@@ -225,6 +245,7 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
             sheet.text(row, 1, value)
         sheet.text(row, 3, how)
         row += 1
+    row = _write_headline(book, sheet, figures, row)
     for label, formula, engine, num_format, how in figures_rows:
         sheet.text(row, 0, label)
         sheet.formula(row, 1, formula, book.fmt(num_format))
@@ -238,14 +259,6 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
         sheet.text(row, 0, f"Programme total, {name.upper()} (simulation)")
         sheet.number(row, 2, float(s["range_usd"][name]), book.fmt(USD))
         sheet.text(row, 3, "Monte Carlo result (value)")
-        row += 1
-    for label, value, num_format in _headline_rows(figures):
-        sheet.text(row, 0, label)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            sheet.number(row, 2, float(value), book.fmt(num_format))
-        else:
-            sheet.text(row, 2, str(value))
-        sheet.text(row, 3, "the report's headline (value)")
         row += 1
 
 
