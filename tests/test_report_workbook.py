@@ -1,9 +1,12 @@
-"""The client workbook recalculates: LibreOffice (headless, Debian's ``libreoffice-calc-nogui``)
-opens each worked example's report.xlsx with recalculation on load forced, and its
-programme total, cash flow month by month and break-even month equal the engine's to the
-cent; an input changed in the Inputs sheet moves the total by the engine's own difference;
-and plans with a build period (issue 15: spend spread over the build months by the spend
-profile, savings from launch) recalculate to the engine's cash flow and break-even too.
+"""The client workbook recalculates and opens right: LibreOffice (headless, Debian's
+``libreoffice-calc-nogui``) opens each worked example's report.xlsx with recalculation on
+load forced, and its programme total, cash flow month by month and break-even month equal
+the engine's to the cent; an input changed in the Inputs sheet moves the total by the
+engine's own difference; plans with a build period (issue 15: spend spread over the build
+months by the spend profile, savings from launch) recalculate to the engine's cash flow and
+break-even too. Issue 21: every formula's cached value (what a reader that does not
+recalculate shows: openpyxl ``data_only``, pandas, LibreOffice's default, file previews) is
+the value LibreOffice computes, and pandas reads the engine's cash flow from it.
 
 One ``soffice`` run converts every workbook (LibreOffice starts in ~10-20 s; files are cheap).
 """
