@@ -60,6 +60,20 @@ WARNING_AREAS = AREA_LABELS | {"roi": "Return on investment", "maintenance": "Ma
 and the payback, as the dashboard's "Return on investment" panel names them)."""
 BASIS_WORDS = {"p50": "P50", "p80": "P80", "base_case": "base case"}
 """``report.basis`` in words (issue 21)."""
+HEADLINE_ROWS = [
+    ("programme_usd", "Programme", USD),
+    ("contingency_usd", "of which contingency", USD),
+    ("running_usd_per_month", "Running cost per month", USD),
+    ("alternative_usd_per_month", "Alternative per month", USD),
+    ("net_saving_usd_per_month", "Net saving per month", USD),
+    ("launch_date", "Launch", None),
+    ("maintenance_from_date", "Maintenance from", None),
+    ("break_even_month", "Break-even month", "0"),
+    ("break_even_date", "Break-even date", None),
+    ("break_even_chance", "Chance of having paid back by then", SHARE),
+    ("tco_usd", "Cost of ownership", USD),
+]
+"""The keys of ``summary["headline"]`` the Summary sheet shows, in words, in page 1's order."""
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES_NO_UNIT = "yes (1) or no (0)"
 
@@ -144,28 +158,18 @@ def _write_running(book: Book, workings: Workings) -> None:
 
 
 def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
-    """The report's headline figures on its budget basis (issue 21: ``summary["headline"]``,
-    one basis for every output), as values: (label, value, number format).
-
-    The place the Summary sheet reads the headline from. Until the summary carries a
-    ``headline`` object this is empty and the sheet shows the base case alone; each key is
-    read only when present, so nothing here invents a figure."""
+    """The report's headline figures on its budget basis (``summary["headline"]``, issue 21:
+    one basis for every output, computed once by :mod:`ftcost_helpers.engine.headline`), as
+    values: (label, value, number format). Each figure is read as the summary gives it, and
+    one the summary leaves out (None) is left out here too."""
     headline = figures.summary.get("headline")
     if not isinstance(headline, dict):
         return []
     basis = BASIS_WORDS.get(str(headline.get("basis")), str(headline.get("basis", "")).replace("_", " "))
     rows: list[tuple[str, Any, str | None]] = [("Headline basis", basis, None)]
-    named = [
-        ("programme_usd", "Programme", USD),
-        ("running_usd_per_month", "Running cost per month", USD),
-        ("net_saving_usd_per_month", "Net saving per month", USD),
-        ("break_even_month", "Break-even month", "0"),
-        ("break_even_date", "Break-even date", None),
-        ("tco_usd", "Cost of ownership", USD),
-    ]
-    for key, label, num_format in named:
+    for key, label, num_format in HEADLINE_ROWS:
         if headline.get(key) is not None:
-            rows.append((f"{label} (headline, {basis})", headline[key], num_format))
+            rows.append((f"{label} ({basis})", headline[key], num_format))
     return rows
 
 
@@ -292,15 +296,10 @@ def _write_scenarios(book: Book, figures: ClientFigures) -> None:
         if r.break_even_month is not None:
             sheet.number(row, 6, r.break_even_month)
         sheet.number(row, 7, r.tco_usd, book.fmt(USD))
-        sheet.text(row, 8, runs_words(r.feasibility.feasible, client_text(r.feasibility.sentence, bk)), book.wrap)
+        # "yes", or "cannot run as specified: <why>", as the document's scenario table reads.
+        sheet.text(row, 8, "yes" if r.feasibility.feasible else client_text(r.feasibility.sentence, bk), book.wrap)
     sheet.note(row + 2, client_text(cheapest_note(results), bk))
     sheet.note(row + 3, "Base-case results of each scenario (values). Blank: none.")
-
-
-def runs_words(feasible: bool, sentence: str) -> str:
-    """Whether a scenario runs as specified, as a word with its meaning: "Yes", or "No — cannot
-    run as specified: <why>" (``sentence`` is the engine's, which begins "cannot run…")."""
-    return "Yes" if feasible else f"No — {sentence}"
 
 
 def _write_sensitivity(book: Book, figures: ClientFigures, workings: Workings) -> None:
