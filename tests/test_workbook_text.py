@@ -231,21 +231,24 @@ def test_summary_sheet_shows_the_headline_of_summary_json(book, example_files, t
     write_workbook(path, figures)
     rows = summary_rows(path)
     assert rows["Headline basis"] == "P50"
-    assert rows["Programme (P50)"] == headline["programme_usd"]
+    assert rows["Programme, headline (P50)"] == headline["programme_usd"]
     # Example A's base case is USD 88,550 (the source's worked example): the P50 programme is it
     # plus the contingency the sheet shows beside it.
-    assert rows["Programme (P50)"] == pytest.approx(88_550 + rows["of which contingency (P50)"], abs=0.01)
-    assert rows["Break-even month (P50)"] == headline["break_even_month"]
-    assert rows["Break-even date (P50)"] == dt.datetime.fromisoformat(headline["break_even_date"])
-    assert rows["Cost of ownership (P50)"] == headline["tco_usd"]
+    assert rows["Programme, headline (P50)"] == pytest.approx(
+        88_550 + rows["of which contingency, headline (P50)"], abs=0.01
+    )
+    assert rows["Break-even month, headline (P50)"] == headline["break_even_month"]
+    assert rows["Break-even date, headline (P50)"] == dt.datetime.fromisoformat(headline["break_even_date"])
+    assert rows["Cost of ownership, headline (P50)"] == headline["tco_usd"]
     labels = list(rows)
     assert labels.index("Headline basis") < labels.index("Programme total (base case)")
 
     partial = {"basis": "base_case", "programme_usd": 88_550.0, "break_even_month": None}
     write_workbook(tmp_path / "partial.xlsx", replace(figures, summary=figures.summary | {"headline": partial}))
     rows = summary_rows(tmp_path / "partial.xlsx")
-    assert rows["Programme (base case)"] == 88_550
-    assert not any(str(label).startswith(("Break-even month (", "Cost of ownership (")) for label in rows)
+    assert rows["Programme, headline (base case)"] == 88_550
+    assert "Programme total (base case)" in rows  # the base case's own rows, beside it
+    assert not any(str(label).startswith(("Break-even month, ", "Cost of ownership, ")) for label in rows)
 
     bare = {key: value for key, value in figures.summary.items() if key != "headline"}
     write_workbook(tmp_path / "bare.xlsx", replace(figures, summary=bare))

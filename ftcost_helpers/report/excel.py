@@ -169,7 +169,7 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
     rows: list[tuple[str, Any, str | None]] = [("Headline basis", basis, None)]
     for key, label, num_format in HEADLINE_ROWS:
         if headline.get(key) is not None:
-            rows.append((f"{label} ({basis})", headline[key], num_format))
+            rows.append((f"{label}, headline ({basis})", headline[key], num_format))
     return rows
 
 
@@ -189,8 +189,9 @@ def _write_headline(book: Book, sheet: Sheet, figures: ClientFigures, row: int) 
 
 
 def _write_summary(book: Book, figures: ClientFigures) -> None:
-    """Figures by formula (column B) beside the engine's own figures as values (column C), so
-    a reader sees at once that the workbook and the report agree, and where a change moved it."""
+    """The headline on the report's basis (values), then the base case's figures by formula
+    (column B) beside the engine's own figures as values (column C), so a reader sees at once
+    that the workbook and the report agree, and where a change moved it."""
     s, b = figures.summary, figures.breakdown
     sheet = book.sheet("Summary", ["Figure", "Workbook (formula)", "Engine (value)", "How"], [44, 22, 18, 50])
     w = book.where
@@ -204,7 +205,7 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
     ]
     figures_rows: list[tuple[str, str, Any, str, str]] = [
         (
-            "Programme total (base case)",
+            "Programme total",
             f"={w['programme_total']}",
             b.programme_total,
             USD_CENTS,
@@ -213,7 +214,7 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
         ("Continuous evaluation per month", f"={w['eval_monthly']}", ongoing["eval"], USD_CENTS, "running cost"),
         ("Serving per month", f"={w['serving_monthly']}", ongoing["serving"], USD_CENTS, "running cost"),
         ("Maintenance per month", f"={w['maintenance_monthly']}", ongoing["maintenance"], USD_CENTS, "running cost"),
-        ("Running cost per month (steady state)", f"={running}", sum(ongoing.values()), USD_CENTS, "the three above"),
+        ("Running cost per month, steady state", f"={running}", sum(ongoing.values()), USD_CENTS, "the three above"),
     ]
     if "alternative_monthly" in w:
         alternative = float(b.base.alternative_monthly)
@@ -251,7 +252,7 @@ def _write_summary(book: Book, figures: ClientFigures) -> None:
         row += 1
     row = _write_headline(book, sheet, figures, row)
     for label, formula, engine, num_format, how in figures_rows:
-        sheet.text(row, 0, label)
+        sheet.text(row, 0, f"{label} (base case)")  # beside the headline's basis above
         sheet.formula(row, 1, formula, book.fmt(num_format))
         if isinstance(engine, str):
             sheet.text(row, 2, engine)
