@@ -6,7 +6,8 @@ engine's own difference; plans with a build period (issue 15: spend spread over 
 months by the spend profile, savings from launch) recalculate to the engine's cash flow and
 break-even too. Issue 21: every formula's cached value (what a reader that does not
 recalculate shows: openpyxl ``data_only``, pandas, LibreOffice's default, file previews) is
-the value LibreOffice computes, and pandas reads the engine's cash flow from it.
+the value LibreOffice computes, and pandas reads the engine's cash flow from it (the
+examples, the build variants, and the two clients written with ``init`` in tests/fixtures).
 
 One ``soffice`` run converts every workbook (LibreOffice starts in ~10-20 s; files are cheap).
 """
@@ -35,6 +36,9 @@ BUILDS = {
     "a_build_by_area": {"build_months": 2, "spend_profile": {"dataset": [1], "compute": [2]}},
 }
 """Example A with a build period and a spend profile other than the default (front-loaded)."""
+INIT_CLIENTS = ("european_bank", "hospital")
+"""Clients written with ``init`` (tests/fixtures/clients): a bank with low/mode/high ranges and
+an API alternative; a hospital with a 3-month build, staff time saved and a 36-month horizon."""
 NEVER = {"a_never_pays_back": {"alternative": {"api": {"usd_per_month": 1_000}}}}
 """Example A against a USD 1,000/month bill: less than its running cost, never paid back."""
 RECALCULATE_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -99,6 +103,8 @@ def workbooks(book, example_files, tmp_path_factory):
         sources[name] = folder / f"{name}.yaml"
         plan = deep_merge(read_yaml(example_files["a"]), overrides)
         sources[name].write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    for name in INIT_CLIENTS:
+        sources[name] = Path(__file__).parent / "fixtures" / "clients" / f"{name}.yaml"
     figures = {}
     for name, source in sources.items():
         figures[name] = client_figures(source, book, TODAY, "2026-12-01T00:00:00+00:00")
@@ -109,7 +115,7 @@ def workbooks(book, example_files, tmp_path_factory):
     row = input_row(inputs, "Training runs")
     inputs.cell(row=row, column=2).value = inputs.cell(row=row, column=2).value + 1
     edited.save(folder / "a_more_runs.xlsx")
-    files = [folder / f"{name}.xlsx" for name in ("a", "b", "c", "a_more_runs", *BUILDS, *NEVER)]
+    files = [folder / f"{name}.xlsx" for name in ("a", "b", "c", "a_more_runs", *BUILDS, *NEVER, *INIT_CLIENTS)]
     return figures, recalculated(files, folder / "recalculated", folder / "profile"), folder
 
 
@@ -227,11 +233,11 @@ def same_value(cached: object, computed: object) -> bool:
     return cached == computed
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", *BUILDS, *NEVER])
+@pytest.mark.parametrize("name", ["a", "b", "c", *BUILDS, *NEVER, *INIT_CLIENTS])
 def test_every_cached_value_is_what_libreoffice_computes(workbooks, name) -> None:
     """What a reader that does not recalculate shows (LibreOffice's default, file previews,
     openpyxl's data_only) is what the formula computes, on every sheet."""
-    _, books, folder = workbooks
+    figures, books, folder = workbooks
     path = folder / f"{name}.xlsx"
     formulas = formula_cells(path)
     cached = openpyxl.load_workbook(path, data_only=True)
@@ -245,8 +251,8 @@ def test_every_cached_value_is_what_libreoffice_computes(workbooks, name) -> Non
     # evaluation, serving, maintenance, running, alternative, net, cumulative, paid back),
     # month 0 eight (shares, spend, net, cumulative); below: break-even (with an
     # alternative), TCO and 5 area totals.
-    horizon = 24
-    alternative = 0 if name == "c" else 1
+    horizon = figures[name].params.horizon_months
+    alternative = 0 if figures[name].params.alternative.kind == "none" else 1
     assert by_sheet["Cash flow"] == 14 * horizon + 8 + alternative + 1 + 5
     assert {"Summary", "Line items", "Running costs"} <= set(by_sheet)
 
@@ -258,7 +264,7 @@ def cash_table(path: Path, horizon: int):
     return pd.read_excel(path, sheet_name=SHEET_CASH, nrows=horizon + 1)
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", *BUILDS, *NEVER])
+@pytest.mark.parametrize("name", ["a", "b", "c", *BUILDS, *NEVER, *INIT_CLIENTS])
 def test_pandas_reads_the_engines_cash_flow(workbooks, name) -> None:
     import numpy as np
 
@@ -306,7 +312,7 @@ def test_example_a_cash_flow_cached_by_hand(workbooks) -> None:
     assert even["Alternative avoided"][3] == 0 and even["Alternative avoided"][4] == pytest.approx(22_000)
 
 
-@pytest.mark.parametrize("name", ["a", "b", "c", *NEVER])
+@pytest.mark.parametrize("name", ["a", "b", "c", *NEVER, *INIT_CLIENTS])
 def test_summary_sheet_formulas_cached_as_the_engines_values(workbooks, name) -> None:
     """Each Summary figure's formula column (cached) reads the engine's own column."""
     import pandas as pd
