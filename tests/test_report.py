@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from ftcost_helpers.engine.loading import project_root
+from ftcost_helpers.engine.money import usd
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON
 from ftcost_helpers.report.runner import BatchResult, default_notebooks, run_reports
 
@@ -62,8 +63,10 @@ def test_every_file_exists(example_report: tuple[BatchResult, Path]) -> None:
 def test_summary_json_has_the_contract_keys(example_report: tuple[BatchResult, Path]) -> None:
     summary = read_summary(example_report[1])
     assert set(summary) >= CONTRACT_KEYS
-    assert summary["programme_total_usd"] == 88550
-    assert summary["break_even_month"] == 5
+    assert summary["programme_total_usd"] == 88550  # the source's example A, line items
+    h = summary["headline"]
+    assert h["base_case_programme_usd"] == 88550 and h["basis"] == "p50"
+    assert summary["break_even_month"] == h["break_even_month"]  # every headline on one basis
     assert summary["range_usd"]["p10"] <= summary["range_usd"]["p50"] <= summary["range_usd"]["p90"]
     assert set(summary["areas_usd"]) == {"compute", "dataset", "eval", "engineering", "compliance"}
     assert set(summary["ongoing_monthly_usd"]) == {"eval", "serving", "maintenance"}
@@ -79,7 +82,8 @@ def test_notebooks_ran_with_the_client_file_and_no_widgets(example_report: tuple
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1
         assert "interactive = False" in injected[0].source
-        assert str(project_root() / "params" / "clients" / "example_a.yaml") in injected[0].source
+        assert 'params_file = "params/clients/example_a.yaml"' in injected[0].source
+        assert str(project_root()) not in injected[0].source  # no folder of the analyst's
         assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
 
 
@@ -123,7 +127,7 @@ def test_index_lists_the_client(example_report: tuple[BatchResult, Path]) -> Non
     result, folder = example_report
     index = result.index.read_text(encoding="utf-8")
     assert f'href="{folder.name}/{REPORT_HTML}"' in index
-    assert "USD 88,550" in index
+    assert usd(read_summary(folder)["headline"]["programme_usd"]) in index
     assert "Example A: LoRA on Qwen2.5-7B, legal extraction" in index
 
 

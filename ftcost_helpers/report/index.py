@@ -210,9 +210,12 @@ def _listed_failures(path: Path) -> list[Failure]:
         return []
 
 
-INDEX_MARK = '<div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>'
-"""The page header every version of :func:`index_html` has written: an ``index.html`` without
-it is not ftcost's, and is never replaced."""
+INDEX_MARK = '<meta name="ftcost-audience" content="'
+"""The mark the index page writes in its head: an ``index.html`` without it (or the header of
+earlier versions, :data:`EARLIER_INDEX_MARKS`) is not ftcost's, and is never replaced."""
+
+EARLIER_INDEX_MARKS = ('<div class="kicker">ftcost</div><h1>Fine-tuning cost reports</h1>',)
+"""The page header earlier versions of :func:`index_html` wrote."""
 
 INDEX_MARK_WITHIN = 256 * 1024
 """How far into a page :func:`is_index_page` looks for the mark (it sits after the style sheet)."""
@@ -223,12 +226,14 @@ class ForeignIndex(OSError):
 
 
 def is_index_page(path: Path) -> bool:
-    """True when ``path`` is a regular file (not a link) carrying :data:`INDEX_MARK`."""
+    """True when ``path`` is a regular file (not a link) carrying :data:`INDEX_MARK` or an
+    earlier version's header."""
     try:
         if path.is_symlink() or not path.is_file():
             return False
         with path.open("rb") as page:
-            return INDEX_MARK.encode("utf-8") in page.read(INDEX_MARK_WITHIN)
+            head = page.read(INDEX_MARK_WITHIN)
+        return any(mark.encode("utf-8") in head for mark in (INDEX_MARK, *EARLIER_INDEX_MARKS))
     except OSError:
         return False
 
