@@ -34,6 +34,7 @@ from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.provenance import given_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
@@ -460,8 +461,11 @@ def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
     gpu = book.gpus[t.gpu].label if t.gpu in book.gpus else t.gpu
     method = book.methods[t.method].label if t.method in book.methods else t.method
     serving_gpu = book.gpus[p.serving.gpu].label if p.serving.gpu in book.gpus else p.serving.gpu
+    size = f"{base_words(p.base_model.parameters_billion)} billion parameters"
+    if _catalogue_source(figures):
+        size += ", from the model catalogue (source 4)"
     choices = [
-        ("Base model", f"{p.base_model.name} ({base_words(p.base_model.parameters_billion)} billion parameters)"),
+        ("Base model", f"{p.base_model.name} ({size})"),
         ("Training method", method),
         ("Training hardware", f"{plural(t.gpus_per_run, 'GPU')}, {gpu}, {TIER_LABELS.get(t.tier, t.tier).lower()}"),
         (
@@ -514,19 +518,39 @@ def base_words(value: Any) -> str:
 
 
 def sources_section(figures: ClientFigures, workings: Workings) -> str:
+    """The numbered sources the inputs table cites (client, firm defaults, price book, and the
+    model catalogue when it filled the base model), each with its date, then the documents."""
     book = figures.breakdown.book
     documents = "".join(f"<li>{_h(title)}</li>" for title in book.source_titles.values())
     rates = sorted({i.source for i in workings.inputs.values() if _source_number(i.source) == 3})
     used = f" Used here: {_h('; '.join(r.split(': ', 1)[-1] for r in rates))}." if rates else ""
+    given = sum(_source_number(i.source) == 1 for i in workings.inputs.values())
+    catalogue = _catalogue_source(figures)
     return (
         '<ol class="sources">'
-        f"<li>The client's own figures, given for this estimate ({_h(figures.params.client)}).</li>"
-        "<li>ftcost's default assumptions: ranges taken from the documents below where they give one; "
-        "otherwise stated as assumptions.</li>"
+        f"<li>The client's own figures, given for this estimate ({_h(figures.params.client)}): "
+        f"{_h(plural(given, 'input'))} of the {_h(len(workings.inputs))} listed under assumptions.</li>"
+        "<li>The firm's default assumptions, used where the client gave no figure: ranges taken from the "
+        "documents below where they give one, otherwise stated as assumptions; a cost the plan does not "
+        "mention is taken as zero.</li>"
         f"<li>The price book as of {_h(_month_name(book.as_of))}: GPU rates by provider tier, API prices and "
         f"rules of thumb, compiled from the documents below.{used} "
         f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
-        f"</ol><p>Documents:</p><ul>{documents}</ul>"
+        f"{catalogue}</ol><p>Documents:</p><ul>{documents}</ul>"
+    )
+
+
+def _catalogue_source(figures: ClientFigures) -> str:
+    """The model catalogue as a fourth source, when it filled the base model's figures."""
+    origin = input_provenance(
+        "base_model.parameters_billion", figures.params, figures.breakdown.book, client_keys(figures)
+    )
+    if origin.kind != "catalogue" or origin.as_of is None:
+        return ""
+    return (
+        f"<li>The model catalogue as of {_h(_month_name(origin.as_of))}: the size and architecture of "
+        f"{_h(figures.params.base_model.name)}, from its published model card and configuration, where the "
+        "client named the model only.</li>"
     )
 
 
@@ -618,24 +642,14 @@ amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 
 
 def client_keys(figures: ClientFigures) -> frozenset[str]:
-    """The dotted keys the client file sets itself (the rest come from the defaults)."""
-    from ftcost_helpers.engine.loading import read_yaml
+    """The dotted keys the client file sets itself, a range of any shape as one key
+    (:func:`~ftcost_helpers.engine.provenance.given_keys`); none when the file cannot be read."""
+    from ftcost_helpers.engine.loading import ParamsError, read_yaml
 
     try:
-        raw = read_yaml(figures.source)
-    except Exception:
+        return given_keys(read_yaml(figures.source))
+    except ParamsError:
         return frozenset()
-    keys: set[str] = set()
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict) and not ({"low", "high"} >= set(node) and node):
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        else:
-            keys.add(path)
-
-    walk(raw, "")
-    return frozenset(keys)
 
 
 def working_files(folder: Path, notebooks: Sequence[Path]) -> list[Working]:
