@@ -43,17 +43,28 @@ def test_page_one_shows_the_three_largest_savings_first(book) -> None:
     document = page(book, {"compliance": {"hipaa": False}, "programme": {"build_months": 3}})
     shown = page_one_warnings(document)
     assert len(shown) == 3
-    assert shown[0].startswith("On demand hyperscaler. Fixing it saves USD 13,140 over 12 months. Serving on")
-    assert shown[1].startswith("On demand hyperscaler. Fixing it saves USD 1,000 over 12 months. Training on")
-    assert shown[2].startswith("Sweep without early stopping. Fixing it saves USD 464 over 12 months.")
+    # Severity by the USD at stake against the cost of ownership: with 3 build months the TCO is
+    # 55,300 + 3 × 3,055 (months 4–6) + 6 × 5,855 (months 7–12, maintenance from month 4 after
+    # launch) = USD 99,595; 13,140 is 13.2% of it (high), 1,000 is 1.0% and 464 0.5% (low).
+    assert shown[0].startswith(
+        "Big-cloud on-demand prices for serving GPUs where cheaper ones would do (high). "
+        "Fixing it saves USD 13,140 over 12 months. Serving on"
+    )
+    assert shown[1].startswith(
+        "Big-cloud on-demand prices for training GPUs where cheaper ones would do (low). "
+        "Fixing it saves USD 1,000 over 12 months. Training on"
+    )
+    assert shown[2].startswith(
+        "Tuning trials run to the end instead of stopped early (low). Fixing it saves USD 464 over 12 months."
+    )
     assert "The three warnings that matter most, of the audit's four" in document
-    assert "Budget split data" not in "".join(shown)  # no saving: after the three that have one
+    assert "Data and evaluation share" not in "".join(shown)  # no saving: after the three that have one
 
 
 def test_a_fix_that_costs_money_says_the_estimate_is_optimistic(book) -> None:
     # serving left out over the 9 months after launch: 2,555 × 9 = USD 22,995 the estimate lacks
     document = page(book, {"programme": {"build_months": 3}, "serving": {"modelled": False}})
-    (left_out,) = [w for w in page_one_warnings(document) if w.startswith("No inference cost model")]
+    (left_out,) = [w for w in page_one_warnings(document) if w.startswith("Running the model in production left out")]
     assert "Fixing it lowers the cash position after 12 months by USD 22,995: the estimate is too optimistic" in (
         left_out
     )
@@ -65,7 +76,7 @@ def test_stale_prices_in_a_decision_makers_words(book) -> None:
     late = book.as_of + dt.timedelta(days=365)
     document = page(book, {"serving": {"rate_usd_per_gpu_hour": None}}, today=late)
     text = html.unescape(re.sub(r"<[^>]+>", " ", document))
-    assert "Price book stale" in text
+    assert "GPU prices out of date" in text
     assert "have the estimate refreshed with current quotes before committing to a budget" in text
     for analyst in ("--rates", "--price-book", "FILE", "overlay", "gpu_rates"):
         assert analyst not in text, analyst
