@@ -198,3 +198,23 @@ def test_a_model_named_only_cites_the_model_catalogue(every_shape, book) -> None
     workings = plan_workings(params, book, client_keys(figures))
     assert "from the model catalogue (source 4)" in assumptions_section(figures, workings)
     assert "<li>The model catalogue as of" in sources_section(figures, workings)
+
+
+def test_a_config_json_the_client_names_is_the_clients(tmp_path: Path, book) -> None:
+    # the client names Qwen/Qwen2.5-7B (in the catalogue) and gives its config.json: the
+    # figures read from that file are the client's, not the catalogue's
+    (tmp_path / "config.json").write_text(
+        '{"num_hidden_layers": 28, "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4, '
+        '"intermediate_size": 18944, "vocab_size": 152064, "tie_word_embeddings": false}',
+        encoding="utf-8",
+    )
+    path = tmp_path / "own_config.yaml"
+    path.write_text(
+        EVERY_SHAPE.replace(
+            "base_model: {name: Qwen/Qwen2.5-7B}", "base_model: {name: Qwen/Qwen2.5-7B, config_json: config.json}"
+        ),
+        encoding="utf-8",
+    )
+    params = load_params(path, book)
+    origin = input_provenance("base_model.layers", params, book, given_keys(read_yaml(path)))
+    assert (origin.kind, origin.detail) == (CLIENT, "client file (the model's config.json)")

@@ -12,7 +12,8 @@ for one dotted key of the validated plan, which of the four sources its value co
    and a utilisation the plan does not give (the book's default for the method and size);
 2. **client**: a key the client file sets (a scenario's overrides count as the client's);
 3. **catalogue**: a ``base_model`` key the client left out that the model catalogue
-   (``params/models.yaml``) fills from the model's name;
+   (``params/models.yaml``) fills from the model's name (unless the client names the
+   model's ``config_json``, whose figures are the client's);
 4. **firm default**: everything else: ``params/defaults.yaml``, or the schema's own
    default where that file is silent too (mostly zero: a cost the plan does not include).
 
@@ -41,6 +42,8 @@ RANGE_KEYS = frozenset({"low", "mode", "high"})
 RATE_KEYS = ("training.rate_usd_per_gpu_hour", "serving.rate_usd_per_gpu_hour")
 UTILISATION_KEY = "training.utilisation"
 BASE_MODEL = "base_model."
+CONFIG_JSON = "base_model.config_json"
+"""A config.json the client names: the model's figures it holds are the client's."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,11 @@ def input_provenance(
     priced = _from_price_book(key, params, book)
     if priced is not None:
         return priced
-    if is_given(key, client_keys):
+    client = frozenset(client_keys)
+    if is_given(key, client):
         return Provenance(CLIENT, "client file")
+    if key.startswith(BASE_MODEL) and CONFIG_JSON in client:
+        return Provenance(CLIENT, "client file (the model's config.json)")
     if key.startswith(BASE_MODEL):
         listed = _from_catalogue(key, params)
         if listed is not None:
