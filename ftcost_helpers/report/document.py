@@ -191,10 +191,13 @@ def saving_words(saving_usd: float | None, horizon_months: int) -> str:
     return f"Fixing it changes nothing in the cost over {span}."
 
 
-def warning_title(code: str) -> str:
-    """An audit code's title in plain words (:data:`~ftcost_helpers.engine.audit.TITLES`); a
-    code the audit does not know, in words (``SOME_CODE`` → "Some code")."""
-    return generic_title(code) if code in TITLES else code.replace("_", " ").lower().capitalize()
+def warning_title(warning: Finding | str) -> str:
+    """A warning's title in plain words: a finding's own (:attr:`Finding.title`, naming training
+    or serving where its rule checks both); for a bare code, its title without the section
+    (:data:`~ftcost_helpers.engine.audit.TITLES`); a code the audit does not know, in words."""
+    if isinstance(warning, Finding):
+        return warning.title
+    return generic_title(warning) if warning in TITLES else warning.replace("_", " ").lower().capitalize()
 
 
 # --------------------------------------------------------------------------- blocks
@@ -702,7 +705,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
         _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
         _section("sources", "Sources", sources_section(figures, workings), page=False),
-        _section("glossary", "Glossary", glossary_section()),
+        _section("glossary", "Glossary", glossary_section(), page=False),
         _section("working", "The analyst's working", working_section(working), page=False),
         _section("document", "About this document", document_control(figures, day), page=False),
     ]

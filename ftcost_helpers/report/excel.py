@@ -494,7 +494,7 @@ def _write_warnings(book: _Book, figures: ClientFigures) -> None:
     if not warnings:
         sheet.write_string(1, 0, "The audit raises no warning for this plan.")
     for row, w in enumerate(warnings, start=FIRST_ROW):
-        sheet.write_string(row, 0, warning_title(w.code), book.wrap)
+        sheet.write_string(row, 0, warning_title(w), book.wrap)
         sheet.write_string(row, 1, AREA_LABELS.get(w.area, w.area), book.wrap)
         sheet.write_string(row, 2, w.severity, book.wrap)
         if w.saving_usd is not None:
