@@ -218,3 +218,19 @@ def test_a_config_json_the_client_names_is_the_clients(tmp_path: Path, book) -> 
     params = load_params(path, book)
     origin = input_provenance("base_model.layers", params, book, given_keys(read_yaml(path)))
     assert (origin.kind, origin.detail) == (CLIENT, "client file (the model's config.json)")
+
+
+def test_a_scenario_on_another_model_takes_its_figures_from_the_catalogue(examples, example_files, book) -> None:
+    # example A gives Qwen2.5-7B's architecture itself (client); a scenario naming
+    # Qwen/Qwen2.5-14B gets that model's layers from the catalogue, not the plan's 28
+    from ftcost_helpers.engine.schema import Scenario
+
+    params = examples["a"]
+    keys = given_keys(read_yaml(example_files["a"]))
+    scenario = Scenario(name="14B", overrides={"base_model": {"name": "Qwen/Qwen2.5-14B"}})
+    plan = scenario_params(params, book, scenario)
+    assert input_provenance("base_model.layers", params, book, keys).kind == CLIENT
+    owed = scenario_keys(keys, scenario.overrides, params)
+    assert input_provenance("base_model.layers", plan, book, owed).kind == CATALOGUE
+    assert input_provenance("base_model.name", plan, book, owed).kind == CLIENT
+    assert input_provenance("training.runs", plan, book, owed).kind == CLIENT

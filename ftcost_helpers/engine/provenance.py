@@ -95,9 +95,18 @@ def is_given(key: str, keys: Iterable[str]) -> bool:
     return any(k in above or k.startswith(key + ".") for k in keys)
 
 
-def scenario_keys(client: Iterable[str], overrides: Mapping[str, Any]) -> frozenset[str]:
-    """The keys a scenario's plan owes to the client: the plan's own and the overrides'."""
-    return frozenset(client) | given_keys(overrides)
+def scenario_keys(client: Iterable[str], overrides: Mapping[str, Any], plan: Params | None = None) -> frozenset[str]:
+    """The keys a scenario's plan owes to the client: the plan's own and the overrides'. A
+    scenario that names another model (``plan`` given) keeps none of the plan's ``base_model``
+    keys: that model's figures are the scenario's, its config.json's or the catalogue's
+    (:func:`~ftcost_helpers.engine.overrides.names_another_model`)."""
+    kept = frozenset(client)
+    if plan is not None:
+        from ftcost_helpers.engine.overrides import names_another_model
+
+        if names_another_model(plan.base_model.model_dump(), overrides.get("base_model")):
+            kept = frozenset(key for key in kept if not key.startswith(BASE_MODEL))
+    return kept | given_keys(overrides)
 
 
 # --------------------------------------------------------------------------- one input
