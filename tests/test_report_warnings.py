@@ -1,6 +1,7 @@
-"""The warnings after page 1, each once, the ones that matter most first (by what fixing each
-would save, with that saving printed beside it; page 1's executive summary names the top
-three), and the stale-price warning in a decision-maker's words.
+"""The audit's warnings in the document: listed once, after page 1, the most important first
+(by what fixing each would save, printed beside it, and its severity); page 1's executive
+summary names the three that matter most by their titles; the stale-price warning in a
+decision-maker's words.
 
 Figures by hand on the second plan (tests/fixtures/second_plan.yaml) without HIPAA and with
 3 build months (see tests/test_audit_savings.py for each): serving moved off hyperscaler
@@ -34,28 +35,53 @@ def page(book, changes: dict, today: dt.date | None = None) -> str:
     return client_document(ClientFigures(SECOND_PLAN, plan, breakdown, summary))
 
 
-def page_one_warnings(document: str) -> list[str]:
-    """The warnings section's items, in order (it follows page 1)."""
-    first = document.split('<section id="warnings"', 1)[1].split("</section>", 1)[0]
-    items = re.findall(r"<li>(.*?)</li>", first.split('<ul class="warnings">', 1)[1].split("</ul>", 1)[0], re.S)
-    return [html.unescape(re.sub(r"<[^>]+>", "", item)) for item in items]
+def text_of(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
 
 
-def test_page_one_shows_the_three_largest_savings_first(book) -> None:
+def listed_warnings(document: str) -> list[str]:
+    """The warnings of the warnings section, as text, in the order printed."""
+    section = document.split('<section id="warnings"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section.split('<ul class="warnings">', 1)[1].split("</ul>", 1)[0], re.S)
+    return [text_of(item) for item in items]
+
+
+def top_risks(document: str) -> str:
+    """Page 1's executive summary: its "Top risks" paragraph."""
+    decision = document.split('<section id="decision"', 1)[1].split("</section>", 1)[0]
+    return text_of(decision.split("<dt>Top risks</dt><dd>", 1)[1].split("</dd>", 1)[0])
+
+
+# Severity by the USD at stake against the cost of ownership: with 3 build months the TCO is
+# 55,300 + 3 × 3,055 (months 4–6) + 6 × 5,855 (months 7–12, maintenance from month 4 after
+# launch) = USD 99,595; 13,140 is 13.2% of it (high), 1,000 is 1.0% and 464 0.5% (low).
+SERVING = "Big-cloud on-demand prices for serving GPUs where cheaper ones would do"
+TRAINING = "Big-cloud on-demand prices for training GPUs where cheaper ones would do"
+SWEEP = "Tuning trials run to the end instead of stopped early"
+
+
+def test_the_warnings_are_listed_by_what_is_at_stake(book) -> None:
     document = page(book, {"compliance": {"hipaa": False}, "programme": {"build_months": 3}})
-    shown = page_one_warnings(document)
-    assert len(shown) == 4  # every warning, once
-    assert shown[0].startswith("On demand hyperscaler. Fixing it saves USD 13,140 over 12 months. Serving on")
-    assert shown[1].startswith("On demand hyperscaler. Fixing it saves USD 1,000 over 12 months. Training on")
-    assert shown[2].startswith("Sweep without early stopping. Fixing it saves USD 464 over 12 months.")
-    assert "What the audit found, the most important first" in document
-    assert shown[3].startswith("Budget split data")  # no saving: after the three that have one
+    shown = listed_warnings(document)
+    assert len(shown) == 4
+    assert shown[0].startswith(f"{SERVING} (high). Fixing it saves USD 13,140 over 12 months. Serving on")
+    assert shown[1].startswith(f"{TRAINING} (low). Fixing it saves USD 1,000 over 12 months. Training on")
+    assert shown[2].startswith(f"{SWEEP} (low). Fixing it saves USD 464 over 12 months.")
+    # no saving: after the three that have one, with its rule's severity
+    assert shown[3].startswith(
+        "Data and evaluation share of the budget outside the usual range (medium). Not counted in the estimate's"
+    )
+
+
+def test_page_one_names_the_three_that_matter_most_once_each(book) -> None:
+    document = page(book, {"compliance": {"hipaa": False}, "programme": {"build_months": 3}})
+    assert top_risks(document) == f"{SERVING}; {TRAINING}; {SWEEP}."
 
 
 def test_a_fix_that_costs_money_says_the_estimate_is_optimistic(book) -> None:
     # serving left out over the 9 months after launch: 2,555 × 9 = USD 22,995 the estimate lacks
     document = page(book, {"programme": {"build_months": 3}, "serving": {"modelled": False}})
-    (left_out,) = [w for w in page_one_warnings(document) if w.startswith("No inference cost model")]
+    (left_out,) = [w for w in listed_warnings(document) if w.startswith("Running the model in production left out")]
     assert "Fixing it lowers the cash position after 12 months by USD 22,995: the estimate is too optimistic" in (
         left_out
     )
@@ -67,7 +93,7 @@ def test_stale_prices_in_a_decision_makers_words(book) -> None:
     late = book.as_of + dt.timedelta(days=365)
     document = page(book, {"serving": {"rate_usd_per_gpu_hour": None}}, today=late)
     text = html.unescape(re.sub(r"<[^>]+>", " ", document))
-    assert "Price book stale" in text
+    assert "GPU prices out of date" in text
     assert "have the estimate refreshed with current quotes before committing to a budget" in text
     for analyst in ("--rates", "--price-book", "FILE", "overlay", "gpu_rates"):
         assert analyst not in text, analyst

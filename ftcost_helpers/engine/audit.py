@@ -12,6 +12,7 @@ Every threshold comes from the price book; the checks read the plan and its base
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million
 from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.provenance import uses_default_utilisation
 from ftcost_helpers.engine.quantities import Number, Range, base_value
 from ftcost_helpers.engine.resolve import pick_base, resolve
 from ftcost_helpers.engine.schema import Params, Scenario
@@ -117,6 +119,58 @@ ahead; ``medium``, a practice whose absence risks a re-train; ``low``, a figure 
 
 SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low")
 
+TITLES: dict[str, str] = {
+    RATE_OUTSIDE_PRICE_BOOK: "Booked {section} GPU rate outside the market range",
+    API_PRICE_PER_1K_LOOKS_PER_1M: "API prices that look like prices per million tokens, not per thousand",
+    BUDGET_SPLIT_DATA: "Data and evaluation share of the budget outside the usual range",
+    BUDGET_SPLIT_COMPUTE: "Compute share of the budget above the usual range",
+    DATASET_UNDER_3X_COMPUTE: "Data budget small beside the compute budget",
+    FULL_FT_WITHOUT_TOKENIZER_CHANGE: "Full fine-tuning where a cheaper adapter (LoRA) would do",
+    SWEEP_WITHOUT_EARLY_STOPPING: "Tuning trials run to the end instead of stopped early",
+    ON_DEMAND_HYPERSCALER: "Big-cloud on-demand prices for {section} GPUs where cheaper ones would do",
+    NO_EVAL_HARNESS: "No automated evaluation",
+    NO_FROZEN_TEST_SET: "No fixed test set",
+    NO_CONTAMINATION_CHECK: "No check that test questions leaked into the training data",
+    NO_INFERENCE_COST_MODEL: "Running the model in production left out of the costs",
+    SERVING_BELOW_LOAD: "Too few serving GPUs for the busiest hours",
+    BASE_MODEL_END_OF_LIFE: "Base model retired before the horizon ends",
+    MAINTENANCE_OUTSIDE_SOURCE_RANGE: "Upkeep cost outside the usual range",
+    MODEL_DOES_NOT_FIT: "Model too large for the chosen GPUs",
+    UTILISATION_IMPLAUSIBLY_LOW: "More GPU time booked than the work needs",
+    UTILISATION_IMPLAUSIBLY_HIGH: "Less GPU time booked than the work needs",
+    ARCHITECTURE_MISMATCH: "Model size and architecture disagree",
+    PRICE_BOOK_STALE: "GPU prices out of date",
+}
+"""Each code's title in plain words, for a decision-maker (the code is for the analyst);
+``{section}`` is ``training`` or ``serving`` for a rule that checks both (:attr:`Finding.title`)."""
+
+
+def generic_title(code: str) -> str:
+    """A code's title without naming training or serving."""
+    return TITLES[code].replace("{section} ", "")
+
+
+PER_SECTION_CODES = frozenset({RATE_OUTSIDE_PRICE_BOOK, ON_DEMAND_HYPERSCALER})
+"""Rules checked for training (area ``compute``) and for serving (area ``roi``) alike."""
+
+STAKE_BANDS: tuple[tuple[float, str], ...] = ((0.10, "high"), (0.02, "medium"))
+"""A finding's severity by the dollars at stake as a share of the plan's cost of ownership:
+``high`` from 10%, ``medium`` from 2%, ``low`` below (assumption: a tenth of the budget is
+what a sponsor re-approves, a fiftieth what a contingency line absorbs)."""
+
+
+def severity_at_stake(code: str, at_stake_usd: float | None, tco_usd: float | None) -> str:
+    """How much a finding matters: a ``critical`` rule (the plan cannot run as written, or its
+    figures are wrong) stays critical; any other finding with a dollar figure is banded by
+    that figure's size (either sign) against the cost of ownership (:data:`STAKE_BANDS`);
+    one without a dollar figure, or without a cost of ownership to weigh it against, keeps
+    its rule's severity (:data:`SEVERITY`)."""
+    rule = SEVERITY[code]
+    if rule == "critical" or at_stake_usd is None or tco_usd is None or tco_usd <= 0:
+        return rule
+    share = abs(at_stake_usd) / tco_usd
+    return next((band for floor, band in STAKE_BANDS if share >= floor), "low")
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -134,11 +188,22 @@ class Finding:
     client_message: str | None = None
     """The message in a decision-maker's words where ``message`` speaks to the analyst
     (None: ``message`` serves both)."""
+    tco_usd: float | None = None
+    """The plan's cost of ownership over the horizon (USD, base case) that the saving is
+    weighed against for :attr:`severity`; set by :func:`audit` (None: the rule's severity)."""
+
+    @property
+    def title(self) -> str:
+        """The finding's title in plain words (:data:`TITLES`), naming training or serving
+        for a rule that checks both (so two findings never share a title)."""
+        section = "training" if self.area == "compute" else "serving"
+        return TITLES[self.code].replace("{section}", section) if self.code in PER_SECTION_CODES else TITLES[self.code]
 
     @property
     def severity(self) -> str:
-        """``critical``, ``high``, ``medium`` or ``low`` (:data:`SEVERITY`)."""
-        return SEVERITY[self.code]
+        """``critical``, ``high``, ``medium`` or ``low``: by the dollars at stake against the
+        cost of ownership where the finding has them (:func:`severity_at_stake`)."""
+        return severity_at_stake(self.code, self.saving_usd, self.tco_usd)
 
     @property
     def for_client(self) -> str:
@@ -148,6 +213,7 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
+            "title": self.title,
             "area": self.area,
             "severity": self.severity,
             "message": self.message,
@@ -454,13 +520,14 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
     )
     at_physics = _rerun_base(params, book, training={"hours_per_run": physics / t.gpus_per_run})
     saving = cash_gain(run, at_physics)
+    at = _utilisation_words(params, book, assumed)
     if implied < band.low:
         idle = (booked - physics) * runs * rate
         return [
             Finding(
                 UTILISATION_IMPLAUSIBLY_LOW,
                 "compute",
-                f"{facts}. At the plan's {assumed:.0%} utilisation the physics view needs {physics:,.1f} GPU-hours "
+                f"{facts}. At {at} the physics view needs {physics:,.1f} GPU-hours "
                 f"per run: either the runs process more tokens than the plan states (pairs, tokens per pair, "
                 f"epochs), or about {_usd(idle)} of booked GPU time over {runs:g} runs would sit idle"
                 f"{_with_what_scales(params, idle, saving, RERUNS_INCLUDED)}.",
@@ -473,12 +540,21 @@ def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[
             UTILISATION_IMPLAUSIBLY_HIGH,
             "compute",
             f"{facts}: faster than the best pre-training runs ({book.pre_training_mfu.low:.0%}–"
-            f"{book.pre_training_mfu.high:.0%} of peak). At the plan's "
-            f"{assumed:.0%} utilisation each run needs {physics:,.1f} GPU-hours: the compute budget is short by "
+            f"{book.pre_training_mfu.high:.0%} of peak). At {at} each run needs {physics:,.1f} GPU-hours: the "
+            "compute budget is short by "
             f"about {_usd(short)} over {runs:g} runs{_with_what_scales(params, short, saving, RERUNS_INCLUDED)}.",
             saving,
         )
     ]
+
+
+def _utilisation_words(params: Params, book: PriceBook, assumed: float) -> str:
+    """Whose utilisation the physics view assumes: the plan's own, or, where the plan gives
+    none (:func:`~ftcost_helpers.engine.provenance.uses_default_utilisation`), the price
+    book's default for the method and model size."""
+    if uses_default_utilisation(params, book):
+        return f"the default's {assumed:.0%} utilisation (the price book's for this method and model size)"
+    return f"the plan's {assumed:.0%} utilisation"
 
 
 # --- programme budget --------------------------------------------------------------------
@@ -754,16 +830,23 @@ def base_model_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> li
     if month > params.horizon_months:
         return []
     when = "before the plan starts" if end < start else f"in month {month} of {params.horizon_months}"
-    migration = book.base_model_migration_usd
     retrain = _f(run.area_total("compute"))
+    own = base_value(params.maintenance.migration_usd)
+    if own > 0:  # the plan's own cost of a migration, not the price book's
+        migration, total = f"{_usd(own)}, the plan's own cost of one migration", _usd(own + retrain)
+    else:
+        band = book.base_model_migration_usd
+        migration, total = (
+            f"{_usd_range(band.low, band.high)}, price book",
+            _usd_range(band.low + retrain, band.high + retrain),
+        )
     return [
         Finding(
             BASE_MODEL_END_OF_LIFE,
             "maintenance",
             f"{params.base_model.name} reaches end of life on {end.isoformat()}, {when}: a forced re-train and "
-            f"migration ({_usd_range(migration.low, migration.high)}, price book) plus {_usd(retrain)} of compute. "
-            f"A base model supported past the horizon saves that "
-            f"({_usd_range(migration.low + retrain, migration.high + retrain)}).",
+            f"migration ({migration}) plus {_usd(retrain)} of compute. A base model supported past the horizon "
+            f"saves that ({total}).",
         )
     ]
 
@@ -892,4 +975,5 @@ def audit(params: Params, book: PriceBook, run: ModelRun, today: dt.date | None 
     findings = [finding for check in CHECKS for finding in check(params, book, run)]
     if today is not None:
         findings += price_book_stale(book, today, params)
-    return findings
+    tco = _f(run.tco)
+    return [dataclasses.replace(finding, tco_usd=tco) for finding in findings]

@@ -29,11 +29,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ftcost_helpers.engine.audit import Finding, ranked
+from ftcost_helpers.engine.audit import TITLES, Finding, generic_title, ranked
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.provenance import given_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
@@ -179,7 +180,7 @@ def saving_words(saving_usd: float | None, horizon_months: int) -> str:
     12 months." A negative saving is money the estimate leaves out (or a saving it overstates)."""
     span = plural(horizon_months, "month")
     if saving_usd is None:
-        return "No dollar saving can be worked out from the plan."
+        return "Not counted in the estimate's figures."
     if round(saving_usd) > 0:
         return f"Fixing it saves {usd(saving_usd)} over {span}."
     if round(saving_usd) < 0:
@@ -190,9 +191,13 @@ def saving_words(saving_usd: float | None, horizon_months: int) -> str:
     return f"Fixing it changes nothing in the cost over {span}."
 
 
-def warning_title(code: str) -> str:
-    """An audit code in words: ``BOOKED_RATE_OUTSIDE_BAND`` → "Booked rate outside band"."""
-    return code.replace("_", " ").lower().capitalize()
+def warning_title(warning: Finding | str) -> str:
+    """A warning's title in plain words: a finding's own (:attr:`Finding.title`, naming training
+    or serving where its rule checks both); for a bare code, its title without the section
+    (:data:`~ftcost_helpers.engine.audit.TITLES`); a code the audit does not know, in words."""
+    if isinstance(warning, Finding):
+        return warning.title
+    return generic_title(warning) if warning in TITLES else warning.replace("_", " ").lower().capitalize()
 
 
 # --------------------------------------------------------------------------- blocks
@@ -203,10 +208,10 @@ def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months:
     its first ``limit``), each with what fixing it would save."""
     if not warnings:
         return '<p class="ok">The audit raises no warning for this plan.</p>'
-    ordered = ranked(warnings)
+    ordered = list(dict.fromkeys(ranked(warnings)))  # an exact duplicate is printed once
     shown = ordered[:limit] if limit else ordered
     items = "".join(
-        f"<li><strong>{_h(warning_title(w.code))}.</strong> "
+        f'<li><strong>{_h(w.title)}</strong> <span class="severity">({_h(w.severity)})</span>. '
         f'<span class="saving{_saving_tone(w.saving_usd)}">{_h(saving_words(w.saving_usd, horizon_months))}</span> '
         f"{keep_hyphenated(_h(client_text(w.for_client, book)))}</li>"
         for w in shown
@@ -217,8 +222,8 @@ def warnings_block(warnings: Sequence[Finding], book: PriceBook, horizon_months:
             "Each saving is that fix alone, the rest of the plan as it is: fixes that touch the same cost "
             "do not add up."
         )
-    if limit and len(warnings) > limit:
-        notes.append(f"{plural(len(warnings) - limit, 'more warning')} in the risk section.")
+    if limit and len(ordered) > limit:
+        notes.append(f"{plural(len(ordered) - limit, 'more warning')} in the risk section.")
     return f'<ul class="warnings">{items}</ul>' + "".join(f'<p class="meta">{_h(note)}</p>' for note in notes)
 
 
@@ -460,8 +465,11 @@ def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
     gpu = book.gpus[t.gpu].label if t.gpu in book.gpus else t.gpu
     method = book.methods[t.method].label if t.method in book.methods else t.method
     serving_gpu = book.gpus[p.serving.gpu].label if p.serving.gpu in book.gpus else p.serving.gpu
+    size = f"{base_words(p.base_model.parameters_billion)} billion parameters"
+    if _catalogue_source(figures):
+        size += ", from the model catalogue (source 4)"
     choices = [
-        ("Base model", f"{p.base_model.name} ({base_words(p.base_model.parameters_billion)} billion parameters)"),
+        ("Base model", f"{p.base_model.name} ({size})"),
         ("Training method", method),
         ("Training hardware", f"{plural(t.gpus_per_run, 'GPU')}, {gpu}, {TIER_LABELS.get(t.tier, t.tier).lower()}"),
         (
@@ -514,20 +522,130 @@ def base_words(value: Any) -> str:
 
 
 def sources_section(figures: ClientFigures, workings: Workings) -> str:
+    """The numbered sources the inputs table cites (client, firm defaults, price book, and the
+    model catalogue when it filled the base model), each with its date, then the documents."""
     book = figures.breakdown.book
     documents = "".join(f"<li>{_h(title)}</li>" for title in book.source_titles.values())
     rates = sorted({i.source for i in workings.inputs.values() if _source_number(i.source) == 3})
     used = f" Used here: {_h('; '.join(r.split(': ', 1)[-1] for r in rates))}." if rates else ""
+    given = sum(_source_number(i.source) == 1 for i in workings.inputs.values())
+    catalogue = _catalogue_source(figures)
     return (
         '<ol class="sources">'
-        f"<li>The client's own figures, given for this estimate ({_h(figures.params.client)}).</li>"
-        "<li>ftcost's default assumptions: ranges taken from the documents below where they give one; "
-        "otherwise stated as assumptions.</li>"
+        f"<li>The client's own figures, given for this estimate ({_h(figures.params.client)}): "
+        f"{_h(plural(given, 'input'))} of the {_h(len(workings.inputs))} listed under assumptions.</li>"
+        "<li>The firm's default assumptions, used where the client gave no figure: ranges taken from the "
+        "documents below where they give one, otherwise stated as assumptions; a cost the plan does not "
+        "mention is taken as zero.</li>"
         f"<li>The price book as of {_h(_month_name(book.as_of))}: GPU rates by provider tier, API prices and "
         f"rules of thumb, compiled from the documents below.{used} "
         f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
-        f"</ol><p>Documents:</p><ul>{documents}</ul>"
+        f"{catalogue}</ol><p>Documents:</p><ul>{documents}</ul>"
     )
+
+
+def _catalogue_source(figures: ClientFigures) -> str:
+    """The model catalogue as a fourth source, when it filled the base model's figures."""
+    origin = input_provenance(
+        "base_model.parameters_billion", figures.params, figures.breakdown.book, client_keys(figures)
+    )
+    if origin.kind != "catalogue" or origin.as_of is None:
+        return ""
+    return (
+        f"<li>The model catalogue as of {_h(_month_name(origin.as_of))}: the size and architecture of "
+        f"{_h(figures.params.base_model.name)}, from its published model card and configuration, where the "
+        "client named the model only.</li>"
+    )
+
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "P10, P50, P90",
+        "The estimate is run thousands of times with every uncertain input drawn from its range (a Monte Carlo "
+        "simulation). The P50 is the middle outcome: half the runs cost less, half more. One run in ten costs "
+        "less than the P10, and one in ten more than the P90.",
+    ),
+    (
+        "Base case",
+        "The estimate with every input at its most likely value (or the middle of its range). Because costs "
+        "can overrun further than they can undershoot, the base case often sits below the P50.",
+    ),
+    (
+        "Programme cost",
+        "The one-time cost of building the fine-tuned model: data, training, evaluation, engineering "
+        "and compliance, before it goes into service.",
+    ),
+    (
+        "Running cost",
+        "What the model costs each month once it is in service: serving it, checking its quality, and "
+        "keeping it current (maintenance).",
+    ),
+    (
+        "Alternative",
+        "What the business would pay each month without the fine-tuned model: an API bill, a "
+        "retrieval (RAG) set-up, or staff time.",
+    ),
+    ("Net saving", "The alternative's monthly cost minus the running cost: what the model saves each month."),
+    ("Break-even", "The month in which the savings to date first cover everything spent to date."),
+    ("Cost of ownership (TCO)", "The programme cost plus every running cost up to the end of the horizon."),
+    ("Horizon", "The number of months the estimate looks ahead, counted from the programme's start."),
+    ("GPU", "The graphics processor a model is trained and served on; it is rented by the hour."),
+    (
+        "GPU-hour",
+        "One GPU used for one hour: the unit in which GPU time is priced. Eight GPUs for six hours are 48 GPU-hours.",
+    ),
+    (
+        "Utilisation",
+        "The share of a GPU's top speed a job actually uses. Even the best-run training uses under half "
+        "(38–46% in the published reports of large models); a plan that books far more (or far less) GPU time "
+        "than the work needs shows up as a utilisation out of that range.",
+    ),
+    (
+        "FLOPs",
+        "Floating-point operations: the arithmetic a training run has to do. The total follows from the "
+        "model's size and the amount of training text, and sets the GPU time needed.",
+    ),
+    ("BF16", "A compact 16-bit number format that modern GPUs compute in fastest; GPU speeds are quoted in it."),
+    (
+        "Token",
+        "A word or part of a word: the unit in which models read and write text, and in which API use is billed.",
+    ),
+    (
+        "Full fine-tune",
+        "Training that adjusts every weight of the base model: the most flexible and the most "
+        "expensive way to adapt it.",
+    ),
+    (
+        "LoRA",
+        "Low-rank adaptation: training small add-on weights while the base model stays frozen. It needs a "
+        "fraction of the computing power of a full fine-tune and often matches it.",
+    ),
+    ("QLoRA", "LoRA on a base model stored in compressed 4-bit form, so that it fits on smaller, cheaper GPUs."),
+    ("Hyperscaler", "A large general-purpose cloud provider (Amazon Web Services, Google Cloud, Microsoft Azure)."),
+    ("Neocloud", "A specialist GPU cloud provider; usually cheaper per GPU-hour than a hyperscaler."),
+    (
+        "On-demand, spot",
+        "On-demand GPUs are yours until you release them; spot GPUs are cheaper spare capacity "
+        "that the provider may take back at short notice.",
+    ),
+    (
+        "Price book",
+        "The firm's dated list of market prices and rules of thumb, compiled from the sources named under Sources.",
+    ),
+    (
+        "Severity",
+        "How much a warning matters: critical where the plan cannot run as written or its figures are "
+        "wrong; otherwise by the dollars at stake against the cost of ownership (high from 10%, medium from 2%, "
+        "low below), or by the kind of risk where no dollar figure can be put on it.",
+    ),
+)
+"""The words of the client document a decision-maker may not know, each in a sentence or two."""
+
+
+def glossary_section() -> str:
+    """A one-page glossary of the document's terms (:data:`GLOSSARY`), in plain words."""
+    terms = "".join(f"<dt>{_h(term)}</dt><dd>{keep_hyphenated(_h(meaning))}</dd>" for term, meaning in GLOSSARY)
+    return f'<dl class="glossary">{terms}</dl>'
 
 
 @dataclass(frozen=True)
@@ -587,6 +705,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
         _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
         _section("sources", "Sources", sources_section(figures, workings), page=False),
+        _section("glossary", "Glossary", glossary_section(), page=False),
         _section("working", "The analyst's working", working_section(working), page=False),
         _section("document", "About this document", document_control(figures, day), page=False),
     ]
@@ -618,24 +737,14 @@ amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 
 
 def client_keys(figures: ClientFigures) -> frozenset[str]:
-    """The dotted keys the client file sets itself (the rest come from the defaults)."""
-    from ftcost_helpers.engine.loading import read_yaml
+    """The dotted keys the client file sets itself, a range of any shape as one key
+    (:func:`~ftcost_helpers.engine.provenance.given_keys`); none when the file cannot be read."""
+    from ftcost_helpers.engine.loading import ParamsError, read_yaml
 
     try:
-        raw = read_yaml(figures.source)
-    except Exception:
+        return given_keys(read_yaml(figures.source))
+    except ParamsError:
         return frozenset()
-    keys: set[str] = set()
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict) and not ({"low", "high"} >= set(node) and node):
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        else:
-            keys.add(path)
-
-    walk(raw, "")
-    return frozenset(keys)
 
 
 def working_files(folder: Path, notebooks: Sequence[Path]) -> list[Working]:

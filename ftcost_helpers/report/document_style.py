@@ -66,6 +66,8 @@ ul.warnings .saving { font-weight: 650; }
 ul.warnings .saving.good { color: var(--good); }
 ul.warnings .saving.bad { color: var(--bad); }
 ul.warnings .saving.none { font-weight: 400; color: var(--muted); }
+dl.glossary dt { font-weight: 650; margin-top: .45rem; break-after: avoid; }
+dl.glossary dd { margin: .1rem 0 0 1.2rem; break-inside: avoid; }
 .ok { border-left: 4px solid var(--good); background: #f1f8f1; padding: .6rem .9rem; }
 figure { margin: .6rem 0; }
 figure img { display: block; max-width: 100%; height: auto; }

@@ -390,7 +390,7 @@ def _write_warnings(book: Book, figures: ClientFigures) -> None:
     if not warnings:
         sheet.text(1, 0, "The audit raises no warning for this plan.")
     for row, w in enumerate(warnings, start=FIRST_ROW):
-        sheet.text(row, 0, warning_title(w.code), book.wrap)
+        sheet.text(row, 0, warning_title(w), book.wrap)
         sheet.text(row, 1, WARNING_AREAS.get(w.area, w.area.replace("_", " ").capitalize()), book.wrap)
         sheet.text(row, 2, w.severity.capitalize(), book.wrap)
         if w.saving_usd is not None:

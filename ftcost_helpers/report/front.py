@@ -192,7 +192,7 @@ def recommendation(figures: ClientFigures) -> str:
 
 def top_risks(warnings: Sequence[Finding], title: Any, limit: int = 3) -> list[str]:
     """The first ``limit`` warnings by what is at stake, by their titles."""
-    return [str(title(w.code)) for w in ranked(warnings)[:limit]]
+    return [str(title(w)) for w in ranked(warnings)[:limit]]
 
 
 def executive_summary(figures: ClientFigures, title: Any, drivers: Sequence[str] = ()) -> str:

@@ -21,8 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from ftcost_helpers.engine import provenance as origin_of
 from ftcost_helpers.engine.model.lines import CLIENT
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.provenance import Provenance, firm_default_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range, base_value
 from ftcost_helpers.engine.schema import Params
 
@@ -164,14 +166,18 @@ def inputs_in(formula: Formula) -> list[str]:
 # --------------------------------------------------------------------------- the plan's workings
 
 CLIENT_SOURCE = "client file"
-DEFAULT_SOURCE = "ftcost defaults"
+DEFAULT_SOURCE = "firm defaults"
+"""How the Source column names the client's own figures and the firm's defaults (a price-book
+figure is named by its date, GPU and tier: ``price book of 26 May 2026: H100 SXM, ...``)."""
 
 
 class _Collector:
-    """Builds the inputs table while the formulas name their drivers."""
+    """Builds the inputs table while the formulas name their drivers; each input's source is
+    :func:`~ftcost_helpers.engine.provenance.input_provenance`'s."""
 
-    def __init__(self, params: Params, client_keys: frozenset[str]) -> None:
-        self.params, self.client_keys = params, client_keys
+    def __init__(self, params: Params, book: PriceBook, client_keys: frozenset[str]) -> None:
+        self.params, self.book, self.client_keys = params, book, client_keys
+        self.default_keys = firm_default_keys()
         self.inputs: dict[str, Input] = {}
 
     def add(self, key: str, label: str, unit: str, value: Any = None, source: str | None = None) -> str:
@@ -182,9 +188,19 @@ class _Collector:
             low, high = raw.low, raw.high
         number = raw if isinstance(raw, bool) else base_value(raw)
         if source is None:
-            source = CLIENT_SOURCE if key in self.client_keys else DEFAULT_SOURCE
+            source = source_words(input_provenance(key, self.params, self.book, self.client_keys, self.default_keys))
         self.inputs[key] = Input(key, label, number, unit, source, low, high)
         return key
+
+
+def source_words(origin: Provenance) -> str:
+    """An input's source as the Source column words it: the client file, the firm defaults,
+    the dated price book (with the GPU and tier) or the dated catalogue."""
+    if origin.kind == origin_of.CLIENT:
+        return CLIENT_SOURCE
+    if origin.kind == origin_of.FIRM_DEFAULT:
+        return DEFAULT_SOURCE
+    return origin.detail
 
 
 def _lookup(node: Any, key: str) -> Any:
@@ -200,9 +216,7 @@ def _rate(c: _Collector, section: str, book: PriceBook) -> str:
     label = "Training rate" if section == "training" else "Serving rate"
     if plan.rate_usd_per_gpu_hour is not None:
         return c.add(key, f"{label} (booked)", "USD/GPU-hour")
-    gpu = book.gpus[plan.gpu].label if plan.gpu in book.gpus else plan.gpu
-    source = f"price book of {book.as_of:%-d %B %Y}: {gpu}, {plan.tier.replace('_', ' ')}"
-    return c.add(key, label, "USD/GPU-hour", book.gpu_rate(plan.gpu, plan.tier), source)
+    return c.add(key, label, "USD/GPU-hour", book.gpu_rate(plan.gpu, plan.tier))
 
 
 def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
@@ -422,8 +436,9 @@ def _alternative(c: _Collector, book: PriceBook) -> Item | None:
 
 def plan_workings(params: Params, book: PriceBook, client_keys: frozenset[str] = frozenset()) -> Workings:
     """The inputs and formulas of ``params``' base case; ``client_keys`` are the dotted keys
-    the client file gives itself (the others come from the defaults)."""
-    c = _Collector(params, client_keys)
+    the client file gives itself (:func:`~ftcost_helpers.engine.provenance.given_keys`): each
+    input's source follows :func:`~ftcost_helpers.engine.provenance.input_provenance`."""
+    c = _Collector(params, book, client_keys)
     build = c.add("programme.build_months", "Build months before launch", "months")
     compute = _compute_lines(c, book)
     lines = compute + _dataset_lines(c) + _eval_lines(c) + _engineering_lines(c) + _compliance_lines(c)

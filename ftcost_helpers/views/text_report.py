@@ -102,7 +102,7 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
         out.append("")
         out.append("Warnings:")
         for w in breakdown.warnings:
-            out.extend(_wrap(f"[{w.code}] {w.message}", width, "  ", "    "))
+            out.extend(_wrap(f"{w.title} ({w.severity}; {w.code}): {w.message}", width, "  ", "    "))
     return "\n".join(out)
 
 
