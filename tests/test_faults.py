@@ -97,6 +97,18 @@ def test_two_files_of_one_client_keep_two_reports_in_any_order(tmp_path: Path) -
     assert index.count(">HTML</a>") == 2
 
 
+HEADLINE = {
+    "basis": "p50",
+    "programme_usd": 1.0,
+    "running_usd_per_month": 0.0,
+    "alternative_usd_per_month": None,
+    "net_saving_usd_per_month": None,
+    "break_even_month": None,
+    "tco_usd": 1.0,
+}
+"""A summary's headline object as the index reads it (engine/headline.py)."""
+
+
 def test_the_index_lists_a_client_file_once(tmp_path: Path) -> None:
     """A file with two folders (say, an older version's name for it) is listed by its newest."""
     source = tmp_path / "acme.yaml"
@@ -106,6 +118,7 @@ def test_the_index_lists_a_client_file_once(tmp_path: Path) -> None:
         "range_usd": {"p10": 1.0, "p50": 1.0, "p90": 1.0},
         "ongoing_monthly_usd": {"eval": 0.0},
         "break_even_month": None,
+        "headline": HEADLINE,
     }
     for slug, total in (("acme-old-name", 1.0), ("acme", 2.0)):
         folder = owned_folder(tmp_path / "out", slug, source)
@@ -125,6 +138,7 @@ def test_an_older_versions_folder_of_the_same_file_is_not_listed_twice(tmp_path:
         "range_usd": {"p10": 1.0, "p50": 1.0, "p90": 1.0},
         "ongoing_monthly_usd": {"eval": 0.0},
         "break_even_month": None,
+        "headline": HEADLINE,
     }
     for slug, source_file in (("acme-old", "params/clients/acme.yaml"), ("other-old", "params/clients/other.yaml")):
         (out / slug).mkdir(parents=True)

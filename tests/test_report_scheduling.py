@@ -71,10 +71,12 @@ class HeldPool:
             (job,) = args
             for name in RENDERED:
                 (job.staging / name).write_text("{}", encoding="utf-8")
-            future.set_result(json.dumps({"summary": {"break_even_month": 4, "programme_total_usd": 1000.0}}))
+            headline = {"basis": "p50", "programme_usd": 1000.0, "break_even_month": 4}
+            future.set_result(json.dumps({"summary": {"headline": headline, "programme_total_usd": 1000.0}}))
         else:
             notebook, output, _ = args
-            output.write_text(f"executed {notebook.name}", encoding="utf-8")
+            executed = {"cells": [], "metadata": {"executed": notebook.name}, "nbformat": 4, "nbformat_minor": 5}
+            output.write_text(json.dumps(executed), encoding="utf-8")
             future.set_result(None)
         batch.complete(future)
         batch.hand_out(self, workers=2)  # type: ignore[arg-type]
