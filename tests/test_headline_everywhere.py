@@ -122,3 +122,40 @@ def test_the_document_is_signed_by_the_firm(reports):
     assert figures.firm.name in text and figures.firm.disclaimer in text
     assert "Version 1.0" in text and "Prepared by" in text and "A. Analyst" in text and "R. Reviewer" in text
     assert figures.firm.confidentiality in text
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_the_workbook_opens_with_the_same_headline(reports, name, tmp_path):
+    import openpyxl
+
+    from ftcost_helpers.report.excel import write_workbook
+
+    figures, _ = reports[name]
+    h = figures.summary["headline"]
+    path = tmp_path / "report.xlsx"
+    write_workbook(path, figures)
+    book = openpyxl.load_workbook(path, data_only=True)  # the cached values a preview shows
+    summary = {row[0]: row[2] for row in book["Summary"].iter_rows(min_row=2, values_only=True) if row[0]}
+    basis = {"p50": "P50", "p80": "P80", "base_case": "base case"}[h["basis"]]
+    assert summary[f"Programme, headline ({basis})"] == pytest.approx(h["programme_usd"])
+    assert summary[f"Cost of ownership, headline ({basis})"] == pytest.approx(h["tco_usd"])
+    assert summary[f"Running cost per month, headline ({basis})"] == pytest.approx(h["running_usd_per_month"])
+    # The cash-flow sheet dates each month: month 1 ends a month after the start, less a day.
+    cash = book["Cash flow"]
+    assert cash["K1"].value == "Month ends"
+    start = figures.params.start_date
+    first_end = (dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)) - dt.timedelta(days=1)
+    assert cash["K3"].value.date() == first_end  # row 3 is month 1 (row 2 is month 0)
+
+
+def test_the_hospital_workbook_dates_its_launch_month(reports, tmp_path):
+    import openpyxl
+
+    from ftcost_helpers.report.excel import write_workbook
+
+    figures, _ = reports["hospital"]
+    path = tmp_path / "report.xlsx"
+    write_workbook(path, figures)
+    cash = openpyxl.load_workbook(path, data_only=True)["Cash flow"]
+    # Month 4, the first in service after the 3-month build from 1 October 2026, ends on 31 January 2027.
+    assert (cash["A6"].value, cash["K6"].value.date()) == (4, dt.date(2027, 1, 31))

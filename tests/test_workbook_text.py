@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 import yaml
 
+from ftcost_helpers.engine.audit import NO_INFERENCE_COST_MODEL, TITLES
 from ftcost_helpers.engine.loading import deep_merge, read_yaml
 from ftcost_helpers.report.excel import write_workbook
 from ftcost_helpers.report.excel_book import inert_text
@@ -96,7 +97,7 @@ def test_warnings_name_areas_and_say_a_negative_saving_in_words(workbooks) -> No
     sheet = openpyxl.load_workbook(workbooks["unserved"])["Warnings"]
     header = [cell.value for cell in sheet[1]]
     rows = [dict(zip(header, (cell.value for cell in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
-    unserved = next(row for row in rows if row["Warning"] == "No inference cost model")
+    unserved = next(row for row in rows if row["Warning"] == TITLES[NO_INFERENCE_COST_MODEL])
     assert unserved["Area"] == "Return on investment"
     assert unserved["Severity"][0].isupper()
     saving = unserved["Cash gained by fixing it over 24 months (USD)"]

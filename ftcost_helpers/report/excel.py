@@ -418,7 +418,7 @@ def write_workbook(path: Path, figures: ClientFigures) -> None:
     _write_inputs(book, workings)
     _write_lines(book, figures, workings)
     _write_running(book, workings)
-    write_cash_flow(book, workings)
+    write_cash_flow(book, workings, figures.params.start_date)
     _write_scenarios(book, figures)
     _write_sensitivity(book, figures, workings)
     _write_simulation(book, figures)

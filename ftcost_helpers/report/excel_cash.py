@@ -3,8 +3,11 @@ and Running costs sheets, with the break-even month and the cost of ownership be
 
 from __future__ import annotations
 
+import datetime as dt
+
 from xlsxwriter.utility import xl_col_to_name
 
+from ftcost_helpers.engine.headline import month_end
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.report.excel_book import FIRST_ROW, SHARE, SHEET_CASH, USD_CENTS, Book, cell_ref
 from ftcost_helpers.report.workings import Workings
@@ -22,8 +25,10 @@ CASH_HEADERS = [
     "Cumulative",
     "Paid back in",
 ]
+DATE_COLUMN = len(CASH_HEADERS)
+"""Column (0-based, K) of the calendar date each month ends on."""
 SHARE_COLUMN = len(CASH_HEADERS) + 1
-"""First column (0-based) of the spend shares by area, after one blank column."""
+"""First column (0-based) of the spend shares by area, after the dates."""
 NO_ALTERNATIVE = "no alternative to pay back against"
 
 
@@ -65,17 +70,19 @@ def profile_words(profile: str | dict[str, list[int]]) -> str:
     return f"by area: {named}; the other areas split equally over the build months"
 
 
-def write_cash_flow(book: Book, workings: Workings) -> None:
-    """Month 0 is the programme's start. Each area's one-time cost is spent over the build
-    months by its share (columns L on, from the build months on the Inputs sheet and the spend
-    profile; all in month 0 without a build). Evaluation, serving and the alternative avoided
-    run from the month after the build, maintenance from build + its start month: the rules of
+def write_cash_flow(book: Book, workings: Workings, start_date: dt.date | None = None) -> None:
+    """Month 0 is the programme's start; month 1 its first month, ending on the date in
+    column K (from ``start_date``: :func:`~ftcost_helpers.engine.headline.month_end`). Each
+    area's one-time cost is spent over the build months by its share (columns L on, from the
+    build months on the Inputs sheet and the spend profile; all in month 0 without a build).
+    Evaluation, serving and the alternative avoided run from the month after the build,
+    maintenance from build + its start month: the rules of
     :func:`~ftcost_helpers.engine.model.run.run_model`. Column J keeps the month when the
     cumulative cash is ≥ 0; the break-even month is the smallest of them."""
     sheet = book.sheet(
         SHEET_CASH,
-        [*CASH_HEADERS, "", *(f"Share of {AREA_LABELS.get(a, a).lower()}" for a in AREAS)],
-        [8, 18, 14, 14, 14, 14, 18, 16, 16, 12, 3, *([14] * len(AREAS))],
+        [*CASH_HEADERS, "Month ends", *(f"Share of {AREA_LABELS.get(a, a).lower()}" for a in AREAS)],
+        [8, 18, 14, 14, 14, 14, 18, 16, 16, 12, 13, *([14] * len(AREAS))],
     )
     usd, share = book.fmt(USD_CENTS), book.fmt(SHARE)
     w = book.where
@@ -90,6 +97,8 @@ def write_cash_flow(book: Book, workings: Workings) -> None:
     for month in range(horizon + 1):
         row, r = top + month, top + month + 1  # 0-based row, 1-based row number
         sheet.number(row, 0, month)
+        if start_date is not None and month:
+            sheet.date(row, DATE_COLUMN, month_end(start_date, month))
         for column, area in enumerate(AREAS, start=SHARE_COLUMN):
             formula = spend_share_formula(area_profile(workings.spend_profile, area), f"$A{r}", build)
             sheet.formula(row, column, "=" + formula, share)
