@@ -159,3 +159,10 @@ def test_the_hospital_workbook_dates_its_launch_month(reports, tmp_path):
     cash = openpyxl.load_workbook(path, data_only=True)["Cash flow"]
     # Month 4, the first in service after the 3-month build from 1 October 2026, ends on 31 January 2027.
     assert (cash["A6"].value, cash["K6"].value.date()) == (4, dt.date(2027, 1, 31))
+
+
+def test_the_verdict_calls_staff_time_time_not_cash(reports):
+    figures, _ = reports["hospital"]
+    sentence = figures.summary["verdict"]["sentence"]
+    assert "of staff time it saves (valued at its loaded cost, not cash)" in sentence
+    assert "staff time it replaces" not in sentence

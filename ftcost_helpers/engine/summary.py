@@ -96,6 +96,8 @@ def verdict(breakdown: Breakdown, headline: Headline) -> dict[str, str]:
     alternative = headline.alternative_usd_per_month
     net = headline.net_saving_usd_per_month or 0.0
     against = f"the {usd(alternative)}/month {ALTERNATIVE_NAMES.get(kind, 'alternative')} it replaces"
+    if kind == "labour" and not p.alternative.labour.realised:
+        against = f"the {usd(alternative)}/month of staff time it saves (valued at its loaded cost, not cash)"
     rule = ""
     if kind == "api":
         thresholds = breakdown.book.decision_rule_api_usd_per_month
