@@ -12,7 +12,9 @@ position table are left out here as there (< 1 % of any model below 1B, far less
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +69,30 @@ class Blocks:
     def encoder_decoder(self) -> bool:
         """Whether an encoder stack feeds the decoder through cross-attention (T5, mT0)."""
         return self.encoder_layers > 0
+
+
+def blocks_from_keys(keys: Mapping[str, Any]) -> Blocks:
+    """The :class:`Blocks` that ``base_model`` keys describe (absent keys: the Llama block).
+    MLA is on when ``kv_lora_rank`` is given: ``head_dim`` is then the per-head query/key
+    width without rotary embedding (config.json ``qk_nope_head_dim``), ``v_head_dim`` the
+    value head (``head_dim`` when absent)."""
+    latent = None
+    if keys.get("kv_lora_rank"):
+        nope = architecture.head_dimension(keys["hidden_size"], keys["attention_heads"], keys.get("head_dim"))
+        value = float(keys.get("v_head_dim") or nope)
+        rope = keys.get("qk_rope_head_dim") or 0
+        latent = LatentAttention(keys["kv_lora_rank"], nope, rope, value, keys.get("q_lora_rank"))
+    dense_width = keys.get("dense_intermediate_size")
+    return Blocks(
+        mlp=keys.get("mlp") or "gated",
+        parallel=bool(keys.get("parallel_attention")),
+        biases=bool(keys.get("biases")),
+        encoder_layers=keys.get("encoder_layers") or 0,
+        shared_experts=keys.get("shared_experts") or 0,
+        dense_layers=keys.get("first_dense_layers") or 0,
+        dense_width=None if dense_width is None else float(dense_width),
+        latent=latent,
+    )
 
 
 def mlp_parameters(hidden_size: int, width: Number, kind: str, biases: bool) -> Number:

@@ -106,23 +106,7 @@ class Shape:
 def model_blocks(p: Params) -> blocks.Blocks:
     """What sets the model's blocks apart from the Llama block (:class:`blocks.Blocks`):
     dense MLP, parallel blocks, biases, an encoder, shared experts, dense first layers, MLA."""
-    m = p.base_model
-    latent = None
-    if m.kv_lora_rank is not None:
-        d = architecture.head_dimension(m.hidden_size, m.attention_heads, m.head_dim)
-        value = float(m.v_head_dim) if m.v_head_dim else d
-        latent = blocks.LatentAttention(m.kv_lora_rank, d, m.qk_rope_head_dim, value, m.q_lora_rank)
-    dense_width = None if m.dense_intermediate_size is None else float(m.dense_intermediate_size)
-    return blocks.Blocks(
-        m.mlp,
-        m.parallel_attention,
-        m.biases,
-        m.encoder_layers,
-        m.shared_experts,
-        m.first_dense_layers,
-        dense_width,
-        latent,
-    )
+    return blocks.blocks_from_keys(dict(p.base_model))
 
 
 def model_shape(p: Params) -> Shape:
