@@ -334,7 +334,9 @@ def _layers(c: Mapping[str, Any]) -> int:
     encoder-decoder's ``num_decoder_layers`` (T5: ``num_layers`` when absent)."""
     if _flag(c, "is_encoder_decoder"):
         return _first(c, "num_decoder_layers") or _count(c, "num_layers")
-    name = next((n for n in ("num_hidden_layers", "n_layer", "num_layers") if c.get(n) is not None), "num_hidden_layers")
+    name = next(
+        (n for n in ("num_hidden_layers", "n_layer", "num_layers") if c.get(n) is not None), "num_hidden_layers"
+    )
     return _count(c, name)
 
 
