@@ -132,3 +132,14 @@ class TestPacking:
     def test_a_mean_longer_than_the_maximum_is_one_line(self):
         with pytest.raises(ParamsError, match="mean_sequence_length"):
             plan({**BASE, "packing": False, "mean_sequence_length": 5000})
+
+
+def test_every_n_layers_needs_full_checkpointing():
+    with pytest.raises(ParamsError, match="checkpoint_every_layers"):
+        plan({**BASE, "checkpoint_every_layers": 2})
+    assert (
+        plan(
+            {**BASE, "activation_checkpointing": "full", "checkpoint_every_layers": 2}
+        ).training.checkpoint_every_layers
+        == 2
+    )

@@ -268,6 +268,16 @@ class Training(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _every_layers_with_full(self) -> Training:
+        """One layer in n is checkpointed only under ``activation_checkpointing: full``."""
+        if self.checkpoint_every_layers > 1 and self.activation_checkpointing != "full":
+            raise ValueError(
+                f"checkpoint_every_layers ({self.checkpoint_every_layers}) needs activation_checkpointing: full, "
+                f"got {self.activation_checkpointing}"
+            )
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _migrate_legacy_keys(cls, data: Any) -> Any:
