@@ -238,3 +238,36 @@ class TestNoFalseDoesNotFit:
         )
         assert bool(np.all(dense.fits))
         assert not bool(np.all(gated.fits))
+
+
+class TestCatalogueAndCandidateShapes:
+    def test_the_catalogue_deepseek_v3_is_counted_to_its_card(self):
+        # The catalogue entry now carries MLA, the shared expert and the dense first layers:
+        # 670,918,967,296 by hand (TestPublishedCounts.test_deepseek_v3), within 0.02 % of 671B.
+        shape = training.model_shape(plan({"name": "deepseek-ai/DeepSeek-V3"}))
+        assert shape.architecture_total == pytest.approx(670_918_967_296)
+        assert shape.architecture_total / 671e9 == pytest.approx(1.0, abs=2e-4)
+
+    @pytest.mark.parametrize(
+        ("keys", "expected"),
+        [
+            # bigscience/T0_3B (T5 v1.1 LM-adapted: gated-GELU, untied): h 2048, 32 heads of 64,
+            # i 5120, V 32,128, 24 + 24 layers. Attention 4·2048² = 16,777,216; MLP 3·2048·5120 =
+            # 31,457,280; encoder 24 × 48,234,496 = 1,157,627,904; decoder 24 × (2 × 16,777,216 +
+            # 31,457,280) = 1,560,281,088; embeddings 2 × 32,128 × 2048 = 131,596,288:
+            # 2,849,505,280 (card 2.85B).
+            ({"parameters_billion": 2.85, "hidden_size": 2048, "attention_heads": 32, "intermediate_size": 5120,
+              "vocab_size": 32128}, 2_849_505_280),
+            # bigscience/mt0-xxl (mT5-XXL): h 4096, 64 heads of 64, i 10,240, V 250,112, untied.
+            # Attention 67,108,864; MLP 125,829,120; encoder 24 × 192,937,984 = 4,630,511,616;
+            # decoder 24 × 260,046,848 = 6,241,124,352; embeddings 2,048,917,504:
+            # 12,920,553,472 (card 12.9B).
+            ({"parameters_billion": 12.9, "hidden_size": 4096, "attention_heads": 64, "intermediate_size": 10240,
+              "vocab_size": 250112}, 12_920_553_472),
+        ],
+    )  # fmt: skip
+    def test_encoder_decoder_plans_match_their_cards(self, keys, expected):
+        facts_keys = {"name": "t5-family", "layers": 24, "encoder_layers": 24, **keys}
+        shape = training.model_shape(plan(facts_keys))
+        assert shape.architecture_total == expected
+        assert abs(shape.architecture_total / (keys["parameters_billion"] * 1e9) - 1) < 0.005
