@@ -96,7 +96,8 @@ def blocks_from_keys(keys: Mapping[str, Any]) -> Blocks:
 
 
 def mlp_parameters(hidden_size: int, width: Number, kind: str, biases: bool) -> Number:
-    """Weights of one MLP (one expert): matrices·h·i, plus biases on each matrix's output,
+    """Weights of one MLP (one expert): matrices·h·i (gated: 3, Shazeer 2020, "GLU Variants
+    Improve Transformer", Llama's ``LlamaMLP``; dense: 2), plus biases on each matrix's output,
     (matrices − 1)·i + h (GPT-2 and BLOOM: ``c_fc`` and ``dense_h_to_4h`` carry biases)."""
     matrices = MLP_MATRICES[kind]
     bias = (matrices - 1.0) * width + hidden_size if biases else 0.0
@@ -169,11 +170,13 @@ def total_parameters(
     width: Number,
     vocab_size: int,
     tied: bool,
-    experts: int,
-    head_dim: int | None,
-    blocks: Blocks,
+    experts: int = 1,
+    head_dim: int | None = None,
+    blocks: Blocks | None = None,
 ) -> Number:
-    """Every parameter: :func:`stack_parameters` with every expert, plus the embeddings."""
+    """Every parameter: :func:`stack_parameters` with every expert, plus the embeddings
+    (the Llama block when ``blocks`` is None: L·(2·h·a·d + 2·h·h_kv + E·3·h·i) + V·h·(1 or 2))."""
+    blocks = blocks or Blocks()
     stack = stack_parameters(layers, hidden_size, heads, kv_heads, head_dim, width, experts, blocks)
     return stack + architecture.embedding_parameters(vocab_size, hidden_size, tied)
 
@@ -187,20 +190,22 @@ def active_parameters(
     vocab_size: int,
     tied: bool,
     routed: int,
-    head_dim: int | None,
-    blocks: Blocks,
+    head_dim: int | None = None,
+    blocks: Blocks | None = None,
 ) -> Number:
     """Parameters a token passes through: k routed experts (and the shared ones) per MoE
-    layer, the embeddings counted (see :func:`architecture.active_parameters`). In an
+    layer. The input embedding is a lookup, but the convention (Qwen3-30B-A3B's "3.3B
+    activated") counts it, so it is counted here too. In an
     encoder-decoder, a token of the pair is either input (encoder) or target (decoder):
     with half the tokens in each, the mean token passes half the stack."""
+    blocks = blocks or Blocks()
     stack = stack_parameters(layers, hidden_size, heads, kv_heads, head_dim, width, routed, blocks)
     if blocks.encoder_decoder:
         stack = stack / 2.0
     return stack + architecture.embedding_parameters(vocab_size, hidden_size, tied)
 
 
-def derived_width(
+def derived_intermediate_size(
     parameters: Number,
     layers: int,
     hidden_size: int,
@@ -208,14 +213,14 @@ def derived_width(
     kv_heads: int,
     vocab_size: int,
     tied: bool,
-    experts: int,
-    head_dim: int | None,
-    blocks: Blocks,
+    experts: int = 1,
+    head_dim: int | None = None,
+    blocks: Blocks | None = None,
 ) -> Number:
     """The MLP width i that makes :func:`total_parameters` equal the given count. The count
     is affine in i, so i = (N − count at i = 0) ÷ (count at i = 1 − count at i = 0); at
     least h/4 when the count is too small for the stated shape (the architecture check
-    then warns)."""
+    then warns). The Llama block: i = (N − V·h·(1 or 2) − L·(2·h·a·d + 2h·h_kv)) ÷ (3·h·E·L)."""
     shape = (layers, hidden_size, heads, kv_heads)
     at_zero = total_parameters(*shape, 0.0, vocab_size, tied, experts, head_dim, blocks)
     at_one = total_parameters(*shape, 1.0, vocab_size, tied, experts, head_dim, blocks)
@@ -231,16 +236,18 @@ def lora_parameters(
     heads: int,
     kv_heads: int,
     width: Number,
-    experts: int,
-    head_dim: int | None,
-    blocks: Blocks,
+    experts: int = 1,
+    head_dim: int | None = None,
+    blocks: Blocks | None = None,
 ) -> Number:
     """Adapter parameters, r·(d_in + d_out) per adapted matrix (Hu et al. 2021): the
-    attention adapters of :func:`architecture.lora_parameters` on every attention block (the
+    attention adapters of :func:`architecture.attention_lora_parameters` on every attention block (the
     encoder's and the cross-attention too), and under ``all_linear`` r·(h + i) on each of an
-    MLP's matrices (3 gated, 2 dense) for every expert and shared expert."""
+    MLP's matrices (3 gated, 2 dense) for every expert and shared expert (Dettmers et al.
+    2023, QLoRA: adapters on every linear layer)."""
+    blocks = blocks or Blocks()
     attention_blocks = layers + (blocks.encoder_layers + layers if blocks.encoder_decoder else 0)
-    attention = architecture.lora_parameters(rank, "attention", 1, hidden_size, heads, kv_heads, 0.0, 1, head_dim)
+    attention = architecture.attention_lora_parameters(rank, hidden_size, heads, kv_heads, head_dim)
     total = attention_blocks * attention
     if target_modules != "all_linear":
         return total + 0.0 * width

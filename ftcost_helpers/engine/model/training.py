@@ -119,7 +119,7 @@ def model_shape(p: Params) -> Shape:
     shape = (m.layers, m.hidden_size, m.attention_heads, kv_heads)
     vocab, tied, d, kind = m.vocab_size, m.tied_embeddings, m.head_dim, model_blocks(p)
     if m.intermediate_size is None:
-        width = blocks.derived_width(total, *shape, vocab, tied, experts, d, kind)
+        width = blocks.derived_intermediate_size(total, *shape, vocab, tied, experts, d, kind)
     else:
         width = float(m.intermediate_size)
     counted = blocks.total_parameters(*shape, width, vocab, tied, experts, d, kind)
