@@ -8,7 +8,7 @@ import pytest
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import ParamsError, load_price_book, params_from_mapping, read_yaml
 from ftcost_helpers.engine.loading import project_root as root
-from ftcost_helpers.engine.model import batches, blocks, checkpointing, compute
+from ftcost_helpers.engine.model import batches, blocks, checkpointing, compute, memory
 
 # Korthikanti et al. 2022's GPT block: h 1024, a 16, s 2048, L 24, GELU MLP of 4h, attention
 # without a memory-efficient kernel (its scores kept: 5·a·s = 163,840 bytes per token).
@@ -143,3 +143,13 @@ def test_every_n_layers_needs_full_checkpointing():
         ).training.checkpoint_every_layers
         == 2
     )
+
+
+def test_dequantised_copies_under_every_n_layers():
+    # GPTQ keeps each layer's fp16 copy: 1e9 quantised weights in 10 layers, 2 bytes each.
+    # None: 2 GB; full: one layer's, 0.2 GB; full on one layer in 2: half the layers keep
+    # theirs, 1 GB, plus the one recomputed, 0.2 GB: 1.2 GB; op-level recomputes the copy: 0.2.
+    assert memory.dequantised_copies_gb(1e9, 10, 1, True, "none") == pytest.approx(2.0)
+    assert memory.dequantised_copies_gb(1e9, 10, 1, True, "full") == pytest.approx(0.2)
+    assert memory.dequantised_copies_gb(1e9, 10, 1, True, "full", 2) == pytest.approx(1.2)
+    assert memory.dequantised_copies_gb(1e9, 10, 1, True, "op_selective") == pytest.approx(0.2)

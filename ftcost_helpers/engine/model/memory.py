@@ -199,17 +199,29 @@ def gathered_layer_gb(
 
 
 def dequantised_copies_gb(
-    quantised_parameters: Number, layers: int, model_parallel: int, kept_for_backward: bool, checkpointing: str
+    quantised_parameters: Number,
+    layers: int,
+    model_parallel: int,
+    kept_for_backward: bool,
+    checkpointing: str,
+    every_layers: int = 1,
 ) -> Number:
     """GB of dequantised weights autograd keeps for the backward pass when the quantised
     base's library saves its fp16 copy as an ordinary matmul operand (AutoGPTQ in training,
     ``compute.DEQUANTISATION``'s ``in_backward`` false): 2 bytes per quantised weight of every
-    layer without recomputation, of the one layer being recomputed under ``full`` or
-    ``selective`` checkpointing: N_q·2 or N_q/L·2, ÷ (tensor × pipeline). A library that
-    dequantises again in the backward (bitsandbytes) keeps only one matrix at a time, left out."""
+    layer without recomputation, of the one layer being recomputed under ``full``,
+    ``selective`` or ``op_selective`` checkpointing (the copy is made by element-wise ops,
+    which op-level checkpointing recomputes): N_q·2 or N_q/L·2, ÷ (tensor × pipeline). With
+    ``full`` on one layer in n, the other layers keep theirs: (1 − 1/n)·N_q·2 + N_q/L·2. A
+    library that dequantises again in the backward (bitsandbytes) keeps only one matrix at a
+    time, left out."""
     if not kept_for_backward:
         return 0.0 * quantised_parameters
-    held = quantised_parameters if checkpointing == "none" else quantised_parameters / layers
+    if checkpointing == "none":
+        held = quantised_parameters
+    else:
+        unchecked = 1.0 - recompute.checkpointed_share(checkpointing, every_layers) if checkpointing == "full" else 0.0
+        held = unchecked * quantised_parameters + quantised_parameters / layers
     return held * BF16 / model_parallel / BYTES_PER_GB
 
 

@@ -243,7 +243,12 @@ def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddin
     kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
     quantised = (shape.total - embeddings) * method.frozen_copies
     return memory.dequantised_copies_gb(
-        quantised, shape.layers, t.tensor_parallel * t.pipeline_parallel, kept, t.activation_checkpointing
+        quantised,
+        shape.layers,
+        t.tensor_parallel * t.pipeline_parallel,
+        kept,
+        t.activation_checkpointing,
+        t.checkpoint_every_layers,
     )
 
 
