@@ -33,6 +33,7 @@ import yaml
 from hypothesis import HealthCheck, assume, event, given, seed, settings
 from hypothesis import strategies as st
 
+from ftcost_helpers.cli import main
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.loading import ParamsError, load_gpus, load_price_book, project_root, read_yaml
 from ftcost_helpers.engine.model import compute, roi
@@ -301,6 +302,14 @@ def test_a_near_zero_divisor_is_named_in_the_refusal(tmp_path: Path) -> None:
     assert (error.key, error.file) == ("training", str(tmp_path / "padding.yaml"))
     assert "the physics view needs inf GPU-hours a run" in error.problem
     assert "padding_efficiency 1e-300" in error.problem
+
+
+def test_estimate_on_the_command_line_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _plan(tmp_path, "padding", {"padding_efficiency": 1e-300})
+    assert main(["estimate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {path}: training: the physics view needs inf GPU-hours a run")
 
 
 def test_a_scenario_past_the_bound_is_refused_by_name(tmp_path: Path) -> None:
