@@ -39,6 +39,7 @@ from ftcost_helpers.engine.loading import ParamsError, load_gpus, load_price_boo
 from ftcost_helpers.engine.model import compute, roi
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.overrides import load_plan
+from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.schema import Checkpointing, Method, Offload, Optimizer, Precision, QuantisedBase, Sharding
 from ftcost_helpers.engine.summary import percentile_of, summarise
@@ -57,7 +58,15 @@ DRAWS = 64
 """Monte Carlo draws per plan: enough to draw every range, few enough for many plans."""
 
 BOOK = load_price_book()
-"""A price book of this module's own: a GPU a drawn file describes joins its specs."""
+"""The price book as read; each plan gets a copy (:func:`fresh_book`)."""
+
+
+def fresh_book() -> PriceBook:
+    """A copy of the price book for one plan: a GPU the file describes joins its specs, and
+    must not reach the next plan."""
+    return BOOK.model_copy(deep=True)
+
+
 CATALOGUE_GPUS = sorted(load_gpus().gpus)
 TIERS = sorted(BOOK.tiers)
 
@@ -182,15 +191,16 @@ def not_finite(value: Any, where: str = "") -> list[str]:
 def estimate_outcome(path: Path) -> str:
     """What ``estimate`` and the views of notebook 01 make of one file: refused (at
     validation or by the engine, in one line each) or estimated with finite figures."""
+    book = fresh_book()
     try:
-        params = load_plan(path, BOOK)
+        params = load_plan(path, book)
     except ParamsError as error:
         assert_one_line_each(error, path)
         return "refused at validation"
     try:
-        breakdown = estimate(params, BOOK, TODAY, source=path)
-        simulation = simulate(params, BOOK, source=path)
-        results = compare_scenarios(params, BOOK, path)
+        breakdown = estimate(params, book, TODAY, source=path)
+        simulation = simulate(params, book, source=path)
+        results = compare_scenarios(params, book, path)
     except FigureOutOfRange as error:
         assert_one_line_each(error, path)
         return "refused by the engine"
@@ -205,7 +215,7 @@ def estimate_outcome(path: Path) -> str:
     p10, p50, p90 = simulation.range_usd().values()
     assert "USD" in breakdown_text(breakdown) + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90)
     assert "Reading the result" in readings.booked_rate(breakdown)
-    assert "VRAM per GPU by method" in repr(tables.vram_table(params, BOOK))
+    assert "VRAM per GPU by method" in repr(tables.vram_table(params, book))
     return "estimated"
 
 
@@ -240,7 +250,8 @@ def test_the_known_faults_estimate_and_read() -> None:
         for name, change in cases.items():
             data = {**base, "training": {**base["training"], **change}}
             assert estimate_outcome(_write(data, Path(folder), f"{name}.yaml")) == "estimated", name
-        reading = readings.booked_rate(estimate(load_plan(Path(folder) / "own.yaml", BOOK), BOOK, TODAY))
+        book = fresh_book()
+        reading = readings.booked_rate(estimate(load_plan(Path(folder) / "own.yaml", book), book, TODAY))
         assert "its own rate: the price book has no rate for that GPU and tier" in reading
         vram = tables.vram_table(load_plan(Path(folder) / "fp8.yaml", BOOK), BOOK)
         assert vram.value("QLoRA", "Fits") == "—"
@@ -258,10 +269,11 @@ def _plan(folder: Path, name: str, training: dict[str, Any] | None = None, **sec
 
 
 def _refusal(path: Path) -> FigureOutOfRange:
-    params = load_plan(path, BOOK)
+    book = fresh_book()
+    params = load_plan(path, book)
     with pytest.raises(FigureOutOfRange) as caught:
-        estimate(params, BOOK, TODAY, source=path)
-        compare_scenarios(params, BOOK, path)
+        estimate(params, book, TODAY, source=path)
+        compare_scenarios(params, book, path)
     assert_one_line_each(caught.value, path)
     return caught.value
 
@@ -316,10 +328,11 @@ def test_a_scenario_past_the_bound_is_refused_by_name(tmp_path: Path) -> None:
     tiny_bandwidth = {"label": "Slow card", "memory_gb": 80, "bf16_tflops": 500, "memory_bandwidth_gbps": 1e-300}
     scenario = {"name": "Slow card", "overrides": {"training": {"gpu": tiny_bandwidth, "rate_usd_per_gpu_hour": 2}}}
     path = _plan(tmp_path, "scenario", scenarios=[scenario])
-    params = load_plan(path, BOOK)
-    estimate(params, BOOK, TODAY, source=path)  # the plan itself is fine
+    book = fresh_book()
+    params = load_plan(path, book)
+    estimate(params, book, TODAY, source=path)  # the plan itself is fine
     with pytest.raises(FigureOutOfRange) as caught:
-        compare_scenarios(params, BOOK, path)
+        compare_scenarios(params, book, path)
     assert caught.value.key == "scenarios.0 (Slow card): training"
     assert "memory_bandwidth_gbps 1e-300 GB/s" in caught.value.problem
 
@@ -337,9 +350,10 @@ def test_a_volume_over_no_serving_hours_is_refused(tmp_path: Path) -> None:
 
 def test_the_rate_chart_gives_an_unpriced_gpu_its_own_row(tmp_path: Path) -> None:
     own = {"label": "Lab $x$ card", "memory_gb": 80, "bf16_tflops": 900}
-    plan = estimate(load_plan(_plan(tmp_path, "own", {"gpu": own}), BOOK), BOOK, TODAY)
+    book = fresh_book()
+    plan = estimate(load_plan(_plan(tmp_path, "own", {"gpu": own}), book), book, TODAY)
     t = plan.params.training
-    figure = charts.gpu_rates_chart(BOOK, (t.gpu, t.tier, 1.71131))
+    figure = charts.gpu_rates_chart(book, (t.gpu, t.tier, 1.71131))
     axes = figure.axes[0]
     assert axes.get_yticklabels()[-1].get_text() == r"Lab \$x\$ card"  # shown as written, not mathtext
     legend = [text.get_text() for text in axes.get_legend().get_texts()]

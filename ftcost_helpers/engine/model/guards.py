@@ -73,17 +73,19 @@ def shown(value: Number) -> str:
     return f"{float(np.max(np.abs(values))):.3g}"
 
 
-def _physics_suspects(p: Params, book: PriceBook, utilisation: Number) -> str:
-    """The inputs that divide the physics view's time, with their values."""
+def _physics_suspects(p: Params, book: PriceBook, tokens: Number, utilisation: Number) -> str:
+    """The inputs that set the physics view's time, with their values: the tokens it
+    multiplies, the shares and speeds it divides by."""
     t, gpu = p.training, book.gpus[p.training.gpu]
     bandwidth = "not given" if gpu.memory_bandwidth_gbps is None else f"{gpu.memory_bandwidth_gbps:g} GB/s"
     return (
-        f"utilisation {shown(utilisation)}, padding_efficiency {shown(t.padding_efficiency)}, "
-        f"the GPU's bf16_tflops {gpu.bf16_tflops:g} and memory_bandwidth_gbps {bandwidth}"
+        f"{shown(tokens)} tokens a run; utilisation {shown(utilisation)}, padding_efficiency "
+        f"{shown(t.padding_efficiency)}, the GPU's bf16_tflops {gpu.bf16_tflops:g} and "
+        f"memory_bandwidth_gbps {bandwidth}"
     )
 
 
-def check_physics(p: Params, book: PriceBook, physics_gpu_hours: Number, utilisation: Number) -> None:
+def check_physics(p: Params, book: PriceBook, physics_gpu_hours: Number, tokens: Number, utilisation: Number) -> None:
     """Raise :class:`FigureOutOfRange` when the GPU-hours the physics view gives a run are
     not finite or exceed :data:`MAX_FIGURE` (what a near-zero divisor breaks first)."""
     if out_of_range(physics_gpu_hours):
@@ -91,7 +93,8 @@ def check_physics(p: Params, book: PriceBook, physics_gpu_hours: Number, utilisa
             UNPLACED,
             "training",
             f"the physics view needs {shown(physics_gpu_hours)} GPU-hours a run, past the {MAX_FIGURE:.0e} the "
-            f"model can cost: an input that divides it is near zero ({_physics_suspects(p, book, utilisation)})",
+            "model can cost: the tokens are far too many or a share or speed that divides them is near zero "
+            f"({_physics_suspects(p, book, tokens, utilisation)})",
         )
 
 

@@ -377,7 +377,7 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         compute=facts,
         alternative_source=alternative_source(p, book),
     )
-    check_physics(p, book, facts.physics_gpu_hours_per_run, facts.utilisation)
+    check_physics(p, book, facts.physics_gpu_hours_per_run, facts.tokens_per_run, facts.utilisation)
     check_amounts(amounts(run))
     return run
 
