@@ -151,8 +151,10 @@ def client_plans(draw: st.DrawFn, values: Values = EXTREME) -> dict[str, Any]:
     alternative values and up to two drawn scenarios (the example's own are dropped)."""
     data = read_yaml(CLIENTS / draw(st.sampled_from(EXAMPLES)))
     data["training"].update(draw(training_changes(values)))
-    if data["training"]["tier"] not in BOOK.hipaa_eligible_tiers:  # else refused (only BAA tiers)
-        data.setdefault("compliance", {})["hipaa"] = False
+    if draw(st.booleans()):  # serving on other hardware, perhaps the file's own GPU
+        data["serving"].update({k: v for k, v in draw(hardware(values)).items() if v is not None})
+    if {data["training"]["tier"], data["serving"]["tier"]} - set(BOOK.hipaa_eligible_tiers):
+        data.setdefault("compliance", {})["hipaa"] = False  # else refused: PHI only on BAA tiers
     data["dataset"]["pairs"] = draw(values.amount)
     data["serving"]["tokens_per_second"] = draw(values.positive)
     data["serving"]["hours_per_month"] = draw(st.one_of(st.just(0.0), values.amount))
@@ -322,6 +324,16 @@ def test_estimate_on_the_command_line_refuses_in_one_line(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"error: {path}: training: the physics view needs inf GPU-hours a run")
+
+
+def test_hours_too_few_to_set_the_flops_against_are_refused(tmp_path: Path) -> None:
+    # 8 GPUs × 5e-324 h ≈ 4e-323 GPU-hours × 3,600 s × 989e12 FLOP/s ≈ 1.4e-304 FLOPs of capacity:
+    # the run's 4.13e18 FLOPs over it is 2.9e322, past the largest float (1.8e308): infinite.
+    error = _refusal(_plan(tmp_path, "instant", {"hours_per_run": 5e-324}))
+    assert error.key == "training.hours_per_run"
+    assert error.problem.startswith("8 GPUs × 4.94e-324 hours a run are too few to set the run's FLOPs against")
+    # No hours at all imply no utilisation (NaN, shown as none), which is no refusal.
+    assert estimate_outcome(_plan(tmp_path, "no_hours", {"hours_per_run": 0})) == "estimated"
 
 
 def test_a_scenario_past_the_bound_is_refused_by_name(tmp_path: Path) -> None:

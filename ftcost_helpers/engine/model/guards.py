@@ -98,6 +98,20 @@ def check_physics(p: Params, book: PriceBook, physics_gpu_hours: Number, tokens:
         )
 
 
+def check_implied_utilisation(p: Params, implied: Number) -> None:
+    """Raise :class:`FigureOutOfRange` when the utilisation the booked hours imply is
+    infinite: GPU-hours so few (a run of 5e-324 hours) that the run's FLOPs overflow against
+    them. NaN is no refusal: it says no hours are booked, and the views show no figure."""
+    if np.any(np.isinf(np.asarray(implied, dtype=float))):
+        t = p.training
+        raise FigureOutOfRange(
+            UNPLACED,
+            "training.hours_per_run",
+            f"{t.gpus_per_run} GPUs × {shown(t.hours_per_run)} hours a run are too few to set the run's FLOPs "
+            "against: the utilisation they imply is infinite; give the hours a run takes",
+        )
+
+
 def check_amounts(amounts: Iterable[tuple[str, str, Number]]) -> None:
     """Raise :class:`FigureOutOfRange` for the first of ``amounts`` (section of the client
     file, figure, USD) that is not finite or exceeds :data:`MAX_FIGURE`."""

@@ -9,7 +9,13 @@ import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
-from ftcost_helpers.engine.model.guards import SECTION_OF_AREA, check_amounts, check_physics, check_serving_load
+from ftcost_helpers.engine.model.guards import (
+    SECTION_OF_AREA,
+    check_amounts,
+    check_implied_utilisation,
+    check_physics,
+    check_serving_load,
+)
 from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
 from ftcost_helpers.engine.model.training import ComputeFacts
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -378,6 +384,7 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         alternative_source=alternative_source(p, book),
     )
     check_physics(p, book, facts.physics_gpu_hours_per_run, facts.tokens_per_run, facts.utilisation)
+    check_implied_utilisation(p, facts.implied_utilisation)
     check_amounts(amounts(run))
     return run
 
