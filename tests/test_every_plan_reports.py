@@ -42,6 +42,7 @@ from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.schema import Checkpointing, Method, Offload, Optimizer, Precision, QuantisedBase, Sharding
+from ftcost_helpers.engine.sensitivity import sensitivity
 from ftcost_helpers.engine.summary import percentile_of, summarise
 from ftcost_helpers.engine.uncertainty import simulate
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON
@@ -151,6 +152,7 @@ def client_plans(draw: st.DrawFn, values: Values = EXTREME) -> dict[str, Any]:
     alternative values and up to two drawn scenarios (the example's own are dropped)."""
     data = read_yaml(CLIENTS / draw(st.sampled_from(EXAMPLES)))
     data["training"].update(draw(training_changes(values)))
+    data["serving"]["modelled"] = draw(st.sampled_from([True, True, False]))
     if draw(st.booleans()):  # serving on other hardware, perhaps the file's own GPU
         data["serving"].update({k: v for k, v in draw(hardware(values)).items() if v is not None})
     if {data["training"]["tier"], data["serving"]["tier"]} - set(BOOK.hipaa_eligible_tiers):
@@ -203,6 +205,7 @@ def estimate_outcome(path: Path) -> str:
         breakdown = estimate(params, book, TODAY, source=path)
         simulation = simulate(params, book, source=path)
         results = compare_scenarios(params, book, path)
+        swings = sensitivity(params, book)
     except FigureOutOfRange as error:
         assert_one_line_each(error, path)
         return "refused by the engine"
@@ -214,6 +217,7 @@ def estimate_outcome(path: Path) -> str:
     assert not_finite(totals) == [] and max(totals) < PRINTABLE
     assert np.all(np.isfinite(breakdown.cash_flow))
     assert not_finite([[r.programme_total_usd, r.tco_usd] for r in results]) == []
+    assert not_finite([[w.low_total, w.high_total, w.low_tco, w.high_tco] for w in swings]) == []
     p10, p50, p90 = simulation.range_usd().values()
     assert "USD" in breakdown_text(breakdown) + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90)
     assert "Reading the result" in readings.booked_rate(breakdown)
@@ -355,6 +359,21 @@ def test_a_volume_over_no_serving_hours_is_refused(tmp_path: Path) -> None:
     error = _refusal(_plan(tmp_path, "no_hours", alternative=api, serving=serving))
     assert error.key == "serving.hours_per_month"
     assert error.problem.startswith("0 serving hours a month cannot carry the alternative's 10M tokens a month")
+
+
+def test_a_throughput_next_to_nothing_is_refused_where_serving_is_modelled(tmp_path: Path) -> None:
+    # An own card at USD 1e-300 an hour over 1e-300 tokens/s × 3,600 s is USD 277.78 per 1M
+    # tokens: finite (and no price-book rate to set it against); but the volume's peak over
+    # 1e-300 tokens/s a GPU needs ~1e300 GPUs.
+    api = {"kind": "api", "api": {"model": "gpt-4o", "output_tokens_million_per_month": 10.0}}
+    card = {"label": "Serving card", "memory_gb": 48, "bf16_tflops": 300}
+    crawl = {"gpu": card, "tokens_per_second": 1e-300, "rate_usd_per_gpu_hour": 1e-300}
+    serving = read_yaml(CLIENTS / "example_a.yaml")["serving"] | crawl
+    error = _refusal(_plan(tmp_path, "crawl", alternative=api, serving=serving))
+    assert error.key == "serving.tokens_per_second"
+    assert error.problem.startswith("1e-300 tokens/s on 1 GPU(s) would need ")
+    unmodelled = _plan(tmp_path, "unmodelled", alternative=api, serving=serving | {"modelled": False})
+    assert estimate_outcome(unmodelled) == "estimated"  # serving not counted: nothing to carry
 
 
 # ---------------------------------------------------------------- notebook 01's views

@@ -125,15 +125,26 @@ def check_amounts(amounts: Iterable[tuple[str, str, Number]]) -> None:
             )
 
 
-def check_serving_load(p: Params, tokens_million_per_month: Number, peak_tokens_per_second: Number) -> None:
-    """Raise :class:`FigureOutOfRange` when the peak load the alternative's volume puts on
-    serving is not finite or exceeds :data:`MAX_FIGURE` tokens/s: the volume over no (or
-    next to no) serving hours, which no deployment can carry."""
+def check_serving_load(
+    p: Params, tokens_million_per_month: Number, peak_tokens_per_second: Number, gpus_to_carry: Number
+) -> None:
+    """Raise :class:`FigureOutOfRange` when no deployment could carry the alternative's
+    volume: its peak load (tokens/s) or the GPUs that would carry it (at the deployment's
+    throughput per GPU) are not finite or exceed :data:`MAX_FIGURE`, i.e. the volume comes
+    over no (or next to no) serving hours, or the throughput is next to nothing."""
+    s = p.serving
     if out_of_range(peak_tokens_per_second):
         raise FigureOutOfRange(
             UNPLACED,
             "serving.hours_per_month",
-            f"{shown(p.serving.hours_per_month)} serving hours a month cannot carry the alternative's "
+            f"{shown(s.hours_per_month)} serving hours a month cannot carry the alternative's "
             f"{shown(tokens_million_per_month)}M tokens a month ({shown(peak_tokens_per_second)} tokens/s at peak): "
             "give the hours the deployment serves",
+        )
+    if out_of_range(gpus_to_carry):
+        raise FigureOutOfRange(
+            UNPLACED,
+            "serving.tokens_per_second",
+            f"{shown(s.tokens_per_second)} tokens/s on {s.gpus} GPU(s) would need {shown(gpus_to_carry)} GPUs to "
+            f"carry the peak of {shown(peak_tokens_per_second)} tokens/s: give the deployment's throughput",
         )

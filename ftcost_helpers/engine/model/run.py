@@ -314,14 +314,16 @@ def alternative_tokens_million_per_month(p: Params) -> Number | None:
 def serving_load(p: Params) -> tuple[Number, Number] | None:
     """(average, peak) tokens/s the alternative's volume needs over the serving hours
     (peak = average × ``serving.peak_to_average``); None without volumes. A load no
-    deployment could carry (the volume over no serving hours) is refused
+    deployment could carry (the volume over no serving hours, a throughput near zero) is refused
+    where serving is modelled
     (:func:`~ftcost_helpers.engine.model.guards.check_serving_load`)."""
     tokens = alternative_tokens_million_per_month(p)
     if tokens is None:
         return None
     average = roi.average_tokens_per_second(tokens, p.serving.hours_per_month)
     peak = average * p.serving.peak_to_average
-    check_serving_load(p, tokens, peak)
+    if p.serving.modelled:
+        check_serving_load(p, tokens, peak, roi.gpus_to_carry(peak, p.serving.tokens_per_second, p.serving.gpus))
     return average, peak
 
 
