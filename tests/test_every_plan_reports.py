@@ -43,7 +43,7 @@ from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.schema import Checkpointing, Method, Offload, Optimizer, Precision, QuantisedBase, Sharding
 from ftcost_helpers.engine.sensitivity import sensitivity
-from ftcost_helpers.engine.summary import percentile_of, summarise
+from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import simulate
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX, SUMMARY_JSON
 from ftcost_helpers.report.runner import default_notebooks, run_reports
@@ -209,15 +209,14 @@ def estimate_outcome(path: Path) -> str:
     except FigureOutOfRange as error:
         assert_one_line_each(error, path)
         return "refused by the engine"
-    percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
-    summary = summarise(breakdown, simulation.range_usd(), simulation.break_even_probability(), percentile)
+    summary = summarise(breakdown, simulation, compute_draws=True)
     json.dumps(summary, allow_nan=False)  # no NaN or infinity reaches summary.json
     assert not_finite(summary) == []
     totals = [breakdown.programme_total, *breakdown.programme_range, breakdown.tco]
     assert not_finite(totals) == [] and max(totals) < PRINTABLE
     assert np.all(np.isfinite(breakdown.cash_flow))
     assert not_finite([[r.programme_total_usd, r.tco_usd] for r in results]) == []
-    assert not_finite([[w.low_total, w.high_total, w.low_tco, w.high_tco] for w in swings]) == []
+    assert not_finite([[w.at_low, w.at_high] for w in swings.rows]) == []
     p10, p50, p90 = simulation.range_usd().values()
     assert "USD" in breakdown_text(breakdown) + monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90)
     assert "Reading the result" in readings.booked_rate(breakdown)
