@@ -16,6 +16,8 @@ bounds) and scenarios overriding the same keys.
 * :func:`test_drawn_plans_make_whole_reports` (three plans, seeded; slow: runs the five
   notebooks through the report runner) asserts each writes ``report.html``,
   ``report.xlsx`` and ``summary.json``.
+
+Between them, each guard and each view fix is checked on a plan worked by hand.
 """
 
 from __future__ import annotations
