@@ -679,7 +679,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
     document-control block (version, sign-off, disclaimer)."""
     s, b, h = figures.summary, figures.breakdown, figures.headline
     workings = plan_workings(figures.params, b.book, client_keys(figures))
-    results = compare_scenarios(figures.params, b.book)
+    results = compare_scenarios(figures.params, b.book, figures.source)
     swings = sensitivity(figures.params, b.book)
     day = today or dt.date.fromisoformat(s["report_date"])
     client, version = s["client"], figures.params.report.version

@@ -131,10 +131,19 @@ def compute_seconds(
     reads, so short micro-batches of a large model (or a mixture of experts, whose every
     expert is read for few tokens) become bandwidth bound."""
     effective = 1e12 * utilisation
-    matmuls = matmul_flops * throughput_penalty / (matmul_peak_tflops * effective)
+    matmuls = quotient(matmul_flops * throughput_penalty, matmul_peak_tflops * effective)
     if bandwidth_gbps:
         matmuls = np.maximum(matmuls, matmul_bytes / (bandwidth_gbps * 1e9))
-    return matmuls + attention_flops / (attention_peak_tflops * effective)
+    return matmuls + quotient(attention_flops, attention_peak_tflops * effective)
+
+
+def quotient(work: Number, rate: Number) -> Number:
+    """``work ÷ rate`` for a rate that may underflow to 0 (a peak and a utilisation each near
+    the smallest float): no work takes 0 s, any work infinite time (which the run's guard
+    refuses), never a ZeroDivisionError."""
+    work, rate = np.asarray(work, dtype=float), np.asarray(rate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(work == 0, 0.0, work / rate)[()]
 
 
 MATMUL_OPERAND_BYTES = {"bf16_mixed": 2.0, "bf16": 2.0, "fp8": 1.0, "fp32": 4.0}
@@ -273,12 +282,16 @@ def compile_saved_seconds(
     return memory_bound_seconds(tokens * layers * bytes_per_token_layer * passes, bandwidth_gbps, share)
 
 
-def memory_bound_seconds(bytes_moved: Number, bandwidth_gbps: float, share: Number) -> Number:
+def memory_bound_seconds(bytes_moved: Number, bandwidth_gbps: float | None, share: Number) -> Number:
     """Seconds a memory-bound kernel takes: the bytes it reads and writes ÷ the share of the
     GPU's datasheet HBM bandwidth it reaches (``elementwise_bandwidth_share`` for operands of
     one shape, ``broadcast_bandwidth_share`` when one is broadcast; the price book gives the
     measurements). An element-wise op does ~1 FLOP per byte, far below any GPU's FLOP/byte
-    ratio, so bandwidth sets its speed."""
+    ratio, so bandwidth sets its speed. A GPU a client file describes without its bandwidth
+    (``bandwidth_gbps`` None) leaves these terms uncounted: 0 s, as the price book's
+    ``GpuSpec`` says."""
+    if bandwidth_gbps is None:
+        return 0.0 * bytes_moved
     return bytes_moved / (bandwidth_gbps * 1e9 * share)
 
 
@@ -401,7 +414,7 @@ def optimizer_step_bytes_per_param(
 
 
 def optimizer_step_seconds(
-    trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float, share: Number
+    trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float | None, share: Number
 ) -> Number:
     """Seconds of one optimizer step, memory-bandwidth bound: the bytes it reads and writes
     (:func:`optimizer_step_bytes_per_param`) at the share of the bandwidth element-wise
