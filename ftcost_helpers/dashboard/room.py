@@ -1,0 +1,78 @@
+"""How the workshop dashboard serves a room: when a page's kernel may be stopped, and how
+many kernels are kept warm for a room of a given size.
+
+Pure rules (no Jupyter imports), used by :mod:`ftcost_helpers.dashboard.kernels` inside the
+server and by :mod:`ftcost_helpers.dashboard` to size the pool.
+
+**Why a page is never culled while it connects.** Jupyter Server's culler stops a kernel that
+has been idle for ``cull_idle_timeout`` seconds with no connection. A Voilà page's kernel has
+no connection from the moment it finishes running the page's cells until the page's
+JavaScript has loaded and opened the kernel's websocket; in a room of 20 opening pages on a
+small host that took more than the 40 s timeout, and the culler stopped kernels whose pages
+were still loading ("Culling 'idle' kernel … 0 connections", then 404 for the page's own
+kernel: a dead panel). Here a kernel whose page has never connected is given
+:data:`DEFAULT_CONNECT_GRACE_S`; only a kernel whose page has connected and since gone (the
+tab closed without its beacon, the laptop shut) is stopped after the idle timeout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+DEFAULT_CONNECT_GRACE_S = 600
+"""Seconds a page's kernel waits for its page to connect before it is taken for abandoned
+(a browser closed before the page's script ran sends no beacon). Ten minutes: far longer than
+the slowest room measured (103 s to an interactive panel), short enough to reclaim a
+laptop's kernels within a workshop's break."""
+
+POOL_SHARE_OF_ROOM = 1.0
+"""Warm kernels kept in all per participant of a room, spread over the notebooks (see
+:func:`pool_size_for_room`)."""
+
+
+@dataclass(frozen=True)
+class KernelWatch:
+    """What the server knows about one page's kernel when the culler looks at it.
+
+    Times are seconds on one clock (the culler uses seconds since the epoch)."""
+
+    last_activity: float
+    """The last message from the kernel (it ran a cell, drew a chart, answered a widget)."""
+    connections: int
+    """Websockets open to the kernel now (a page has one while it is open)."""
+    ever_connected: bool
+    """Whether a page has ever opened a websocket to the kernel."""
+    disconnected_at: float | None = None
+    """When the last websocket closed, if one has."""
+    busy: bool = False
+    """Running a cell (a pooled kernel waiting for its page is busy)."""
+
+
+def may_cull(watch: KernelWatch, now: float, idle_timeout_s: float, connect_grace_s: float) -> bool:
+    """Whether the culler may stop this kernel now.
+
+    - a busy kernel, or one with a page connected, is never stopped;
+    - a kernel whose page has not connected yet is stopped only after ``connect_grace_s``
+      without activity (its page is still loading, however slowly);
+    - a kernel whose page connected and has gone is stopped ``idle_timeout_s`` after the later
+      of its last activity and the page going (a brief network drop reconnects in time)."""
+    if watch.busy or watch.connections > 0:
+        return False
+    if not watch.ever_connected:
+        return now - watch.last_activity > connect_grace_s
+    quiet_since = max(watch.last_activity, watch.disconnected_at or watch.last_activity)
+    return now - quiet_since > idle_timeout_s
+
+
+def pool_size_for_room(room_size: int, notebooks: int, floor: int = 1) -> int:
+    """Warm kernels kept per notebook for a room of ``room_size`` people: the room's first
+    pages spread over the notebooks, one warm kernel per participant in all
+    (:data:`POOL_SHARE_OF_ROOM`), never fewer than ``floor`` per notebook.
+
+    A room of 30 over 5 notebooks: ceil(30 / 5) = 6 per notebook, 30 in all. A page that finds
+    its notebook's pool empty still opens: Voilà starts it a kernel of its own (slower, a few
+    seconds of CPU), and the pool refills behind the pages that took one."""
+    if room_size <= 0:
+        return floor
+    return max(floor, math.ceil(POOL_SHARE_OF_ROOM * room_size / notebooks))
