@@ -245,6 +245,10 @@ def test_room_flag_sizes_the_pool_unless_the_pool_is_given(flags: list[str], poo
     assert (built.pool_size, built.room_size) == (pool, room)
     assert f"--pool_size={pool}" in dashboard.voila_arguments(built, Path("/tmp/x"))
     assert f"--pool-size={pool}" in dashboard.voila_command(built)
+    assert (f"--room={room}" in dashboard.voila_command(built)) is bool(room), "the Voilà process knows the room"
+    # a room's pool refills a minute after a page takes a kernel (not 6 s: the room is arriving)
+    refill = 60 if room else 6
+    assert f"--VoilaKernelManager.fill_delay={refill}" in dashboard.voila_arguments(built, Path("/tmp/x"))
 
 
 def test_the_leader_is_told_the_room_and_the_pool() -> None:

@@ -14,7 +14,8 @@ A room of 30 opening pages at once is what this is built for:
   has had :data:`POOL_REFILL_DELAY_S` to become interactive.
 - **A room sized.** ``--room N`` keeps about one warm kernel per person, spread over the
   notebooks (:func:`~ftcost_helpers.dashboard.room.pool_size_for_room`); a page that finds its
-  notebook's pool empty gets a kernel started for it.
+  notebook's pool empty gets a kernel started for it. The pool replaces a taken kernel a
+  minute later (the room's pages arrive meanwhile and need the CPU).
 - **Kernels reclaimed, never from a page still loading.** The page's kernel is stopped when
   the page closes (Voilà's ``beforeunload`` beacon) and, should that never arrive, once its
   page has connected, gone, and ``--idle-timeout`` seconds have passed. A page still loading
@@ -83,7 +84,7 @@ from ftcost_helpers.dashboard.pages import (
     landing_html,
     refusal_html,
 )
-from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, pool_size_for_room
+from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, pool_size_for_room, refill_delay_for_room
 from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.views.notebook import dashboard_clients
 
@@ -139,7 +140,8 @@ class Room:
     idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
     show_tracebacks: bool = False
     room_size: int = 0
-    """People expected at once (``--room``; 0: not said). Only reported: the pool is sized from it."""
+    """People opening pages at once (``--room``; 0: not said): the pool refills a minute after
+    a page takes a kernel instead of seconds after (the pool's size is ``pool_size``)."""
     connect_grace_s: int = DEFAULT_CONNECT_GRACE_S
 
     @property
@@ -215,7 +217,7 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--show_tracebacks={room.show_tracebacks}",
         "--preheat_kernel=True",
         f"--pool_size={room.pool_size}",
-        f"--VoilaKernelManager.fill_delay={POOL_REFILL_DELAY_S:g}",
+        f"--VoilaKernelManager.fill_delay={refill_delay_for_room(room.room_size, POOL_REFILL_DELAY_S):g}",
         # The culler never stops a kernel whose page is still connecting (Jupyter Server's own
         # counts such a kernel as idle and killed the slow pages of a room): see dashboard.room.
         f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
@@ -242,6 +244,7 @@ def voila_command(room: Room) -> list[str]:
         f"--pool-size={room.pool_size}",
         f"--idle-timeout={room.idle_timeout_s}",
         f"--connect-grace={room.connect_grace_s}",
+        *([f"--room={room.room_size}"] if room.room_size else []),
         *([f"--host={room.host}"] if room.host else []),
         *(["--show-tracebacks"] if room.show_tracebacks else []),
     ]

@@ -26,6 +26,13 @@ DEFAULT_CONNECT_GRACE_S = 600
 the slowest room measured (103 s to an interactive panel), short enough to reclaim a
 laptop's kernels within a workshop's break."""
 
+ROOM_REFILL_DELAY_S = 60.0
+"""Seconds between a page taking a warm kernel and the pool starting its replacement, for a
+room sized with ``--room``: a room's pages arrive within about a minute, and a replacement
+started meanwhile takes the CPU the arriving pages need (3–5 s of CPU per kernel). Measured
+with ``bench/bench_dashboard.py --room 20`` on 2 cores: with the 6 s delay the pool started
+20 replacements while the 20 pages loaded (40 kernels at the peak)."""
+
 POOL_SHARE_OF_ROOM = 1.0
 """Warm kernels kept in all per participant of a room, spread over the notebooks (see
 :func:`pool_size_for_room`)."""
@@ -76,3 +83,9 @@ def pool_size_for_room(room_size: int, notebooks: int, floor: int = 1) -> int:
     if room_size <= 0:
         return floor
     return max(floor, math.ceil(POOL_SHARE_OF_ROOM * room_size / notebooks))
+
+
+def refill_delay_for_room(room_size: int, single_delay_s: float) -> float:
+    """Seconds before the pool replaces a kernel a page took: ``single_delay_s`` (pages one at
+    a time) unless a room was said, then :data:`ROOM_REFILL_DELAY_S` (the room's minute)."""
+    return ROOM_REFILL_DELAY_S if room_size > 0 else single_delay_s
