@@ -273,15 +273,19 @@ def sequential_opens(browser, port: int, opens: int, server: int, pool: int) -> 
     return times
 
 
-def settled_state(server: int, pool: int) -> tuple[int, float]:
-    """(kernels, MB) once the pool is full and its memory has stopped growing (the warm-up
-    cell has run in every pooled kernel)."""
-    deadline = time.perf_counter() + 240
+def settled_state(server: int, pool: int, steady_samples: int = 3) -> tuple[int, float]:
+    """(kernels, MB) once the pool is full and its memory has stopped growing for
+    ``steady_samples`` samples 5 s apart (the warm-up cell has run in every pooled kernel: a
+    large pool warming on few cores grows for minutes, one kernel after another)."""
+    deadline = time.perf_counter() + 420
     previous = server_state(server)
+    steady = 0
     while time.perf_counter() < deadline:
         time.sleep(5)
         state = server_state(server)
-        if state[0] >= pool and abs(state[1] - previous[1]) < 0.01 * previous[1]:
+        growing = abs(state[1] - previous[1]) >= 0.01 * previous[1]
+        steady = 0 if state[0] < pool or growing else steady + 1
+        if steady >= steady_samples:
             return state
         previous = state
     return previous

@@ -85,6 +85,14 @@ def test_template_extends_voila_lab_and_links_nothing_outside() -> None:
     assert "https://" not in (folder / "page.html").read_text(), "the page frame links outside"
 
 
+def test_the_page_says_its_panel_is_starting_and_reloads_a_lost_one_a_few_times() -> None:
+    template = (dashboard.JUPYTER_DATA / "voila" / "templates" / dashboard.TEMPLATE / "index.html.j2").read_text()
+    script = template.split("{%- block body_footer -%}", 1)[1]
+    assert "Starting your panel…" in script and 'role="status"' in script
+    assert "location.reload()" in script and "reloads < 3" in script, "a lost panel reloads, at most three times"
+    assert "fetch(" not in script and "XMLHttpRequest" not in script and "http" not in script, "it fetches nothing"
+
+
 def test_dashboard_copy_puts_the_panel_first_and_the_teaching_text_after(tmp_path: Path) -> None:
     (path,) = [p for p in dashboard.write_dashboard_notebooks(dashboard.notebooks_dir(), tmp_path) if "05" in p.name]
     cells = nbformat.read(path, as_version=4).cells
