@@ -218,16 +218,14 @@ def measure_room(args: argparse.Namespace) -> int:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    pool = dashboard.pool_size_for_room(args.room, len(dashboard.NOTEBOOKS))
-    room = dashboard.Room(port=port, pool_size=pool, room_size=args.room)
+    room = dashboard.Room(port=port, room_size=args.room)
+    pool = sum(dashboard.session_pool_sizes(args.room, dashboard.NOTEBOOKS, {}, room.pool_size).values())
     process = dashboard.start(room, log=Path("/tmp") / f"bench_dashboard_room_{port}.log")
     try:
         dashboard.wait_until_ready(process, port, timeout_s=120)
-        at_rest = settled_state(process.pid, pool * len(dashboard.NOTEBOOKS))
-        print(
-            f"--room {args.room}: {pool} warm kernel(s) per notebook; "
-            f"at rest {at_rest[0]} kernels, {at_rest[1]:,.0f} MB"
-        )
+        at_rest = settled_state(process.pid, pool)
+        print(f"--room {args.room}: {dashboard.pool_description(room)}")
+        print(f"at rest {at_rest[0]} kernels, {at_rest[1]:,.0f} MB")
         print(f"load average before {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         notebooks = [args.notebook or dashboard.NOTEBOOKS[n % len(dashboard.NOTEBOOKS)] for n in range(args.room)]
         with sync_playwright() as playwright:

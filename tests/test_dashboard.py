@@ -16,7 +16,7 @@ import pytest
 
 from ftcost_helpers import dashboard
 from ftcost_helpers.dashboard import pages
-from ftcost_helpers.dashboard.room import KernelWatch, may_cull, pool_size_for_room
+from ftcost_helpers.dashboard.room import KernelWatch, may_cull, session_pool_sizes
 
 
 def test_voila_runs_a_warm_pool_culls_idle_kernels_and_hides_code() -> None:
@@ -225,43 +225,66 @@ def test_a_kernel_whose_page_never_connects_is_stopped_after_the_grace() -> None
 # ---------------------------------------------------------------- a room's size
 
 
+NOTEBOOKS = ("n1", "n2", "n3", "n4", "n5")
+
+
 @pytest.mark.parametrize(
-    ("room", "per_notebook"),
+    ("room", "opened", "sizes"),
     [
-        (30, 6),  # 30 people over 5 notebooks: 30 / 5 = 6 each, 30 warm kernels in all
-        (31, 7),  # 31 / 5 = 6.2, rounded up: nobody's page is left out of the pool's share
-        (20, 4),  # 20 / 5
-        (3, 1),  # 3 / 5 = 0.6, rounded up to 1
-        (0, 1),  # no room said: the floor (one per notebook)
+        # nobody yet: one warm kernel per person for the first notebook, one for each other (30 + 4 = 34)
+        (30, {}, (30, 1, 1, 1, 1)),
+        # 7 of 30 opened n1: under a quarter (30 / 4 = 7.5, so 8 are needed); the room has not reached it
+        (30, {"n1": 7}, (30, 1, 1, 1, 1)),
+        # the 8th: the room is on n1, n2 is warmed for it, n1 no longer refilled past one
+        (30, {"n1": 8}, (1, 30, 1, 1, 1)),
+        # one person peeking at n4 moves nothing
+        (30, {"n1": 8, "n4": 1}, (1, 30, 1, 1, 1)),
+        # reached in order: n1 and n2 reached, n3 next
+        (30, {"n1": 30, "n2": 8}, (1, 1, 30, 1, 1)),
+        # n2 reached but n1 never: the room follows the plan from the first notebook not reached
+        (30, {"n2": 30}, (30, 1, 1, 1, 1)),
+        # every notebook reached: the floor everywhere
+        (30, dict.fromkeys(NOTEBOOKS, 30), (1, 1, 1, 1, 1)),
+        # a room of 3: one page is a quarter (3 / 4 = 0.75, rounded up to 1)
+        (3, {"n1": 1}, (1, 3, 1, 1, 1)),
     ],
 )
-def test_the_pool_is_sized_for_the_room(room: int, per_notebook: int) -> None:
-    assert pool_size_for_room(room, notebooks=5) == per_notebook
+def test_the_pool_follows_the_room_through_the_session(room: int, opened: dict, sizes: tuple) -> None:
+    assert tuple(session_pool_sizes(room, NOTEBOOKS, opened, floor=1).values()) == sizes
+
+
+def test_the_pool_never_drops_below_its_floor() -> None:
+    # --pool-size 2 with --room 1: the next notebook gets max(1, 2) = 2, the others 2
+    assert session_pool_sizes(1, NOTEBOOKS, {}, floor=2) == dict.fromkeys(NOTEBOOKS, 2)
 
 
 @pytest.mark.parametrize(
     ("flags", "pool", "room"),
     [
         ([], dashboard.DEFAULT_POOL_SIZE, 0),
-        (["--room", "30"], 6, 30),
-        (["--room", "30", "--pool-size", "2"], 2, 30),  # an explicit pool wins
+        (["--room", "30"], dashboard.DEFAULT_POOL_SIZE, 30),
+        (["--room", "30", "--pool-size", "2"], 2, 30),
         (["--pool-size", "0"], 0, 0),
     ],
 )
-def test_room_flag_sizes_the_pool_unless_the_pool_is_given(flags: list[str], pool: int, room: int) -> None:
+def test_room_and_pool_flags_reach_voila(flags: list[str], pool: int, room: int) -> None:
     built = dashboard.room_from_arguments(dashboard.build_parser().parse_args(flags))
     assert (built.pool_size, built.room_size) == (pool, room)
-    assert f"--pool_size={pool}" in dashboard.voila_arguments(built, Path("/tmp/x"))
+    arguments = dashboard.voila_arguments(built, Path("/tmp/x"))
+    assert f"--pool_size={pool}" in arguments and f"--RoomVoila.room_size={room}" in arguments
     assert f"--pool-size={pool}" in dashboard.voila_command(built)
     assert (f"--room={room}" in dashboard.voila_command(built)) is bool(room), "the Voilà process knows the room"
     # a room's pool refills a minute after a page takes a kernel (not 6 s: the room is arriving)
     refill = 60 if room else 6
-    assert f"--VoilaKernelManager.fill_delay={refill}" in dashboard.voila_arguments(built, Path("/tmp/x"))
+    assert f"--VoilaKernelManager.fill_delay={refill}" in arguments
 
 
 def test_the_leader_is_told_the_room_and_the_pool() -> None:
-    text = dashboard.serving_lines(dashboard.Room(pool_size=6, room_size=30), "http://127.0.0.1:8866/")
-    assert "kernel pool for a room of 30: 6 warm kernel(s) per notebook (30 in all)" in text
+    text = dashboard.serving_lines(dashboard.Room(room_size=30), "http://127.0.0.1:8866/")
+    # 30 for the first notebook + 1 for each of the four others = 34
+    assert "for a room of 30, 30 warm for 01_compute and 1 for each other notebook (34 in all)" in text
+    plain = dashboard.serving_lines(dashboard.Room(pool_size=2), "http://127.0.0.1:8866/")
+    assert "2 warm kernel(s) per notebook (10 in all)" in plain
 
 
 @pytest.mark.parametrize("flags", [["--room", "0"], ["--connect-grace", "0"], ["--idle-timeout", "-1"]])
@@ -340,3 +363,31 @@ def test_the_guide_links_to_the_server_it_is_served_by_with_answers_folded() -> 
     source = (dashboard.project_root() / pages.GUIDE).read_text()
     assert page.count("<details>") == source.count("<details>") >= 9, "every answer folded away"
     assert "```yaml exercise" in source and "exercise: 1" not in page, "the test's block shows"
+
+
+class _FakeVoilaPool:
+    """Stands for Voilà's pooling manager: its pool sizes, refills and page requests."""
+
+    def __init__(self) -> None:
+        self.kernel_pools_config = {"default": {"pool_size": 1}}
+        self.filled: list[tuple[str, float | None, int]] = []
+
+    def fill_if_needed(self, delay=None, notebook_name=None, **kwargs) -> None:
+        size = self.kernel_pools_config.get(notebook_name, {}).get("pool_size")
+        self.filled.append((notebook_name, delay, size))
+
+    async def get_rendered_notebook(self, notebook_name, *args, **kwargs):
+        self.fill_if_needed(notebook_name=notebook_name)  # Voilà refills the notebook a page took from
+        return notebook_name
+
+
+def test_the_voila_pool_is_resized_as_the_room_moves() -> None:
+    from ftcost_helpers.dashboard.kernels import follow_the_session
+
+    pool = _FakeVoilaPool()
+    follow_the_session(pool, 4, ["a.ipynb", "b.ipynb"])
+    assert pool.filled == [("a.ipynb", 0, 4)], "the first notebook warmed at once for the room of 4"
+    asyncio.run(pool.get_rendered_notebook("a.ipynb"))
+    # one page of 4 is a quarter: the room has reached a; a falls back to 1, b is warmed to 4
+    # after the refill delay (delay None: Voilà's fill_delay)
+    assert pool.filled[1:] == [("a.ipynb", None, 1), ("b.ipynb", None, 4)]

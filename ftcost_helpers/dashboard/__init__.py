@@ -12,8 +12,9 @@ A room of 30 opening pages at once is what this is built for:
   :data:`DEFAULT_POOL_SIZE`) starts each notebook's kernel and imports the model before anyone
   asks; a page opening takes a warm kernel and the pool refills behind it once the page
   has had :data:`POOL_REFILL_DELAY_S` to become interactive.
-- **A room sized.** ``--room N`` keeps about one warm kernel per person, spread over the
-  notebooks (:func:`~ftcost_helpers.dashboard.room.pool_size_for_room`); a page that finds its
+- **A room sized.** ``--room N`` keeps one warm kernel per person for the notebook the room
+  opens next, following the session plan from one notebook to the next
+  (:func:`~ftcost_helpers.dashboard.room.session_pool_sizes`); a page that finds its
   notebook's pool empty gets a kernel started for it. The pool replaces a taken kernel a
   minute later (the room's pages arrive meanwhile and need the CPU).
 - **Kernels reclaimed, never from a page still loading.** The page's kernel is stopped when
@@ -84,7 +85,7 @@ from ftcost_helpers.dashboard.pages import (
     landing_html,
     refusal_html,
 )
-from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, pool_size_for_room, refill_delay_for_room
+from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, refill_delay_for_room, session_pool_sizes
 from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.views.notebook import dashboard_clients
 
@@ -102,6 +103,7 @@ __all__ = [
     "notebooks_dir",
     "open_page",
     "refusal_html",
+    "session_pool_sizes",
     "write_dashboard_notebooks",
 ]
 
@@ -227,6 +229,7 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--RoomKernelManager.connect_grace={room.connect_grace_s}",
         f"--VoilaConfiguration.extension_denylist={json.dumps(UNUSED_LABEXTENSIONS)}",
         f"--RoomVoila.allowed_names={json.dumps(list(room.allowed_names))}",
+        f"--RoomVoila.room_size={room.room_size}",
         # Kernels talk to Voilà over Unix sockets: no TCP ports to collide with other kernels
         # started at the same moment (papermill #511), and nothing listening on the network.
         "--KernelManager.transport=ipc",
@@ -277,7 +280,7 @@ def _room_voila_class() -> type:
     at ``/`` and the guide at ``/guide`` (built here: Voilà is imported only when serving)."""
     import tornado.web
     from tornado.routing import AnyMatches, Matcher, Rule
-    from traitlets import List, Unicode
+    from traitlets import Integer, List, Unicode
     from voila.app import Voila
 
     class AllowedRequest(Matcher):
@@ -339,6 +342,7 @@ def _room_voila_class() -> type:
 
     class RoomVoila(Voila):
         allowed_names = List(Unicode(), default_value=list(LOCAL_NAMES), config=True)
+        room_size = Integer(0, config=True)
 
         def init_handlers(self) -> list:
             from voila.tornado.treehandler import TornadoVoilaTreeHandler
@@ -358,6 +362,10 @@ def _room_voila_class() -> type:
             self.app.settings.update(self.tornado_settings)
             self.app.settings["ftcost_port"] = self.port
             self.log.addFilter(_QuietLog())
+            if self.room_size:
+                from ftcost_helpers.dashboard.kernels import follow_the_session
+
+                follow_the_session(self.kernel_manager, self.room_size, [f"{name}.ipynb" for name in NOTEBOOKS])
             router = tornado.web._ApplicationRouter
             rules = self.app.default_router.rules
             rules.insert(-1, Rule(AllowedRequest(self.allowed_names), router(self.app, self.init_handlers())))
@@ -479,26 +487,35 @@ def serve(room: Room, notebook: str | None = None) -> int:
 
 def serving_lines(room: Room, where: str) -> str:
     """What the leader's terminal says once the dashboard answers."""
-    sized = f" for a room of {room.room_size}" if room.room_size else ""
     return (
         f"ftcost workshop dashboard: open {where}\n"
-        f"  kernel pool{sized}: {room.pool_size} warm kernel(s) per notebook "
-        f"({room.pool_size * len(NOTEBOOKS)} in all); "
+        f"  kernel pool: {pool_description(room)}; "
         f"a closed page's kernel is stopped, a gone page's after {room.idle_timeout_s} s idle, "
         f"a page still connecting keeps its kernel up to {room.connect_grace_s} s\n"
         f"  answers to: {', '.join(room.allowed_names)}  (Ctrl-C stops it)"
     )
 
 
+def pool_description(room: Room) -> str:
+    """The warm kernels, in words: per notebook, or for a room following the session."""
+    if not room.room_size:
+        return f"{room.pool_size} warm kernel(s) per notebook ({room.pool_size * len(NOTEBOOKS)} in all)"
+    sizes = session_pool_sizes(room.room_size, NOTEBOOKS, {}, room.pool_size)
+    first = NOTEBOOKS[0]
+    return (
+        f"for a room of {room.room_size}, {sizes[first]} warm for {first} and {room.pool_size} for each other "
+        f"notebook ({sum(sizes.values())} in all); the next notebook is warmed once a quarter of the room "
+        f"has opened the one before"
+    )
+
+
 def room_from_arguments(args: argparse.Namespace) -> Room:
-    """The room the command line asks for: ``--pool-size`` if given, else sized for ``--room``."""
-    pool = args.pool_size
-    if pool is None:
-        pool = pool_size_for_room(args.room, len(NOTEBOOKS), DEFAULT_POOL_SIZE) if args.room else DEFAULT_POOL_SIZE
+    """The room the command line asks for (``--pool-size``: the warm kernels of a notebook the
+    room is not about to open)."""
     return Room(
         port=args.port,
         host=args.host,
-        pool_size=pool,
+        pool_size=DEFAULT_POOL_SIZE if args.pool_size is None else args.pool_size,
         idle_timeout_s=args.idle_timeout,
         show_tracebacks=args.show_tracebacks,
         room_size=args.room or 0,
@@ -519,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--room",
         type=int,
         metavar="N",
-        help="people opening pages at once: keeps about one warm kernel per person, spread over the notebooks",
+        help="people opening pages at once: one warm kernel per person for the notebook the room opens next",
     )
     parser.add_argument(
         "--idle-timeout",

@@ -7,13 +7,14 @@ pool is never culled. Imported only inside the Voilà process."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from jupyter_server.utils import ensure_async
 from traitlets import Integer
 
-from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, KernelWatch, may_cull
+from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, KernelWatch, may_cull, session_pool_sizes
 
 
 def _seconds(moment: datetime) -> float:
@@ -81,3 +82,49 @@ class RoomKernelManager(AsyncMappingKernelManager):
     async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):  # type: ignore[override]
         self._forget(kernel_id)
         return await ensure_async(super().shutdown_kernel(kernel_id, *args, **kwargs))
+
+
+class SessionPool:
+    """Voilà's kernel pool following a room through the session plan (mixed into Voilà's
+    pooling manager by :func:`follow_the_session`): the pool sizes are
+    :func:`~ftcost_helpers.dashboard.room.session_pool_sizes` of the pages opened so far."""
+
+    def start_following(self, room_size: int, notebook_files: Sequence[str]) -> None:
+        self._room_size = room_size
+        self._room_notebooks = tuple(notebook_files)
+        self._room_opened: dict[str, int] = {}
+        for name in self._apply_session_sizes():
+            self.fill_if_needed(delay=0, notebook_name=name)
+
+    def _pool_size(self, name: str) -> int:
+        default = self.kernel_pools_config.get("default", {})
+        return self.kernel_pools_config.get(name, default).get("pool_size", default.get("pool_size", 1))
+
+    def _apply_session_sizes(self) -> list[str]:
+        """Set each notebook's pool size for the room; the notebooks whose pool grew."""
+        floor = self.kernel_pools_config.get("default", {}).get("pool_size", 1)
+        sizes = session_pool_sizes(self._room_size, self._room_notebooks, self._room_opened, floor)
+        before = {name: self._pool_size(name) for name in self._room_notebooks}
+        config = dict(self.kernel_pools_config)
+        for name, size in sizes.items():
+            config[name] = {**config.get(name, {}), "pool_size": size}
+        self.kernel_pools_config = config
+        return [name for name in self._room_notebooks if sizes[name] > before[name]]
+
+    async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
+        """A page takes a warm kernel: count it, resize the pools, then warm the notebook the
+        room opens next (after the pool's refill delay: the room's pages come first)."""
+        self._room_opened[notebook_name] = self._room_opened.get(notebook_name, 0) + 1
+        grown = self._apply_session_sizes()
+        taken = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+        for name in grown:
+            self.fill_if_needed(notebook_name=name)
+        return taken
+
+
+def follow_the_session(manager: object, room_size: int, notebook_files: Sequence[str]) -> None:
+    """Make Voilà's pooling kernel manager ``manager`` (already started) keep its pool for a
+    room of ``room_size`` following the notebooks ``notebook_files`` in order."""
+    base = type(manager)
+    manager.__class__ = type(f"SessionPool{base.__name__}", (SessionPool, base), {})
+    manager.start_following(room_size, notebook_files)

@@ -18,6 +18,7 @@ tab closed without its beacon, the laptop shut) is stopped after the idle timeou
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_CONNECT_GRACE_S = 600
@@ -33,9 +34,9 @@ started meanwhile takes the CPU the arriving pages need (3–5 s of CPU per kern
 with ``bench/bench_dashboard.py --room 20`` on 2 cores: with the 6 s delay the pool started
 20 replacements while the 20 pages loaded (40 kernels at the peak)."""
 
-POOL_SHARE_OF_ROOM = 1.0
-"""Warm kernels kept in all per participant of a room, spread over the notebooks (see
-:func:`pool_size_for_room`)."""
+ROOM_ARRIVED_SHARE = 0.25
+"""The share of a room whose pages must have opened a notebook for the room to count as
+having reached it (one person peeking ahead moves nothing)."""
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,29 @@ def may_cull(watch: KernelWatch, now: float, idle_timeout_s: float, connect_grac
     return now - quiet_since > idle_timeout_s
 
 
-def pool_size_for_room(room_size: int, notebooks: int, floor: int = 1) -> int:
-    """Warm kernels kept per notebook for a room of ``room_size`` people: the room's first
-    pages spread over the notebooks, one warm kernel per participant in all
-    (:data:`POOL_SHARE_OF_ROOM`), never fewer than ``floor`` per notebook.
+def session_pool_sizes(
+    room_size: int, notebooks: Sequence[str], opened: Mapping[str, int], floor: int = 1
+) -> dict[str, int]:
+    """Warm kernels per notebook for a room that follows the session plan, one notebook after
+    another: one per person for the notebook the room opens next, ``floor`` for the others.
 
-    A room of 30 over 5 notebooks: ceil(30 / 5) = 6 per notebook, 30 in all. A page that finds
-    its notebook's pool empty still opens: Voilà starts it a kernel of its own (slower, a few
-    seconds of CPU), and the pool refills behind the pages that took one."""
-    if room_size <= 0:
-        return floor
-    return max(floor, math.ceil(POOL_SHARE_OF_ROOM * room_size / notebooks))
+    The room has *reached* a notebook once a quarter of it (:data:`ROOM_ARRIVED_SHARE`) has
+    opened it (``opened``: pages per notebook so far); the next notebook is the first one not
+    reached. A room of 30 starts with 30 warm kernels for ``01_compute`` and one for each other
+    notebook (34 in all); once 8 pages (30 / 4 = 7.5, rounded up) have opened ``01_compute``,
+    ``02_dataset`` is warmed to 30 while the room works on the first (18 minutes in the
+    session plan), and ``01_compute`` is no longer refilled beyond ``floor``.
+
+    Why not spread over the notebooks: a room opens the same notebook within the same minute,
+    and a page that finds no warm kernel waits for one to start and warm up while the room's
+    other pages do the same (``bench/bench_dashboard.py --room 20 --notebook 01_compute`` on 2
+    cores, four warm kernels per notebook: 20 of 20 interactive but median 56 s, p95 110 s)."""
+    needed = max(1, math.ceil(ROOM_ARRIVED_SHARE * room_size))
+    reached = 0
+    while reached < len(notebooks) and opened.get(notebooks[reached], 0) >= needed:
+        reached += 1
+    following = notebooks[reached] if reached < len(notebooks) else None
+    return {name: max(room_size, floor) if name == following else floor for name in notebooks}
 
 
 def refill_delay_for_room(room_size: int, single_delay_s: float) -> float:
