@@ -388,6 +388,6 @@ def test_the_voila_pool_is_resized_as_the_room_moves() -> None:
     follow_the_session(pool, 4, ["a.ipynb", "b.ipynb"])
     assert pool.filled == [("a.ipynb", 0, 4)], "the first notebook warmed at once for the room of 4"
     asyncio.run(pool.get_rendered_notebook("a.ipynb"))
-    # one page of 4 is a quarter: the room has reached a; a falls back to 1, b is warmed to 4
-    # after the refill delay (delay None: Voilà's fill_delay)
-    assert pool.filled[1:] == [("a.ipynb", None, 1), ("b.ipynb", None, 4)]
+    # one page of 4 is a quarter: the room has reached a; a falls back to 1 (refilled after
+    # Voilà's fill_delay: delay None), b is warmed to 4 once the room's pages have arrived (180 s)
+    assert pool.filled[1:] == [("a.ipynb", None, 1), ("b.ipynb", 180, 4)]

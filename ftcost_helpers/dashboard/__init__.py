@@ -504,7 +504,7 @@ def pool_description(room: Room) -> str:
     first = NOTEBOOKS[0]
     return (
         f"for a room of {room.room_size}, {sizes[first]} warm for {first} and {room.pool_size} for each other "
-        f"notebook ({sum(sizes.values())} in all); the next notebook is warmed once a quarter of the room "
+        f"notebook ({sum(sizes.values())} in all); the next notebook is warmed 3 minutes after a quarter of the room "
         f"has opened the one before"
     )
 

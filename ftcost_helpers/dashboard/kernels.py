@@ -14,7 +14,13 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from jupyter_server.utils import ensure_async
 from traitlets import Integer
 
-from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, KernelWatch, may_cull, session_pool_sizes
+from ftcost_helpers.dashboard.room import (
+    DEFAULT_CONNECT_GRACE_S,
+    NEXT_NOTEBOOK_DELAY_S,
+    KernelWatch,
+    may_cull,
+    session_pool_sizes,
+)
 
 
 def _seconds(moment: datetime) -> float:
@@ -113,12 +119,12 @@ class SessionPool:
 
     async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
         """A page takes a warm kernel: count it, resize the pools, then warm the notebook the
-        room opens next (after the pool's refill delay: the room's pages come first)."""
+        room opens next once the room's pages have arrived (:data:`NEXT_NOTEBOOK_DELAY_S`)."""
         self._room_opened[notebook_name] = self._room_opened.get(notebook_name, 0) + 1
         grown = self._apply_session_sizes()
         taken = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
         for name in grown:
-            self.fill_if_needed(notebook_name=name)
+            self.fill_if_needed(delay=NEXT_NOTEBOOK_DELAY_S, notebook_name=name)
         return taken
 
 

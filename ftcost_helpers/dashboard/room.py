@@ -34,6 +34,13 @@ started meanwhile takes the CPU the arriving pages need (3–5 s of CPU per kern
 with ``bench/bench_dashboard.py --room 20`` on 2 cores: with the 6 s delay the pool started
 20 replacements while the 20 pages loaded (40 kernels at the peak)."""
 
+NEXT_NOTEBOOK_DELAY_S = 180.0
+"""Seconds after the room reaches a notebook before the next one is warmed for it: after the
+room's pages have all arrived (about a minute), well before the room moves on (the session
+plan gives each notebook 10–18 minutes). Warming 30 kernels a minute after the room's first
+quarter arrived took the CPU from its last pages (``--room 30``, 2 cores: 70 kernels, 13.6 GB
+at the peak, p95 138 s)."""
+
 ROOM_ARRIVED_SHARE = 0.25
 """The share of a room whose pages must have opened a notebook for the room to count as
 having reached it (one person peeking ahead moves nothing)."""
