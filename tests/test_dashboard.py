@@ -31,6 +31,8 @@ def test_voila_runs_a_warm_pool_culls_idle_kernels_and_hides_code() -> None:
     # the culler is the room's own: a page still connecting keeps its kernel (see below)
     assert f"--VoilaConfiguration.multi_kernel_manager_class={dashboard.KERNEL_MANAGER}" in arguments
     assert "--RoomKernelManager.connect_grace=600" in arguments
+    # a loaded host's late outputs are waited for, not dropped after nbclient's 4 s
+    assert "--VoilaExecutor.iopub_timeout=60" in arguments
     assert f"--template={dashboard.TEMPLATE}" in arguments
     assert "--KernelManager.transport=ipc" in arguments
     # the pool refills only once the page that took a kernel has had time to become

@@ -201,6 +201,14 @@ check warns on every page (the dashboard copies are written unsigned, and a dash
 no code to trust)."""
 
 
+IOPUB_WAIT_S = 60
+"""Seconds Voilà's executor waits for a cell's last outputs after the kernel has replied
+(nbclient's ``iopub_timeout``, 4 s by default, after which it drops them with "Timeout waiting
+for IOPub output"). On a host loaded by a room (load 25 on 2 cores, ``--room 30``) the wait ran
+out twice and those two pages never got their panel. The wait ends as soon as the outputs
+are in, so a quiet host loses nothing by the longer limit."""
+
+
 def voila_arguments(room: Room, root: Path) -> list[str]:
     """Voilà's own command-line options for ``room``, serving the notebooks of ``root``."""
     return [
@@ -227,6 +235,7 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
         f"--RoomKernelManager.connect_grace={room.connect_grace_s}",
+        f"--VoilaExecutor.iopub_timeout={IOPUB_WAIT_S}",
         f"--VoilaConfiguration.extension_denylist={json.dumps(UNUSED_LABEXTENSIONS)}",
         f"--RoomVoila.allowed_names={json.dumps(list(room.allowed_names))}",
         f"--RoomVoila.room_size={room.room_size}",
