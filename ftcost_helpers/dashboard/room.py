@@ -90,8 +90,9 @@ def session_pool_sizes(
     opened it (``opened``: pages per notebook so far); the next notebook is the first one not
     reached. A room of 30 starts with 30 warm kernels for ``01_compute`` and one for each other
     notebook (34 in all); once 8 pages (30 / 4 = 7.5, rounded up) have opened ``01_compute``,
-    ``02_dataset`` is warmed to 30 while the room works on the first (18 minutes in the
-    session plan), and ``01_compute`` is no longer refilled beyond ``floor``.
+    ``02_dataset`` is warmed to 30 (after :data:`NEXT_NOTEBOOK_DELAY_S`) while the room works
+    on the first (18 minutes in the session plan), and ``01_compute`` is no longer refilled
+    beyond ``floor``.
 
     Why not spread over the notebooks: a room opens the same notebook within the same minute,
     and a page that finds no warm kernel waits for one to start and warm up while the room's
