@@ -539,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool-size",
         type=int,
-        help=f"warm kernels kept per notebook (default {DEFAULT_POOL_SIZE}, or sized by --room)",
+        help=f"warm kernels kept per notebook (default {DEFAULT_POOL_SIZE}; with --room: "
+        "per notebook the room is not about to open)",
     )
     parser.add_argument(
         "--room",
