@@ -1,6 +1,16 @@
 """The workshop dashboard under a room's load, in a real browser (Playwright on Debian's Chromium).
 
     .venv/bin/python bench/bench_dashboard.py [--opens 20] [--seconds 60] [--pool-size 1] [--sequential 10]
+    .venv/bin/python bench/bench_dashboard.py --room 30 [--seconds 60] [--notebook 01_compute]
+
+``--room N`` measures only a room: the dashboard started as ``--room N`` starts it, N pages
+opened at an even pace over ``--seconds`` (the five notebooks in turn, or all on
+``--notebook``), each kept open as a participant keeps it until every page is interactive
+or has waited :data:`TIMEOUT_MS`; then how many became interactive, the time to interactive
+(median, p95, max), how many ever showed the widgets' raw text, the server's memory at rest
+and at its peak, the machine's load, and the kernels reclaimed once the pages close.
+
+Without ``--room``:
 
 1. Starts the dashboard as ``make workshop`` does and waits for its pool to fill.
 2. ``--sequential`` pages opened one after the other, each with the pool warm and the server
@@ -150,6 +160,102 @@ def room_opens(browser, port: int, opens: int, seconds: float, server: int):
     return ready, timed_out, peak, time.perf_counter() - started
 
 
+def room_kept_open(browser, port: int, notebooks: list[str], seconds: float, server: int):
+    """Open one page per entry of ``notebooks`` at an even pace over ``seconds``, each in its
+    own browser context, and keep them all open (as a room does) until each is interactive
+    or has waited :data:`TIMEOUT_MS`. Returns (seconds to interactive per page that became
+    so, pages that never did, pages that ever showed raw widget text, peak (kernels, MB),
+    contexts to close)."""
+    gap = seconds / len(notebooks)
+    started = time.perf_counter()
+    opened: list[tuple[float, object, object]] = []
+    ready: dict[int, float] = {}
+    raw_seen: set[int] = set()
+    peak = server_state(server)
+    while len(opened) < len(notebooks) or _waiting(opened, ready):
+        now = time.perf_counter()
+        if len(opened) < len(notebooks) and now >= started + len(opened) * gap:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(dashboard.notebook_url(port, notebooks[len(opened)]), wait_until="commit", timeout=TIMEOUT_MS)
+            opened.append((now, context, page))
+        for number, (asked, _context, page) in enumerate(opened):
+            if number in ready:
+                continue
+            if _answer(page, INTERACTIVE):
+                ready[number] = time.perf_counter() - asked
+            elif _answer(page, RAW_TEXT):
+                raw_seen.add(number)
+        peak = max(peak, server_state(server), key=lambda state: state[1])
+        time.sleep(0.2)
+    never = len(opened) - len(ready)
+    return list(ready.values()), never, len(raw_seen), peak, [context for _, context, _ in opened]
+
+
+INTERACTIVE = (
+    "() => !!document.querySelector('.ftcost-headline') && !!document.querySelector('.widget-slider .noUi-handle')"
+)
+RAW_TEXT = "() => /(VBox|HBox)\\(children=/.test(document.body.innerText)"
+
+
+def _waiting(opened: list, ready: dict[int, float]) -> bool:
+    """Some page is neither interactive nor past its time."""
+    now = time.perf_counter()
+    return any(n not in ready and now - asked < TIMEOUT_MS / 1000 for n, (asked, _c, _p) in enumerate(opened))
+
+
+def _answer(page, script: str) -> bool:
+    from playwright.sync_api import Error
+
+    try:
+        return bool(page.evaluate(script))
+    except Error:  # the page is navigating (reloading itself)
+        return False
+
+
+def measure_room(args: argparse.Namespace) -> int:
+    """The ``--room`` measurement (see the module's docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    room = dashboard.Room(port=port, room_size=args.room)
+    pool = sum(dashboard.session_pool_sizes(args.room, dashboard.NOTEBOOKS, {}, room.pool_size).values())
+    process = dashboard.start(room, log=Path("/tmp") / f"bench_dashboard_room_{port}.log")
+    try:
+        dashboard.wait_until_ready(process, port, timeout_s=120)
+        at_rest = settled_state(process.pid, pool)
+        print(f"--room {args.room}: {dashboard.pool_description(room)}")
+        print(f"at rest {at_rest[0]} kernels, {at_rest[1]:,.0f} MB")
+        print(f"load average before {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        notebooks = [args.notebook or dashboard.NOTEBOOKS[n % len(dashboard.NOTEBOOKS)] for n in range(args.room)]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(find_chromium()), headless=True, args=list(MACHINE_FLAGS)
+            )
+            times, never, raw, peak, contexts = room_kept_open(browser, port, notebooks, args.seconds, process.pid)
+            load = os.getloadavg()
+            where = f"all on {args.notebook}" if args.notebook else "the five notebooks in turn"
+            print(
+                f"{args.room} pages over {args.seconds:.0f} s ({where}), kept open: {len(times)} interactive, "
+                f"{never} not within {TIMEOUT_MS / 1000:.0f} s, {raw} ever showed raw widget text"
+            )
+            if times:
+                print(
+                    f"time to interactive: median {statistics.median(times):.1f} s, "
+                    f"p95 {percentile(times, 0.95):.1f} s, max {max(times):.1f} s"
+                )
+            print(f"peak: {peak[1]:,.0f} MB with {peak[0]} kernels; load average 1/5 min {load[0]:.1f}/{load[1]:.1f}")
+            for context in contexts:
+                context.close()
+            browser.close()
+        time.sleep(args.after_seconds)
+        kernels, memory = server_state(process.pid)
+        print(f"{args.after_seconds:.0f} s after the pages closed: {kernels} kernels, {memory:,.0f} MB")
+    finally:
+        dashboard.stop(process)
+    return 0
+
+
 def sequential_opens(browser, port: int, opens: int, server: int, pool: int) -> list[float]:
     """Seconds to an interactive panel for ``opens`` pages opened one after the other (the
     five notebooks in turn), each with the pool warm: the next page is asked for once the
@@ -165,15 +271,19 @@ def sequential_opens(browser, port: int, opens: int, server: int, pool: int) -> 
     return times
 
 
-def settled_state(server: int, pool: int) -> tuple[int, float]:
-    """(kernels, MB) once the pool is full and its memory has stopped growing (the warm-up
-    cell has run in every pooled kernel)."""
-    deadline = time.perf_counter() + 240
+def settled_state(server: int, pool: int, steady_samples: int = 3) -> tuple[int, float]:
+    """(kernels, MB) once the pool is full and its memory has stopped growing for
+    ``steady_samples`` samples 5 s apart (the warm-up cell has run in every pooled kernel: a
+    large pool warming on few cores grows for minutes, one kernel after another)."""
+    deadline = time.perf_counter() + 420
     previous = server_state(server)
+    steady = 0
     while time.perf_counter() < deadline:
         time.sleep(5)
         state = server_state(server)
-        if state[0] >= pool and abs(state[1] - previous[1]) < 0.01 * previous[1]:
+        growing = abs(state[1] - previous[1]) >= 0.01 * previous[1]
+        steady = 0 if state[0] < pool or growing else steady + 1
+        if steady >= steady_samples:
             return state
         previous = state
     return previous
@@ -207,7 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presses", type=int, default=20)
     parser.add_argument("--sequential", type=int, default=10, help="pages opened one after the other, pool warm")
     parser.add_argument("--after-seconds", type=float, default=60.0)
+    parser.add_argument("--room", type=int, help="measure only a room of N pages kept open (see above)")
+    parser.add_argument("--notebook", choices=dashboard.NOTEBOOKS, help="with --room: every page on this notebook")
     args = parser.parse_args(argv)
+    if args.room:
+        return measure_room(args)
 
     from playwright.sync_api import sync_playwright
 

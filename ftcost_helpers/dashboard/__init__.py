@@ -1,6 +1,7 @@
 """The workshop dashboard: the notebooks' interactive panels served by Voilà for a room.
 
     python -m ftcost_helpers.dashboard                   # http://127.0.0.1:8866/ : the landing page
+    python -m ftcost_helpers.dashboard --room 30         # warm kernels for a room of 30
     python -m ftcost_helpers.dashboard --pool-size 2     # two warm kernels per notebook
     python -m ftcost_helpers.dashboard --host room-pc    # serve a LAN room at http://room-pc:8866/
 
@@ -11,10 +12,21 @@ A room of 30 opening pages at once is what this is built for:
   :data:`DEFAULT_POOL_SIZE`) starts each notebook's kernel and imports the model before anyone
   asks; a page opening takes a warm kernel and the pool refills behind it once the page
   has had :data:`POOL_REFILL_DELAY_S` to become interactive.
-- **Kernels reclaimed.** The page's kernel is stopped when the page closes (Voilà's
-  ``beforeunload`` beacon) and, should that never arrive, once it has been idle with no page
-  connected for ``--idle-timeout`` seconds (jupyter_server's culler; pooled kernels are never
-  culled).
+- **A room sized.** ``--room N`` keeps one warm kernel per person for the notebook the room
+  opens next, following the session plan from one notebook to the next
+  (:func:`~ftcost_helpers.dashboard.room.session_pool_sizes`); a page that finds its
+  notebook's pool empty gets a kernel started for it. The pool replaces a taken kernel a
+  minute later (the room's pages arrive meanwhile and need the CPU).
+- **Kernels reclaimed, never from a page still loading.** The page's kernel is stopped when
+  the page closes (Voilà's ``beforeunload`` beacon) and, should that never arrive, once its
+  page has connected, gone, and ``--idle-timeout`` seconds have passed. A page still loading
+  keeps its kernel for ``--connect-grace`` seconds (Jupyter Server's own culler counts such a
+  kernel as idle: in a busy room it stopped the kernels of pages still loading). Pooled
+  kernels are never culled. While its panel starts, the page says so; a page whose kernel
+  was lost all the same reloads itself.
+- **A broken client file named.** A page for a client file that does not validate shows one
+  line per problem (file, key, problem), and so does the leader's terminal; the landing page
+  marks the file broken.
 - **Only this machine's names.** Every request's ``Host`` and ``Origin`` must name
   ``127.0.0.1``, ``localhost`` or the ``--host`` given (DNS rebinding is refused with 403).
 - **Panel first.** Voilà serves *dashboard copies* of the notebooks, written at start-up into
@@ -33,9 +45,9 @@ Stop the server with Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import html
 import inspect
 import json
+import logging
 import os
 import shutil
 import signal
@@ -52,23 +64,63 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ftcost_helpers.engine.loading import ParamsError, project_root
-from ftcost_helpers.views.notebook import WORKSHOP_CLIENTS, dashboard_clients
+from ftcost_helpers.dashboard.notebooks import (
+    NOTEBOOKS,
+    PAGE_MAGIC,
+    READING_NOTE,
+    DashboardError,
+    check_notebooks,
+    dashboard_notebook,
+    notebook_entries,
+    notebooks_dir,
+    open_page,
+    write_dashboard_notebooks,
+)
+from ftcost_helpers.dashboard.pages import (
+    NotebookEntry,
+    broken_clients,
+    broken_file_page,
+    client_problems,
+    guide_html,
+    landing_html,
+    refusal_html,
+)
+from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, refill_delay_for_room, session_pool_sizes
+from ftcost_helpers.engine.loading import project_root
+from ftcost_helpers.views.notebook import dashboard_clients
+
+__all__ = [
+    "NOTEBOOKS",
+    "PAGE_MAGIC",
+    "READING_NOTE",
+    "DashboardError",
+    "NotebookEntry",
+    "check_notebooks",
+    "dashboard_notebook",
+    "guide_html",
+    "landing_html",
+    "notebook_entries",
+    "notebooks_dir",
+    "open_page",
+    "refusal_html",
+    "session_pool_sizes",
+    "write_dashboard_notebooks",
+]
 
 DEFAULT_PORT = 8866
 HOST = "127.0.0.1"
 LOCAL_NAMES = ("127.0.0.1", "localhost")
 """Names a request may give in ``Host``/``Origin`` besides the ``--host`` of a LAN room."""
 TEMPLATE = "ftcost"
-NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")
-JUPYTER_DATA = Path(__file__).resolve().parent / "jupyter_data"
+JUPYTER_DATA = Path(__file__).resolve().parent.parent / "jupyter_data"
 """A Jupyter data folder holding the ``ftcost`` Voilà template (put first on JUPYTER_PATH)."""
 DEFAULT_POOL_SIZE = 1
 """Warm kernels kept per notebook (five notebooks: five kernels, about 150 MB each, at rest)."""
 DEFAULT_IDLE_TIMEOUT_S = 40
-"""A kernel idle this long with no page connected is stopped (checked every CULL_INTERVAL_S)."""
+"""A kernel whose page connected and has gone (closed without its beacon) is stopped after
+this long without activity (checked every CULL_INTERVAL_S). A kernel whose page is still
+connecting is kept for ``connect_grace_s`` instead (see :mod:`ftcost_helpers.dashboard.room`)."""
 CULL_INTERVAL_S = 5
-GUIDE = "docs/workshop.md"
 UNUSED_LABEXTENSIONS = ["jupyterlab-jupytext", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview"]
 """JupyterLab extensions installed for JupyterLab that a Voilà page neither needs nor can
 activate (each logs errors and version warnings in the page's console)."""
@@ -78,12 +130,6 @@ dashboard refuses a page asked for with either (400): with ``allow_template_over
 change nothing shown, but Voilà still reads them, and a page whose template or theme differs
 from the pre-rendered one skips the warm pool and starts a kernel of its own (~180 MB, seconds
 of CPU), a cheap way to exhaust a room's server."""
-PAGE_MAGIC = "ftcost_page"
-"""The cell magic the dashboard copies put on every code cell after :func:`open_page`."""
-
-
-class DashboardError(RuntimeError):
-    """The dashboard cannot start; ``str()`` is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +141,10 @@ class Room:
     pool_size: int = DEFAULT_POOL_SIZE
     idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
     show_tracebacks: bool = False
+    room_size: int = 0
+    """People opening pages at once (``--room``; 0: not said): the pool refills a minute after
+    a page takes a kernel instead of seconds after (the pool's size is ``pool_size``)."""
+    connect_grace_s: int = DEFAULT_CONNECT_GRACE_S
 
     @property
     def listen_ip(self) -> str:
@@ -108,175 +158,6 @@ class Room:
     @property
     def address(self) -> str:
         return f"http://{self.host or HOST}:{self.port}/"
-
-
-# ---------------------------------------------------------------- the notebooks
-
-
-def notebooks_dir() -> Path:
-    """The folder of the stored notebooks: the project's ``notebooks/``."""
-    return project_root() / "notebooks"
-
-
-def check_notebooks(folder: Path | None = None) -> list[Path]:
-    """The five notebooks, or a :class:`DashboardError` naming the missing ones."""
-    folder = folder or notebooks_dir()
-    paths = [folder / f"{name}.ipynb" for name in NOTEBOOKS]
-    missing = [path.name for path in paths if not path.is_file()]
-    if missing:
-        raise DashboardError(f"{folder}: missing notebook(s) {', '.join(missing)}")
-    return paths
-
-
-@dataclass(frozen=True)
-class NotebookEntry:
-    """A notebook as the landing page lists it."""
-
-    name: str
-    title: str
-    question: str
-
-
-def notebook_entries(folder: Path | None = None) -> list[NotebookEntry]:
-    """Each notebook's title (its first heading) and question (its "**The question.**" line)."""
-    import nbformat
-
-    entries = []
-    for path in check_notebooks(folder):
-        cells = nbformat.read(path, as_version=4).cells
-        text = next((c.source for c in cells if c.cell_type == "markdown"), "")
-        lines = [line.strip() for line in text.splitlines()]
-        title = next((line.lstrip("# ") for line in lines if line.startswith("# ")), path.stem)
-        question = next((line.split("**", 2)[-1].strip() for line in lines if line.startswith("**The question")), "")
-        entries.append(NotebookEntry(path.stem, title, question))
-    return entries
-
-
-READING_NOTE = (
-    "---\n\n*The panel above is live. Below, the notebook's explanation of the figures. The notebook "
-    "with every static table and chart (the P10–P90 range and the tornado chart among them) opens in "
-    "JupyterLab as `notebooks/{name}.ipynb`, and for every client as a report (`make reports`).*"
-)
-
-
-def dashboard_notebook(nb: Any, name: str = "") -> Any:
-    """The dashboard copy of a notebook: :func:`open_page` first, then the parameters, the
-    set-up cell and the panel, then the teaching text (the Markdown cells, in their order).
-
-    The static cells stay out: Voilà makes a page's widgets live only once every cell has
-    run, and the heavy ones (10,000 Monte Carlo draws, the tornado's 2·n estimates) would
-    hold the panel back by seconds. Every code cell after the first runs under the page
-    magic, which skips it when the page was refused (an unknown client)."""
-    import nbformat
-
-    cells = list(nb.cells)
-    parameters = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
-    setup = [c for c in cells if c.cell_type == "code" and "setup_notebook(" in c.source][:1]
-    panel = [c for c in cells if "panel" in c.metadata.get("tags", [])]
-    first = parameters + setup + panel
-    teaching = [c for c in cells if c.cell_type == "markdown"]
-    copy = nbformat.v4.new_notebook(metadata=nb.metadata)
-    opening = nbformat.v4.new_code_cell("from ftcost_helpers.dashboard import open_page\n\nopen_page()")
-    note = nbformat.v4.new_markdown_cell(READING_NOTE.format(name=name or "NN_name"))
-    copy.cells = [opening] + [_under_page_magic(c) for c in first] + [note] + teaching
-    return copy
-
-
-def _under_page_magic(cell: Any) -> Any:
-    if cell.cell_type != "code":
-        return cell
-    copied = cell.copy()
-    copied.source = f"%%{PAGE_MAGIC}\n{cell.source}"
-    copied.outputs = []
-    return copied
-
-
-def write_dashboard_notebooks(source: Path, target: Path) -> list[Path]:
-    """The dashboard copy of each notebook of ``source``, written to ``target``."""
-    import nbformat
-
-    written = []
-    for path in check_notebooks(source):
-        copy = dashboard_notebook(nbformat.read(path, as_version=4), path.stem)
-        nbformat.write(copy, target / path.name)
-        written.append(target / path.name)
-    return written
-
-
-# ---------------------------------------------------------------- the page's kernel
-
-
-class _Page:
-    """What :func:`open_page` decided for this kernel's page."""
-
-    refused: str | None = None
-
-
-def open_page() -> None:
-    """The first cell of every dashboard page. In a pooled kernel: import the model and
-    draw one chart while the kernel waits for its page (the page opens on a warm kernel),
-    then wait for the request and read its ``?client=``. An unknown client shows the list of
-    clients and the page's other cells are skipped."""
-    _warm_up()
-    from voila.utils import wait_for_request
-
-    wait_for_request()
-    _register_page_magic()
-    from ftcost_helpers.views.notebook import DASHBOARD_QUERY, client_from_query
-
-    try:
-        client_from_query(os.environ.get(DASHBOARD_QUERY))
-    except ParamsError as error:
-        _Page.refused = error.problem
-        from IPython.display import HTML, display
-
-        display(HTML(refusal_html(error.problem)))
-
-
-def _warm_up() -> None:
-    """Import what every notebook imports and load the price book (about 2 s a kernel)."""
-    import matplotlib.pyplot  # noqa: F401
-
-    from ftcost_helpers.engine import scenarios, sensitivity, uncertainty  # noqa: F401
-    from ftcost_helpers.engine.loading import load_price_book
-    from ftcost_helpers.views import charts, readings, tables, widgets  # noqa: F401
-
-    load_price_book()
-
-
-def _register_page_magic() -> None:
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:  # pragma: no cover - only ever run inside a kernel
-        return
-
-    def page_cell(line: str, cell: str) -> None:
-        if _Page.refused is None:
-            shell.run_cell(cell, store_history=False)
-
-    shell.register_magic_function(page_cell, "cell", PAGE_MAGIC)
-
-
-def refusal_html(problem: str) -> str:
-    """The page for an address naming no client file: the problem and the clients there are."""
-    items = "".join(
-        f"<li><a href='?client={html.escape(name)}'>{html.escape(name)}</a> "
-        f"<small>({html.escape(_where(path))})</small></li>"
-        for name, path in dashboard_clients().items()
-    )
-    return (
-        f"<div class='ftcost-refusal'><h3>No such client</h3><p>{html.escape(problem)}.</p>"
-        f"<p>Open one of these, or put your own file in <code>{WORKSHOP_CLIENTS}/</code>"
-        f" and open it by its name:</p><ul>{items}</ul><p><a href='/'>Back to the notebooks</a></p></div>"
-    )
-
-
-def _where(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(project_root().resolve()).parent.as_posix() + "/"
-    except ValueError:
-        return path.parent.name + "/"
 
 
 # ---------------------------------------------------------------- requests
@@ -312,6 +193,22 @@ delay 1.86 s (p95 2.23 s); pages were interactive within 3.3 s in every run
 (``bench/bench_dashboard.py --sequential``)."""
 
 
+KERNEL_MANAGER = "ftcost_helpers.dashboard.kernels.RoomKernelManager"
+"""Jupyter Server's kernel manager with the room's culling rule; Voilà's pool builds on it."""
+NOISE = ("Notebook %s is not trusted",)
+"""Server log messages that say nothing to a workshop leader: Jupyter Server's notebook trust
+check warns on every page (the dashboard copies are written unsigned, and a dashboard shows
+no code to trust)."""
+
+
+IOPUB_WAIT_S = 60
+"""Seconds Voilà's executor waits for a cell's last outputs after the kernel has replied
+(nbclient's ``iopub_timeout``, 4 s by default, after which it drops them with "Timeout waiting
+for IOPub output"). On a host loaded by a room (load 25 on 2 cores, ``--room 30``) the wait ran
+out twice and those two pages never got their panel. The wait ends as soon as the outputs
+are in, so a quiet host loses nothing by the longer limit."""
+
+
 def voila_arguments(room: Room, root: Path) -> list[str]:
     """Voilà's own command-line options for ``room``, serving the notebooks of ``root``."""
     return [
@@ -330,12 +227,18 @@ def voila_arguments(room: Room, root: Path) -> list[str]:
         f"--show_tracebacks={room.show_tracebacks}",
         "--preheat_kernel=True",
         f"--pool_size={room.pool_size}",
-        f"--VoilaKernelManager.fill_delay={POOL_REFILL_DELAY_S:g}",
+        f"--VoilaKernelManager.fill_delay={refill_delay_for_room(room.room_size, POOL_REFILL_DELAY_S):g}",
+        # The culler never stops a kernel whose page is still connecting (Jupyter Server's own
+        # counts such a kernel as idle and killed the slow pages of a room): see dashboard.room.
+        f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
         f"--MappingKernelManager.cull_idle_timeout={room.idle_timeout_s}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
+        f"--RoomKernelManager.connect_grace={room.connect_grace_s}",
+        f"--VoilaExecutor.iopub_timeout={IOPUB_WAIT_S}",
         f"--VoilaConfiguration.extension_denylist={json.dumps(UNUSED_LABEXTENSIONS)}",
         f"--RoomVoila.allowed_names={json.dumps(list(room.allowed_names))}",
+        f"--RoomVoila.room_size={room.room_size}",
         # Kernels talk to Voilà over Unix sockets: no TCP ports to collide with other kernels
         # started at the same moment (papermill #511), and nothing listening on the network.
         "--KernelManager.transport=ipc",
@@ -352,6 +255,8 @@ def voila_command(room: Room) -> list[str]:
         f"--port={room.port}",
         f"--pool-size={room.pool_size}",
         f"--idle-timeout={room.idle_timeout_s}",
+        f"--connect-grace={room.connect_grace_s}",
+        *([f"--room={room.room_size}"] if room.room_size else []),
         *([f"--host={room.host}"] if room.host else []),
         *(["--show-tracebacks"] if room.show_tracebacks else []),
     ]
@@ -384,7 +289,7 @@ def _room_voila_class() -> type:
     at ``/`` and the guide at ``/guide`` (built here: Voilà is imported only when serving)."""
     import tornado.web
     from tornado.routing import AnyMatches, Matcher, Rule
-    from traitlets import List, Unicode
+    from traitlets import Integer, List, Unicode
     from voila.app import Voila
 
     class AllowedRequest(Matcher):
@@ -404,12 +309,14 @@ def _room_voila_class() -> type:
     class Landing(tornado.web.RequestHandler):
         def get(self, *_args: Any) -> None:
             self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(landing_html(notebook_entries(), dashboard_clients(), self.get_argument("client", "")))
+            clients = dashboard_clients()
+            chosen = self.get_argument("client", "")
+            self.finish(landing_html(notebook_entries(), clients, chosen, broken_clients(clients)))
 
     class Guide(tornado.web.RequestHandler):
         def get(self) -> None:
             self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(guide_html())
+            self.finish(guide_html(reached_address(self.request.host, self.application.settings["ftcost_port"])))
 
     from voila.tornado.handler import TornadoVoilaHandler
 
@@ -424,13 +331,27 @@ def _room_voila_class() -> type:
                 self.set_header("Content-Type", "text/plain; charset=utf-8")
                 self.finish("Refused: the dashboard's pages take no template or theme argument.\n")
                 return
+            problems = self._client_problems()
+            if problems:
+                for line in problems:
+                    self.log.warning("client file: %s", line)
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.finish(broken_file_page(problems))
+                return
             prepared = super().prepare(*args, **kwargs)
             if inspect.isawaitable(prepared):
                 await prepared
             self.xsrf_token  # noqa: B018 - reading the token sets the cookie
 
+        def _client_problems(self) -> tuple[str, ...]:
+            """The problems of the client file the page names (none: it opens as usual; an
+            unknown name is the page's to answer, with the list of clients)."""
+            path = dashboard_clients().get(self.get_argument("client", ""))
+            return client_problems(path) if path else ()
+
     class RoomVoila(Voila):
         allowed_names = List(Unicode(), default_value=list(LOCAL_NAMES), config=True)
+        room_size = Integer(0, config=True)
 
         def init_handlers(self) -> list:
             from voila.tornado.treehandler import TornadoVoilaTreeHandler
@@ -448,6 +369,12 @@ def _room_voila_class() -> type:
             self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
             self.app = tornado.web.Application(**self.init_settings())
             self.app.settings.update(self.tornado_settings)
+            self.app.settings["ftcost_port"] = self.port
+            self.log.addFilter(_QuietLog())
+            if self.room_size:
+                from ftcost_helpers.dashboard.kernels import follow_the_session
+
+                follow_the_session(self.kernel_manager, self.room_size, [f"{name}.ipynb" for name in NOTEBOOKS])
             router = tornado.web._ApplicationRouter
             rules = self.app.default_router.rules
             rules.insert(-1, Rule(AllowedRequest(self.allowed_names), router(self.app, self.init_handlers())))
@@ -460,74 +387,18 @@ def _room_voila_class() -> type:
 # ---------------------------------------------------------------- pages
 
 
-PAGE_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }
-table { border-collapse: collapse; width: 100%; }
-td, th { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid #ddd; }
-a.notebook { font-weight: 600; }
-label { font-weight: 600; margin-right: .5rem; }
-select { font-size: 1rem; padding: .2rem; }
-code, pre { background: #f4f4f4; }
-pre { padding: .6rem; overflow-x: auto; }
-@media (max-width: 600px) { td, th { display: block; } }
-"""
+class _QuietLog(logging.Filter):
+    """Drops the server's :data:`NOISE` from the leader's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in NOISE
 
 
-def landing_html(entries: Sequence[NotebookEntry], clients: dict[str, Path], chosen: str = "") -> str:
-    """The landing page: the notebooks, the client picker and the guide (all text escaped)."""
-    chosen = chosen if chosen in clients else next(iter(clients), "")
-    options = []
-    for folder in sorted({_where(path) for path in clients.values()}, key=lambda f: f != "params/clients/"):
-        names = [name for name, path in clients.items() if _where(path) == folder]
-        items = "".join(
-            f"<option value='{html.escape(n)}'{' selected' if n == chosen else ''}>{html.escape(n)}</option>"
-            for n in names
-        )
-        options.append(f"<optgroup label='{html.escape(folder)}'>{items}</optgroup>")
-    rows = "".join(
-        f"<tr><td><a class='notebook' data-notebook='{html.escape(e.name)}' "
-        f"href='voila/render/{html.escape(e.name)}.ipynb?client={html.escape(chosen)}'>{html.escape(e.title)}</a>"
-        f"</td><td>{html.escape(e.question)}</td></tr>"
-        for e in entries
-    )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>ftcost workshop</title><style>{PAGE_STYLE}</style></head>
-<body>
-<h1>What does fine-tuning an LLM really cost?</h1>
-<p>Five notebooks, one cost area each. Pick a client, open a notebook: its panel comes first,
-the explanation follows. The exercises are in the <a id="guide" href="guide">workshop guide</a>.</p>
-<p><label for="client">Client</label><select id="client">{"".join(options)}</select>
-<small>Your own file: copy an example to <code>{WORKSHOP_CLIENTS}/your_name.yaml</code>, reload this page.</small></p>
-<table><thead><tr><th>Notebook</th><th>The question it answers</th></tr></thead><tbody>{rows}</tbody></table>
-<script>
-document.getElementById("client").addEventListener("change", function (event) {{
-  var client = encodeURIComponent(event.target.value);
-  document.querySelectorAll("a.notebook").forEach(function (link) {{
-    link.href = "voila/render/" + link.dataset.notebook + ".ipynb?client=" + client;
-  }});
-  history.replaceState(null, "", "?client=" + client);
-}});
-</script>
-</body></html>
-"""
-
-
-def guide_html() -> str:
-    """The workshop guide (``docs/workshop.md``, the project's own text) as a page."""
-    from markdown_it import MarkdownIt
-
-    text = (project_root() / GUIDE).read_text(encoding="utf-8")
-    body = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'><link rel='icon' href='data:,'>"
-        f"<title>ftcost workshop guide</title><style>{PAGE_STYLE}</style></head>"
-        f"<body><p><a href='./'>← The notebooks</a></p>{body}</body></html>"
-    )
+def reached_address(host_header: str, port: int) -> str:
+    """The dashboard's address as a reader's browser reached it: the name in its ``Host``
+    header (already checked against the room's names) and the port the server runs on."""
+    name = _name_of(host_header) or HOST
+    return f"http://{name}:{port}/"
 
 
 # ---------------------------------------------------------------- the server process
@@ -615,18 +486,50 @@ def serve(room: Room, notebook: str | None = None) -> int:
     try:
         wait_until_ready(process, room.port)
         where = room.address + (f"voila/render/{notebook}.ipynb" if notebook else "")
-        print(
-            f"ftcost workshop dashboard: open {where}\n"
-            f"  kernel pool: {room.pool_size} warm kernel(s) per notebook ({room.pool_size * len(NOTEBOOKS)} in all); "
-            f"a closed page's kernel is stopped, an idle one after {room.idle_timeout_s} s\n"
-            f"  answers to: {', '.join(room.allowed_names)}  (Ctrl-C stops it)",
-            flush=True,
-        )
+        print(serving_lines(room, where), flush=True)
         return process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         stop(process)
+
+
+def serving_lines(room: Room, where: str) -> str:
+    """What the leader's terminal says once the dashboard answers."""
+    return (
+        f"ftcost workshop dashboard: open {where}\n"
+        f"  kernel pool: {pool_description(room)}; "
+        f"a closed page's kernel is stopped, a gone page's after {room.idle_timeout_s} s idle, "
+        f"a page still connecting keeps its kernel up to {room.connect_grace_s} s\n"
+        f"  answers to: {', '.join(room.allowed_names)}  (Ctrl-C stops it)"
+    )
+
+
+def pool_description(room: Room) -> str:
+    """The warm kernels, in words: per notebook, or for a room following the session."""
+    if not room.room_size:
+        return f"{room.pool_size} warm kernel(s) per notebook ({room.pool_size * len(NOTEBOOKS)} in all)"
+    sizes = session_pool_sizes(room.room_size, NOTEBOOKS, {}, room.pool_size)
+    first = NOTEBOOKS[0]
+    return (
+        f"for a room of {room.room_size}, {sizes[first]} warm for {first} and {room.pool_size} for each other "
+        f"notebook ({sum(sizes.values())} in all); the next notebook is warmed 3 minutes after a quarter of the room "
+        f"has opened the one before"
+    )
+
+
+def room_from_arguments(args: argparse.Namespace) -> Room:
+    """The room the command line asks for (``--pool-size``: the warm kernels of a notebook the
+    room is not about to open)."""
+    return Room(
+        port=args.port,
+        host=args.host,
+        pool_size=DEFAULT_POOL_SIZE if args.pool_size is None else args.pool_size,
+        idle_timeout_s=args.idle_timeout,
+        show_tracebacks=args.show_tracebacks,
+        room_size=args.room or 0,
+        connect_grace_s=args.connect_grace,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -636,14 +539,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool-size",
         type=int,
-        default=DEFAULT_POOL_SIZE,
-        help=f"warm kernels kept per notebook (default {DEFAULT_POOL_SIZE})",
+        help=f"warm kernels kept per notebook (default {DEFAULT_POOL_SIZE}; with --room: "
+        "per notebook the room is not about to open)",
+    )
+    parser.add_argument(
+        "--room",
+        type=int,
+        metavar="N",
+        help="people opening pages at once: one warm kernel per person for the notebook the room opens next",
     )
     parser.add_argument(
         "--idle-timeout",
         type=int,
         default=DEFAULT_IDLE_TIMEOUT_S,
-        help=f"seconds before an idle kernel with no page is stopped (default {DEFAULT_IDLE_TIMEOUT_S})",
+        help=f"seconds before the kernel of a page that has gone is stopped (default {DEFAULT_IDLE_TIMEOUT_S})",
+    )
+    parser.add_argument(
+        "--connect-grace",
+        type=int,
+        default=DEFAULT_CONNECT_GRACE_S,
+        help=f"seconds a page still loading keeps its kernel (default {DEFAULT_CONNECT_GRACE_S})",
     )
     parser.add_argument("--notebook", choices=NOTEBOOKS, help="print the address of this notebook's page")
     parser.add_argument("--show-tracebacks", action="store_true", help="show Python tracebacks in the page")
@@ -653,10 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.pool_size < 0 or args.idle_timeout <= 0:
-        print("error: --pool-size must be 0 or more and --idle-timeout more than 0", file=sys.stderr)
+    problem = _flag_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 1
-    room = Room(args.port, args.host, args.pool_size, args.idle_timeout, args.show_tracebacks)
+    room = room_from_arguments(args)
     try:
         return run_voila(room) if args.voila_process else serve(room, args.notebook)
     except DashboardError as error:
@@ -664,5 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _flag_problem(args: argparse.Namespace) -> str | None:
+    if args.pool_size is not None and args.pool_size < 0:
+        return "--pool-size must be 0 or more"
+    if args.room is not None and args.room <= 0:
+        return "--room must be 1 or more"
+    if args.idle_timeout <= 0 or args.connect_grace <= 0:
+        return "--idle-timeout and --connect-grace must be more than 0"
+    return None
