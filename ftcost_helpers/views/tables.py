@@ -20,6 +20,7 @@ import pandas as pd
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
@@ -290,7 +291,9 @@ def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
     """VRAM per GPU each training method would need for this plan (the engine, method swapped)."""
     rows = []
     for method, spec in book.methods.items():
-        facts = evaluate(with_changes(params, {"training.method": method}, book), book).compute
+        changed = with_changes(params, {"training.method": method}, book)
+        run = evaluate(changed, book)
+        facts = run.compute
         peak = peak_phase_terms({name: float(value) for name, value in facts.memory_breakdown_gb.items()})
         rows.append(
             {
@@ -299,7 +302,8 @@ def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
                 "Weights and optimizer (GB)": float(facts.state_gb),
                 "Activations (GB)": float(facts.activations_gb),
                 "Per GPU (GB)": float(facts.memory_per_gpu_gb),
-                "Usable per GPU (GB)": float(facts.usable_gb_per_gpu),
+                "Usable per GPU (GB)": float(facts.usable_gb_per_gpu + facts.memory_breakdown_gb["overhead"]),
+                "Fit": plan_fit(changed, book, run).verdict,
                 "Fewest GPUs": float(facts.fewest_gpus),
                 **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
             }
@@ -316,15 +320,23 @@ def memory_breakdown_table(breakdown: Breakdown) -> Table:
         [{"Term": MEMORY_LABELS[name], "At the peak (GB)": peak[name], "Held (GB)": terms[name]} for name in terms]
     )
     gb = with_unit("GB", 2)
-    fits = "fits" if bool(np.all(c.fits)) else "does not fit"
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
     note = (
-        f"Peak {float(c.memory_per_gpu_gb):,.1f} GB per GPU of {float(c.usable_gb_per_gpu):,.1f} GB usable on "
-        f"{book_label(breakdown, t.gpu)}: the run {fits}. The peak is the larger of the forward/backward phase and "
+        f"Peak {float(c.memory_per_gpu_gb):,.1f} GB per GPU ({fit.allocated_gb:,.1f} GB of tensors, "
+        f"{fit.reserved_gb:,.1f} GB reserved by the allocator, plus the CUDA context) of {fit.capacity_gb:,.1f} GB on "
+        f"{book_label(breakdown, t.gpu)}; with the context and fragmentation the run needs {fit.need_p10_gb:,.1f}–"
+        f"{fit.need_p90_gb:,.1f} GB (P10–P90): it {_fit_words(fit.verdict)}. The peak is the larger of the "
+        "forward/backward phase and "
         f"the optimizer step; 'Held' shows every term, 'At the peak' those of the phase that sets it. "
         f"{t.precision} precision, {t.optimizer}, {SHARDING_WORDS[t.sharding]}, offload {t.offload}, "
         f"tensor × pipeline × context parallel {t.tensor_parallel} × {t.pipeline_parallel} × {t.context_parallel}."
     )
     return Table(frame, {"At the peak (GB)": gb, "Held (GB)": gb}, "Memory per GPU by term", note, ("Term",))
+
+
+def _fit_words(verdict: str) -> str:
+    """A fit verdict as the end of a sentence about the run."""
+    return {"fits": "fits", "borderline": "is borderline", "does not fit": "does not fit"}[verdict]
 
 
 def book_label(breakdown: Breakdown, gpu: str) -> str:
