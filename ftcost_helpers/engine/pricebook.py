@@ -35,6 +35,9 @@ class GpuSpec(Book):
     bf16_tflops: float
     memory_bandwidth_gbps: float | None = None
     fp8_tflops: float | None = None
+    ecc_reserved_share: float = 0.0
+    """Share of the memory ECC takes on a GDDR card that runs with ECC on (0 for HBM, whose
+    ECC bits are stored apart)."""
 
 
 class MethodSpec(Book):

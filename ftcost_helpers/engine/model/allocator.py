@@ -25,10 +25,11 @@ VERDICTS = (FITS, BORDERLINE, DOES_NOT_FIT)
 P10 beyond capacity."""
 
 
-def capacity_gb(vendor_memory: Number) -> Number:
+def capacity_gb(vendor_memory: Number, ecc_reserved_share: float = 0.0) -> Number:
     """GB on the device of a GPU whose datasheet says ``vendor_memory`` "GB": the vendors'
-    memory sizes are binary (GiB), so × 1.073741824."""
-    return vendor_memory * GB_PER_GIB
+    memory sizes are binary (GiB), so × 1.073741824, less what ECC takes on a GDDR card that
+    runs with it on (6.25 %: an A10G's 24 GiB leave 22.5 GiB = 24.16 GB)."""
+    return vendor_memory * GB_PER_GIB * (1.0 - ecc_reserved_share)
 
 
 def usable_gb(capacity: Number, context: Number, fragmentation: Number, headroom: Number = 0.0) -> Number:
@@ -37,7 +38,7 @@ def usable_gb(capacity: Number, context: Number, fragmentation: Number, headroom
     allocator's reserve that is not allocated, 1 − allocated ÷ reserved (Guo et al. 2024,
     GMLake, ASPLOS, §2's definition); the reserve can grow to what the context leaves.
 
-    An 80 GB A100 with a 1.3 GB context and 12 % fragmentation: (85.90 − 1.3) × 0.88 = 74.45 GB."""
+    An 80 GB A100 with a 1.3 GB context and 2 % fragmentation: (85.90 − 1.3) × 0.98 = 82.91 GB."""
     return (capacity - context) * (1.0 - fragmentation) * (1.0 - headroom)
 
 
@@ -73,14 +74,19 @@ def gathered_units(fsdp_version: int) -> float:
     return 3.0 if fsdp_version == 1 else 2.0
 
 
-def root_gathered_gb(embedding_parameters: Number, weight_bytes: float, data_parallel: Number, full: bool) -> Number:
-    """GB of the root FSDP unit's weights (input embedding, output head) kept gathered from
-    the forward into the backward: FSDP does not reshard the root after the forward because
-    the backward gathers it at once (PyTorch ``fully_shard`` docs, ``reshard_after_forward``:
-    the root is set to False). Over its sharded share already counted: N_emb·b_w·(1 − 1/d)."""
+def root_gathered_gb(
+    embedding_parameters: Number, weight_bytes: float, gradient_bytes: float, data_parallel: Number, full: bool
+) -> Number:
+    """GB of the root FSDP unit (input embedding, output head) kept whole from the forward
+    through the backward, over its sharded share already counted: FSDP does not reshard the
+    root after the forward because the backward gathers it at once (PyTorch ``fully_shard``
+    docs, ``reshard_after_forward``: the root's is set to False), and the root's gradients are
+    reduce-scattered only when its backward ends, the last of all, so the head's full gradient
+    is held through the backward: N_emb·(b_w + b_g)·(1 − 1/d), b_g = 0 when the embeddings do
+    not train."""
     if not full:
         return 0.0 * embedding_parameters
-    return embedding_parameters * weight_bytes * (1.0 - 1.0 / data_parallel) / 1e9
+    return embedding_parameters * (weight_bytes + gradient_bytes) * (1.0 - 1.0 / data_parallel) / 1e9
 
 
 def expert_split(expert_share: Number, expert_parallel: int, data_parallel: Number, sharded: bool) -> Number:

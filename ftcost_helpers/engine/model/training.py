@@ -243,7 +243,13 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         ),
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
         "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
-        + allocator.root_gathered_gb(embeddings * method.frozen_copies / mp, weight_bytes, dp, t.sharding == "full")
+        + allocator.root_gathered_gb(
+            embeddings * (method.frozen_copies + method.trains_all_weights) / mp,
+            weight_bytes,
+            memory.GRADIENT_BYTES[precision] if method.trains_all_weights else 0.0,
+            dp,
+            t.sharding == "full",
+        )
         + _dequantised_copies_gb(p, method, shape, embeddings),
         "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
@@ -477,7 +483,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     time = time_terms(p, book, shape, trained, tokens)
     terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
     physics = book.training_physics
-    capacity = allocator.capacity_gb(gpu.memory_gb)
+    capacity = allocator.capacity_gb(gpu.memory_gb, gpu.ecc_reserved_share)
     fragmentation = physics.allocator_fragmentation_share
     usable = allocator.usable_gb(capacity, physics.framework_overhead_gb, fragmentation, t.memory_headroom_fraction)
     loading = _loading_peak_gb(p, method, shape, terms)
