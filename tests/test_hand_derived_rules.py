@@ -148,13 +148,13 @@ def _with_memory(run, allocated: float, fewest: float):
 
 def test_a_plan_whose_need_straddles_the_capacity_is_not_flagged(book):
     # The second plan's H100 holds 80 GiB = 85.899 GB. 80 GB of tensors need the context plus
-    # 80 ÷ (1 − fragmentation): 0.5 + 80 = 80.5 GB at the ranges' low ends, 1.5 + 80 ÷ 0.57 =
-    # 141.9 GB at their high ends. Even with the largest context (1.5 GB) they fit while the
-    # fragmentation stays below 1 − 80 ÷ 84.4 = 0.052, which the triangle (0, 0.02, 0.43) does
-    # in 1 − (0.43 − 0.052)² ÷ (0.43 × 0.41) = 19 % ≥ 10 % of draws: the P10 is within 85.9.
-    # Even with the smallest (0.5 GB) they do not fit once it exceeds 1 − 80 ÷ 85.4 = 0.063,
-    # in (0.43 − 0.063)² ÷ 0.1763 = 76 % ≥ 10 % of draws: the P90 is beyond. Borderline, which
-    # is never MODEL_DOES_NOT_FIT, even needing 3 GPUs at the base case.
+    # 80 ÷ (1 − fragmentation). P10: the context's P10 on its triangle (0.5, 1.3, 1.5),
+    # 0.5 + √(0.1 × 1.0 × 0.8) = 0.783, with the fragmentation at its low end 0 (the allocator
+    # frees its cache and retries before out of memory): 80.78 ≤ 85.9. P90: even with the
+    # smallest context (0.5 GB) they do not fit once fragmentation exceeds 1 − 80 ÷ 85.4 =
+    # 0.063, which the triangle (0, 0.02, 0.43) does in (0.43 − 0.063)² ÷ (0.43 × 0.41) = 76 %
+    # ≥ 10 % of draws: beyond 85.9. Borderline, which is never MODEL_DOES_NOT_FIT, even needing
+    # 3 GPUs at the base case.
     plan = plan_with(book)
     run = _with_memory(evaluate(plan, book), 80.0, 3.0)
     assert plan_fit(plan, book, run).verdict == "borderline"
@@ -164,7 +164,7 @@ def test_a_plan_whose_need_straddles_the_capacity_is_not_flagged(book):
 
 
 def test_a_plan_that_needs_one_gpu_more_does_not_fit(book):
-    # 90 GB of tensors need at least 0.5 + 90 = 90.5 GB > 85.9: does not fit; needing 3 GPUs
+    # 90 GB of tensors need at least 0.783 + 90 = 90.78 GB (P10) > 85.9: does not fit; needing 3 GPUs
     # where 2 are booked: compute USD 800 × (3 / 2 − 1) = USD 400 left out
     plan = plan_with(book)
     run = evaluate(plan, book)

@@ -308,8 +308,8 @@ def test_a_new_serving_tier_drops_the_serving_rate(book):
 def test_fits_is_the_fit_verdict(book):
     # a scenario fits unless the fit verdict says "does not fit": on the plan's H100 (80 GiB =
     # 85.9 GB) 40 GB of tensors fit (at most 1.5 + 40 ÷ 0.57 = 71.7 GB with the context and
-    # fragmentation at their ranges' ends), 80 GB are borderline (0.5 + 80 = 80.5 to 141.9 GB),
-    # 90 GB do not fit (at least 0.5 + 90 = 90.5 GB)
+    # fragmentation at their ranges' ends), 80 GB are borderline (P10 0.783 + 80 = 80.78 GB,
+    # the context's P10 and no fragmentation; up to 141.9 GB), 90 GB do not fit (P10 90.78 GB)
     plan = plan_with(book)
     run = evaluate(plan, book)
 

@@ -5,9 +5,15 @@ all read :func:`plan_fit`.
 
 The need is the device memory the run takes at its peak: the CUDA context plus the caching
 allocator's reserve for the live tensors that cannot page out (``allocator.device_need_gb``).
-Its P10–P90 comes from the price book's ranges for the context and for the allocator's
-fragmentation (the ranges the Monte Carlo samples), taken on a fixed grid of their
-quantiles: the verdict is the same on every run of a plan and costs no draws.
+Its P90 comes from the price book's ranges for the context and for the allocator's
+fragmentation (the ranges the Monte Carlo samples), taken together on a fixed grid of their
+quantiles. Its P10 takes the context's P10 with the fragmentation at its range's low end:
+fragmentation is what the reserve holds beyond the live tensors while memory is plentiful
+(the sources measured it so), and when an allocation fails PyTorch frees its unused cached
+blocks and retries before it raises out of memory, so a run short of memory is not sure to
+lose it. "Does not fit" then means the live tensors and the context alone exceed the GPU in
+nine cases out of ten: a run that may well run is never called one that will not. The
+verdict is the same on every run of a plan and costs no draws.
 """
 
 from __future__ import annotations
@@ -67,11 +73,12 @@ class Fit:
 
 
 def quantile_grid(value: Range | Number, points: int = GRID) -> np.ndarray:
-    """``points`` quantiles of a range at the midpoints of equal probability (its inverse CDF,
-    as the Monte Carlo draws it); a number stands for itself."""
+    """``points`` quantiles of a range, evenly spaced from its low end (0) to its high end (1)
+    through its inverse CDF, as the Monte Carlo draws it; a number stands for itself. With
+    41 points the 10th and 90th percentiles of one range fall on its own P10 and P90."""
     if not isinstance(value, Range):
         return np.full(points, float(np.max(value)))
-    uniforms = (np.arange(points) + 0.5) / points
+    uniforms = np.linspace(0.0, 1.0, points)
     mode = np.nan if value.mode is None else value.mode
     return inverse_cdf(np.array([value.low]), np.array([value.high]), np.array([mode]), uniforms[None, :])[0]
 
@@ -79,13 +86,14 @@ def quantile_grid(value: Range | Number, points: int = GRID) -> np.ndarray:
 def need_percentiles(
     allocated: float, context: Range | Number, fragmentation: Range | Number, headroom: float = 0.0
 ) -> tuple[float, float]:
-    """P10 and P90 of the device memory needed (GB) for ``allocated`` GB of live tensors, over
-    the context's and the fragmentation's ranges taken independently."""
+    """P10 and P90 of the device memory needed (GB) for ``allocated`` GB of live tensors: the
+    P90 over the context's and the fragmentation's ranges taken independently, the P10 over the
+    context's with the fragmentation at its low end (the allocator's retry; see the module)."""
     contexts = quantile_grid(context)[:, None]
-    shares = quantile_grid(fragmentation)[None, :]
-    need = allocator.device_need_gb(allocated, contexts, shares, headroom)
-    low, high = np.percentile(need, FIT_PERCENTILES)
-    return float(low), float(high)
+    shares = quantile_grid(fragmentation)
+    need = allocator.device_need_gb(allocated, contexts, shares[None, :], headroom)
+    least = allocator.device_need_gb(allocated, contexts[:, 0], shares[0], headroom)
+    return float(np.percentile(least, FIT_PERCENTILES[0])), float(np.percentile(need, FIT_PERCENTILES[1]))
 
 
 def plan_fit(params: Params, book: PriceBook, run: ModelRun) -> Fit:

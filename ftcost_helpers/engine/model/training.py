@@ -529,11 +529,13 @@ def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[st
 
 
 def _host_memory_gb(p: Params, book: PriceBook, shape: Shape, trained: Number) -> Number:
-    """GB of host memory per GPU holding offloaded states: what offload removed from the
-    GPU's weights, gradients and optimizer states (0 without offload)."""
-    if p.training.offload == "none":
+    """GB of host memory per GPU holding offloaded states: the optimizer states and the
+    gradients (``optimizer``), and the weights too (``optimizer_and_parameters``), each as
+    large as it would be on the GPU (0 without offload)."""
+    t = p.training
+    if t.offload == "none":
         return 0.0 * trained
-    kept = memory_breakdown(p, book, shape, trained, p.training.gpus_per_run)
-    on_gpu = p.model_copy(update={"training": p.training.model_copy(update={"offload": "none"})})
-    moved = memory_breakdown(on_gpu, book, shape, trained, p.training.gpus_per_run)
-    return sum(moved[name] - kept[name] for name in ("weights", "gradients", "optimizer_states"))
+    on_gpu = p.model_copy(update={"training": t.model_copy(update={"offload": "none"})})
+    moved = memory_breakdown(on_gpu, book, shape, trained, t.gpus_per_run)
+    offloaded = ("optimizer_states", "gradients") + (("weights",) if t.offload == "optimizer_and_parameters" else ())
+    return sum(moved[name] for name in offloaded)
