@@ -334,6 +334,28 @@ def memory_breakdown_table(breakdown: Breakdown) -> Table:
     return Table(frame, {"At the peak (GB)": gb, "Held (GB)": gb}, "Memory per GPU by term", note, ("Term",))
 
 
+def fit_reading(breakdown: Breakdown) -> str:
+    """The fit verdict read out (Markdown): the live tensors and the device memory they need
+    against the GPU's, and what would make a run that does not fit fit."""
+    t = breakdown.params.training
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
+    head = (
+        f"**Reading the result.** With {breakdown.book.methods[t.method].label}, each of the {t.gpus_per_run} "
+        f"GPUs holds {number(fit.allocated_gb, 1)} GB of tensors, which with the CUDA context and the allocator's "
+        f"fragmentation need {number(fit.need_p10_gb, 1)}–{number(fit.need_p90_gb, 1)} GB (P10–P90) of its "
+        f"{number(fit.capacity_gb, 1)} GB: "
+    )
+    paging = " by paging optimizer states to the host" if fit.by_paging else ""
+    if fit.verdict == "fits":
+        return head + f"the run fits{paging}, and would fit on as few as {number(fit.fewest_gpus)} GPU(s)."
+    if fit.verdict == "borderline":
+        return (
+            head + f"the run is **borderline**{paging}: it may run, or run out of memory; more GPUs, or less "
+            "memory per GPU, make it sure."
+        )
+    return head + f"the run does **not** fit; it needs at least {gpu_count(fit.fewest_gpus)} GPUs."
+
+
 def _fit_words(verdict: str) -> str:
     """A fit verdict as the end of a sentence about the run."""
     return {"fits": "fits", "borderline": "is borderline", "does not fit": "does not fit"}[verdict]
