@@ -199,9 +199,14 @@ def test_qlora_65b_on_one_48_gb_gpu_is_not_called_does_not_fit(plan, book):
     assert fit.allocated_gb - fit.paged_gb <= fit.usable_gb < fit.allocated_gb
     assert fit.by_paging and fit.fits and fit.verdict != "does not fit"
     assert bool(run.compute.fits)
-    # with unpaged AdamW the same run is held by the GPU whole: 51.17 GB > 49.23 usable
+    # with unpaged AdamW the same run is held by the GPU whole: 51.17 GB > 49.23 usable, and
+    # paging or offloading the states is among what would make it fit; the paged run is not
+    # told to page again
     unpaged = with_training(guanaco, optimizer="adamw")
-    assert not bool(evaluate(unpaged, book).compute.fits)
+    unpaged_run = evaluate(unpaged, book)
+    assert not bool(unpaged_run.compute.fits)
+    assert any("paged AdamW" in fix for fix in plan_fit(unpaged, book, unpaged_run).fixes)
+    assert not any("paged AdamW" in fix for fix in fit.fixes)
 
 
 def litgpt_llama2_7b_full_on_4_a10g(plan: Params) -> Params:

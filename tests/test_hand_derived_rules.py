@@ -171,7 +171,11 @@ def test_a_plan_that_needs_one_gpu_more_does_not_fit(book):
     (finding,) = model_does_not_fit(plan, book, _with_memory(run, 90.0, 3.0))
     assert "needs at least 3 GPUs per run" in finding.message and "adds USD 400" in finding.message
     # the plan already shards, uses QLoRA and checkpoints; 1 × 4,096 tokens per micro-batch > 1,024
-    assert finding.message.endswith("(or: shorten the micro-batch or sequence, choose a GPU with more memory).")
+    # nor pages or offloads its optimizer states
+    assert finding.message.endswith(
+        "(or: shorten the micro-batch or sequence, page the optimizer states to the host (paged AdamW) or offload "
+        "them (ZeRO-Offload), choose a GPU with more memory)."
+    )
     (over,) = model_does_not_fit(plan, book, _with_memory(run, 90.0, 2.0))
     assert over.code == "MODEL_DOES_NOT_FIT"
 

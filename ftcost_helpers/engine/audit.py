@@ -481,28 +481,15 @@ def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[F
         f"allocator's fragmentation (P10–P90), but each holds {fit.capacity_gb:,.1f} GB: the runs will not start."
     )
     if not np.isfinite(needed):
-        fix = f" It fits on no number of these GPUs as configured: {_memory_fixes(params)}."
+        fix = f" It fits on no number of these GPUs as configured: {', '.join(fit.fixes)}."
         return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
     extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
     saving = cash_gain(run, _rerun_base(params, book, training={"gpus_per_run": int(needed)}))
     fix = (
         f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
-        f"leaves out{_with_what_scales(params, extra, saving)} (or: {_memory_fixes(params)})."
+        f"leaves out{_with_what_scales(params, extra, saving)} (or: {', '.join(fit.fixes)})."
     )
     return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix, saving)]
-
-
-def _memory_fixes(params: Params) -> str:
-    """What would cut the memory a run needs, given what the plan already does."""
-    t = params.training
-    fixes = [
-        "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
-        "use QLoRA's 4-bit base" if t.method != "qlora" else "",
-        "enable gradient checkpointing" if t.activation_checkpointing == "none" else "",
-        "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
-        "choose a GPU with more memory",
-    ]
-    return ", ".join(fix for fix in fixes if fix)
 
 
 def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:

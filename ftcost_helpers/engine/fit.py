@@ -51,6 +51,8 @@ class Fit:
     need_p90_gb: float
     fewest_gpus: float
     """The fewest GPUs on which the run fits at the base case (inf when none do)."""
+    fixes: tuple[str, ...] = ()
+    """What would cut the memory the run needs, given what the plan already does."""
 
     @property
     def fits(self) -> bool:
@@ -69,7 +71,7 @@ class Fit:
             for name in ("capacity_gb", "usable_gb", "allocated_gb", "reserved_gb", "paged_gb")
         }
         need = {"p10": round(self.need_p10_gb, 3), "p90": round(self.need_p90_gb, 3)}
-        return {"verdict": self.verdict, **figures, "need_gb": need}
+        return {"verdict": self.verdict, **figures, "need_gb": need, "fixes": list(self.fixes)}
 
 
 def quantile_grid(value: Range | Number, points: int = GRID) -> np.ndarray:
@@ -116,7 +118,26 @@ def plan_fit(params: Params, book: PriceBook, run: ModelRun) -> Fit:
         need_p10_gb=low,
         need_p90_gb=high,
         fewest_gpus=float(np.max(c.fewest_gpus)),
+        fixes=memory_fixes(params),
     )
+
+
+def memory_fixes(params: Params) -> tuple[str, ...]:
+    """What would cut the memory a run needs, given what the plan already does: shard, a
+    4-bit base, checkpointing, a shorter micro-batch, optimizer states paged or offloaded to
+    the host, a GPU with more memory."""
+    t = params.training
+    fixes = (
+        "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
+        "use QLoRA's 4-bit base" if t.method != "qlora" else "",
+        "enable gradient checkpointing" if t.activation_checkpointing == "none" else "",
+        "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
+        "page the optimizer states to the host (paged AdamW) or offload them (ZeRO-Offload)"
+        if t.offload == "none" and not t.optimizer.startswith("paged_")
+        else "",
+        "choose a GPU with more memory",
+    )
+    return tuple(fix for fix in fixes if fix)
 
 
 def _base(value: Number) -> float:

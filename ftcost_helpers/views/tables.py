@@ -349,11 +349,10 @@ def fit_reading(breakdown: Breakdown) -> str:
     if fit.verdict == "fits":
         return head + f"the run fits{paging}, and would fit on as few as {number(fit.fewest_gpus)} GPU(s)."
     if fit.verdict == "borderline":
-        return (
-            head + f"the run is **borderline**{paging}: it may run, or run out of memory; more GPUs, or less "
-            "memory per GPU, make it sure."
-        )
-    return head + f"the run does **not** fit; it needs at least {gpu_count(fit.fewest_gpus)} GPUs."
+        sure = "; ".join(fit.fixes)
+        return head + f"the run is **borderline**{paging}: it may run, or run out of memory; to make it sure, {sure}."
+    needs = f"it needs at least {gpu_count(fit.fewest_gpus)} GPUs, or: {'; '.join(fit.fixes)}"
+    return head + f"the run does **not** fit; {needs}."
 
 
 def _fit_words(verdict: str) -> str:
