@@ -56,8 +56,8 @@ def _estimate(args: argparse.Namespace) -> int:
         say_note(line)
     basis = resolve_basis(params, load_firm().default_basis)
     with engine_guard(args.file):
-        breakdown = estimate(params, book, today=dt.date.today())
-        simulation = simulate(params, book)
+        breakdown = estimate(params, book, today=dt.date.today(), source=args.file)
+        simulation = simulate(params, book, source=args.file)
         summary = summarise(breakdown, simulation, basis, compute_draws=True)
         text = finite_json(summary, args.file)  # the table shows the same figures: both or neither
         if not args.json:

@@ -10,7 +10,7 @@ import pytest
 from ftcost_helpers.engine.catalogue import keys_from_config
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import load_price_book, params_from_mapping, project_root, read_yaml
-from ftcost_helpers.engine.model import architecture, compute, memory
+from ftcost_helpers.engine.model import architecture, blocks, compute, memory
 
 BOOK = load_price_book()
 # Qwen3-32B's config.json: hidden 5120, 64 heads, 8 KV heads, head_dim 128 (not 5120/64 = 80).
@@ -29,13 +29,13 @@ class TestHeadDimension:
         # Per layer 94,371,840 + MLP 3 × 5120 × 25,600 = 393,216,000 → 487,587,840; × 64 layers
         # = 31,205,621,760; embeddings untied 2 × 151,936 × 5120 = 1,555,824,640; total
         # 32,761,446,400, within 0.2 % of the model card's 32.8B (with d = 80 it is 2.26B short).
-        total = architecture.total_parameters(64, 5120, 64, 8, 25600, 151936, False, 1, 128)
+        total = blocks.total_parameters(64, 5120, 64, 8, 25600, 151936, False, 1, 128)
         assert total == 32_761_446_400
 
     def test_lora_on_attention_follows_head_dim(self):
         # Rank 16: q 16·(5120 + 8192) = 212,992, o the same, k and v 16·(5120 + 1024) = 98,304
         # each: 622,592 per layer × 64 = 39,845,888.
-        assert architecture.lora_parameters(16, "attention", 64, 5120, 64, 8, 25600, 1, 128) == 39_845_888
+        assert blocks.lora_parameters(16, "attention", 64, 5120, 64, 8, 25600, 1, 128) == 39_845_888
 
     def test_attention_flops_use_the_query_width(self):
         # 6 · L · s · (a·d) with no recomputation: 6 × 64 × 4096 × 8192 = 12,884,901,888.

@@ -10,7 +10,7 @@ import pytest
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import load_price_book, params_from_mapping, project_root, read_yaml
-from ftcost_helpers.engine.model import architecture, memory
+from ftcost_helpers.engine.model import blocks, memory
 from ftcost_helpers.engine.summary import compute_summary
 
 LLAMA31_8B = {"layers": 32, "hidden_size": 4096, "attention_heads": 32, "kv_heads": 8, "intermediate_size": 14336}
@@ -20,26 +20,24 @@ class TestArchitecture:
     def test_llama31_8b_counts_its_published_8_03b(self):
         # Attention 2·4096² + 2·4096·1,024 = 41,943,040; MLP 3·4096·14,336 = 176,160,768;
         # × 32 layers = 6,979,321,856; embeddings 2·128,256·4096 = 1,050,673,152; total 8,029,995,008.
-        total = architecture.total_parameters(32, 4096, 32, 8, 14336, 128256, False)
+        total = blocks.total_parameters(32, 4096, 32, 8, 14336, 128256, False)
         assert total == 8_029_995_008
 
     def test_the_mlp_width_is_derived_back_from_the_count(self):
-        assert architecture.derived_intermediate_size(8_029_995_008, 32, 4096, 32, 8, 128256, False) == pytest.approx(
-            14336
-        )
+        assert blocks.derived_intermediate_size(8_029_995_008, 32, 4096, 32, 8, 128256, False) == pytest.approx(14336)
 
     def test_tied_embeddings_count_once(self):
         # One V × h matrix less: 8,029,995,008 − 128,256·4096 = 7,504,658,432.
-        assert architecture.total_parameters(32, 4096, 32, 8, 14336, 128256, True) == 7_504_658_432
+        assert blocks.total_parameters(32, 4096, 32, 8, 14336, 128256, True) == 7_504_658_432
 
     def test_lora_on_llama2_7b_all_linear_rank_64_is_159_9m(self):
         # Per layer: attention 64·(6·4096 + 2·4096) = 2,097,152; MLP 3·64·(4096 + 11,008) =
         # 2,899,968; × 32 = 159,907,840 (the count PEFT prints for this QLoRA set-up).
-        assert architecture.lora_parameters(64, "all_linear", 32, 4096, 32, 32, 11008) == 159_907_840
+        assert blocks.lora_parameters(64, "all_linear", 32, 4096, 32, 32, 11008) == 159_907_840
 
     def test_lora_on_attention_only(self):
         # 16·(6·4096 + 2·1,024) · 32 = 16 · 26,624 · 32 = 13,631,488.
-        assert architecture.lora_parameters(16, "attention", 32, 4096, 32, 8, 14336) == 13_631_488
+        assert blocks.lora_parameters(16, "attention", 32, 4096, 32, 8, 14336) == 13_631_488
 
     def test_mixture_of_experts_total_and_active(self):
         # Qwen3-30B-A3B shape: attention 2·2048² + 2·2048·256 = 9,437,184; one expert 3·2048·768
@@ -47,8 +45,8 @@ class TestArchitecture:
         # 29,444,014,080, + embeddings 2·151,936·2048 = 622,329,856: 30,066,343,936. Active per
         # layer 9,437,184 + 8 · 4,718,592 = 47,185,920, × 48 + 622,329,856 = 2,887,254,016.
         shape = (48, 2048, 32, 4, 768, 151936, False)
-        assert architecture.total_parameters(*shape, 128) == 30_066_343_936
-        assert architecture.active_parameters(*shape, 8) == 2_887_254_016
+        assert blocks.total_parameters(*shape, 128) == 30_066_343_936
+        assert blocks.active_parameters(*shape, 8) == 2_887_254_016
 
 
 class TestMemoryTerms:

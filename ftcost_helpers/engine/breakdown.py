@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from ftcost_helpers.engine.audit import Finding, audit
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.guards import UNPLACED, FigureOutOfRange
 from ftcost_helpers.engine.model.lines import AREAS, ONGOING
 from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.model.run import ModelRun
@@ -96,8 +98,13 @@ class Breakdown:
         return float(self.base.tco)
 
 
-def estimate(params: Params, book: PriceBook, today: dt.date | None = None) -> Breakdown:
-    """The full estimate of a plan: base case, corners and audit."""
-    base = evaluate(params, book)
-    corners = evaluate(params, book, pick_corners)
-    return Breakdown(params, book, base, corners, audit(params, book, base, today))
+def estimate(params: Params, book: PriceBook, today: dt.date | None = None, source: str | Path = UNPLACED) -> Breakdown:
+    """The full estimate of a plan: base case, corners and audit. A plan whose figures the
+    model cannot produce (:func:`~ftcost_helpers.engine.model.guards.check_run`) raises
+    :class:`FigureOutOfRange` naming ``source``, the plan's file."""
+    try:
+        base = evaluate(params, book)
+        corners = evaluate(params, book, pick_corners)
+        return Breakdown(params, book, base, corners, audit(params, book, base, today))
+    except FigureOutOfRange as error:
+        raise error.in_file(source) from None

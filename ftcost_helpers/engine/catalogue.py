@@ -11,14 +11,30 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ftcost_helpers.engine.model import blocks
 from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT, CalendarDate
 from ftcost_helpers.engine.readers import json_kind, json_text, read_json_object
 
 BILLION = 1e9
+BLOCK_KEYS = (
+    "mlp",
+    "parallel_attention",
+    "biases",
+    "encoder_layers",
+    "shared_experts",
+    "first_dense_layers",
+    "dense_intermediate_size",
+    "kv_lora_rank",
+    "q_lora_rank",
+    "qk_rope_head_dim",
+    "v_head_dim",
+)
+"""The ``base_model`` keys that set a model's blocks apart from the Llama block
+(:func:`~ftcost_helpers.engine.model.blocks.blocks_from_keys`)."""
 ARCHITECTURE_KEYS = (
     "parameters_billion",
     "active_parameters_billion",
@@ -35,6 +51,7 @@ ARCHITECTURE_KEYS = (
     "sliding_window",
     "sliding_window_layers",
     "end_of_life",
+    *BLOCK_KEYS,
 )
 """The ``base_model`` keys a catalogue entry or a config.json can fill (those the schema has)."""
 
@@ -84,6 +101,17 @@ class ModelEntry(BaseModel):
     released: Date
     end_of_life: Date | None = None
     source: str = Field(min_length=1)
+    mlp: Literal["gated", "dense"] | None = None
+    parallel_attention: bool | None = None
+    biases: bool | None = None
+    encoder_layers: int | None = Field(default=None, ge=1)
+    shared_experts: int | None = Field(default=None, ge=0)
+    first_dense_layers: int | None = Field(default=None, ge=0)
+    dense_intermediate_size: int | None = Field(default=None, ge=1)
+    kv_lora_rank: int | None = Field(default=None, ge=1)
+    q_lora_rank: int | None = Field(default=None, ge=1)
+    qk_rope_head_dim: int | None = Field(default=None, ge=0)
+    v_head_dim: int | None = Field(default=None, ge=1)
 
     @property
     def active_billion(self) -> float:
@@ -216,49 +244,152 @@ def _experts(config: Mapping[str, Any]) -> int:
 
 
 def parameters_from_config(config: Mapping[str, Any]) -> tuple[float, float]:
-    """(total, active) parameters of a decoder-only transformer from its config.json.
+    """(total, active) parameters of a transformer from its config.json: the architecture
+    keys it sets (:func:`architecture_keys`) counted by
+    :func:`~ftcost_helpers.engine.model.blocks.total_parameters` and
+    :func:`~ftcost_helpers.engine.model.blocks.active_parameters`: attention (or latent
+    attention), a gated or dense MLP per expert (routed and shared; the first
+    ``first_k_dense_replace`` layers of DeepSeek's mixture dense at ``intermediate_size``),
+    an encoder and cross-attention when the model has one, biases where it has them, the
+    embeddings (twice when untied). Norms and routers (< 1 %) are left out. A count that is
+    missing, not a whole number or below 1 raises :class:`ConfigValueError`."""
+    keys = architecture_keys(config)
+    return _counted(keys, keys.get("experts", 1)), _counted(keys, keys.get("experts_per_token", 1))
 
-    Per layer: attention ``h·(heads·d) + 2·h·(kv·d) + (heads·d)·h`` with ``d`` the head
-    dimension, and a gated MLP ``3·h·w`` per expert (routed and shared); the first
-    ``first_k_dense_replace`` layers (DeepSeek) are dense with the config's
-    ``intermediate_size``. Embeddings ``vocab·h``, twice when untied. Norms, biases and
-    routers (<1%) are left out; DeepSeek's latent attention is counted as full attention.
-    A count that is missing, not a whole number or below 1 raises :class:`ConfigValueError`."""
+
+def _counted(keys: Mapping[str, Any], experts_used: int) -> float:
+    """Parameters of the model ``keys`` describe with ``experts_used`` experts per MoE layer."""
+    shape = (keys["layers"], keys["hidden_size"], keys["attention_heads"], keys["kv_heads"])
+    width, vocab, tied = keys["intermediate_size"], keys["vocab_size"], keys["tied_embeddings"]
+    kind = blocks.blocks_from_keys(keys)
+    if experts_used == keys.get("experts", 1):
+        return float(blocks.total_parameters(*shape, width, vocab, tied, experts_used, keys.get("head_dim"), kind))
+    return float(blocks.active_parameters(*shape, width, vocab, tied, experts_used, keys.get("head_dim"), kind))
+
+
+DENSE_MLP_MODELS = ("gpt2", "gpt_neox", "gptj", "gpt_bigcode", "bloom", "falcon", "mpt", "opt", "phi", "t5")
+"""``model_type``s whose MLP is dense (up, activation, down; no gate): GPT-2, GPT-NeoX,
+GPT-J, StarCoder, BLOOM, Falcon, MPT, OPT, Phi-1/2, T5 v1.0 (``feed_forward_proj: relu``;
+T5 v1.1, mT5 and mT0 set ``gated-gelu``: gated)."""
+
+BIASED_MODELS = ("gpt2", "gpt_neox", "gptj", "gpt_bigcode", "bloom", "opt", "phi")
+"""``model_type``s whose linear layers carry biases (Falcon says so in its ``bias`` key)."""
+
+TIED_BY_DEFAULT = ("gemma", "gpt2", "bloom", "falcon", "t5", "mt5", "mpt")
+"""``model_type``s whose configuration class ties the embeddings when config.json does not
+say (``PretrainedConfig``'s ``tie_word_embeddings=True``; Llama-style configs write false)."""
+
+
+def _mlp_kind(c: Mapping[str, Any]) -> str:
+    """``dense`` or ``gated``: T5's ``feed_forward_proj`` (``gated-…`` is gated), else the
+    model type (:data:`DENSE_MLP_MODELS`)."""
+    projection = c.get("feed_forward_proj")
+    if isinstance(projection, str):
+        return "gated" if projection.startswith("gated") else "dense"
+    return "dense" if str(c.get("model_type", "")) in DENSE_MLP_MODELS else "gated"
+
+
+def _kv_heads(c: Mapping[str, Any], heads: int) -> int:
+    """Key/value heads: ``num_key_value_heads`` (Falcon's new architecture: ``num_kv_heads``);
+    Falcon-7B's ``multi_query: true`` is one; else every head."""
+    kv = _first(c, "num_key_value_heads")
+    if kv is None and c.get("new_decoder_architecture"):
+        kv = _first(c, "num_kv_heads")
+    if kv is None and _flag(c, "multi_query"):
+        kv = 1
+    return kv or heads
+
+
+def _block_keys(c: Mapping[str, Any], moe: bool) -> dict[str, Any]:
+    """The :data:`BLOCK_KEYS` a config.json sets (absent when it is the Llama block's)."""
+    model_type = str(c.get("model_type", ""))
+    keys: dict[str, Any] = {"mlp": _mlp_kind(c)}
+    parallel = _flag(c, "parallel_attn") if model_type == "falcon" else _flag(c, "use_parallel_residual")
+    if model_type == "falcon" and parallel is None:
+        parallel = True  # FalconConfig's default
+    keys["parallel_attention"] = bool(parallel) or model_type == "gptj"
+    bias = _flag(c, "bias")
+    keys["biases"] = bool(bias) if bias is not None else model_type in BIASED_MODELS
+    if _flag(c, "is_encoder_decoder"):
+        keys["encoder_layers"] = _count(c, "num_layers")
+    if moe:
+        keys["shared_experts"] = _first(c, "n_shared_experts", least=0) or 0
+        dense = _first(c, "first_k_dense_replace", least=0) or 0
+        keys["first_dense_layers"] = dense
+        if dense and _first(c, "moe_intermediate_size"):
+            keys["dense_intermediate_size"] = _count(c, "intermediate_size")
+    if _first(c, "kv_lora_rank") is not None:
+        keys |= {
+            "kv_lora_rank": _count(c, "kv_lora_rank"),
+            "q_lora_rank": _first(c, "q_lora_rank"),
+            "qk_rope_head_dim": _first(c, "qk_rope_head_dim", least=0) or 0,
+            "v_head_dim": _first(c, "v_head_dim"),
+            "head_dim": _first(c, "qk_nope_head_dim"),
+        }
+    return {key: value for key, value in keys.items() if value not in (None, False, 0, "gated")}
+
+
+def _layers(c: Mapping[str, Any]) -> int:
+    """Decoder layers: ``num_hidden_layers`` (GPT-2 and BLOOM: ``n_layer``); an
+    encoder-decoder's ``num_decoder_layers`` (T5: ``num_layers`` when absent)."""
+    if _flag(c, "is_encoder_decoder"):
+        return _first(c, "num_decoder_layers") or _count(c, "num_layers")
+    name = next(
+        (n for n in ("num_hidden_layers", "n_layer", "num_layers") if c.get(n) is not None), "num_hidden_layers"
+    )
+    return _count(c, name)
+
+
+def _named(c: Mapping[str, Any], *names: str) -> int:
+    """The first of ``names`` the config sets, as a count (the first name is reported when
+    none is set)."""
+    return _first(c, *names) or _count(c, names[0])
+
+
+def architecture_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``base_model`` architecture keys from a config.json, without the parameter counts:
+    Llama/Qwen/Mistral/Mixtral/Gemma/gpt-oss names, GPT-2's and BLOOM's (``n_layer``,
+    ``n_embd``/``n_embed``, ``n_head``, ``n_inner`` or 4h), Falcon's (``multi_query``,
+    ``parallel_attn``, ``bias``; MLP 4h), T5's (``d_model``, ``d_ff``, ``num_heads``,
+    ``d_kv``, ``num_layers``, ``num_decoder_layers``) and DeepSeek's (MLA, shared experts,
+    dense first layers)."""
     c = _text_config(config)
-    h, layers = _count(c, "hidden_size"), _count(c, "num_hidden_layers")
-    heads = _count(c, "num_attention_heads")
-    kv = _first(c, "num_key_value_heads") or heads
-    d = _first(c, "head_dim") or h // heads
-    attention = 2 * h * heads * d + 2 * h * kv * d
     experts = _experts(c)
-    routed = _first(c, "num_experts_per_tok", "experts_per_token") or 1
-    shared = _first(c, "n_shared_experts", least=0) or 0
-    width = _expert_width(c, experts > 1)
-    dense_layers = (_first(c, "first_k_dense_replace", least=0) or 0) if experts > 1 else 0
-    if dense_layers > layers:
-        raise ConfigValueError("first_k_dense_replace", f"{dense_layers} is more than num_hidden_layers ({layers})")
-    dense_mlp = 3 * h * _count(c, "intermediate_size")
-    embeddings = _count(c, "vocab_size") * h * (1 if _tied(c) else 2)
-
-    def count(experts_used: int) -> float:
-        moe_mlp = 3 * h * width * (experts_used + shared)
-        return layers * attention + dense_layers * dense_mlp + (layers - dense_layers) * moe_mlp + embeddings
-
-    return count(experts), count(routed if experts > 1 else 1)
-
-
-def _expert_width(config: Mapping[str, Any], moe: bool) -> int:
-    """One expert's MLP width (``moe_intermediate_size`` where the config has one), else the MLP's."""
-    width = _first(config, "moe_intermediate_size") if moe else None
-    return width or _count(config, "intermediate_size")
+    moe = experts > 1
+    hidden = _named(c, "hidden_size", "n_embd", "n_embed", "d_model")
+    heads = _named(c, "num_attention_heads", "n_head", "num_heads")
+    width = _first(c, "moe_intermediate_size") if moe else None
+    width = width or _first(c, "intermediate_size", "n_inner", "ffn_hidden_size", "d_ff") or 4 * hidden
+    keys: dict[str, Any] = {
+        "layers": _layers(c),
+        "hidden_size": hidden,
+        "intermediate_size": width,
+        "attention_heads": heads,
+        "kv_heads": _kv_heads(c, heads),
+        "vocab_size": _count(c, "vocab_size"),
+        "tied_embeddings": _tied(c),
+    }
+    head_dim = _first(c, "head_dim", "d_kv")
+    if head_dim is not None:
+        keys["head_dim"] = head_dim
+    dense_layers = _first(c, "first_k_dense_replace", least=0) if moe else None
+    if dense_layers and dense_layers > keys["layers"]:
+        raise ConfigValueError(
+            "first_k_dense_replace", f"{dense_layers} is more than num_hidden_layers ({keys['layers']})"
+        )
+    if moe:
+        keys["experts"] = experts
+        keys["experts_per_token"] = _first(c, "num_experts_per_tok", "experts_per_token") or 1
+    return keys | _block_keys(c, moe)
 
 
 def _tied(config: Mapping[str, Any]) -> bool:
-    """``tie_word_embeddings``; absent, Gemma ties (its config class default) and others do not."""
+    """``tie_word_embeddings``; absent, the model types whose configuration class ties them
+    (:data:`TIED_BY_DEFAULT`: Gemma, GPT-2, BLOOM, Falcon, T5, MPT) and no others."""
     tied = _flag(config, "tie_word_embeddings")
     if tied is not None:
         return tied
-    return str(config.get("model_type", "")).startswith("gemma")
+    return str(config.get("model_type", "")).startswith(TIED_BY_DEFAULT)
 
 
 def sliding_window_from_config(config: Mapping[str, Any]) -> dict[str, int]:
@@ -287,35 +418,16 @@ def sliding_window_from_config(config: Mapping[str, Any]) -> dict[str, int]:
 
 
 def keys_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``base_model`` keys from a Hugging Face config.json (Llama, Qwen, Mistral, Mixtral,
-    Gemma, DeepSeek and gpt-oss shapes). Every count must be a whole number of at least 1
-    (:class:`ConfigValueError` names the setting otherwise)."""
-    c = _text_config(config)
-    experts = _experts(c)
-    moe = experts > 1
+    """``base_model`` keys from a Hugging Face config.json (the shapes
+    :func:`architecture_keys` reads), with the parameter counts and sliding windows. Every
+    count must be a whole number of at least 1 (:class:`ConfigValueError` names the setting
+    otherwise)."""
+    keys = architecture_keys(config)
     total, active = parameters_from_config(config)
-    heads = _count(c, "num_attention_heads")
-    keys: dict[str, Any] = {
-        "parameters_billion": round(total / BILLION, 3),
-        "layers": _count(c, "num_hidden_layers"),
-        "hidden_size": _count(c, "hidden_size"),
-        "intermediate_size": _expert_width(c, moe),
-        "attention_heads": heads,
-        "kv_heads": _first(c, "num_key_value_heads") or heads,
-        "vocab_size": _count(c, "vocab_size"),
-        "tied_embeddings": _tied(c),
-    }
-    head_dim = _first(c, "head_dim")
-    if head_dim is not None:
-        keys["head_dim"] = head_dim
-    keys |= sliding_window_from_config(c)
-    if moe:
-        keys |= {
-            "experts": experts,
-            "experts_per_token": _first(c, "num_experts_per_tok", "experts_per_token") or 1,
-            "active_parameters_billion": round(active / BILLION, 3),
-        }
-    return keys
+    keys["parameters_billion"] = round(total / BILLION, 3)
+    if "experts" in keys:
+        keys["active_parameters_billion"] = round(active / BILLION, 3)
+    return keys | sliding_window_from_config(_text_config(config))
 
 
 CONFIG_JSON_KEY = "base_model.config_json"

@@ -15,6 +15,7 @@ from ftcost_helpers.engine.audit import audit
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import Feasibility, feasibility
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.overrides import hours_factor, scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -95,11 +96,18 @@ def compare_scenarios(params: Params, book: PriceBook, source: str | Path = "<pa
     """The plan as filed, then each of its scenarios, side by side (base case).
 
     A scenario whose merged plan breaks the schema raises :class:`ParamsError` naming the
-    scenario and the key."""
-    results = [_result(BASE_PLAN_NAME, "the client file's own plan", params, book)]
+    scenario and the key; one whose figures the model cannot produce (hours scaled past
+    every bound, a speed near zero) raises :class:`FigureOutOfRange`, named the same way."""
+    try:
+        results = [_result(BASE_PLAN_NAME, "the client file's own plan", params, book)]
+    except FigureOutOfRange as error:
+        raise error.in_file(source) from None
     for index, scenario in enumerate(params.scenarios):
-        plan = scenario_params(params, book, scenario, index, source)
-        results.append(_result(scenario.name, scenario.description, plan, book))
+        try:
+            plan = scenario_params(params, book, scenario, index, source)
+            results.append(_result(scenario.name, scenario.description, plan, book))
+        except FigureOutOfRange as error:
+            raise error.in_file(source, f"scenarios.{index} ({scenario.name})") from None
     return results
 
 

@@ -47,7 +47,8 @@ OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
 FsdpVersion = Literal[1, 2]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 Sharding = Literal["none", "optimizer", "gradients", "full"]
-Checkpointing = Literal["none", "selective", "full"]
+Checkpointing = Literal["none", "selective", "op_selective", "full"]
+MlpKind = Literal["gated", "dense"]
 TargetModules = Literal["attention", "all_linear"]
 QuantisedBase = Literal["nf4", "gptq"]
 
@@ -111,6 +112,26 @@ class BaseModelSpec(Section):
     sliding_window: PositiveCount | None = None
     sliding_window_layers: Count | None = None
     end_of_life: CalendarDate | None = None
+    mlp: MlpKind = "gated"
+    parallel_attention: Flag = False
+    biases: Flag = False
+    encoder_layers: Count = 0
+    shared_experts: Count = 0
+    first_dense_layers: Count = 0
+    dense_intermediate_size: PositiveCount | None = None
+    kv_lora_rank: PositiveCount | None = None
+    q_lora_rank: PositiveCount | None = None
+    qk_rope_head_dim: Count = 0
+    v_head_dim: PositiveCount | None = None
+
+    @field_validator("first_dense_layers")
+    @classmethod
+    def _dense_layers_within_layers(cls, value: int, info: ValidationInfo) -> int:
+        """The dense first layers of a mixture are some of its layers (DeepSeek-V3: 3 of 61)."""
+        layers = info.data.get("layers")
+        if layers is not None and value > layers:
+            raise ValueError(f"{value} is more than layers ({layers})")
+        return value
 
     @field_validator("parameters_billion")
     @classmethod
@@ -235,6 +256,9 @@ class Training(Section):
     utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction = 0.0
     tokenizer_change: Flag = False
+    checkpoint_every_layers: PositiveCount = 1
+    packing: Flag = True
+    mean_sequence_length: PositiveCount | None = None
     expert_parallel: PositiveCount = 1
     """GPUs the experts of a mixture-of-experts model are split over (EP ranks, drawn from the
     data-parallel ranks): each holds 1/ep of the experts."""
@@ -247,6 +271,26 @@ class Training(Section):
     nf4_double_quant: Flag = True
     """NF4 with double quantisation of its block constants (QLoRA's recipe), 0.516 bytes per
     weight, or without, 0.5625."""
+
+    @model_validator(mode="after")
+    def _mean_within_maximum(self) -> Training:
+        """The mean sequence is no longer than the longest (``sequence_length``)."""
+        mean = self.mean_sequence_length
+        if mean is not None and mean > self.sequence_length:
+            raise ValueError(
+                f"mean_sequence_length ({mean}) is more than sequence_length ({self.sequence_length}), the longest"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _every_layers_with_full(self) -> Training:
+        """One layer in n is checkpointed only under ``activation_checkpointing: full``."""
+        if self.checkpoint_every_layers > 1 and self.activation_checkpointing != "full":
+            raise ValueError(
+                f"checkpoint_every_layers ({self.checkpoint_every_layers}) needs activation_checkpointing: full, "
+                f"got {self.activation_checkpointing}"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

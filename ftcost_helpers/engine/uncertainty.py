@@ -24,10 +24,12 @@ same draws.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.guards import UNPLACED, FigureOutOfRange
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -180,16 +182,21 @@ def simulate(
     book: PriceBook,
     draws: int | None = None,
     seed: int | None = None,
+    source: str | Path = UNPLACED,
 ) -> Simulation:
     """Monte Carlo of the whole model: ``draws`` (default ``params.uncertainty.draws``)
     draws of every range input, seeded by ``seed`` (default ``params.uncertainty.seed``),
-    evaluated in one vectorised run."""
+    evaluated in one vectorised run. A draw whose figures the model cannot produce raises
+    :class:`~ftcost_helpers.engine.model.guards.FigureOutOfRange` naming ``source``."""
     draws = params.uncertainty.draws if draws is None else int(draws)
     seed = params.uncertainty.seed if seed is None else int(seed)
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
     inputs = draw_inputs(params, book, draws, seed)
-    run = evaluate(params, book, picker_from_draws(inputs))
+    try:
+        run = evaluate(params, book, picker_from_draws(inputs))
+    except FigureOutOfRange as error:
+        raise error.in_file(source) from None
     return Simulation(
         draws=draws, seed=seed, horizon_months=params.horizon_months, inputs=inputs, **summarise_run(run, draws)
     )

@@ -242,7 +242,7 @@ def _img(chart: Chart) -> str:
     )
 
 
-HYPHENATED = re.compile(r"[^\s<>]*[-‑][^\s<>]*")
+HYPHENATED = re.compile(r"[^\s<>]*[-‑–][^\s<>]*")
 TEXT_NODE = re.compile(r">([^<]+)<")
 
 
@@ -679,14 +679,14 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
     document-control block (version, sign-off, disclaimer)."""
     s, b, h = figures.summary, figures.breakdown, figures.headline
     workings = plan_workings(figures.params, b.book, client_keys(figures))
-    results = compare_scenarios(figures.params, b.book)
+    results = compare_scenarios(figures.params, b.book, figures.source)
     swings = sensitivity(figures.params, b.book)
     day = today or dt.date.fromisoformat(s["report_date"])
     client, version = s["client"], figures.params.report.version
     draws = figures.simulation.draws if figures.simulation else 0
     style = page_css(figures.firm, client, _month_name(day), f"Version {version} · {_month_name(day)}")
     first_page = (
-        f'<p class="verdict">{_h(s["verdict"]["sentence"])}</p>'
+        f'<p class="verdict">{keep_hyphenated(_h(s["verdict"]["sentence"]))}</p>'
         f'<p class="basis">{_h(basis_sentence(h, draws))}</p>'
         f"{decision_cards(figures)}{key_dates(h)}"
         f"<h3>Executive summary</h3>{executive_summary(figures, warning_title)}"
@@ -704,10 +704,10 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         _section("scenarios", "Alternatives compared", scenarios_section(results, figures), page=False),
         _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
         _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
-        _section("sources", "Sources", sources_section(figures, workings), page=False),
+        _section("sources", "Sources", keep_hyphenated(sources_section(figures, workings)), page=False),
         _section("glossary", "Glossary", glossary_section(), page=False),
         _section("working", "The analyst's working", working_section(working), page=False),
-        _section("document", "About this document", document_control(figures, day), page=False),
+        _section("document", "About this document", keep_hyphenated(document_control(figures, day)), page=False),
     ]
     return finalise_page(f"""<!DOCTYPE html>
 <html lang="en">

@@ -91,6 +91,11 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .82rem; border-top:
          padding-top: .6rem; }
 @media (max-width: 600px) {
   main { padding: 1rem .8rem 2rem; }
+  .letterhead { flex-wrap: wrap; }
+  .letterhead .confidential { margin-left: 0; text-align: left; }
+  dl.summary { grid-template-columns: 1fr; }
+  dl.summary dd { margin-bottom: .3rem; }
+  table.signoff td.sign { min-width: 3em; }
   header.report h1 { font-size: 1.35rem; }
   p.verdict { font-size: 1rem; padding: .6rem .8rem; }
   .figures { grid-template-columns: 1fr 1fr; }

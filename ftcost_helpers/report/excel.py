@@ -283,7 +283,7 @@ def _write_scenarios(book: Book, figures: ClientFigures) -> None:
     ]
     sheet = book.sheet("Scenarios", headers, [36, 50, 14, 14, 14, 14, 12, 16, 60])
     bk = figures.breakdown.book
-    results = compare_scenarios(figures.params, bk)
+    results = compare_scenarios(figures.params, bk, figures.source)
     row = FIRST_ROW - 1
     for row, r in enumerate(results, start=FIRST_ROW):
         replaces = r.params.alternative.kind != "none"

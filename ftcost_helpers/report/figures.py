@@ -53,8 +53,8 @@ def client_figures(
 
     firm = firm or load_firm()
     params = load_params(source, book)
-    breakdown = estimate(params, book, today=today)
-    simulation = simulate(params, book)
+    breakdown = estimate(params, book, today=today, source=source)
+    simulation = simulate(params, book, source=source)
     summary = summarise(breakdown, simulation, resolve_basis(params, firm.default_basis))
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary, simulation, firm)

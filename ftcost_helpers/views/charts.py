@@ -38,7 +38,14 @@ from ftcost_helpers.engine.money import tick_labels, usd  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
 from ftcost_helpers.engine.sensitivity import Sensitivity, input_value_text  # noqa: E402
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES  # noqa: E402
-from ftcost_helpers.views.tables import TIER_LABELS, gpu_hours_frame, peak_column, quality_loss  # noqa: E402
+from ftcost_helpers.views.tables import (  # noqa: E402
+    TIER_LABELS,
+    gpu_hours_frame,
+    gpu_label,
+    peak_column,
+    price_book_band,
+    quality_loss,
+)
 
 WIDE = (9.0, 4.2)
 SQUARE = (6.5, 4.2)
@@ -57,6 +64,12 @@ MEMORY_COLOURS = ["#4C72B0", "#8172B3", "#64B5CD", "#DD8452", "#C44E52", "#55A86
 """One colour per memory term, in ``MEMORY_LABELS`` order."""
 BOOKED_COLOURS = {"Training runs": "#4C72B0", "Failed runs": "#8172B3", "Sweep": "#64B5CD"}
 TIER_COLOURS = ["#C44E52", "#DD8452", "#55A868", "#8172B3"]
+
+
+def plain(text: str) -> str:
+    """Client text (a GPU's label) as Matplotlib shows it verbatim: each ``$`` escaped, so a
+    pair of them never starts mathtext (which could fail to parse when the chart is drawn)."""
+    return text.replace("$", r"\$")
 
 
 def compact_usd(value: float, _position: Any = None) -> str:
@@ -198,29 +211,29 @@ def _update_gpu_hours(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) ->
 
 
 def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = None) -> Figure:
-    """USD per GPU-hour by GPU and tier (low–high bars); ``booked`` = (gpu, tier, rate) marks the plan."""
+    """USD per GPU-hour by GPU and tier (low–high bars); ``booked`` = (gpu, tier, rate) marks the plan.
+
+    A plan on a GPU the price book prices on no tier (a GPU the file describes) gets a row of
+    its own; where the book has no rate for the plan's GPU and tier, the marker's legend
+    says the rate is the client's own."""
     tiers = book.tiers
     gpus = list(book.gpu_rates_usd_per_gpu_hour)
+    if booked is not None and booked[0] not in gpus:
+        gpus.append(booked[0])
     fig, ax = new_figure(WIDE)
     height = 0.8 / len(tiers)
     for t, tier in enumerate(tiers):
+        first = next((g for g, gpu in enumerate(gpus) if price_book_band(book, gpu, tier) is not None), None)
         for g, gpu in enumerate(gpus):
-            band = book.gpu_rates_usd_per_gpu_hour[gpu].get(tier)
+            band = price_book_band(book, gpu, tier)
             if band is None:
                 continue
             y = g + (t - (len(tiers) - 1) / 2) * height
-            label = (
-                TIER_LABELS.get(tier, tier)
-                if g == next(i for i, x in enumerate(gpus) if tier in book.gpu_rates_usd_per_gpu_hour[x])
-                else None
-            )
+            label = TIER_LABELS.get(tier, tier) if g == first else None
             ax.barh(y, band.high - band.low, left=band.low, height=height * 0.9, color=TIER_COLOURS[t % 4], label=label)
     if booked is not None:
-        gpu, tier, rate = booked
-        g, t = gpus.index(gpu), tiers.index(tier)
-        y = g + (t - (len(tiers) - 1) / 2) * height
-        ax.plot([rate], [y], marker="D", color="black", linestyle="none", label=f"This plan: USD {rate:,.2f}")
-    ax.set_yticks(range(len(gpus)), [book.gpus[g].label for g in gpus])
+        _mark_booked_rate(ax, book, gpus, booked, height)
+    ax.set_yticks(range(len(gpus)), [plain(gpu_label(book, g)) for g in gpus])
     ax.invert_yaxis()
     currency_axis(ax, "x", rate_usd)
     ax.set_xlabel("USD per GPU-hour (low–high)")
@@ -230,17 +243,33 @@ def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = Non
     return fig
 
 
+def _mark_booked_rate(
+    ax: Axes, book: PriceBook, gpus: list[str], booked: tuple[str, str, float], height: float
+) -> None:
+    """The plan's rate as a diamond on its GPU's row, beside its tier's bar (mid-row for a
+    tier the chart has no bar of)."""
+    gpu, tier, rate = booked
+    tiers = book.tiers
+    t = tiers.index(tier) if tier in tiers else (len(tiers) - 1) / 2
+    y = gpus.index(gpu) + (t - (len(tiers) - 1) / 2) * height
+    own = "" if price_book_band(book, gpu, tier) is not None else " (its own rate: no price-book rate)"
+    ax.plot([rate], [y], marker="D", color="black", linestyle="none", label=f"This plan: USD {rate:,.2f}{own}")
+
+
 def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figure:
     """VRAM per GPU each method needs, stacked by memory term at its peak phase, against the
     GPU's memory.
 
-    ``vram`` is :func:`ftcost_helpers.views.tables.vram_by_method`'s frame.
+    ``vram`` is :func:`ftcost_helpers.views.tables.vram_by_method`'s frame. A method the plan
+    rules out (no figures: NaN) keeps its place on the axis, labelled "not for this plan"
+    (the table beside the chart says why).
     """
+    gpu_label = plain(gpu_label)
     fig, ax = new_figure(WIDE)
     bottom = np.zeros(len(vram))
     bars = None
     for index, label in enumerate(MEMORY_LABELS.values()):
-        heights = vram[peak_column(label)].to_numpy(dtype=float)
+        heights = np.nan_to_num(vram[peak_column(label)].to_numpy(dtype=float), nan=0.0)
         if not heights.any():
             continue
         colour = MEMORY_COLOURS[index % len(MEMORY_COLOURS)]
@@ -249,17 +278,21 @@ def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figu
     if bars is not None:
         _label_bars_total(ax, bars, vram["Per GPU (GB)"])
     ax.axhline(gpu_memory_gb, color="black", linestyle="-", linewidth=1, label=f"{gpu_label}: {gpu_memory_gb:,.0f} GB")
-    usable = float(vram["Usable per GPU (GB)"].iloc[0])
-    ax.axhline(usable, color="black", linestyle="--", linewidth=1, label=f"Usable after headroom: {usable:,.0f} GB")
+    usable = vram["Usable per GPU (GB)"].dropna()
+    if not usable.empty:
+        at = float(usable.iloc[0])
+        ax.axhline(at, color="black", linestyle="--", linewidth=1, label=f"Usable after headroom: {at:,.0f} GB")
     ax.set_ylabel("GB per GPU")
     ax.set_title(f"VRAM per GPU by method against {gpu_label} memory")
     ax.legend(fontsize=7, loc="upper left", ncol=2)
-    ax.set_ylim(0, max(float(vram["Per GPU (GB)"].max()), gpu_memory_gb) * 1.35)
+    tallest = float(vram["Per GPU (GB)"].max(skipna=True)) if vram["Per GPU (GB)"].notna().any() else 0.0
+    ax.set_ylim(0, max(tallest, gpu_memory_gb) * 1.35)
     return fig
 
 
 def _label_bars_total(ax: Axes, bars: Any, totals: Sequence[float]) -> None:
-    ax.bar_label(bars, labels=[f"{t:,.0f} GB" for t in totals], padding=2, fontsize=8)
+    labels = ["not for this plan" if np.isnan(t) else f"{t:,.0f} GB" for t in totals]
+    ax.bar_label(bars, labels=labels, padding=2, fontsize=8)
 
 
 # ---------------------------------------------------------------- dataset

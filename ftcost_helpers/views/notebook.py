@@ -122,7 +122,7 @@ def setup_notebook(
     book = load_price_book()
     params, source = load_notebook_params(params_file, namespace, book)
     _configure_inline_charts()
-    return NotebookContext(params, book, estimate(params, book, today), source, bool(interactive))
+    return NotebookContext(params, book, estimate(params, book, today, source), source, bool(interactive))
 
 
 def _configure_inline_charts() -> None:

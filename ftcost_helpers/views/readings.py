@@ -8,7 +8,34 @@ than in a notebook cell.
 from __future__ import annotations
 
 from ftcost_helpers.engine.breakdown import Breakdown
-from ftcost_helpers.views.tables import number, percent, usd
+from ftcost_helpers.views.notebook import markdown_text
+from ftcost_helpers.views.tables import (
+    TIER_LABELS,
+    gpu_label,
+    number,
+    percent,
+    price_book_band,
+    usd,
+    usd_cents,
+    usd_range,
+)
+
+
+def booked_rate(plan: Breakdown) -> str:
+    """01_compute: the rate the plan books for its GPU and tier, inside or outside the price
+    book's range for them, or its own where the book has none (a GPU the client file
+    describes, a catalogue GPU on a tier the book does not price)."""
+    t = plan.params.training
+    rate = float(plan.base.compute.rate_usd_per_gpu_hour)
+    opening = (
+        f"**Reading the result.** This plan rents {markdown_text(gpu_label(plan.book, t.gpu))} on "
+        f"{TIER_LABELS.get(t.tier, t.tier).lower()} at {usd_cents(rate)} per GPU-hour, "
+    )
+    band = price_book_band(plan.book, t.gpu, t.tier)
+    if band is None:
+        return opening + "its own rate: the price book has no rate for that GPU and tier to set it against."
+    position = "inside" if band.low <= rate <= band.high else "outside"
+    return opening + f"{position} the price book's {usd_range(band.low, band.high)} for that GPU and tier."
 
 
 def utilisation_verdict(implied: float, assumed: float, pre_training_high: float) -> str:

@@ -21,12 +21,13 @@ from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.loading import ParamsError
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import base_value, low_high
+from ftcost_helpers.engine.quantities import Range, base_value, low_high
 from ftcost_helpers.engine.scenarios import cheapest_that_can_run
 from ftcost_helpers.engine.schema import SHARDING_WORDS, Params
 from ftcost_helpers.engine.sensitivity import Sensitivity, input_value_text
@@ -265,6 +266,19 @@ def compute_cost_table(breakdown: Breakdown) -> Table:
     return Table(frame, formats, "Compute bill", note, ("Line item",))
 
 
+def price_book_band(book: PriceBook, gpu: str, tier: str) -> Range | None:
+    """The price book's USD per GPU-hour range for a GPU on a tier, or None where it has
+    none: a GPU the client file describes, or a catalogue GPU on a tier the book does not
+    list (the plan then books its own rate)."""
+    return book.gpu_rates_usd_per_gpu_hour.get(gpu, {}).get(tier)
+
+
+def gpu_label(book: PriceBook, gpu: str) -> str:
+    """A GPU's label (a GPU the file describes carries its own), else its key."""
+    spec = book.gpus.get(gpu)
+    return spec.label if spec is not None else gpu
+
+
 def gpu_rates_table(book: PriceBook) -> Table:
     """USD per GPU-hour by GPU and tier, from the price book."""
     tiers = book.tiers
@@ -287,28 +301,55 @@ def peak_column(label: str) -> str:
     return f"{label} at the peak (GB)"
 
 
+FIT = "Fit"
+"""The column of :func:`vram_by_method` with the fit verdict (fits, borderline, does not fit)."""
+
+WHY_NOT = "Why not"
+"""The column of :func:`vram_by_method` saying why a method's row has no figures ("" if it has)."""
+
+VRAM_FIGURES = (
+    "Weights and optimizer (GB)",
+    "Activations (GB)",
+    "Per GPU (GB)",
+    "Usable per GPU (GB)",
+    "Fewest GPUs",
+    *(peak_column(label) for label in MEMORY_LABELS.values()),
+)
+"""The numeric columns of :func:`vram_by_method`."""
+
+
 def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
-    """VRAM per GPU each training method would need for this plan (the engine, method swapped)."""
+    """VRAM per GPU each training method would need for this plan (the engine, method swapped).
+
+    A method the plan's other settings rule out (QLoRA under ``fp32`` or ``fp8`` precision,
+    say) keeps its row: its figures are NaN and :data:`WHY_NOT` holds the schema's reason."""
     rows = []
     for method, spec in book.methods.items():
-        changed = with_changes(params, {"training.method": method}, book)
-        run = evaluate(changed, book)
-        facts = run.compute
-        peak = peak_phase_terms({name: float(value) for name, value in facts.memory_breakdown_gb.items()})
-        rows.append(
-            {
-                "Method": spec.label,
-                "method": method,
-                "Weights and optimizer (GB)": float(facts.state_gb),
-                "Activations (GB)": float(facts.activations_gb),
-                "Per GPU (GB)": float(facts.memory_per_gpu_gb),
-                "Usable per GPU (GB)": float(facts.usable_gb_per_gpu + facts.memory_breakdown_gb["overhead"]),
-                "Fit": plan_fit(changed, book, run).verdict,
-                "Fewest GPUs": float(facts.fewest_gpus),
-                **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
-            }
-        )
+        try:
+            figures = _vram_figures(with_changes(params, {"training.method": method}, book), book)
+        except ParamsError as error:
+            figures = dict.fromkeys(VRAM_FIGURES, np.nan) | {FIT: "—", WHY_NOT: "; ".join(p for _, p in error.problems)}
+        rows.append({"Method": spec.label, "method": method, **figures})
     return pd.DataFrame(rows)
+
+
+def _vram_figures(params: Params, book: PriceBook) -> dict[str, Any]:
+    """One row of :func:`vram_by_method`: the engine's memory figures of ``params``. Usable
+    per GPU is the memory the stacked peak (its CUDA context included) may reach at the base
+    case: the live tensors' usable memory plus the context; the fit is the engine's verdict."""
+    run = evaluate(params, book)
+    facts = run.compute
+    peak = peak_phase_terms({name: float(value) for name, value in facts.memory_breakdown_gb.items()})
+    return {
+        "Weights and optimizer (GB)": float(facts.state_gb),
+        "Activations (GB)": float(facts.activations_gb),
+        "Per GPU (GB)": float(facts.memory_per_gpu_gb),
+        "Usable per GPU (GB)": float(facts.usable_gb_per_gpu + facts.memory_breakdown_gb["overhead"]),
+        FIT: plan_fit(params, book, run).verdict,
+        "Fewest GPUs": float(facts.fewest_gpus),
+        **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
+        WHY_NOT: "",
+    }
 
 
 def memory_breakdown_table(breakdown: Breakdown) -> Table:
@@ -362,15 +403,16 @@ def _fit_words(verdict: str) -> str:
 
 def book_label(breakdown: Breakdown, gpu: str) -> str:
     """The price book's label of a GPU."""
-    return breakdown.book.gpus[gpu].label
+    return gpu_label(breakdown.book, gpu)
 
 
 def vram_table(params: Params, book: PriceBook) -> Table:
     """Whether each method fits the plan's GPUs, and the fewest GPUs it needs."""
     frame = vram_by_method(params, book)
-    frame["Fits"] = np.where(frame["Per GPU (GB)"] <= frame["Usable per GPU (GB)"], "yes", "no")
+    frame["Fits"] = np.where(frame[WHY_NOT] != "", "—", frame[FIT])
+    ruled_out = [f"{row.Method}: not for this plan ({row[WHY_NOT]})." for _, row in frame.iterrows() if row[WHY_NOT]]
     terms = [peak_column(label) for label in MEMORY_LABELS.values()]
-    frame = frame.drop(columns=["method", *terms])
+    frame = frame.drop(columns=["method", FIT, WHY_NOT, *terms])
     gb = with_unit("GB", 1)
     formats = dict.fromkeys(
         ["Weights and optimizer (GB)", "Activations (GB)", "Per GPU (GB)", "Usable per GPU (GB)"], gb
@@ -379,15 +421,19 @@ def vram_table(params: Params, book: PriceBook) -> Table:
     frame.columns = [c.removesuffix(" (GB)") for c in frame.columns]
     t = params.training
     note = (
-        f"On {t.gpus_per_run} × {book.gpus[t.gpu].label}, {SHARDING_WORDS[t.sharding]}, "
+        f"On {t.gpus_per_run} × {gpu_label(book, t.gpu)}, {SHARDING_WORDS[t.sharding]}, "
         f"sequence {t.sequence_length:,} × micro-batch {t.micro_batch_size}, "
         f"{'with' if t.activation_checkpointing != 'none' else 'without'} activation checkpointing."
     )
+    note = " ".join([note, *ruled_out])
     return Table(frame, formats, "VRAM per GPU by method", note, ("Method", "Fits"))
 
 
 def gpu_count(value: Any) -> str:
-    """A number of GPUs, or 'does not fit' when no number of GPUs would do."""
+    """A number of GPUs, 'does not fit' when no number of GPUs would do (infinite), or '—'
+    when there is no figure (NaN: a method the plan rules out)."""
+    if value is None or np.isnan(value):
+        return "—"
     return "does not fit" if not np.isfinite(value) else number(value)
 
 

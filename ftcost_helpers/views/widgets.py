@@ -240,12 +240,12 @@ class Panel:
         place when the figures it shows changed."""
         start = time.perf_counter()
         try:
-            params = self.current_params()
-        except ParamsError as error:
+            breakdown = estimate(self.current_params(), self.book)
+        except ParamsError as error:  # FigureOutOfRange too: the move is refused, the panel keeps its figures
             self.error = error.problem
         else:
             self.error = None
-            self.breakdown = estimate(params, self.book)
+            self.breakdown = breakdown
             self.table = self._table(self.breakdown)
             moved = self.breakdown is not self.base and bool(self.moved())
             changed = self.chart.update(self.breakdown)
@@ -493,7 +493,7 @@ def compute_panel(params: Params, book: PriceBook) -> Panel:
     t = params.training
     rated = book.gpu_rates_usd_per_gpu_hour
     gpus = [(g.label, k) for k, g in book.gpus.items() if k in rated or k == t.gpu]
-    tiers = [(tables.TIER_LABELS.get(k, k), k) for k in rated.get(t.gpu, {t.tier: None})]
+    tiers = [(tables.TIER_LABELS.get(k, k), k) for k in _tiers_offered(params, book, t.gpu)]
     methods = [(m.label, k) for k, m in book.methods.items()]
     has_booked_rate = t.rate_usd_per_gpu_hour is not None
     controls = {
@@ -542,10 +542,21 @@ def _compute_headline(breakdown: Breakdown) -> dict[str, str]:
     )
 
 
+def _tiers_offered(params: Params, book: PriceBook, gpu: str) -> list[str]:
+    """The tiers a GPU may be picked on: those the price book prices it on, and the plan's
+    own tier on the plan's own GPU (its booked rate prices it where the book has none: a GPU
+    the file describes, a catalogue GPU on a tier the book does not list)."""
+    offered = list(book.gpu_rates_usd_per_gpu_hour.get(gpu, {}))
+    t = params.training
+    if gpu == t.gpu and t.tier not in offered:
+        offered.append(t.tier)
+    return offered
+
+
 def _offer_tiers_of_gpu(panel: Panel, gpu: str) -> None:
     """When the GPU changes, offer only its tiers (keeping the tier if the GPU has it)."""
     tier = panel.controls["tier"]
-    offered = list(panel.book.gpu_rates_usd_per_gpu_hour[gpu])
+    offered = _tiers_offered(panel.params, panel.book, gpu)
     keep = tier.value if tier.value in offered else offered[0]
     tier.options = [(tables.TIER_LABELS.get(k, k), k) for k in offered]
     tier.value = keep
@@ -554,9 +565,12 @@ def _offer_tiers_of_gpu(panel: Panel, gpu: str) -> None:
 
 
 def _price_new_hardware(panel: Panel, _value: Any) -> None:
-    """A booked rate belongs to its GPU and tier: on new hardware, price from the book."""
-    panel.controls["price_book_rate"].value = True
-    panel.changed["price_book_rate"] = True
+    """A booked rate belongs to its GPU and tier: on new hardware the price book's rate, on
+    hardware the book does not price (the plan's own, back again) the plan's booked rate."""
+    gpu, tier = panel.controls["gpu"].value, panel.controls["tier"].value
+    priced = tables.price_book_band(panel.book, gpu, tier) is not None
+    panel.controls["price_book_rate"].value = priced
+    panel.changed["price_book_rate"] = priced
 
 
 # ---------------------------------------------------------------- dataset

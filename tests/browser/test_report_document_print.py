@@ -68,11 +68,13 @@ def test_pdf_holds_the_decision_and_reads_right(example_a_report: Path, artifact
     assert count <= MAX_PAGES, f"{count} pages"
     summary = json.loads((example_a_report / "summary.json").read_text())
     first = pdf_text(pdf, 1, 1)
-    # Example A: P10–P90 of the programme, a USD 22,000/month API bill, break-even in month 5.
-    span = summary["range_usd"]
+    # Example A: P10–P90 of the programme, a USD 22,000/month API bill, break-even on the
+    # headline's basis with its chance.
+    span, h = summary["range_usd"], summary["headline"]
     for figure in (usd(span["p50"]), usd(span["p10"]), "USD 22,000", usd(summary["net_saving_usd_per_month"])):
         assert figure in first, figure
-    assert "month 5" in first and f"{summary['break_even_chance_by_month'][4]:.0%} chance" in first
+    month = h["break_even_month"]
+    assert f"month {month}" in first and f"{h['chance_of_break_even_by_month'][month - 1]:.0%} chance" in first
     assert "Page 1 of" in first and summary["client"][:20] in first.split("\n")[0]
     every = pdf_text(pdf)
     assert every.count("Page ") >= count, "a page without its page number"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ftcost_helpers.engine.model import checkpointing as recompute
 from ftcost_helpers.engine.quantities import Number
 
 SECONDS_PER_HOUR = 3600.0
@@ -62,6 +63,7 @@ def flops_per_token(
     checkpointing: str,
     sliding_layers: int = 0,
     sliding_window: int | None = None,
+    every_layers: int = 1,
 ) -> tuple[Number, Number]:
     """(matmul FLOPs, attention FLOPs) per token of one training step.
 
@@ -75,7 +77,9 @@ def flops_per_token(
     twice the forward, 6·L·s·(a·d) in all; the memory-efficient kernels change where the
     scores live, not how many FLOPs they take, so this is counted once whichever kernel
     runs. Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·(a·d), ``selective`` only
-    the attention's 2·L·s·(a·d) (Korthikanti et al. 2022, §5). N is the *active* parameter
+    the attention's 2·L·s·(a·d) (Korthikanti et al. 2022, §5), ``op_selective`` no matmul
+    and ``full`` on one layer in ``every_layers`` that share of the full one
+    (:mod:`checkpointing`). N is the *active* parameter
     count (mixture of experts: the experts a token is routed to). ``sliding_layers`` of the
     layers attend only to the last ``sliding_window`` keys: their s becomes the span of
     :func:`attended_span` (Beltagy et al. 2020, Longformer, §3.1: a window of w costs O(s·w))."""
@@ -84,11 +88,8 @@ def flops_per_token(
     span = attended_span(sequence_length, sliding_window) if sliding_layers else 0.0
     attention_forward = 2.0 * (full_layers * sequence_length + sliding_layers * span) * query_width
     attention = 3.0 * attention_forward
-    if checkpointing == "full":
-        weights = weights + 2.0 * active_parameters
-        attention = attention + attention_forward
-    elif checkpointing == "selective":
-        attention = attention + attention_forward
+    weights = weights + 2.0 * active_parameters * recompute.matmul_recompute_share(checkpointing, every_layers)
+    attention = attention + attention_forward * recompute.attention_recompute_share(checkpointing, every_layers)
     return weights, attention
 
 
@@ -130,10 +131,19 @@ def compute_seconds(
     reads, so short micro-batches of a large model (or a mixture of experts, whose every
     expert is read for few tokens) become bandwidth bound."""
     effective = 1e12 * utilisation
-    matmuls = matmul_flops * throughput_penalty / (matmul_peak_tflops * effective)
+    matmuls = quotient(matmul_flops * throughput_penalty, matmul_peak_tflops * effective)
     if bandwidth_gbps:
         matmuls = np.maximum(matmuls, matmul_bytes / (bandwidth_gbps * 1e9))
-    return matmuls + attention_flops / (attention_peak_tflops * effective)
+    return matmuls + quotient(attention_flops, attention_peak_tflops * effective)
+
+
+def quotient(work: Number, rate: Number) -> Number:
+    """``work ÷ rate`` for a rate that may underflow to 0 (a peak and a utilisation each near
+    the smallest float): no work takes 0 s, any work infinite time (which the run's guard
+    refuses), never a ZeroDivisionError."""
+    work, rate = np.asarray(work, dtype=float), np.asarray(rate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(work == 0, 0.0, work / rate)[()]
 
 
 MATMUL_OPERAND_BYTES = {"bf16_mixed": 2.0, "bf16": 2.0, "fp8": 1.0, "fp32": 4.0}
@@ -141,11 +151,12 @@ MATMUL_OPERAND_BYTES = {"bf16_mixed": 2.0, "bf16": 2.0, "fp8": 1.0, "fp32": 4.0}
 weights under ``fp32`` (a 4-bit base is dequantised to bf16 first, so its matmuls read 2)."""
 
 
-def weight_passes(checkpointing: str) -> float:
+def weight_passes(checkpointing: str, every_layers: int = 1) -> float:
     """Times each micro-batch's matmuls read every weight: the forward, the backward's
     input-gradient matmul (the weight-gradient matmul reads activations, not weights), and
-    the recomputed forward under ``full`` checkpointing (Korthikanti et al. 2022, §5)."""
-    return 3.0 if checkpointing == "full" else 2.0
+    the recomputed forward under ``full`` checkpointing (Korthikanti et al. 2022, §5), of
+    the checkpointed share of the layers (:func:`checkpointing.matmul_recompute_share`)."""
+    return 2.0 + recompute.matmul_recompute_share(checkpointing, every_layers)
 
 
 def matmul_traffic_bytes(
@@ -197,20 +208,32 @@ COMPILED_ADAPTER_FORWARD_KERNELS = 3
 kernel for dropout, scaling and the add (5 eager, :data:`ADAPTER_FORWARD_KERNELS`)."""
 
 
+MATMULS_PER_LAYER = 8
+"""Kernels of a layer's forward that op-level checkpointing does not run again: the seven
+weight matmuls and the attention kernel (:data:`BLOCK_FORWARD_KERNELS`)."""
+
+
 def kernels_per_layer(
-    adapted_linears: int, checkpointing: str, dequantise_kernels: float = 0.0, compiled: bool = False
+    adapted_linears: int,
+    checkpointing: str,
+    dequantise_kernels: float = 0.0,
+    compiled: bool = False,
+    every_layers: int = 1,
 ) -> float:
     """Kernels one layer launches for one micro-batch: the forward (block + adapters), the
     backward (twice the forward's), the recomputed forward under ``full`` checkpointing,
-    and ``dequantise_kernels`` for a quantised base (:func:`dequantise_kernels_per_layer`).
+    and ``dequantise_kernels`` for a quantised base (:func:`dequantise_kernels_per_layer`);
+    ``full`` on one layer in n recomputes 1/n of the forward's kernels, ``op_selective`` all
+    but the matmuls (:data:`MATMULS_PER_LAYER`, and each adapter's two).
     ``compiled``: the fused counts of ``torch.compile`` (:data:`COMPILED_BLOCK_FORWARD_KERNELS`)."""
     if compiled:
         forward = COMPILED_BLOCK_FORWARD_KERNELS + COMPILED_ADAPTER_FORWARD_KERNELS * adapted_linears
     else:
         forward = BLOCK_FORWARD_KERNELS + ADAPTER_FORWARD_KERNELS * adapted_linears
     total = forward * (1.0 + BACKWARD_KERNELS_PER_FORWARD) + dequantise_kernels
-    if checkpointing == "full":
-        total = total + forward
+    total = total + forward * recompute.matmul_recompute_share(checkpointing, every_layers)
+    if checkpointing == "op_selective":
+        total = total + forward - MATMULS_PER_LAYER - 2.0 * adapted_linears
     return total
 
 
@@ -239,11 +262,12 @@ def fused_elementwise_bytes_per_token_layer(
     return 64.0 * hidden_size + 44.0 * (query_width + kv_width) + 4.0 * intermediate_size
 
 
-def elementwise_passes(checkpointing: str) -> float:
+def elementwise_passes(checkpointing: str, every_layers: int = 1) -> float:
     """Forward-pass equivalents of element-wise traffic in one micro-batch's step: the
     forward (1), the backward (2, :data:`BACKWARD_KERNELS_PER_FORWARD`), and the recomputed
-    forward under ``full`` checkpointing (1)."""
-    return 1.0 + BACKWARD_KERNELS_PER_FORWARD + (1.0 if checkpointing == "full" else 0.0)
+    forward's share (:func:`checkpointing.elementwise_recompute_share`: 1 under ``full``
+    and ``op_selective``, 1/n on one layer in n)."""
+    return 1.0 + BACKWARD_KERNELS_PER_FORWARD + recompute.elementwise_recompute_share(checkpointing, every_layers)
 
 
 def compile_saved_seconds(
@@ -258,12 +282,16 @@ def compile_saved_seconds(
     return memory_bound_seconds(tokens * layers * bytes_per_token_layer * passes, bandwidth_gbps, share)
 
 
-def memory_bound_seconds(bytes_moved: Number, bandwidth_gbps: float, share: Number) -> Number:
+def memory_bound_seconds(bytes_moved: Number, bandwidth_gbps: float | None, share: Number) -> Number:
     """Seconds a memory-bound kernel takes: the bytes it reads and writes ÷ the share of the
     GPU's datasheet HBM bandwidth it reaches (``elementwise_bandwidth_share`` for operands of
     one shape, ``broadcast_bandwidth_share`` when one is broadcast; the price book gives the
     measurements). An element-wise op does ~1 FLOP per byte, far below any GPU's FLOP/byte
-    ratio, so bandwidth sets its speed."""
+    ratio, so bandwidth sets its speed. A GPU a client file describes without its bandwidth
+    (``bandwidth_gbps`` None) leaves these terms uncounted: 0 s, as the price book's
+    ``GpuSpec`` says."""
+    if bandwidth_gbps is None:
+        return 0.0 * bytes_moved
     return bytes_moved / (bandwidth_gbps * 1e9 * share)
 
 
@@ -337,6 +365,7 @@ def dequantise_seconds(
     bandwidth_gbps: float,
     contiguous_share: Number,
     broadcast_share: Number,
+    every_layers: int = 1,
 ) -> Number:
     """GPU-seconds spent dequantising a 4-bit base: every micro-batch dequantises every
     quantised weight once per pass that needs it (the forward, the recomputed forward under
@@ -351,23 +380,26 @@ def dequantise_seconds(
     per_pass = memory_bound_seconds(contiguous, bandwidth_gbps, contiguous_share) + memory_bound_seconds(
         broadcast, bandwidth_gbps, broadcast_share
     )
-    return per_pass * dequantise_passes(kind, checkpointing) * micro_batches
+    return per_pass * dequantise_passes(kind, checkpointing, every_layers) * micro_batches
 
 
-def dequantise_passes(kind: Dequantisation, checkpointing: str) -> float:
+def dequantise_passes(kind: Dequantisation, checkpointing: str, every_layers: int = 1) -> float:
     """Passes of one micro-batch that dequantise: forward, backward if the library does it
-    again, recomputed forward under ``full`` checkpointing."""
-    return 1.0 + (1.0 if kind.in_backward else 0.0) + (1.0 if checkpointing == "full" else 0.0)
+    again, recomputed forward under ``full`` checkpointing (its share of the layers; the
+    dequantised weight feeds a matmul, so ``op_selective``, which keeps the matmuls'
+    outputs, does not dequantise again)."""
+    again = recompute.matmul_recompute_share(checkpointing, every_layers)
+    return 1.0 + (1.0 if kind.in_backward else 0.0) + again
 
 
 QUANTISED_LINEARS = 7
 """Linear layers of a decoder layer a 4-bit base quantises: q, k, v, o, gate, up, down."""
 
 
-def dequantise_kernels_per_layer(kind: Dequantisation, checkpointing: str) -> float:
+def dequantise_kernels_per_layer(kind: Dequantisation, checkpointing: str, every_layers: int = 1) -> float:
     """Kernels one layer's dequantisation launches per micro-batch: the library's kernels
     per linear × 7 linears × the passes that dequantise."""
-    return kind.kernels * QUANTISED_LINEARS * dequantise_passes(kind, checkpointing)
+    return kind.kernels * QUANTISED_LINEARS * dequantise_passes(kind, checkpointing, every_layers)
 
 
 def optimizer_step_bytes_per_param(
@@ -382,7 +414,7 @@ def optimizer_step_bytes_per_param(
 
 
 def optimizer_step_seconds(
-    trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float, share: Number
+    trained_parameters_per_gpu: Number, bytes_per_param: float, bandwidth_gbps: float | None, share: Number
 ) -> Number:
     """Seconds of one optimizer step, memory-bandwidth bound: the bytes it reads and writes
     (:func:`optimizer_step_bytes_per_param`) at the share of the bandwidth element-wise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftcost_helpers.engine.model import checkpointing as recompute
 from ftcost_helpers.engine.quantities import Number
 
 BYTES_PER_GB = 1e9
@@ -164,22 +165,25 @@ def activations_gb(
     tensor_parallel: int,
     context_parallel: int,
 ) -> Number:
-    """GB of activations one GPU holds at the end of the forward pass.
+    """GB of activations one GPU holds at the end of the forward pass, for L identical
+    layers of ``per_token_layer_bytes`` each (scores included): the bytes the policy keeps
+    (:func:`checkpointing.kept_bytes_per_token`; ``op_selective`` is counted there with the
+    MLP's inner bytes, which this per-layer total does not separate, so here as ``none`` less
+    2h per layer) over the micro-batch (:func:`kept_activations_gb`)."""
+    stack = layers * (per_token_layer_bytes - attention_score_bytes)
+    kept = recompute.kept_bytes_per_token(stack, attention_score_bytes, layers, hidden_size, 0.0, checkpointing)
+    return kept_activations_gb(kept, tokens_per_micro_batch, tensor_parallel, context_parallel)
 
-    ``none``: L layers × their per-token bytes. ``selective`` (Korthikanti §5): the attention
-    scores are recomputed, so their 5·a·s bytes go. ``full``: each layer keeps only its bf16
-    input, 2h per token, plus one layer's full activations while it is recomputed:
-    L·2h + per-layer. Tensor parallel with sequence parallelism splits them all by t
-    (Korthikanti §4.2.2); context parallel splits the sequence by c. Pipeline parallel does
+
+def kept_activations_gb(
+    bytes_per_token: Number, tokens_per_micro_batch: Number, tensor_parallel: int, context_parallel: int
+) -> Number:
+    """GB of activations one GPU holds: the bytes kept per token × the micro-batch's tokens ÷
+    (tensor × context parallel). Tensor parallel with sequence parallelism splits them all by
+    t (Korthikanti §4.2.2); context parallel splits the sequence by c. Pipeline parallel does
     not reduce them: with 1F1B the first stage holds p micro-batches of L/p layers
     (Korthikanti §4.2.3)."""
-    if checkpointing == "full":
-        per_token = layers * BF16 * hidden_size + per_token_layer_bytes
-    elif checkpointing == "selective":
-        per_token = layers * (per_token_layer_bytes - attention_score_bytes)
-    else:
-        per_token = layers * per_token_layer_bytes
-    return per_token * tokens_per_micro_batch / (tensor_parallel * context_parallel) / BYTES_PER_GB
+    return bytes_per_token * tokens_per_micro_batch / (tensor_parallel * context_parallel) / BYTES_PER_GB
 
 
 LOGIT_BYTES = FP32 + FP32
@@ -208,17 +212,29 @@ def gathered_layer_gb(
 
 
 def dequantised_copies_gb(
-    quantised_parameters: Number, layers: int, model_parallel: int, kept_for_backward: bool, checkpointing: str
+    quantised_parameters: Number,
+    layers: int,
+    model_parallel: int,
+    kept_for_backward: bool,
+    checkpointing: str,
+    every_layers: int = 1,
 ) -> Number:
     """GB of dequantised weights autograd keeps for the backward pass when the quantised
     base's library saves its fp16 copy as an ordinary matmul operand (AutoGPTQ in training,
     ``compute.DEQUANTISATION``'s ``in_backward`` false): 2 bytes per quantised weight of every
-    layer without recomputation, of the one layer being recomputed under ``full`` or
-    ``selective`` checkpointing: N_q·2 or N_q/L·2, ÷ (tensor × pipeline). A library that
-    dequantises again in the backward (bitsandbytes) keeps only one matrix at a time, left out."""
+    layer without recomputation, of the one layer being recomputed under ``full``,
+    ``selective`` or ``op_selective`` checkpointing (the copy is made by element-wise ops,
+    which op-level checkpointing recomputes): N_q·2 or N_q/L·2, ÷ (tensor × pipeline). With
+    ``full`` on one layer in n, the other layers keep theirs: (1 − 1/n)·N_q·2 + N_q/L·2. A
+    library that dequantises again in the backward (bitsandbytes) keeps only one matrix at a
+    time, left out."""
     if not kept_for_backward:
         return 0.0 * quantised_parameters
-    held = quantised_parameters if checkpointing == "none" else quantised_parameters / layers
+    if checkpointing == "none":
+        held = quantised_parameters
+    else:
+        unchecked = 1.0 - recompute.checkpointed_share(checkpointing, every_layers) if checkpointing == "full" else 0.0
+        held = unchecked * quantised_parameters + quantised_parameters / layers
     return held * BF16 / model_parallel / BYTES_PER_GB
 
 

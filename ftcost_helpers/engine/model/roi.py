@@ -24,8 +24,12 @@ def serving_cost_per_1m_tokens(gpus: Number, rate_usd_per_gpu_hour: Number, toke
 
 def average_tokens_per_second(tokens_million_per_month: Number, serving_hours_per_month: Number) -> Number:
     """Tokens/s a monthly volume needs on average over the hours the deployment serves:
-    tokens × 10⁶ ÷ (hours × 3600). 440M tokens over 730 h: 440e6 ÷ 2,628,000 ≈ 167 tokens/s."""
-    return tokens_million_per_month * TOKENS_PER_MILLION / (serving_hours_per_month * SECONDS_PER_HOUR)
+    tokens × 10⁶ ÷ (hours × 3600). 440M tokens over 730 h: 440e6 ÷ 2,628,000 ≈ 167 tokens/s.
+    No serving hours: 0 for no tokens, infinite for any (no deployment can carry them)."""
+    tokens = np.asarray(tokens_million_per_month * TOKENS_PER_MILLION, dtype=float)
+    seconds = np.asarray(serving_hours_per_month * SECONDS_PER_HOUR, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tokens > 0, tokens / seconds, 0.0)[()]
 
 
 def gpus_to_carry(peak_tokens_per_second: Number, deployment_tokens_per_second: Number, gpus: Number) -> Number:

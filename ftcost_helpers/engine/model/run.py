@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
+from ftcost_helpers.engine.model.guards import (
+    SECTION_OF_AREA,
+    check_amounts,
+    check_implied_utilisation,
+    check_physics,
+    check_serving_load,
+)
 from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
 from ftcost_helpers.engine.model.training import ComputeFacts
 from ftcost_helpers.engine.pricebook import PriceBook
@@ -305,12 +313,18 @@ def alternative_tokens_million_per_month(p: Params) -> Number | None:
 
 def serving_load(p: Params) -> tuple[Number, Number] | None:
     """(average, peak) tokens/s the alternative's volume needs over the serving hours
-    (peak = average × ``serving.peak_to_average``); None without volumes."""
+    (peak = average × ``serving.peak_to_average``); None without volumes. A load no
+    deployment could carry (the volume over no serving hours, a throughput near zero) is refused
+    where serving is modelled
+    (:func:`~ftcost_helpers.engine.model.guards.check_serving_load`)."""
     tokens = alternative_tokens_million_per_month(p)
     if tokens is None:
         return None
     average = roi.average_tokens_per_second(tokens, p.serving.hours_per_month)
-    return average, average * p.serving.peak_to_average
+    peak = average * p.serving.peak_to_average
+    if p.serving.modelled:
+        check_serving_load(p, tokens, peak, roi.gpus_to_carry(peak, p.serving.tokens_per_second, p.serving.gpus))
+    return average, peak
 
 
 def running_costs_by_month(ongoing: dict[str, Number], maintained: np.ndarray, launched: np.ndarray) -> np.ndarray:
@@ -336,7 +350,9 @@ def programme_spend(p: Params, lines: list[Line]) -> np.ndarray:
 
 
 def run_model(p: Params, book: PriceBook) -> ModelRun:
-    """The whole model on resolved inputs (no Range left in ``p`` or ``book``)."""
+    """The whole model on resolved inputs (no Range left in ``p`` or ``book``); every figure
+    finite and printable, else :class:`~ftcost_helpers.engine.model.guards.FigureOutOfRange`
+    (:func:`~ftcost_helpers.engine.model.guards.check_physics`, :func:`amounts`)."""
     compute_lines, facts = compute_area(p, book)
     lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
     first_compute = sum((line.value for line in compute_lines), start=0.0)
@@ -356,7 +372,7 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
     cash = roi.cumulative_cash_flow(programme_spend(p, lines), roi.monthly_net_saving(alternative, running, operating))
     has_alternative = p.alternative.kind != "none"
     break_even = roi.break_even_month(cash) if has_alternative else np.nan
-    return ModelRun(
+    run = ModelRun(
         lines=lines,
         ongoing_monthly=ongoing,
         maintenance_quarterly=quarterly,
@@ -369,3 +385,21 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         compute=facts,
         alternative_source=alternative_source(p, book),
     )
+    check_physics(p, book, facts.physics_gpu_hours_per_run, facts.tokens_per_run, facts.utilisation)
+    check_implied_utilisation(p, facts.implied_utilisation)
+    check_amounts(amounts(run))
+    return run
+
+
+def amounts(run: ModelRun) -> Iterator[tuple[str, str, Number]]:
+    """(section of the client file, figure, USD) of every amount a run produces, programme
+    lines first. The cash flow, TCO and break-even are sums of these over at most 120 months,
+    so they stay finite and printable when these do."""
+    for line in run.lines:
+        yield SECTION_OF_AREA[line.area], f"'{line.item}'", line.value
+    for name, value in run.ongoing_monthly.items():
+        yield SECTION_OF_AREA[name], f"{name} per month", value
+    for name, value in run.maintenance_quarterly.items():
+        yield "maintenance", f"'{name}' per quarter", value
+    yield "serving", "serving per 1M tokens", run.serving.usd_per_1m_tokens
+    yield "alternative", "the alternative per month", run.alternative_monthly

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftcost_helpers.engine.model import allocator, architecture, compute, memory
+from ftcost_helpers.engine.model import allocator, architecture, batches, blocks, checkpointing, compute, memory
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -103,6 +103,7 @@ class Shape:
     head_dim: int | None = None
     sliding_window: int | None = None
     sliding_layers: int = 0
+    blocks: blocks.Blocks = field(default_factory=blocks.Blocks)
 
     @property
     def query_width(self) -> float:
@@ -115,6 +116,12 @@ class Shape:
         return architecture.kv_width(self.hidden, self.heads, self.kv_heads, self.head_dim)
 
 
+def model_blocks(p: Params) -> blocks.Blocks:
+    """What sets the model's blocks apart from the Llama block (:class:`blocks.Blocks`):
+    dense MLP, parallel blocks, biases, an encoder, shared experts, dense first layers, MLA."""
+    return blocks.blocks_from_keys(dict(p.base_model))
+
+
 def model_shape(p: Params) -> Shape:
     """The architecture with its derived keys: KV heads, head dimension, MLP width, active
     parameters."""
@@ -123,22 +130,24 @@ def model_shape(p: Params) -> Shape:
     experts, routed = m.experts or 1, m.experts_per_token or 1
     total = m.parameters_billion * BILLION
     shape = (m.layers, m.hidden_size, m.attention_heads, kv_heads)
-    vocab, tied, d = m.vocab_size, m.tied_embeddings, m.head_dim
+    vocab, tied, d, kind = m.vocab_size, m.tied_embeddings, m.head_dim, model_blocks(p)
     if m.intermediate_size is None:
-        width = architecture.derived_intermediate_size(total, *shape, vocab, tied, experts, d)
+        width = blocks.derived_intermediate_size(total, *shape, vocab, tied, experts, d, kind)
     else:
         width = float(m.intermediate_size)
-    counted = architecture.total_parameters(*shape, width, vocab, tied, experts, d)
+    counted = blocks.total_parameters(*shape, width, vocab, tied, experts, d, kind)
     if m.active_parameters_billion is not None:
         active = m.active_parameters_billion * BILLION
-    elif experts > 1:
-        active = architecture.active_parameters(*shape, width, vocab, tied, routed, d)
+    elif experts > 1 or kind.encoder_decoder:
+        active = blocks.active_parameters(*shape, width, vocab, tied, routed, d, kind)
     else:
         active = total
     sliding = 0
     if m.sliding_window:  # every layer slides unless the file says how many
         sliding = m.layers if m.sliding_window_layers is None else m.sliding_window_layers
-    return Shape(*shape, vocab, tied, experts, routed, width, total, active, counted, d, m.sliding_window, sliding)
+    return Shape(
+        *shape, vocab, tied, experts, routed, width, total, active, counted, d, m.sliding_window, sliding, kind
+    )
 
 
 def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool = False) -> Number:
@@ -150,7 +159,7 @@ def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool
     if p.training.trainable_fraction is not None:
         return p.training.trainable_fraction * (shape.active if active else shape.total)
     lora = p.training.lora
-    return architecture.lora_parameters(
+    adapters = blocks.lora_parameters(
         lora.rank,
         lora.target_modules,
         shape.layers,
@@ -160,7 +169,9 @@ def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool
         shape.intermediate,
         shape.routed if active else shape.experts,
         shape.head_dim,
+        shape.blocks,
     )
+    return adapters / 2.0 if active and shape.blocks.encoder_decoder else adapters
 
 
 def default_utilisation(p: Params, method: MethodSpec, book: PriceBook) -> Number:
@@ -195,17 +206,6 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
     tokens = t.sequence_length * t.micro_batch_size
-    per_layer = memory.activation_bytes_per_token_layer(
-        shape.hidden,
-        shape.kv_width,
-        shape.intermediate,
-        shape.routed,
-        shape.heads,
-        t.sequence_length,
-        True,
-        shape.query_width,
-    )
-    scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
     gathered = t.sharding == "full" or weights_offloaded
     no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
     fused_step = no_buffer or allocator.OPTIMIZER_TEMPORARIES[t.optimizer_implementation] == 0.0
@@ -231,15 +231,8 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "gradients": gradients * allocator.expert_split(trained_experts, ep, dp, shard_gradients),
         "optimizer_states": memory.optimizer_states_gb(trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
-        "activations": memory.activations_gb(
-            per_layer + scores,
-            shape.hidden,
-            shape.layers,
-            tokens,
-            t.activation_checkpointing,
-            scores,
-            t.tensor_parallel,
-            t.context_parallel,
+        "activations": memory.kept_activations_gb(
+            _kept_bytes_per_token(p, shape), tokens, t.tensor_parallel, t.context_parallel
         ),
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
         "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
@@ -267,11 +260,29 @@ def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
 
 
 def _expert_share(shape: Shape) -> Number:
-    """Share of the parameters in the experts' MLPs (0 for a dense model): L·E·3·h·i ÷ N."""
+    """Share of the parameters in the routed experts' MLPs (0 for a dense model): the mixture
+    layers' E MLPs of width i (:func:`blocks.mlp_parameters`; shared experts and dense first
+    layers are not split) over the total."""
     if shape.experts <= 1:
         return 0.0
-    experts = shape.layers * architecture.mlp_parameters(shape.hidden, shape.intermediate, shape.experts)
-    return np.minimum(experts / shape.total, 1.0)
+    kind = shape.blocks
+    expert = blocks.mlp_parameters(shape.hidden, shape.intermediate, kind.mlp, kind.biases)
+    routed = (shape.layers - kind.dense_layers) * expert * shape.experts
+    return np.minimum(routed / shape.total, 1.0)
+
+
+def _kept_bytes_per_token(p: Params, shape: Shape) -> Number:
+    """Activation bytes per token of the longest sequence the stack keeps under the plan's
+    checkpointing policy (:func:`checkpointing.kept_bytes_per_token`)."""
+    t, kind = p.training, shape.blocks
+    args = (shape.layers, shape.hidden, shape.query_width, shape.kv_width, shape.heads, shape.intermediate)
+    stack = blocks.stack_activation_bytes(*args, shape.routed, kind)
+    inner = blocks.stack_inner_mlp_bytes(shape.layers, shape.intermediate, shape.routed, kind)
+    scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
+    layers = blocks.checkpointed_layers(shape.layers, kind)
+    return checkpointing.kept_bytes_per_token(
+        stack, scores, layers, shape.hidden, inner, t.activation_checkpointing, t.checkpoint_every_layers
+    )
 
 
 def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddings: Number) -> Number:
@@ -280,9 +291,14 @@ def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddin
     if method.quantised_base_bytes_per_param is None:
         return 0.0 * shape.total
     kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
-    blocks = (shape.total - embeddings) * method.frozen_copies
+    quantised = (shape.total - embeddings) * method.frozen_copies
     return memory.dequantised_copies_gb(
-        blocks, shape.layers, t.tensor_parallel * t.pipeline_parallel, kept, t.activation_checkpointing
+        quantised,
+        shape.layers,
+        t.tensor_parallel * t.pipeline_parallel,
+        kept,
+        t.activation_checkpointing,
+        t.checkpoint_every_layers,
     )
 
 
@@ -340,20 +356,22 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     optimizer steps and host transfers."""
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     processed = compute.processed_tokens(tokens, t.padding_efficiency)
+    row = batches.row_tokens(t.sequence_length, t.packing, t.mean_sequence_length)
     matmul, attention = compute.flops_per_token(
         shape.active,
         0.0 if method.trains_all_weights else trained_parameters(p, method, shape, active=True),
         method.trains_all_weights,
-        shape.layers,
-        shape.query_width,
-        t.sequence_length,
+        blocks.attention_layer_equivalents(shape.layers, shape.blocks),
+        blocks.attention_width_for_flops(shape.query_width, shape.heads, shape.blocks.latent),
+        row,
         t.activation_checkpointing,
         shape.sliding_layers,
         shape.sliding_window,
+        t.checkpoint_every_layers,
     )
     matmul_flops = matmul * processed * method.algorithm_multiplier
     attention_flops = attention * processed * method.algorithm_multiplier
-    micro_batches = processed * method.algorithm_multiplier / (t.sequence_length * t.micro_batch_size)
+    micro_batches = processed * method.algorithm_multiplier / (row * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
     peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
     roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
@@ -367,7 +385,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     seconds = seconds + _launch_seconds(p, book, method, shape, micro_batches)
     seconds = seconds * compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
-    batch_tokens = t.sequence_length * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
+    batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
         per_gpu, step_bytes, gpu.memory_bandwidth_gbps, book.training_physics.elementwise_bandwidth_share
@@ -391,7 +409,7 @@ def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Numbe
     return compute.matmul_traffic_bytes(
         shape.total * t.context_parallel,
         compute.MATMUL_OPERAND_BYTES[t.precision],
-        compute.weight_passes(t.activation_checkpointing),
+        compute.weight_passes(t.activation_checkpointing, t.checkpoint_every_layers),
         trained,
         memory.GRADIENT_BYTES[t.precision],
         micro_batches,
@@ -404,7 +422,7 @@ def _compile_saved_seconds(p: Params, book: PriceBook, shape: Shape, tokens: Num
     per_token_layer = compute.fused_elementwise_bytes_per_token_layer(
         shape.hidden, shape.query_width, shape.kv_width, shape.intermediate * shape.routed
     )
-    passes = compute.elementwise_passes(p.training.activation_checkpointing)
+    passes = compute.elementwise_passes(p.training.activation_checkpointing, p.training.checkpoint_every_layers)
     bandwidth = book.gpus[p.training.gpu].memory_bandwidth_gbps
     share = book.training_physics.elementwise_bandwidth_share
     return compute.compile_saved_seconds(tokens, shape.layers, per_token_layer, passes, bandwidth, share)
@@ -418,9 +436,11 @@ def _launch_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: Shape
     dequantise = 0.0
     if method.quantised_base_bytes_per_param is not None:
         dequantise = compute.dequantise_kernels_per_layer(
-            compute.DEQUANTISATION[t.quantised_base], t.activation_checkpointing
+            compute.DEQUANTISATION[t.quantised_base], t.activation_checkpointing, t.checkpoint_every_layers
         )
-    kernels = compute.kernels_per_layer(adapted, t.activation_checkpointing, dequantise, t.compiled)
+    kernels = compute.kernels_per_layer(
+        adapted, t.activation_checkpointing, dequantise, t.compiled, t.checkpoint_every_layers
+    )
     layers_times_gpus = shape.layers * t.tensor_parallel * t.context_parallel
     return compute.launch_seconds(micro_batches, layers_times_gpus, kernels, book.training_physics.kernel_overhead_us)
 
@@ -440,6 +460,7 @@ def _dequantise_seconds(p: Params, book: PriceBook, method: MethodSpec, shape: S
         book.gpus[t.gpu].memory_bandwidth_gbps,
         book.training_physics.elementwise_bandwidth_share,
         book.training_physics.broadcast_bandwidth_share,
+        t.checkpoint_every_layers,
     )
 
 
