@@ -372,8 +372,9 @@ def test_a_gpu_without_a_rate_answers_the_memory_question(tmp_path, book):
 
     params = load_params(_on_l40s(tmp_path, 0.9), book)
     facts = estimate(params, book).base.compute
-    # 48 GB less the 10% headroom kept free (defaults.yaml): 43.2 GB usable per GPU.
-    assert facts.usable_gb_per_gpu == pytest.approx(43.2)
+    # 48 GiB, less ECC's 6.25 % (a data-center GDDR6 card): 48 × 1.073741824 × 0.9375 =
+    # 48.318 GB; less the 1.3 GB CUDA context, × (1 − 0.02 fragmentation): 46.078 GB usable.
+    assert facts.usable_gb_per_gpu == pytest.approx((48 * 1.073741824 * 0.9375 - 1.3) * 0.98)
     # 8 GPUs × 6 h × 14 runs = 672 GPU-hours at the client's USD 0.90 = USD 604.80.
     assert facts.booked_gpu_hours * 0.9 == pytest.approx(604.8)
 
@@ -408,8 +409,8 @@ def test_a_client_describes_its_own_gpu(tmp_path, book):
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     params = load_params(path, book)
     assert params.training.gpu == "own_lab_card_32gb"
-    # 32 GB less the 10% headroom: 28.8 GB usable per GPU.
-    assert estimate(params, book).base.compute.usable_gb_per_gpu == pytest.approx(28.8)
+    # 32 GiB = 34.360 GB (no ECC said), less the 1.3 GB context, × 0.98: 32.399 GB usable.
+    assert estimate(params, book).base.compute.usable_gb_per_gpu == pytest.approx((32 * 1.073741824 - 1.3) * 0.98)
 
 
 def test_any_positive_memory_is_a_gpu_and_zero_is_not():

@@ -305,15 +305,21 @@ def test_a_new_serving_tier_drops_the_serving_rate(book):
     assert spot.training.rate_usd_per_gpu_hour == 4.0
 
 
-def test_fits_needs_the_gpus_it_books(book):
-    run = evaluate(plan_with(book), book)
+def test_fits_is_the_fit_verdict(book):
+    # a scenario fits unless the fit verdict says "does not fit": on the plan's H100 (80 GiB =
+    # 85.9 GB) 40 GB of tensors fit (at most 1.5 + 40 ÷ 0.57 = 71.7 GB with the context and
+    # fragmentation at their ranges' ends), 80 GB are borderline (P10 0.783 + 80 = 80.78 GB,
+    # the context's P10 and no fragmentation; up to 141.9 GB), 90 GB do not fit (P10 90.78 GB)
+    plan = plan_with(book)
+    run = evaluate(plan, book)
 
-    def with_fewest(n: float):
-        return dataclasses.replace(run, compute=dataclasses.replace(run.compute, fewest_gpus=n))
+    def with_allocated(gb: float):
+        return dataclasses.replace(run, compute=dataclasses.replace(run.compute, allocated_gb=gb, paged_gb=0.0))
 
-    assert scenarios._fits(with_fewest(2.0), 2) is True
-    assert scenarios._fits(with_fewest(3.0), 2) is False
-    assert scenarios._fits(with_fewest(math.inf), 2) is False
+    assert scenarios.plan_fit(plan, book, with_allocated(40.0)).fits is True
+    assert scenarios.plan_fit(plan, book, with_allocated(80.0)).fits is True
+    assert scenarios.plan_fit(plan, book, with_allocated(90.0)).fits is False
+    assert compare_scenarios(plan, book)[0].fits is True
 
 
 # ---------------------------------------------------------------- slugs

@@ -22,6 +22,7 @@ import numpy as np
 
 from ftcost_helpers.engine.corrections import serving_shortfall
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly
 from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
@@ -463,43 +464,32 @@ def _cheaper_tier(
 
 
 def model_does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
-    """The model, its training states and activations do not fit the chosen GPUs."""
+    """The model, its training states and activations do not fit the chosen GPUs: only when
+    the fit verdict (:func:`~ftcost_helpers.engine.fit.plan_fit`) is "does not fit", never
+    on a borderline one."""
     c, t = run.compute, params.training
-    per_gpu, usable = _f(c.memory_per_gpu_gb), float(c.usable_gb_per_gpu)
-    needed = float(np.max(c.fewest_gpus))
-    if per_gpu <= usable and needed <= t.gpus_per_run:
+    fit = plan_fit(params, book, run)
+    if fit.fits:
         return []
+    needed = fit.fewest_gpus
     gpu = book.gpus[t.gpu].label
     head = (
-        f"{params.base_model.name} with {t.method} needs {per_gpu:,.1f} GB per GPU on {t.gpus_per_run} × {gpu} "
-        f"({_f(c.state_gb):,.1f} GB of weights and optimizer states"
+        f"{params.base_model.name} with {t.method} needs {fit.allocated_gb:,.1f} GB of live tensors per GPU on "
+        f"{t.gpus_per_run} × {gpu} ({_f(c.state_gb):,.1f} GB of weights and optimizer states"
         f"{' sharded' if t.sharding != 'none' else ''}, {float(c.activations_gb):,.1f} GB of activations), "
-        "but each offers "
-        f"{usable:,.1f} GB usable: the runs will not start."
+        f"{fit.need_p10_gb:,.1f}–{fit.need_p90_gb:,.1f} GB of device memory with the CUDA context and the "
+        f"allocator's fragmentation (P10–P90), but each holds {fit.capacity_gb:,.1f} GB: the runs will not start."
     )
     if not np.isfinite(needed):
-        fix = f" It fits on no number of these GPUs as configured: {_memory_fixes(params)}."
+        fix = f" It fits on no number of these GPUs as configured: {', '.join(fit.fixes)}."
         return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix)]
     extra = _f(run.area_total("compute")) * (needed / t.gpus_per_run - 1.0)
     saving = cash_gain(run, _rerun_base(params, book, training={"gpus_per_run": int(needed)}))
     fix = (
         f" It needs at least {needed:.0f} GPUs per run: at the same hours that adds {_usd(extra)} the plan "
-        f"leaves out{_with_what_scales(params, extra, saving)} (or: {_memory_fixes(params)})."
+        f"leaves out{_with_what_scales(params, extra, saving)} (or: {', '.join(fit.fixes)})."
     )
     return [Finding(MODEL_DOES_NOT_FIT, "compute", head + fix, saving)]
-
-
-def _memory_fixes(params: Params) -> str:
-    """What would cut the memory a run needs, given what the plan already does."""
-    t = params.training
-    fixes = [
-        "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
-        "use QLoRA's 4-bit base" if t.method != "qlora" else "",
-        "enable gradient checkpointing" if t.activation_checkpointing == "none" else "",
-        "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
-        "choose a GPU with more memory",
-    ]
-    return ", ".join(fix for fix in fixes if fix)
 
 
 def implied_utilisation(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:

@@ -505,6 +505,7 @@ class GpuEntry(BaseModel):
     bf16_tflops: float = Field(gt=0)
     fp8_tflops: float | None = Field(default=None, gt=0)
     datasheet: str = Field(min_length=1)
+    ecc_reserved_share: float = Field(default=0.0, ge=0, lt=1)
 
 
 class GpuCatalogue(BaseModel):

@@ -4,8 +4,8 @@ A plan *cannot run as specified* when the audit finds one of the hard rules brok
 the written plan impossible rather than merely mis-costed (:data:`CANNOT_RUN_CODES`):
 
 * the model, its training states and activations do not fit the plan's GPUs (the runs will
-  not start: :func:`~ftcost_helpers.engine.audit.model_does_not_fit`, from the memory view of
-  :mod:`ftcost_helpers.engine.model.memory`);
+  not start: :func:`~ftcost_helpers.engine.audit.model_does_not_fit`, from the fit verdict of
+  :func:`ftcost_helpers.engine.fit.plan_fit`; only "does not fit", never "borderline");
 * the serving deployment is slower than the peak load it takes over
   (:func:`~ftcost_helpers.engine.audit.serving_below_load`);
 * the booked hours would need the GPUs to run faster than the best pre-training runs ever
@@ -35,6 +35,7 @@ from ftcost_helpers.engine.audit import (
     Finding,
 )
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model.run import ModelRun, serving_load
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -74,13 +75,13 @@ def _gpus(count: int, label: str) -> str:
 def does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> str:
     """Why the model does not fit its GPUs: memory needed per GPU against the usable memory,
     and the fewest such GPUs that would hold it (GB, base case)."""
-    c, t = run.compute, params.training
+    t, fit = params.training, plan_fit(params, book, run)
     label = book.gpus[t.gpu].label
-    needed = float(np.max(c.fewest_gpus))
+    needed = fit.fewest_gpus
     fewest = f"at least {needed:.0f} would be needed" if np.isfinite(needed) else "no number of them holds it"
     return (
-        f"the model does not fit its GPUs (training needs {_f(c.memory_per_gpu_gb):,.1f} GB of memory per GPU on "
-        f"{_gpus(t.gpus_per_run, label)}, each offering {float(c.usable_gb_per_gpu):,.1f} GB usable; {fewest})"
+        f"the model does not fit its GPUs (training needs {fit.need_p10_gb:,.1f}–{fit.need_p90_gb:,.1f} GB of "
+        f"memory per GPU on {_gpus(t.gpus_per_run, label)}, each holding {fit.capacity_gb:,.1f} GB; {fewest})"
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from ftcost_helpers.engine.quantities import CalendarDate, Number, PositiveFraction, Quantity, Range
+from ftcost_helpers.engine.quantities import CalendarDate, Fraction, Number, PositiveFraction, Quantity, Range
 
 BookDate = Annotated[CalendarDate, Field(strict=False)]
 """A date in a price book or overlay: YAML's ``2026-05-26`` or the string ``"2026-05-26"``."""
@@ -35,6 +35,9 @@ class GpuSpec(Book):
     bf16_tflops: float
     memory_bandwidth_gbps: float | None = None
     fp8_tflops: float | None = None
+    ecc_reserved_share: float = 0.0
+    """Share of the memory ECC takes on a GDDR card that runs with ECC on (0 for HBM, whose
+    ECC bits are stored apart)."""
 
 
 class MethodSpec(Book):
@@ -51,12 +54,13 @@ class MethodSpec(Book):
 class TrainingPhysics(Book):
     """Constants of the memory and time views (see ``params/pricebook.yaml``)."""
 
-    framework_overhead_gb: float
+    framework_overhead_gb: Quantity
     host_link_gbps: float
     utilisation_size_threshold_billion: float
     kernel_overhead_us: Quantity
     elementwise_bandwidth_share: PositiveFraction
     broadcast_bandwidth_share: PositiveFraction
+    allocator_fragmentation_share: Fraction
 
 
 class UtilisationDefaults(Book):

@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ftcost_helpers.engine.audit import audit
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import Feasibility, feasibility
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.model.roi import month_or_none
-from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.overrides import hours_factor, scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
@@ -55,7 +53,7 @@ class ScenarioResult:
     gpus_per_run: int
     hours_per_run: float
     fits: bool
-    """Whether the model fits the scenario's GPUs (VRAM view)."""
+    """Whether the model fits the scenario's GPUs: the fit verdict is not "does not fit"."""
     warnings: list[str]
     """Codes of the audit's findings for this plan."""
     feasibility: Feasibility
@@ -66,11 +64,6 @@ class ScenarioResult:
         """The figures as plain values (no parameters), e.g. for a table."""
         row = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "params"}
         return row | {"feasibility": self.feasibility.as_dict()}
-
-
-def _fits(run: ModelRun, gpus_per_run: int) -> bool:
-    needed = float(np.max(run.compute.fewest_gpus))
-    return bool(np.isfinite(needed) and needed <= gpus_per_run)
 
 
 def _result(name: str, description: str, params: Params, book: PriceBook) -> ScenarioResult:
@@ -92,7 +85,7 @@ def _result(name: str, description: str, params: Params, book: PriceBook) -> Sce
         tier=t.tier,
         gpus_per_run=t.gpus_per_run,
         hours_per_run=base_value(t.hours_per_run),
-        fits=_fits(run, t.gpus_per_run),
+        fits=plan_fit(params, book, run).fits,
         warnings=[finding.code for finding in findings],
         feasibility=feasibility(params, book, run, findings),
         params=params,

@@ -42,7 +42,9 @@ from ftcost_helpers.engine.quantities import (
 
 Method = Literal["lora", "qlora", "full_sft", "dpo", "continued_pretraining", "rl"]
 Precision = Literal["bf16_mixed", "bf16", "fp8", "fp32"]
-Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "adafactor", "sgd"]
+Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor", "sgd"]
+OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
+FsdpVersion = Literal[1, 2]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 Sharding = Literal["none", "optimizer", "gradients", "full"]
 Checkpointing = Literal["none", "selective", "op_selective", "full"]
@@ -252,11 +254,23 @@ class Training(Section):
     padding_efficiency: PositiveFraction = 1.0
     compiled: Flag = False
     utilisation: PositiveFraction | None = None
-    memory_headroom_fraction: Fraction
+    memory_headroom_fraction: Fraction = 0.0
     tokenizer_change: Flag = False
     checkpoint_every_layers: PositiveCount = 1
     packing: Flag = True
     mean_sequence_length: PositiveCount | None = None
+    expert_parallel: PositiveCount = 1
+    """GPUs the experts of a mixture-of-experts model are split over (EP ranks, drawn from the
+    data-parallel ranks): each holds 1/ep of the experts."""
+    optimizer_implementation: OptimizerImplementation = "foreach"
+    """PyTorch AdamW's implementation, which sets the step's temporaries (foreach: one buffer
+    of the moments' size; fused, for_loop: none)."""
+    fsdp_version: FsdpVersion = 2
+    """FSDP1 (``FullyShardedDataParallel``) or FSDP2 (``fully_shard``): FSDP1 holds one more
+    gathered unit (its all-gather buffers are freed through ``recordStream``)."""
+    nf4_double_quant: Flag = True
+    """NF4 with double quantisation of its block constants (QLoRA's recipe), 0.516 bytes per
+    weight, or without, 0.5625."""
 
     @model_validator(mode="after")
     def _mean_within_maximum(self) -> Training:

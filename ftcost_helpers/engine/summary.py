@@ -13,6 +13,7 @@ import numpy as np
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.feasibility import plan_feasibility
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import usd
@@ -159,6 +160,7 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         values = draws[name] if draws is not None and name in draws else np.asarray(getattr(corners, name))
         return _spread(float(np.max(getattr(facts, name))), np.asarray(values, dtype=float), keys, digits)
 
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
     implied = float(np.max(facts.implied_utilisation))
     fewest = float(np.max(facts.fewest_gpus))
     memory = spread("memory_per_gpu_gb", ("p10", "p90"), 4)
@@ -171,7 +173,9 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         "implied_utilisation": None if np.isnan(implied) else round(implied, 4),
         "memory_per_gpu_gb": memory,
         "usable_memory_per_gpu_gb": round(float(facts.usable_gb_per_gpu), 3),
-        "fits": bool(np.all(facts.fits)),
+        "fits": fit.fits,
+        "fit": fit.verdict,
+        "fit_detail": fit.as_dict(),
         "fewest_gpus": int(fewest) if np.isfinite(fewest) else None,
     }
 

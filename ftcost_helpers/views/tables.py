@@ -20,6 +20,7 @@ import pandas as pd
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.loading import ParamsError
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
@@ -300,6 +301,9 @@ def peak_column(label: str) -> str:
     return f"{label} at the peak (GB)"
 
 
+FIT = "Fit"
+"""The column of :func:`vram_by_method` with the fit verdict (fits, borderline, does not fit)."""
+
 WHY_NOT = "Why not"
 """The column of :func:`vram_by_method` saying why a method's row has no figures ("" if it has)."""
 
@@ -324,20 +328,24 @@ def vram_by_method(params: Params, book: PriceBook) -> pd.DataFrame:
         try:
             figures = _vram_figures(with_changes(params, {"training.method": method}, book), book)
         except ParamsError as error:
-            figures = dict.fromkeys(VRAM_FIGURES, np.nan) | {WHY_NOT: "; ".join(p for _, p in error.problems)}
+            figures = dict.fromkeys(VRAM_FIGURES, np.nan) | {FIT: "—", WHY_NOT: "; ".join(p for _, p in error.problems)}
         rows.append({"Method": spec.label, "method": method, **figures})
     return pd.DataFrame(rows)
 
 
 def _vram_figures(params: Params, book: PriceBook) -> dict[str, Any]:
-    """One row of :func:`vram_by_method`: the engine's memory figures of ``params``."""
-    facts = evaluate(params, book).compute
+    """One row of :func:`vram_by_method`: the engine's memory figures of ``params``. Usable
+    per GPU is the memory the stacked peak (its CUDA context included) may reach at the base
+    case: the live tensors' usable memory plus the context; the fit is the engine's verdict."""
+    run = evaluate(params, book)
+    facts = run.compute
     peak = peak_phase_terms({name: float(value) for name, value in facts.memory_breakdown_gb.items()})
     return {
         "Weights and optimizer (GB)": float(facts.state_gb),
         "Activations (GB)": float(facts.activations_gb),
         "Per GPU (GB)": float(facts.memory_per_gpu_gb),
-        "Usable per GPU (GB)": float(facts.usable_gb_per_gpu),
+        "Usable per GPU (GB)": float(facts.usable_gb_per_gpu + facts.memory_breakdown_gb["overhead"]),
+        FIT: plan_fit(params, book, run).verdict,
         "Fewest GPUs": float(facts.fewest_gpus),
         **{peak_column(MEMORY_LABELS[name]): value for name, value in peak.items()},
         WHY_NOT: "",
@@ -353,15 +361,44 @@ def memory_breakdown_table(breakdown: Breakdown) -> Table:
         [{"Term": MEMORY_LABELS[name], "At the peak (GB)": peak[name], "Held (GB)": terms[name]} for name in terms]
     )
     gb = with_unit("GB", 2)
-    fits = "fits" if bool(np.all(c.fits)) else "does not fit"
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
     note = (
-        f"Peak {float(c.memory_per_gpu_gb):,.1f} GB per GPU of {float(c.usable_gb_per_gpu):,.1f} GB usable on "
-        f"{book_label(breakdown, t.gpu)}: the run {fits}. The peak is the larger of the forward/backward phase and "
+        f"Peak {float(c.memory_per_gpu_gb):,.1f} GB per GPU ({fit.allocated_gb:,.1f} GB of tensors, "
+        f"{fit.reserved_gb:,.1f} GB reserved by the allocator, plus the CUDA context) of {fit.capacity_gb:,.1f} GB on "
+        f"{book_label(breakdown, t.gpu)}; with the context and fragmentation the run needs {fit.need_p10_gb:,.1f}–"
+        f"{fit.need_p90_gb:,.1f} GB (P10–P90): it {_fit_words(fit.verdict)}. The peak is the larger of the "
+        "forward/backward phase and "
         f"the optimizer step; 'Held' shows every term, 'At the peak' those of the phase that sets it. "
         f"{t.precision} precision, {t.optimizer}, {SHARDING_WORDS[t.sharding]}, offload {t.offload}, "
         f"tensor × pipeline × context parallel {t.tensor_parallel} × {t.pipeline_parallel} × {t.context_parallel}."
     )
     return Table(frame, {"At the peak (GB)": gb, "Held (GB)": gb}, "Memory per GPU by term", note, ("Term",))
+
+
+def fit_reading(breakdown: Breakdown) -> str:
+    """The fit verdict read out (Markdown): the live tensors and the device memory they need
+    against the GPU's, and what would make a run that does not fit fit."""
+    t = breakdown.params.training
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
+    head = (
+        f"**Reading the result.** With {breakdown.book.methods[t.method].label}, each of the {t.gpus_per_run} "
+        f"GPUs holds {number(fit.allocated_gb, 1)} GB of tensors, which with the CUDA context and the allocator's "
+        f"fragmentation need {number(fit.need_p10_gb, 1)}–{number(fit.need_p90_gb, 1)} GB (P10–P90) of its "
+        f"{number(fit.capacity_gb, 1)} GB: "
+    )
+    paging = " by paging optimizer states to the host" if fit.by_paging else ""
+    if fit.verdict == "fits":
+        return head + f"the run fits{paging}, and would fit on as few as {number(fit.fewest_gpus)} GPU(s)."
+    if fit.verdict == "borderline":
+        sure = "; ".join(fit.fixes)
+        return head + f"the run is **borderline**{paging}: it may run, or run out of memory; to make it sure, {sure}."
+    needs = f"it needs at least {gpu_count(fit.fewest_gpus)} GPUs, or: {'; '.join(fit.fixes)}"
+    return head + f"the run does **not** fit; {needs}."
+
+
+def _fit_words(verdict: str) -> str:
+    """A fit verdict as the end of a sentence about the run."""
+    return {"fits": "fits", "borderline": "is borderline", "does not fit": "does not fit"}[verdict]
 
 
 def book_label(breakdown: Breakdown, gpu: str) -> str:
@@ -372,11 +409,10 @@ def book_label(breakdown: Breakdown, gpu: str) -> str:
 def vram_table(params: Params, book: PriceBook) -> Table:
     """Whether each method fits the plan's GPUs, and the fewest GPUs it needs."""
     frame = vram_by_method(params, book)
-    fits = np.where(frame["Per GPU (GB)"] <= frame["Usable per GPU (GB)"], "yes", "no")
-    frame["Fits"] = np.where(frame[WHY_NOT] != "", "—", fits)
+    frame["Fits"] = np.where(frame[WHY_NOT] != "", "—", frame[FIT])
     ruled_out = [f"{row.Method}: not for this plan ({row[WHY_NOT]})." for _, row in frame.iterrows() if row[WHY_NOT]]
     terms = [peak_column(label) for label in MEMORY_LABELS.values()]
-    frame = frame.drop(columns=["method", WHY_NOT, *terms])
+    frame = frame.drop(columns=["method", FIT, WHY_NOT, *terms])
     gb = with_unit("GB", 1)
     formats = dict.fromkeys(
         ["Weights and optimizer (GB)", "Activations (GB)", "Per GPU (GB)", "Usable per GPU (GB)"], gb

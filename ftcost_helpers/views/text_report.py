@@ -13,6 +13,7 @@ import textwrap
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.headline import BASIS_NAMES, Headline
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
@@ -44,13 +45,14 @@ def terminal_width() -> int:
 def memory_lines(breakdown: Breakdown) -> list[str]:
     """Memory per GPU at its peak, term by term, and whether the run fits."""
     c = breakdown.base.compute
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
     peak = peak_phase_terms({name: float(value) for name, value in c.memory_breakdown_gb.items()})
-    fewest = float(c.fewest_gpus)
-    verdict = "fits" if bool(c.fits) else "does not fit"
+    fewest = fit.fewest_gpus
     needs = f"fewest GPUs {fewest:.0f}" if fewest < float("inf") else "fits on no number of these GPUs"
     out = [
-        f"Memory per GPU: {float(c.memory_per_gpu_gb):,.1f} GB of {float(c.usable_gb_per_gpu):,.1f} GB usable "
-        f"({verdict}; {needs})"
+        f"Memory per GPU: {float(c.memory_per_gpu_gb):,.1f} GB ({fit.allocated_gb:,.1f} GB of tensors, "
+        f"{fit.reserved_gb:,.1f} GB reserved) of {fit.capacity_gb:,.1f} GB; needs {fit.need_p10_gb:,.1f}–"
+        f"{fit.need_p90_gb:,.1f} GB (P10–P90) ({fit.verdict}{' by paging' if fit.by_paging else ''}; {needs})"
     ]
     out.extend(f"  {MEMORY_LABELS[name]:<32} {value:>8,.2f} GB" for name, value in peak.items() if value > 0)
     return out

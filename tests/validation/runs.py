@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.loading import load_price_book, params_from_mapping, project_root, read_yaml
 from ftcost_helpers.engine.pricebook import GpuSpec, PriceBook
 from ftcost_helpers.engine.uncertainty import draw_inputs, picker_from_draws
@@ -34,6 +35,7 @@ class Outcome:
     predicted_memory_gb: float | None
     measured_memory_gb: float | None
     predicted_fits: bool
+    predicted_verdict: str
     measured_fits: bool | None
     seconds_per_step: dict[str, float]
     """Engine's P10/P50/P90 (and base) seconds per optimizer step."""
@@ -108,10 +110,11 @@ def plan_for(row: dict[str, Any], book: PriceBook):
 
 def run_row(row: dict[str, Any], book: PriceBook) -> Outcome:
     params, book = plan_for(row, book)
-    base = evaluate(params, book).compute
+    base_run = evaluate(params, book)
+    base, fit = base_run.compute, plan_fit(params, book, base_run)
     draws = evaluate(params, book, picker_from_draws(draw_inputs(params, book, DRAWS, SEED))).compute
     measured = row.get("measured", {})
-    overhead = book.training_physics.framework_overhead_gb
+    overhead = float(base.memory_breakdown_gb["overhead"])
     predicted = float(base.memory_per_gpu_gb)
     if measured.get("memory_metric") == "active":
         predicted -= overhead
@@ -127,7 +130,8 @@ def run_row(row: dict[str, Any], book: PriceBook) -> Outcome:
         row=row,
         predicted_memory_gb=predicted,
         measured_memory_gb=measured.get("peak_memory_gb"),
-        predicted_fits=bool(np.all(base.fits)),
+        predicted_fits=fit.fits,
+        predicted_verdict=fit.verdict,
         measured_fits=measured.get("fits"),
         seconds_per_step={
             "base": float(base.physics_hours_per_run) * 3600.0,

@@ -43,10 +43,13 @@ def test_peak_memory(results):
 
 
 def test_fit_or_not_on_every_row(results):
+    """Every row right, or borderline (issue 22: a verdict with honest uncertainty); a run
+    that ran is never "does not fit"."""
     judged = [r for r in results if r.measured_fits is not None]
     assert len(judged) >= 20
-    wrong = [r.id for r in judged if r.predicted_fits != r.measured_fits]
+    wrong = [r.id for r in judged if r.predicted_fits != r.measured_fits and r.predicted_verdict != "borderline"]
     assert not wrong
+    assert not [r.id for r in judged if r.measured_fits and r.predicted_verdict == "does not fit"]
 
 
 def test_measured_time_inside_the_band(results):

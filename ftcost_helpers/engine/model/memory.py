@@ -37,15 +37,27 @@ STATE_PRECISION_BYTES = {"bf16_mixed": FP32, "bf16": BF16, "fp8": FP32, "fp32": 
 """Bytes of one optimizer moment: fp32, except in pure bf16 where PyTorch keeps states in
 the parameters' dtype."""
 
-MOMENTS = {"adamw": 2.0, "adamw_8bit": 2.0, "paged_adamw_8bit": 2.0, "adafactor": 0.0, "sgd": 1.0}
+MOMENTS = {
+    "adamw": 2.0,
+    "adamw_8bit": 2.0,
+    "paged_adamw_8bit": 2.0,
+    "paged_adamw_32bit": 2.0,
+    "adafactor": 0.0,
+    "sgd": 1.0,
+}
 """Moments kept per trained parameter: Adam m and v (Loshchilov & Hutter 2019); 8-bit Adam
 the same two, quantised; Adafactor factors v into row and column sums (Shazeer & Stern
 2018; no first moment by default), O(rows + cols), taken as 0 per parameter; SGD with
 momentum one buffer."""
 
-QUANTISED_MOMENT_BYTES = {"adamw_8bit": 1.0, "paged_adamw_8bit": 1.0}
-"""8-bit optimizers store each moment in 1 byte, block-wise quantised (Dettmers et al. 2022,
-"8-bit Optimizers via Block-wise Quantization"; constants per 2,048-value block neglected)."""
+QUANTISED_MOMENT_BYTES = {"adamw_8bit": 1.0, "paged_adamw_8bit": 1.0, "paged_adamw_32bit": FP32}
+"""Bytes per moment of bitsandbytes' optimizers, whatever the weights' precision: 8-bit ones
+store each moment in 1 byte, block-wise quantised (Dettmers et al. 2022, "8-bit Optimizers
+via Block-wise Quantization"; constants per 2,048-value block neglected); the 32-bit paged
+AdamW in fp32, 4 bytes. Their update is one fused kernel per parameter (no step buffer)."""
+
+PAGED_OPTIMIZERS = frozenset({"paged_adamw_8bit", "paged_adamw_32bit"})
+"""Optimizers whose states live in CUDA unified memory and page to the host under pressure."""
 
 
 def optimizer_bytes_per_param(precision: str, optimizer: str) -> float:
@@ -188,14 +200,15 @@ def logits_gb(tokens_per_micro_batch: Number, vocab_size: int, tensor_parallel: 
 
 
 def gathered_layer_gb(
-    parameters: Number, layers: int, weight_bytes: float, model_parallel: int, gathered: bool
+    parameters: Number, layers: int, weight_bytes: float, model_parallel: int, gathered: bool, units: float = 2.0
 ) -> Number:
     """GB of the full weights of the layers being computed when weights are sharded (FSDP/
     ZeRO-3) or offloaded: the current layer and the prefetched next one, 2·N/L·b_w ÷
-    (tensor × pipeline) (PyTorch FSDP's default forward/backward prefetch of one unit)."""
+    (tensor × pipeline) (PyTorch FSDP's default forward/backward prefetch of one unit);
+    ``units`` of them (FSDP1 holds 3, :func:`allocator.gathered_units`)."""
     if not gathered:
         return 0.0 * parameters
-    return 2.0 * parameters / layers * weight_bytes / model_parallel / BYTES_PER_GB
+    return units * parameters / layers * weight_bytes / model_parallel / BYTES_PER_GB
 
 
 def dequantised_copies_gb(

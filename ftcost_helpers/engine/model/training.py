@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftcost_helpers.engine.model import architecture, batches, blocks, checkpointing, compute, memory
+from ftcost_helpers.engine.model import allocator, architecture, batches, blocks, checkpointing, compute, memory
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -49,7 +49,7 @@ class ComputeFacts:
     state_gb: Number
     activations_gb: Number
     memory_per_gpu_gb: Number
-    usable_gb_per_gpu: float
+    usable_gb_per_gpu: Number
     fewest_gpus: Number
     memory_breakdown_gb: dict[str, Number] = field(default_factory=dict)
     utilisation: Number = 0.0
@@ -59,11 +59,24 @@ class ComputeFacts:
     architecture_parameters: Number = 0.0
     optimizer_step_gpu_hours_per_run: Number = 0.0
     host_transfer_gpu_hours_per_run: Number = 0.0
+    capacity_gb_per_gpu: Number = 0.0
+    """The GPU's memory in GB (the vendor's GiB × 1.073741824)."""
+    allocated_gb: Number = 0.0
+    """Live tensors at the peak (``max_memory_allocated``): the peak less the CUDA context,
+    or the loading peak of a quantised base when that is higher."""
+    reserved_gb: Number = 0.0
+    """The caching allocator's reserve at the peak (``max_memory_reserved``)."""
+    paged_gb: Number = 0.0
+    """Optimizer states that page to the host under pressure (paged optimizers)."""
+    loading_peak_gb: Number = 0.0
+    """Live tensors while a quantised base loads (0 for other methods)."""
+    host_memory_gb: Number = 0.0
+    """Host memory per GPU for offloaded states (ZeRO-Offload, FSDP CPU offload)."""
 
     @property
     def fits(self) -> Number:
-        """Whether the peak memory per GPU fits the usable memory (per draw)."""
-        return np.asarray(self.memory_per_gpu_gb) <= self.usable_gb_per_gpu
+        """Whether the live tensors that cannot page out fit the usable memory (per draw)."""
+        return np.asarray(self.allocated_gb) - np.asarray(self.paged_gb) <= self.usable_gb_per_gpu
 
     @property
     def architecture_mismatch(self) -> float:
@@ -177,7 +190,7 @@ def matmul_peak_tflops(precision: str, gpu: GpuSpec) -> float:
 
 
 def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, gpus: Number) -> dict[str, Number]:
-    """GB per GPU of each memory term on ``gpus`` GPUs (see :mod:`memory`)."""
+    """GB per GPU of each memory term on ``gpus`` GPUs (see :mod:`memory` and :mod:`allocator`)."""
     t, method = p.training, book.methods[p.training.method]
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
     dp = gpus / t.model_parallel
@@ -186,7 +199,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         shape.total * method.frozen_copies,
         embeddings * method.frozen_copies,
         memory.WEIGHT_BYTES[precision],
-        method.quantised_base_bytes_per_param,
+        _quantised_bytes(p, method),
     )
     weights_offloaded = t.offload == "optimizer_and_parameters"
     optimizer_offloaded = t.offload != "none"
@@ -194,8 +207,16 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
     tokens = t.sequence_length * t.micro_batch_size
     gathered = t.sharding == "full" or weights_offloaded
-    fused_step = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
+    no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
+    fused_step = no_buffer or allocator.OPTIMIZER_TEMPORARIES[t.optimizer_implementation] == 0.0
     moment_bytes = memory.QUANTISED_MOMENT_BYTES.get(t.optimizer, memory.STATE_PRECISION_BYTES[precision])
+    experts = _expert_share(shape)
+    trained_experts = experts if method.trains_all_weights else 0.0
+    ep = t.expert_parallel
+    gradients = memory.gradients_gb(trained, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients)
+    if optimizer_offloaded:
+        gradients = allocator.offloaded_gradients_gb(trained, memory.GRADIENT_BYTES[precision], shape.layers, mp)
+    units = allocator.gathered_units(t.fsdp_version) if t.sharding == "full" else 2.0
     return {
         "weights": memory.weights_gb(
             trained,
@@ -205,20 +226,49 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
             dp,
             t.sharding == "full",
             weights_offloaded,
-        ),
-        "gradients": memory.gradients_gb(trained, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients),
-        "optimizer_states": memory.optimizer_states_gb(
-            trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded
-        ),
+        )
+        * allocator.expert_split(experts, ep, dp, t.sharding == "full"),
+        "gradients": gradients * allocator.expert_split(trained_experts, ep, dp, shard_gradients),
+        "optimizer_states": memory.optimizer_states_gb(trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded)
+        * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "activations": memory.kept_activations_gb(
             _kept_bytes_per_token(p, shape), tokens, t.tensor_parallel, t.context_parallel
         ),
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
-        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered)
+        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
+        + allocator.root_gathered_gb(
+            embeddings * (method.frozen_copies + method.trains_all_weights) / mp,
+            weight_bytes,
+            memory.GRADIENT_BYTES[precision] if method.trains_all_weights else 0.0,
+            dp,
+            t.sharding == "full",
+        )
         + _dequantised_copies_gb(p, method, shape, embeddings),
-        "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step),
+        "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step)
+        * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
     }
+
+
+def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
+    """Bytes per weight of a quantised base: the method's (NF4 with double quantisation), or
+    NF4 without it when the plan says so (:func:`allocator.nf4_bytes_per_param`)."""
+    stored = method.quantised_base_bytes_per_param
+    if stored is None or p.training.quantised_base != "nf4" or p.training.nf4_double_quant:
+        return stored
+    return stored - allocator.nf4_bytes_per_param(True) + allocator.nf4_bytes_per_param(False)
+
+
+def _expert_share(shape: Shape) -> Number:
+    """Share of the parameters in the routed experts' MLPs (0 for a dense model): the mixture
+    layers' E MLPs of width i (:func:`blocks.mlp_parameters`; shared experts and dense first
+    layers are not split) over the total."""
+    if shape.experts <= 1:
+        return 0.0
+    kind = shape.blocks
+    expert = blocks.mlp_parameters(shape.hidden, shape.intermediate, kind.mlp, kind.biases)
+    routed = (shape.layers - kind.dense_layers) * expert * shape.experts
+    return np.minimum(routed / shape.total, 1.0)
 
 
 def _kept_bytes_per_token(p: Params, shape: Shape) -> Number:
@@ -282,7 +332,7 @@ def peak_of(terms: dict[str, Number]) -> Number:
     return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS))
 
 
-def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: float) -> Number:
+def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: Number) -> Number:
     """The fewest GPUs on which the run fits, keeping the plan's tensor, pipeline and
     context degrees: their product × the fewest data-parallel replicas (inf when none do)."""
     t = p.training
@@ -453,13 +503,18 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
     time = time_terms(p, book, shape, trained, tokens)
     terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
-    usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
-    physics = time["compute_gpu_hours"] + time["step_gpu_hours"] + time["transfer_gpu_hours"]
+    physics = book.training_physics
+    capacity = allocator.capacity_gb(gpu.memory_gb, gpu.ecc_reserved_share)
+    fragmentation = physics.allocator_fragmentation_share
+    usable = allocator.usable_gb(capacity, physics.framework_overhead_gb, fragmentation, t.memory_headroom_fraction)
+    loading = _loading_peak_gb(p, method, shape, terms)
+    allocated = np.maximum(peak_of(terms) - terms["overhead"], loading)[()]
+    physics_hours = time["compute_gpu_hours"] + time["step_gpu_hours"] + time["transfer_gpu_hours"]
     return {
         "tokens_per_run": tokens,
         "flops_per_run": time["flops"],
-        "physics_gpu_hours_per_run": physics,
-        "physics_hours_per_run": physics / t.gpus_per_run,
+        "physics_gpu_hours_per_run": physics_hours,
+        "physics_hours_per_run": physics_hours / t.gpus_per_run,
         "implied_utilisation": compute.implied_utilisation(
             time["flops"], gpu.bf16_tflops, t.gpus_per_run * t.hours_per_run, method.throughput_penalty
         ),
@@ -467,7 +522,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "activations_gb": terms["activations"] + terms["logits"],
         "memory_per_gpu_gb": peak_of(terms),
         "usable_gb_per_gpu": usable,
-        "fewest_gpus": fewest_gpus(p, book, shape, trained, usable),
+        "fewest_gpus": fewest_gpus(p, book, shape, trained, usable + terms["overhead"]),
         "memory_breakdown_gb": terms,
         "utilisation": time["utilisation"],
         "total_parameters": shape.total,
@@ -476,4 +531,32 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "architecture_parameters": shape.architecture_total,
         "optimizer_step_gpu_hours_per_run": time["step_gpu_hours"],
         "host_transfer_gpu_hours_per_run": time["transfer_gpu_hours"],
+        "capacity_gb_per_gpu": capacity,
+        "allocated_gb": allocated,
+        "reserved_gb": allocator.reserved_gb(allocated, fragmentation),
+        "paged_gb": allocator.paged_gb(terms["optimizer_states"], t.optimizer in memory.PAGED_OPTIMIZERS),
+        "loading_peak_gb": loading,
+        "host_memory_gb": _host_memory_gb(p, book, shape, trained),
     }
+
+
+def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
+    """Live GB while a quantised base loads: its resident weights plus the largest block
+    matrix (h × i, an MLP projection) in bf16 before quantisation; 0 for other methods."""
+    if method.quantised_base_bytes_per_param is None:
+        return 0.0 * shape.total
+    largest = shape.hidden * np.maximum(shape.intermediate, shape.hidden)
+    return allocator.loading_peak_gb(terms["weights"], largest / p.training.tensor_parallel, memory.BF16)
+
+
+def _host_memory_gb(p: Params, book: PriceBook, shape: Shape, trained: Number) -> Number:
+    """GB of host memory per GPU holding offloaded states: the optimizer states and the
+    gradients (``optimizer``), and the weights too (``optimizer_and_parameters``), each as
+    large as it would be on the GPU (0 without offload)."""
+    t = p.training
+    if t.offload == "none":
+        return 0.0 * trained
+    on_gpu = p.model_copy(update={"training": t.model_copy(update={"offload": "none"})})
+    moved = memory_breakdown(on_gpu, book, shape, trained, t.gpus_per_run)
+    offloaded = ("optimizer_states", "gradients") + (("weights",) if t.offload == "optimizer_and_parameters" else ())
+    return sum(moved[name] for name in offloaded)
