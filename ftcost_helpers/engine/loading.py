@@ -409,7 +409,9 @@ def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
     own = data.get("gpus")
     if own is not None and not isinstance(own, Mapping):
         return dict(data)
-    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | dict(own or {})
+    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields))
+    for key, spec in dict(own or {}).items():  # the price book's keys win, one by one
+        specs[key] = {**specs.get(key, {}), **spec} if isinstance(spec, Mapping) else spec
     return {**data, "gpus": specs}
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from ftcost_helpers.engine.quantities import CalendarDate, Number, PositiveFraction, Quantity, Range
+from ftcost_helpers.engine.quantities import CalendarDate, Fraction, Number, PositiveFraction, Quantity, Range
 
 BookDate = Annotated[CalendarDate, Field(strict=False)]
 """A date in a price book or overlay: YAML's ``2026-05-26`` or the string ``"2026-05-26"``."""
@@ -35,6 +35,10 @@ class GpuSpec(Book):
     bf16_tflops: float
     memory_bandwidth_gbps: float | None = None
     fp8_tflops: float | None = None
+    gpu_class: str = "datacenter_sxm"
+    gpus_per_node: int = 1
+    intra_node_gbps: float | None = None
+    inter_node_gbps: float | None = None
 
 
 class MethodSpec(Book):
@@ -57,6 +61,8 @@ class TrainingPhysics(Book):
     kernel_overhead_us: Quantity
     elementwise_bandwidth_share: PositiveFraction
     broadcast_bandwidth_share: PositiveFraction
+    collective_bandwidth_share: PositiveFraction
+    communication_overlap_share: Fraction
 
 
 class UtilisationDefaults(Book):

@@ -164,6 +164,14 @@ class Lora(Section):
     target_modules: TargetModules
 
 
+class Interconnect(Section):
+    """The links between the GPUs of a run, when they are not the GPU's usual ones
+    (``params/gpus.yaml``): GB/s per GPU and direction inside a node and between nodes."""
+
+    intra_node_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    inter_node_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+
+
 LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
     "sharded": ("sharding", {True: "full", False: "none"}),
     "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
@@ -233,6 +241,9 @@ class Training(Section):
     utilisation: PositiveFraction | None = None
     memory_headroom_fraction: Fraction
     tokenizer_change: Flag = False
+    gpus_per_node: PositiveCount | None = None
+    interconnect: Interconnect | None = None
+    expert_parallel: PositiveCount = 1
 
     @model_validator(mode="before")
     @classmethod

@@ -173,6 +173,9 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         "usable_memory_per_gpu_gb": round(float(facts.usable_gb_per_gpu), 3),
         "fits": bool(np.all(facts.fits)),
         "fewest_gpus": int(fewest) if np.isfinite(fewest) else None,
+        "time_split_gpu_hours_per_run": {
+            name: round(float(np.max(value)), 4) for name, value in facts.time_split_gpu_hours_per_run.items()
+        },
     }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftcost_helpers.engine.model import architecture, compute, memory
+from ftcost_helpers.engine.model import architecture, communication, compute, memory
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -59,6 +59,9 @@ class ComputeFacts:
     architecture_parameters: Number = 0.0
     optimizer_step_gpu_hours_per_run: Number = 0.0
     host_transfer_gpu_hours_per_run: Number = 0.0
+    communication_gpu_hours_per_run: Number = 0.0
+    time_split_gpu_hours_per_run: dict[str, Number] = field(default_factory=dict)
+    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads."""
 
     @property
     def fits(self) -> Number:
@@ -313,13 +316,15 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
     flops = (matmul_flops, attention_flops)
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
+    at_utilisation = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty)
     if t.compiled and gpu.memory_bandwidth_gbps:
         saved = _compile_saved_seconds(p, book, shape, processed * method.algorithm_multiplier)
         at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
         seconds = np.maximum(seconds - saved, at_peak)
-    seconds = seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
-    seconds = seconds + _launch_seconds(p, book, method, shape, micro_batches)
-    seconds = seconds * compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
+    matmul_seconds = np.minimum(seconds, at_utilisation)
+    memory_seconds = seconds - matmul_seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
+    launch = _launch_seconds(p, book, method, shape, micro_batches)
+    bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = t.sequence_length * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
@@ -328,13 +333,116 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     )
     transfer_seconds = compute.host_transfer_seconds(transfer_bytes, book.training_physics.host_link_gbps)
     gpus = t.gpus_per_run
+    busy = (matmul_seconds + memory_seconds + launch) * bubble
+    communication = _communication_gpu_seconds(p, book, method, shape, trained, steps, busy)
+    split = {
+        "matmul": matmul_seconds,
+        "memory_bound": memory_seconds + gpus * steps * step_seconds,
+        "communication": communication + gpus * steps * transfer_seconds,
+        "overheads": busy - matmul_seconds - memory_seconds,
+    }
     return {
         "flops": matmul_flops + attention_flops,
-        "compute_gpu_hours": seconds / compute.SECONDS_PER_HOUR,
+        "compute_gpu_hours": busy / compute.SECONDS_PER_HOUR,
         "step_gpu_hours": gpus * steps * step_seconds / compute.SECONDS_PER_HOUR,
         "transfer_gpu_hours": gpus * steps * transfer_seconds / compute.SECONDS_PER_HOUR,
+        "communication_gpu_hours": communication / compute.SECONDS_PER_HOUR,
+        "split_gpu_hours": {name: value / compute.SECONDS_PER_HOUR for name, value in split.items()},
+        "steps": steps,
         "utilisation": utilisation,
     }
+
+
+ACTIVATION_BYTES = {"fp32": 4.0}
+"""Bytes per activation element the collectives move: fp32 under ``fp32``, else bf16 (2;
+FP8 training keeps its activations between layers in bf16)."""
+
+
+def degrees(p: Params, book: PriceBook) -> communication.Degrees:
+    """The run's parallel degrees and GPUs per node (the plan's, else the GPU's usual)."""
+    t = p.training
+    per_node = t.gpus_per_node or book.gpus[t.gpu].gpus_per_node
+    return communication.Degrees(
+        t.tensor_parallel, t.context_parallel, _dp(p), t.pipeline_parallel, t.expert_parallel, per_node
+    )
+
+
+def link_speeds(p: Params, book: PriceBook) -> tuple[float | None, float | None]:
+    """GB/s per GPU and direction inside a node and between nodes: ``training.interconnect``
+    where it gives them, else the GPU catalogue's."""
+    gpu, given = book.gpus[p.training.gpu], p.training.interconnect
+    intra = given.intra_node_gbps if given and given.intra_node_gbps else gpu.intra_node_gbps
+    inter = given.inter_node_gbps if given and given.inter_node_gbps else gpu.inter_node_gbps
+    return intra, inter
+
+
+def expert_parameters(shape: Shape) -> Number:
+    """Parameters in the routed experts: with E experts of e parameters each, k per token,
+    total − active = (E − k)·e, so E·e = (total − active)·E / (E − k); 0 for a dense model."""
+    if shape.experts <= 1 or shape.experts <= shape.routed:
+        return 0.0 * shape.total
+    return (shape.total - shape.active) * shape.experts / (shape.experts - shape.routed)
+
+
+def step_bytes(
+    p: Params, book: PriceBook, method: MethodSpec, shape: Shape, trained: Number
+) -> communication.StepBytes:
+    """What one GPU's collectives move per optimizer step (see :mod:`communication`).
+    Expert-parallel ranks each hold 1/EP of the experts, so the experts' share of the
+    weights and gradients a data-parallel rank exchanges shrinks by EP."""
+    t, d = p.training, degrees(p, book)
+    weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
+    not_split = 1.0 - 1.0 / t.expert_parallel
+    experts = expert_parameters(shape)
+    trained_experts = experts * (trained / shape.total)
+    per_replica = t.tensor_parallel * t.pipeline_parallel
+    gradients = (trained - trained_experts * not_split) / per_replica * memory.GRADIENT_BYTES[t.precision]
+    frozen_bytes = method.quantised_base_bytes_per_param or weight_bytes
+    frozen = (shape.total - experts * not_split) * method.frozen_copies
+    trained_held = trained - trained_experts * not_split
+    weights = (trained_held * weight_bytes + frozen * frozen_bytes) / per_replica
+    micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
+    tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
+    element = ACTIVATION_BYTES.get(t.precision, 2.0)
+    layers = shape.layers / t.pipeline_parallel
+    recomputed = t.activation_checkpointing == "full"
+    moe_layers = layers if shape.experts > 1 else 0.0
+    key_values = t.micro_batch_size * t.sequence_length * 2.0 * shape.kv_width * element
+    return communication.StepBytes(
+        data=communication.data_parallel_bytes(gradients, weights, d.data, t.sharding, micro_batches),
+        tensor=communication.tensor_parallel_bytes(
+            tokens * shape.hidden * element, d.tensor, layers, micro_batches, recomputed
+        ),
+        pipeline=communication.pipeline_parallel_bytes(
+            tokens * shape.hidden * element, d.pipeline, d.tensor, micro_batches
+        ),
+        context=communication.context_parallel_bytes(key_values, d.context, layers, micro_batches, recomputed),
+        expert=communication.expert_parallel_bytes(
+            tokens * shape.routed * shape.hidden * element, d.expert, moe_layers, micro_batches, recomputed
+        ),
+    )
+
+
+def _communication_gpu_seconds(
+    p: Params, book: PriceBook, method: MethodSpec, shape: Shape, trained: Number, steps: Number, busy: Number
+) -> Number:
+    """GPU-seconds over the run that the GPUs wait on collectives: per step, the exposed
+    communication (:func:`communication.exposed_seconds`) against each GPU's share of the
+    ``busy`` compute GPU-seconds; × steps × GPUs. Nothing on one GPU, or on a GPU whose links
+    are unknown (a client's own GPU without them)."""
+    intra, inter = link_speeds(p, book)
+    gpus = p.training.gpus_per_run
+    if gpus == 1 or intra is None or inter is None:
+        return 0.0 * busy
+    physics = book.training_physics
+    moved = step_bytes(p, book, method, shape, trained)
+    overlappable, critical = communication.step_seconds(
+        moved, degrees(p, book), intra, inter, physics.collective_bandwidth_share
+    )
+    per_step = communication.exposed_seconds(
+        overlappable, critical, busy / (gpus * steps), physics.communication_overlap_share
+    )
+    return per_step * steps * gpus
 
 
 def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Number) -> Number:
@@ -437,7 +545,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     time = time_terms(p, book, shape, trained, tokens)
     terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
     usable = gpu.memory_gb * (1.0 - float(np.max(t.memory_headroom_fraction)))
-    physics = time["compute_gpu_hours"] + time["step_gpu_hours"] + time["transfer_gpu_hours"]
+    physics = sum(time["split_gpu_hours"].values())
     return {
         "tokens_per_run": tokens,
         "flops_per_run": time["flops"],
@@ -459,4 +567,6 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "architecture_parameters": shape.architecture_total,
         "optimizer_step_gpu_hours_per_run": time["step_gpu_hours"],
         "host_transfer_gpu_hours_per_run": time["transfer_gpu_hours"],
+        "communication_gpu_hours_per_run": time["communication_gpu_hours"],
+        "time_split_gpu_hours_per_run": time["split_gpu_hours"],
     }

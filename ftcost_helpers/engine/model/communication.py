@@ -1,0 +1,192 @@
+"""Communication: the bytes each parallelism's collectives move per optimizer step, and
+the time they take over the link they cross.
+
+Bytes are per GPU and count what each GPU sends over its link, the "bus" volume of NCCL's
+performance notes (NVIDIA/nccl-tests ``doc/PERFORMANCE.md``): a ring all-reduce of S bytes
+on n GPUs sends 2(n − 1)/n · S from each GPU, an all-gather or a reduce-scatter of a
+result of S bytes (n − 1)/n · S, an all-to-all of S bytes held per GPU (n − 1)/n · S (each
+GPU keeps its own share and sends the rest). Time is those bytes over the bus bandwidth a
+collective reaches on the link: inside a node when the group fits one, else the link
+between nodes (a ring is as slow as its slowest hop).
+
+Which collectives run per step (one micro-batch of b sequences of s tokens, a gradient
+accumulation of m micro-batches, L layers of hidden width h):
+
+- data parallel (no sharding, ZeRO-1, ZeRO-2): the gradients once per step, an all-reduce
+  (or a reduce-scatter and an all-gather of the updated weights: the same volume; Rajbhandari
+  et al. 2020, ZeRO, §7: "the same communication volume as data parallelism");
+- ZeRO-3 / FSDP: every micro-batch all-gathers the weights for its forward and again for its
+  backward and reduce-scatters its gradients (ZeRO §7.2.2: 1.5× data parallelism's volume);
+- tensor parallel: two all-reduces of the b·s·h activations per layer in the forward and two
+  in the backward (Shoeybi et al. 2019, Megatron-LM, §3, Fig. 4: "g" and "f"), two more when
+  the forward is recomputed (sequence parallelism swaps each for an all-gather and a
+  reduce-scatter of the same volume: Korthikanti et al. 2022, §4.2.2);
+- pipeline parallel: each micro-batch sends its activations forward and their gradients back
+  across each stage boundary (Narayanan et al. 2021, §2.2), point to point;
+- context parallel: each layer's keys and values travel round the ring in the forward, and
+  their gradients with them in the backward (Liu et al. 2023, Ring Attention, §3);
+- expert parallel: each MoE layer sends every token's hidden state to its k experts and back
+  (dispatch and combine) in the forward, and the gradients both ways in the backward: four
+  all-to-alls (Lepikhin et al. 2020, GShard, §2.2; Rajbhandari et al. 2022, DeepSpeed-MoE, §5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ftcost_helpers.engine.quantities import Number
+
+
+def all_reduce_bytes(size_bytes: Number, group: Number) -> Number:
+    """Bytes each GPU sends in a ring all-reduce of ``size_bytes``: 2(n − 1)/n · S (a
+    reduce-scatter then an all-gather); 0 on one GPU."""
+    return 2.0 * all_gather_bytes(size_bytes, group)
+
+
+def all_gather_bytes(size_bytes: Number, group: Number) -> Number:
+    """Bytes each GPU sends in a ring all-gather (or reduce-scatter) whose whole result is
+    ``size_bytes``: (n − 1)/n · S; 0 on one GPU."""
+    return size_bytes * (group - 1.0) / group
+
+
+def all_to_all_bytes(held_bytes: Number, group: Number) -> Number:
+    """Bytes each GPU sends in an all-to-all of ``held_bytes`` it holds, spread evenly over
+    the group: all but its own share, (n − 1)/n · S; 0 on one GPU."""
+    return all_gather_bytes(held_bytes, group)
+
+
+def crosses_nodes(group: Number, stride: Number, gpus_per_node: Number) -> Number:
+    """Whether a group of ``group`` GPUs, ``stride`` ranks apart, spans more than one node.
+    Ranks fill a node before the next (the order Megatron-LM and torchtitan lay out their
+    meshes: tensor, context, data/expert, pipeline from innermost out), so a group spans
+    ``group × stride`` consecutive ranks; a group of one crosses nothing."""
+    return np.logical_and(group > 1, group * stride > gpus_per_node)[()]
+
+
+def link_gbps(group: Number, stride: Number, gpus_per_node: Number, intra_gbps: float, inter_gbps: float) -> Number:
+    """GB/s per GPU and direction of the link a group's collective crosses: the link between
+    nodes when the group spans nodes, else the one inside the node."""
+    return np.where(crosses_nodes(group, stride, gpus_per_node), inter_gbps, intra_gbps)[()]
+
+
+def collective_seconds(bytes_per_gpu: Number, gbps: Number, share: Number) -> Number:
+    """Seconds to send ``bytes_per_gpu`` at the bus bandwidth a collective reaches: the
+    link's GB/s per direction × ``share`` (``collective_bandwidth_share``, price book)."""
+    return bytes_per_gpu / (gbps * 1e9 * share)
+
+
+def exposed_seconds(overlappable: Number, on_critical_path: Number, compute: Number, overlap_share: Number) -> Number:
+    """Seconds of communication the GPUs wait for: the collectives on the critical path in
+    full, and of those that can run under the compute (data-parallel and FSDP ones) the share
+    not overlapped, but never less than what exceeds the compute there is to hide them under."""
+    hidden = np.minimum(overlappable * overlap_share, compute)
+    return (overlappable - hidden + on_critical_path)[()]
+
+
+@dataclass(frozen=True)
+class Degrees:
+    """A run's parallel degrees: GPUs per replica of each kind, and GPUs per node."""
+
+    tensor: int
+    context: int
+    data: int
+    pipeline: int
+    expert: int
+    gpus_per_node: int
+
+    @property
+    def data_stride(self) -> int:
+        """Ranks between two members of a data-parallel (or expert-parallel) group."""
+        return self.tensor * self.context
+
+    @property
+    def pipeline_stride(self) -> int:
+        """Ranks between two pipeline stages of one replica."""
+        return self.tensor * self.context * self.data
+
+
+@dataclass(frozen=True)
+class StepBytes:
+    """What one GPU's collectives move per optimizer step, by parallelism (bytes sent)."""
+
+    data: Number
+    tensor: Number
+    pipeline: Number
+    context: Number
+    expert: Number
+
+
+def data_parallel_bytes(
+    gradient_bytes: Number, weight_bytes: Number, data: int, sharding: str, micro_batches: int
+) -> Number:
+    """Bytes one GPU sends per step for data parallelism: ``gradient_bytes`` and
+    ``weight_bytes`` are its replica share's gradients and weights (whole, before sharding).
+    No sharding, ZeRO-1 and ZeRO-2: one gradient all-reduce per step. ZeRO-3 / FSDP, per
+    micro-batch: the weights all-gathered for the forward and for the backward, and the
+    gradients reduce-scattered."""
+    if sharding == "full":
+        per_micro_batch = 2.0 * all_gather_bytes(weight_bytes, data) + all_gather_bytes(gradient_bytes, data)
+        return per_micro_batch * micro_batches
+    return all_reduce_bytes(gradient_bytes, data)
+
+
+def tensor_parallel_bytes(
+    activation_bytes: Number, tensor: int, layers_per_stage: float, micro_batches: int, recomputed: bool
+) -> Number:
+    """Bytes one GPU sends per step for tensor parallelism: per layer and micro-batch four
+    all-reduces of the b·s·h activations (two forward, two backward), six with the forward
+    recomputed."""
+    per_layer = (6.0 if recomputed else 4.0) * all_reduce_bytes(activation_bytes, tensor)
+    return per_layer * layers_per_stage * micro_batches
+
+
+def pipeline_parallel_bytes(activation_bytes: Number, pipeline: int, tensor: int, micro_batches: int) -> Number:
+    """Bytes one GPU sends per step across pipeline stages: each micro-batch's activations
+    forward and their gradients back, b·s·h each, split over the tensor-parallel ranks
+    (Megatron-LM's scatter/gather of the send: Narayanan et al. 2021, §4.1); none on one stage."""
+    if pipeline <= 1:
+        return 0.0 * activation_bytes
+    return 2.0 * activation_bytes / tensor * micro_batches
+
+
+def context_parallel_bytes(
+    key_value_bytes: Number, context: int, layers_per_stage: float, micro_batches: int, recomputed: bool
+) -> Number:
+    """Bytes one GPU sends per step for context parallelism's ring: per layer the keys and
+    values of the whole sequence pass round the ring (an all-gather's volume) in the forward,
+    again in the backward with their gradients returned (three such passes, four with the
+    forward recomputed)."""
+    passes = 4.0 if recomputed else 3.0
+    return passes * all_gather_bytes(key_value_bytes, context) * layers_per_stage * micro_batches
+
+
+def expert_parallel_bytes(
+    routed_bytes: Number, expert: int, moe_layers_per_stage: float, micro_batches: int, recomputed: bool
+) -> Number:
+    """Bytes one GPU sends per step for expert parallelism: per MoE layer and micro-batch
+    four all-to-alls of its routed hidden states (tokens × k × h × bytes: dispatch and
+    combine, forward and backward), six with the forward recomputed."""
+    per_layer = (6.0 if recomputed else 4.0) * all_to_all_bytes(routed_bytes, expert)
+    return per_layer * moe_layers_per_stage * micro_batches
+
+
+def step_seconds(
+    moved: StepBytes, degrees: Degrees, intra_gbps: float, inter_gbps: float, share: Number
+) -> tuple[Number, Number]:
+    """(seconds that can overlap the compute, seconds on the critical path) of one GPU's
+    collectives per step, each over the link its group crosses."""
+
+    def over(bytes_moved: Number, group: int, stride: int) -> Number:
+        gbps = link_gbps(group, stride, degrees.gpus_per_node, intra_gbps, inter_gbps)
+        return collective_seconds(bytes_moved, gbps, share)
+
+    overlappable = over(moved.data, degrees.data, degrees.data_stride)
+    critical = (
+        over(moved.tensor, degrees.tensor, 1)
+        + over(moved.context, degrees.context, degrees.tensor)
+        + over(moved.expert, degrees.expert, degrees.data_stride)
+        + over(moved.pipeline, degrees.pipeline, degrees.pipeline_stride)
+    )
+    return overlappable, critical
