@@ -77,6 +77,23 @@ def collective_seconds(bytes_per_gpu: Number, gbps: Number, share: Number) -> Nu
     return bytes_per_gpu / (gbps * 1e9 * share)
 
 
+def all_to_all_seconds(
+    sent_bytes: Number, group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float, share: Number
+) -> Number:
+    """Seconds of an all-to-all in which each GPU sends ``sent_bytes`` spread evenly over the
+    other n − 1 members: the share bound for members in its own node goes over the link
+    inside the node and the rest over the link between nodes, both at once, so the slower
+    of the two sets the time. A group inside one node sends everything inside it."""
+    if group <= 1:
+        return 0.0 * sent_bytes
+    in_node = min(group, max(1, gpus_per_node // stride))
+    remote = (group - in_node) / (group - 1.0)
+    local = (in_node - 1.0) / (group - 1.0)
+    inside = collective_seconds(sent_bytes * local, intra_gbps, share)
+    between = collective_seconds(sent_bytes * remote, inter_gbps, share)
+    return np.maximum(inside, between)[()]
+
+
 def exposed_seconds(overlappable: Number, on_critical_path: Number, compute: Number, overlap_share: Number) -> Number:
     """Seconds of communication the GPUs wait for: the collectives on the critical path in
     full, and of those that can run under the compute (data-parallel and FSDP ones) the share
@@ -116,6 +133,9 @@ class StepBytes:
     pipeline: Number
     context: Number
     expert: Number
+    expert_data: Number = 0.0
+    """The experts' own data-parallel collectives: each expert is replicated on data ÷ EP
+    ranks, an EP group apart, and synchronised over those alone."""
 
 
 def data_parallel_bytes(
@@ -182,11 +202,15 @@ def step_seconds(
         gbps = link_gbps(group, stride, degrees.gpus_per_node, intra_gbps, inter_gbps)
         return collective_seconds(bytes_moved, gbps, share)
 
-    overlappable = over(moved.data, degrees.data, degrees.data_stride)
+    overlappable = over(moved.data, degrees.data, degrees.data_stride) + over(
+        moved.expert_data, degrees.data // degrees.expert, degrees.data_stride * degrees.expert
+    )
     critical = (
         over(moved.tensor, degrees.tensor, 1)
         + over(moved.context, degrees.context, degrees.tensor)
-        + over(moved.expert, degrees.expert, degrees.data_stride)
+        + all_to_all_seconds(
+            moved.expert, degrees.expert, degrees.data_stride, degrees.gpus_per_node, intra_gbps, inter_gbps, share
+        )
         + over(moved.pipeline, degrees.pipeline, degrees.pipeline_stride)
     )
     return overlappable, critical

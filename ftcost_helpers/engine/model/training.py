@@ -387,40 +387,48 @@ def expert_parameters(shape: Shape) -> Number:
 def step_bytes(
     p: Params, book: PriceBook, method: MethodSpec, shape: Shape, trained: Number
 ) -> communication.StepBytes:
-    """What one GPU's collectives move per optimizer step (see :mod:`communication`).
-    Expert-parallel ranks each hold 1/EP of the experts, so the experts' share of the
-    weights and gradients a data-parallel rank exchanges shrinks by EP."""
+    """What one GPU's collectives move per optimizer step (see :mod:`communication`). The
+    routed experts are split over the expert-parallel ranks and synchronised only among
+    their own replicas (data ÷ EP of them); the rest of the model over every data-parallel
+    rank."""
     t, d = p.training, degrees(p, book)
-    weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
-    not_split = 1.0 - 1.0 / t.expert_parallel
-    experts = expert_parameters(shape)
-    trained_experts = experts * (trained / shape.total)
-    per_replica = t.tensor_parallel * t.pipeline_parallel
-    gradients = (trained - trained_experts * not_split) / per_replica * memory.GRADIENT_BYTES[t.precision]
-    frozen_bytes = method.quantised_base_bytes_per_param or weight_bytes
-    frozen = (shape.total - experts * not_split) * method.frozen_copies
-    trained_held = trained - trained_experts * not_split
-    weights = (trained_held * weight_bytes + frozen * frozen_bytes) / per_replica
     micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
+    experts = expert_parameters(shape)
+    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained / shape.total)
+    expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained / shape.total)
     tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
     element = ACTIVATION_BYTES.get(t.precision, 2.0)
     layers = shape.layers / t.pipeline_parallel
     recomputed = t.activation_checkpointing == "full"
     moe_layers = layers if shape.experts > 1 else 0.0
     key_values = t.micro_batch_size * t.sequence_length * 2.0 * shape.kv_width * element
+    hidden = tokens * shape.hidden * element
     return communication.StepBytes(
-        data=communication.data_parallel_bytes(gradients, weights, d.data, t.sharding, micro_batches),
-        tensor=communication.tensor_parallel_bytes(
-            tokens * shape.hidden * element, d.tensor, layers, micro_batches, recomputed
-        ),
-        pipeline=communication.pipeline_parallel_bytes(
-            tokens * shape.hidden * element, d.pipeline, d.tensor, micro_batches
-        ),
+        data=communication.data_parallel_bytes(dense_gradients, dense_weights, d.data, t.sharding, micro_batches),
+        tensor=communication.tensor_parallel_bytes(hidden, d.tensor, layers, micro_batches, recomputed),
+        pipeline=communication.pipeline_parallel_bytes(hidden, d.pipeline, d.tensor, micro_batches),
         context=communication.context_parallel_bytes(key_values, d.context, layers, micro_batches, recomputed),
         expert=communication.expert_parallel_bytes(
-            tokens * shape.routed * shape.hidden * element, d.expert, moe_layers, micro_batches, recomputed
+            hidden * shape.routed, d.expert, moe_layers, micro_batches, recomputed
+        ),
+        expert_data=communication.data_parallel_bytes(
+            expert_gradients, expert_weights, d.data // d.expert, t.sharding, micro_batches
         ),
     )
+
+
+def _replica_bytes(p: Params, method: MethodSpec, parameters: Number, trained_share: Number) -> tuple[Number, Number]:
+    """(gradient bytes, weight bytes) of ``parameters`` on one model-parallel rank (÷ tensor ×
+    pipeline), ``trained_share`` of them trained: gradients in their precision; weights as the
+    matmuls read them, the frozen ones at a quantised base's bytes where there is one."""
+    t = p.training
+    per_rank = parameters / (t.tensor_parallel * t.pipeline_parallel)
+    trained = per_rank * trained_share
+    gradients = trained * memory.GRADIENT_BYTES[t.precision]
+    weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
+    frozen_bytes = method.quantised_base_bytes_per_param or weight_bytes
+    frozen = per_rank * method.frozen_copies
+    return gradients, trained * weight_bytes + frozen * frozen_bytes
 
 
 def _communication_gpu_seconds(
