@@ -57,18 +57,32 @@ def all_to_all_bytes(held_bytes: Number, group: Number) -> Number:
     return all_gather_bytes(held_bytes, group)
 
 
-def crosses_nodes(group: Number, stride: Number, gpus_per_node: Number) -> Number:
+def crosses_nodes(group: int, stride: int, gpus_per_node: int) -> bool:
     """Whether a group of ``group`` GPUs, ``stride`` ranks apart, spans more than one node.
     Ranks fill a node before the next (the order Megatron-LM and torchtitan lay out their
     meshes: tensor, context, data/expert, pipeline from innermost out), so a group spans
     ``group × stride`` consecutive ranks; a group of one crosses nothing."""
-    return np.logical_and(group > 1, group * stride > gpus_per_node)[()]
+    return group > 1 and group * stride > gpus_per_node
 
 
-def link_gbps(group: Number, stride: Number, gpus_per_node: Number, intra_gbps: float, inter_gbps: float) -> Number:
-    """GB/s per GPU and direction of the link a group's collective crosses: the link between
-    nodes when the group spans nodes, else the one inside the node."""
-    return np.where(crosses_nodes(group, stride, gpus_per_node), inter_gbps, intra_gbps)[()]
+def members_per_node(group: int, stride: int, gpus_per_node: int) -> int:
+    """Members of a group that share a node: the node's GPUs ``stride`` apart, at most the
+    group (1 when the stride is a node or more)."""
+    return min(group, max(1, gpus_per_node // stride))
+
+
+def link_gbps(group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float) -> float:
+    """Bus bandwidth (GB/s per GPU) of a ring collective: the link inside the node for a
+    group in one node. A group across nodes runs one ring per network card, each leaving the
+    node once (NCCL builds a ring through the node's GPUs over NVLink and across the network
+    on one card per ring), so the members in a node share their cards: m × the network per
+    GPU, never more than the link inside the node. Measured: 8 A100 per node with 4 × 200
+    Gb/s cards, two nodes, all-reduce bus bandwidth 86 GB/s of "the theoretical value (100
+    GB/s)" (NVIDIA/nccl-tests issue #175); 45 GB/s with 4 GPUs per node and 90 GB/s with 8
+    on the same cluster (NVIDIA/nccl issue #1168)."""
+    if not crosses_nodes(group, stride, gpus_per_node):
+        return intra_gbps
+    return min(intra_gbps, members_per_node(group, stride, gpus_per_node) * inter_gbps)
 
 
 def collective_seconds(bytes_per_gpu: Number, gbps: Number, share: Number) -> Number:
@@ -86,12 +100,21 @@ def all_to_all_seconds(
     of the two sets the time. A group inside one node sends everything inside it."""
     if group <= 1:
         return 0.0 * sent_bytes
-    in_node = min(group, max(1, gpus_per_node // stride))
+    in_node = members_per_node(group, stride, gpus_per_node)
     remote = (group - in_node) / (group - 1.0)
     local = (in_node - 1.0) / (group - 1.0)
     inside = collective_seconds(sent_bytes * local, intra_gbps, share)
     between = collective_seconds(sent_bytes * remote, inter_gbps, share)
     return np.maximum(inside, between)[()]
+
+
+def point_to_point_seconds(
+    sent_bytes: Number, group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float, share: Number
+) -> Number:
+    """Seconds of sends between pipeline stages: each GPU sends to its counterpart in the next
+    stage, over its own network card when the stages sit in different nodes."""
+    gbps = inter_gbps if crosses_nodes(group, stride, gpus_per_node) else intra_gbps
+    return collective_seconds(sent_bytes, gbps, share)
 
 
 def exposed_seconds(overlappable: Number, on_critical_path: Number, compute: Number, overlap_share: Number) -> Number:
@@ -117,6 +140,12 @@ class Degrees:
     def data_stride(self) -> int:
         """Ranks between two members of a data-parallel (or expert-parallel) group."""
         return self.tensor * self.context
+
+    @property
+    def expert_replicas(self) -> int:
+        """Copies of each expert: data ÷ EP ranks (1 when EP reaches past the data-parallel
+        ranks into the tensor-parallel ones, as Megatron-Core's "parallel folding" allows)."""
+        return max(1, self.data // self.expert)
 
     @property
     def pipeline_stride(self) -> int:
@@ -203,7 +232,7 @@ def step_seconds(
         return collective_seconds(bytes_moved, gbps, share)
 
     overlappable = over(moved.data, degrees.data, degrees.data_stride) + over(
-        moved.expert_data, degrees.data // degrees.expert, degrees.data_stride * degrees.expert
+        moved.expert_data, degrees.expert_replicas, degrees.data_stride * degrees.expert
     )
     critical = (
         over(moved.tensor, degrees.tensor, 1)
@@ -211,6 +240,14 @@ def step_seconds(
         + all_to_all_seconds(
             moved.expert, degrees.expert, degrees.data_stride, degrees.gpus_per_node, intra_gbps, inter_gbps, share
         )
-        + over(moved.pipeline, degrees.pipeline, degrees.pipeline_stride)
+        + point_to_point_seconds(
+            moved.pipeline,
+            degrees.pipeline,
+            degrees.pipeline_stride,
+            degrees.gpus_per_node,
+            intra_gbps,
+            inter_gbps,
+            share,
+        )
     )
     return overlappable, critical

@@ -390,7 +390,8 @@ def step_bytes(
     """What one GPU's collectives move per optimizer step (see :mod:`communication`). The
     routed experts are split over the expert-parallel ranks and synchronised only among
     their own replicas (data ÷ EP of them); the rest of the model over every data-parallel
-    rank."""
+    rank. Under tensor parallelism a mixture of experts runs with sequence parallelism
+    (Megatron-Core requires it), so each rank dispatches its 1/TP of the micro-batch's tokens."""
     t, d = p.training, degrees(p, book)
     micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
     experts = expert_parameters(shape)
@@ -409,10 +410,10 @@ def step_bytes(
         pipeline=communication.pipeline_parallel_bytes(hidden, d.pipeline, d.tensor, micro_batches),
         context=communication.context_parallel_bytes(key_values, d.context, layers, micro_batches, recomputed),
         expert=communication.expert_parallel_bytes(
-            hidden * shape.routed, d.expert, moe_layers, micro_batches, recomputed
+            hidden * shape.routed / d.tensor, d.expert, moe_layers, micro_batches, recomputed
         ),
         expert_data=communication.data_parallel_bytes(
-            expert_gradients, expert_weights, d.data // d.expert, t.sharding, micro_batches
+            expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches
         ),
     )
 
