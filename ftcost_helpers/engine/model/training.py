@@ -395,7 +395,8 @@ def step_bytes(
     t, d = p.training, degrees(p, book)
     micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
     experts = expert_parameters(shape)
-    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained / shape.total)
+    embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained / shape.total, embeddings)
     expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained / shape.total)
     tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
     element = ACTIVATION_BYTES.get(t.precision, 2.0)
@@ -418,18 +419,24 @@ def step_bytes(
     )
 
 
-def _replica_bytes(p: Params, method: MethodSpec, parameters: Number, trained_share: Number) -> tuple[Number, Number]:
+def _replica_bytes(
+    p: Params, method: MethodSpec, parameters: Number, trained_share: Number, embeddings: Number = 0.0
+) -> tuple[Number, Number]:
     """(gradient bytes, weight bytes) of ``parameters`` on one model-parallel rank (÷ tensor ×
     pipeline), ``trained_share`` of them trained: gradients in their precision; weights as the
-    matmuls read them, the frozen ones at a quantised base's bytes where there is one."""
+    matmuls read them, the frozen copies at a quantised base's bytes where there is one (the
+    ``embeddings`` among them staying at the compute precision: :func:`memory.frozen_bytes`)."""
     t = p.training
-    per_rank = parameters / (t.tensor_parallel * t.pipeline_parallel)
-    trained = per_rank * trained_share
-    gradients = trained * memory.GRADIENT_BYTES[t.precision]
+    per_rank = 1.0 / (t.tensor_parallel * t.pipeline_parallel)
+    trained = parameters * trained_share * per_rank
     weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
-    frozen_bytes = method.quantised_base_bytes_per_param or weight_bytes
-    frozen = per_rank * method.frozen_copies
-    return gradients, trained * weight_bytes + frozen * frozen_bytes
+    frozen = memory.frozen_bytes(
+        parameters * method.frozen_copies,
+        embeddings * method.frozen_copies,
+        weight_bytes,
+        method.quantised_base_bytes_per_param,
+    )
+    return trained * memory.GRADIENT_BYTES[t.precision], trained * weight_bytes + frozen * per_rank
 
 
 def _communication_gpu_seconds(
