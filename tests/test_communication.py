@@ -44,14 +44,18 @@ def test_which_link_a_group_crosses():
     assert communication.crosses_nodes(16, 1, 8)
     assert not communication.crosses_nodes(1, 64, 8)
     # a ring over 16 GPUs in 2 nodes: the 8 GPUs of a node share their 8 cards, 8 × 50 = 400.
-    assert communication.link_gbps(16, 1, 8, 450.0, 50.0) == 400.0
-    assert communication.link_gbps(8, 1, 8, 450.0, 50.0) == 450.0
+    links = communication.Links(450.0, 50.0)
+    assert communication.ring_gbps(16, 1, 8, links) == 400.0
+    assert communication.ring_gbps(8, 1, 8, links) == 450.0
     # one member per node (stride 8): one card, 50; 4 per node (stride 2): 200.
-    assert communication.link_gbps(2, 8, 8, 450.0, 50.0) == 50.0
-    assert communication.link_gbps(8, 2, 8, 450.0, 50.0) == 200.0
+    assert communication.ring_gbps(2, 8, 8, links) == 50.0
+    assert communication.ring_gbps(8, 2, 8, links) == 200.0
     # PCIe cards (32 GB/s) with 6.25 GB/s each to the network: 8 × 6.25 = 50, above the
     # 32 GB/s inside the node, which then bounds the ring.
-    assert communication.link_gbps(16, 1, 8, 32.0, 6.25) == 32.0
+    assert communication.ring_gbps(16, 1, 8, communication.Links(32.0, 6.25)) == 32.0
+    # the links as collectives reach them: 450 × 0.8 and 50 × 0.9
+    reached = communication.reached_links(450.0, 50.0, 0.8, 0.9)
+    assert (reached.intra_node, reached.inter_node) == pytest.approx((360.0, 45.0))
 
 
 def test_fsdp_on_two_nodes_of_eight_h100_by_hand():
@@ -63,11 +67,12 @@ def test_fsdp_on_two_nodes_of_eight_h100_by_hand():
     # two micro-batches per step gather twice as much.
     assert communication.data_parallel_bytes(140 * GB, 140 * GB, 16, "full", 2) == pytest.approx(787.5 * GB)
     # 16 GPUs span both nodes: one ring per network card, each leaving the node once, so the
-    # 8 GPUs of a node share 8 × 50 GB/s = 400 GB/s (8 × 400 Gb/s ConnectX-7), below NVLink's
-    # 450; at a bus share of 0.8, 320 GB/s: 393.75 ÷ 320 = 1.23046875 s per step.
+    # 8 GPUs of a node share 8 × 50 GB/s (8 × 400 Gb/s ConnectX-7); at 0.8 of each link,
+    # 8 × 40 = 320 GB/s, below NVLink's 450 × 0.8 = 360: 393.75 ÷ 320 = 1.23046875 s per step.
+    links = communication.Links(360.0, 40.0)
     moved = communication.StepBytes(data=sent, tensor=0.0, pipeline=0.0, context=0.0, expert=0.0)
     degrees = communication.Degrees(tensor=1, context=1, data=16, pipeline=1, expert=1, gpus_per_node=8)
-    overlappable, critical = communication.step_seconds(moved, degrees, 450.0, 50.0, 0.8)
+    overlappable, critical = communication.step_seconds(moved, degrees, links)
     assert overlappable == pytest.approx(1.23046875)
     assert critical == 0.0
     # with TP 8 inside each node the data-parallel group is 2 GPUs, one per node: their ring
@@ -77,10 +82,10 @@ def test_fsdp_on_two_nodes_of_eight_h100_by_hand():
     sent_tp8 = communication.data_parallel_bytes(17.5 * GB, 17.5 * GB, 2, "full", 1)
     assert sent_tp8 == pytest.approx(26.25 * GB)
     moved_tp8 = communication.StepBytes(data=sent_tp8, tensor=0.0, pipeline=0.0, context=0.0, expert=0.0)
-    assert communication.step_seconds(moved_tp8, tp8, 450.0, 50.0, 0.8)[0] == pytest.approx(0.65625)
+    assert communication.step_seconds(moved_tp8, tp8, links)[0] == pytest.approx(0.65625)
     # the same 16 GPUs in one node of 16 (NVLink 450 GB/s × 0.8 = 360 GB/s): 1.09375 s.
     one_node = communication.Degrees(tensor=1, context=1, data=16, pipeline=1, expert=1, gpus_per_node=16)
-    assert communication.step_seconds(moved, one_node, 450.0, 50.0, 0.8)[0] == pytest.approx(1.09375)
+    assert communication.step_seconds(moved, one_node, links)[0] == pytest.approx(1.09375)
 
 
 def test_plain_data_parallel_all_reduces_the_gradients_once_per_step():
@@ -122,10 +127,10 @@ def test_expert_all_to_all_bytes_by_hand():
 def test_an_all_to_all_across_nodes_sends_most_over_the_network():
     # EP 64 on 8-GPU nodes: of the 63 others, 7 share the node and 56 do not. 63 GB sent:
     # 56 GB over 50 GB/s (1.12 s) and 7 GB over 450 GB/s (0.0156 s) at once: 1.12 s.
-    seconds = communication.all_to_all_seconds(63 * GB, 64, 1, 8, 450.0, 50.0, 1.0)
+    seconds = communication.all_to_all_seconds(63 * GB, 64, 1, 8, communication.Links(450.0, 50.0))
     assert seconds == pytest.approx(1.12)
     # EP 8 inside one node: all 63 GB over NVLink, 0.14 s.
-    assert communication.all_to_all_seconds(63 * GB, 8, 1, 8, 450.0, 50.0, 1.0) == pytest.approx(0.14)
+    assert communication.all_to_all_seconds(63 * GB, 8, 1, 8, communication.Links(450.0, 50.0)) == pytest.approx(0.14)
 
 
 def test_overlap_hides_a_share_but_never_more_than_the_compute():
@@ -186,63 +191,66 @@ def test_a_single_gpu_plan_has_no_communication():
 
 def test_70b_full_fine_tune_on_two_nodes_by_hand():
     # Per GPU and step (one micro-batch of 4,096 tokens): FSDP moves 3 × 15/16 × 141.2 GB =
-    # 397.125 GB (70.6e9 × 2 B of weights gathered twice, as many gradient bytes reduced)
-    # over the node's 8 cards, 8 × 50 GB/s × the bus share's base case (0.745) = 298 GB/s:
-    # 1.3326 s. The compute per GPU and step (~5 s at utilisation 0.4) is longer than the
-    # 0.7 (the overlap share's base case) of it that hides, so 0.3 × 1.3326 s shows.
+    # 397.125 GB (70.6e9 × 2 B of weights gathered twice, as many gradient bytes reduced).
+    # The ring crosses the two nodes on their 8 cards each: 8 × 50 GB/s × 0.91 (the network
+    # share's midpoint) = 364 GB/s, above NVLink's 450 × 0.745 = 335.25 GB/s, which bounds it:
+    # 1.18456 s. The compute per GPU and step (~5 s at utilisation 0.4) is longer than the
+    # 0.7 (the overlap share's midpoint) of it that hides, so 0.3 × 1.18456 s shows.
     p = _plan()
     facts = evaluate(p, BOOK).compute
-    share = base_value(BOOK.training_physics.collective_bandwidth_share)
-    overlap = base_value(BOOK.training_physics.communication_overlap_share)
-    assert (share, overlap) == (pytest.approx(0.745), pytest.approx(0.7))
-    per_step = 3 * 15 / 16 * 70.6e9 * 2 / (8 * 50e9 * share)
-    assert per_step == pytest.approx(1.3326, rel=1e-4)
+    physics = BOOK.training_physics
+    share, network = base_value(physics.collective_bandwidth_share), base_value(physics.network_bandwidth_share)
+    overlap = base_value(physics.communication_overlap_share)
+    assert (share, network, overlap) == (pytest.approx(0.745), pytest.approx(0.91), pytest.approx(0.7))
+    per_step = 3 * 15 / 16 * 70.6e9 * 2 / (450e9 * share)
+    assert per_step == pytest.approx(1.18456, rel=1e-4)
     steps = float(facts.tokens_per_run) / (4096 * 16)
-    busy = (
-        float(facts.physics_gpu_hours_per_run)
-        - float(facts.optimizer_step_gpu_hours_per_run)
-        - float(facts.host_transfer_gpu_hours_per_run)
-        - float(facts.communication_gpu_hours_per_run)
-    )
+    busy = _busy(facts)
     assert busy / (16 * steps) * 3600 > overlap * per_step  # enough compute to hide under
     expected = 16 * steps * per_step * (1 - overlap) / 3600
     assert float(facts.communication_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
 
-def test_too_little_compute_leaves_the_rest_exposed():
-    # micro-batches of 128 tokens: ~0.16 s of compute per step against 1.3326 s of gathers;
-    # the overlap hides no more than the compute, so exposed = 1.3326 − compute.
-    p = _plan({"sequence_length": 128})
-    facts = evaluate(p, BOOK).compute
-    share = base_value(BOOK.training_physics.collective_bandwidth_share)
-    per_step = 3 * 15 / 16 * 70.6e9 * 2 / (8 * 50e9 * share)
-    steps = float(facts.tokens_per_run) / (128 * 16)
-    busy = (
+def _busy(facts) -> float:
+    """GPU-hours of the compute a run's communication can hide under."""
+    return (
         float(facts.physics_gpu_hours_per_run)
         - float(facts.optimizer_step_gpu_hours_per_run)
         - float(facts.host_transfer_gpu_hours_per_run)
         - float(facts.communication_gpu_hours_per_run)
     )
+
+
+def test_too_little_compute_leaves_the_rest_exposed():
+    # micro-batches of 128 tokens: ~0.16 s of compute per step against 1.18456 s of gathers;
+    # the overlap hides no more than the compute, so exposed = 1.18456 − compute.
+    p = _plan({"sequence_length": 128})
+    facts = evaluate(p, BOOK).compute
+    per_step = 3 * 15 / 16 * 70.6e9 * 2 / (450e9 * 0.745)
+    steps = float(facts.tokens_per_run) / (128 * 16)
+    busy = _busy(facts)
     assert busy / (16 * steps) * 3600 < 0.7 * per_step
     expected = 16 * steps * per_step / 3600 - busy
     assert float(facts.communication_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
 
-def test_the_same_run_inside_one_node_of_sixteen_communicates_less():
+def test_the_network_bounds_the_ring_once_it_is_slower_than_nvlink():
     two_nodes = evaluate(_plan(), BOOK).compute
     one_node = evaluate(_plan({"gpus_per_node": 16}), BOOK).compute
-    faster_network = evaluate(_plan({"interconnect": {"inter_node_gbps": 100}}), BOOK).compute
     slower_network = evaluate(_plan({"interconnect": {"inter_node_gbps": 12.5}}), BOOK).compute
-    # one node: NVLink's 450 against the cards' 400: 400/450 of the time.
+    slower_nvlink = evaluate(_plan({"interconnect": {"intra_node_gbps": 100}}), BOOK).compute
+    # NVLink (335.25 GB/s reached) bounds the ring on two nodes as on one.
     assert float(one_node.communication_gpu_hours_per_run) == pytest.approx(
-        float(two_nodes.communication_gpu_hours_per_run) * 400 / 450
+        float(two_nodes.communication_gpu_hours_per_run)
     )
-    # 100 GB/s per GPU: 8 × 100 is above NVLink, which then bounds the ring, as in one node.
-    assert float(faster_network.communication_gpu_hours_per_run) == pytest.approx(
-        float(one_node.communication_gpu_hours_per_run)
+    # 12.5 GB/s per GPU (100 Gb/s): 8 × 12.5 × 0.91 = 91 GB/s, 335.25 ÷ 91 = 3.684 × slower.
+    assert float(slower_network.communication_gpu_hours_per_run) == pytest.approx(
+        float(two_nodes.communication_gpu_hours_per_run) * 335.25 / 91
     )
-    # 12.5 GB/s per GPU (100 Gb/s): 8 × 12.5 = 100 GB/s, 4 × slower than 400.
-    assert float(slower_network.communication_gpu_hours_per_run) > 3 * float(two_nodes.communication_gpu_hours_per_run)
+    # a 100 GB/s link inside the node: 74.5 GB/s reached bounds the ring, 4.5 × slower.
+    assert float(slower_nvlink.communication_gpu_hours_per_run) == pytest.approx(
+        float(two_nodes.communication_gpu_hours_per_run) * 4.5
+    )
 
 
 def test_the_split_adds_up_to_the_physics_hours():

@@ -62,6 +62,7 @@ class TrainingPhysics(Book):
     elementwise_bandwidth_share: PositiveFraction
     broadcast_bandwidth_share: PositiveFraction
     collective_bandwidth_share: PositiveFraction
+    network_bandwidth_share: PositiveFraction
     communication_overlap_share: Fraction
 
 

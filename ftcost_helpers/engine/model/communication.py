@@ -71,7 +71,22 @@ def members_per_node(group: int, stride: int, gpus_per_node: int) -> int:
     return min(group, max(1, gpus_per_node // stride))
 
 
-def link_gbps(group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float) -> float:
+@dataclass(frozen=True)
+class Links:
+    """GB/s per GPU and direction a collective reaches on each link: the datasheet's figure
+    × the share collectives reach on that kind of link (price book
+    ``collective_bandwidth_share`` inside a node, ``network_bandwidth_share`` between nodes)."""
+
+    intra_node: Number
+    inter_node: Number
+
+
+def reached_links(intra_gbps: float, inter_gbps: float, intra_share: Number, inter_share: Number) -> Links:
+    """The links at the bandwidth collectives reach on them."""
+    return Links(intra_gbps * intra_share, inter_gbps * inter_share)
+
+
+def ring_gbps(group: int, stride: int, gpus_per_node: int, links: Links) -> Number:
     """Bus bandwidth (GB/s per GPU) of a ring collective: the link inside the node for a
     group in one node. A group across nodes runs one ring per network card, each leaving the
     node once (NCCL builds a ring through the node's GPUs over NVLink and across the network
@@ -81,40 +96,38 @@ def link_gbps(group: int, stride: int, gpus_per_node: int, intra_gbps: float, in
     GB/s)" (NVIDIA/nccl-tests issue #175); 45 GB/s with 4 GPUs per node and 90 GB/s with 8
     on the same cluster (NVIDIA/nccl issue #1168)."""
     if not crosses_nodes(group, stride, gpus_per_node):
-        return intra_gbps
-    return min(intra_gbps, members_per_node(group, stride, gpus_per_node) * inter_gbps)
+        return links.intra_node
+    return np.minimum(links.intra_node, members_per_node(group, stride, gpus_per_node) * links.inter_node)[()]
 
 
-def collective_seconds(bytes_per_gpu: Number, gbps: Number, share: Number) -> Number:
-    """Seconds to send ``bytes_per_gpu`` at the bus bandwidth a collective reaches: the
-    link's GB/s per direction × ``share`` (``collective_bandwidth_share``, price book)."""
-    return bytes_per_gpu / (gbps * 1e9 * share)
+def collective_seconds(bytes_per_gpu: Number, gbps: Number) -> Number:
+    """Seconds to send ``bytes_per_gpu`` at a bus bandwidth (GB/s, as reached)."""
+    return bytes_per_gpu / (gbps * 1e9)
 
 
-def all_to_all_seconds(
-    sent_bytes: Number, group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float, share: Number
-) -> Number:
+def all_to_all_seconds(sent_bytes: Number, group: int, stride: int, gpus_per_node: int, links: Links) -> Number:
     """Seconds of an all-to-all in which each GPU sends ``sent_bytes`` spread evenly over the
     other n − 1 members: the share bound for members in its own node goes over the link
     inside the node and the rest over the link between nodes, both at once, so the slower
-    of the two sets the time. A group inside one node sends everything inside it."""
+    of the two sets the time. A group inside one node sends everything inside it. Each GPU
+    sends through its own network card: "as the number of nodes increases, it will go down to
+    1x the network bandwidth per GPU" (S. Jeaugey, NVIDIA/nccl-tests issue #130, on all-to-all
+    bus bandwidth)."""
     if group <= 1:
         return 0.0 * sent_bytes
     in_node = members_per_node(group, stride, gpus_per_node)
     remote = (group - in_node) / (group - 1.0)
     local = (in_node - 1.0) / (group - 1.0)
-    inside = collective_seconds(sent_bytes * local, intra_gbps, share)
-    between = collective_seconds(sent_bytes * remote, inter_gbps, share)
+    inside = collective_seconds(sent_bytes * local, links.intra_node)
+    between = collective_seconds(sent_bytes * remote, links.inter_node)
     return np.maximum(inside, between)[()]
 
 
-def point_to_point_seconds(
-    sent_bytes: Number, group: int, stride: int, gpus_per_node: int, intra_gbps: float, inter_gbps: float, share: Number
-) -> Number:
+def point_to_point_seconds(sent_bytes: Number, group: int, stride: int, gpus_per_node: int, links: Links) -> Number:
     """Seconds of sends between pipeline stages: each GPU sends to its counterpart in the next
     stage, over its own network card when the stages sit in different nodes."""
-    gbps = inter_gbps if crosses_nodes(group, stride, gpus_per_node) else intra_gbps
-    return collective_seconds(sent_bytes, gbps, share)
+    gbps = links.inter_node if crosses_nodes(group, stride, gpus_per_node) else links.intra_node
+    return collective_seconds(sent_bytes, gbps)
 
 
 def exposed_seconds(overlappable: Number, on_critical_path: Number, compute: Number, overlap_share: Number) -> Number:
@@ -221,33 +234,21 @@ def expert_parallel_bytes(
     return per_layer * moe_layers_per_stage * micro_batches
 
 
-def step_seconds(
-    moved: StepBytes, degrees: Degrees, intra_gbps: float, inter_gbps: float, share: Number
-) -> tuple[Number, Number]:
+def step_seconds(moved: StepBytes, degrees: Degrees, links: Links) -> tuple[Number, Number]:
     """(seconds that can overlap the compute, seconds on the critical path) of one GPU's
     collectives per step, each over the link its group crosses."""
+    per_node = degrees.gpus_per_node
 
-    def over(bytes_moved: Number, group: int, stride: int) -> Number:
-        gbps = link_gbps(group, stride, degrees.gpus_per_node, intra_gbps, inter_gbps)
-        return collective_seconds(bytes_moved, gbps, share)
+    def ring(bytes_moved: Number, group: int, stride: int) -> Number:
+        return collective_seconds(bytes_moved, ring_gbps(group, stride, per_node, links))
 
-    overlappable = over(moved.data, degrees.data, degrees.data_stride) + over(
+    overlappable = ring(moved.data, degrees.data, degrees.data_stride) + ring(
         moved.expert_data, degrees.expert_replicas, degrees.data_stride * degrees.expert
     )
     critical = (
-        over(moved.tensor, degrees.tensor, 1)
-        + over(moved.context, degrees.context, degrees.tensor)
-        + all_to_all_seconds(
-            moved.expert, degrees.expert, degrees.data_stride, degrees.gpus_per_node, intra_gbps, inter_gbps, share
-        )
-        + point_to_point_seconds(
-            moved.pipeline,
-            degrees.pipeline,
-            degrees.pipeline_stride,
-            degrees.gpus_per_node,
-            intra_gbps,
-            inter_gbps,
-            share,
-        )
+        ring(moved.tensor, degrees.tensor, 1)
+        + ring(moved.context, degrees.context, degrees.tensor)
+        + all_to_all_seconds(moved.expert, degrees.expert, degrees.data_stride, per_node, links)
+        + point_to_point_seconds(moved.pipeline, degrees.pipeline, degrees.pipeline_stride, per_node, links)
     )
     return overlappable, critical

@@ -452,9 +452,10 @@ def _communication_gpu_seconds(
         return 0.0 * busy
     physics = book.training_physics
     moved = step_bytes(p, book, method, shape, trained)
-    overlappable, critical = communication.step_seconds(
-        moved, degrees(p, book), intra, inter, physics.collective_bandwidth_share
+    links = communication.reached_links(
+        intra, inter, physics.collective_bandwidth_share, physics.network_bandwidth_share
     )
+    overlappable, critical = communication.step_seconds(moved, degrees(p, book), links)
     per_step = communication.exposed_seconds(
         overlappable, critical, busy / (gpus * steps), physics.communication_overlap_share
     )
