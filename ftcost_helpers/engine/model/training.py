@@ -294,7 +294,8 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
 def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
     """FLOPs and GPU-hours of one run: compute (a roofline of the matmuls' FLOPs and weight
     traffic, attention, kernel overheads, dequantisation, the pipeline's bubble), the
-    optimizer steps and host transfers."""
+    optimizer steps, host transfers and the exposed communication; ``split_gpu_hours`` sorts
+    them by what bounds them (matmul, memory_bound, communication, overheads)."""
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     processed = compute.processed_tokens(tokens, t.padding_efficiency)
     matmul, attention = compute.flops_per_token(
