@@ -416,6 +416,8 @@ def test_a_client_describes_its_own_gpu(tmp_path, book):
 def test_any_positive_memory_is_a_gpu_and_zero_is_not():
     # the rule is memory_gb > 0: half a gigabyte passes, 0 does not (catalogue and a client's own GPU)
     entry = {"label": "Tiny", "memory_bandwidth_gbps": 50, "bf16_tflops": 1, "datasheet": "test"}
+    links = {"gpu_class": "consumer", "gpus_per_node": 1, "intra_node_gbps": 32, "inter_node_gbps": 1}
+    entry |= links | {"interconnect": "test"}
     gpus = catalogue.read_gpus({"as_of": "2026-01-01", "gpus": {"tiny": entry | {"memory_gb": 0.5}}}, "gpus.yaml")
     assert gpus.gpus["tiny"].memory_gb == 0.5
     with pytest.raises(catalogue.CatalogueError, match=r"gpus\.tiny\.memory_gb: "):

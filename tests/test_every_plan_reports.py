@@ -319,7 +319,7 @@ def test_amounts_up_to_the_bound_are_costed_and_past_it_refused(tmp_path: Path) 
 def test_a_near_zero_divisor_is_named_in_the_refusal(tmp_path: Path) -> None:
     error = _refusal(_plan(tmp_path, "padding", {"padding_efficiency": 1e-300}))
     assert (error.key, error.file) == ("training", str(tmp_path / "padding.yaml"))
-    assert "the physics view needs inf GPU-hours a run" in error.problem
+    assert "the physics view's GPU-hours a run overflow (" in error.problem
     assert "padding_efficiency 1e-300" in error.problem
 
 
@@ -328,7 +328,7 @@ def test_estimate_on_the_command_line_refuses_in_one_line(tmp_path: Path, capsys
     assert main(["estimate", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"error: {path}: training: the physics view needs inf GPU-hours a run")
+    assert err.startswith(f"error: {path}: training: the physics view's GPU-hours a run overflow (")
 
 
 def test_hours_too_few_to_set_the_flops_against_are_refused(tmp_path: Path) -> None:

@@ -217,6 +217,17 @@ LAUNCH_SECONDS = 342 * 32 * 23_437.5 * 6e-6
 # Optimizer steps: 96e6 ÷ (4,096 × 1 × 1 × 2 replicas) = 11,718.75; each GPU updates its
 # 1.6e8 ÷ 2 = 8e7 adapters at 2 + 2 × (4 + 2 × 4) + 2 = 28 bytes each (mixed AdamW), on 2 GPUs.
 STEP_GPU_SECONDS = 2 * 11_718.75 * 8e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
+# Communication (FSDP over the 2 GPUs, one node of an H100 SXM's 8): each micro-batch
+# all-gathers the replica's weights for the forward and again for the backward and
+# reduce-scatters the adapters' gradients, each GPU sending 1/2 of each. Weights as read: the
+# adapters 1.6e8 × 2 B, the NF4 blocks 6,951,424,000 × 0.516 B and the bf16 embeddings
+# 1,048,576,000 × 2 B: 3.2e8 + 3,586,934,784 + 2,097,152,000 = 6,004,086,784 B; gradients
+# 1.6e8 × 2 B = 3.2e8. Per step (one micro-batch): 2 × ½ × 6,004,086,784 + ½ × 3.2e8 =
+# 6,164,086,784 B over NVLink, 450 GB/s × 0.745 (collective_bandwidth_share's midpoint):
+# 0.018387 s. ~1 s of compute per GPU and step hides 0.7 of it (communication_overlap_share's
+# midpoint), 0.3 shows: × 11,718.75 steps × 2 GPUs ≈ 129.3 GPU-s.
+COMM_BYTES_PER_STEP = 2 * 0.5 * 6_004_086_784 + 0.5 * 3.2e8
+COMM_GPU_SECONDS = 0.3 * COMM_BYTES_PER_STEP / (450e9 * 0.745) * 11_718.75 * 2
 
 
 def test_qlora_physics_view_term_by_term(plan, book):
@@ -225,8 +236,10 @@ def test_qlora_physics_view_term_by_term(plan, book):
     assert float(facts.flops_per_run) == pytest.approx(TOKENS * FLOPS_PER_TOKEN, rel=1e-12)
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(STEP_GPU_SECONDS / 3600, rel=1e-9)
     assert float(facts.host_transfer_gpu_hours_per_run) == 0.0
-    # ≈ 5.744 + 0.119 + 0.428 + 0.005 hours
-    total = (COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + STEP_GPU_SECONDS) / 3600
+    # ≈ 5.744 + 0.119 + 0.428 + 0.005 + 0.036 hours
+    assert pytest.approx(129.28, rel=1e-4) == COMM_GPU_SECONDS
+    assert float(facts.communication_gpu_hours_per_run) == pytest.approx(COMM_GPU_SECONDS / 3600, rel=1e-9)
+    total = (COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + STEP_GPU_SECONDS + COMM_GPU_SECONDS) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(total, rel=1e-9)
     assert float(facts.physics_hours_per_run) == pytest.approx(total / 2, rel=1e-9)
     # implied utilisation: the FLOPs ÷ (989e12 × 3,600 × 20 booked GPU-hours per run) ≈ 0.0718
@@ -237,10 +250,12 @@ def test_qlora_physics_view_term_by_term(plan, book):
 
 def test_lora_on_the_same_plan_has_no_dequantisation(plan, book):
     # the same FLOPs and steps; a bf16 base is read as it is, so the dequantisation goes, and
-    # its kernels: 300 per layer and micro-batch instead of 342
+    # its kernels: 300 per layer and micro-batch instead of 342; FSDP gathers the bf16 base,
+    # 8e9 × 2 + 3.2e8 = 16.32e9 B of weights: 16.32e9 + ½ × 3.2e8 = 16.48e9 B a step
     lora = evaluate(with_training(plan, method="lora"), book).compute
     assert float(lora.flops_per_run) == pytest.approx(TOKENS * FLOPS_PER_TOKEN, rel=1e-12)
-    expected = (COMPUTE_SECONDS + LAUNCH_SECONDS * 300 / 342 + STEP_GPU_SECONDS) / 3600
+    comm = COMM_GPU_SECONDS * 16.48e9 / COMM_BYTES_PER_STEP
+    expected = (COMPUTE_SECONDS + LAUNCH_SECONDS * 300 / 342 + STEP_GPU_SECONDS + comm) / 3600
     assert float(lora.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
 
 
@@ -251,7 +266,9 @@ def test_dequantisation_without_recomputation_makes_two_passes(plan, book):
     flops = TOKENS * (32.96e9 + 3 * 1_073_741_824)
     assert float(bare.flops_per_run) == pytest.approx(flops, rel=1e-12)
     # kernels: 75 × 3 + NF4's 2 × 7 × 2 passes = 253 per layer and micro-batch
+    # (the gathers do not depend on recomputation: the same communication)
     seconds = flops / (989e12 * 0.25) + DEQUANTISE_SECONDS * 2 / 3 + LAUNCH_SECONDS * 253 / 342 + STEP_GPU_SECONDS
+    seconds += COMM_GPU_SECONDS
     assert float(bare.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
 
 
@@ -261,7 +278,9 @@ def test_a_larger_micro_batch_dequantises_and_steps_less_often(plan, book):
     # overheads (they are per micro-batch); the FLOPs stay.
     # Per GPU twice the tokens in flight: activations 2 × 1.743 GB, logits 2 × 4.194 GB
     facts = evaluate(with_training(plan, micro_batch_size=2), book).compute
+    # the gathers are per micro-batch: half as many, half the communication
     seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS / 2 + LAUNCH_SECONDS / 2 + STEP_GPU_SECONDS / 2
+    seconds += COMM_GPU_SECONDS / 2
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
     assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(2 * 1.743029931, rel=1e-9)
     assert float(facts.memory_breakdown_gb["logits"]) == pytest.approx(2 * 4.194304)
@@ -436,7 +455,7 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     assert float(off.optimizer_step_gpu_hours_per_run) == 0.0
     assert float(off.host_transfer_gpu_hours_per_run) == pytest.approx(300 / 3600)
     # the physics GPU-hours: compute, dequantising and kernels as before, the link instead of the step
-    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + 300
+    seconds = COMPUTE_SECONDS + DEQUANTISE_SECONDS + LAUNCH_SECONDS + 300 + COMM_GPU_SECONDS
     assert float(off.physics_gpu_hours_per_run) == pytest.approx(seconds / 3600, rel=1e-9)
     # offloaded weights too: each micro-batch streams the replica's 8e9 ÷ 2 weights in twice
     # (forward, backward) at 2 B: + 2 × 2 × 4e9 = 1.6e10 B a step, 0.64 s; (0.0128 + 0.64) ×

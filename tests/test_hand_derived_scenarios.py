@@ -151,18 +151,34 @@ COMPUTE_AND_DEQUANTISE = (
 STEPS_ON_2 = 2 * 11_718.75 * 8e7 * 28 / H100_ELEMENTWISE_BYTES_PER_S
 
 
+NVLINK_BUS_BYTES_PER_S = 450e9 * 0.745
+"""An H100 SXM's NVLink, 450 GB/s per direction, at collective_bandwidth_share's midpoint."""
+
+
+def communication_gpu_seconds(gpus: int, epochs: float = 4, link_bytes_per_s: float = NVLINK_BUS_BYTES_PER_S) -> float:
+    """The second plan's exposed FSDP communication on ``gpus`` GPUs of one node (derived in
+    tests/test_hand_derived_plan.py): per step each GPU sends (g − 1)/g of two gathers of the
+    6,004,086,784 B of weights and one reduce-scatter of the 3.2e8 B of gradients; 0.3 of it
+    shows (overlap midpoint 0.7, the compute being far longer); 96e6 ÷ (4,096 × g) steps on g."""
+    per_step = (gpus - 1) / gpus * (2 * 6_004_086_784 + 3.2e8) / link_bytes_per_s
+    steps = 96e6 / (4096 * gpus) * epochs / 4
+    return 0.3 * per_step * steps * gpus
+
+
 def physics_gpu_seconds(gpus: int, epochs: float = 4) -> float:
     """The second plan's physics GPU-seconds per run on ``gpus`` GPUs (every term scales with
     the tokens, so with the epochs)."""
-    return (COMPUTE_AND_DEQUANTISE + STEPS_ON_2 * 2 / gpus) * epochs / 4
+    return (COMPUTE_AND_DEQUANTISE + STEPS_ON_2 * 2 / gpus) * epochs / 4 + communication_gpu_seconds(gpus, epochs)
 
 
 def test_more_gpus_share_the_gpu_hours_but_step_faster(book):
-    # 4 GPUs instead of 2: hours = 10 × (physics on 4 ÷ physics on 2) × 2 ÷ 4 ≈ 4.9983 h (the
-    # optimizer steps' 15.67 GPU-s halve; the other 22,583 GPU-s stay). The compute bill:
-    # 4 GPUs × h × (5 runs + 2 × 0.5 reruns + 4 sweep trials) × USD 4.00 = 160 × h ≈ USD 799.7
+    # 4 GPUs instead of 2: hours = 10 × (physics on 4 ÷ physics on 2) × 2 ÷ 4 ≈ 5.0122 h (the
+    # optimizer steps' 15.67 GPU-s halve; the FSDP communication's 129.3 GPU-s grow by 3/4 ÷ 1/2
+    # to 193.9; the other 22,583 GPU-s stay). The compute bill:
+    # 4 GPUs × h × (5 runs + 2 × 0.5 reruns + 4 sweep trials) × USD 4.00 = 160 × h ≈ USD 802.0
+    assert communication_gpu_seconds(4) == pytest.approx(1.5 * communication_gpu_seconds(2))
     hours = 10 * physics_gpu_seconds(4) / physics_gpu_seconds(2) * 2 / 4
-    assert 4.99 < hours < 5.0
+    assert 5.01 < hours < 5.02
     more = scenario(plan_with(book), book, {"training": {"gpus_per_run": 4}})
     assert more.training.hours_per_run == pytest.approx(hours, rel=1e-12)
     assert compute_usd(more, book) == pytest.approx(160 * hours, rel=1e-12)
@@ -174,11 +190,11 @@ def test_twice_the_epochs_take_twice_the_hours(book):
     longer = scenario(plan_with(book), book, {"training": {"epochs": 8}})
     assert longer.training.hours_per_run == pytest.approx(20.0, rel=1e-12)
     assert compute_usd(longer, book) == pytest.approx(1_600.0, rel=1e-12)
-    # on 4 GPUs as well: 10 × (physics of 8 epochs on 4 ÷ the plan's) × 2 ÷ 4 ≈ 9.9965 h
+    # on 4 GPUs as well: 10 × (physics of 8 epochs on 4 ÷ the plan's) × 2 ÷ 4 ≈ 10.024 h
     both = scenario(plan_with(book), book, {"training": {"epochs": 8, "gpus_per_run": 4}})
     expected = 10 * physics_gpu_seconds(4, epochs=8) / physics_gpu_seconds(2) * 2 / 4
     assert both.training.hours_per_run == pytest.approx(expected, rel=1e-12)
-    assert both.training.hours_per_run < 10.0
+    assert 10.0 < both.training.hours_per_run < 10.03
 
 
 def test_a_range_of_hours_scales_at_every_point(book):
@@ -199,12 +215,14 @@ def test_a_change_the_physics_ignores_keeps_the_hours(book):
 
 
 def test_a_slower_gpu_takes_longer_in_proportion(book):
-    # A100 80GB (312 TFLOPS, 2,039 GB/s), hyperscaler on demand, no booked rate: every term is
-    # the plan's × the H100's figure ÷ the A100's (compute 989 ÷ 312, dequantising and steps
-    # 3,350 ÷ 2,039) but the kernel overheads, which stay, so hours = 10 × that physics ÷ the plan's
+    # A100 80GB (312 TFLOPS, 2,039 GB/s, NVLink 300 GB/s), hyperscaler on demand, no booked
+    # rate: every term is the plan's × the H100's figure ÷ the A100's (compute 989 ÷ 312,
+    # dequantising and steps 3,350 ÷ 2,039, communication 450 ÷ 300) but the kernel overheads,
+    # which stay, so hours = 10 × that physics ÷ the plan's
     compute_s = 96e6 * (48.96e9 + 4_294_967_296) / (312e12 * 0.25)
     memory_s = (6_951_424_000 * 2.516 * 3 * 23_437.5 + 2 * 11_718.75 * 8e7 * 28) / (2039e9 * 0.855)
-    expected = 10 * (compute_s + memory_s + KERNEL_SECONDS) / physics_gpu_seconds(2)
+    comm_s = communication_gpu_seconds(2, link_bytes_per_s=300e9 * 0.745)
+    expected = 10 * (compute_s + memory_s + KERNEL_SECONDS + comm_s) / physics_gpu_seconds(2)
     a100 = scenario(plan_with(book), book, {"training": {"gpu": "a100_80gb"}})
     assert a100.training.hours_per_run == pytest.approx(expected, rel=1e-12)
     assert a100.training.rate_usd_per_gpu_hour is None
@@ -232,11 +250,18 @@ def test_an_unsharded_plan_on_twice_the_gpus_halves_its_hours(book):
     # The minimal plan (tests/test_hand_derived_rules.py) needs only 4.06e13 FLOPs, under a
     # GPU-hour of physics, and shards nothing: on 2 GPUs each replica updates all 1e7 adapters,
     # in 10,000 ÷ (128 × 2) = 39.0625 steps, so 2 × 39.0625 step-seconds = the one GPU's
-    # 78.125: the physics GPU-hours do not change and the 10 h per run halve to 5
+    # 78.125: the physics GPU-hours do not change but for the gradients' all-reduce, 2 × ½ ×
+    # 1e7 × 2 B = 2e7 B a step over NVLink (450 GB/s × 0.745), 0.3 of it exposed: 0.3 × 2e7 ÷
+    # 335.25e9 × 39.0625 steps × 2 GPUs = 0.0013982 GPU-s; the 10 h per run nearly halve
     from test_hand_derived_rules import MINIMAL
 
     plan = Params.model_validate(MINIMAL)
-    assert scenario(plan, book, {"training": {"gpus_per_run": 2}}).training.hours_per_run == pytest.approx(5.0)
+    one_gpu = float(evaluate(plan, book).compute.physics_gpu_hours_per_run) * 3600
+    all_reduce = 0.3 * 2e7 / NVLINK_BUS_BYTES_PER_S * 39.0625 * 2
+    assert all_reduce == pytest.approx(0.0013982, rel=1e-4)
+    expected = 10 * (one_gpu + all_reduce) / one_gpu / 2
+    assert scenario(plan, book, {"training": {"gpus_per_run": 2}}).training.hours_per_run == pytest.approx(expected)
+    assert 5.0 < expected < 5.03
 
 
 def test_a_bad_scenario_is_named_by_its_place(book):

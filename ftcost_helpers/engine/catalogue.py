@@ -494,6 +494,11 @@ def fill_base_model(base: Mapping[str, Any], source: str | Path, catalogue: Mode
 # --------------------------------------------------------------------------- GPUs
 
 
+GpuClass = Literal["datacenter_sxm", "datacenter_pcie", "workstation", "consumer"]
+"""How a GPU is built and hosted: socketed with NVLink/NVSwitch (SXM, OAM), a data-centre
+PCIe card, a workstation card, a consumer card."""
+
+
 class GpuEntry(BaseModel):
     """One accelerator's datasheet figures (dense peaks, no sparsity)."""
 
@@ -506,6 +511,11 @@ class GpuEntry(BaseModel):
     fp8_tflops: float | None = Field(default=None, gt=0)
     datasheet: str = Field(min_length=1)
     ecc_reserved_share: float = Field(default=0.0, ge=0, lt=1)
+    gpu_class: GpuClass
+    gpus_per_node: int = Field(ge=1)
+    intra_node_gbps: float = Field(gt=0)
+    inter_node_gbps: float = Field(gt=0)
+    interconnect: str = Field(min_length=1)
 
 
 class GpuCatalogue(BaseModel):
@@ -527,6 +537,10 @@ class InlineGpu(BaseModel):
     bf16_tflops: float = Field(gt=0, le=MAX_AMOUNT)
     memory_bandwidth_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     fp8_tflops: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    gpu_class: GpuClass | None = None
+    gpus_per_node: int | None = Field(default=None, ge=1, le=MAX_AMOUNT)
+    intra_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    inter_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
 
     @property
     def key(self) -> str:

@@ -404,12 +404,15 @@ def load_price_book(
 
 def with_catalogue_gpus(data: Mapping[str, Any]) -> dict[str, Any]:
     """The price book's data with every GPU of ``params/gpus.yaml`` among its specs (a GPU
-    the price book itself describes keeps the price book's figures). A ``gpus`` that is no
+    the price book itself describes keeps the price book's figures, key by key, and the
+    catalogue's for the keys it leaves out, such as the links). A ``gpus`` that is no
     mapping is left as it is, for the validation to refuse, not dropped."""
     own = data.get("gpus")
     if own is not None and not isinstance(own, Mapping):
         return dict(data)
-    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields)) | dict(own or {})
+    specs = gpu_specs(load_gpus(), tuple(GpuSpec.model_fields))
+    for key, spec in dict(own or {}).items():  # the price book's keys win, one by one
+        specs[key] = {**specs.get(key, {}), **spec} if isinstance(spec, Mapping) else spec
     return {**data, "gpus": specs}
 
 

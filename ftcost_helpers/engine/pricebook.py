@@ -38,6 +38,10 @@ class GpuSpec(Book):
     ecc_reserved_share: float = 0.0
     """Share of the memory ECC takes on a GDDR card that runs with ECC on (0 for HBM, whose
     ECC bits are stored apart)."""
+    gpu_class: str = "datacenter_sxm"
+    gpus_per_node: int = 1
+    intra_node_gbps: float | None = None
+    inter_node_gbps: float | None = None
 
 
 class MethodSpec(Book):
@@ -61,6 +65,9 @@ class TrainingPhysics(Book):
     elementwise_bandwidth_share: PositiveFraction
     broadcast_bandwidth_share: PositiveFraction
     allocator_fragmentation_share: Fraction
+    collective_bandwidth_share: PositiveFraction
+    network_bandwidth_share: PositiveFraction
+    communication_overlap_share: Fraction
 
 
 class UtilisationDefaults(Book):

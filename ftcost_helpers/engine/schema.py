@@ -187,6 +187,14 @@ class Lora(Section):
     target_modules: TargetModules
 
 
+class Interconnect(Section):
+    """The links between the GPUs of a run, when they are not the GPU's usual ones
+    (``params/gpus.yaml``): GB/s per GPU and direction inside a node and between nodes."""
+
+    intra_node_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    inter_node_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+
+
 LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
     "sharded": ("sharding", {True: "full", False: "none"}),
     "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
@@ -259,6 +267,8 @@ class Training(Section):
     checkpoint_every_layers: PositiveCount = 1
     packing: Flag = True
     mean_sequence_length: PositiveCount | None = None
+    gpus_per_node: PositiveCount | None = None
+    interconnect: Interconnect | None = None
     expert_parallel: PositiveCount = 1
     """GPUs the experts of a mixture-of-experts model are split over (EP ranks, drawn from the
     data-parallel ranks): each holds 1/ep of the experts."""

@@ -177,6 +177,9 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         "fit": fit.verdict,
         "fit_detail": fit.as_dict(),
         "fewest_gpus": int(fewest) if np.isfinite(fewest) else None,
+        "time_split_gpu_hours_per_run": {
+            name: round(float(np.max(value)), 4) for name, value in facts.time_split_gpu_hours_per_run.items()
+        },
     }
 
 

@@ -92,8 +92,8 @@ def check_physics(p: Params, book: PriceBook, physics_gpu_hours: Number, tokens:
         raise FigureOutOfRange(
             UNPLACED,
             "training",
-            f"the physics view needs {shown(physics_gpu_hours)} GPU-hours a run, past the {MAX_FIGURE:.0e} the "
-            "model can cost: the tokens are far too many or a share or speed that divides them is near zero "
+            f"the physics view's GPU-hours a run overflow ({shown(physics_gpu_hours)}), past the {MAX_FIGURE:.0e} "
+            "the model can cost: the tokens are far too many or a share or speed that divides them is near zero "
             f"({_physics_suspects(p, book, tokens, utilisation)})",
         )
 

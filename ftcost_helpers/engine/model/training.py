@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ftcost_helpers.engine.model import allocator, architecture, batches, blocks, checkpointing, compute, memory
+from ftcost_helpers.engine.model import (
+    allocator,
+    architecture,
+    batches,
+    blocks,
+    checkpointing,
+    communication,
+    compute,
+    memory,
+)
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -72,6 +81,9 @@ class ComputeFacts:
     """Live tensors while a quantised base loads (0 for other methods)."""
     host_memory_gb: Number = 0.0
     """Host memory per GPU for offloaded states (ZeRO-Offload, FSDP CPU offload)."""
+    communication_gpu_hours_per_run: Number = 0.0
+    time_split_gpu_hours_per_run: dict[str, Number] = field(default_factory=dict)
+    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads."""
 
     @property
     def fits(self) -> Number:
@@ -353,7 +365,8 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
 def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
     """FLOPs and GPU-hours of one run: compute (a roofline of the matmuls' FLOPs and weight
     traffic, attention, kernel overheads, dequantisation, the pipeline's bubble), the
-    optimizer steps and host transfers."""
+    optimizer steps, host transfers and the exposed communication; ``split_gpu_hours`` sorts
+    them by what bounds them (matmul, memory_bound, communication, overheads)."""
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     processed = compute.processed_tokens(tokens, t.padding_efficiency)
     row = batches.row_tokens(t.sequence_length, t.packing, t.mean_sequence_length)
@@ -377,13 +390,15 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
     flops = (matmul_flops, attention_flops)
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
+    at_utilisation = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty)
     if t.compiled and gpu.memory_bandwidth_gbps:
         saved = _compile_saved_seconds(p, book, shape, processed * method.algorithm_multiplier)
         at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
         seconds = np.maximum(seconds - saved, at_peak)
-    seconds = seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
-    seconds = seconds + _launch_seconds(p, book, method, shape, micro_batches)
-    seconds = seconds * compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
+    matmul_seconds = np.minimum(seconds, at_utilisation)
+    memory_seconds = seconds - matmul_seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
+    launch = _launch_seconds(p, book, method, shape, micro_batches)
+    bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
@@ -392,13 +407,134 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     )
     transfer_seconds = compute.host_transfer_seconds(transfer_bytes, book.training_physics.host_link_gbps)
     gpus = t.gpus_per_run
+    busy = (matmul_seconds + memory_seconds + launch) * bubble
+    communication = _communication_gpu_seconds(p, book, method, shape, trained, steps, busy)
+    split = {
+        "matmul": matmul_seconds,
+        "memory_bound": memory_seconds + gpus * steps * step_seconds,
+        "communication": communication + gpus * steps * transfer_seconds,
+        "overheads": busy - matmul_seconds - memory_seconds,
+    }
     return {
         "flops": matmul_flops + attention_flops,
-        "compute_gpu_hours": seconds / compute.SECONDS_PER_HOUR,
+        "compute_gpu_hours": busy / compute.SECONDS_PER_HOUR,
         "step_gpu_hours": gpus * steps * step_seconds / compute.SECONDS_PER_HOUR,
         "transfer_gpu_hours": gpus * steps * transfer_seconds / compute.SECONDS_PER_HOUR,
+        "communication_gpu_hours": communication / compute.SECONDS_PER_HOUR,
+        "split_gpu_hours": {name: value / compute.SECONDS_PER_HOUR for name, value in split.items()},
+        "steps": steps,
         "utilisation": utilisation,
     }
+
+
+ACTIVATION_BYTES = {"fp32": 4.0}
+"""Bytes per activation element the collectives move: fp32 under ``fp32``, else bf16 (2;
+FP8 training keeps its activations between layers in bf16)."""
+
+
+def degrees(p: Params, book: PriceBook) -> communication.Degrees:
+    """The run's parallel degrees and GPUs per node (the plan's, else the GPU's usual)."""
+    t = p.training
+    per_node = t.gpus_per_node or book.gpus[t.gpu].gpus_per_node
+    return communication.Degrees(
+        t.tensor_parallel, t.context_parallel, _dp(p), t.pipeline_parallel, t.expert_parallel, per_node
+    )
+
+
+def link_speeds(p: Params, book: PriceBook) -> tuple[float | None, float | None]:
+    """GB/s per GPU and direction inside a node and between nodes: ``training.interconnect``
+    where it gives them, else the GPU catalogue's."""
+    gpu, given = book.gpus[p.training.gpu], p.training.interconnect
+    intra = given.intra_node_gbps if given and given.intra_node_gbps else gpu.intra_node_gbps
+    inter = given.inter_node_gbps if given and given.inter_node_gbps else gpu.inter_node_gbps
+    return intra, inter
+
+
+def expert_parameters(shape: Shape) -> Number:
+    """Parameters in the routed experts: with E experts of e parameters each, k per token,
+    total − active = (E − k)·e, so E·e = (total − active)·E / (E − k); 0 for a dense model."""
+    if shape.experts <= 1 or shape.experts <= shape.routed:
+        return 0.0 * shape.total
+    return (shape.total - shape.active) * shape.experts / (shape.experts - shape.routed)
+
+
+def step_bytes(
+    p: Params, book: PriceBook, method: MethodSpec, shape: Shape, trained: Number
+) -> communication.StepBytes:
+    """What one GPU's collectives move per optimizer step (see :mod:`communication`). The
+    routed experts are split over the expert-parallel ranks and synchronised only among
+    their own replicas (data ÷ EP of them); the rest of the model over every data-parallel
+    rank. Under tensor parallelism a mixture of experts runs with sequence parallelism
+    (Megatron-Core requires it), so each rank dispatches its 1/TP of the micro-batch's tokens."""
+    t, d = p.training, degrees(p, book)
+    micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
+    experts = expert_parameters(shape)
+    embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained / shape.total, embeddings)
+    expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained / shape.total)
+    tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
+    element = ACTIVATION_BYTES.get(t.precision, 2.0)
+    layers = shape.layers / t.pipeline_parallel
+    recomputed = t.activation_checkpointing == "full"
+    moe_layers = layers if shape.experts > 1 else 0.0
+    key_values = t.micro_batch_size * t.sequence_length * 2.0 * shape.kv_width * element
+    hidden = tokens * shape.hidden * element
+    return communication.StepBytes(
+        data=communication.data_parallel_bytes(dense_gradients, dense_weights, d.data, t.sharding, micro_batches),
+        tensor=communication.tensor_parallel_bytes(hidden, d.tensor, layers, micro_batches, recomputed),
+        pipeline=communication.pipeline_parallel_bytes(hidden, d.pipeline, d.tensor, micro_batches),
+        context=communication.context_parallel_bytes(key_values, d.context, layers, micro_batches, recomputed),
+        expert=communication.expert_parallel_bytes(
+            hidden * shape.routed / d.tensor, d.expert, moe_layers, micro_batches, recomputed
+        ),
+        expert_data=communication.data_parallel_bytes(
+            expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches
+        ),
+    )
+
+
+def _replica_bytes(
+    p: Params, method: MethodSpec, parameters: Number, trained_share: Number, embeddings: Number = 0.0
+) -> tuple[Number, Number]:
+    """(gradient bytes, weight bytes) of ``parameters`` on one model-parallel rank (÷ tensor ×
+    pipeline), ``trained_share`` of them trained: gradients in their precision; weights as the
+    matmuls read them, the frozen copies at a quantised base's bytes where there is one (the
+    ``embeddings`` among them staying at the compute precision: :func:`memory.frozen_bytes`)."""
+    t = p.training
+    per_rank = 1.0 / (t.tensor_parallel * t.pipeline_parallel)
+    trained = parameters * trained_share * per_rank
+    weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
+    frozen = memory.frozen_bytes(
+        parameters * method.frozen_copies,
+        embeddings * method.frozen_copies,
+        weight_bytes,
+        method.quantised_base_bytes_per_param,
+    )
+    return trained * memory.GRADIENT_BYTES[t.precision], trained * weight_bytes + frozen * per_rank
+
+
+def _communication_gpu_seconds(
+    p: Params, book: PriceBook, method: MethodSpec, shape: Shape, trained: Number, steps: Number, busy: Number
+) -> Number:
+    """GPU-seconds over the run that the GPUs wait on collectives: per step, the exposed
+    communication (:func:`communication.exposed_seconds`) against each GPU's share of the
+    ``busy`` compute GPU-seconds; × steps × GPUs. Nothing on one GPU, or on a GPU whose links
+    are unknown (a client's own GPU without them)."""
+    intra, inter = link_speeds(p, book)
+    gpus = p.training.gpus_per_run
+    if gpus == 1 or intra is None or inter is None:
+        return 0.0 * busy
+    physics = book.training_physics
+    moved = step_bytes(p, book, method, shape, trained)
+    links = communication.reached_links(
+        intra, inter, physics.collective_bandwidth_share, physics.network_bandwidth_share
+    )
+    overlappable, critical = communication.step_seconds(moved, degrees(p, book), links)
+    counted_steps = np.where(np.asarray(steps) > 0, steps, 1.0)  # no step (no tokens): no communication
+    per_step = communication.exposed_seconds(
+        overlappable, critical, busy / (gpus * counted_steps), physics.communication_overlap_share
+    )
+    return per_step * steps * gpus
 
 
 def _matmul_bytes(p: Params, shape: Shape, trained: Number, micro_batches: Number) -> Number:
@@ -509,7 +645,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     usable = allocator.usable_gb(capacity, physics.framework_overhead_gb, fragmentation, t.memory_headroom_fraction)
     loading = _loading_peak_gb(p, method, shape, terms)
     allocated = np.maximum(peak_of(terms) - terms["overhead"], loading)[()]
-    physics_hours = time["compute_gpu_hours"] + time["step_gpu_hours"] + time["transfer_gpu_hours"]
+    physics_hours = sum(time["split_gpu_hours"].values())
     return {
         "tokens_per_run": tokens,
         "flops_per_run": time["flops"],
@@ -537,6 +673,8 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "paged_gb": allocator.paged_gb(terms["optimizer_states"], t.optimizer in memory.PAGED_OPTIMIZERS),
         "loading_peak_gb": loading,
         "host_memory_gb": _host_memory_gb(p, book, shape, trained),
+        "communication_gpu_hours_per_run": time["communication_gpu_hours"],
+        "time_split_gpu_hours_per_run": time["split_gpu_hours"],
     }
 
 
