@@ -315,3 +315,13 @@ def test_every_catalogue_gpu_names_its_links():
     assert (h100.intra_node_gbps, h100.inter_node_gbps, h100.gpus_per_node) == (450.0, 50.0, 8)
     # the price book's own H100 entry keeps the catalogue's links it does not restate.
     assert BOOK.gpus["a100_80gb"].intra_node_gbps == 300.0
+
+
+def test_a_plan_with_nothing_to_train_waits_on_no_collective():
+    # No pairs and a 0-parameter model (the schema accepts both): no step, no byte to move, so
+    # no communication, and the physics view stays finite (0 GPU-hours) rather than 0 ÷ 0.
+    data = _data(base_model={**LLAMA_70B, "parameters_billion": 0.0})
+    data["dataset"]["pairs"] = 0
+    facts = evaluate(params_from_mapping(data, "plan", BOOK), BOOK).compute
+    assert float(base_value(facts.communication_gpu_hours_per_run)) == 0.0
+    assert float(base_value(facts.physics_gpu_hours_per_run)) == 0.0

@@ -470,8 +470,9 @@ def step_bytes(
     micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
     experts = expert_parameters(shape)
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
-    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained / shape.total, embeddings)
-    expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained / shape.total)
+    trained_share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
+    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained_share, embeddings)
+    expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained_share)
     tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
     element = ACTIVATION_BYTES.get(t.precision, 2.0)
     layers = shape.layers / t.pipeline_parallel
