@@ -11,6 +11,7 @@ the widgets show it as they show any bad input: ``file: key: problem``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,6 +61,8 @@ class FigureOutOfRange(ParamsError):
 
 def out_of_range(value: Number) -> bool:
     """Whether any value (any draw) is not finite or exceeds :data:`MAX_FIGURE` in size."""
+    if isinstance(value, float | int):  # the point estimate: no array to build
+        return not math.isfinite(value) or abs(value) > MAX_FIGURE
     values = np.asarray(value, dtype=float)
     with np.errstate(invalid="ignore"):
         return bool(np.any(~np.isfinite(values)) or np.any(np.abs(values) > MAX_FIGURE))
