@@ -18,26 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from validation.runs import run_row
 
 from ftcost_helpers.engine.loading import load_price_book
-from ftcost_helpers.engine.schema import Training
+from ftcost_helpers.engine.schema import BaseModelSpec, Training
 
 CANDIDATES = Path(__file__).resolve().parent.parent / "tests" / "validation" / "candidate_runs.yaml"
-MODEL_KEYS = [
-    "name",
-    "parameters_billion",
-    "active_parameters_billion",
-    "layers",
-    "hidden_size",
-    "intermediate_size",
-    "attention_heads",
-    "kv_heads",
-    "head_dim",
-    "vocab_size",
-    "tied_embeddings",
-    "experts",
-    "experts_per_token",
-    "sliding_window",
-    "sliding_window_layers",
-]
+MODEL_KEYS = frozenset(BaseModelSpec.model_fields)
+"""The base_model keys the schema knows (a row's other keys are dropped)."""
 
 
 def comparable(row: dict, book) -> dict | None:
