@@ -207,16 +207,8 @@ GEMMA3 = {
         "vocab_size": 262208,
     },
 }
-LLAMA = {
-    "model_type": "llama",
-    "hidden_size": 4096,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "intermediate_size": 14336,
-    "vocab_size": 128256,
-    "tie_word_embeddings": False,
-}
+LLAMA = json.loads((Path(__file__).parent / "fixtures" / "configs" / "llama-3.1-8b.json").read_text(encoding="utf-8"))
+"""Llama-3.1-8B's config.json (tests/fixtures/configs)."""
 GPT_OSS = {
     "model_type": "gpt_oss",
     "hidden_size": 2880,

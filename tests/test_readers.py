@@ -33,16 +33,10 @@ from ftcost_helpers.engine.readers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_A = ROOT / "params" / "clients" / "example_a.yaml"
-LLAMA_8B = {
-    "model_type": "llama",
-    "hidden_size": 4096,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "intermediate_size": 14336,
-    "vocab_size": 128256,
-    "tie_word_embeddings": False,
-}
+LLAMA_8B = json.loads(
+    (Path(__file__).parent / "fixtures" / "configs" / "llama-3.1-8b.json").read_text(encoding="utf-8")
+)
+"""Llama-3.1-8B's config.json (tests/fixtures/configs)."""
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 
 

@@ -155,16 +155,10 @@ def test_a_scenario_is_held_to_the_same_rules_after_its_overrides(tmp_path, caps
 
 # --------------------------------------------------------------------------- config.json
 
-LLAMA_8B = {
-    "model_type": "llama",
-    "hidden_size": 4096,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 32,
-    "num_key_value_heads": 8,
-    "intermediate_size": 14336,
-    "vocab_size": 128256,
-    "tie_word_embeddings": False,
-}
+LLAMA_8B = json.loads(
+    (Path(__file__).parent / "fixtures" / "configs" / "llama-3.1-8b.json").read_text(encoding="utf-8")
+)
+"""Llama-3.1-8B's config.json (tests/fixtures/configs)."""
 
 CONFIG_CASES = [
     # (setting, value, words of the problem)
