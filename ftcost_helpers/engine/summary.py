@@ -188,6 +188,7 @@ def summarise(
     simulation: Simulation | None = None,
     basis: str = DEFAULT_BASIS,
     compute_draws: bool = False,
+    headline: Headline | None = None,
 ) -> dict[str, Any]:
     """The report contract's keys. ``headline`` holds every headline figure on ``basis``
     (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
@@ -196,7 +197,8 @@ def summarise(
     programme), the chance of having paid back by each month and where the base case sits
     among the draws; without it the input corners' low/base/high stand in, there are no
     chances and only the ``base_case`` basis can be stated. ``compute_draws``: take the
-    ``compute`` object's spread from the simulation's draws rather than the input corners."""
+    ``compute`` object's spread from the simulation's draws rather than the input corners.
+    ``headline``: the plan's headline when the caller has it already (else computed here)."""
     if simulation is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
@@ -204,7 +206,8 @@ def summarise(
     else:
         range_usd = simulation.range_usd()
         base_case_percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
-    headline = plan_headline(breakdown, simulation, basis)
+    if headline is None:
+        headline = plan_headline(breakdown, simulation, basis)
     stated = headline.as_dict()
     chance = list(headline.chance_by_month) or None
     return {

@@ -57,6 +57,8 @@ from ftcost_helpers.report.front import (
     is_staff_time,
     key_dates,
     letterhead,
+    long_date,
+    month_year,
 )
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
@@ -74,10 +76,6 @@ SOURCE_KINDS = ("client", "defaults", "price book")
 
 def _h(value: Any) -> str:
     return escape(str(value))
-
-
-def _month_name(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 SINGULAR = {"people": "person", "GPUs": "GPU", "hours": "hour", "runs": "run", "pairs": "pair", "trials": "trial"}
@@ -160,7 +158,7 @@ def client_text(text: str, book: PriceBook) -> str:
 
     def date(match: re.Match[str]) -> str:
         try:
-            return _month_name(dt.date(*map(int, match.groups())))
+            return long_date(dt.date(*map(int, match.groups())))
         except ValueError:
             return match.group(0)
 
@@ -376,13 +374,11 @@ def running_section(figures: ClientFigures) -> str:
         rows.append([("strong", "Net saving per month"), ("num strong", _h(usd(h.net_saving_usd_per_month or 0.0)))])
     start = h.maintenance_from_month
     caption = "Running cost per month in production" + (
-        f" (maintenance from month {start}, {_month_year(h.date_of_month_start(start))})" if start else ""
+        f" (maintenance from month {start}, {month_year(h.date_of_month_start(start) or h.start_date)})"
+        if start
+        else ""
     )
     return _table([("", "Item"), ("num", "Per month")], rows, caption)
-
-
-def _month_year(day: dt.date | None) -> str:
-    return "" if day is None else f"{day:%B %Y}"
 
 
 def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures) -> str:
@@ -477,7 +473,7 @@ def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
             f"{plural(p.serving.gpus, 'GPU')}, {serving_gpu}, "
             f"{TIER_LABELS.get(p.serving.tier, p.serving.tier).lower()}",
         ),
-        ("Start", _month_name(p.start_date) if getattr(p, "start_date", None) else "not given"),
+        ("Start", long_date(p.start_date) if getattr(p, "start_date", None) else "not given"),
         ("Horizon", plural(p.horizon_months, "month")),
         (
             "What the fine-tune replaces",
@@ -537,7 +533,7 @@ def sources_section(figures: ClientFigures, workings: Workings) -> str:
         "<li>The firm's default assumptions, used where the client gave no figure: ranges taken from the "
         "documents below where they give one, otherwise stated as assumptions; a cost the plan does not "
         "mention is taken as zero.</li>"
-        f"<li>The price book as of {_h(_month_name(book.as_of))}: GPU rates by provider tier, API prices and "
+        f"<li>The price book as of {_h(long_date(book.as_of))}: GPU rates by provider tier, API prices and "
         f"rules of thumb, compiled from the documents below.{used} "
         f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
         f"{catalogue}</ol><p>Documents:</p><ul>{documents}</ul>"
@@ -552,7 +548,7 @@ def _catalogue_source(figures: ClientFigures) -> str:
     if origin.kind != "catalogue" or origin.as_of is None:
         return ""
     return (
-        f"<li>The model catalogue as of {_h(_month_name(origin.as_of))}: the size and architecture of "
+        f"<li>The model catalogue as of {_h(long_date(origin.as_of))}: the size and architecture of "
         f"{_h(figures.params.base_model.name)}, from its published model card and configuration, where the "
         "client named the model only.</li>"
     )
@@ -684,7 +680,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
     day = today or dt.date.fromisoformat(s["report_date"])
     client, version = s["client"], figures.params.report.version
     draws = figures.simulation.draws if figures.simulation else 0
-    style = page_css(figures.firm, client, _month_name(day), f"Version {version} · {_month_name(day)}")
+    style = page_css(figures.firm, client, long_date(day), f"Version {version} · {long_date(day)}")
     first_page = (
         f'<p class="verdict">{keep_hyphenated(_h(s["verdict"]["sentence"]))}</p>'
         f'<p class="basis">{_h(basis_sentence(h, draws))}</p>'
@@ -723,12 +719,12 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
 <header class="report">
 <div class="kicker">Fine-tuning cost estimate</div>
 <h1>{_h(client)}</h1>
-<p class="meta">Version {_h(version)} · {_h(_month_name(day))} · prices as of {_h(_month_name(b.book.as_of))} · all
+<p class="meta">Version {_h(version)} · {_h(long_date(day))} · prices as of {_h(long_date(b.book.as_of))} · all
 amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 </header>
 <section id="decision"><h2>The decision</h2>{first_page}</section>
 {"".join(sections)}
-<footer>{_h(figures.firm.name)} · version {_h(version)} · {_h(_month_name(day))} · prepared with ftcost
+<footer>{_h(figures.firm.name)} · version {_h(version)} · {_h(long_date(day))} · prepared with ftcost
 {_h(s["versions"].get("ftcost_helpers", ""))}.</footer>
 </main>
 </body>

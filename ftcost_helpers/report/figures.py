@@ -30,10 +30,14 @@ class ClientFigures:
     summary: dict[str, Any]
     simulation: Simulation | None = None
     firm: Firm = field(default_factory=Firm)
+    stated: Headline | None = None
+    """The headline ``summary`` states, when :func:`client_figures` computed it."""
 
     @cached_property
     def headline(self) -> Headline:
         """Every headline figure on the plan's basis (the one function every output reads)."""
+        if self.stated is not None:
+            return self.stated
         basis = self.summary.get("headline", {}).get("basis") or resolve_basis(self.params, self.firm.default_basis)
         if self.simulation is None:
             basis = "base_case"
@@ -55,6 +59,7 @@ def client_figures(
     params = load_params(source, book)
     breakdown = estimate(params, book, today=today, source=source)
     simulation = simulate(params, book, source=source)
-    summary = summarise(breakdown, simulation, resolve_basis(params, firm.default_basis))
+    headline = plan_headline(breakdown, simulation, resolve_basis(params, firm.default_basis))
+    summary = summarise(breakdown, simulation, headline.basis, headline=headline)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
-    return ClientFigures(source, params, breakdown, summary, simulation, firm)
+    return ClientFigures(source, params, breakdown, summary, simulation, firm, headline)
