@@ -39,7 +39,7 @@ from ftcost_helpers.cli import main
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.loading import ParamsError, load_gpus, load_price_book, project_root, read_yaml
 from ftcost_helpers.engine.model import compute, roi
-from ftcost_helpers.engine.model.guards import FigureOutOfRange
+from ftcost_helpers.engine.model.guards import MAX_FIGURE, FigureOutOfRange, out_of_range
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import compare_scenarios
@@ -454,3 +454,12 @@ def test_drawn_plans_make_whole_reports(tmp_path_factory: pytest.TempPathFactory
         for name in (REPORT_HTML, REPORT_XLSX, SUMMARY_JSON):
             assert (report / name).is_file(), report / name
         assert not_finite(json.loads((report / SUMMARY_JSON).read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize("shape", [float, np.array])
+def test_out_of_range_on_a_point_and_on_draws(shape) -> None:
+    # The bound is 1e15 in size, either sign; not a number and infinity are out at any size.
+    assert not out_of_range(shape(MAX_FIGURE)) and not out_of_range(shape(-MAX_FIGURE))
+    assert out_of_range(shape(1.000001 * MAX_FIGURE)) and out_of_range(shape(-2 * MAX_FIGURE))
+    assert out_of_range(shape(math.nan)) and out_of_range(shape(math.inf))
+    assert not out_of_range(shape(0.0))
