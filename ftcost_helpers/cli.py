@@ -262,6 +262,31 @@ def _gpus(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace) -> int:
+    """The trainer configuration the plan assumes, on stdout or into a new file (``-o``)."""
+    from ftcost_helpers.views.trainer_file import export_notes, export_text
+
+    if args.pilot_steps is not None and args.format not in ("trl", "axolotl"):
+        say_error("export: --pilot-steps: the step count lives in the trainer's file; use --format trl or axolotl")
+        return EXIT_BAD_INPUT
+    book = load_price_book(args.price_book, args.rates)
+    params = load_plan(args.file, book)
+    text = export_text(params, book, args.format, args.file, args.pilot_steps)
+    if args.format == "deepspeed":
+        for line in export_notes(params, args.format, args.file, args.pilot_steps):
+            say_note(line)
+    if args.output is None:
+        print(text, end="")
+        return EXIT_OK
+    try:
+        write_new_file(args.output, text)
+    except FileExistsError:
+        say_error(f"{shown_path(args.output)}: already exists; export never overwrites a file")
+        return EXIT_BAD_INPUT
+    print(f"wrote {shown_path(args.output)}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options every command takes, before or after its name (``default``: None on the main
     parser, SUPPRESS on a command's, so an option given before the command survives)."""
@@ -382,6 +407,25 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(run=_models)
     gpus = commands.add_parser("gpus", help="the GPU catalogue (params/gpus.yaml) and the tiers each is priced on")
     gpus.set_defaults(run=_gpus)
+    export = commands.add_parser(
+        "export",
+        help="the training configuration the plan assumes (TRL, axolotl, DeepSpeed or accelerate)",
+        description="Write the trainer configuration the costed plan implies: method, LoRA rank and targets, "
+        "precision, optimizer, micro-batch, accumulation, checkpointing, sharding and offload, sequence length, "
+        "in the key names the library documents. What the plan does not decide (data, learning rate) is left out "
+        "and said in the file's header.",
+    )
+    export.add_argument("file", type=Path, metavar="FILE", help="the client file")
+    export.add_argument("--format", required=True, choices=("trl", "axolotl", "deepspeed", "accelerate"))
+    export.add_argument(
+        "--pilot-steps",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="a pilot of N optimizer steps whose log calibrate reads back (trl and axolotl)",
+    )
+    export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
+    export.set_defaults(run=_export)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser
