@@ -416,7 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
         "and said in the file's header.",
     )
     export.add_argument("file", type=Path, metavar="FILE", help="the client file")
-    export.add_argument("--format", required=True, choices=("trl", "axolotl", "deepspeed", "accelerate"))
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=("trl", "axolotl", "deepspeed", "accelerate"),
+        help="the library whose file to write: trl and axolotl (trainer YAML), deepspeed (JSON), accelerate (YAML)",
+    )
     export.add_argument(
         "--pilot-steps",
         type=positive_int,
