@@ -139,6 +139,9 @@ PositiveQuantity = Annotated[FiniteAmount | Range, AfterValidator(_above_zero)]
 Fraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one)]
 """A share between 0 and 1, given as one value or as a range."""
 
+Share = Annotated[FiniteAmount, AfterValidator(_at_most_one)]
+"""A share between 0 and 1, one value only (a chance, a share spent)."""
+
 PositiveFraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one), AfterValidator(_above_zero)]
 """A share above 0 and at most 1 (the model divides by it)."""
 

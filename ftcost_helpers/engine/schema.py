@@ -9,6 +9,7 @@ default written here is only ever "not used" (zero, off, absent).
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,7 @@ from ftcost_helpers.engine.quantities import (
     PositiveQuantity,
     Quantity,
     Range,
+    Share,
     Text,
     base_value,
     low_high,
@@ -392,11 +394,38 @@ class Compliance(Section):
     hipaa_usd: Quantity = 0.0
 
 
+MAX_STAGES = 12
+"""Stage gates in one programme at most."""
+
+
+class Stage(Section):
+    """One stage gate: the decision taken when ``spent_fraction`` of the programme cost has
+    been spent, passed with ``chance_of_passing``."""
+
+    name: Name
+    chance_of_passing: Share
+    spent_fraction: Share
+
+
 class Programme(Section):
-    """How long the programme takes to build, and when each area spends its money."""
+    """How long the programme takes to build, when each area spends its money, and the stage
+    gates it may stop at."""
 
     build_months: Annotated[Count, Field(le=60)] = 0
     spend_profile: SpendProfile | dict[ProgrammeArea, list[PositiveCount]]
+    stages: list[Stage] = Field(default=[], max_length=MAX_STAGES)
+
+    @field_validator("stages")
+    @classmethod
+    def _spend_rises(cls, stages: list[Stage]) -> list[Stage]:
+        """Each gate comes after the one before it: its spent share is larger."""
+        for earlier, later in itertools.pairwise(stages):
+            if later.spent_fraction <= earlier.spent_fraction:
+                raise ValueError(
+                    f"spent_fraction must rise from gate to gate: {later.name!r} ({later.spent_fraction:g}) "
+                    f"comes after {earlier.name!r} ({earlier.spent_fraction:g})"
+                )
+        return stages
 
     @model_validator(mode="after")
     def _months_within_build(self) -> Programme:

@@ -14,6 +14,7 @@ from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.gates import plan_staged_outcome
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import usd
@@ -210,6 +211,7 @@ def summarise(
         headline = plan_headline(breakdown, simulation, basis)
     stated = headline.as_dict()
     chance = list(headline.chance_by_month) or None
+    staged = plan_staged_outcome(breakdown.params, headline, simulation)
     return {
         "headline": stated,
         "client": breakdown.params.client,
@@ -227,6 +229,7 @@ def summarise(
         "net_saving_usd_per_month": stated["net_saving_usd_per_month"],
         "verdict": verdict(breakdown, headline),
         "feasibility": plan_feasibility(breakdown).as_dict(),
+        "stages": None if staged is None else staged.as_dict(),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "horizon_months": breakdown.params.horizon_months,

@@ -454,6 +454,44 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity
     return "".join(parts)
 
 
+def stages_section(figures: ClientFigures) -> str:
+    """The stage gates (``summary.json``'s ``stages``, on the headline's basis): what each gate
+    costs if the programme stops there, the chance of launching, the expected cost and the
+    break-even counting the chance of never launching."""
+    stages = figures.summary["stages"]
+    rows = [
+        [
+            ("", _h(gate["name"])),
+            ("num", f"{gate['chance_of_passing']:.0%}"),
+            ("num", f"{gate['chance_of_reaching']:.0%}"),
+            ("num", _h(usd(gate["cost_if_stopped_here_usd"]))),
+        ]
+        for gate in stages["gates"]
+    ]
+    head = [
+        ("", "Gate"),
+        ("num", "Chance of passing"),
+        ("num", "Chance of reaching it"),
+        ("num", "Spent if it stops here"),
+    ]
+    basis = BASIS_SHORT[figures.headline.basis]
+    table = _table(head, rows, f"Stage gates, on the {basis} programme cost of {usd(figures.headline.programme_usd)}")
+    month = stages["break_even_month_with_stopping"]
+    budget = stages["budget_to_production_p90_usd"]
+    words = [
+        f"Chance of reaching launch: {stages['chance_of_launch']:.0%}.",
+        f"Spent before the first decision: {usd(stages['expected_cost_to_first_decision_usd'])}.",
+        f"Expected programme cost, counting the chance of stopping: {usd(stages['expected_programme_usd'])}.",
+    ]
+    if budget is not None:
+        words.append(f"Budget that takes the programme to production in nine cases out of ten (P90): {usd(budget)}.")
+    words.append(
+        "Counting the chance of never launching, the expected position "
+        + ("does not pay back within the horizon." if month is None else f"pays back in month {month}.")
+    )
+    return table + "".join(f"<p>{_h(word)}</p>" for word in words)
+
+
 def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
     """The plan's choices, then every driver in words with its range and source."""
     p, book = figures.params, figures.breakdown.book
@@ -699,6 +737,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         _section("line-items", "Line items and their drivers", line_items_section(figures, workings), page=False),
         _section("scenarios", "Alternatives compared", scenarios_section(results, figures), page=False),
         _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
+        *([_section("stages", "Stage gates", stages_section(figures), page=False)] if s.get("stages") else []),
         _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
         _section("sources", "Sources", keep_hyphenated(sources_section(figures, workings)), page=False),
         _section("glossary", "Glossary", glossary_section(), page=False),
