@@ -20,6 +20,7 @@ from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation
+from ftcost_helpers.engine.value_of_information import plan_value_of_information
 
 VERSIONED_PACKAGES = ("numpy", "pandas", "pydantic", "matplotlib", "papermill", "nbconvert")
 
@@ -230,6 +231,9 @@ def summarise(
         "verdict": verdict(breakdown, headline),
         "feasibility": plan_feasibility(breakdown).as_dict(),
         "stages": None if staged is None else staged.as_dict(),
+        "value_of_information": None
+        if simulation is None
+        else plan_value_of_information(breakdown.params, breakdown.book, simulation),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "horizon_months": breakdown.params.horizon_months,

@@ -454,6 +454,40 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity
     return "".join(parts)
 
 
+MEASURE_ROWS = 6
+"""Input groups the "what to measure first" table lists at most."""
+
+
+def measure_first_section(figures: ClientFigures) -> str:
+    """What we recommend (the option with the highest expected value) and what is worth
+    measuring before signing (``summary.json``'s ``value_of_information``: each input group's
+    expected value of perfect information, largest first)."""
+    voi = figures.summary["value_of_information"]
+    book = figures.breakdown.book
+    chosen = client_text(voi["chosen_on_expected_value"], book)
+    parts = [f"<p>On expected value over the horizon the choice is: <strong>{_h(chosen)}</strong>.</p>"]
+    worth = [group for group in voi["groups"] if group["worth_usd"] >= 0.5][:MEASURE_ROWS]
+    if not worth:
+        parts.append(
+            "<p>No measurement before signing could change this choice: in every simulated outcome "
+            "the same option comes out best (the expected value of perfect information is nil).</p>"
+        )
+        return "".join(parts)
+    rows = [
+        [("", _h(group["group"])), ("", _h(group["measurement"])), ("num", _h(usd(group["worth_usd"])))]
+        for group in worth
+    ]
+    head = [("", "What to pin down"), ("", "How"), ("num", "Worth up to")]
+    parts.append(_table(head, rows, "What is worth measuring before signing"))
+    parts.append(
+        f'<p class="meta">Worth up to: how much better the choice would be, in expectation, if that input were '
+        f"known before deciding (its expected value of partial perfect information); knowing everything would be "
+        f"worth {_h(usd(voi['evpi_usd']))}. A pilot or study costing more than its figure is not worth running "
+        "for this decision.</p>"
+    )
+    return "".join(parts)
+
+
 def stages_section(figures: ClientFigures) -> str:
     """The stage gates (``summary.json``'s ``stages``, on the headline's basis): what each gate
     costs if the programme stops there, the chance of launching, the expected cost and the
@@ -736,6 +770,18 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         ),
         _section("line-items", "Line items and their drivers", line_items_section(figures, workings), page=False),
         _section("scenarios", "Alternatives compared", scenarios_section(results, figures), page=False),
+        *(
+            [
+                _section(
+                    "measure",
+                    "What we recommend, and what to measure first",
+                    measure_first_section(figures),
+                    page=False,
+                )
+            ]
+            if s.get("value_of_information")
+            else []
+        ),
         _section("risk", "Risk", risk_section(figures, workings, swings), page=False),
         *([_section("stages", "Stage gates", stages_section(figures), page=False)] if s.get("stages") else []),
         _section("assumptions", "Assumptions", assumptions_section(figures, workings), page=False),
