@@ -78,6 +78,10 @@ class UtilisationDefaults(Book):
     adapters_large: Range
     full_small: Range
     full_large: Range
+    calibrated_on: list[str] = []
+    """The GPUs (price-book keys) the band was calibrated on: their ridge points (peak ÷
+    bandwidth) bound the span inside which the band holds as it is
+    (``engine/model/utilisation.py``); none, the band holds on every GPU."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,17 @@ class PriceBook(Book):
     def gpu_rate(self, gpu: str, tier: str) -> Range:
         """The $/GPU-hour range of a GPU on a tier (KeyError if not offered)."""
         return self.gpu_rates_usd_per_gpu_hour[gpu][tier]
+
+    def calibrated_ridge_span(self) -> tuple[float, float] | None:
+        """The lowest and highest ridge point (BF16 FLOPs per byte of bandwidth) of the GPUs
+        ``utilisation_defaults.calibrated_on`` names that the book lists with a bandwidth;
+        None when there are none."""
+        ridges = [
+            self.gpus[key].bf16_tflops * 1e3 / self.gpus[key].memory_bandwidth_gbps
+            for key in self.utilisation_defaults.calibrated_on
+            if key in self.gpus and self.gpus[key].memory_bandwidth_gbps
+        ]
+        return (min(ridges), max(ridges)) if ridges else None
 
     def default_utilisation(self, trains_all_weights: bool, parameters_billion: Number) -> Number:
         """The utilisation default for a method family and model size (per draw)."""

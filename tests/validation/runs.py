@@ -22,6 +22,8 @@ from ftcost_helpers.engine.loading import load_price_book, params_from_mapping, 
 from ftcost_helpers.engine.pricebook import GpuSpec, PriceBook
 from ftcost_helpers.engine.uncertainty import draw_inputs, picker_from_draws
 
+from .candidates import load_candidates
+
 RUNS_FILE = Path(__file__).with_name("published_runs.yaml")
 DRAWS = 2000
 SEED = 20260526
@@ -44,6 +46,16 @@ class Outcome:
     @property
     def id(self) -> str:
         return str(self.row["id"])
+
+    @property
+    def publication(self) -> str:
+        """The document the row's figure comes from (the unit of leave-one-source-out)."""
+        return publication(self.row)
+
+    @property
+    def gpu_class(self) -> str:
+        """The GPU's class (params/gpus.yaml ``gpu_class``), AMD Instinct apart."""
+        return str(self.row.get("_gpu_class", "unknown"))
 
     @property
     def memory_error(self) -> float | None:
@@ -70,8 +82,30 @@ class Outcome:
         return self.seconds_per_step["p90"] / self.seconds_per_step["p10"]
 
 
-def load_rows() -> list[dict[str, Any]]:
+def publication(row: dict[str, Any]) -> str:
+    """The publication a row's figure comes from: its source document, up to the first " ("
+    or "," that starts a qualifier (the revision, the date, a table)."""
+    document = str(row["source"]["document"])
+    for mark in (" (", ", "):
+        document = document.split(mark)[0]
+    return document.strip()
+
+
+def published_rows() -> list[dict[str, Any]]:
+    """The rows of ``published_runs.yaml``."""
     return yaml.safe_load(RUNS_FILE.read_text(encoding="utf-8"))["runs"]
+
+
+def load_rows() -> list[dict[str, Any]]:
+    """The asserted table: every published row and every candidate row the engine can
+    express (``candidates.normalise``; a row whose source leaves out the sequence length is
+    listed by :func:`unexpressible_rows`)."""
+    return published_rows() + [row for row in load_candidates() if "unexpressible" not in row]
+
+
+def unexpressible_rows() -> list[dict[str, Any]]:
+    """Candidate rows the engine cannot run, each with its reason."""
+    return [row for row in load_candidates() if "unexpressible" in row]
 
 
 def _book_for(row: dict[str, Any], book: PriceBook) -> tuple[PriceBook, str]:
@@ -94,7 +128,15 @@ def plan_for(row: dict[str, Any], book: PriceBook):
     data = read_yaml(project_root() / "params" / "clients" / "example_a.yaml")
     data.pop("scenarios", None)
     training = {key: value for key, value in row["training"].items()}
-    training.update(gpu=gpu, tier="local_owned" if gpu in {"validation_gpu", "rtx_4090"} else "neocloud_on_demand")
+    tiers = book.gpu_rates_usd_per_gpu_hour.get(gpu, {})
+    tier = "neocloud_on_demand" if "neocloud_on_demand" in tiers else next(iter(tiers), "local_owned")
+    if not tiers:
+        rates = {
+            **book.gpu_rates_usd_per_gpu_hour,
+            gpu: {"local_owned": book.gpu_rates_usd_per_gpu_hour["rtx_4090"]["local_owned"]},
+        }
+        book = book.model_copy(update={"gpu_rates_usd_per_gpu_hour": rates})
+    training.update(gpu=gpu, tier=tier)
     training.pop("rate_usd_per_gpu_hour", None)
     model_parallel = (
         training.get("tensor_parallel", 1) * training.get("pipeline_parallel", 1) * training.get("context_parallel", 1)
@@ -110,14 +152,25 @@ def plan_for(row: dict[str, Any], book: PriceBook):
 
 def run_row(row: dict[str, Any], book: PriceBook) -> Outcome:
     params, book = plan_for(row, book)
+    gpu = book.gpus[params.training.gpu]
+    if "gpu_spec" in row and "gpu_class" not in row["gpu_spec"]:
+        gpu_class = "unknown"
+    else:
+        gpu_class = "amd_instinct" if gpu.label.startswith(("MI", "AMD")) else gpu.gpu_class
+    row = {**row, "_gpu_class": gpu_class}
     base_run = evaluate(params, book)
     base, fit = base_run.compute, plan_fit(params, book, base_run)
     draws = evaluate(params, book, picker_from_draws(draw_inputs(params, book, DRAWS, SEED))).compute
     measured = row.get("measured", {})
     overhead = float(base.memory_breakdown_gb["overhead"])
     predicted = float(base.memory_per_gpu_gb)
-    if measured.get("memory_metric") == "active":
+    metric = measured.get("memory_metric")
+    if metric == "active":
         predicted -= overhead
+    elif metric == "allocated":
+        predicted = float(base.allocated_gb)
+    elif metric == "reserved":
+        predicted = float(base.reserved_gb)
     seconds = np.asarray(draws.physics_hours_per_run, dtype=float) * 3600.0
     t = params.training
     step_tokens = (

@@ -19,6 +19,7 @@ from ftcost_helpers.engine.model import (
     compute,
     memory,
 )
+from ftcost_helpers.engine.model.utilisation import band_factor
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -386,6 +387,15 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     attention_flops = attention * processed * method.algorithm_multiplier
     micro_batches = processed * method.algorithm_multiplier / (row * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
+    if t.utilisation is None:  # the book's band, carried to this GPU and matmul shape
+        utilisation = utilisation * band_factor(
+            book.calibrated_ridge_span(),
+            gpu.bf16_tflops,
+            gpu.memory_bandwidth_gbps,
+            row * t.micro_batch_size / t.context_parallel,
+            shape.hidden,
+            shape.intermediate / t.tensor_parallel,
+        )
     peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
     roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
     flops = (matmul_flops, attention_flops)
