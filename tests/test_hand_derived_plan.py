@@ -469,19 +469,21 @@ def test_offloading_the_optimizer_moves_its_states_and_times_the_link(plan, book
     torch_host = plan.training.host.model_copy(update={"optimizer": "pytorch"})
     slow = evaluate(with_training(plan, offload="optimizer", host=torch_host), book).compute
     assert float(slow.optimizer_step_gpu_hours_per_run) == pytest.approx(6 * 244.140625 / 3600)
-    # offloaded weights too: each micro-batch streams the replica's 8e9 ÷ 2 weights in twice
-    # (forward, backward) at 2 B: + 2 × 2 × 4e9 = 1.6e10 B a step, 1.632e10 B in all, × 23,437.5
-    # GPU-steps; the weights leave the GPU, the gathered layers (1 GB) and the root unit's
-    # embeddings (1.048576 GB) stay
+    # offloaded weights too: each micro-batch streams the GPU's half of the replica's weights in
+    # twice (forward, backward), as stored: the 1.6e8 adapters at 2 B (3.2e8 B), the 1.048576e9
+    # embedding and head weights at 2 B (2.097152e9 B) and the other 6.951424e9 in NF4 at 0.516 B
+    # (3.586934784e9 B): 6.004086784e9 B ÷ 2 GPUs × 2 passes = 6.004086784e9 B a step, with the
+    # 3.2e8 B above 6.324086784e9 B, × 23,437.5 GPU-steps; the weights leave the GPU, the
+    # gathered layers (1 GB) and the root unit's embeddings (1.048576 GB) stay
     both = evaluate(with_training(plan, offload="optimizer_and_parameters"), book).compute
-    assert float(both.host_transfer_gpu_hours_per_run) == pytest.approx(23_437.5 * 1.632e10 / link / 3600)
+    assert float(both.host_transfer_gpu_hours_per_run) == pytest.approx(23_437.5 * 6.324086784e9 / link / 3600)
     assert float(both.memory_breakdown_gb["weights"]) == 0.0
     assert float(both.memory_breakdown_gb["gathered_layer"]) == pytest.approx(2.048576)
     # with 2 micro-batches per step: 96e6 ÷ (4,096 × 2 × 2) = 5,859.375 steps, each moving
-    # 3.2e8 + 2 micro-batches × 1.6e10 = 3.232e10 B: 2 × 5,859.375 × 3.232e10 B over the link
+    # 3.2e8 + 2 micro-batches × 6.004086784e9 = 1.2328173568e10 B over the link, per GPU
     accumulated = with_training(plan, offload="optimizer_and_parameters", gradient_accumulation_steps=2)
     transfer = evaluate(accumulated, book).compute.host_transfer_gpu_hours_per_run
-    assert float(transfer) == pytest.approx(2 * 5_859.375 * 3.232e10 / link / 3600)
+    assert float(transfer) == pytest.approx(2 * 5_859.375 * 1.2328173568e10 / link / 3600)
 
 
 # ---------------------------------------------------------------- audit of the plan

@@ -150,12 +150,14 @@ class StepWork:
     per parameter, and offloaded weights read for every forward and backward."""
 
 
-def step_work(p: Params, total_parameters: Number, trained: Number) -> StepWork:
+def step_work(p: Params, replica_weight_bytes: Number, trained: Number) -> StepWork:
     """What one GPU's optimizer step moves (:class:`StepWork`). Offloaded optimizer
     (ZeRO-Offload): gradients go to the host and updated weights come back, b_g + b_w per
     trained parameter, and the host runs the update, streaming the same bytes per parameter
     as the GPU would (:func:`compute.optimizer_step_bytes_per_param`). Offloaded weights also
-    stream in for the forward and the backward of every micro-batch: 2·b_w·N. On NVMe the
+    stream in for the forward and the backward of every micro-batch: twice this GPU's share
+    (÷ data parallel) of ``replica_weight_bytes``, a model-parallel rank's weights as stored
+    (a quantised base at its packed bytes: FSDP offloads the 4-bit storage). On NVMe the
     master weights and moments (and the offloaded weights) live on the drives."""
     t = p.training
     precision = t.precision
@@ -172,7 +174,7 @@ def step_work(p: Params, total_parameters: Number, trained: Number) -> StepWork:
         return StepWork(per_gpu, step, 0.0, 0.0 * per_gpu, 0.0 * per_gpu)
     streamed = 0.0 * per_gpu
     if t.offload == "optimizer_and_parameters":
-        streamed = 2.0 * weight_bytes * total_parameters / mp / dp * t.gradient_accumulation_steps
+        streamed = 2.0 * replica_weight_bytes / dp * t.gradient_accumulation_steps
     link = per_gpu * (gradient_bytes + weight_bytes) + streamed
     drives = 2.0 * per_gpu * (master + moment_bytes) + streamed
     nvme = drives if t.offload_device == "nvme" else 0.0 * drives

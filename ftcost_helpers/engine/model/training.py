@@ -423,7 +423,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     memory_seconds = seconds - matmul_seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
     launch = _launch_seconds(p, book, method, shape, micro_batches)
     bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
-    work = offload.step_work(p, shape.total, trained)
+    work = offload.step_work(p, _offloaded_weight_bytes(p, method, shape, trained), trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
@@ -519,6 +519,16 @@ def step_bytes(
             expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches
         ),
     )
+
+
+def _offloaded_weight_bytes(p: Params, method: MethodSpec, shape: Shape, trained: Number) -> Number:
+    """Bytes of one model-parallel rank's weights as offloading stores them (0 unless the
+    weights are offloaded): :func:`_replica_bytes` of the whole model."""
+    if p.training.offload != "optimizer_and_parameters":
+        return 0.0 * trained
+    embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)
+    return _replica_bytes(p, method, shape.total, share, embeddings)[1]
 
 
 def _replica_bytes(
