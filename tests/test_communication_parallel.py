@@ -89,3 +89,11 @@ def test_a_context_ring_across_nodes_shares_the_cards_of_its_node():
     degrees = communication.Degrees(tensor=4, context=4, data=1, pipeline=1, expert=1, gpus_per_node=8)
     moved = communication.StepBytes(data=0.0, tensor=9e9, pipeline=0.0, context=1e10, expert=0.0)
     assert communication.step_seconds(moved, degrees, LINKS) == (0.0, pytest.approx(0.12))
+
+
+def test_a_tensor_parallel_group_of_a_whole_node_stays_on_nvlink():
+    # tensor 8 at stride 1 on nodes of 8: ranks 0–7, one node, NVLink 450 GB/s: 9e9 B take
+    # 0.02 s (at stride 2 it would span two nodes, 4 members each sharing 4 cards: 200 GB/s).
+    degrees = communication.Degrees(tensor=8, context=1, data=1, pipeline=1, expert=1, gpus_per_node=8)
+    moved = communication.StepBytes(data=0.0, tensor=9e9, pipeline=0.0, context=0.0, expert=0.0)
+    assert communication.step_seconds(moved, degrees, LINKS) == (0.0, pytest.approx(0.02))
