@@ -176,3 +176,45 @@ def test_a_run_that_fits_only_by_paging_pays_for_the_paging():
     # LoRA on the same GPU with paged AdamW fits outright: nothing pages, no time.
     lora = evaluate(_plan({"offload": "none", "optimizer": "paged_adamw_32bit", "method": "lora"}), BOOK).compute
     assert float(lora.host_transfer_gpu_hours_per_run) == 0.0
+
+
+def test_zero_offloads_13b_on_one_32gb_v100_is_never_called_does_not_fit():
+    # "It can train models with over 13 billion parameters on a single GPU" (Ren et al. 2021,
+    # ZeRO-Offload, abstract; a V100 32GB). GPT-3 13B's shape (Brown et al. 2020, Table 2.1:
+    # 40 layers, d_model 5,140, 40 heads of 128); sequences of 1,024 one at a time (an
+    # assumption: the abstract gives no batch). On the GPU stay the 13e9 × 2 B = 26 GB of fp16
+    # weights, one layer's gradients (13e9 ÷ 40 × 2 B = 0.65 GB) and the checkpointed
+    # activations, against 32 GiB = 34.36 GB: fits or borderline, never "does not fit".
+    data = read_yaml(project_root() / "params" / "clients" / "example_a.yaml")
+    data.pop("scenarios")
+    data["training"].update(
+        {
+            "method": "full_sft",
+            "gpu": {"label": "V100 32GB", "memory_gb": 32, "bf16_tflops": 125},
+            "tier": "local_owned",
+            "rate_usd_per_gpu_hour": 1.0,
+            "gpus_per_run": 1,
+            "micro_batch_size": 1,
+            "sequence_length": 1024,
+            "sharding": "none",
+            "activation_checkpointing": "full",
+            "offload": "optimizer",
+        }
+    )
+    data["base_model"] = {
+        "name": "GPT-3 13B",
+        "parameters_billion": 13.0,
+        "layers": 40,
+        "hidden_size": 5140,
+        "attention_heads": 40,
+        "head_dim": 128,
+        "vocab_size": 50257,
+    }
+    p = params_from_mapping(data, "plan", BOOK)
+    run = evaluate(p, BOOK)
+    assert float(run.compute.memory_breakdown_gb["weights"]) == pytest.approx(26.0, rel=0.01)
+    assert float(run.compute.memory_breakdown_gb["gradients"]) == pytest.approx(0.65, rel=0.01)
+    assert plan_fit(p, BOOK, run).verdict in {"fits", "borderline"}
+    # without offload the 13e9 × 12 B of states alone (156 GB) could never fit
+    on_gpu = params_from_mapping({**data, "training": {**data["training"], "offload": "none"}}, "plan", BOOK)
+    assert plan_fit(on_gpu, BOOK, evaluate(on_gpu, BOOK)).verdict == "does not fit"
