@@ -516,6 +516,7 @@ class GpuEntry(BaseModel):
     intra_node_gbps: float = Field(gt=0)
     inter_node_gbps: float = Field(gt=0)
     interconnect: str = Field(min_length=1)
+    host_link_gbps: float | None = Field(default=None, gt=0)
 
 
 class GpuCatalogue(BaseModel):
@@ -541,6 +542,7 @@ class InlineGpu(BaseModel):
     gpus_per_node: int | None = Field(default=None, ge=1, le=MAX_AMOUNT)
     intra_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
     inter_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    host_link_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
 
     @property
     def key(self) -> str:

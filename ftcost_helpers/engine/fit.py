@@ -125,7 +125,7 @@ def plan_fit(params: Params, book: PriceBook, run: ModelRun) -> Fit:
 def memory_fixes(params: Params) -> tuple[str, ...]:
     """What would cut the memory a run needs, given what the plan already does: shard, a
     4-bit base, checkpointing, a shorter micro-batch, optimizer states paged or offloaded to
-    the host, a GPU with more memory."""
+    the host, a mixture's experts split over GPUs, a GPU with more memory."""
     t = params.training
     fixes = (
         "shard the states across GPUs (FSDP/ZeRO-3)" if t.sharding == "none" else "",
@@ -134,6 +134,9 @@ def memory_fixes(params: Params) -> tuple[str, ...]:
         "shorten the micro-batch or sequence" if t.micro_batch_size * t.sequence_length > 1024 else "",
         "page the optimizer states to the host (paged AdamW) or offload them (ZeRO-Offload)"
         if t.offload == "none" and not t.optimizer.startswith("paged_")
+        else "",
+        "split the experts across GPUs (expert parallelism)"
+        if (params.base_model.experts or 1) > 1 and t.expert_parallel == 1
         else "",
         "choose a GPU with more memory",
     )

@@ -42,6 +42,9 @@ class GpuSpec(Book):
     gpus_per_node: int = 1
     intra_node_gbps: float | None = None
     inter_node_gbps: float | None = None
+    host_link_gbps: float | None = None
+    """GB/s per direction of the GPU's PCIe link to its host (datasheet); absent, the price
+    book's ``training_physics.host_link_gbps`` (as reached) stands in."""
 
 
 class MethodSpec(Book):
@@ -68,6 +71,13 @@ class TrainingPhysics(Book):
     collective_bandwidth_share: PositiveFraction
     network_bandwidth_share: PositiveFraction
     communication_overlap_share: Fraction
+    host_link_share: PositiveFraction
+    host_cpu_cores: float
+    host_core_gflops: float
+    host_memory_bandwidth_gbps: float
+    host_bandwidth_share: PositiveFraction
+    pytorch_host_optimizer_slowdown: float
+    nvme_gbps: float
 
 
 class UtilisationDefaults(Book):

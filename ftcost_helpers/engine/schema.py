@@ -48,6 +48,8 @@ Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bi
 OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
 FsdpVersion = Literal[1, 2]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
+OffloadDevice = Literal["cpu", "nvme"]
+HostOptimizer = Literal["deepspeed_cpu_adam", "pytorch"]
 Sharding = Literal["none", "optimizer", "gradients", "full"]
 Checkpointing = Literal["none", "selective", "op_selective", "full"]
 MlpKind = Literal["gated", "dense"]
@@ -197,6 +199,19 @@ class Interconnect(Section):
     inter_node_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
 
 
+class HostSpec(Section):
+    """The node's host as an offloaded optimizer step uses it, when it is not the price
+    book's (``training_physics.host_*``): each key alone wins over the book's."""
+
+    cpu_cores: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    core_gflops: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    memory_bandwidth_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    nvme_gbps: Annotated[FiniteAmount, Field(gt=0)] | None = None
+    optimizer: HostOptimizer = "deepspeed_cpu_adam"
+    """The optimizer the host runs: DeepSpeed's vectorised CPU-Adam (ZeRO-Offload) or
+    PyTorch's own on CPU tensors (FSDP ``CPUOffload``)."""
+
+
 LEGACY_TRAINING_KEYS: dict[str, tuple[str, dict[bool, str]]] = {
     "sharded": ("sharding", {True: "full", False: "none"}),
     "gradient_checkpointing": ("activation_checkpointing", {True: "full", False: "none"}),
@@ -252,6 +267,9 @@ class Training(Section):
     precision: Precision
     optimizer: Optimizer
     offload: Offload = "none"
+    offload_device: OffloadDevice = "cpu"
+    """Where offloaded states live: host memory, or NVMe drives (ZeRO-Infinity)."""
+    host: HostSpec = HostSpec()
     sharding: Sharding
     tensor_parallel: PositiveCount = 1
     pipeline_parallel: PositiveCount = 1

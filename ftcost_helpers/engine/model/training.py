@@ -18,6 +18,7 @@ from ftcost_helpers.engine.model import (
     communication,
     compute,
     memory,
+    offload,
 )
 from ftcost_helpers.engine.model.utilisation import band_factor
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
@@ -347,7 +348,31 @@ def peak_of(terms: dict[str, Number]) -> Number:
 
 def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: Number) -> Number:
     """The fewest GPUs on which the run fits, keeping the plan's tensor, pipeline and
-    context degrees: their product × the fewest data-parallel replicas (inf when none do)."""
+    context degrees: their product × the fewest data-parallel replicas (inf when none do).
+    A mixture of experts may also split its experts differently: every expert-parallel degree
+    from 1 to the experts in powers of two (and the plan's own) is tried, each needing at
+    least as many GPUs as EP ranks, and the fewest GPUs over them is the answer."""
+    t = p.training
+    best = np.maximum(_fewest_replicas(p, book, shape, trained, usable), np.ceil(t.expert_parallel / t.model_parallel))
+    for ep in expert_parallel_candidates(shape.experts, t.expert_parallel):
+        split = p.model_copy(update={"training": t.model_copy(update={"expert_parallel": ep})})
+        replicas = np.maximum(_fewest_replicas(split, book, shape, trained, usable), np.ceil(ep / t.model_parallel))
+        best = np.minimum(best, replicas)
+    return (best * t.model_parallel)[()]
+
+
+def expert_parallel_candidates(experts: int, planned: int) -> tuple[int, ...]:
+    """Expert-parallel degrees the fewest-GPUs search tries besides the plan's: powers of two
+    up to the experts (none for a dense model)."""
+    if experts <= 1:
+        return ()
+    return tuple(ep for ep in (2**k for k in range(int(np.log2(experts)) + 1)) if ep != planned)
+
+
+def _fewest_replicas(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: Number) -> Number:
+    """The fewest data-parallel replicas on which the plan fits (inf when none do): the
+    memory that shards falls as 1/d, the rest stays (:func:`memory.fewest_data_parallel`),
+    in both phases of the peak."""
     t = p.training
     one = memory_breakdown(p, book, shape, trained, t.model_parallel)
     many = memory_breakdown(p, book, shape, trained, 1e30 * t.model_parallel)
@@ -356,11 +381,10 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
     sharded_fb = sum(one[name] - many[name] for name in ("weights", "gradients", "optimizer_states"))
     sharded_step = sharded_fb + one["step_buffer"] - many["step_buffer"]
     shards = t.sharding != "none"
-    replicas = np.maximum(
+    return np.maximum(
         memory.fewest_data_parallel(fixed_fb, sharded_fb, usable, shards),
         memory.fewest_data_parallel(fixed_step, sharded_step, usable, shards),
     )
-    return (replicas * t.model_parallel)[()]
 
 
 def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
@@ -409,13 +433,16 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     memory_seconds = seconds - matmul_seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
     launch = _launch_seconds(p, book, method, shape, micro_batches)
     bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
-    per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
+    work = offload.step_work(p, _offloaded_weight_bytes(p, method, shape, trained), trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
     steps = compute.optimizer_steps(processed, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
-        per_gpu, step_bytes, gpu.memory_bandwidth_gbps, book.training_physics.elementwise_bandwidth_share
-    )
-    transfer_seconds = compute.host_transfer_seconds(transfer_bytes, book.training_physics.host_link_gbps)
+        work.parameters,
+        work.gpu_bytes_per_param,
+        gpu.memory_bandwidth_gbps,
+        book.training_physics.elementwise_bandwidth_share,
+    ) + offload.offloaded_step_seconds(p, book, work)
+    transfer_seconds = compute.host_transfer_seconds(work.link_bytes, offload.host_link_gbps(p, book))
     gpus = t.gpus_per_run
     busy = (matmul_seconds + memory_seconds + launch) * bubble
     communication = _communication_gpu_seconds(p, book, method, shape, trained, steps, busy)
@@ -502,6 +529,16 @@ def step_bytes(
             expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches
         ),
     )
+
+
+def _offloaded_weight_bytes(p: Params, method: MethodSpec, shape: Shape, trained: Number) -> Number:
+    """Bytes of one model-parallel rank's weights as offloading stores them (0 unless the
+    weights are offloaded): :func:`_replica_bytes` of the whole model."""
+    if p.training.offload != "optimizer_and_parameters":
+        return 0.0 * trained
+    embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+    share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)
+    return _replica_bytes(p, method, shape.total, share, embeddings)[1]
 
 
 def _replica_bytes(
@@ -616,32 +653,6 @@ def _dp(p: Params) -> int:
     return p.training.gpus_per_run // p.training.model_parallel
 
 
-def _step_and_transfer_bytes(p: Params, shape: Shape, trained: Number) -> tuple[Number, float, Number]:
-    """Per GPU and optimizer step: the trained parameters it updates, the HBM bytes per
-    parameter of the update (0 when the host does it), and the host-link bytes when offloaded.
-    Offloaded optimizer (ZeRO-Offload): gradients go to the host and updated weights come
-    back, b_g + b_w per trained parameter, and the update runs on the host instead. Offloaded
-    weights also stream in for the forward and the backward of every micro-batch: 2·b_w·N."""
-    t = p.training
-    precision = t.precision
-    mp = t.tensor_parallel * t.pipeline_parallel
-    per_gpu = trained / mp / (_dp(p) if t.sharding != "none" else 1)
-    moment_bytes = memory.MOMENTS[t.optimizer] * memory.QUANTISED_MOMENT_BYTES.get(
-        t.optimizer, memory.STATE_PRECISION_BYTES[precision]
-    )
-    weight_bytes, gradient_bytes = memory.WEIGHT_BYTES[precision], memory.GRADIENT_BYTES[precision]
-    step = compute.optimizer_step_bytes_per_param(
-        weight_bytes, gradient_bytes, memory.MASTER_BYTES[precision], moment_bytes
-    )
-    if t.offload == "none":
-        return per_gpu, step, 0.0 * per_gpu
-    transfer = per_gpu * (gradient_bytes + weight_bytes)
-    if t.offload == "optimizer_and_parameters":
-        weights_per_gpu = shape.total / mp / _dp(p)
-        transfer = transfer + 2.0 * weight_bytes * weights_per_gpu * t.gradient_accumulation_steps
-    return per_gpu, 0.0, transfer
-
-
 def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     """Everything :class:`ComputeFacts` needs from the physics and memory views."""
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
@@ -656,7 +667,11 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     usable = allocator.usable_gb(capacity, physics.framework_overhead_gb, fragmentation, t.memory_headroom_fraction)
     loading = _loading_peak_gb(p, method, shape, terms)
     allocated = np.maximum(peak_of(terms) - terms["overhead"], loading)[()]
-    physics_hours = sum(time["split_gpu_hours"].values())
+    paged = allocator.paged_gb(terms["optimizer_states"], t.optimizer in memory.PAGED_OPTIMIZERS)
+    paging_hours = _paging_gpu_hours(p, book, offload.overflow_gb(allocated, usable, paged), time["steps"])
+    split = {**time["split_gpu_hours"]}
+    split["communication"] = split["communication"] + paging_hours
+    physics_hours = sum(split.values())
     return {
         "tokens_per_run": tokens,
         "flops_per_run": time["flops"],
@@ -677,16 +692,24 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "trained_parameters": trained,
         "architecture_parameters": shape.architecture_total,
         "optimizer_step_gpu_hours_per_run": time["step_gpu_hours"],
-        "host_transfer_gpu_hours_per_run": time["transfer_gpu_hours"],
+        "host_transfer_gpu_hours_per_run": time["transfer_gpu_hours"] + paging_hours,
         "capacity_gb_per_gpu": capacity,
         "allocated_gb": allocated,
         "reserved_gb": allocator.reserved_gb(allocated, fragmentation),
-        "paged_gb": allocator.paged_gb(terms["optimizer_states"], t.optimizer in memory.PAGED_OPTIMIZERS),
+        "paged_gb": paged,
         "loading_peak_gb": loading,
         "host_memory_gb": _host_memory_gb(p, book, shape, trained),
         "communication_gpu_hours_per_run": time["communication_gpu_hours"],
-        "time_split_gpu_hours_per_run": time["split_gpu_hours"],
+        "time_split_gpu_hours_per_run": split,
     }
+
+
+def _paging_gpu_hours(p: Params, book: PriceBook, overflow: Number, steps: Number) -> Number:
+    """GPU-hours a run spends paging optimizer states that do not fit the GPU: every step
+    moves the overflow in and out over the host link (:func:`offload.paging_bytes_per_step`),
+    while every GPU waits; 0 when nothing overflows."""
+    per_step = compute.host_transfer_seconds(offload.paging_bytes_per_step(overflow), offload.host_link_gbps(p, book))
+    return p.training.gpus_per_run * steps * per_step / compute.SECONDS_PER_HOUR
 
 
 def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
@@ -701,11 +724,13 @@ def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[st
 def _host_memory_gb(p: Params, book: PriceBook, shape: Shape, trained: Number) -> Number:
     """GB of host memory per GPU holding offloaded states: the optimizer states and the
     gradients (``optimizer``), and the weights too (``optimizer_and_parameters``), each as
-    large as it would be on the GPU (0 without offload)."""
+    large as it would be on the GPU (0 without offload); on NVMe the states and weights live
+    on the drives and the host holds the gradients."""
     t = p.training
     if t.offload == "none":
         return 0.0 * trained
     on_gpu = p.model_copy(update={"training": t.model_copy(update={"offload": "none"})})
     moved = memory_breakdown(on_gpu, book, shape, trained, t.gpus_per_run)
     offloaded = ("optimizer_states", "gradients") + (("weights",) if t.offload == "optimizer_and_parameters" else ())
-    return sum(moved[name] for name in offloaded)
+    on_drives = ("optimizer_states", "weights") if t.offload_device == "nvme" else ()
+    return sum(moved[name] for name in offloaded if name not in on_drives)
