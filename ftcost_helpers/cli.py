@@ -382,9 +382,50 @@ def build_parser() -> argparse.ArgumentParser:
     models.set_defaults(run=_models)
     gpus = commands.add_parser("gpus", help="the GPU catalogue (params/gpus.yaml) and the tiers each is priced on")
     gpus.set_defaults(run=_gpus)
+    _calibrate_parser(commands)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser
+
+
+# --- calibrate (issue 23) ------------------------------------------------------------------
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from ftcost_helpers.report.calibrate import calibrate_command
+
+    return calibrate_command(args)
+
+
+def _calibrate_parser(commands: Any) -> None:
+    cal = commands.add_parser(
+        "calibrate",
+        help="calibrate a plan's step time, utilisation and memory from a pilot run's log",
+        description="Read a pilot run's log (Hugging Face trainer_state.json, a W&B run CSV export, Lightning's "
+        "metrics.csv, torchtune metrics as CSV, or a plain CSV: step, seconds, tokens, peak_memory_gb), set "
+        "aside its warm-up (the first 10% of steps, at least 5), measure the step time and its spread, tokens/s, "
+        "MFU and peak memory, and carry them to the plan's full run, the band widened by 7.8% for each way the "
+        "full run differs from the pilot. Prints the ranges before and after; -o writes the client file with a "
+        "dated calibration block. Nothing is written when the log or the pilot is refused.",
+    )
+    cal.add_argument("file", type=Path, metavar="PLAN", help="the client file to calibrate")
+    cal.add_argument("--log", type=Path, required=True, metavar="FILE", help="the pilot run's log")
+    cal.add_argument(
+        "--pilot",
+        type=Path,
+        default=None,
+        metavar="PILOT.yaml",
+        help="what the pilot ran (model, gpu, gpus, micro_batch_size, sequence_length, method, "
+        "gradient_accumulation_steps, date) where the log does not say; default: the plan's own training",
+    )
+    cal.add_argument("-o", "--out", type=Path, default=None, metavar="OUT.yaml", help="write the calibrated plan here")
+    cal.add_argument(
+        "--json", action="store_true", help="print the measurement and the ranges before and after as JSON"
+    )
+    cal.set_defaults(run=_calibrate)
+
+
+# --- end of calibrate -----------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

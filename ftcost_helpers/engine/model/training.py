@@ -19,6 +19,7 @@ from ftcost_helpers.engine.model import (
     compute,
     memory,
 )
+from ftcost_helpers.engine.model.calibrated import memory_ratio
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.schema import Params
@@ -639,7 +640,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     trained = trained_parameters(p, method, shape)
     tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
     time = time_terms(p, book, shape, trained, tokens)
-    terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
+    terms = calibrated_memory(memory_breakdown(p, book, shape, trained, t.gpus_per_run), memory_ratio(p))
     physics = book.training_physics
     capacity = allocator.capacity_gb(gpu.memory_gb, gpu.ecc_reserved_share)
     fragmentation = physics.allocator_fragmentation_share
@@ -677,6 +678,14 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "communication_gpu_hours_per_run": time["communication_gpu_hours"],
         "time_split_gpu_hours_per_run": time["split_gpu_hours"],
     }
+
+
+def calibrated_memory(terms: dict[str, Number], ratio: float) -> dict[str, Number]:
+    """The memory terms with every tensor term scaled by a pilot's measured ÷ estimated
+    peak (the CUDA and framework overhead, which the allocator's peak does not count, kept)."""
+    if ratio == 1.0:
+        return terms
+    return {name: value if name == "overhead" else value * ratio for name, value in terms.items()}
 
 
 def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
