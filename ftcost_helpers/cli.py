@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -64,9 +65,14 @@ def _estimate(args: argparse.Namespace) -> int:
             from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
 
             p10, p50, p90 = simulation.range_usd().values()
+            from ftcost_helpers.report.calibrate import calibration_sentence
+
+            calibrated = calibration_sentence(summary.get("calibration"))  # issue 23
+            calibrated = textwrap.fill(calibrated, 100) if calibrated else None
             text = "\n\n".join(
-                [
-                    headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind),
+                [headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind)]
+                + ([calibrated] if calibrated else [])
+                + [
                     breakdown_text(breakdown),
                     monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90),
                 ]

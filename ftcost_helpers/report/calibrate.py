@@ -24,7 +24,6 @@ from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.calibration import Calibrated, CalibrationError, PilotFile, calibrate
 from ftcost_helpers.engine.loading import ParamsError, load_price_book
 from ftcost_helpers.engine.overrides import load_plan
-from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.readers import read_text, read_yaml
 from ftcost_helpers.engine.readers.pilot_logs import read_pilot_log
 from ftcost_helpers.engine.schema import Calibration, Params
@@ -215,11 +214,11 @@ def write_calibrated(plan_file: Path, out: Path, block: dict[str, Any], log: str
     if "calibration" in data:
         del data["calibration"]
     data["calibration"] = calibration
-    data.yaml_set_comment_before_after_key(
-        "calibration",
-        before=f"\nWritten by `calibrate` on {block['calibrated_on'].isoformat()} from {log}: the pilot's\n"
-        "hours and utilisation replace training.hours_per_run and the assumed utilisation while\n"
+    calibration.yaml_set_start_comment(
+        f"Written by `calibrate` on {block['calibrated_on'].isoformat()} from {log}: the pilot's hours\n"
+        "and utilisation replace training.hours_per_run and the assumed utilisation while\n"
         "calibrated_for matches training. Delete this block to return to the booked hours.",
+        indent=2,
     )
     folder = out.parent if str(out.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=".calibrate-", suffix=".yaml", dir=folder)
@@ -276,28 +275,40 @@ def calibrate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_calibration(params: Params) -> str | None:
-    """One sentence on where the plan's compute figures are calibrated ("from a 200-step pilot
-    on 2026-11-28"), with the range before and after; None without a calibration."""
-    from ftcost_helpers.engine.model.calibrated import calibrated_hours_per_run, calibration_mismatch
-
-    c = params.calibration
-    if c is None:
+def calibration_sentence(calibration: dict[str, Any] | None) -> str | None:
+    """One sentence on where the compute figures are calibrated, with the ranges before and
+    after, from ``summary.json``'s ``calibration`` object (None without one)."""
+    if not calibration:
         return None
-    mismatch = calibration_mismatch(params)
-    if mismatch is not None:
-        return f"Calibration from the {c.pilot.steps}-step pilot of {c.date.isoformat()} not applied: {mismatch}."
-    hours = calibrated_hours_per_run(params)
-    before = c.before.hours_per_run
+    source = calibration["source"]
+    if not calibration["applied"]:
+        return f"Calibration {source} not applied: {calibration['not_applied_because']}."
+    before, after = calibration["before"], calibration["after"]
     return (
-        f"Hours per run calibrated from a {c.pilot.steps}-step pilot on {c.date.isoformat()}: "
-        f"{_hours(hours)} per run (before: {_hours(before)})."
+        f"Calibrated {source}: hours per run {_between(after['hours_per_run'])} "
+        f"(before {_between(before['hours_per_run'])}), utilisation {_between(after['utilisation'], True)} "
+        f"(before {_between(before['utilisation'], True)}), training runs USD "
+        f"{_between(after['training_runs_usd'], money=True)} "
+        f"(before USD {_between(before['training_runs_usd'], money=True)})."
     )
 
 
-def _hours(value: Any) -> str:
-    from ftcost_helpers.engine.quantities import Range
+def _between(r: dict[str, float], percent: bool = False, money: bool = False) -> str:
+    """A low–high band in words: ``0.37–0.44 h``, ``34%–41%``, ``50–119`` (one value when equal)."""
 
-    if isinstance(value, Range):
-        return f"{value.low:.3g}–{value.high:.3g} h"
-    return f"{base_value(value):.3g} h"
+    def f(x: float) -> str:
+        if percent:
+            return f"{x:.0%}"
+        return f"{x:,.0f}" if money else f"{x:.2g}"
+
+    band = f(r["low"]) if r["low"] == r["high"] else f"{f(r['low'])}–{f(r['high'])}"
+    return band if percent or money else f"{band} h"
+
+
+def calibration_note(calibration: dict[str, Any] | None) -> str:
+    """The client document's note under the line items: where the compute figures are
+    calibrated and their ranges before and after (empty without a calibration)."""
+    import html
+
+    sentence = calibration_sentence(calibration)
+    return f'<p class="meta calibration">{html.escape(sentence)}</p>' if sentence else ""
