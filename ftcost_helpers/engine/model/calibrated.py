@@ -12,7 +12,7 @@ Pure: works on resolved plans (floats or arrays of draws) and on unresolved ones
 from __future__ import annotations
 
 from ftcost_helpers.engine.model import compute
-from ftcost_helpers.engine.quantities import Number
+from ftcost_helpers.engine.quantities import Number, Range, base_value
 from ftcost_helpers.engine.schema import Params
 
 MILLION = 1e6
@@ -61,3 +61,15 @@ def with_calibration(p: Params) -> Params:
 def memory_ratio(p: Params) -> float:
     """Measured ÷ estimated peak memory of the pilot, when the calibration applies; else 1."""
     return p.calibration.memory_ratio if is_calibrated(p) else 1.0
+
+
+def calibrated_hours_range(p: Params) -> Range:
+    """The pilot-implied hours per run as a range over the calibration's band, at the run's
+    base-case tokens (what a table of inputs shows beside the booked hours it replaces)."""
+    t, c = p.training, p.calibration
+    tokens = base_value(p.dataset.pairs) * base_value(t.tokens_per_pair) * base_value(t.epochs) / MILLION
+    per = c.hours_per_million_tokens
+    if not isinstance(per, Range):
+        return Range(low=per * tokens, high=per * tokens)
+    mode = None if per.mode is None else per.mode * tokens
+    return Range(low=per.low * tokens, high=per.high * tokens, mode=mode)
