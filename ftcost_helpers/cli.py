@@ -146,6 +146,7 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             for line in notice_lines(plan, file):
                 say_note(line)
+            _calibration_notice(plan, file)
             print(f"ok: {one_line(str(file), PATH_SHOWN)}")
     return status
 
@@ -400,7 +401,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _calibrate(args: argparse.Namespace) -> int:
     from ftcost_helpers.report.calibrate import calibrate_command
 
-    return calibrate_command(args)
+    with engine_guard(args.file):
+        return calibrate_command(args)
+
+
+def _calibration_notice(plan: Any, file: Path) -> None:
+    """A note when the plan's calibration block no longer matches its training."""
+    from ftcost_helpers.engine.model.calibrated import calibration_mismatch
+
+    mismatch = calibration_mismatch(plan)
+    if mismatch is not None:
+        say_note(f"{shown_path(file)}: calibration: not applied, {mismatch}")
 
 
 def _calibrate_parser(commands: Any) -> None:

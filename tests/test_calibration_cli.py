@@ -224,3 +224,21 @@ def test_recalibrating_replaces_the_block(tmp_path, capsys, book):
     text = first.read_text(encoding="utf-8")
     assert text.count("calibration:") == 1 and text.count("Written by `calibrate`") == 1
     assert np.isclose(float(load_plan(first, book).calibration.memory_ratio), 1.05)
+
+
+def test_the_workings_show_the_pilot_hours_with_their_source(book):
+    from ftcost_helpers.report.workings import plan_workings
+
+    hours = plan_workings(with_block(load_plan(EXAMPLE_A, book)), book).inputs["training.hours_per_run"]
+    # 84 M tokens × 0.004381 / 0.004755 / 0.005189 h per million = 0.368 / 0.39942 / 0.43588 h.
+    assert (hours.low, hours.value, hours.high) == pytest.approx((0.368004, 0.39942, 0.435876))
+    assert hours.source == "a 200-step pilot on 2026-11-28"
+
+
+def test_validate_notes_a_calibration_that_no_longer_applies(tmp_path, capsys):
+    data = yaml.safe_load(EXAMPLE_A.read_text())
+    stale = {**BLOCK, "calibrated_for": {**BLOCK["calibrated_for"], "gpus_per_run": 4}}
+    path = write(tmp_path, "stale.yaml", yaml.safe_dump({**data, "calibration": stale}))
+    status, out, err = run(capsys, "validate", str(path))
+    assert status == 0 and out.startswith("ok:")
+    assert "calibration: not applied, made for training.gpus_per_run 4, the plan has 8" in err
