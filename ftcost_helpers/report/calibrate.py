@@ -27,7 +27,7 @@ from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.engine.readers import read_text, read_yaml
 from ftcost_helpers.engine.readers.pilot_logs import read_pilot_log
 from ftcost_helpers.engine.schema import Calibration, Params
-from ftcost_helpers.report.messages import say_error
+from ftcost_helpers.report.messages import say_error, shown_path
 
 TRAINING_LINE = "Training runs"
 
@@ -245,6 +245,9 @@ def _commented(value: Any, mapping: type) -> Any:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """The ``calibrate`` command (see the module); 0 done, 1 a problem said in one line."""
+    if args.out is not None and not args.out.parent.is_dir():
+        say_error(f"{shown_path(args.out)}: -o: no such folder to write the calibrated plan in")
+        return 1
     book = load_price_book(args.price_book, args.rates)
     plan: Params = load_plan(args.file, book)
     log = read_pilot_log(args.log)
@@ -261,6 +264,13 @@ def calibrate_command(args: argparse.Namespace) -> int:
         after = estimate(calibrated, book, today=today, source=args.file)
     except CalibrationError as error:
         say_error(str(error))
+        return 1
+    except ValidationError as error:  # a derived figure outside the block's bounds (an MFU above 1...)
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        say_error(
+            f"{shown_path(args.log)}: the calibration it gives is out of bounds: calibration.{key}: {first['msg']}"
+        )
         return 1
     summary = report(result, before, after, block)
     if args.json:

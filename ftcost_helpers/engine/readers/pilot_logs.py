@@ -218,6 +218,7 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], dict[str,
     reader = csv.reader(io.StringIO("\n".join(body)))
     try:
         header = [name.strip() for name in next(reader)]
+        _detect(path, header)  # a file of another kind is named as such before its rows are read
         rows = []
         for number, row in enumerate(reader, start=2 + skipped):
             if len(rows) >= MAX_ROWS:
