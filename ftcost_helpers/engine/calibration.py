@@ -391,9 +391,8 @@ def _three(values: Any, digits: int = 4) -> dict[str, float]:
 
 
 def _quantity(value: Any) -> dict[str, float]:
-    """A Range or a number as {low, base, high}."""
-    low, high = (value.low, value.high) if hasattr(value, "low") else (float(value), float(value))
-    return {"low": low, "base": base_value(value), "high": high}
+    """A recorded band as {low, base, high}."""
+    return {"low": value.low, "base": value.base, "high": value.high}
 
 
 def pilot_words(params: Params) -> str:

@@ -592,6 +592,14 @@ class Scenario(Section):
 # --- calibration from a pilot run (issue 23; written by `calibrate`) -------------------------
 
 
+class Band(Section):
+    """A recorded low, base and high (not an uncertain input: never drawn or swung)."""
+
+    low: FiniteAmount
+    base: FiniteAmount
+    high: FiniteAmount
+
+
 class CalibratedFor(Section):
     """The training configuration a calibration was made for: it applies only while the
     plan's ``training`` keeps these (a scenario that changes one is costed uncalibrated)."""
@@ -616,19 +624,20 @@ class PilotRun(Section):
     micro_batch_size: PositiveCount
     sequence_length: PositiveCount
     method: Method
-    step_seconds: PositiveQuantity
-    tokens_per_second: PositiveQuantity
-    mfu: PositiveFraction
-    peak_memory_gb: PositiveQuantity | None = None
-    estimated_memory_gb: PositiveQuantity | None = None
+    step_seconds: Band
+    """P10, median and P90 seconds per optimizer step."""
+    tokens_per_second: FiniteAmount
+    mfu: FiniteAmount
+    peak_memory_gb: FiniteAmount | None = None
+    estimated_memory_gb: FiniteAmount | None = None
 
 
 class BeforeCalibration(Section):
     """The ranges the plan had before it was calibrated, kept to show before and after."""
 
-    hours_per_run: Quantity
-    utilisation: PositiveFraction
-    training_runs_usd: Quantity
+    hours_per_run: Band
+    utilisation: Band
+    training_runs_usd: Band
 
 
 class Calibration(Section):

@@ -109,22 +109,18 @@ def calibration_block(
             "micro_batch_size": config.micro_batch_size,
             "sequence_length": config.sequence_length,
             "method": config.method,
-            "step_seconds": _range(*m.step_seconds),
+            "step_seconds": dict(zip(("low", "base", "high"), (_sig(x) for x in m.step_seconds), strict=True)),
             "tokens_per_second": _sig(m.tokens_per_second),
             "mfu": _sig(result.mfu, 3),
             **({"peak_memory_gb": _sig(m.peak_memory_gb, 3)} if m.peak_memory_gb is not None else {}),
             "estimated_memory_gb": _sig(result.estimated_memory_gb, 3),
         },
         "before": {
-            "hours_per_run": {"low": hours_before["low"], "mode": hours_before["base"], "high": hours_before["high"]},
-            "utilisation": {"low": utilisation_before["low"], "high": utilisation_before["high"]},
-            "training_runs_usd": _usd_range(_training_line(before)),
+            "hours_per_run": hours_before,
+            "utilisation": utilisation_before,
+            "training_runs_usd": _training_line(before),
         },
     }
-
-
-def _usd_range(line: dict[str, float]) -> dict[str, float]:
-    return {"low": line["low"], "mode": line["base"], "high": line["high"]}
 
 
 def _measurement_json(result: Calibrated) -> dict[str, Any]:
@@ -232,13 +228,13 @@ def write_calibrated(plan_file: Path, out: Path, block: dict[str, Any], log: str
 
 
 def _commented(value: Any, mapping: type) -> Any:
-    """``value`` with its mappings as ruamel mappings; a range ({low, mode, high}) in flow style."""
+    """``value`` with its mappings as ruamel mappings; a range or band ({low, mode or base, high}) in flow style."""
     if not isinstance(value, dict):
         return value
     result = mapping()
     for key, item in value.items():
         result[key] = _commented(item, mapping)
-    if set(value) <= {"low", "mode", "high"}:
+    if set(value) <= {"low", "mode", "base", "high"}:
         result.fa.set_flow_style()
     return result
 
