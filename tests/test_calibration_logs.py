@@ -182,3 +182,27 @@ def test_memory_ratio_and_another_models_memory():
     assert cal.memory_ratio(None, 31.4, "log") == 1.0
     with pytest.raises(cal.CalibrationError, match="another model or configuration"):
         cal.memory_ratio(120.0, 31.4, "log")  # 3.8×
+
+
+def test_the_solved_utilisation_reproduces_the_measured_step(tmp_path):
+    from ftcost_helpers.engine.loading import load_price_book, project_root
+    from ftcost_helpers.engine.overrides import load_plan
+    from ftcost_helpers.engine.resolve import pick_base, resolve
+
+    book = load_price_book()
+    plan = load_plan(project_root() / "params" / "clients" / "example_a.yaml", book)
+    log = read_pilot_log(plain_csv(tmp_path, [f"{s},2.5,{TOKENS_PER_STEP},31" for s in range(1, 41)]))
+    result = cal.calibrate(plan, book, log, None, "the plan")
+    # Every step 2.5 s: the engine at the middle of the band takes 2.5 s a step too.
+    pilot = resolve(cal.pilot_plan(plan, CONFIG), pick_base)
+    seconds, flops = cal.engine_step(
+        pilot, resolve(book, pick_base, "pricebook"), TOKENS_PER_STEP, np.array([result.utilisation[1]])
+    )
+    assert float(seconds[0]) == pytest.approx(2.5, rel=1e-3)
+    # MFU = the step's FLOPs ÷ (2.5 s × 8 GPUs × the H100's dense BF16 peak).
+    peak = book.gpus["h100_sxm"].bf16_tflops * 1e12
+    assert result.mfu == pytest.approx(flops / (2.5 * 8 * peak))
+    # No spread and the plan's own configuration: k = 1, so the band is 2.5 ÷ 1.078 to
+    # 2.5 × 1.078 seconds a step, and the full run's hours keep that ratio (1.078² apart).
+    low, mode, high = result.hours_per_run
+    assert high / low == pytest.approx(1.078**2, rel=2e-3)
