@@ -204,5 +204,5 @@ def test_the_solved_utilisation_reproduces_the_measured_step(tmp_path):
     assert result.mfu == pytest.approx(flops / (2.5 * 8 * peak))
     # No spread and the plan's own configuration: k = 1, so the band is 2.5 ÷ 1.078 to
     # 2.5 × 1.078 seconds a step, and the full run's hours keep that ratio (1.078² apart).
-    low, mode, high = result.hours_per_run
+    low, _, high = result.hours_per_run
     assert high / low == pytest.approx(1.078**2, rel=2e-3)
