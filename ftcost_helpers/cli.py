@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -64,9 +65,14 @@ def _estimate(args: argparse.Namespace) -> int:
             from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
 
             p10, p50, p90 = simulation.range_usd().values()
+            from ftcost_helpers.report.calibrate import calibration_sentence
+
+            calibrated = calibration_sentence(summary.get("calibration"))  # issue 23
+            calibrated = textwrap.fill(calibrated, 100) if calibrated else None
             text = "\n\n".join(
-                [
-                    headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind),
+                [headline_text(plan_headline(breakdown, simulation, basis), params.alternative.kind)]
+                + ([calibrated] if calibrated else [])
+                + [
                     breakdown_text(breakdown),
                     monte_carlo_text(simulation.draws, simulation.seed, p10, p50, p90),
                 ]
@@ -140,6 +146,7 @@ def _validate(args: argparse.Namespace) -> int:
         else:
             for line in notice_lines(plan, file):
                 say_note(line)
+            _calibration_notice(plan, file)
             print(f"ok: {one_line(str(file), PATH_SHOWN)}")
     return status
 
@@ -431,9 +438,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
     export.set_defaults(run=_export)
+    _calibrate_parser(commands)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser
+
+
+# --- calibrate (issue 23) ------------------------------------------------------------------
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from ftcost_helpers.report.calibrate import calibrate_command
+
+    with engine_guard(args.file):
+        return calibrate_command(args)
+
+
+def _calibration_notice(plan: Any, file: Path) -> None:
+    """A note when the plan's calibration block no longer matches its training."""
+    from ftcost_helpers.engine.model.calibrated import calibration_mismatch
+
+    mismatch = calibration_mismatch(plan)
+    if mismatch is not None:
+        say_note(f"{shown_path(file)}: calibration: not applied, {mismatch}")
+
+
+def _calibrate_parser(commands: Any) -> None:
+    cal = commands.add_parser(
+        "calibrate",
+        help="calibrate a plan's step time, utilisation and memory from a pilot run's log",
+        description="Read a pilot run's log (Hugging Face trainer_state.json, a W&B run CSV export, Lightning's "
+        "metrics.csv, torchtune metrics as CSV, or a plain CSV: step, seconds, tokens, peak_memory_gb), set "
+        "aside its warm-up (the first 10% of steps, at least 5), measure the step time and its spread, tokens/s, "
+        "MFU and peak memory, and carry them to the plan's full run, the band widened by 7.8% for each way the "
+        "full run differs from the pilot. Prints the ranges before and after; -o writes the client file with a "
+        "dated calibration block. Nothing is written when the log or the pilot is refused.",
+    )
+    cal.add_argument("file", type=Path, metavar="PLAN", help="the client file to calibrate")
+    cal.add_argument("--log", type=Path, required=True, metavar="FILE", help="the pilot run's log")
+    cal.add_argument(
+        "--pilot",
+        type=Path,
+        default=None,
+        metavar="PILOT.yaml",
+        help="what the pilot ran (model, gpu, gpus, micro_batch_size, sequence_length, method, "
+        "gradient_accumulation_steps, date) where the log does not say; default: the plan's own training",
+    )
+    cal.add_argument("-o", "--out", type=Path, default=None, metavar="OUT.yaml", help="write the calibrated plan here")
+    cal.add_argument(
+        "--json", action="store_true", help="print the measurement and the ranges before and after as JSON"
+    )
+    cal.set_defaults(run=_calibrate)
+
+
+# --- end of calibrate -----------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -592,7 +592,7 @@ class ReportSettings(Section):
     """Names in the sign-off block (a blank line to sign where not given)."""
 
 
-SCENARIO_FIXED_KEYS = ("client", "currency", "scenarios", "report")
+SCENARIO_FIXED_KEYS = ("client", "currency", "scenarios", "report", "calibration")
 """Top-level keys a scenario may not override."""
 
 
@@ -636,6 +636,78 @@ class Scenario(Section):
         return overrides
 
 
+# --- calibration from a pilot run (issue 23; written by `calibrate`) -------------------------
+
+
+class Band(Section):
+    """A recorded low, base and high (not an uncertain input: never drawn or swung)."""
+
+    low: FiniteAmount
+    base: FiniteAmount
+    high: FiniteAmount
+
+
+class CalibratedFor(Section):
+    """The training configuration a calibration was made for: it applies only while the
+    plan's ``training`` keeps these (a scenario that changes one is costed uncalibrated)."""
+
+    gpu: str
+    gpus_per_run: PositiveCount
+    sequence_length: PositiveCount
+    micro_batch_size: PositiveCount
+    method: Method
+
+
+class PilotRun(Section):
+    """What the pilot ran and what it measured (a record: the engine reads ``Calibration``'s
+    own keys, not these)."""
+
+    log: Text
+    log_format: Literal["trainer_state", "plain_csv", "wandb_csv", "lightning_csv", "torchtune_csv"]
+    steps: PositiveCount
+    warmup_steps_set_aside: Count
+    gpu: str
+    gpus: PositiveCount
+    micro_batch_size: PositiveCount
+    sequence_length: PositiveCount
+    method: Method
+    step_seconds: Band
+    """P10, median and P90 seconds per optimizer step."""
+    tokens_per_second: FiniteAmount
+    mfu: FiniteAmount
+    peak_memory_gb: FiniteAmount | None = None
+    estimated_memory_gb: FiniteAmount | None = None
+
+
+class BeforeCalibration(Section):
+    """The ranges the plan had before it was calibrated, kept to show before and after."""
+
+    hours_per_run: Band
+    utilisation: Band
+    training_runs_usd: Band
+
+
+class Calibration(Section):
+    """A pilot run's measurement, transferred to the plan's own training configuration
+    (:mod:`ftcost_helpers.engine.calibration`). While ``calibrated_for`` matches the plan,
+    the run's wall-clock hours come from ``hours_per_million_tokens`` × the run's tokens
+    (instead of ``training.hours_per_run``), the physics view's utilisation from
+    ``utilisation`` and the estimated memory is scaled by ``memory_ratio``."""
+
+    date: CalendarDate
+    calibrated_on: CalendarDate
+    hours_per_million_tokens: PositiveQuantity
+    utilisation: PositiveFraction
+    memory_ratio: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
+    widening: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    calibrated_for: CalibratedFor
+    pilot: PilotRun
+    before: BeforeCalibration
+
+
+# --- end of calibration block ------------------------------------------------------------
+
+
 class Params(Section):
     """One client's whole plan."""
 
@@ -656,6 +728,7 @@ class Params(Section):
     uncertainty: Uncertainty
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
     report: ReportSettings = ReportSettings()
+    calibration: Calibration | None = None
     _notices: tuple[tuple[str, str], ...] = PrivateAttr(default=())
 
     @property

@@ -12,6 +12,7 @@ import numpy as np
 
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.calibration import calibration_summary
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.gates import plan_staged_outcome
@@ -244,4 +245,5 @@ def summarise(
         "price_sources": breakdown.book.provenance(),
         "params_hash": params_hash(breakdown.params),
         "versions": package_versions(),
+        "calibration": calibration_summary(breakdown),  # issue 23: None without a calibration block
     }

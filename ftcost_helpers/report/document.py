@@ -39,6 +39,7 @@ from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
+from ftcost_helpers.report.calibrate import calibration_note
 from ftcost_helpers.report.document_charts import (
     Chart,
     area_chart,
@@ -768,7 +769,12 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
             + areas_section(figures)
             + running_section(figures),
         ),
-        _section("line-items", "Line items and their drivers", line_items_section(figures, workings), page=False),
+        _section(
+            "line-items",
+            "Line items and their drivers",
+            line_items_section(figures, workings) + calibration_note(s.get("calibration")),  # issue 23
+            page=False,
+        ),
         _section("scenarios", "Alternatives compared", scenarios_section(results, figures), page=False),
         *(
             [

@@ -26,6 +26,7 @@ from typing import Any
 from ftcost_helpers.engine.audit import ranked
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.sensitivity import NET_VALUE, TOP_DRIVERS, sensitivity
+from ftcost_helpers.report.calibrate import calibration_sentence
 from ftcost_helpers.report.document import (
     client_keys,
     client_text,
@@ -143,6 +144,9 @@ def _write_lines(book: Book, figures: ClientFigures, workings: Workings) -> None
         total + 2,
         "Low and high corners: every input of a line at its low or high end at once (values, not recalculated).",
     )
+    calibrated = calibration_sentence(figures.summary.get("calibration"))  # issue 23
+    if calibrated:
+        sheet.note(total + 3, calibrated)
     book.where["programme_total"] = cell_ref(SHEET_LINES, total, 3)
 
 

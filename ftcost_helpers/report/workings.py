@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from ftcost_helpers.engine import provenance as origin_of
+from ftcost_helpers.engine.model.calibrated import calibrated_hours_range, is_calibrated
 from ftcost_helpers.engine.model.lines import CLIENT
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import Provenance, firm_default_keys, input_provenance
@@ -222,6 +223,16 @@ def _rate(c: _Collector, section: str, book: PriceBook) -> str:
 def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
     g = c.add("training.gpus_per_run", "GPUs per run", "GPUs")
     h = c.add("training.hours_per_run", "Hours per run", "hours")
+    if is_calibrated(c.params):  # issue 23: the pilot-implied hours replace the booked ones
+        pilot = c.params.calibration.pilot
+        source = f"a {pilot.steps}-step pilot on {c.params.calibration.date.isoformat()}"
+        h = c.add(
+            "training.hours_per_run",
+            "Hours per run (from the pilot)",
+            "hours",
+            calibrated_hours_range(c.params),
+            source,
+        )
     rate = _rate(c, "training", book)
     runs = c.add("training.runs", "Training runs", "runs")
     failed = c.add("training.failed_runs", "Failed runs", "runs")

@@ -9,6 +9,7 @@ import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
+from ftcost_helpers.engine.model.calibrated import is_calibrated, with_calibration
 from ftcost_helpers.engine.model.guards import (
     SECTION_OF_AREA,
     check_amounts,
@@ -90,8 +91,12 @@ def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
         t.gpus_per_run, t.hours_per_run, t.sweep_trials, t.sweep_early_stopping, t.early_stopped_trial_fraction
     )
     source = f"{CLIENT} × {'booked rate' if rate_source == CLIENT else rate_source}"
+    runs_source = source
+    if is_calibrated(p):  # issue 23: the hours per run come from the pilot
+        c = p.calibration
+        runs_source = f"hours from a {c.pilot.steps}-step pilot on {c.date.isoformat()} × {source}"
     lines = [
-        Line("compute", "Training runs (GPUs × hours × runs × rate)", compute.gpu_cost(booked, rate), source),
+        Line("compute", "Training runs (GPUs × hours × runs × rate)", compute.gpu_cost(booked, rate), runs_source),
         Line("compute", "Failed runs (rerun tax)", compute.gpu_cost(failed, rate), source),
         Line("compute", "Hyper-parameter sweep", compute.gpu_cost(sweep, rate), source),
     ]
@@ -352,7 +357,9 @@ def programme_spend(p: Params, lines: list[Line]) -> np.ndarray:
 def run_model(p: Params, book: PriceBook) -> ModelRun:
     """The whole model on resolved inputs (no Range left in ``p`` or ``book``); every figure
     finite and printable, else :class:`~ftcost_helpers.engine.model.guards.FigureOutOfRange`
-    (:func:`~ftcost_helpers.engine.model.guards.check_physics`, :func:`amounts`)."""
+    (:func:`~ftcost_helpers.engine.model.guards.check_physics`, :func:`amounts`). A
+    ``calibration`` that applies sets the run's hours and utilisation (:mod:`calibrated`)."""
+    p = with_calibration(p)
     compute_lines, facts = compute_area(p, book)
     lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
     first_compute = sum((line.value for line in compute_lines), start=0.0)

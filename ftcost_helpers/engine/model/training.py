@@ -20,6 +20,7 @@ from ftcost_helpers.engine.model import (
     memory,
     offload,
 )
+from ftcost_helpers.engine.model.calibrated import memory_ratio
 from ftcost_helpers.engine.model.utilisation import band_factor
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -660,7 +661,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     trained = trained_parameters(p, method, shape)
     tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
     time = time_terms(p, book, shape, trained, tokens)
-    terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
+    terms = calibrated_memory(memory_breakdown(p, book, shape, trained, t.gpus_per_run), memory_ratio(p))
     physics = book.training_physics
     capacity = allocator.capacity_gb(gpu.memory_gb, gpu.ecc_reserved_share)
     fragmentation = physics.allocator_fragmentation_share
@@ -710,6 +711,14 @@ def _paging_gpu_hours(p: Params, book: PriceBook, overflow: Number, steps: Numbe
     while every GPU waits; 0 when nothing overflows."""
     per_step = compute.host_transfer_seconds(offload.paging_bytes_per_step(overflow), offload.host_link_gbps(p, book))
     return p.training.gpus_per_run * steps * per_step / compute.SECONDS_PER_HOUR
+
+
+def calibrated_memory(terms: dict[str, Number], ratio: float) -> dict[str, Number]:
+    """The memory terms with every tensor term scaled by a pilot's measured ÷ estimated
+    peak (the CUDA and framework overhead, which the allocator's peak does not count, kept)."""
+    if ratio == 1.0:
+        return terms
+    return {name: value if name == "overhead" else value * ratio for name, value in terms.items()}
 
 
 def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
