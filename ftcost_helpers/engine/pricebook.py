@@ -49,9 +49,8 @@ class MethodSpec(Book):
     trains_all_weights: bool
     cost_vs_full_sft: Quantity
     flops_per_param_token: float
-    algorithm_multiplier: Quantity
     throughput_penalty: Quantity
-    frozen_copies: float
+    frozen_copies: float = 0.0
     quantised_base_bytes_per_param: float | None = None
 
 
@@ -254,7 +253,7 @@ def book_problems(book: PriceBook, today: dt.date, methods: tuple[str, ...]) -> 
         if method not in book.methods:
             problems.append((f"methods.{method}", "missing: every training method needs an entry"))
     for method, spec in book.methods.items():
-        for field in ("flops_per_param_token", "algorithm_multiplier", "throughput_penalty"):
+        for field in ("flops_per_param_token", "throughput_penalty"):
             value = getattr(spec, field)
             if not _positive(value):
                 problems.append((f"methods.{method}.{field}", _not_positive(value)))

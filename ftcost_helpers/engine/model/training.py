@@ -18,6 +18,8 @@ from ftcost_helpers.engine.model import (
     communication,
     compute,
     memory,
+    preference,
+    rl,
 )
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -38,7 +40,8 @@ MEMORY_TERMS = (
     "step_buffer",
     "overhead",
 )
-"""The terms of memory per GPU, in the order they stack."""
+"""The terms of memory per GPU, in the order they stack. An RL plan adds ``rollout`` (the
+inference engine's weights and KV cache, :func:`rollout_memory_gb`)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,16 @@ class ComputeFacts:
     """Host memory per GPU for offloaded states (ZeRO-Offload, FSDP CPU offload)."""
     communication_gpu_hours_per_run: Number = 0.0
     time_split_gpu_hours_per_run: dict[str, Number] = field(default_factory=dict)
-    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads."""
+    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads
+    (and ``rollout`` for an RL plan)."""
+    compute_vs_sft: Number = 1.0
+    """Physics GPU-hours of the plan ÷ those of SFT on the same data at the plan's own
+    efficiency: a result of the method's work (DPO's chosen, rejected and reference passes;
+    RL's rollouts and extra models), 1 for SFT, LoRA and continued pre-training."""
+    rollout_gpu_hours_per_run: Number = 0.0
+    """GPU-hours per run of generating RL rollouts (0 for other methods)."""
+    rl_samples_per_run: Number = 0.0
+    """Generated samples per run (prompts × group size × epochs; 0 for other methods)."""
 
     @property
     def fits(self) -> Number:
@@ -186,6 +198,37 @@ def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool
     return adapters / 2.0 if active and shape.blocks.encoder_decoder else adapters
 
 
+def method_work(p: Params) -> preference.Work:
+    """The passes the plan's method makes per row of its data (:mod:`preference`, :mod:`rl`):
+    the preference loss's for ``dpo``, the RL algorithm's for ``rl``, one forward and
+    backward otherwise."""
+    t = p.training
+    if t.method == "dpo":
+        return preference.preference_work(t.dpo.loss, t.dpo.reference)
+    if t.method == "rl" and t.rl is not None:
+        return rl.rl_work(t.rl.algorithm, t.rl.reference, t.rl.reward, t.rl.updates_per_batch)
+    return preference.SFT
+
+
+def frozen_copies(p: Params, method: MethodSpec) -> float:
+    """Frozen copies of the model held besides what trains: the preference loss's reference or
+    RL's reference and reward model (from the plan), else the price book's (LoRA's base)."""
+    if p.training.method in {"dpo", "rl"}:
+        return method_work(p).frozen_copies
+    return method.frozen_copies
+
+
+def run_tokens(p: Params) -> Number:
+    """Tokens of data one run passes over: pairs × tokens per pair × epochs (a preference
+    pair's row is its prompt with one response); for RL the generated samples × (prompt +
+    generation) tokens."""
+    t = p.training
+    if t.method == "rl" and t.rl is not None:
+        samples = rl.samples_per_run(t.rl.prompts, t.rl.group_size, t.epochs)
+        return samples * rl.sample_tokens(t.rl.prompt_tokens, t.rl.generation_tokens)
+    return compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
+
+
 def default_utilisation(p: Params, method: MethodSpec, book: PriceBook) -> Number:
     """The plan's utilisation, else the price book's default for the method and model size."""
     if p.training.utilisation is not None:
@@ -206,10 +249,12 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     t, method = p.training, book.methods[p.training.method]
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
     dp = gpus / t.model_parallel
+    work, copies = method_work(p), frozen_copies(p, method)
+    trained = trained * work.trained_models  # PPO's critic trains beside the policy
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     frozen = memory.frozen_bytes(
-        shape.total * method.frozen_copies,
-        embeddings * method.frozen_copies,
+        shape.total * copies,
+        embeddings * copies,
         memory.WEIGHT_BYTES[precision],
         _quantised_bytes(p, method),
     )
@@ -217,7 +262,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     optimizer_offloaded = t.offload != "none"
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
-    tokens = t.sequence_length * t.micro_batch_size
+    tokens = t.sequence_length * t.micro_batch_size * work.batch_rows  # chosen and rejected side by side
     gathered = t.sharding == "full" or weights_offloaded
     no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
     fused_step = no_buffer or allocator.OPTIMIZER_TEMPORARIES[t.optimizer_implementation] == 0.0
@@ -249,7 +294,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
         "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
         + allocator.root_gathered_gb(
-            embeddings * (method.frozen_copies + method.trains_all_weights) / mp,
+            embeddings * (copies + method.trains_all_weights) / mp,
             weight_bytes,
             memory.GRADIENT_BYTES[precision] if method.trains_all_weights else 0.0,
             dp,
@@ -259,7 +304,39 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
-    }
+    } | _rollout_term(p, book, shape)
+
+
+def _rollout_term(p: Params, book: PriceBook, shape: Shape) -> dict[str, Number]:
+    """``{"rollout": GB}`` for an RL plan whose inference engine shares the training GPUs,
+    else nothing (see :func:`rollout_memory_gb`)."""
+    t = p.training
+    if t.method != "rl" or t.rl is None or not t.rl.colocated_inference:
+        return {}
+    return {"rollout": rollout_memory_gb(p, book, shape)}
+
+
+def rollout_memory_gb(p: Params, book: PriceBook, shape: Shape) -> Number:
+    """GB per GPU of an RL rollout engine: its copy of the policy's weights at the matmul
+    precision ÷ its tensor parallel, and the KV cache of its batch (:func:`rl.kv_cache_gb`)."""
+    r, element = p.training.rl, compute.MATMUL_OPERAND_BYTES[p.training.precision]
+    batch, tp = _rollout_batch(p), r.inference_tensor_parallel
+    kv = rl.kv_bytes_per_token(shape.layers, shape.kv_width, element) / tp
+    return shape.total * element / tp / 1e9 + rl.kv_cache_gb(batch, r.prompt_tokens, r.generation_tokens, kv)
+
+
+def rollout_gpus(p: Params) -> int:
+    """GPUs that generate an RL plan's rollouts: the run's own (colocated) or the separate engine's."""
+    r = p.training.rl
+    return p.training.gpus_per_run if r.colocated_inference else r.inference_gpus
+
+
+def _rollout_batch(p: Params) -> Number:
+    """Completions one inference replica decodes at once: the step's prompts × group size over
+    the replicas (rollout GPUs ÷ the engine's tensor parallel)."""
+    r = p.training.rl
+    replicas = max(rollout_gpus(p) // r.inference_tensor_parallel, 1)
+    return r.prompts_per_step * r.group_size / replicas
 
 
 def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
@@ -303,7 +380,7 @@ def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddin
     if method.quantised_base_bytes_per_param is None:
         return 0.0 * shape.total
     kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
-    quantised = (shape.total - embeddings) * method.frozen_copies
+    quantised = (shape.total - embeddings) * frozen_copies(p, method)
     return memory.dequantised_copies_gb(
         quantised,
         shape.layers,
@@ -323,6 +400,7 @@ MEMORY_LABELS = {
     "gathered_layer": "Working layer copies (FSDP gather, offload, dequantised base)",
     "step_buffer": "Optimizer-step buffer",
     "overhead": "CUDA and framework",
+    "rollout": "RL rollout engine (weights copy and KV cache)",
 }
 """How each memory term reads in a table or a legend."""
 
@@ -330,18 +408,23 @@ MEMORY_LABELS = {
 def peak_phase_terms(terms: dict[str, float]) -> dict[str, float]:
     """The terms of whichever phase sets the peak (floats, base case): the forward/backward
     phase without the step's buffer, or the optimizer step without activations, logits and
-    the gathered layer. Their sum is the peak of :func:`peak_of`."""
-    step_only = {"step_buffer"}
-    forward_backward_only = {"activations", "logits", "gathered_layer"}
-    forward_backward = sum(value for name, value in terms.items() if name not in step_only)
-    step = sum(value for name, value in terms.items() if name not in forward_backward_only)
-    dropped = step_only if forward_backward >= step else forward_backward_only
+    the gathered layer, or an RL plan's rollout (the states and the rollout engine). Their sum
+    is the peak of :func:`peak_of`."""
+    phases = {
+        "forward_backward": {"step_buffer", "rollout"},
+        "step": {"activations", "logits", "gathered_layer", "rollout"},
+        "rollout": {"activations", "logits", "gathered_layer", "step_buffer"},
+    }
+    sums = {phase: sum(v for name, v in terms.items() if name not in dropped) for phase, dropped in phases.items()}
+    if "rollout" not in terms:
+        sums.pop("rollout")
+    dropped = phases[max(sums, key=lambda phase: sums[phase])]
     return {name: (0.0 if name in dropped else value) for name, value in terms.items()}
 
 
 def peak_of(terms: dict[str, Number]) -> Number:
     """The peak over the phases of a breakdown (see :func:`memory.peak_gb`)."""
-    return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS))
+    return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS), terms.get("rollout", 0.0))
 
 
 def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: Number) -> Number:
@@ -359,6 +442,10 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
         memory.fewest_data_parallel(fixed_fb, sharded_fb, usable, shards),
         memory.fewest_data_parallel(fixed_step, sharded_step, usable, shards),
     )
+    if "rollout" in many:  # RL's rollout phase: the states and the engine (its batch as the plan spreads it)
+        fixed_rollout = many["weights"] + many["gradients"] + many["optimizer_states"] + many["rollout"]
+        rollout = memory.fewest_data_parallel(fixed_rollout + many["overhead"], sharded_fb, usable, shards)
+        replicas = np.maximum(replicas, rollout)
     return (replicas * t.model_parallel)[()]
 
 
@@ -382,9 +469,12 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         shape.sliding_window,
         t.checkpoint_every_layers,
     )
-    matmul_flops = matmul * processed * method.algorithm_multiplier
-    attention_flops = attention * processed * method.algorithm_multiplier
-    micro_batches = processed * method.algorithm_multiplier / (row * t.micro_batch_size)
+    work, epochs = method_work(p), _epochs(p)
+    forward_matmul, forward_attention = forward_flops_per_token(p, shape, row)
+    matmul_flops = preference.run_flops(work, matmul, forward_matmul, processed, epochs)
+    attention_flops = preference.run_flops(work, attention, forward_attention, processed, epochs)
+    passes = preference.forward_equivalents(work, epochs, FORWARD_SHARE)
+    micro_batches = processed * passes / (row * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
     peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
     roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
@@ -392,7 +482,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
     at_utilisation = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty)
     if t.compiled and gpu.memory_bandwidth_gbps:
-        saved = _compile_saved_seconds(p, book, shape, processed * method.algorithm_multiplier)
+        saved = _compile_saved_seconds(p, book, shape, processed * passes)
         at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
         seconds = np.maximum(seconds - saved, at_peak)
     matmul_seconds = np.minimum(seconds, at_utilisation)
@@ -401,7 +491,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
-    steps = compute.optimizer_steps(processed, batch_tokens)
+    steps = compute.optimizer_steps(processed * work.trained / work.batch_rows, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
         per_gpu, step_bytes, gpu.memory_bandwidth_gbps, book.training_physics.elementwise_bandwidth_share
     )
@@ -415,6 +505,8 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "communication": communication + gpus * steps * transfer_seconds,
         "overheads": busy - matmul_seconds - memory_seconds,
     }
+    if t.method == "rl" and t.rl is not None:
+        split["rollout"] = rollout_wall_seconds(p, book, shape) * gpus
     return {
         "flops": matmul_flops + attention_flops,
         "compute_gpu_hours": busy / compute.SECONDS_PER_HOUR,
@@ -424,7 +516,65 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "split_gpu_hours": {name: value / compute.SECONDS_PER_HOUR for name, value in split.items()},
         "steps": steps,
         "utilisation": utilisation,
+        "sft_flops": (matmul + attention) * processed,
     }
+
+
+FORWARD_SHARE = 1.0 / 3.0
+"""A forward pass's share of a forward and backward one (2N of 6N FLOPs per token; Kaplan et
+al. 2020, §2.1): how a forward-only pass counts in micro-batches, launches and weight reads."""
+
+
+def _epochs(p: Params) -> Number:
+    """Passes over the data (prompts for RL): ``training.epochs``."""
+    return p.training.epochs
+
+
+def forward_flops_per_token(p: Params, shape: Shape, row: float) -> tuple[Number, Number]:
+    """(matmul, attention) FLOPs per token of a forward pass alone through a model of the
+    policy's size (a frozen reference, a reward model, old log-probabilities): a third of a
+    full forward and backward without recomputation (:func:`compute.flops_per_token`: 2·N and
+    the causal attention's 2·L·s·(a·d))."""
+    matmul, attention = compute.flops_per_token(
+        shape.active,
+        0.0,
+        True,
+        blocks.attention_layer_equivalents(shape.layers, shape.blocks),
+        blocks.attention_width_for_flops(shape.query_width, shape.heads, shape.blocks.latent),
+        row,
+        "none",
+        shape.sliding_layers,
+        shape.sliding_window,
+    )
+    return matmul * FORWARD_SHARE, attention * FORWARD_SHARE
+
+
+def rollout_wall_seconds(p: Params, book: PriceBook, shape: Shape) -> Number:
+    """Wall-clock seconds per run of an RL plan's rollouts (:mod:`rl`): per step, the replicas
+    decode their batches side by side (:func:`rl.decode_seconds`) and the verifier checks the
+    samples; × steps. Synchronous on-policy RL: the training waits for them, so every GPU of
+    the run spends them (decoding, colocated; waiting, with a separate engine)."""
+    t, gpu = p.training, book.gpus[p.training.gpu]
+    r = t.rl
+    element = compute.MATMUL_OPERAND_BYTES[t.precision]
+    tp = r.inference_tensor_parallel
+    longest = r.max_generation_tokens if r.max_generation_tokens is not None else r.generation_tokens
+    forward_matmul, forward_attention = forward_flops_per_token(p, shape, t.sequence_length)
+    decode = rl.decode_seconds(
+        shape.total * element / tp,
+        rl.kv_bytes_per_token(shape.layers, shape.kv_width, element) / tp,
+        _rollout_batch(p),
+        r.prompt_tokens,
+        r.generation_tokens,
+        longest,
+        (forward_matmul + forward_attention) / tp,
+        gpu.memory_bandwidth_gbps,
+        book.training_physics.elementwise_bandwidth_share,
+        matmul_peak_tflops(t.precision, gpu),
+        default_utilisation(p, book.methods[t.method], book),
+    )
+    verify = rl.verifier_seconds(r.prompts_per_step * r.group_size, r.verifier_seconds_per_sample, r.verifier_workers)
+    return rl.rollout_steps(r.prompts, t.epochs, r.prompts_per_step) * (decode + verify)
 
 
 ACTIVATION_BYTES = {"fp32": 4.0}
@@ -467,7 +617,8 @@ def step_bytes(
     rank. Under tensor parallelism a mixture of experts runs with sequence parallelism
     (Megatron-Core requires it), so each rank dispatches its 1/TP of the micro-batch's tokens."""
     t, d = p.training, degrees(p, book)
-    micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
+    work = method_work(p)
+    micro_batches = t.gradient_accumulation_steps * preference.forward_equivalents(work, _epochs(p), FORWARD_SHARE)
     experts = expert_parameters(shape)
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     trained_share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
@@ -506,8 +657,8 @@ def _replica_bytes(
     trained = parameters * trained_share * per_rank
     weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
     frozen = memory.frozen_bytes(
-        parameters * method.frozen_copies,
-        embeddings * method.frozen_copies,
+        parameters * frozen_copies(p, method),
+        embeddings * frozen_copies(p, method),
         weight_bytes,
         method.quantised_base_bytes_per_param,
     )
@@ -637,7 +788,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     shape = model_shape(p)
     trained = trained_parameters(p, method, shape)
-    tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
+    tokens = run_tokens(p)
     time = time_terms(p, book, shape, trained, tokens)
     terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
     physics = book.training_physics
@@ -676,7 +827,24 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "host_memory_gb": _host_memory_gb(p, book, shape, trained),
         "communication_gpu_hours_per_run": time["communication_gpu_hours"],
         "time_split_gpu_hours_per_run": time["split_gpu_hours"],
+        **_work_facts(p, time, physics_hours),
     }
+
+
+def _work_facts(p: Params, time: dict[str, Number], physics_hours: Number) -> dict[str, Number]:
+    """The method's work as results: its GPU-hours against SFT on the same data (SFT's FLOPs
+    at the plan's own GPU-hours per FLOP of training; rollouts come on top), the rollouts'
+    GPU-hours and the samples generated."""
+    rollout = time["split_gpu_hours"].get("rollout", 0.0 * physics_hours)
+    training = physics_hours - rollout
+    flops = np.where(np.asarray(time["flops"]) > 0, time["flops"], 1.0)
+    sft = training * time["sft_flops"] / flops
+    ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
+    t = p.training
+    samples = 0.0
+    if t.method == "rl" and t.rl is not None:
+        samples = rl.samples_per_run(t.rl.prompts, t.rl.group_size, t.epochs)
+    return {"compute_vs_sft": ratio, "rollout_gpu_hours_per_run": rollout, "rl_samples_per_run": samples}
 
 
 def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
