@@ -180,6 +180,9 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         "time_split_gpu_hours_per_run": {
             name: round(float(np.max(value)), 4) for name, value in facts.time_split_gpu_hours_per_run.items()
         },
+        "compute_vs_sft": round(float(np.max(facts.compute_vs_sft)), 4),
+        "rollout_gpu_hours_per_run": _significant(float(np.max(facts.rollout_gpu_hours_per_run)), 4),
+        "rl_samples_per_run": round(float(np.max(facts.rl_samples_per_run)), 1),
     }
 
 
