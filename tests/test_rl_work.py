@@ -251,3 +251,16 @@ def test_the_workings_restate_an_rl_plans_lines(block):
     for item, line in zip(workings.lines, evaluate(params, BOOK).lines, strict=True):
         assert line.item.startswith(item.engine_item)
         assert values[item.id] == pytest.approx(float(line.value), abs=0.005), item.id
+
+
+def test_zero_epochs_do_no_work():
+    # no epochs: no rows pass, so no FLOPs, even for a precomputed reference (once over no
+    # epochs is nothing); an RL run over no epochs: no samples, no rollouts, no tokens
+    dpo = copy.deepcopy(MINIMAL)
+    dpo["training"].update(
+        {"method": "dpo", "trainable_fraction": None, "epochs": 0, "dpo": {"reference": "precomputed"}}
+    )
+    assert float(evaluate(Params.model_validate(dpo), BOOK).compute.flops_per_run) == 0.0
+    none = evaluate(rl_plan(epochs=0), BOOK).compute
+    assert float(none.rl_samples_per_run) == 0.0 and float(none.flops_per_run) == 0.0
+    assert float(none.rollout_gpu_hours_per_run) == 0.0

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ftcost_helpers.engine.quantities import Number
 
 
@@ -88,8 +90,8 @@ def run_flops(
 ) -> Number:
     """FLOPs of one run: ``tokens`` (examples × row tokens × epochs) through the trained
     passes at fwd+bwd FLOPs per token and the forward passes at forward FLOPs per token, plus
-    the once-only forward passes over one epoch's tokens (tokens ÷ epochs)."""
-    per_epoch = tokens / epochs
+    the once-only forward passes over one epoch's tokens (tokens ÷ epochs; none without epochs)."""
+    per_epoch = _per_epoch(tokens, epochs)
     once = work.once * per_epoch * forward_flops_per_token
     return work.trained * tokens * fwd_bwd_flops_per_token + work.forward * tokens * forward_flops_per_token + once
 
@@ -99,4 +101,10 @@ def forward_equivalents(work: Work, epochs: Number, forward_share: Number) -> Nu
     batches, kernel launches and weight reads scale with it: the trained rows, plus each
     forward-only row at ``forward_share`` of a forward+backward (a forward is a third of one:
     2N of 6N FLOPs, Kaplan et al. 2020 §2.1), the once-only rows spread over the epochs."""
-    return work.trained + (work.forward + work.once / epochs) * forward_share
+    return work.trained + (work.forward + _per_epoch(work.once, epochs)) * forward_share
+
+
+def _per_epoch(amount: Number, epochs: Number) -> Number:
+    """``amount`` ÷ ``epochs``, 0 where there are no epochs (a run that passes over nothing)."""
+    positive = np.asarray(epochs) > 0
+    return np.where(positive, amount / np.where(positive, epochs, 1.0), 0.0 * amount)[()]
