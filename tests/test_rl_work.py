@@ -264,3 +264,12 @@ def test_zero_epochs_do_no_work():
     none = evaluate(rl_plan(epochs=0), BOOK).compute
     assert float(none.rl_samples_per_run) == 0.0 and float(none.flops_per_run) == 0.0
     assert float(none.rollout_gpu_hours_per_run) == 0.0
+
+
+def test_managed_rl_is_billed_by_the_wall_clock_hour_plus_grader_tokens():
+    # OpenAI's RFT billing guide (help.openai.com/en/articles/11323177): USD 100 per hour of the
+    # core training loop for o4-mini; grader tokens at API rates on top. 2.55 hours (the guide's
+    # own example of an invoiced duration) and USD 3.20 of grader tokens: 255 + 3.20 = 258.20
+    price = BOOK.managed_rl["openai_rft_o4_mini"]
+    assert price.usd_per_hour == 100 and "11323177" in price.source
+    assert rl.managed_rl_usd(2.55, price.usd_per_hour, 3.20) == pytest.approx(258.20)

@@ -91,6 +91,16 @@ class BookOrigin:
         return f"{self.file} (as of {self.as_of.isoformat()}; {self.source})"
 
 
+class ManagedRlPrice(Book):
+    """A managed reinforcement-fine-tuning service billed per wall-clock hour of its training
+    loop, with a model grader's tokens at the provider's API rates on top (issue 24)."""
+
+    label: str
+    usd_per_hour: float
+    source: str
+    as_of: BookDate
+
+
 class PriceBook(Book):
     """The parsed price book. Ranges stay ranges until a run resolves them. The files it
     came from (the price book, then any rates overlay) and which GPU rates the overlay set
@@ -137,6 +147,8 @@ class PriceBook(Book):
     implied_utilisation_plausible: Range
     budget_split_tolerance_share: float
     api_price_per_1m_plausible_max_usd: float
+    managed_rl: dict[str, ManagedRlPrice] = {}
+    """Managed RL billed per wall-clock hour (:func:`~ftcost_helpers.engine.model.rl.managed_rl_usd`)."""
     price_book_max_age_months: int
     training_physics: TrainingPhysics
     utilisation_defaults: UtilisationDefaults

@@ -137,3 +137,11 @@ def grader_usd(
     """USD a model grader costs: samples × (input tokens × input price + output tokens ×
     output price) ÷ 10⁶ (prices per million tokens)."""
     return samples * (input_tokens * input_usd_per_1m + output_tokens * output_usd_per_1m) / TOKENS_PER_MILLION
+
+
+def managed_rl_usd(wall_clock_hours: Number, usd_per_hour: Number, grader: Number) -> Number:
+    """USD of a managed RL job billed by the hour: wall-clock hours of its training loop ×
+    the service's hourly price, plus its model grader's tokens (:func:`grader_usd`) billed at
+    API rates (OpenAI's RFT billing guide: "$100 per hour of wall-clock time spent in the core
+    training loop", grader tokens "billed separately at our standard API rates")."""
+    return wall_clock_hours * usd_per_hour + grader
