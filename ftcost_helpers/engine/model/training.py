@@ -19,7 +19,7 @@ from ftcost_helpers.engine.model import (
     compute,
     memory,
     preference,
-    rl,
+    work,
 )
 from ftcost_helpers.engine.pricebook import GpuSpec, MethodSpec, PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -198,37 +198,6 @@ def trained_parameters(p: Params, method: MethodSpec, shape: Shape, active: bool
     return adapters / 2.0 if active and shape.blocks.encoder_decoder else adapters
 
 
-def method_work(p: Params) -> preference.Work:
-    """The passes the plan's method makes per row of its data (:mod:`preference`, :mod:`rl`):
-    the preference loss's for ``dpo``, the RL algorithm's for ``rl``, one forward and
-    backward otherwise."""
-    t = p.training
-    if t.method == "dpo":
-        return preference.preference_work(t.dpo.loss, t.dpo.reference)
-    if t.method == "rl" and t.rl is not None:
-        return rl.rl_work(t.rl.algorithm, t.rl.reference, t.rl.reward, t.rl.updates_per_batch)
-    return preference.SFT
-
-
-def frozen_copies(p: Params, method: MethodSpec) -> float:
-    """Frozen copies of the model held besides what trains: the preference loss's reference or
-    RL's reference and reward model (from the plan), else the price book's (LoRA's base)."""
-    if p.training.method in {"dpo", "rl"}:
-        return method_work(p).frozen_copies
-    return method.frozen_copies
-
-
-def run_tokens(p: Params) -> Number:
-    """Tokens of data one run passes over: pairs × tokens per pair × epochs (a preference
-    pair's row is its prompt with one response); for RL the generated samples × (prompt +
-    generation) tokens."""
-    t = p.training
-    if t.method == "rl" and t.rl is not None:
-        samples = rl.samples_per_run(t.rl.prompts, t.rl.group_size, t.epochs)
-        return samples * rl.sample_tokens(t.rl.prompt_tokens, t.rl.generation_tokens)
-    return compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
-
-
 def default_utilisation(p: Params, method: MethodSpec, book: PriceBook) -> Number:
     """The plan's utilisation, else the price book's default for the method and model size."""
     if p.training.utilisation is not None:
@@ -249,8 +218,8 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     t, method = p.training, book.methods[p.training.method]
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
     dp = gpus / t.model_parallel
-    work, copies = method_work(p), frozen_copies(p, method)
-    trained = trained * work.trained_models  # PPO's critic trains beside the policy
+    plan_work, copies = work.method_work(p), work.frozen_copies(p, method)
+    trained = trained * plan_work.trained_models  # PPO's critic trains beside the policy
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     frozen = memory.frozen_bytes(
         shape.total * copies,
@@ -262,7 +231,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     optimizer_offloaded = t.offload != "none"
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
-    tokens = t.sequence_length * t.micro_batch_size * work.batch_rows  # chosen and rejected side by side
+    tokens = t.sequence_length * t.micro_batch_size * plan_work.batch_rows  # chosen and rejected side by side
     gathered = t.sharding == "full" or weights_offloaded
     no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
     fused_step = no_buffer or allocator.OPTIMIZER_TEMPORARIES[t.optimizer_implementation] == 0.0
@@ -304,39 +273,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
-    } | _rollout_term(p, book, shape)
-
-
-def _rollout_term(p: Params, book: PriceBook, shape: Shape) -> dict[str, Number]:
-    """``{"rollout": GB}`` for an RL plan whose inference engine shares the training GPUs,
-    else nothing (see :func:`rollout_memory_gb`)."""
-    t = p.training
-    if t.method != "rl" or t.rl is None or not t.rl.colocated_inference:
-        return {}
-    return {"rollout": rollout_memory_gb(p, book, shape)}
-
-
-def rollout_memory_gb(p: Params, book: PriceBook, shape: Shape) -> Number:
-    """GB per GPU of an RL rollout engine: its copy of the policy's weights at the matmul
-    precision ÷ its tensor parallel, and the KV cache of its batch (:func:`rl.kv_cache_gb`)."""
-    r, element = p.training.rl, compute.MATMUL_OPERAND_BYTES[p.training.precision]
-    batch, tp = _rollout_batch(p), r.inference_tensor_parallel
-    kv = rl.kv_bytes_per_token(shape.layers, shape.kv_width, element) / tp
-    return shape.total * element / tp / 1e9 + rl.kv_cache_gb(batch, r.prompt_tokens, r.generation_tokens, kv)
-
-
-def rollout_gpus(p: Params) -> int:
-    """GPUs that generate an RL plan's rollouts: the run's own (colocated) or the separate engine's."""
-    r = p.training.rl
-    return p.training.gpus_per_run if r.colocated_inference else r.inference_gpus
-
-
-def _rollout_batch(p: Params) -> Number:
-    """Completions one inference replica decodes at once: the step's prompts × group size over
-    the replicas (rollout GPUs ÷ the engine's tensor parallel)."""
-    r = p.training.rl
-    replicas = max(rollout_gpus(p) // r.inference_tensor_parallel, 1)
-    return r.prompts_per_step * r.group_size / replicas
+    } | work.rollout_term(p, book, shape)
 
 
 def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
@@ -380,7 +317,7 @@ def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddin
     if method.quantised_base_bytes_per_param is None:
         return 0.0 * shape.total
     kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
-    quantised = (shape.total - embeddings) * frozen_copies(p, method)
+    quantised = (shape.total - embeddings) * work.frozen_copies(p, method)
     return memory.dequantised_copies_gb(
         quantised,
         shape.layers,
@@ -469,11 +406,11 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         shape.sliding_window,
         t.checkpoint_every_layers,
     )
-    work, epochs = method_work(p), _epochs(p)
-    forward_matmul, forward_attention = forward_flops_per_token(p, shape, row)
-    matmul_flops = preference.run_flops(work, matmul, forward_matmul, processed, epochs)
-    attention_flops = preference.run_flops(work, attention, forward_attention, processed, epochs)
-    passes = preference.forward_equivalents(work, epochs, FORWARD_SHARE)
+    plan_work, epochs = work.method_work(p), work.epochs_of(p)
+    forward_matmul, forward_attention = work.forward_flops_per_token(p, shape, row)
+    matmul_flops = preference.run_flops(plan_work, matmul, forward_matmul, processed, epochs)
+    attention_flops = preference.run_flops(plan_work, attention, forward_attention, processed, epochs)
+    passes = preference.forward_equivalents(plan_work, epochs, work.FORWARD_SHARE)
     micro_batches = processed * passes / (row * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
     peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
@@ -491,7 +428,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
     per_gpu, step_bytes, transfer_bytes = _step_and_transfer_bytes(p, shape, trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
-    steps = compute.optimizer_steps(processed * work.trained / work.batch_rows, batch_tokens)
+    steps = compute.optimizer_steps(processed * plan_work.trained / plan_work.batch_rows, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
         per_gpu, step_bytes, gpu.memory_bandwidth_gbps, book.training_physics.elementwise_bandwidth_share
     )
@@ -506,7 +443,8 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "overheads": busy - matmul_seconds - memory_seconds,
     }
     if t.method == "rl" and t.rl is not None:
-        split["rollout"] = rollout_wall_seconds(p, book, shape) * gpus
+        peak = matmul_peak_tflops(t.precision, gpu)
+        split["rollout"] = work.rollout_wall_seconds(p, book, shape, peak, utilisation) * gpus
     return {
         "flops": matmul_flops + attention_flops,
         "compute_gpu_hours": busy / compute.SECONDS_PER_HOUR,
@@ -518,63 +456,6 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "utilisation": utilisation,
         "sft_flops": (matmul + attention) * processed,
     }
-
-
-FORWARD_SHARE = 1.0 / 3.0
-"""A forward pass's share of a forward and backward one (2N of 6N FLOPs per token; Kaplan et
-al. 2020, §2.1): how a forward-only pass counts in micro-batches, launches and weight reads."""
-
-
-def _epochs(p: Params) -> Number:
-    """Passes over the data (prompts for RL): ``training.epochs``."""
-    return p.training.epochs
-
-
-def forward_flops_per_token(p: Params, shape: Shape, row: float) -> tuple[Number, Number]:
-    """(matmul, attention) FLOPs per token of a forward pass alone through a model of the
-    policy's size (a frozen reference, a reward model, old log-probabilities): a third of a
-    full forward and backward without recomputation (:func:`compute.flops_per_token`: 2·N and
-    the causal attention's 2·L·s·(a·d))."""
-    matmul, attention = compute.flops_per_token(
-        shape.active,
-        0.0,
-        True,
-        blocks.attention_layer_equivalents(shape.layers, shape.blocks),
-        blocks.attention_width_for_flops(shape.query_width, shape.heads, shape.blocks.latent),
-        row,
-        "none",
-        shape.sliding_layers,
-        shape.sliding_window,
-    )
-    return matmul * FORWARD_SHARE, attention * FORWARD_SHARE
-
-
-def rollout_wall_seconds(p: Params, book: PriceBook, shape: Shape) -> Number:
-    """Wall-clock seconds per run of an RL plan's rollouts (:mod:`rl`): per step, the replicas
-    decode their batches side by side (:func:`rl.decode_seconds`) and the verifier checks the
-    samples; × steps. Synchronous on-policy RL: the training waits for them, so every GPU of
-    the run spends them (decoding, colocated; waiting, with a separate engine)."""
-    t, gpu = p.training, book.gpus[p.training.gpu]
-    r = t.rl
-    element = compute.MATMUL_OPERAND_BYTES[t.precision]
-    tp = r.inference_tensor_parallel
-    longest = r.max_generation_tokens if r.max_generation_tokens is not None else r.generation_tokens
-    forward_matmul, forward_attention = forward_flops_per_token(p, shape, t.sequence_length)
-    decode = rl.decode_seconds(
-        shape.total * element / tp,
-        rl.kv_bytes_per_token(shape.layers, shape.kv_width, element) / tp,
-        _rollout_batch(p),
-        r.prompt_tokens,
-        r.generation_tokens,
-        longest,
-        (forward_matmul + forward_attention) / tp,
-        gpu.memory_bandwidth_gbps,
-        book.training_physics.elementwise_bandwidth_share,
-        matmul_peak_tflops(t.precision, gpu),
-        default_utilisation(p, book.methods[t.method], book),
-    )
-    verify = rl.verifier_seconds(r.prompts_per_step * r.group_size, r.verifier_seconds_per_sample, r.verifier_workers)
-    return rl.rollout_steps(r.prompts, t.epochs, r.prompts_per_step) * (decode + verify)
 
 
 ACTIVATION_BYTES = {"fp32": 4.0}
@@ -617,8 +498,8 @@ def step_bytes(
     rank. Under tensor parallelism a mixture of experts runs with sequence parallelism
     (Megatron-Core requires it), so each rank dispatches its 1/TP of the micro-batch's tokens."""
     t, d = p.training, degrees(p, book)
-    work = method_work(p)
-    micro_batches = t.gradient_accumulation_steps * preference.forward_equivalents(work, _epochs(p), FORWARD_SHARE)
+    passes = preference.forward_equivalents(work.method_work(p), work.epochs_of(p), work.FORWARD_SHARE)
+    micro_batches = t.gradient_accumulation_steps * passes
     experts = expert_parameters(shape)
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     trained_share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
@@ -657,8 +538,8 @@ def _replica_bytes(
     trained = parameters * trained_share * per_rank
     weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
     frozen = memory.frozen_bytes(
-        parameters * frozen_copies(p, method),
-        embeddings * frozen_copies(p, method),
+        parameters * work.frozen_copies(p, method),
+        embeddings * work.frozen_copies(p, method),
         weight_bytes,
         method.quantised_base_bytes_per_param,
     )
@@ -788,7 +669,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     shape = model_shape(p)
     trained = trained_parameters(p, method, shape)
-    tokens = run_tokens(p)
+    tokens = work.run_tokens(p)
     time = time_terms(p, book, shape, trained, tokens)
     terms = memory_breakdown(p, book, shape, trained, t.gpus_per_run)
     physics = book.training_physics
@@ -827,24 +708,8 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "host_memory_gb": _host_memory_gb(p, book, shape, trained),
         "communication_gpu_hours_per_run": time["communication_gpu_hours"],
         "time_split_gpu_hours_per_run": time["split_gpu_hours"],
-        **_work_facts(p, time, physics_hours),
+        **work.work_facts(p, time, physics_hours),
     }
-
-
-def _work_facts(p: Params, time: dict[str, Number], physics_hours: Number) -> dict[str, Number]:
-    """The method's work as results: its GPU-hours against SFT on the same data (SFT's FLOPs
-    at the plan's own GPU-hours per FLOP of training; rollouts come on top), the rollouts'
-    GPU-hours and the samples generated."""
-    rollout = time["split_gpu_hours"].get("rollout", 0.0 * physics_hours)
-    training = physics_hours - rollout
-    flops = np.where(np.asarray(time["flops"]) > 0, time["flops"], 1.0)
-    sft = training * time["sft_flops"] / flops
-    ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
-    t = p.training
-    samples = 0.0
-    if t.method == "rl" and t.rl is not None:
-        samples = rl.samples_per_run(t.rl.prompts, t.rl.group_size, t.epochs)
-    return {"compute_vs_sft": ratio, "rollout_gpu_hours_per_run": rollout, "rl_samples_per_run": samples}
 
 
 def _loading_peak_gb(p: Params, method: MethodSpec, shape: Shape, terms: dict[str, Number]) -> Number:
