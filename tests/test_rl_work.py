@@ -152,6 +152,23 @@ def test_the_estimate_text_and_json_show_the_rl_work():
     summary = compute_summary(breakdown)
     assert summary["rl_samples_per_run"] == 32
     assert summary["rollout_gpu_hours_per_run"] > 0 and "rollout" in summary["memory_per_gpu_gb"]["breakdown"]
+    rollout = next(line for line in breakdown.base.lines if line.item.startswith("RL rollouts"))
+    assert summary["rl"] == {
+        "algorithm": "grpo",
+        "colocated_inference": True,
+        "rollout_usd": round(float(rollout.value), 2),
+        "grader_usd": 0.0,  # a verifier: its time is in the rollouts
+    }
+
+
+def test_the_estimate_text_gives_a_dpo_plans_multiple_of_sft():
+    # the minimal plan as DPO: 2.67× SFT (test_dpo_counts_chosen_rejected_and_reference...),
+    # and no "rl" object in the summary
+    plan = copy.deepcopy(MINIMAL)
+    plan["training"].update({"method": "dpo", "trainable_fraction": None})
+    breakdown = estimate(Params.model_validate(plan), BOOK)
+    assert "Work: DPO (reference: model) takes 2.67× the GPU-hours of SFT" in breakdown_text(breakdown, width=200)
+    assert "rl" not in compute_summary(breakdown)
 
 
 @pytest.mark.parametrize(

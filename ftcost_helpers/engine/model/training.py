@@ -337,7 +337,7 @@ MEMORY_LABELS = {
     "gathered_layer": "Working layer copies (FSDP gather, offload, dequantised base)",
     "step_buffer": "Optimizer-step buffer",
     "overhead": "CUDA and framework",
-    "rollout": "RL rollout engine (weights copy and KV cache)",
+    "rollout": "RL rollout engine (weights, KV)",
 }
 """How each memory term reads in a table or a legend."""
 
