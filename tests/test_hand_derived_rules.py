@@ -726,25 +726,68 @@ def test_full_training_of_the_minimal_plan(book):
     assert float(facts.optimizer_step_gpu_hours_per_run) == pytest.approx(step / 3600, rel=1e-9)
 
 
-def test_dpo_multiplies_the_flops_and_keeps_a_reference_copy(book):
-    # DPO trains every weight and keeps a frozen reference model (price book: frozen_copies 1);
-    # its algorithm multiplier {1.5, 3.0} has base 2.25: FLOPs 10,000 × (6e9 + 98,304) × 2.25.
-    # Memory: weights 1e9 × 2 + the reference 1e9 × 2 = 4 GB; gradients 2, optimizer 12, step
-    # buffer 4 GB. The steps move 1e9 × 28 B, 78.125 of them. The multiplier's extra passes are
-    # micro-batches too: 78.125 × 2.25 = 175.78125, each launching 40 × 3 = 120 kernels a layer
-    # (no adapters): 175.78125 × 2 × 120 × 6 µs = 0.253125 s. FLOPs bound: (1e9 × 2 B × 2 passes
-    # + 2 × 1e9 × 2 B) × 175.78125 ÷ 3,350 GB/s = 0.4198 s < 1.35e14 ÷ (989e12 × 0.3) = 0.4550 s
+def test_dpo_counts_chosen_rejected_and_reference_and_holds_two_models(book):
+    # DPO (Rafailov et al. 2023, eq. 7) on the minimal plan, every weight trained: per pair the
+    # chosen and the rejected row (100 tokens each, 100 pairs, 1 epoch) go forward and backward
+    # through the policy, 6 × 1e9 + 98,304 FLOPs per token, and forward through the frozen
+    # reference, a third of that: 2e9 + 32,768. FLOPs: 2 × 10,000 × (6e9 + 98,304) + 2 × 10,000
+    # × (2e9 + 32,768) = 1.2000196608e14 + 4.000065536e13 = 1.6000262144e14.
     facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None}), book).compute
-    flops = 10_000 * (6e9 + 98_304) * 2.25
+    flops = 2 * 10_000 * (6e9 + 98_304) + 2 * 10_000 * (2e9 + 32_768)
     assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    # Time: micro-batches 78.125 × (2 + 2 ÷ 3 forward-equivalents) = 208.333...; each launches
+    # 40 × 3 = 120 kernels a layer: 208.333 × 2 × 120 × 6 µs = 0.3 s. The optimizer steps do
+    # not double (a pair is one example): 78.125 × 1e9 × 28 B at 2,864.25 GB/s. FLOPs bound:
+    # 1.6000262144e14 ÷ (989e12 × 0.3) = 0.53927 s, above the weight reads (2e9 B × 2 passes +
+    # 2e9 B of gradients) × 208.333 ÷ 3,350 GB/s = 0.3731 s.
     step = MINIMAL_STEPS * 1e9 * 28 / H100_ELEMENTWISE_BYTES_PER_S
-    launch = 175.78125 * 2 * 120 * 6e-6
+    launch = 78.125 * (2 + 2 / 3) * 2 * 120 * 6e-6
     expected = (flops / (989e12 * 0.3) + launch + step) / 3600
     assert float(facts.physics_gpu_hours_per_run) == pytest.approx(expected, rel=1e-9)
+    # Memory holds two models: the policy 1e9 × 2 B and the reference 1e9 × 2 B = 4 GB of
+    # weights; the reference has no gradients (2 GB, the policy's) and no optimizer states (12
+    # GB, the policy's); chosen and rejected sit side by side, so activations are twice SFT's
+    # 5.333354496 GB (test_minimal_plan_memory_breakdown): 10.666708992 GB.
     terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
     assert (terms["weights"], terms["gradients"], terms["optimizer_states"], terms["step_buffer"]) == pytest.approx(
         (4.0, 2.0, 12.0, 4.0)
     )
+    assert terms["activations"] == pytest.approx(2 * 5.333354496, rel=1e-12)
+    # Against SFT on the same data (the 10,000 chosen tokens once, 6e9 + 98,304 per token):
+    # 1.6000262144e14 ÷ 6.0000983040e13 = 2.6666... (8 of the 3 forward-passes of SFT: 16N ÷ 6N)
+    assert float(facts.compute_vs_sft) == pytest.approx(flops / (10_000 * (6e9 + 98_304)), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("dpo", "reference_flops", "weights_gb"),
+    [
+        # precomputed reference log-probabilities: computed once before training (2 rows × 2
+        # epochs' worth ÷ 2 epochs = the 2 rows once), no reference held: 2 GB of weights
+        ({"loss": "dpo", "reference": "precomputed"}, 2 * 10_000 * (2e9 + 32_768), 2.0),
+        # ORPO and SimPO: no reference at all
+        ({"loss": "orpo"}, 0.0, 2.0),
+        ({"loss": "simpo"}, 0.0, 2.0),
+    ],
+)
+def test_preference_losses_without_a_reference_model_in_memory(book, dpo, reference_flops, weights_gb):
+    # two epochs: 100 pairs × 100 tokens × 2 = 20,000 tokens a row; the policy passes chosen and
+    # rejected each epoch: 2 × 20,000 × (6e9 + 98,304); the reference as the case says
+    facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None, "epochs": 2, "dpo": dpo}), book).compute
+    flops = 2 * 20_000 * (6e9 + 98_304) + reference_flops
+    assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(weights_gb)
+
+
+def test_kto_runs_one_completion_its_kl_pair_and_a_reference(book):
+    # KTO (Ethayarajh et al. 2024; TRL's KTOTrainer.forward): per example one completion forward
+    # and backward (6e9 + 98,304 a token), the mismatched KL pair forward through the policy
+    # without gradients, and both through the reference: 3 forward rows of 2e9 + 32,768.
+    # 10,000 × (6e9 + 98,304) + 3 × 10,000 × (2e9 + 32,768) = 1.2000196608e14; one row per
+    # example in a micro-batch (activations as SFT's), the reference held (4 GB of weights).
+    facts = evaluate(minimal({"method": "dpo", "trainable_fraction": None, "dpo": {"loss": "kto"}}), book).compute
+    assert float(facts.flops_per_run) == pytest.approx(10_000 * (6e9 + 98_304) + 3 * 10_000 * (2e9 + 32_768))
+    assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(4.0)
+    assert float(facts.memory_breakdown_gb["activations"]) == pytest.approx(5.333354496, rel=1e-12)
 
 
 def test_selective_recomputation_of_the_minimal_plan(book):

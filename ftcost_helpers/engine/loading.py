@@ -328,16 +328,21 @@ def _hardware_problems(params: Params, section: str, book: PriceBook) -> list[tu
 
 def api_model_problems(params: Params) -> list[tuple[str, str]]:
     """A named API model must be one genai-prices can price (checked only when it is named)."""
-    api = params.alternative.api
-    if api.model is None:
-        return []
     from ftcost_helpers.engine.api_prices import UnknownApiModel, check_model
 
-    try:
-        check_model(api.model, api.provider)
-    except UnknownApiModel as error:
-        return [(f"alternative.api.{error.key}", str(error))]
-    return []
+    named = [("alternative.api", params.alternative.api)]
+    rl = params.training.rl
+    if params.training.method == "rl" and rl is not None and rl.reward == "model_grader" and rl.grader is not None:
+        named.append(("training.rl.grader", rl.grader))  # an RL plan's model grader (issue 24)
+    problems: list[tuple[str, str]] = []
+    for where, part in named:
+        if part.model is None:
+            continue
+        try:
+            check_model(part.model, part.provider)
+        except UnknownApiModel as error:
+            problems.append((f"{where}.{error.key}", str(error)))
+    return problems
 
 
 def name_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:

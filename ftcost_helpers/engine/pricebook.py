@@ -52,9 +52,8 @@ class MethodSpec(Book):
     trains_all_weights: bool
     cost_vs_full_sft: Quantity
     flops_per_param_token: float
-    algorithm_multiplier: Quantity
     throughput_penalty: Quantity
-    frozen_copies: float
+    frozen_copies: float = 0.0
     quantised_base_bytes_per_param: float | None = None
 
 
@@ -106,6 +105,16 @@ class BookOrigin:
         return f"{self.file} (as of {self.as_of.isoformat()}; {self.source})"
 
 
+class ManagedRlPrice(Book):
+    """A managed reinforcement-fine-tuning service billed per wall-clock hour of its training
+    loop, with a model grader's tokens at the provider's API rates on top (issue 24)."""
+
+    label: str
+    usd_per_hour: float
+    source: str
+    as_of: BookDate
+
+
 class PriceBook(Book):
     """The parsed price book. Ranges stay ranges until a run resolves them. The files it
     came from (the price book, then any rates overlay) and which GPU rates the overlay set
@@ -152,6 +161,8 @@ class PriceBook(Book):
     implied_utilisation_plausible: Range
     budget_split_tolerance_share: float
     api_price_per_1m_plausible_max_usd: float
+    managed_rl: dict[str, ManagedRlPrice] = {}
+    """Managed RL billed per wall-clock hour (:func:`~ftcost_helpers.engine.model.rl.managed_rl_usd`)."""
     price_book_max_age_months: int
     training_physics: TrainingPhysics
     utilisation_defaults: UtilisationDefaults
@@ -279,7 +290,7 @@ def book_problems(book: PriceBook, today: dt.date, methods: tuple[str, ...]) -> 
         if method not in book.methods:
             problems.append((f"methods.{method}", "missing: every training method needs an entry"))
     for method, spec in book.methods.items():
-        for field in ("flops_per_param_token", "algorithm_multiplier", "throughput_penalty"):
+        for field in ("flops_per_param_token", "throughput_penalty"):
             value = getattr(spec, field)
             if not _positive(value):
                 problems.append((f"methods.{method}.{field}", _not_positive(value)))

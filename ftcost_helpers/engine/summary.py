@@ -183,6 +183,30 @@ def compute_summary(breakdown: Breakdown, draws: Mapping[str, np.ndarray] | None
         "time_split_gpu_hours_per_run": {
             name: round(float(np.max(value)), 4) for name, value in facts.time_split_gpu_hours_per_run.items()
         },
+        "compute_vs_sft": round(float(np.max(facts.compute_vs_sft)), 4),
+        "rollout_gpu_hours_per_run": _significant(float(np.max(facts.rollout_gpu_hours_per_run)), 4),
+        "rl_samples_per_run": round(float(np.max(facts.rl_samples_per_run)), 1),
+    } | _rl_summary(breakdown)
+
+
+def _rl_summary(breakdown: Breakdown) -> dict[str, Any]:
+    """An RL plan's rollout and grader lines (USD, base case) as ``{"rl": {...}}``; nothing
+    for other methods."""
+    t = breakdown.params.training
+    if t.method != "rl" or t.rl is None:
+        return {}
+    lines = [line for line in breakdown.base.lines if line.area == "compute"]
+
+    def usd(prefix: str) -> float:
+        return round(float(sum(float(np.max(line.value)) for line in lines if line.item.startswith(prefix))), 2)
+
+    return {
+        "rl": {
+            "algorithm": t.rl.algorithm,
+            "colocated_inference": t.rl.colocated_inference,
+            "rollout_usd": usd("RL rollouts"),
+            "grader_usd": usd("RL grader tokens"),
+        }
     }
 
 

@@ -240,11 +240,72 @@ def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
     trials = c.add("training.sweep_trials", "Sweep trials", "trials")
     early = c.add("training.sweep_early_stopping", "Sweep stops trials early", "yes/no")
     kept = c.add("training.early_stopped_trial_fraction", "Share of an early-stopped trial run", "share")
+    booked = [Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs")]
+    if c.params.training.method == "rl" and c.params.training.rl is not None:
+        graded = ("+", runs, ("*", failed, done), ("*", trials, ("if", early, kept, 1)))
+        booked = _rl_lines(c, (g, h, runs, rate), graded)
     return [
-        Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs"),
+        *booked,
         Item("failed_runs", "compute", "Failed runs (rerun tax)", ("*", g, h, failed, done, rate), "Failed runs"),
         Item("sweep", "compute", "Hyper-parameter sweep", ("*", g, h, trials, ("if", early, kept, 1), rate), "Hyper"),
     ]
+
+
+def _rl_lines(c: _Collector, booked: tuple[str, str, str, str], graded: Formula) -> list[Item]:
+    """An RL plan's runs, rollouts and grader (the engine's ``_rl_lines``): the booked runs
+    split by the physics view's rollout share (an input the workbook shows, from the engine),
+    or a separate engine's GPUs for the same hours; the grader's samples × tokens × prices."""
+    from ftcost_helpers.engine.evaluate import evaluate  # the model runs only for an RL plan
+    from ftcost_helpers.engine.model.run import PHYSICS_SHARE, grader_prices, rollout_share
+
+    g, h, runs, rate = booked
+    r, book = c.params.training.rl, c.book
+    run = evaluate(c.params, book)
+    if r.colocated_inference:
+        share = c.add(
+            "rl.rollout_share", "Rollout share of run time", "share", float(rollout_share(run.compute)), PHYSICS_SHARE
+        )
+        items = [
+            Item(
+                "training_runs",
+                "compute",
+                "Training runs: policy updates",
+                ("*", g, h, runs, rate, ("-", 1, share)),
+                "Training runs",
+            ),
+            Item("rl_rollouts", "compute", "RL rollouts", ("*", g, h, runs, rate, share), "RL rollouts"),
+        ]
+    else:
+        engine = c.add("training.rl.inference_gpus", "Separate inference GPUs", "GPUs")
+        items = [
+            Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs"),
+            Item(
+                "rl_rollouts",
+                "compute",
+                "RL rollouts: separate inference GPUs",
+                ("*", engine, h, runs, rate),
+                "RL rollouts",
+            ),
+        ]
+    rl = "training.rl."
+    prompts = c.add(rl + "prompts", "RL prompts per epoch", "prompts")
+    group = c.add(rl + "group_size", "Completions per prompt", "completions")
+    epochs = c.add("training.epochs", "Epochs", "passes")
+    prices = grader_prices(c.params)
+    if r.reward == "model_grader" and r.grader is not None:
+        tokens_in = c.add(rl + "grader.input_tokens_per_sample", "Grader input tokens per sample", "tokens")
+        tokens_out = c.add(rl + "grader.output_tokens_per_sample", "Grader output tokens per sample", "tokens")
+        price_in = c.add(
+            "rl.grader_input_price", "Grader input price", "USD/1M tokens", float(prices.input), prices.source
+        )
+        price_out = c.add(
+            "rl.grader_output_price", "Grader output price", "USD/1M tokens", float(prices.output), prices.source
+        )
+        per_sample = ("/", ("+", ("*", tokens_in, price_in), ("*", tokens_out, price_out)), 1_000_000)
+    else:
+        per_sample = 0
+    grader = ("*", graded, prompts, group, epochs, per_sample)
+    return [*items, Item("rl_grader", "compute", "RL grader tokens", grader, "RL grader tokens")]
 
 
 def _dataset_lines(c: _Collector) -> list[Item]:

@@ -11,6 +11,8 @@ import datetime as dt
 import shutil
 import textwrap
 
+import numpy as np
+
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.fit import plan_fit
@@ -58,6 +60,25 @@ def memory_lines(breakdown: Breakdown) -> list[str]:
     return out
 
 
+def work_lines(breakdown: Breakdown) -> list[str]:
+    """What a DPO or RL plan's work comes to against SFT on the same data, and an RL plan's
+    rollouts (none for other methods)."""
+    t, c = breakdown.params.training, breakdown.base.compute
+    ratio = float(np.max(c.compute_vs_sft))
+    if t.method == "dpo":
+        reference = "no reference" if t.dpo.loss in {"orpo", "simpo"} else f"reference: {t.dpo.reference}"
+        return [f"Work: {t.dpo.loss.upper()} ({reference}) takes {ratio:.2f}× the GPU-hours of SFT on the same data."]
+    if t.method != "rl" or t.rl is None:
+        return []
+    rollout, physics = float(np.max(c.rollout_gpu_hours_per_run)), float(np.max(c.physics_gpu_hours_per_run))
+    share = rollout / physics if physics > 0 else 0.0
+    return [
+        f"Work: {t.rl.algorithm.upper()} generates {float(np.max(c.rl_samples_per_run)):,.0f} samples per run; "
+        f"rollouts take {rollout:,.1f} of {physics:,.1f} physics GPU-hours per run ({share:.0%}); "
+        f"{ratio:.2f}× the GPU-hours of SFT on the generated samples."
+    ]
+
+
 def _wrap(text: str, width: int, indent: str = "", later: str | None = None) -> list[str]:
     """``text`` wrapped between words (never inside a word, a number or at a hyphen)."""
     return textwrap.wrap(
@@ -98,7 +119,7 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     for name, value in breakdown.ongoing_monthly_usd.items():
         out.append(f"Ongoing {name:<12} {usd(value)}/month (base case)")
     out.append("")
-    for memory_line in memory_lines(breakdown):
+    for memory_line in [*memory_lines(breakdown), *work_lines(breakdown)]:
         out.extend(_wrap(memory_line, width, "", "    "))
     if breakdown.warnings:
         out.append("")

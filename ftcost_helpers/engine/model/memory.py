@@ -258,15 +258,19 @@ def peak_gb(
     gathered_layer: Number,
     step_buffer: Number,
     overhead: Number,
+    rollout: Number = 0.0,
 ) -> Number:
     """The peak over the phases. Forward/backward: weights, gradients (held across
     micro-batches while they accumulate), optimizer states, activations, logits and the
     gathered layer. Optimizer step: the states and the step's temporaries; activations are
-    freed by then. Plus the CUDA context and framework overhead in both."""
+    freed by then. RL's rollout (0 for other methods): the states and the inference engine's
+    weights and KV cache, the engine sleeping through the update (verl's
+    ``free_cache_engine``, TRL's ``vllm_enable_sleep_mode``). Plus the CUDA context and
+    framework overhead in all."""
     states = weights + gradients + optimizer_states
     forward_backward = states + activations + logits + gathered_layer
     step = states + step_buffer
-    return np.maximum(forward_backward, step)[()] + overhead
+    return np.maximum(np.maximum(forward_backward, step), states + rollout)[()] + overhead
 
 
 def fewest_data_parallel(fixed_gb: Number, shardable_gb: Number, usable_gb: Number, sharding: bool) -> Number:

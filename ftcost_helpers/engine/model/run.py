@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
-from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
+from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, rl, roi, training
 from ftcost_helpers.engine.model.calibrated import is_calibrated, with_calibration
 from ftcost_helpers.engine.model.guards import (
     SECTION_OF_AREA,
@@ -95,12 +95,89 @@ def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
     if is_calibrated(p):  # issue 23: the hours per run come from the pilot
         c = p.calibration
         runs_source = f"hours from a {c.pilot.steps}-step pilot on {c.date.isoformat()} × {source}"
+    facts = _compute_facts(p, book, gpu, method, rate, rate_source, booked, failed + sweep)
+    runs_line = Line(
+        "compute", "Training runs (GPUs × hours × runs × rate)", compute.gpu_cost(booked, rate), runs_source
+    )
+    rl_lines: list[Line] = []
+    if t.method == "rl" and t.rl is not None:
+        runs_line, rl_lines = _rl_lines(p, book, facts, rate, runs_source)
     lines = [
-        Line("compute", "Training runs (GPUs × hours × runs × rate)", compute.gpu_cost(booked, rate), runs_source),
+        runs_line,
+        *rl_lines,
         Line("compute", "Failed runs (rerun tax)", compute.gpu_cost(failed, rate), source),
         Line("compute", "Hyper-parameter sweep", compute.gpu_cost(sweep, rate), source),
     ]
-    return lines, _compute_facts(p, book, gpu, method, rate, rate_source, booked, failed + sweep)
+    return lines, facts
+
+
+PHYSICS_SHARE = "physics view (rollout GPU-hours ÷ physics GPU-hours per run)"
+"""Where an RL plan's rollout share of its booked GPU time comes from."""
+
+
+def rollout_share(facts: ComputeFacts) -> Number:
+    """Share of a run's GPU time that generates rollouts, by the physics view (0 without)."""
+    physics = np.asarray(facts.physics_gpu_hours_per_run, dtype=float)
+    safe = np.where(physics > 0, physics, 1.0)
+    return np.where(physics > 0, np.asarray(facts.rollout_gpu_hours_per_run) / safe, 0.0)[()]
+
+
+def graded_runs(p: Params) -> Number:
+    """Run-equivalents whose samples are graded: the runs, the failed runs' completed share and
+    the sweep's trials (their run share when stopped early), as the compute lines count them."""
+    t = p.training
+    trial = t.early_stopped_trial_fraction if t.sweep_early_stopping else 1.0
+    return t.runs + t.failed_runs * t.failed_run_completed_fraction + t.sweep_trials * trial
+
+
+def _rl_lines(p: Params, book: PriceBook, facts: ComputeFacts, rate: Number, source: str) -> tuple[Line, list[Line]]:
+    """An RL plan's compute lines (see :mod:`~ftcost_helpers.engine.model.rl`): the booked runs
+    split into policy updates and rollouts by the physics view's rollout share when the
+    inference engine shares the GPUs, or the separate engine's GPUs for the same hours; and
+    the model grader's tokens at the grader's price (0 for a verifier or a reward model,
+    whose compute is in the runs)."""
+    t, r = p.training, p.training.rl
+    booked = compute.gpu_cost(compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs), rate)
+    if r.colocated_inference:
+        share = rollout_share(facts)
+        runs = Line(
+            "compute",
+            "Training runs: policy updates (GPUs × hours × runs × rate × update share)",
+            booked * (1 - share),
+            source,
+        )
+        rollout = Line(
+            "compute",
+            "RL rollouts (GPUs × hours × runs × rate × rollout share)",
+            booked * share,
+            f"{source} × {PHYSICS_SHARE}",
+        )
+    else:
+        runs = Line("compute", "Training runs (GPUs × hours × runs × rate)", booked, source)
+        engine = compute.gpu_cost(compute.booked_gpu_hours(r.inference_gpus, t.hours_per_run, t.runs), rate)
+        rollout = Line("compute", "RL rollouts: separate inference GPUs (GPUs × hours × runs × rate)", engine, source)
+    prices = grader_prices(p)
+    samples = graded_runs(p) * rl.samples_per_run(r.prompts, r.group_size, t.epochs)
+    tokens = (0.0, 0.0) if r.grader is None else (r.grader.input_tokens_per_sample, r.grader.output_tokens_per_sample)
+    usd = rl.grader_usd(samples, *tokens, prices.input, prices.output) if r.reward == "model_grader" else 0.0 * booked
+    grader = Line("compute", "RL grader tokens (samples × tokens × price)", usd, prices.source)
+    return runs, [rollout, grader]
+
+
+def grader_prices(p: Params) -> ApiPrices:
+    """USD per 1M tokens of an RL plan's model grader: the prices given, else the named
+    model's at the plan's start date (genai-prices); nothing without a model grader."""
+    r = p.training.rl
+    g = r.grader if r is not None else None
+    if r is None or r.reward != "model_grader" or g is None:
+        return ApiPrices(0.0, 0.0, 0.0, "no model grader")
+    if g.input_price_usd_per_1m_tokens is not None and g.output_price_usd_per_1m_tokens is not None:
+        return ApiPrices(
+            g.input_price_usd_per_1m_tokens, g.input_price_usd_per_1m_tokens, g.output_price_usd_per_1m_tokens, CLIENT
+        )
+    tokens = max(int(np.max(np.asarray(g.input_tokens_per_sample, dtype=float))), 1)
+    named = api_price(g.model, g.provider, p.start_date, tokens)
+    return ApiPrices(named.input_usd_per_1m, named.input_usd_per_1m, named.output_usd_per_1m, named.source)
 
 
 def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> ComputeFacts:

@@ -19,6 +19,8 @@ from ftcost_helpers.engine.model import (
     compute,
     memory,
     offload,
+    preference,
+    work,
 )
 from ftcost_helpers.engine.model.calibrated import memory_ratio
 from ftcost_helpers.engine.model.utilisation import band_factor
@@ -41,7 +43,8 @@ MEMORY_TERMS = (
     "step_buffer",
     "overhead",
 )
-"""The terms of memory per GPU, in the order they stack."""
+"""The terms of memory per GPU, in the order they stack. An RL plan adds ``rollout`` (the
+inference engine's weights and KV cache, :func:`rollout_memory_gb`)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,16 @@ class ComputeFacts:
     """Host memory per GPU for offloaded states (ZeRO-Offload, FSDP CPU offload)."""
     communication_gpu_hours_per_run: Number = 0.0
     time_split_gpu_hours_per_run: dict[str, Number] = field(default_factory=dict)
-    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads."""
+    """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads
+    (and ``rollout`` for an RL plan)."""
+    compute_vs_sft: Number = 1.0
+    """Physics GPU-hours of the plan ÷ those of SFT on the same data at the plan's own
+    efficiency: a result of the method's work (DPO's chosen, rejected and reference passes;
+    RL's rollouts and extra models), 1 for SFT, LoRA and continued pre-training."""
+    rollout_gpu_hours_per_run: Number = 0.0
+    """GPU-hours per run of generating RL rollouts (0 for other methods)."""
+    rl_samples_per_run: Number = 0.0
+    """Generated samples per run (prompts × group size × epochs; 0 for other methods)."""
 
     @property
     def fits(self) -> Number:
@@ -209,10 +221,12 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     t, method = p.training, book.methods[p.training.method]
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
     dp = gpus / t.model_parallel
+    plan_work, copies = work.method_work(p), work.frozen_copies(p, method)
+    trained = trained * plan_work.trained_models  # PPO's critic trains beside the policy
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     frozen = memory.frozen_bytes(
-        shape.total * method.frozen_copies,
-        embeddings * method.frozen_copies,
+        shape.total * copies,
+        embeddings * copies,
         memory.WEIGHT_BYTES[precision],
         _quantised_bytes(p, method),
     )
@@ -220,7 +234,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     optimizer_offloaded = t.offload != "none"
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
-    tokens = t.sequence_length * t.micro_batch_size
+    tokens = t.sequence_length * t.micro_batch_size * plan_work.batch_rows  # chosen and rejected side by side
     gathered = t.sharding == "full" or weights_offloaded
     no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
     fused_step = no_buffer or allocator.OPTIMIZER_TEMPORARIES[t.optimizer_implementation] == 0.0
@@ -252,7 +266,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
         "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
         + allocator.root_gathered_gb(
-            embeddings * (method.frozen_copies + method.trains_all_weights) / mp,
+            embeddings * (copies + method.trains_all_weights) / mp,
             weight_bytes,
             memory.GRADIENT_BYTES[precision] if method.trains_all_weights else 0.0,
             dp,
@@ -262,7 +276,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "step_buffer": memory.step_buffer_gb(trained, moment_bytes, mp, dp, shard_optimizer, fused_step)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
-    }
+    } | work.rollout_term(p, book, shape)
 
 
 def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
@@ -306,7 +320,7 @@ def _dequantised_copies_gb(p: Params, method: MethodSpec, shape: Shape, embeddin
     if method.quantised_base_bytes_per_param is None:
         return 0.0 * shape.total
     kept = not compute.DEQUANTISATION[t.quantised_base].in_backward
-    quantised = (shape.total - embeddings) * method.frozen_copies
+    quantised = (shape.total - embeddings) * work.frozen_copies(p, method)
     return memory.dequantised_copies_gb(
         quantised,
         shape.layers,
@@ -326,6 +340,7 @@ MEMORY_LABELS = {
     "gathered_layer": "Working layer copies (FSDP gather, offload, dequantised base)",
     "step_buffer": "Optimizer-step buffer",
     "overhead": "CUDA and framework",
+    "rollout": "RL rollout engine (weights, KV)",
 }
 """How each memory term reads in a table or a legend."""
 
@@ -333,18 +348,23 @@ MEMORY_LABELS = {
 def peak_phase_terms(terms: dict[str, float]) -> dict[str, float]:
     """The terms of whichever phase sets the peak (floats, base case): the forward/backward
     phase without the step's buffer, or the optimizer step without activations, logits and
-    the gathered layer. Their sum is the peak of :func:`peak_of`."""
-    step_only = {"step_buffer"}
-    forward_backward_only = {"activations", "logits", "gathered_layer"}
-    forward_backward = sum(value for name, value in terms.items() if name not in step_only)
-    step = sum(value for name, value in terms.items() if name not in forward_backward_only)
-    dropped = step_only if forward_backward >= step else forward_backward_only
+    the gathered layer, or an RL plan's rollout (the states and the rollout engine). Their sum
+    is the peak of :func:`peak_of`."""
+    phases = {
+        "forward_backward": {"step_buffer", "rollout"},
+        "step": {"activations", "logits", "gathered_layer", "rollout"},
+        "rollout": {"activations", "logits", "gathered_layer", "step_buffer"},
+    }
+    sums = {phase: sum(v for name, v in terms.items() if name not in dropped) for phase, dropped in phases.items()}
+    if "rollout" not in terms:
+        sums.pop("rollout")
+    dropped = phases[max(sums, key=lambda phase: sums[phase])]
     return {name: (0.0 if name in dropped else value) for name, value in terms.items()}
 
 
 def peak_of(terms: dict[str, Number]) -> Number:
     """The peak over the phases of a breakdown (see :func:`memory.peak_gb`)."""
-    return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS))
+    return memory.peak_gb(*(terms[name] for name in MEMORY_TERMS), terms.get("rollout", 0.0))
 
 
 def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usable: Number) -> Number:
@@ -382,10 +402,15 @@ def _fewest_replicas(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     sharded_fb = sum(one[name] - many[name] for name in ("weights", "gradients", "optimizer_states"))
     sharded_step = sharded_fb + one["step_buffer"] - many["step_buffer"]
     shards = t.sharding != "none"
-    return np.maximum(
+    replicas = np.maximum(
         memory.fewest_data_parallel(fixed_fb, sharded_fb, usable, shards),
         memory.fewest_data_parallel(fixed_step, sharded_step, usable, shards),
     )
+    if "rollout" in many:  # RL's rollout phase: the states and the engine (its batch as the plan spreads it)
+        fixed_rollout = many["weights"] + many["gradients"] + many["optimizer_states"] + many["rollout"]
+        rollout = memory.fewest_data_parallel(fixed_rollout + many["overhead"], sharded_fb, usable, shards)
+        replicas = np.maximum(replicas, rollout)
+    return replicas
 
 
 def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens: Number) -> dict[str, Number]:
@@ -408,9 +433,12 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         shape.sliding_window,
         t.checkpoint_every_layers,
     )
-    matmul_flops = matmul * processed * method.algorithm_multiplier
-    attention_flops = attention * processed * method.algorithm_multiplier
-    micro_batches = processed * method.algorithm_multiplier / (row * t.micro_batch_size)
+    plan_work, epochs = work.method_work(p), work.epochs_of(p)
+    forward_matmul, forward_attention = work.forward_flops_per_token(p, shape, row)
+    matmul_flops = preference.run_flops(plan_work, matmul, forward_matmul, processed, epochs)
+    attention_flops = preference.run_flops(plan_work, attention, forward_attention, processed, epochs)
+    passes = preference.forward_equivalents(plan_work, epochs, work.FORWARD_SHARE)
+    micro_batches = processed * passes / (row * t.micro_batch_size)
     utilisation = default_utilisation(p, method, book)
     if t.utilisation is None:  # the book's band, carried to this GPU and matmul shape
         utilisation = utilisation * band_factor(
@@ -427,23 +455,23 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
     at_utilisation = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty)
     if t.compiled and gpu.memory_bandwidth_gbps:
-        saved = _compile_saved_seconds(p, book, shape, processed * method.algorithm_multiplier)
+        saved = _compile_saved_seconds(p, book, shape, processed * passes)
         at_peak = compute.compute_seconds(*flops, *peaks, 1.0, method.throughput_penalty, *roofline)
         seconds = np.maximum(seconds - saved, at_peak)
     matmul_seconds = np.minimum(seconds, at_utilisation)
     memory_seconds = seconds - matmul_seconds + _dequantise_seconds(p, book, method, shape, micro_batches)
     launch = _launch_seconds(p, book, method, shape, micro_batches)
     bubble = compute.pipeline_bubble_factor(t.pipeline_parallel, t.gradient_accumulation_steps)
-    work = offload.step_work(p, _offloaded_weight_bytes(p, method, shape, trained), trained)
+    stepped = offload.step_work(p, _offloaded_weight_bytes(p, method, shape, trained), trained)
     batch_tokens = row * t.micro_batch_size * t.gradient_accumulation_steps * _dp(p)
-    steps = compute.optimizer_steps(processed, batch_tokens)
+    steps = compute.optimizer_steps(processed * plan_work.trained / plan_work.batch_rows, batch_tokens)
     step_seconds = compute.optimizer_step_seconds(
-        work.parameters,
-        work.gpu_bytes_per_param,
+        stepped.parameters,
+        stepped.gpu_bytes_per_param,
         gpu.memory_bandwidth_gbps,
         book.training_physics.elementwise_bandwidth_share,
-    ) + offload.offloaded_step_seconds(p, book, work)
-    transfer_seconds = compute.host_transfer_seconds(work.link_bytes, offload.host_link_gbps(p, book))
+    ) + offload.offloaded_step_seconds(p, book, stepped)
+    transfer_seconds = compute.host_transfer_seconds(stepped.link_bytes, offload.host_link_gbps(p, book))
     gpus = t.gpus_per_run
     busy = (matmul_seconds + memory_seconds + launch) * bubble
     communication = _communication_gpu_seconds(p, book, method, shape, trained, steps, busy)
@@ -453,6 +481,9 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "communication": communication + gpus * steps * transfer_seconds,
         "overheads": busy - matmul_seconds - memory_seconds,
     }
+    if t.method == "rl" and t.rl is not None:
+        peak = matmul_peak_tflops(t.precision, gpu)
+        split["rollout"] = work.rollout_wall_seconds(p, book, shape, peak, utilisation) * gpus
     return {
         "flops": matmul_flops + attention_flops,
         "compute_gpu_hours": busy / compute.SECONDS_PER_HOUR,
@@ -462,6 +493,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         "split_gpu_hours": {name: value / compute.SECONDS_PER_HOUR for name, value in split.items()},
         "steps": steps,
         "utilisation": utilisation,
+        "sft_flops": (matmul + attention) * processed,
     }
 
 
@@ -505,7 +537,8 @@ def step_bytes(
     rank. Under tensor parallelism a mixture of experts runs with sequence parallelism
     (Megatron-Core requires it), so each rank dispatches its 1/TP of the micro-batch's tokens."""
     t, d = p.training, degrees(p, book)
-    micro_batches = t.gradient_accumulation_steps * method.algorithm_multiplier
+    passes = preference.forward_equivalents(work.method_work(p), work.epochs_of(p), work.FORWARD_SHARE)
+    micro_batches = t.gradient_accumulation_steps * passes
     experts = expert_parameters(shape)
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
     trained_share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
@@ -554,8 +587,8 @@ def _replica_bytes(
     trained = parameters * trained_share * per_rank
     weight_bytes = compute.MATMUL_OPERAND_BYTES[t.precision]
     frozen = memory.frozen_bytes(
-        parameters * method.frozen_copies,
-        embeddings * method.frozen_copies,
+        parameters * work.frozen_copies(p, method),
+        embeddings * work.frozen_copies(p, method),
         weight_bytes,
         method.quantised_base_bytes_per_param,
     )
@@ -659,7 +692,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
     shape = model_shape(p)
     trained = trained_parameters(p, method, shape)
-    tokens = compute.training_tokens(p.dataset.pairs, t.tokens_per_pair, t.epochs)
+    tokens = work.run_tokens(p)
     time = time_terms(p, book, shape, trained, tokens)
     terms = calibrated_memory(memory_breakdown(p, book, shape, trained, t.gpus_per_run), memory_ratio(p))
     physics = book.training_physics
@@ -702,6 +735,7 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "host_memory_gb": _host_memory_gb(p, book, shape, trained),
         "communication_gpu_hours_per_run": time["communication_gpu_hours"],
         "time_split_gpu_hours_per_run": split,
+        **work.work_facts(p, time, physics_hours),
     }
 
 
