@@ -712,13 +712,22 @@ def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[F
     s = base.serving
     average, peak = shortfall.average_tokens_per_second, shortfall.peak_tokens_per_second
     needed, monthly, extra = shortfall.gpus_needed, shortfall.usd_per_month_needed, shortfall.extra_usd_per_month
-    per_gpu = _f(s.tokens_per_second) / max(s.gpus, 1)
-    carried = _rerun_base(params, book, serving={"gpus": needed, "tokens_per_second": per_gpu * needed})
+    speed = _f(run.serving.tokens_per_second)
+    per_gpu = speed / max(s.gpus, 1)
+    carried = _rerun_base(
+        params,
+        book,
+        serving={
+            "gpus": needed,
+            "tokens_per_second": per_gpu * needed,
+            "shape": "dedicated" if s.shape == "endpoint" else s.shape,
+        },
+    )
     gpu = book.gpus[s.gpu].label
     shift = _break_even_shift(_f(run.break_even_month), _f(carried.break_even_month))
     tokens = _f(alternative_tokens_million_per_month(base))
     verb = "serves" if s.gpus == 1 else "serve"
-    deployment = f"{s.gpus} × {gpu} {verb} {_f(s.tokens_per_second):,.0f} tokens/s"
+    deployment = f"{s.gpus} × {gpu} {verb} {speed:,.0f} tokens/s"
     carrying = (
         f"{needed} × {gpu} on {s.tier} would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned"
     )

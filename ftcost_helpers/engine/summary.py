@@ -188,11 +188,19 @@ def scenarios_summary(breakdown: Breakdown, simulation: Simulation | None = None
     it can run, and with ``simulation`` its P10/P50/P90 cost of ownership and the share of
     draws in which it is the cheapest that can run, every plan drawn on the same random
     streams (:mod:`~ftcost_helpers.engine.cheapest`); ``probability_cheapest`` is None
-    without a simulation."""
+    without a simulation. A plan whose scenarios cannot be merged over it (a scenario naming
+    a GPU the plan's tier does not price, ...) lists none: the loader refuses such a client
+    file (:func:`~ftcost_helpers.engine.overrides.load_plan`), so only a plan built in code
+    gets here."""
     from ftcost_helpers.engine.cheapest import scenario_odds
+    from ftcost_helpers.engine.loading import ParamsError
+    from ftcost_helpers.engine.model.guards import FigureOutOfRange
     from ftcost_helpers.engine.scenarios import compare_scenarios
 
-    results = compare_scenarios(breakdown.params, breakdown.book)
+    try:
+        results = compare_scenarios(breakdown.params, breakdown.book)
+    except (ParamsError, FigureOutOfRange):
+        return []
     odds = scenario_odds(results, breakdown.book, simulation.draws, simulation.seed) if simulation else None
     rows = []
     for index, result in enumerate(results):
