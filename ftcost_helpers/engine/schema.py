@@ -242,6 +242,9 @@ class ManagedTraining(Section):
     service: Name
     price_usd_per_1m_tokens: Quantity | None = None
     evaluation_tokens_million_per_run: Quantity = 0.0
+    end_of_life: CalendarDate | None = None
+    """The day the service stops (or retires the base model it tunes), as its vendor gave
+    notice (None: the price book's, if it states one)."""
 
 
 class Training(Section):

@@ -140,4 +140,7 @@ def mixed_tokens_per_second(prefill: Number, decode: Number, output_share: Numbe
     """Tokens/s (input + output) of a mix with ``output_share`` of its tokens generated:
     1 ÷ (input share ÷ prefill + output share ÷ decode)."""
     with np.errstate(divide="ignore"):
-        return (1.0 / ((1.0 - output_share) / prefill + output_share / decode))[()]
+        seconds = (1.0 - output_share) / np.asarray(prefill, dtype=float) + output_share / np.asarray(
+            decode, dtype=float
+        )
+        return (1.0 / seconds)[()]
