@@ -3,6 +3,9 @@ random streams."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+
 import numpy as np
 import pytest
 
@@ -11,6 +14,9 @@ from ftcost_helpers.engine.cheapest import common_tco_draws, option_odds, probab
 from ftcost_helpers.engine.loading import deep_merge, params_from_mapping, read_yaml
 from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import simulate
+from ftcost_helpers.report.document import client_document
+from ftcost_helpers.report.figures import client_figures
+from ftcost_helpers.views.odds import odds_sentence
 
 
 def test_an_option_cheaper_in_every_draw_wins_every_draw():
@@ -102,3 +108,21 @@ def test_summary_json_gives_each_scenario_its_probability(examples, book):
     assert rows[0]["tco_usd"] == pytest.approx(float(breakdown.base.tco), abs=0.01)
     without = summarise(breakdown)["scenarios"]
     assert all(row["probability_cheapest"] is None for row in without)
+
+
+def test_the_sentence_ranks_the_plans_likeliest_first():
+    # shares 0.28, 0.45, 0.0, 0.27: B first, then A, then D; C never
+    text = odds_sentence(["A", "B", "C", "D"], [0.28, 0.45, 0.0, 0.27], 24)
+    assert text == (
+        "Over 24 months the cheapest plan is B in 45% of the draws, A in 28%, D in 27%; C is never the cheapest "
+        "(every plan drawn on the same random streams)."
+    )
+    assert odds_sentence(["A"], [None], 24) == ""  # no simulation, no chances
+
+
+def test_the_client_document_says_how_often_each_plan_wins(book, example_files):
+    figures = client_figures(example_files["a"], book, dt.date(2026, 12, 1), "2026-12-01T00:00:00+00:00")
+    page = client_document(figures)
+    rows = figures.summary["scenarios"]
+    best = max(rows, key=lambda row: row["probability_cheapest"])
+    assert f"the cheapest plan is {html.escape(best['name'])} in {best['probability_cheapest']:.0%}" in page
