@@ -66,6 +66,8 @@ BANK_VOLUMES = {
     "serving": {"tokens_per_second": 400},
 }
 BANK_CARRIED = deep_merge(BANK_VOLUMES, {"serving": {"tokens_per_second": 600}})
+ON_TOGETHER = {"training": {"provider": "managed", "managed": {"service": "together", "price_usd_per_1m_tokens": 0.48}}}
+ON_FIREWORKS = {"training": {"provider": "managed", "managed": {"service": "fireworks"}}}
 LOCAL_CARD = {"training": {"gpu": "rtx_4090", "tier": "local_owned", "gpus_per_run": 1, "sharded": False}}
 
 # code: (example, changes that raise it, today), (example, changes that avoid it, today)
@@ -106,6 +108,15 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
         ("a", {"base_model": {"intermediate_size": 18944, "kv_heads": 4}}, FRESH),
     ),
     "PRICE_BOOK_STALE": (("a", {}, dt.date(2027, 6, 1)), ("a", {}, dt.date(2026, 6, 1))),
+    # Together AI bills unpacked examples at the maximum length (its fine-tuning pricing page)
+    "MANAGED_UNPACKED_BILLING": (
+        ("a", deep_merge(ON_TOGETHER, {"training": {"packing": False}}), FRESH),
+        ("a", deep_merge(ON_TOGETHER, {"training": {"packing": True}}), FRESH),
+    ),
+    "MANAGED_SERVICE_END_OF_LIFE": (
+        ("a", deep_merge(ON_FIREWORKS, {"training": {"managed": {"end_of_life": "2028-05-31"}}}), FRESH),  # month 24
+        ("a", deep_merge(ON_FIREWORKS, {"training": {"managed": {"end_of_life": "2028-06-01"}}}), FRESH),  # month 25
+    ),
 }
 
 

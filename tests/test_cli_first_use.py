@@ -98,10 +98,11 @@ def test_an_emptied_template_lists_every_problem_at_once(project, capsys):
     assert main(["validate", str(path)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     # Required keys without a default: client, start_date, base_model, training.method, gpu,
-    # tier, gpus_per_run, hours_per_run, runs, dataset, serving.gpu, tier, gpus, tokens_per_second.
-    assert len(lines) == 14
+    # tier, gpus_per_run, hours_per_run, runs, dataset, serving.gpu, tier, gpus (13: the
+    # serving throughput comes from physics when it is not given, issue 24).
+    assert len(lines) == 13
     assert all(line.startswith(f"error: {path}: ") and "required key is missing" in line for line in lines)
-    assert f"error: {path}: serving.tokens_per_second: required key is missing" in lines
+    assert f"error: {path}: serving.gpus: required key is missing" in lines
 
 
 def test_every_schema_problem_comes_in_one_run(tmp_path, capsys):

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ftcost_helpers.engine import audit_managed
 from ftcost_helpers.engine.corrections import serving_shortfall
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.fit import plan_fit
@@ -53,6 +54,8 @@ PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
 ARCHITECTURE_MISMATCH = "ARCHITECTURE_MISMATCH"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 SERVING_BELOW_LOAD = "SERVING_BELOW_LOAD"
+MANAGED_UNPACKED_BILLING = audit_managed.MANAGED_UNPACKED_BILLING
+MANAGED_SERVICE_END_OF_LIFE = audit_managed.MANAGED_SERVICE_END_OF_LIFE
 
 AUDIT_CODES: tuple[str, ...] = (
     RATE_OUTSIDE_PRICE_BOOK,
@@ -74,6 +77,8 @@ AUDIT_CODES: tuple[str, ...] = (
     UTILISATION_IMPLAUSIBLY_LOW,
     UTILISATION_IMPLAUSIBLY_HIGH,
     ARCHITECTURE_MISMATCH,
+    MANAGED_UNPACKED_BILLING,
+    MANAGED_SERVICE_END_OF_LIFE,
     PRICE_BOOK_STALE,
 )
 """Every code the audit can raise, in the order the checks run."""
@@ -105,6 +110,8 @@ SEVERITY: dict[str, str] = {
             RATE_OUTSIDE_PRICE_BOOK,
             UTILISATION_IMPLAUSIBLY_LOW,
             BASE_MODEL_END_OF_LIFE,
+            MANAGED_UNPACKED_BILLING,
+            MANAGED_SERVICE_END_OF_LIFE,
         ),
         "high",
     ),
@@ -141,6 +148,8 @@ TITLES: dict[str, str] = {
     UTILISATION_IMPLAUSIBLY_HIGH: "Less GPU time booked than the work needs",
     ARCHITECTURE_MISMATCH: "Model size and architecture disagree",
     PRICE_BOOK_STALE: "GPU prices out of date",
+    MANAGED_UNPACKED_BILLING: "Fine-tuning service billing padding on unpacked examples",
+    MANAGED_SERVICE_END_OF_LIFE: "Fine-tuning service stops before the horizon ends",
 }
 """Each code's title in plain words, for a decision-maker (the code is for the analyst);
 ``{section}`` is ``training`` or ``serving`` for a rule that checks both (:attr:`Finding.title`)."""
@@ -712,13 +721,22 @@ def serving_below_load(params: Params, book: PriceBook, run: ModelRun) -> list[F
     s = base.serving
     average, peak = shortfall.average_tokens_per_second, shortfall.peak_tokens_per_second
     needed, monthly, extra = shortfall.gpus_needed, shortfall.usd_per_month_needed, shortfall.extra_usd_per_month
-    per_gpu = _f(s.tokens_per_second) / max(s.gpus, 1)
-    carried = _rerun_base(params, book, serving={"gpus": needed, "tokens_per_second": per_gpu * needed})
+    speed = _f(run.serving.tokens_per_second)
+    per_gpu = speed / max(s.gpus, 1)
+    carried = _rerun_base(
+        params,
+        book,
+        serving={
+            "gpus": needed,
+            "tokens_per_second": per_gpu * needed,
+            "shape": "dedicated" if s.shape == "endpoint" else s.shape,
+        },
+    )
     gpu = book.gpus[s.gpu].label
     shift = _break_even_shift(_f(run.break_even_month), _f(carried.break_even_month))
     tokens = _f(alternative_tokens_million_per_month(base))
     verb = "serves" if s.gpus == 1 else "serve"
-    deployment = f"{s.gpus} × {gpu} {verb} {_f(s.tokens_per_second):,.0f} tokens/s"
+    deployment = f"{s.gpus} × {gpu} {verb} {speed:,.0f} tokens/s"
     carrying = (
         f"{needed} × {gpu} on {s.tier} would carry the peak: {_usd(monthly)}/month, {_usd(extra)} more than planned"
     )
@@ -940,6 +958,17 @@ def architecture_mismatch(params: Params, book: PriceBook, run: ModelRun) -> lis
 
 Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
 
+
+def managed_unpacked_billing(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A managed service billing an unpacked dataset at its maximum length (:mod:`audit_managed`)."""
+    return [Finding(**vars(found)) for found in audit_managed.managed_unpacked_billing(params, book, run)]
+
+
+def managed_service_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """A managed service that stops before the horizon ends (:mod:`audit_managed`)."""
+    return [Finding(**vars(found)) for found in audit_managed.managed_service_end_of_life(params, book, run)]
+
+
 CHECKS: tuple[Check, ...] = (
     rate_outside_price_book,
     api_price_per_1k_looks_per_1m,
@@ -956,6 +985,8 @@ CHECKS: tuple[Check, ...] = (
     model_does_not_fit,
     implied_utilisation,
     architecture_mismatch,
+    managed_unpacked_billing,
+    managed_service_end_of_life,
 )
 """Checks that look at the plan and its base-case run."""
 

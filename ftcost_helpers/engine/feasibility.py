@@ -37,6 +37,7 @@ from ftcost_helpers.engine.audit import (
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model.run import ModelRun, serving_load
+from ftcost_helpers.engine.model.serving_plan import throughput
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.resolve import pick_base, resolve
@@ -88,14 +89,14 @@ def does_not_fit(params: Params, book: PriceBook, run: ModelRun) -> str:
 def cannot_serve(params: Params, book: PriceBook, run: ModelRun) -> str:
     """Why the serving cannot carry its load: the peak tokens/s the work needs against what the
     planned deployment serves (base case)."""
-    base = resolve(params, pick_base)
-    load = serving_load(base)
+    base, base_book = resolve(params, pick_base), resolve(book, pick_base, "pricebook")
+    load = serving_load(base, base_book)
     s = base.serving
     peak = f"{_f(load[1]):,.0f} tokens a second at the busiest times" if load is not None else "more than it serves"
     verb = "serves" if s.gpus == 1 else "serve"
     return (
         f"the serving cannot carry its load (the work it takes over needs {peak}; the planned "
-        f"{_gpus(s.gpus, book.gpus[s.gpu].label)} {verb} {_f(s.tokens_per_second):,.0f})"
+        f"{_gpus(s.gpus, book.gpus[s.gpu].label)} {verb} {_f(throughput(base, base_book)):,.0f})"
     )
 
 

@@ -170,6 +170,10 @@ def validate_params(data: Mapping[str, Any], source: str | Path, book: PriceBook
         errors.sort(key=lambda e: e["type"] != "extra_forbidden")
         raise ParamsError.several(source, [_describe(error, Params) for error in errors]) from None
     problems = name_problems(params, book) + training_configuration_problems(params, book)
+    if not problems:
+        from ftcost_helpers.engine.model.serving_plan import service_problems  # managed services, shapes
+
+        problems = service_problems(params, book)
     if problems:
         raise ParamsError.several(source, problems)
     return params.with_notices(notices)

@@ -93,6 +93,67 @@ class UtilisationDefaults(Book):
     (``engine/model/utilisation.py``); none, the band holds on every GPU."""
 
 
+ManagedJobKind = str
+"""A kind of managed fine-tuning job a service prices: ``sft_lora``, ``sft_full``,
+``dpo_lora`` or ``dpo_full``."""
+
+
+class TrainingBracket(Book):
+    """A managed service's training prices (USD per 1M billed tokens) for models up to
+    ``up_to_billion`` parameters, by kind of job; a kind the vendor does not price is None."""
+
+    up_to_billion: float
+    sft_lora: float | None = None
+    sft_full: float | None = None
+    dpo_lora: float | None = None
+    dpo_full: float | None = None
+
+
+class ServingBracket(Book):
+    """A managed service's per-token serving price (USD per 1M tokens) for models up to
+    ``up_to_billion`` parameters."""
+
+    up_to_billion: float
+    price: float
+
+
+class ManagedService(Book):
+    """A managed fine-tuning and hosting service as its vendor publishes its prices, with the
+    page they were read from and the day (``params/pricebook.yaml``, ``managed_services``)."""
+
+    label: str
+    source: str
+    as_of: BookDate
+    bills_unpacked_at_max_length: bool
+    bills_evaluation_tokens: bool
+    minimum_usd_per_job: float = 0.0
+    end_of_life: BookDate | None = None
+    training_usd_per_1m_tokens: list[TrainingBracket] = []
+    serverless_usd_per_1m_tokens: list[ServingBracket] = []
+    endpoint_usd_per_gpu_hour: dict[str, float] = {}
+
+    def training_price(self, parameters_billion: float, kind: ManagedJobKind) -> float | None:
+        """USD per 1M billed tokens for a model of ``parameters_billion`` and a kind of job:
+        the smallest bracket that covers the model; None when no bracket covers it or the
+        vendor does not price that kind."""
+        for bracket in sorted(self.training_usd_per_1m_tokens, key=lambda b: b.up_to_billion):
+            if parameters_billion <= bracket.up_to_billion:
+                return getattr(bracket, kind)
+        return None
+
+    def serverless_price(self, parameters_billion: float) -> float | None:
+        """USD per 1M tokens served per-token for a model of ``parameters_billion`` (None: no
+        bracket covers it)."""
+        for bracket in sorted(self.serverless_usd_per_1m_tokens, key=lambda b: b.up_to_billion):
+            if parameters_billion <= bracket.up_to_billion:
+                return bracket.price
+        return None
+
+    def citation(self) -> str:
+        """How a cost line cites the service: its label, page and the day it was read."""
+        return f"{self.label}, {self.source} (as read {self.as_of.isoformat()})"
+
+
 @dataclass(frozen=True)
 class BookOrigin:
     """One file the price book was read from: its path (as given), as-of date and source."""
@@ -166,6 +227,8 @@ class PriceBook(Book):
     price_book_max_age_months: int
     training_physics: TrainingPhysics
     utilisation_defaults: UtilisationDefaults
+    managed_services: dict[str, ManagedService] = {}
+    """Managed fine-tuning and serving services, each with its dated prices (issue 24)."""
 
     @property
     def tiers(self) -> list[str]:

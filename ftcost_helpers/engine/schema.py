@@ -316,9 +316,31 @@ class Rl(Section):
         return self
 
 
+# --- managed fine-tuning (issue 24) -------------------------------------------------------
+
+Provider = Literal["self_hosted", "managed"]
+"""Who runs the training: the team on GPUs it books (``self_hosted``), or a managed service
+that bills tokens (``managed``, :mod:`~ftcost_helpers.engine.model.managed`)."""
+
+
+class ManagedTraining(Section):
+    """A managed fine-tuning service (``training.provider: managed``): a service of the price
+    book's ``managed_services``, its price for the model's size and kind of job unless the
+    client was quoted its own, and the validation tokens each job evaluates."""
+
+    service: Name
+    price_usd_per_1m_tokens: Quantity | None = None
+    evaluation_tokens_million_per_run: Quantity = 0.0
+    end_of_life: CalendarDate | None = None
+    """The day the service stops (or retires the base model it tunes), as its vendor gave
+    notice (None: the price book's, if it states one)."""
+
+
 class Training(Section):
     """The training plan: booked GPU time, rerun tax, and what physics needs."""
 
+    provider: Provider = "self_hosted"
+    managed: ManagedTraining | None = None
     method: Method
     gpu: str
     tier: str
@@ -377,6 +399,13 @@ class Training(Section):
     """The preference loss and its reference (method ``dpo``)."""
     rl: Rl | None = None
     """Rollouts, reward and grader (method ``rl``; required for it)."""
+
+    @model_validator(mode="after")
+    def _managed_names_its_service(self) -> Training:
+        """A managed plan names its service (``training.managed.service``)."""
+        if self.provider == "managed" and self.managed is None:
+            raise ValueError("provider 'managed' needs training.managed with its service (e.g. {service: fireworks})")
+        return self
 
     @model_validator(mode="after")
     def _mean_within_maximum(self) -> Training:
@@ -556,8 +585,15 @@ AtLeastOne = Annotated[FiniteAmount | Range, AfterValidator(_at_least_one)]
 """A ratio of at least 1, given as one value or as a range."""
 
 
+ServingShape = Literal["dedicated", "serverless", "shared_base", "endpoint", "batch"]
+"""How the fine-tuned model is served and billed (:mod:`~ftcost_helpers.engine.model.serving`)."""
+
+
 class Serving(Section):
-    """Self-hosted inference of the fine-tuned model."""
+    """Inference of the fine-tuned model, in one of five shapes (``shape``): GPUs held all
+    month (``dedicated``), per token on a shared deployment (``serverless``), one base shared
+    by several adapters (``shared_base``), a per-minute endpoint that scales between replica
+    bounds (``endpoint``) or a discounted batch API (``batch``)."""
 
     modelled: Flag = True
     gpu: str
@@ -565,9 +601,29 @@ class Serving(Section):
     gpus: Count
     hours_per_month: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
-    tokens_per_second: PositiveQuantity
+    tokens_per_second: PositiveQuantity | None = None
+    """Throughput of the deployment (None: from physics, :mod:`~ftcost_helpers.engine.model.serving`)."""
     peak_to_average: AtLeastOne
     setup_usd: Quantity = 0.0
+    # --- serving shapes (issue 24) ---
+    shape: ServingShape = "dedicated"
+    service: Name | None = None
+    tokens_million_per_month: Quantity | None = None
+    price_usd_per_1m_tokens: Quantity | None = None
+    batch_discount_fraction: Fraction | None = None
+    adapters: PositiveCount = 1
+    min_replicas: Count = 1
+    max_replicas: PositiveCount | None = None
+    busy_hours_per_month: Quantity | None = None
+    concurrent_requests: PositiveCount | None = None
+    context_tokens: PositiveCount | None = None
+
+    @model_validator(mode="after")
+    def _replicas_in_order(self) -> Serving:
+        """An endpoint's least replicas are at most its most."""
+        if self.max_replicas is not None and self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) is more than max_replicas ({self.max_replicas})")
+        return self
 
 
 class ApiAlternative(Section):

@@ -210,6 +210,41 @@ def _rl_summary(breakdown: Breakdown) -> dict[str, Any]:
     }
 
 
+def scenarios_summary(breakdown: Breakdown, simulation: Simulation | None = None) -> list[dict[str, Any]]:
+    """The plan as filed and each scenario: base-case programme and cost of ownership, whether
+    it can run, and with ``simulation`` its P10/P50/P90 cost of ownership and the share of
+    draws in which it is the cheapest that can run, every plan drawn on the same random
+    streams (:mod:`~ftcost_helpers.engine.cheapest`); ``probability_cheapest`` is None
+    without a simulation. A plan whose scenarios cannot be merged over it (a scenario naming
+    a GPU the plan's tier does not price, ...) lists none: the loader refuses such a client
+    file (:func:`~ftcost_helpers.engine.overrides.load_plan`), so only a plan built in code
+    gets here."""
+    from ftcost_helpers.engine.cheapest import scenario_odds
+    from ftcost_helpers.engine.loading import ParamsError
+    from ftcost_helpers.engine.model.guards import FigureOutOfRange
+    from ftcost_helpers.engine.scenarios import compare_scenarios
+
+    try:
+        results = compare_scenarios(breakdown.params, breakdown.book)
+    except (ParamsError, FigureOutOfRange):
+        return []
+    odds = scenario_odds(results, breakdown.book, simulation.draws, simulation.seed) if simulation else None
+    rows = []
+    for index, result in enumerate(results):
+        row: dict[str, Any] = {
+            "name": result.name,
+            "programme_total_usd": _usd(result.programme_total_usd),
+            "tco_usd": _usd(result.tco_usd),
+            "can_run": result.feasibility.feasible,
+            "probability_cheapest": None,
+        }
+        if odds is not None:
+            stated = odds[index].as_dict()
+            row |= {"probability_cheapest": stated["probability_cheapest"], "tco_range_usd": stated["tco_usd"]}
+        rows.append(row)
+    return rows
+
+
 def summarise(
     breakdown: Breakdown,
     simulation: Simulation | None = None,
@@ -225,7 +260,9 @@ def summarise(
     among the draws; without it the input corners' low/base/high stand in, there are no
     chances and only the ``base_case`` basis can be stated. ``compute_draws``: take the
     ``compute`` object's spread from the simulation's draws rather than the input corners.
-    ``headline``: the plan's headline when the caller has it already (else computed here)."""
+    ``headline``: the plan's headline when the caller has it already (else computed here).
+    ``scenarios``: the plan and each scenario with the probability of being the cheapest
+    (:func:`scenarios_summary`)."""
     if simulation is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
@@ -265,6 +302,7 @@ def summarise(
         "range_usd": range_usd,
         "compute": compute_summary(breakdown, simulation.compute if simulation and compute_draws else None),
         "warnings": [finding.as_dict() for finding in breakdown.warnings],
+        "scenarios": scenarios_summary(breakdown, simulation),
         "price_book_as_of": breakdown.book.as_of.isoformat(),
         "price_sources": breakdown.book.provenance(),
         "params_hash": params_hash(breakdown.params),

@@ -63,6 +63,7 @@ from ftcost_helpers.report.front import (
 )
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.workings import CLIENT_SOURCE, DEFAULT_SOURCE, Formula, Ref, Workings, plan_workings
+from ftcost_helpers.views.odds import odds_sentence
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS, cheapest_note
 
 TORNADO_ROWS = 8
@@ -418,7 +419,17 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
         ("num", f"Cost of ownership, {figures.params.horizon_months} months"),
     ]
     table = _table(head, rows, "The plan beside its alternatives (base case)")
-    return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>'
+    odds = _odds_note(figures)
+    return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>{odds}'
+
+
+def _odds_note(figures: ClientFigures) -> str:
+    """How often each plan is the cheapest over the Monte Carlo draws (``summary.json``'s
+    ``scenarios[].probability_cheapest``), as one sentence; empty without a simulation."""
+    rows = figures.summary.get("scenarios") or []
+    names = [client_text(row["name"], figures.breakdown.book) for row in rows]
+    sentence = odds_sentence(names, [row.get("probability_cheapest") for row in rows], figures.params.horizon_months)
+    return f'<p class="meta">{_h(sentence)}</p>' if sentence else ""
 
 
 def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity) -> str:

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
-from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, rl, roi, training
+from ftcost_helpers.engine.model import (
+    compute,
+    dataset,
+    engineering,
+    evaluation,
+    maintenance,
+    rl,
+    roi,
+    serving_plan,
+    training,
+)
 from ftcost_helpers.engine.model.calibrated import is_calibrated, with_calibration
 from ftcost_helpers.engine.model.guards import (
     SECTION_OF_AREA,
@@ -34,8 +44,11 @@ class ServingFacts:
     rate_usd_per_gpu_hour: Number
     gpu_hours_per_month: Number
     usd_per_month: Number
-    """What serving costs a month when it is counted (GPUs × hours × rate)."""
+    """What serving costs a month when it is counted, in the plan's shape
+    (:func:`~ftcost_helpers.engine.model.serving_plan.serving_bill`; dedicated: GPUs × hours × rate)."""
     usd_per_1m_tokens: Number
+    tokens_per_second: Number = 0.0
+    """The deployment's throughput: the plan's, else from physics."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,9 @@ def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
         t.gpus_per_run, t.hours_per_run, t.sweep_trials, t.sweep_early_stopping, t.early_stopped_trial_fraction
     )
     source = f"{CLIENT} × {'booked rate' if rate_source == CLIENT else rate_source}"
+    if t.provider == "managed":
+        lines = serving_plan.managed_lines(p, book)
+        return lines, _compute_facts(p, book, gpu, method, rate, rate_source, booked, failed + sweep)
     runs_source = source
     if is_calibrated(p):  # issue 23: the hours per run come from the pilot
         c = p.calibration
@@ -374,13 +390,14 @@ def alternative_source(p: Params, book: PriceBook) -> str:
 def serving_facts(p: Params, book: PriceBook) -> ServingFacts:
     """Serving's rate, GPU-hours and cost per month and per 1M tokens (the one place they are
     worked out; the audit and the views read them from the run)."""
-    s = p.serving
-    rate = serving_rate(p, book)
+    rate = serving_plan.gpu_rate(p, book, serving_rate(p, book))
+    bill = serving_plan.serving_bill(p, book, rate)
     return ServingFacts(
         rate_usd_per_gpu_hour=rate,
-        gpu_hours_per_month=s.gpus * s.hours_per_month,
-        usd_per_month=roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate),
-        usd_per_1m_tokens=roi.serving_cost_per_1m_tokens(max(s.gpus, 1), rate, s.tokens_per_second),
+        gpu_hours_per_month=bill.gpu_hours_per_month,
+        usd_per_month=bill.usd_per_month,
+        usd_per_1m_tokens=bill.usd_per_1m_tokens,
+        tokens_per_second=bill.tokens_per_second,
     )
 
 
@@ -393,7 +410,7 @@ def alternative_tokens_million_per_month(p: Params) -> Number | None:
     return api.input_tokens_million_per_month + api.output_tokens_million_per_month
 
 
-def serving_load(p: Params) -> tuple[Number, Number] | None:
+def serving_load(p: Params, book: PriceBook | None = None) -> tuple[Number, Number] | None:
     """(average, peak) tokens/s the alternative's volume needs over the serving hours
     (peak = average × ``serving.peak_to_average``); None without volumes. A load no
     deployment could carry (the volume over no serving hours, a throughput near zero) is refused
@@ -404,8 +421,9 @@ def serving_load(p: Params) -> tuple[Number, Number] | None:
         return None
     average = roi.average_tokens_per_second(tokens, p.serving.hours_per_month)
     peak = average * p.serving.peak_to_average
-    if p.serving.modelled:
-        check_serving_load(p, tokens, peak, roi.gpus_to_carry(peak, p.serving.tokens_per_second, p.serving.gpus))
+    if p.serving.modelled and p.serving.shape not in serving_plan.PER_TOKEN_SHAPES:
+        speed = serving_plan.throughput(p, book) if book is not None else p.serving.tokens_per_second
+        check_serving_load(p, tokens, peak, roi.gpus_to_carry(peak, speed, p.serving.gpus))
     return average, peak
 
 
