@@ -27,8 +27,21 @@ DOCUMENTED = yaml.safe_load((Path(__file__).parent / "fixtures" / "trainer_keys.
 EXAMPLE_A = root() / "params" / "clients" / "example_a.yaml"
 
 
+GRPO = {
+    "algorithm": "grpo",
+    "prompts": 8,
+    "group_size": 4,
+    "prompt_tokens": 28,
+    "generation_tokens": 100,
+    "prompts_per_step": 8,
+    "reward": "verifier",
+}
+
+
 def plan(**training):
     data = read_yaml(EXAMPLE_A)
+    if training.get("method") == "rl":
+        training = {"rl": GRPO, "trainable_fraction": None} | training
     data["training"].update(training)
     return params_from_mapping(data, "client.yaml")
 
@@ -60,6 +73,8 @@ VARIANTS = [
     {"activation_checkpointing": "none"},
     {"activation_checkpointing": "selective"},
     {"compiled": True},
+    {"method": "dpo", "dpo": {"loss": "kto", "reference": "precomputed"}},
+    {"method": "rl", "rl": GRPO | {"colocated_inference": False, "inference_gpus": 2}},
     {"gpus_per_run": 8, "tensor_parallel": 2, "context_parallel": 2},
 ]
 
@@ -78,6 +93,8 @@ def test_optimizer_and_launcher_values_are_documented_values(book, examples):
     plans = list(examples.values()) + [plan(**variant) for variant in VARIANTS]
     for params in plans:
         assert trainer_config(params, book, "trl")["optim"] in DOCUMENTED["trl"]["optim_values"]
+        axolotl = trainer_config(params, book, "axolotl")
+        assert axolotl.get("rl", "dpo") in DOCUMENTED["axolotl"]["rl_values"]
         launcher = trainer_config(params, book, "accelerate")
         assert launcher["distributed_type"] in DOCUMENTED["accelerate"]["distributed_type_values"]
         assert launcher["mixed_precision"] in DOCUMENTED["accelerate"]["mixed_precision_values"]
@@ -181,6 +198,21 @@ def test_the_plans_batch_sequence_and_epochs_are_written(book):
 def test_a_pilot_logs_every_step_and_checkpoints_at_the_end(book):
     config = trainer_config(plan(), book, "trl", pilot_steps=120)
     assert (config["max_steps"], config["logging_steps"], config["save_steps"]) == (120, 1, 120)
+
+
+def test_rl_and_dpo_keys(book):
+    # GRPO: 4 completions a prompt (group_size), completions up to 100 tokens (the mean, no maximum given).
+    config = trainer_config(plan(method="rl"), book, "trl")
+    assert (config["num_generations"], config["max_completion_length"], config["vllm_mode"]) == (4, 100, "colocate")
+    separate = plan(
+        method="rl", rl=GRPO | {"colocated_inference": False, "inference_gpus": 2, "max_generation_tokens": 512}
+    )
+    config = trainer_config(separate, book, "trl")
+    assert (config["max_completion_length"], config["vllm_mode"]) == (512, "server")
+    precomputed = plan(method="dpo", dpo={"reference": "precomputed"})
+    assert trainer_config(precomputed, book, "trl")["precompute_ref_log_probs"] is True
+    assert trainer_config(precomputed, book, "axolotl")["precompute_ref_log_probs"] is True
+    assert trainer_config(plan(method="dpo", dpo={"loss": "orpo"}), book, "axolotl")["rl"] == "orpo"
 
 
 def test_what_a_library_cannot_say_is_said(book):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.scenarios import ScenarioResult
@@ -58,15 +59,25 @@ def plan_draws(ranges: dict[str, Range], uniforms: np.ndarray, rows: dict[str, i
     return dict(zip(ranges, inverse_cdf(lows, highs, modes, picked), strict=True))
 
 
+def common_runs(
+    plans: Sequence[Params], book: PriceBook, draws: int, seed: int
+) -> list[tuple[dict[str, np.ndarray], ModelRun]]:
+    """Each plan's draws of its inputs and its model run on them, every plan drawn on the same
+    random streams (see the module's notes)."""
+    rows = shared_paths(plans, book)
+    uniforms = np.random.default_rng(seed).random((len(rows), draws))
+    runs = []
+    for plan in plans:
+        inputs = plan_draws(uncertain_inputs(plan, book), uniforms, rows)
+        runs.append((inputs, evaluate(plan, book, picker_from_draws(inputs))))
+    return runs
+
+
 def common_tco_draws(plans: Sequence[Params], book: PriceBook, draws: int, seed: int) -> np.ndarray:
     """USD of cost of ownership over each plan's horizon, one row per plan and one column per
     draw, every plan drawn on the same random streams (see the module's notes)."""
-    rows = shared_paths(plans, book)
-    uniforms = np.random.default_rng(seed).random((len(rows), draws))
     out = np.empty((len(plans), draws))
-    for index, plan in enumerate(plans):
-        inputs = plan_draws(uncertain_inputs(plan, book), uniforms, rows)
-        run = evaluate(plan, book, picker_from_draws(inputs))
+    for index, (_, run) in enumerate(common_runs(plans, book, draws, seed)):
         out[index] = np.broadcast_to(np.asarray(run.tco, dtype=float), (draws,))
     return out
 

@@ -173,9 +173,23 @@ def _trl(params: Params, book: PriceBook) -> dict[str, Any]:
         config["max_length"] = training.sequence_length
     if command == "sft":
         config["packing"] = training.packing
+    if command == "dpo" and training.dpo is not None:
+        config["precompute_ref_log_probs"] = training.dpo.reference == "precomputed"
+    if command == "grpo" and training.rl is not None:
+        config |= _grpo(training)
     if training.compiled:
         config["torch_compile"] = True
     return config | _precision_trl(training) | _adapter_trl(params) | _sharding_trl(training)
+
+
+def _grpo(training: Training) -> dict[str, Any]:
+    """TRL GRPOConfig's keys the plan's RL block sets: completions per prompt, the longest
+    completion, and a separate vLLM server when inference is not colocated."""
+    rl = training.rl
+    longest = rl.max_generation_tokens or math.ceil(base_value(rl.generation_tokens))
+    config: dict[str, Any] = {"num_generations": rl.group_size, "max_completion_length": longest}
+    config |= {"use_vllm": True, "vllm_mode": "colocate" if rl.colocated_inference else "server"}
+    return config
 
 
 def _axolotl(params: Params, book: PriceBook) -> dict[str, Any]:
@@ -201,7 +215,12 @@ def _axolotl(params: Params, book: PriceBook) -> dict[str, Any]:
     if training.method == "qlora":
         config["load_in_4bit"] = True
     if training.method == "dpo":
-        config["rl"] = "dpo"
+        loss = training.dpo.loss if training.dpo is not None else "dpo"
+        config["rl"] = loss
+        if training.dpo is not None and training.dpo.reference == "precomputed":
+            config["precompute_ref_log_probs"] = True
+    if training.method == "rl":
+        config["rl"] = "grpo"
     if training.tensor_parallel > 1:
         config["tensor_parallel_size"] = training.tensor_parallel
     if training.context_parallel > 1:
@@ -323,6 +342,11 @@ def unsaid(params: Params, fmt: Format) -> list[str]:
             lines.append(f"{key}: {degree} is set in the framework's launcher, not in this file.")
     if training.method == "rl":
         lines.append("The prompts, reward functions and generation settings of the RL run are set for the run.")
+    loss = training.dpo.loss if training.method == "dpo" and training.dpo is not None else None
+    if loss in ("orpo", "simpo", "kto") and fmt == "trl":
+        lines.append(
+            f"dpo.loss: {loss} runs under its own TRL trainer (ORPO, CPO with SimPO's loss, KTO): start from this file."
+        )
     if training.offload != "none" and zero_stage(training) != ZERO_STAGES[training.sharding]:
         lines.append(
             f"offload: {training.offload} runs under DeepSpeed ZeRO stage {zero_stage(training)} "

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.cheapest import common_runs
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import BASE_PLAN_NAME, compare_scenarios, scenario_params
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.engine.uncertainty import Simulation, draw_inputs, picker_from_draws
+from ftcost_helpers.engine.uncertainty import Simulation
 
 GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (
@@ -218,23 +218,23 @@ def grouped_paths(paths: Sequence[str]) -> dict[str, list[str]]:
 def _scenario_values(
     params: Params, book: PriceBook, simulation: Simulation, source: str | Path
 ) -> tuple[list[str], list[np.ndarray], dict[str, np.ndarray]]:
-    """Each scenario that can run, evaluated on the plan's own draws of the inputs they share
-    (common random numbers: the comparison is not blurred by drawing the same input twice);
-    an input only a scenario has is drawn on its own. Returns names, value per draw (net value,
-    or −TCO without an alternative) and every input drawn."""
-    inputs = dict(simulation.inputs)
-    names, values = [], []
+    """Each scenario that can run, drawn on the same random streams as the plan
+    (:func:`~ftcost_helpers.engine.cheapest.common_runs`: the plan's own draws are its
+    simulation's). Returns names, value per draw (net value, or −TCO without an alternative)
+    and every input drawn."""
     results = compare_scenarios(params, book, source)[1:]
-    for index, (scenario, result) in enumerate(zip(params.scenarios, results, strict=True)):
-        if not result.feasibility.feasible:
-            continue
-        plan = scenario_params(params, book, scenario, index, source)
-        drawn = draw_inputs(plan, book, simulation.draws, simulation.seed) | simulation.inputs
-        run = evaluate(plan, book, picker_from_draws(drawn))
+    runnable = [
+        (scenario.name, scenario_params(params, book, scenario, index, source))
+        for index, (scenario, result) in enumerate(zip(params.scenarios, results, strict=True))
+        if result.feasibility.feasible
+    ]
+    plans = [params, *(plan for _, plan in runnable)]
+    runs = common_runs(plans, book, simulation.draws, simulation.seed)[1:]
+    inputs = dict(simulation.inputs)
+    for drawn, _ in runs:
         inputs.update({path: draws for path, draws in drawn.items() if path not in inputs})
-        names.append(scenario.name)
-        values.append(_option_value(params, run.cash_flow, run.tco, simulation.draws))
-    return names, values, inputs
+    values = [_option_value(params, run.cash_flow, run.tco, simulation.draws) for _, run in runs]
+    return [name for name, _ in runnable], values, inputs
 
 
 def _option_value(params: Params, cash_flow: Any, tco: Any, draws: int) -> np.ndarray:
