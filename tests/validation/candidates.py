@@ -8,7 +8,9 @@ not have. :func:`normalise` turns it into a row of ``published_runs.yaml``'s for
 - training and model keys the schema does not know are dropped (each row's ``needs`` names
   them), ``nodes`` gives ``gpus_per_node`` where the row does not, and a row whose source gives
   only the global batch (Megatron-LM's Tables 1–2) runs with micro-batches of one sequence
-  where the micro-batch is not given either, and accumulates the global batch;
+  where the micro-batch is not given either, and accumulates the global batch; a pipeline's
+  local batch is cut into ``pipeline_microbatches`` micro-batches (torchtitan's default: as
+  many as stages), which the engine's pipeline takes as the accumulation steps;
 - the time figure becomes seconds per optimizer step: tokens per second per GPU × GPUs; a
   run's seconds × the step's sequences ÷ the run's; model TFLOP/s per GPU through the
   source's own FLOP count (Narayanan et al. 2021, eq. 3: F = 96·B·s·l·h²·(1 + s/(6h) +
@@ -62,6 +64,9 @@ def _training(row: dict[str, Any]) -> dict[str, Any]:
     nodes = given.get("nodes", 1)
     if "gpus_per_node" not in training and nodes >= 1:
         training["gpus_per_node"] = max(1, given["gpus_per_run"] // nodes)
+    if "pipeline_microbatches" in given:  # a pipeline's local batch cut into micro-batches
+        training["micro_batch_size"] = max(1, given["micro_batch_size"] // given["pipeline_microbatches"])
+        training["gradient_accumulation_steps"] = given["pipeline_microbatches"]
     if "global_batch_sequences" in given and "gradient_accumulation_steps" not in given:
         replicas = given["gpus_per_run"] // (
             given.get("tensor_parallel", 1) * given.get("pipeline_parallel", 1) * given.get("context_parallel", 1)

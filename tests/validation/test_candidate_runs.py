@@ -1,7 +1,8 @@
 """The candidate validation rows (``candidate_runs.yaml``) are complete enough to be used.
 
-The engine does not run on these rows yet (each names, under ``needs:``, the engine features
-it waits for: issue 22). What is checked here is the data itself: every row carries its source
+The engine runs on every row it can express (candidates.py; test_published_runs.py asserts
+them); each row names, under ``needs:``, the engine features it waited for when it was written
+(issue 22). What is checked here is the data itself: every row carries its source
 and the figure as printed, a model and a run the engine's keys can describe, at least one
 measured figure in a declared unit, and needs drawn from the vocabulary that
 docs/validation_sources.md explains. The counts asserted are issue 22's floor for the table
