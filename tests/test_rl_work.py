@@ -290,3 +290,21 @@ def test_managed_rl_is_billed_by_the_wall_clock_hour_plus_grader_tokens():
     price = BOOK.managed_rl["openai_rft_o4_mini"]
     assert price.usd_per_hour == 100 and "11323177" in price.source
     assert rl.managed_rl_usd(2.55, price.usd_per_hour, 3.20) == pytest.approx(258.20)
+
+
+def test_the_templates_commented_rl_block_validates(tmp_path):
+    """``init``'s template carries a commented ``rl`` block: made live, with ``method: rl``, the
+    plan validates and shows its rollouts."""
+    import yaml
+
+    from ftcost_helpers.engine.template import render_client
+
+    path = tmp_path / "acme.yaml"
+    lines = render_client("acme", path, BOOK).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("# rl:"))
+    for index in range(start, start + 9):
+        lines[index] = lines[index].replace("# ", "", 1)
+    text = "\n".join(lines).replace("  method: lora ", "  method: rl ", 1)
+    params = params_from_mapping(yaml.safe_load(text), path, BOOK)
+    assert params.training.rl.algorithm == "grpo" and params.training.rl.group_size == 8
+    assert any(line.item.startswith("RL rollouts") for line in evaluate(params, BOOK).lines)
