@@ -308,3 +308,12 @@ def test_the_templates_commented_rl_block_validates(tmp_path):
     params = params_from_mapping(yaml.safe_load(text), path, BOOK)
     assert params.training.rl.algorithm == "grpo" and params.training.rl.group_size == 8
     assert any(line.item.startswith("RL rollouts") for line in evaluate(params, BOOK).lines)
+
+
+def test_an_rl_plans_implied_utilisation_leaves_out_its_rollouts():
+    # the booked 1 GPU × 10 hours, less the rollouts' share of the physics GPU-hours, against the
+    # FLOPs at the 989 TFLOPS peak: decoding is bound by bandwidth, so it is not counted as idle
+    c = evaluate(rl_plan(), BOOK).compute
+    share = float(c.rollout_gpu_hours_per_run) / float(c.physics_gpu_hours_per_run)
+    expected = float(c.flops_per_run) / (989e12 * 3600 * 10 * (1 - share))
+    assert float(c.implied_utilisation) == pytest.approx(expected, rel=1e-12)
