@@ -317,3 +317,17 @@ def test_an_rl_plans_implied_utilisation_leaves_out_its_rollouts():
     share = float(c.rollout_gpu_hours_per_run) / float(c.physics_gpu_hours_per_run)
     expected = float(c.flops_per_run) / (989e12 * 3600 * 10 * (1 - share))
     assert float(c.implied_utilisation) == pytest.approx(expected, rel=1e-12)
+
+
+def test_dpo_lands_in_the_sources_range_as_a_result():
+    # 001_6c04196dc11ea2b6.txt (the price book's cost_vs_full_sft): DPO costs 1.5–3× full SFT on
+    # the same data. The work gives 8/3 ≈ 2.67× without recomputation, (16 + 4) ÷ 8 = 2.5× with
+    # full checkpointing (f = 8N a token, the reference's forward 2N): both inside the range.
+    band = BOOK.methods["dpo"].cost_vs_full_sft
+    for checkpointing, expected in (("none", 8 / 3), ("full", 2.5)):
+        plan = copy.deepcopy(MINIMAL)
+        plan["training"].update({"method": "dpo", "trainable_fraction": None})
+        plan["training"]["gradient_checkpointing"] = checkpointing == "full"
+        ratio = float(evaluate(Params.model_validate(plan), BOOK).compute.compute_vs_sft)
+        assert ratio == pytest.approx(expected, rel=1e-3)
+        assert band.low <= ratio <= band.high
