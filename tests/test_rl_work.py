@@ -290,3 +290,44 @@ def test_managed_rl_is_billed_by_the_wall_clock_hour_plus_grader_tokens():
     price = BOOK.managed_rl["openai_rft_o4_mini"]
     assert price.usd_per_hour == 100 and "11323177" in price.source
     assert rl.managed_rl_usd(2.55, price.usd_per_hour, 3.20) == pytest.approx(258.20)
+
+
+def test_the_templates_commented_rl_block_validates(tmp_path):
+    """``init``'s template carries a commented ``rl`` block: made live, with ``method: rl``, the
+    plan validates and shows its rollouts."""
+    import yaml
+
+    from ftcost_helpers.engine.template import render_client
+
+    path = tmp_path / "acme.yaml"
+    lines = render_client("acme", path, BOOK).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("# rl:"))
+    for index in range(start, start + 9):
+        lines[index] = lines[index].replace("# ", "", 1)
+    text = "\n".join(lines).replace("  method: lora ", "  method: rl ", 1)
+    params = params_from_mapping(yaml.safe_load(text), path, BOOK)
+    assert params.training.rl.algorithm == "grpo" and params.training.rl.group_size == 8
+    assert any(line.item.startswith("RL rollouts") for line in evaluate(params, BOOK).lines)
+
+
+def test_an_rl_plans_implied_utilisation_leaves_out_its_rollouts():
+    # the booked 1 GPU × 10 hours, less the rollouts' share of the physics GPU-hours, against the
+    # FLOPs at the 989 TFLOPS peak: decoding is bound by bandwidth, so it is not counted as idle
+    c = evaluate(rl_plan(), BOOK).compute
+    share = float(c.rollout_gpu_hours_per_run) / float(c.physics_gpu_hours_per_run)
+    expected = float(c.flops_per_run) / (989e12 * 3600 * 10 * (1 - share))
+    assert float(c.implied_utilisation) == pytest.approx(expected, rel=1e-12)
+
+
+def test_dpo_lands_in_the_sources_range_as_a_result():
+    # 001_6c04196dc11ea2b6.txt (the price book's cost_vs_full_sft): DPO costs 1.5–3× full SFT on
+    # the same data. The work gives 8/3 ≈ 2.67× without recomputation, (16 + 4) ÷ 8 = 2.5× with
+    # full checkpointing (f = 8N a token, the reference's forward 2N): both inside the range.
+    band = BOOK.methods["dpo"].cost_vs_full_sft
+    for checkpointing, expected in (("none", 8 / 3), ("full", 2.5)):
+        plan = copy.deepcopy(MINIMAL)
+        plan["training"].update({"method": "dpo", "trainable_fraction": None})
+        plan["training"]["gradient_checkpointing"] = checkpointing == "full"
+        ratio = float(evaluate(Params.model_validate(plan), BOOK).compute.compute_vs_sft)
+        assert ratio == pytest.approx(expected, rel=1e-3)
+        assert band.low <= ratio <= band.high

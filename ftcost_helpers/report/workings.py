@@ -290,7 +290,7 @@ def _rl_lines(c: _Collector, booked: tuple[str, str, str, str], graded: Formula)
     rl = "training.rl."
     prompts = c.add(rl + "prompts", "RL prompts per epoch", "prompts")
     group = c.add(rl + "group_size", "Completions per prompt", "completions")
-    epochs = c.add("training.epochs", "Epochs", "passes")
+    epochs = c.add("training.epochs", "Epochs", "epochs")
     prices = grader_prices(c.params)
     if r.reward == "model_grader" and r.grader is not None:
         tokens_in = c.add(rl + "grader.input_tokens_per_sample", "Grader input tokens per sample", "tokens")

@@ -712,7 +712,10 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
         "physics_gpu_hours_per_run": physics_hours,
         "physics_hours_per_run": physics_hours / t.gpus_per_run,
         "implied_utilisation": compute.implied_utilisation(
-            time["flops"], gpu.bf16_tflops, t.gpus_per_run * t.hours_per_run, method.throughput_penalty
+            time["flops"],
+            gpu.bf16_tflops,
+            t.gpus_per_run * t.hours_per_run * work.training_share(time["split_gpu_hours"], physics_hours),
+            method.throughput_penalty,
         ),
         "state_gb": terms["weights"] + terms["gradients"] + terms["optimizer_states"],
         "activations_gb": terms["activations"] + terms["logits"],

@@ -151,3 +151,14 @@ def work_facts(p: Params, time: dict[str, Number], physics_hours: Number) -> dic
     if t.method == "rl" and t.rl is not None:
         samples = rl.samples_per_run(t.rl.prompts, t.rl.group_size, t.epochs)
     return {"compute_vs_sft": ratio, "rollout_gpu_hours_per_run": rollout, "rl_samples_per_run": samples}
+
+
+def training_share(split_gpu_hours: dict[str, Number], physics_hours: Number) -> Number:
+    """Share of a run's physics GPU-hours that trains (1 − the rollouts' share; 1 without
+    rollouts): the booked hours an RL plan's FLOPs are set against when the plan's implied
+    utilisation is read, since decoding is bound by memory bandwidth, not by the matmul peak."""
+    rollout = split_gpu_hours.get("rollout")
+    if rollout is None:
+        return 1.0
+    hours = np.asarray(physics_hours, dtype=float)
+    return np.where(hours > 0, 1.0 - np.asarray(rollout) / np.where(hours > 0, hours, 1.0), 1.0)[()]
