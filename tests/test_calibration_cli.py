@@ -242,3 +242,29 @@ def test_validate_notes_a_calibration_that_no_longer_applies(tmp_path, capsys):
     status, out, err = run(capsys, "validate", str(path))
     assert status == 0 and out.startswith("ok:")
     assert "calibration: not applied, made for training.gpus_per_run 4, the plan has 8" in err
+
+
+def test_the_document_and_workbook_say_where_the_hours_are_calibrated(tmp_path, book):
+    import datetime as dt
+
+    import openpyxl
+
+    from ftcost_helpers.report.document import client_document
+    from ftcost_helpers.report.excel import write_workbook
+    from ftcost_helpers.report.figures import client_figures
+
+    data = yaml.safe_load(EXAMPLE_A.read_text())
+    path = write(tmp_path, "calibrated.yaml", yaml.safe_dump({**data, "calibration": BLOCK}))
+    figures = client_figures(path, book, dt.date(2026, 12, 7), "2026-12-07T00:00:00")
+    sentence = "Calibrated from a 200-step pilot on 2026-11-28: hours per run 0.37–0.44 h (before 6 h)"
+    assert sentence in client_document(figures)
+    write_workbook(tmp_path / "book.xlsx", figures)
+    texts = [
+        cell
+        for sheet in openpyxl.load_workbook(tmp_path / "book.xlsx")
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if isinstance(cell, str)
+    ]
+    assert any(text.startswith(sentence) for text in texts)
+    assert "Hours per run (from the pilot)" in texts
