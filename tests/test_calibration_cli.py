@@ -268,3 +268,23 @@ def test_the_document_and_workbook_say_where_the_hours_are_calibrated(tmp_path, 
     ]
     assert any(text.startswith(sentence) for text in texts)
     assert "Hours per run (from the pilot)" in texts
+
+
+@pytest.mark.parametrize(
+    ("log", "log_format"),
+    [
+        ("pilot_trainer_state.json", "trainer_state"),
+        ("pilot_steps.csv", "plain_csv"),
+        ("pilot_wandb_export.csv", "wandb_csv"),
+        ("pilot_lightning_metrics.csv", "lightning_csv"),
+        ("pilot_torchtune.csv", "torchtune_csv"),
+    ],
+)
+def test_every_example_log_calibrates_example_a(capsys, log, log_format):
+    status, text, err = run(capsys, "calibrate", str(EXAMPLE_A), "--log", str(EXAMPLES / log), "--json")
+    assert status == 0, err
+    report = json.loads(text)
+    assert report["log_format"] == log_format
+    # The examples were made up at about 2.25 s a step of 131,072 tokens on 8 × H100.
+    assert report["measurement"]["step_seconds"]["p50"] == pytest.approx(2.25, rel=0.05)
+    assert report["after"]["hours_per_run"]["high"] < report["before"]["hours_per_run"]["low"]
