@@ -206,3 +206,9 @@ def test_the_solved_utilisation_reproduces_the_measured_step(tmp_path):
     # 2.5 × 1.078 seconds a step, and the full run's hours keep that ratio (1.078² apart).
     low, _, high = result.hours_per_run
     assert high / low == pytest.approx(1.078**2, rel=2e-3)
+
+
+def test_same_model_names():
+    assert cal.same_model("Qwen2.5-7B", "Qwen/Qwen2.5-7B") and cal.same_model("qwen/qwen2.5-7b", "Qwen/Qwen2.5-7B")
+    assert not cal.same_model("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B")
+    assert not cal.same_model("other/Qwen2.5-7B", "Qwen/Qwen2.5-7B")  # two organisations: two models

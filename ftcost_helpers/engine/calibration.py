@@ -222,9 +222,16 @@ def pilot_config(plan: Params, log: PilotLog, pilot: PilotFile | None, source: s
     return PilotConfig(**chosen)
 
 
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names name one model: equal ignoring case, or with the organisation
+    left off one of them (``Qwen2.5-7B`` and ``Qwen/Qwen2.5-7B``)."""
+    a, b = a.strip().lower(), b.strip().lower()
+    return a == b or (a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1] and ("/" not in a or "/" not in b))
+
+
 def check_pilot_matches(plan: Params, config: PilotConfig, book: PriceBook, log_file: str) -> None:
     """A pilot on another model or another GPU does not calibrate the plan."""
-    if config.model.lower() != plan.base_model.name.lower():
+    if not same_model(config.model, plan.base_model.name):
         raise CalibrationError(
             f"{log_file}: the pilot ran {config.model}, the plan fine-tunes {plan.base_model.name}: "
             "a pilot of another model says nothing about this plan's steps"
