@@ -142,7 +142,11 @@ def test_a_pilot_on_fewer_gpus_widens_the_band(capsys):
     assert status == 0, err
     transfer = json.loads(text)["transfer"]
     # The pilot itself, GPUs 1 → 8, and a mean-only log: k = 3, w = 1.078³ − 1 = 0.252719.
-    assert transfer["differences"] == ["the pilot itself (a full run is not the pilot)", "GPUs 1 → 8"]
+    assert transfer["differences"] == [
+        "the pilot itself (a full run is not the pilot)",
+        "GPUs 1 → 8",
+        "one mean over the log, no spread",
+    ]
     assert transfer["widening"] == pytest.approx(0.2527, abs=1e-4)
 
 

@@ -367,8 +367,9 @@ def calibrate(plan: Params, book: PriceBook, log: PilotLog, pilot: PilotFile | N
     grid, flops = engine_step(pilot, rbook, measurement.tokens_per_step, UTILISATION_GRID)
     p10, median, p90 = measurement.step_seconds
     differences = transfer_differences(plan, config, book)
-    steps = len(differences) + (1 if measurement.mean_only else 0)
-    widening = transfer_widening(steps)
+    if measurement.mean_only:
+        differences.append("one mean over the log, no spread")
+    widening = transfer_widening(len(differences))
     solved = [solve_utilisation(grid, s) for s in (p90 * (1 + widening), median, p10 / (1 + widening))]
     if solved[1] is None:
         fastest = grid[-1]
