@@ -142,7 +142,11 @@ def test_a_pilot_on_fewer_gpus_widens_the_band(capsys):
     assert status == 0, err
     transfer = json.loads(text)["transfer"]
     # The pilot itself, GPUs 1 → 8, and a mean-only log: k = 3, w = 1.078³ − 1 = 0.252719.
-    assert transfer["differences"] == ["the pilot itself (a full run is not the pilot)", "GPUs 1 → 8"]
+    assert transfer["differences"] == [
+        "the pilot itself (a full run is not the pilot)",
+        "GPUs 1 → 8",
+        "one mean over the log, no spread",
+    ]
     assert transfer["widening"] == pytest.approx(0.2527, abs=1e-4)
 
 
@@ -242,3 +246,49 @@ def test_validate_notes_a_calibration_that_no_longer_applies(tmp_path, capsys):
     status, out, err = run(capsys, "validate", str(path))
     assert status == 0 and out.startswith("ok:")
     assert "calibration: not applied, made for training.gpus_per_run 4, the plan has 8" in err
+
+
+def test_the_document_and_workbook_say_where_the_hours_are_calibrated(tmp_path, book):
+    import datetime as dt
+
+    import openpyxl
+
+    from ftcost_helpers.report.document import client_document
+    from ftcost_helpers.report.excel import write_workbook
+    from ftcost_helpers.report.figures import client_figures
+
+    data = yaml.safe_load(EXAMPLE_A.read_text())
+    path = write(tmp_path, "calibrated.yaml", yaml.safe_dump({**data, "calibration": BLOCK}))
+    figures = client_figures(path, book, dt.date(2026, 12, 7), "2026-12-07T00:00:00")
+    sentence = "Calibrated from a 200-step pilot on 2026-11-28: hours per run 0.37–0.44 h (before 6 h)"
+    assert sentence in client_document(figures)
+    write_workbook(tmp_path / "book.xlsx", figures)
+    texts = [
+        cell
+        for sheet in openpyxl.load_workbook(tmp_path / "book.xlsx")
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if isinstance(cell, str)
+    ]
+    assert any(text.startswith(sentence) for text in texts)
+    assert "Hours per run (from the pilot)" in texts
+
+
+@pytest.mark.parametrize(
+    ("log", "log_format"),
+    [
+        ("pilot_trainer_state.json", "trainer_state"),
+        ("pilot_steps.csv", "plain_csv"),
+        ("pilot_wandb_export.csv", "wandb_csv"),
+        ("pilot_lightning_metrics.csv", "lightning_csv"),
+        ("pilot_torchtune.csv", "torchtune_csv"),
+    ],
+)
+def test_every_example_log_calibrates_example_a(capsys, log, log_format):
+    status, text, err = run(capsys, "calibrate", str(EXAMPLE_A), "--log", str(EXAMPLES / log), "--json")
+    assert status == 0, err
+    report = json.loads(text)
+    assert report["log_format"] == log_format
+    # The examples were made up at about 2.25 s a step of 131,072 tokens on 8 × H100.
+    assert report["measurement"]["step_seconds"]["p50"] == pytest.approx(2.25, rel=0.05)
+    assert report["after"]["hours_per_run"]["high"] < report["before"]["hours_per_run"]["low"]

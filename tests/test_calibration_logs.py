@@ -112,6 +112,8 @@ def test_wandb_export_times_from_runtime(tmp_path):
     for i, step in enumerate(range(10, 31, 1)):
         elapsed += 30.0 if i == 0 else 2.0 + (0.1 if step % 2 else 0.0)
         rows.append(f"{i},{elapsed},{step},1.2")
+        if step % 10 == 0:  # an evaluation logged at the same step, 15 s later: not a step of its own
+            rows.append(f"{i},{elapsed + 15.0},{step},")
     path = tmp_path / "wandb.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     log = read_pilot_log(path)
@@ -150,7 +152,9 @@ def test_torchtune_tokens_per_second_per_gpu(tmp_path):
     ("rows", "header", "problem"),
     [
         (["10,2.0,1,1", "20,2.0"], "step,seconds,tokens,peak_memory_gb", "has 2 of the header's 4 columns"),
-        (["10,2.0", "5,2.0"], "step,seconds", "steps must be whole numbers that rise"),
+        (["10,2.0", "5,2.0"], "step,seconds", "steps must rise row by row; 5 follows 10"),
+        (["10,2.0", "10,2.0"], "step,seconds", "steps must rise row by row; 10 follows 10"),
+        (["10.5,2.0"], "step,seconds", "10.5 is not a whole step"),
         (["10,two"], "step,seconds", "expected a number, got 'two'"),
         (["10,nan"], "step,seconds", "expected a finite number"),
         (["10,2.0"], "iteration,duration", "match no log ftcost reads"),
@@ -206,3 +210,9 @@ def test_the_solved_utilisation_reproduces_the_measured_step(tmp_path):
     # 2.5 × 1.078 seconds a step, and the full run's hours keep that ratio (1.078² apart).
     low, _, high = result.hours_per_run
     assert high / low == pytest.approx(1.078**2, rel=2e-3)
+
+
+def test_same_model_names():
+    assert cal.same_model("Qwen2.5-7B", "Qwen/Qwen2.5-7B") and cal.same_model("qwen/qwen2.5-7b", "Qwen/Qwen2.5-7B")
+    assert not cal.same_model("Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-7B")
+    assert not cal.same_model("other/Qwen2.5-7B", "Qwen/Qwen2.5-7B")  # two organisations: two models

@@ -19,17 +19,20 @@ Rules, each in one function:
   the one whose step time equals the measured one is the calibrated utilisation. The MFU
   reported beside it is the engine's FLOPs per step ÷ (step seconds × GPUs × dense BF16 peak
   of ``params/gpus.yaml``).
-* **Transfer** (:func:`transfer_widening`): one step for the pilot itself (assumption: a
-  full run on the same configuration still meets other nodes, start-up, evaluation and
-  checkpoint saves that its timed steps leave out), and one for each way the full run differs from the pilot
-  (GPUs, sequence length, micro-batch, method) and a full run spanning more nodes than the
-  pilot (counted twice: multi-node efficiency varies more) widens the band by a factor
-  1.078: the median absolute error of the engine's P50 step time over the 32 published runs
-  of ``docs/accuracy.md`` (7.8 %), the error the engine makes when it carries a time from one
-  configuration to another. A mean-only log counts one more, for the spread it cannot show.
-  The band is P10 ÷ (1 + w) to P90 × (1 + w) of the measured step time, w = 1.078ᵏ − 1.
+* **Transfer** (:func:`transfer_widening`): the band widens by a factor 1.078 for each of k
+  steps: one for the pilot itself (assumption: a full run on the same configuration still
+  meets other nodes, start-up, evaluation and checkpoint saves that its timed steps leave
+  out); one for each of GPUs, sequence length, micro-batch and method in which the full run
+  differs from the pilot; two when the full run spans more nodes than the pilot
+  (multi-node efficiency varies more); one for a mean-only log (the spread it cannot
+  show). 7.8 % is the median absolute error of the engine's P50 step time over the 32
+  published runs of ``docs/accuracy.md``: the error the engine makes when it carries a time
+  from one configuration to another. The band is P10 ÷ (1 + w) to P90 × (1 + w) of the
+  measured step time, w = 1.078ᵏ − 1.
 * **Memory** (:func:`memory_ratio`): measured peak ÷ the engine's live tensors at the peak
-  for the pilot's configuration (``allocated_gb``); refused outside 1/3–3 (another model).
+  for the pilot's configuration (``allocated_gb``). Refused outside 1/3–3 (assumption: the
+  engine's memory is within ±15 % on all 25 published rows of ``docs/accuracy.md``, so a
+  factor of 3 means another model or configuration).
 """
 
 from __future__ import annotations
@@ -222,9 +225,16 @@ def pilot_config(plan: Params, log: PilotLog, pilot: PilotFile | None, source: s
     return PilotConfig(**chosen)
 
 
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names name one model: equal ignoring case, or with the organisation
+    left off one of them (``Qwen2.5-7B`` and ``Qwen/Qwen2.5-7B``)."""
+    a, b = a.strip().lower(), b.strip().lower()
+    return a == b or (a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1] and ("/" not in a or "/" not in b))
+
+
 def check_pilot_matches(plan: Params, config: PilotConfig, book: PriceBook, log_file: str) -> None:
     """A pilot on another model or another GPU does not calibrate the plan."""
-    if config.model.lower() != plan.base_model.name.lower():
+    if not same_model(config.model, plan.base_model.name):
         raise CalibrationError(
             f"{log_file}: the pilot ran {config.model}, the plan fine-tunes {plan.base_model.name}: "
             "a pilot of another model says nothing about this plan's steps"
@@ -360,8 +370,9 @@ def calibrate(plan: Params, book: PriceBook, log: PilotLog, pilot: PilotFile | N
     grid, flops = engine_step(pilot, rbook, measurement.tokens_per_step, UTILISATION_GRID)
     p10, median, p90 = measurement.step_seconds
     differences = transfer_differences(plan, config, book)
-    steps = len(differences) + (1 if measurement.mean_only else 0)
-    widening = transfer_widening(steps)
+    if measurement.mean_only:
+        differences.append("one mean over the log, no spread")
+    widening = transfer_widening(len(differences))
     solved = [solve_utilisation(grid, s) for s in (p90 * (1 + widening), median, p10 / (1 + widening))]
     if solved[1] is None:
         fastest = grid[-1]

@@ -161,16 +161,19 @@ def report(result: Calibrated, before: Breakdown, after: Breakdown, block: dict[
     }
 
 
-def _text(result: Calibrated, before: dict[str, Any], after: dict[str, Any], block: dict[str, Any]) -> str:
+def _text(
+    result: Calibrated, before: dict[str, Any], after: dict[str, Any], block: dict[str, Any], dated: bool = True
+) -> str:
     m, c = result.measurement, result.config
     p10, p50, p90 = m.step_seconds
     warm = f"{m.warmup_steps} warm-up steps set aside, {m.timed_steps} timed"
     if m.mean_only and m.warmup_steps == 0:
         warm = "one mean over the whole run, warm-up included"
     transfer = ", ".join(result.differences) or "the plan's own configuration"
+    when = f"on {block['date'].isoformat()}" if dated else f"undated (recorded as {block['date'].isoformat()}, today)"
     lines = [
         f"Pilot: {m.steps} steps of {c.model} on {c.gpus} × {c.gpu}, micro-batch {c.micro_batch_size}, "
-        f"sequence {c.sequence_length}, {c.method}, on {block['date'].isoformat()} ({warm})",
+        f"sequence {c.sequence_length}, {c.method}, {when} ({warm})",
         f"  step time {p50:.3f} s (P10 {p10:.3f}, P90 {p90:.3f}); {m.tokens_per_second:,.0f} tokens/s; "
         f"MFU {result.mfu:.1%}",
         f"  peak memory {'not in the log' if m.peak_memory_gb is None else f'{m.peak_memory_gb:.1f} GB'} "
@@ -194,6 +197,8 @@ def _band(r: dict[str, float]) -> str:
     def f(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
+    if r["low"] == r["high"]:
+        return f(r["base"])
     return f"{f(r['low'])}–{f(r['high'])} ({f(r['base'])})"
 
 
@@ -272,7 +277,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps(summary, indent=2, default=str)
     else:
-        text = _text(result, summary["before"], summary["after"], block)
+        dated = (pilot is not None and pilot.date is not None) or "date" in log.says
+        text = _text(result, summary["before"], summary["after"], block, dated)
     if args.out is not None:
         write_calibrated(args.file, args.out, block, str(args.log))
     print(text)

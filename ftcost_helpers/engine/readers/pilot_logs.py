@@ -239,24 +239,33 @@ def _table(path: Path, text: str) -> tuple[list[str], list[list[str]], dict[str,
     return header, rows, says, skipped
 
 
-def _series(path: Path, header: list[str], rows: list, step_column: str, wanted: list[str]) -> dict[str, np.ndarray]:
+def _series(
+    path: Path, header: list[str], rows: list, step_column: str, wanted: list[str], repeats: bool = False
+) -> dict[str, np.ndarray]:
     """Rows with a step and every ``wanted`` column filled (Lightning and W&B leave cells
-    empty where a metric was not logged), as arrays by column."""
+    empty where a metric was not logged), as arrays by column. ``repeats``: a row whose step
+    repeats the one before is skipped (a W&B export logs evaluation and the run's summary at
+    the step of the training row before them; the first row of a step is its training log)."""
     index = {name: header.index(name) for name in [step_column, *wanted]}
     kept: dict[str, list[float]] = {name: [] for name in index}
     for number, row in rows:
         values = {name: _cell(path, number, name, row[i]) for name, i in index.items()}
         if any(value is None for value in values.values()):
             continue
+        if values[step_column] != round(values[step_column]):
+            raise ParamsError(path, f"row {number}, {step_column}", f"{values[step_column]:g} is not a whole step")
+        if repeats and kept[step_column] and values[step_column] == kept[step_column][-1]:
+            continue
         for name, value in values.items():
             kept[name].append(value)
     steps = np.array(kept[step_column])
-    if steps.size and (np.any(steps != np.round(steps)) or np.any(np.diff(steps) <= 0)):
-        bad = int(np.argmax((np.diff(steps) <= 0) | (steps[1:] != np.round(steps[1:])))) + 1
+    drops = np.flatnonzero(np.diff(steps) <= 0)
+    if drops.size:
+        at = int(drops[0]) + 1
         raise ParamsError(
             path,
             step_column,
-            f"steps must be whole numbers that rise row by row; {steps[bad]:g} follows {steps[bad - 1]:g} "
+            f"steps must rise row by row; {steps[at]:g} follows {steps[at - 1]:g} "
             "(two runs in one file, or a malformed log)",
         )
     return {name: np.array(values) for name, values in kept.items()}
@@ -281,19 +290,19 @@ def _csv_log(path: Path, text: str) -> PilotLog:
         return PilotLog(str(path), kind, _intervals(steps), steps, data["seconds"], tokens, memory, says)
     if kind == "wandb_csv":
         step_column = "train/global_step" if "train/global_step" in header else "_step"
-        data = _series(path, header, rows, step_column, ["_runtime"])
+        data = _series(path, header, rows, step_column, ["_runtime"], repeats=True)
         steps, elapsed = data[step_column], data["_runtime"]
         token_column = next((c for c in ("train/num_input_tokens_seen", "train/num_tokens") if c in header), None)
         tokens = None
         if token_column is not None:
-            seen = _series(path, header, rows, step_column, [token_column])
+            seen = _series(path, header, rows, step_column, [token_column], repeats=True)
             if seen[step_column].size == steps.size:
                 tokens = np.diff(np.concatenate([[0.0], seen[token_column]]))
         return PilotLog(
             str(path), kind, _intervals(steps), steps, _elapsed(path, elapsed, "_runtime"), tokens, None, says
         )
     if kind == "lightning_csv":
-        data = _series(path, header, rows, "step", ["train/time"])
+        data = _series(path, header, rows, "step", ["train/time"], repeats=True)
         steps = data["step"]
         return PilotLog(
             str(path),
