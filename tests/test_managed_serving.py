@@ -266,3 +266,43 @@ def test_the_capacity_check_uses_the_physics_throughput(example_files, book):
     serverless = deep_merge(volumes, {"serving": {"shape": "serverless", "service": "fireworks"}})
     params = plan(example_files, book, serverless)
     assert serving_shortfall(params, book, evaluate(params, book)) is None  # the provider carries it
+
+
+# ------------------------------------------------------------------ the workings restate the engine
+
+WORKINGS_CASES = {
+    "managed fireworks": FIREWORKS,
+    "managed together unpacked": {
+        "training": {
+            "provider": "managed",
+            "packing": False,
+            "managed": {"service": "together", "price_usd_per_1m_tokens": 0.48, "evaluation_tokens_million_per_run": 2},
+        }
+    },
+    "serverless": {"serving": {"shape": "serverless", "service": "fireworks", "tokens_million_per_month": 440}},
+    "batch": {
+        "serving": {
+            "shape": "batch",
+            "price_usd_per_1m_tokens": 0.2,
+            "batch_discount_fraction": 0.5,
+            "tokens_million_per_month": 440,
+        }
+    },
+    "shared base": {"serving": {"shape": "shared_base", "adapters": 4}},
+    "endpoint": {"serving": {"shape": "endpoint", "tokens_million_per_month": 440, "busy_hours_per_month": 200}},
+    "endpoint on the service": {
+        "serving": {"shape": "endpoint", "service": "fireworks", "gpu": "a100_80gb", "tokens_million_per_month": 440}
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(WORKINGS_CASES))
+def test_the_workings_formulas_give_the_engines_figures(example_files, book, name):
+    from ftcost_helpers.report.workings import plan_workings
+
+    params = plan(example_files, book, WORKINGS_CASES[name])
+    breakdown = estimate(params, book)
+    values = plan_workings(params, book).values()
+    assert values["serving_monthly"] == pytest.approx(breakdown.ongoing_monthly_usd["serving"])
+    compute = values["training_runs"] + values["failed_runs"] + values["sweep"]
+    assert compute == pytest.approx(breakdown.areas_usd["compute"])

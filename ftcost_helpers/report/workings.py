@@ -220,7 +220,52 @@ def _rate(c: _Collector, section: str, book: PriceBook) -> str:
     return c.add(key, label, "USD/GPU-hour", book.gpu_rate(plan.gpu, plan.tier))
 
 
+def _managed_lines(c: _Collector, book: PriceBook) -> list[Item]:
+    """A managed plan's compute lines (:mod:`~ftcost_helpers.engine.model.managed`): each job
+    billed epochs × pairs × tokens per pair (× the maximum length for unpacked data where the
+    service bills it so) + the validation tokens it bills, × the price per 1M tokens."""
+    from ftcost_helpers.engine.model.serving_plan import managed_price
+    from ftcost_helpers.engine.resolve import pick_base, resolve
+
+    t = c.params.training
+    assert t.managed is not None
+    service = book.managed_services[t.managed.service]
+    base = resolve(c.params, pick_base)
+    price, where = managed_price(base, resolve(book, pick_base, "pricebook"))
+    source = CLIENT_SOURCE if where == CLIENT else where
+    key = "training.managed.price_usd_per_1m_tokens"
+    rate = c.add(key, "Managed service price", "USD/1M tokens", float(price), source)
+    epochs = c.add("training.epochs", "Epochs", "passes")
+    pairs = c.add("dataset.pairs", "Training pairs", "pairs")
+    per_pair: Formula = c.add("training.tokens_per_pair", "Tokens per pair", "tokens")
+    if service.bills_unpacked_at_max_length:
+        packed = c.add("training.packing", "Examples packed", "yes/no")
+        longest = c.add("training.sequence_length", "Maximum sequence length (billed when unpacked)", "tokens")
+        per_pair = ("if", packed, per_pair, longest)
+    tokens: Formula = ("*", epochs, pairs, per_pair)
+    if service.bills_evaluation_tokens:
+        evaluation = c.add(
+            "training.managed.evaluation_tokens_million_per_run", "Validation tokens per job", "million tokens"
+        )
+        tokens = ("+", tokens, ("*", evaluation, 1_000_000))
+    job: Formula = ("/", ("*", tokens, rate), 1_000_000)
+    runs = c.add("training.runs", "Training runs", "runs")
+    failed = c.add("training.failed_runs", "Failed runs", "runs")
+    done = c.add("training.failed_run_completed_fraction", "Share of a failed run completed", "share")
+    trials = c.add("training.sweep_trials", "Sweep trials", "trials")
+    early = c.add("training.sweep_early_stopping", "Sweep stops trials early", "yes/no")
+    kept = c.add("training.early_stopped_trial_fraction", "Share of an early-stopped trial run", "share")
+    item = "Managed fine-tuning jobs (billed tokens × price per 1M)"
+    return [
+        Item("training_runs", "compute", "Managed fine-tuning jobs", ("*", runs, job), item),
+        Item("failed_runs", "compute", "Failed runs (rerun tax)", ("*", failed, done, job), "Failed runs"),
+        Item("sweep", "compute", "Hyper-parameter sweep", ("*", trials, ("if", early, kept, 1), job), "Hyper"),
+    ]
+
+
 def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
+    if c.params.training.provider == "managed" and c.params.training.managed is not None:
+        return _managed_lines(c, book)
     g = c.add("training.gpus_per_run", "GPUs per run", "GPUs")
     h = c.add("training.hours_per_run", "Hours per run", "hours")
     if is_calibrated(c.params):  # issue 23: the pilot-implied hours replace the booked ones
@@ -390,9 +435,7 @@ def _running(c: _Collector, book: PriceBook) -> list[Item]:
     m, s = "maintenance.", "serving."
     continuous = c.add("evaluation.continuous_usd_per_month", "Continuous evaluation", "USD/month")
     modelled = c.add(s + "modelled", "Serving is costed", "yes/no")
-    gpus = c.add(s + "gpus", "Serving GPUs", "GPUs")
-    hours = c.add(s + "hours_per_month", "Serving hours per month", "hours")
-    rate = _rate(c, "serving", book)
+    serving_formula = _serving_formula(c, book)
     c.add(m + "start_month", "Maintenance starts in month", "month")
     quarterly = [
         Item(
@@ -437,7 +480,7 @@ def _running(c: _Collector, book: PriceBook) -> list[Item]:
     ]
     return [
         Item("eval_monthly", "running", "Continuous evaluation per month", continuous),
-        Item("serving_monthly", "running", "Serving per month", ("if", modelled, ("*", gpus, hours, rate), 0)),
+        Item("serving_monthly", "running", "Serving per month", ("if", modelled, serving_formula, 0)),
         *quarterly,
         Item(
             "maintenance_monthly",
@@ -446,6 +489,65 @@ def _running(c: _Collector, book: PriceBook) -> list[Item]:
             ("/", ("+", *(Ref(item.id) for item in quarterly)), 3),
         ),
     ]
+
+
+def _serving_formula(c: _Collector, book: PriceBook) -> Formula:
+    """Serving per month in the plan's shape (:mod:`~ftcost_helpers.engine.model.serving`):
+    GPUs × hours × rate (``dedicated``), ÷ adapters (``shared_base``), tokens × price
+    (``serverless``), × (1 − discount) (``batch``), replica-hours × GPUs × rate (``endpoint``,
+    its replica-hours worked out by the engine from the busy-hour load)."""
+    from ftcost_helpers.engine.model import serving_plan
+    from ftcost_helpers.engine.model.run import serving_rate
+    from ftcost_helpers.engine.resolve import pick_base, resolve
+
+    sv, shape = "serving.", c.params.serving.shape
+    base, base_book = resolve(c.params, pick_base), resolve(book, pick_base, "pricebook")
+    if shape in serving_plan.PER_TOKEN_SHAPES:
+        tokens_given = c.params.serving.tokens_million_per_month is not None
+        volume = serving_plan.tokens_million_per_month(base)
+        tokens = c.add(
+            sv + "tokens_million_per_month",
+            "Tokens served per month",
+            "million tokens",
+            None if tokens_given else float(volume or 0.0),
+            None if tokens_given else "the alternative's API volumes",
+        )
+        price, where = serving_plan.per_token_price(base, base_book)
+        source = None if where == CLIENT else where
+        per_1m = c.add(sv + "price_usd_per_1m_tokens", "Serving price", "USD/1M tokens", float(price), source)
+        if shape == "batch":
+            discount = c.add(sv + "batch_discount_fraction", "Batch API discount", "share")
+            return ("*", tokens, per_1m, ("-", 1, discount))
+        return ("*", tokens, per_1m)
+    gpus = c.add(sv + "gpus", "Serving GPUs", "GPUs")
+    hours = c.add(sv + "hours_per_month", "Serving hours per month", "hours")
+    fallback = serving_rate(base, base_book)
+    rate_value = serving_plan.gpu_rate(base, base_book, fallback)
+    service = serving_plan.service_of(book, c.params.serving.service)
+    if rate_value is not fallback and service is not None:
+        rate = c.add(
+            sv + "rate_usd_per_gpu_hour",
+            "Serving rate (service endpoint)",
+            "USD/GPU-hour",
+            float(rate_value),
+            service.citation(),
+        )
+    else:
+        rate = _rate(c, "serving", book)
+    if shape == "shared_base":
+        return ("/", ("*", gpus, hours, rate), c.add(sv + "adapters", "Adapters sharing the base", "adapters"))
+    if shape == "endpoint":
+        bill = serving_plan.serving_bill(base, base_book, rate_value)
+        replica_hours = float(bill.gpu_hours_per_month) / max(c.params.serving.gpus, 1)
+        busy = c.add(
+            sv + "replica_hours_per_month",
+            "Endpoint replica-hours per month",
+            "hours",
+            replica_hours,
+            "the busy-hour load, between the replica bounds",
+        )
+        return ("*", busy, ("if", gpus, gpus, 1), rate)
+    return ("*", gpus, hours, rate)
 
 
 def _alternative(c: _Collector, book: PriceBook) -> Item | None:
