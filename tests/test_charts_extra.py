@@ -103,7 +103,3 @@ def test_a_chart_that_cannot_be_drawn_says_so_and_keeps_the_last(examples, book)
     panel.controls["gpus_per_run"].value = 4
     assert "Not redrawn: too many" in following.note.value
     assert following.images[0].value == image
-
-
-def test_follow_shows_nothing_headless() -> None:
-    assert charts_extra.follow(None, "compute") is None

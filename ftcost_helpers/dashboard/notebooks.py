@@ -147,7 +147,7 @@ def _warm_up() -> None:
 
     from ftcost_helpers.engine import scenarios, sensitivity, uncertainty  # noqa: F401
     from ftcost_helpers.engine.loading import load_price_book
-    from ftcost_helpers.views import charts, charts_extra, readings, tables, widgets  # noqa: F401
+    from ftcost_helpers.views import charts, charts_extra, picker, readings, tables, widgets  # noqa: F401
 
     load_price_book()
 

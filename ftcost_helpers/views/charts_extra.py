@@ -12,7 +12,7 @@ own chart is not.
 - **The tornado** (05_roi): :func:`~ftcost_helpers.engine.sensitivity.sensitivity`, each
   uncertain input alone from its low to its high end.
 
-:func:`follow` shows them under a panel and redraws them whenever the panel's plan changes
+:class:`Following` shows them under a panel and redraws them whenever the panel's plan changes
 (after its headline, so a move's figures are never held back by these charts), on the moved
 plan: a chart on the page never shows another plan than the panel's.
 """
@@ -135,9 +135,11 @@ class Following:
     """Charts under a panel, redrawn on the panel's plan whenever it changes.
 
     The first drawing is made at once (the page shows it with the panel). Later ones, with
-    ``background`` (as :func:`follow` builds it), are drawn by a worker thread after the
+    ``background``, are drawn by a worker thread after the
     panel's own redraw, so the panel answers its next move while they draw (the band and the
-    tornado take about half a second); moves made meanwhile are drawn once, the latest."""
+    tornado take about half a second); moves made meanwhile are drawn once, the latest. The
+    client picker (:mod:`~ftcost_helpers.views.picker`) puts them under the compute and ROI
+    panels."""
 
     def __init__(self, panel: Any, makers: Sequence[Maker], dpi: float = FOLLOWING_DPI, background: bool = False):
         import ipywidgets as w
@@ -199,16 +201,3 @@ class Following:
             self.figures[index] = figure
         self.note.value = ""
         self.drawn = breakdown
-
-
-def follow(panel: Any, area: str) -> Following | None:
-    """Show the charts :data:`FOLLOWING` lists for ``area`` under ``panel`` (a panel
-    :func:`~ftcost_helpers.views.notebook.show_panel` returned; None in a headless run: then
-    nothing is shown)."""
-    if panel is None or area not in FOLLOWING:
-        return None
-    from IPython.display import display
-
-    following = Following(panel, FOLLOWING[area], background=True)
-    display(following.widget)
-    return following

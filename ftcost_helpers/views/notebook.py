@@ -251,7 +251,9 @@ def show(*objects: Any) -> None:
 
 def show_panel(panel_factory: Any, ctx: NotebookContext, intro: str = "") -> Any:
     """Build and display a widget panel (after an ``intro`` in Markdown), only when the
-    notebook runs interactively.
+    notebook runs interactively. (The notebooks show theirs with
+    :func:`ftcost_helpers.views.picker.show_panel`, which adds the client picker and the charts
+    that follow the panel.)
 
     In a headless run (``interactive`` false) nothing is built and nothing is displayed, so
     no widget placeholder and no orphan heading reach an exported page. Returns the panel,
