@@ -54,9 +54,9 @@ def notebook_entries(folder: Path | None = None) -> list[NotebookEntry]:
 
 
 READING_NOTE = (
-    "---\n\n*The panel above is live. Below, the notebook's explanation of the figures. The notebook "
-    "with every static table and chart (the P10–P90 range and the tornado chart among them) opens in "
-    "JupyterLab as `notebooks/{name}.ipynb`, and for every client as a report (`make reports`).*"
+    "---\n\n*The panel above is live: its figures and charts follow every move. Below, the notebook's explanation "
+    "of the figures. The notebook with every static table and chart opens in JupyterLab as "
+    "`notebooks/{name}.ipynb`, and for every client as a report (`make reports`).*"
 )
 
 
@@ -147,7 +147,7 @@ def _warm_up() -> None:
 
     from ftcost_helpers.engine import scenarios, sensitivity, uncertainty  # noqa: F401
     from ftcost_helpers.engine.loading import load_price_book
-    from ftcost_helpers.views import charts, readings, tables, widgets  # noqa: F401
+    from ftcost_helpers.views import charts, charts_extra, picker, readings, tables, widgets  # noqa: F401
 
     load_price_book()
 

@@ -48,6 +48,8 @@ class NotebookContext:
     breakdown: Breakdown
     source: str
     interactive: bool
+    path: Path | None = None
+    """The client file the parameters came from (None when papermill injected them)."""
 
 
 def injected_sections(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +80,17 @@ def dashboard_clients() -> dict[str, Path]:
     return clients
 
 
+def kept_in(path: Path | None) -> Path | None:
+    """The file "Keep as scenario" may write into for a plan read from ``path``: the file
+    itself, except on the workshop dashboard (a page with a query string) where only the
+    participants' own files in ``workshop/clients/`` are written (the examples are shared by
+    the whole room; their panel shows the block to paste instead)."""
+    if path is None or DASHBOARD_QUERY not in os.environ:
+        return path
+    own = (project_root() / WORKSHOP_CLIENTS).resolve()
+    return path if path.resolve().parent == own else None
+
+
 def client_from_query(query_string: str | None) -> Path | None:
     """The client file a dashboard address names (``...ipynb?client=example_b``), if any.
 
@@ -98,12 +111,20 @@ def load_notebook_params(
 ) -> tuple[Params, str]:
     """(Params, source): from the injected sections when there are any, else from the client
     a dashboard address names (``?client=...``), else from ``params_file``."""
+    params, source, _path = _notebook_params(params_file, namespace, book)
+    return params, source
+
+
+def _notebook_params(
+    params_file: str | Path, namespace: Mapping[str, Any] | None, book: PriceBook | None
+) -> tuple[Params, str, Path | None]:
+    """(Params, source, client file or None) as :func:`load_notebook_params` chooses them."""
     book = book or load_price_book()
     sections = injected_sections(namespace or {})
     if sections:
-        return params_from_mapping(sections, INJECTED_SOURCE, book), INJECTED_SOURCE
+        return params_from_mapping(sections, INJECTED_SOURCE, book), INJECTED_SOURCE, None
     path = client_from_query(os.environ.get(DASHBOARD_QUERY)) or resolve_params_file(params_file)
-    return load_params(path, book), display_path(path)
+    return load_params(path, book), display_path(path), path
 
 
 def setup_notebook(
@@ -120,9 +141,9 @@ def setup_notebook(
     from one day to the next.
     """
     book = load_price_book()
-    params, source = load_notebook_params(params_file, namespace, book)
+    params, source, path = _notebook_params(params_file, namespace, book)
     _configure_inline_charts()
-    return NotebookContext(params, book, estimate(params, book, today, source), source, bool(interactive))
+    return NotebookContext(params, book, estimate(params, book, today, source), source, bool(interactive), path)
 
 
 def _configure_inline_charts() -> None:
@@ -230,7 +251,9 @@ def show(*objects: Any) -> None:
 
 def show_panel(panel_factory: Any, ctx: NotebookContext, intro: str = "") -> Any:
     """Build and display a widget panel (after an ``intro`` in Markdown), only when the
-    notebook runs interactively.
+    notebook runs interactively. (The notebooks show theirs with
+    :func:`ftcost_helpers.views.picker.show_panel`, which adds the client picker and the charts
+    that follow the panel.)
 
     In a headless run (``interactive`` false) nothing is built and nothing is displayed, so
     no widget placeholder and no orphan heading reach an exported page. Returns the panel,
@@ -239,6 +262,7 @@ def show_panel(panel_factory: Any, ctx: NotebookContext, intro: str = "") -> Any
     if not ctx.interactive:
         return None
     panel = panel_factory(ctx.params, ctx.book)
+    panel.client_file = kept_in(ctx.path)
     if intro:
         show(markdown(intro))
     show(panel.widget)

@@ -21,17 +21,17 @@ import html
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
-import yaml
 
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.loading import ParamsError
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.views import charts, tables
+from ftcost_helpers.views import charts, keep, tables
 from ftcost_helpers.views.notebook import with_changes
 
 Changes = Callable[[Any], dict[str, Any]]
@@ -52,7 +52,7 @@ CONTROL_COLUMNS = f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"
 """The controls' grid: as many columns of 300–465 px as fit, one narrower column on a phone."""
 REFERENCE_STYLE = {"facecolor": "none", "edgecolor": "#888888", "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
 """How a chart draws the plan's base case under the moved plan: faint dashed outlines."""
-SCENARIO_NAME = "Moved in the workshop panel"
+SCENARIO_NAME = keep.SCENARIO_NAME
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,12 @@ class Panel:
         self.table_view = w.HTML()
         self.chart_view = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
         self.scenario_view = w.HTML()
+        self.client_file: Path | None = None
+        """The client file "Keep as scenario" writes into (None: the block is shown instead)."""
         self.reset_button = w.Button(description="Reset to the plan", tooltip="Every control back to the client file")
-        self.keep_button = w.Button(description="Keep as scenario", tooltip="The moved settings as a YAML block")
+        self.keep_button = w.Button(
+            description="Keep as scenario", tooltip="The moved settings added to the client file's scenarios"
+        )
         self.reset_button.on_click(lambda _button: self.reset())
         self.keep_button.on_click(lambda _button: self.show_scenario())
         self._initial = {name: (c.widget.value, getattr(c.widget, "options", None)) for name, c in controls.items()}
@@ -189,31 +193,13 @@ class Panel:
         return changes
 
     def scenario_yaml(self) -> str:
-        """The moved settings as a ``scenarios:`` block to paste into the client file (empty
-        when nothing moved)."""
-        moved = self.moved()
-        if not moved:
-            return ""
-        overrides: dict[str, Any] = {}
-        for path, value in moved.items():
-            *parents, leaf = path.split(".")
-            section = overrides
-            for part in parents:
-                section = section.setdefault(part, {})
-            section[leaf] = value
-        block = [{"name": SCENARIO_NAME, "overrides": overrides}]
-        return yaml.safe_dump({"scenarios": block}, sort_keys=False, allow_unicode=True)
+        """The moved settings as a ``scenarios:`` block (empty when nothing moved)."""
+        return keep.scenario_block(self.moved())
 
     def show_scenario(self) -> None:
-        """Show the YAML block of the moved settings (or say that nothing moved)."""
-        text = self.scenario_yaml()
-        if not text:
-            self.scenario_view.value = "<div>Nothing moved yet: the panel shows the client file as filed.</div>"
-            return
-        self.scenario_view.value = (
-            "<div>Paste under the client file's <code>scenarios:</code> (or as its own block):"
-            f"<pre class='ftcost-scenario'>{html.escape(text)}</pre></div>"
-        )
+        """Keep the moved settings: appended to the client file's scenarios when the panel has
+        one (validated first, :mod:`~ftcost_helpers.views.keep`), else shown as a block."""
+        keep.keep(self)
 
     def reset(self) -> None:
         """Every control back to the plan's value, the panel redrawn on the plan."""
