@@ -44,7 +44,8 @@ def test_every_panel_opens_on_the_plan_as_filed(area, name, book):
     panel = widgets.PANELS[area](params, book)
     assert panel.total() == pytest.approx(estimate(params, book).programme_total)
     assert panel.changed == {}
-    assert panel.status in panel.widget.children and panel.chart_view in panel.widget.children
+    assert panel.status in panel.widget.children and panel.chart_view in panel.chart_box.children
+    assert panel.chart_box in panel.widget.children
     assert bytes(panel.chart_view.value).startswith(b"\x89PNG")
     assert "<table" in panel.table_view.value
     assert panel.figure.axes and panel.figure.axes[0].get_title()

@@ -64,6 +64,12 @@ MEMORY_COLOURS = ["#4C72B0", "#8172B3", "#64B5CD", "#DD8452", "#C44E52", "#55A86
 """One colour per memory term, in ``MEMORY_LABELS`` order."""
 BOOKED_COLOURS = {"Training runs": "#4C72B0", "Failed runs": "#8172B3", "Sweep": "#64B5CD"}
 TIER_COLOURS = ["#C44E52", "#DD8452", "#55A868", "#8172B3"]
+CORNER_LEGEND: dict[str, dict[str, Any]] = {
+    "upper right": {"fontsize": 7, "loc": "upper right"},
+    "upper left": {"fontsize": 8, "loc": "upper left"},
+    "upper left small": {"fontsize": 7, "loc": "upper left"},
+}
+"""How the live charts place and size their legends (a panel rebuilds a legend the same way)."""
 
 
 def plain(text: str) -> str:
@@ -184,7 +190,7 @@ def _draw_gpu_hours(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
     ax.set_ylabel("GPU-hours (all runs)")
     ax.set_title(_gpu_hours_title(utilisation))
     ax.set_ylim(0, max(bottom, high) * 1.25)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(**CORNER_LEGEND["upper right"])
     return {"booked": bars, "physics": physics_bar, "errors": errors, "labels": labels}
 
 
@@ -353,7 +359,7 @@ def _draw_dataset(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
     currency_axis(ax)
     ax.set_ylabel("USD (one-time)")
     ax.set_title("Dataset cost stack against the compute bill")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(**CORNER_LEGEND["upper right"])
     return {"items": [[item for item, _ in stack] for stack in stacks], "bars": bars, "labels": labels, "band": band}
 
 
@@ -430,7 +436,7 @@ def _draw_eval(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
     ax.set_title("Evaluation: one-time set-up against continuous monthly cost")
     ax.set_xlim(0, horizon)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(**CORNER_LEGEND["upper left"])
     return {"layers": layers, "marks": marks}
 
 
@@ -442,6 +448,7 @@ def _update_eval(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> bool
     lower, upper = drawn["layers"]
     lower.set_data(months, 0, set_up)
     upper.set_data(months, set_up, set_up + continuous)
+    upper.set_label(_continuous_label(monthly))
     ax.get_legend().get_texts()[1].set_text(_continuous_label(monthly))
     if crossover is not None:
         line, note = drawn["marks"]
@@ -511,7 +518,7 @@ def _draw_maintenance(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
     ax.set_title("Maintenance cost per quarter")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if quarters:
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(**CORNER_LEGEND["upper left small"])
     else:  # a horizon shorter than a quarter
         ax.text(0.5, 0.5, "no full quarter within the horizon", ha="center", va="center", transform=ax.transAxes)
     ax.set_ylim(0, _maintenance_top(data))
@@ -606,7 +613,7 @@ def _draw_cash_flow(
     ax.set_ylabel("Cumulative cash flow (USD)")
     ax.set_xlim(0, months[-1])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(**CORNER_LEGEND["upper left"])
     ax.grid(alpha=0.3)
     return {"line": line, "marks": marks, "build": build}
 
@@ -621,7 +628,7 @@ def _update_cash_flow(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) ->
         line.set_xdata([month, month])
         star.set_data([month], [cash_flow[month]])
         star.set_label(f"Break-even: month {month}")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(**CORNER_LEGEND["upper left"])
     ax.set_title(_cash_flow_title(month))
     _autoscale(ax, [])
     ax.set_xlim(0, horizon)
@@ -832,13 +839,17 @@ class ChartKind:
     """Draws the data on empty axes; returns the artists that ``update`` changes."""
     update: Callable[[Axes, dict[str, Any], tuple[Any, ...]], bool]
     """Sets the artists to new data; False when the data needs other artists (``draw`` again)."""
+    legend: str = "upper left"
+    """Its legend's place and size (a key of :data:`CORNER_LEGEND`)."""
 
 
 LIVE_CHARTS = {
-    "gpu_hours": ChartKind(SQUARE, _gpu_hours_data, _draw_gpu_hours, _update_gpu_hours),
-    "dataset": ChartKind(SQUARE, _dataset_data, _draw_dataset, _update_dataset),
+    "gpu_hours": ChartKind(SQUARE, _gpu_hours_data, _draw_gpu_hours, _update_gpu_hours, "upper right"),
+    "dataset": ChartKind(SQUARE, _dataset_data, _draw_dataset, _update_dataset, "upper right"),
     "eval": ChartKind(WIDE, _eval_data, _draw_eval, _update_eval),
-    "maintenance_cost": ChartKind(SQUARE, _maintenance_data, _draw_maintenance, _update_maintenance),
+    "maintenance_cost": ChartKind(
+        SQUARE, _maintenance_data, _draw_maintenance, _update_maintenance, "upper left small"
+    ),
     "cash_flow": ChartKind(WIDE, _cash_flow_data, _draw_cash_flow, _update_cash_flow),
 }
 """The charts a widget panel keeps for a session, by name."""
@@ -848,87 +859,3 @@ def _static(kind: ChartKind, breakdown: Breakdown) -> Figure:
     fig, ax = new_figure(kind.size)
     kind.draw(ax, kind.data(breakdown))
     return fig
-
-
-class LiveChart:
-    """A chart kept for a session: drawn once, then its artists set to each new estimate's
-    figures (bar heights, line data, texts) on the same figure and axes. Where the new figures
-    need other artists (a cost line appears, the break-even mark goes), only the chart's own
-    artists are drawn again, on the same axes."""
-
-    def __init__(self, kind: ChartKind, breakdown: Breakdown) -> None:
-        self.kind = kind
-        self.figure, self.ax = new_figure(kind.size)
-        self.data = kind.data(breakdown)
-        self._drawn, self._own = self._draw()
-        self.extra: list[Any] = []
-        """Artists a caller added that change between drawings (a panel's base-case outline)."""
-        self._background: tuple[Any, Any] | None = None
-
-    def png(self, dpi: float, compress_level: int = 1) -> bytes:
-        """The chart as PNG. The axes' frame, ticks and labels are drawn once and kept as a
-        background while the limits and labels stay; each drawing then paints only the chart's
-        own artists (bars, lines, texts, legend, title) over it, and the frame's spines again
-        on top. With new limits or labels, the whole figure is drawn (and kept) again."""
-        from PIL import Image
-
-        figure, canvas = self.figure, self.figure.canvas
-        if figure.dpi != dpi:
-            figure.set_dpi(dpi)
-            self._background = None
-        moving = self._moving()
-        for artist in moving:
-            artist.set_animated(True)
-        key = self._background_key()
-        if self._background is None or self._background[0] != key:
-            canvas.draw()
-            self._background = (self._background_key(), canvas.copy_from_bbox(figure.bbox))
-        else:
-            canvas.restore_region(self._background[1])
-        for artist in sorted(moving, key=lambda a: a.get_zorder()):
-            if artist.get_visible():
-                self.ax.draw_artist(artist)
-        for spine in self.ax.spines.values():
-            self.ax.draw_artist(spine)
-        width, height = canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=compress_level, dpi=(dpi, dpi))
-        return buffer.getvalue()
-
-    def forget_background(self) -> None:
-        """Draw the whole figure next time (after a change the background key does not see)."""
-        self._background = None
-
-    def _moving(self) -> list[Any]:
-        legend = self.ax.get_legend()
-        return [*self._own, *self.extra, self.ax.title, *([legend] if legend is not None else [])]
-
-    def _background_key(self) -> tuple[Any, ...]:
-        ax = self.ax
-        return (
-            ax.get_xlim(),
-            ax.get_ylim(),
-            ax.get_xlabel(),
-            ax.get_ylabel(),
-            tuple(ax.get_position().bounds),
-            tuple(id(a) for a in self._own),
-        )
-
-    def update(self, breakdown: Breakdown) -> bool:
-        """Show ``breakdown``; False when its figures are the ones already shown (nothing to redraw)."""
-        data = self.kind.data(breakdown)
-        if data == self.data:
-            return False
-        self.data = data
-        if not self.kind.update(self.ax, self._drawn, data):
-            for artist in self._own:
-                artist.remove()
-            self.ax.containers.clear()
-            self._drawn, self._own = self._draw()
-        return True
-
-    def _draw(self) -> tuple[dict[str, Any], list[Any]]:
-        before = set(self.ax.get_children())
-        drawn = self.kind.draw(self.ax, self.data)
-        return drawn, [artist for artist in self.ax.get_children() if artist not in before]

@@ -27,11 +27,13 @@ from typing import Any
 import ipywidgets as w
 
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
+from ftcost_helpers.engine.feasibility import plan_feasibility
+from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.loading import ParamsError
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.views import charts, keep, tables
+from ftcost_helpers.views import charts, keep, live, tables
 from ftcost_helpers.views.notebook import with_changes
 
 Changes = Callable[[Any], dict[str, Any]]
@@ -50,9 +52,30 @@ CONTROL_WIDTH = "465px"
 """Widest a control grows; on a narrower screen it takes the width there is."""
 CONTROL_COLUMNS = f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"
 """The controls' grid: as many columns of 300–465 px as fit, one narrower column on a phone."""
-REFERENCE_STYLE = {"facecolor": "none", "edgecolor": "#888888", "linestyle": "--", "linewidth": 1.0, "alpha": 0.6}
-"""How a chart draws the plan's base case under the moved plan: faint dashed outlines."""
+REFERENCE_STYLE = live.REFERENCE_STYLE
+"""How a chart draws the plan as filed under the moved plan: faint dashed outlines."""
 SCENARIO_NAME = keep.SCENARIO_NAME
+PANEL_CLASS = "ftcost-panel"
+"""The CSS class of a panel's outer box (:data:`PANEL_CSS` applies inside it only)."""
+PANEL_CSS = f"""
+.{PANEL_CLASS} .widget-inline-hbox, .{PANEL_CLASS} .jupyter-widget-inline-hbox {{ min-width: 0; max-width: 100%; }}
+.{PANEL_CLASS} .widget-inline-hbox .widget-label,
+.{PANEL_CLASS} .jupyter-widget-inline-hbox .jupyter-widget-label {{
+  white-space: normal; overflow: visible; text-overflow: clip; line-height: 1.25; align-self: center;
+}}
+.{PANEL_CLASS} .widget-hslider, .{PANEL_CLASS} .jupyter-widget-hslider {{ min-width: 0; }}
+.{PANEL_CLASS} .slider-container {{ min-width: 0; }}
+.{PANEL_CLASS} input {{ min-width: 0; }}
+@media (max-width: 540px) {{
+  .{PANEL_CLASS} .widget-inline-hbox, .{PANEL_CLASS} .jupyter-widget-inline-hbox {{ flex-wrap: wrap; }}
+  .{PANEL_CLASS} .widget-inline-hbox .widget-label,
+  .{PANEL_CLASS} .jupyter-widget-inline-hbox .jupyter-widget-label {{
+    width: 100% !important; text-align: left; margin-right: 0;
+  }}
+}}
+"""
+"""Labels wrap instead of being cut ("Synthetic price (USD/1M toke…"); on a phone each label
+sits above its control, so no field runs past the screen's edge."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +142,7 @@ class Panel:
         self.last_redraw_seconds: float = 0.0
         self.status = w.HTML()
         self.table_view = w.HTML()
-        self.chart_view = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+        self.chart_view = w.Image(format="png")
         self.scenario_view = w.HTML()
         self.client_file: Path | None = None
         """The client file "Keep as scenario" writes into (None: the block is shown instead)."""
@@ -129,26 +152,35 @@ class Panel:
         )
         self.reset_button.on_click(lambda _button: self.reset())
         self.keep_button.on_click(lambda _button: self.show_scenario())
-        self._initial = {name: (c.widget.value, getattr(c.widget, "options", None)) for name, c in controls.items()}
+        self._initial = self._snapshot()
+        self._good = (dict(self.changed), self._initial)
+        """The last plan the panel could price: (moved controls, every control's value and options)."""
         self.base = estimate(params, book)
         self.breakdown = self.base
         self.table = table(self.base)
-        self.chart = charts.LiveChart(charts.LIVE_CHARTS[chart], self.base)
+        self.chart = live.LiveChart(charts.LIVE_CHARTS[chart], self.base)
         self.figure = self.chart.figure
+        self.chart.relegend()
+        self.chart.fit()
         self.chart_view.value = self._first_png()
-        self.chart_view.width = str(round(self.figure.get_figwidth() * WIDGET_DPI))
+        pixels = round(self.figure.get_figwidth() * WIDGET_DPI)
+        self.chart_view.width = str(pixels)
+        # Never scaled below its own size (its 7–9 pt text would be ~5 px on a phone): a
+        # narrow screen scrolls the chart sideways instead.
+        self.chart_view.layout = w.Layout(width=f"{pixels}px", min_width=f"{pixels}px", height="auto")
+        self.chart_box = w.Box([self.chart_view], layout=w.Layout(max_width="100%", overflow="auto"))
         self._plan_limits = [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
         self._limits = list(self._plan_limits)
         self._reference = [
-            _draw_outline(ax, outline)
-            for ax, outline in zip(self.figure.axes, _chart_outline(self.figure), strict=True)
+            live.draw_outline(ax, outline)
+            for ax, outline in zip(self.figure.axes, live.chart_outline(self.figure), strict=True)
         ]
         self.chart.extra = [collection for collections in self._reference for collection in collections]
         for name, control in self._controls.items():
             control.widget.observe(self._on_change(name), names="value")
         self.widget = w.VBox(
             [
-                w.HTML(f"<h4>{html.escape(title)}</h4>"),
+                w.HTML(f"<style>{PANEL_CSS}</style><h4>{html.escape(title)}</h4>"),
                 self.status,
                 w.GridBox(
                     [c.widget for c in self._controls.values()],
@@ -156,11 +188,12 @@ class Panel:
                 ),
                 w.HBox([self.reset_button, self.keep_button]),
                 self.scenario_view,
-                self.chart_view,
+                self.chart_box,
                 self.table_view,
             ],
             layout=w.Layout(max_width="100%"),
         )
+        self.widget.add_class(PANEL_CLASS)
         self._show_figures()
 
     @property
@@ -221,14 +254,19 @@ class Panel:
         """What the last move did beyond the headline figures (plain sentences)."""
         return self._notes(self) if self._notes else []
 
-    def recompute(self) -> None:
+    def recompute(self, moving: str | None = None) -> None:
         """Re-run the estimate with the controls' values; update the table, and the chart in
-        place when the figures it shows changed."""
+        place when the figures it shows changed, its axes taking in all of the data it draws.
+
+        A plan the schema refuses (a negative bill, a tier the GPU is not priced on) is not
+        applied: the control that was ``moving`` goes back to its last good value, the panel
+        keeps the last good picture and says why in the schema's words."""
         start = time.perf_counter()
         try:
             breakdown = estimate(self.current_params(), self.book)
         except ParamsError as error:  # FigureOutOfRange too: the move is refused, the panel keeps its figures
-            self.error = error.problem
+            self.error = self._refusal(moving, error)
+            self._restore_good()
         else:
             self.error = None
             self.breakdown = breakdown
@@ -237,9 +275,39 @@ class Panel:
             changed = self.chart.update(self.breakdown)
             changed |= self._show_reference(moved)
             if changed:
-                self.chart_view.value = self._png(self._hold_axes(moved))
+                self.chart.moved = moved
+                self.chart.relegend()
+                widened = self.chart.fit()
+                widened |= self._hold_axes(moved)
+                self.chart_view.value = self._png(widened)
+            self._good = (dict(self.changed), self._snapshot())
         self._show_figures()
         self.last_redraw_seconds = time.perf_counter() - start
+
+    def _snapshot(self) -> dict[str, tuple[Any, Any]]:
+        """Every control's value and options (a selection's), by name."""
+        return {name: (c.widget.value, getattr(c.widget, "options", None)) for name, c in self._controls.items()}
+
+    def _refusal(self, moving: str | None, error: ParamsError) -> str:
+        """The schema's one-line message, after the moved control's label."""
+        if moving is None:
+            return error.problem
+        return f"{self._controls[moving].widget.description}: {error.problem}"
+
+    def _restore_good(self) -> None:
+        """Every control back to the last plan the panel could price (without recomputing)."""
+        changed, values = self._good
+        self._suspended = True
+        try:
+            for name, (value, options) in values.items():
+                widget = self._controls[name].widget
+                if options is not None and tuple(widget.options) != tuple(options):
+                    widget.options = options
+                if widget.value != value:
+                    widget.value = value
+        finally:
+            self._suspended = False
+        self.changed = dict(changed)
 
     def _on_change(self, name: str) -> Callable[[dict[str, Any]], None]:
         def handler(change: dict[str, Any]) -> None:
@@ -253,7 +321,7 @@ class Panel:
                     hook(self, change["new"])
                 finally:
                     self._suspended = False
-            self.recompute()
+            self.recompute(name)
 
         return handler
 
@@ -263,8 +331,21 @@ class Panel:
         self.table_view.value = self.table._repr_html_()
         figures = " · ".join(f"{html.escape(k)}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
         notes = "".join(f"<br><span class='ftcost-note'>{html.escape(n)}</span>" for n in self.notes())
-        problem = f"<br><span style='color:#b00'>Not applied: {html.escape(self.error)}</span>" if self.error else ""
-        self.status.value = f"<div class='ftcost-headline'>{figures}{notes}{problem}</div>"
+        problem = (
+            f"<br><span class='ftcost-refused' style='color:#b00'>Not applied: {html.escape(self.error)}. "
+            "The panel shows the last plan it could price.</span>"
+            if self.error
+            else ""
+        )
+        verdict = "".join(
+            f"<br><span class='ftcost-infeasible' style='color:#b00'><b>{html.escape(line)}</b></span>"
+            for line in feasibility_lines(self.breakdown)
+        )
+        self.status.value = f"<div class='ftcost-headline'>{figures}{notes}{verdict}{problem}</div>"
+
+    def feasibility(self) -> list[str]:
+        """What the panel says of a plan that cannot run as specified (empty when it can)."""
+        return feasibility_lines(self.breakdown)
 
     def _show_reference(self, moved: bool) -> bool:
         """The plan's base case outlined while the plan is moved; True when that changed."""
@@ -309,52 +390,23 @@ class Panel:
         return png
 
 
+def feasibility_lines(breakdown: Breakdown) -> list[str]:
+    """A plan that cannot run as written, said as the report says it
+    (:func:`~ftcost_helpers.engine.feasibility.plan_feasibility`), and for a model that does
+    not fit its GPUs, what would make it fit (:func:`~ftcost_helpers.engine.fit.plan_fit`)."""
+    verdict = plan_feasibility(breakdown)
+    if verdict.feasible:
+        return []
+    lines = [verdict.sentence[0].upper() + verdict.sentence[1:] + "."]
+    fit = plan_fit(breakdown.params, breakdown.book, breakdown.base)
+    if not fit.fits:
+        lines.append(f"To make it fit: {'; or '.join(fit.fixes)}. The figures price runs that would not start.")
+    return lines
+
+
 def _oriented(limits: tuple[float, float], inverted: bool) -> tuple[float, float]:
     low, high = sorted(limits)
     return (high, low) if inverted else (low, high)
-
-
-@dataclass(frozen=True)
-class _Outline:
-    """One axes of the base-case chart: its bars (x, y, width, height) and lines (x, y)."""
-
-    bars: list[tuple[float, float, float, float]]
-    lines: list[tuple[Any, Any]]
-
-
-def _chart_outline(figure: Any) -> list[_Outline]:
-    """The shapes of the plan's own chart (bars with a height, lines in data coordinates), to
-    draw faintly under every later drawing."""
-    outlines = []
-    for ax in figure.axes:
-        bars = [
-            (p.get_x(), p.get_y(), p.get_width(), p.get_height())
-            for p in ax.patches
-            if hasattr(p, "get_width") and p.get_height()
-        ]
-        lines = [(line.get_xdata(), line.get_ydata()) for line in ax.lines if line.get_transform() is ax.transData]
-        outlines.append(_Outline(bars, lines))
-    return outlines
-
-
-def _draw_outline(ax: Any, outline: _Outline) -> list[Any]:
-    """The base case as dashed outlines (one collection of bars, one of lines), hidden until
-    the plan moves; not added to ``ax.patches`` or ``ax.lines``, which stay the moved plan's own."""
-    from matplotlib.collections import LineCollection, PatchCollection
-    from matplotlib.patches import Rectangle
-
-    drawn = []
-    if outline.bars:
-        shapes = [Rectangle((x, y), width, height) for x, y, width, height in outline.bars]
-        drawn.append(PatchCollection(shapes, match_original=False, zorder=5, **REFERENCE_STYLE))
-    segments = [list(zip(x, y, strict=False)) for x, y in outline.lines if len(x) > 1]
-    if segments:
-        style = {"colors": REFERENCE_STYLE["edgecolor"], "linestyles": "--", "linewidths": 1.2, "alpha": 0.6}
-        drawn.append(LineCollection(segments, zorder=1, **style))
-    for collection in drawn:
-        collection.set_visible(False)
-        ax.add_collection(collection, autolim=False)
-    return drawn
 
 
 # ---------------------------------------------------------------- widget builders
@@ -519,13 +571,24 @@ def _compute_headline(breakdown: Breakdown) -> dict[str, str]:
         _usd_headline({"Compute": breakdown.areas_usd["compute"]})
         | {
             "Rate": tables.usd_cents(c.rate_usd_per_gpu_hour) + "/GPU-hour",
-            "Booked GPU-hours": _number(c.booked_gpu_hours),
+            "Booked GPU-hours": _booked_hours(breakdown),
             "Implied utilisation": tables.percent(c.implied_utilisation, 1),
             "Fewest GPUs": _number(c.fewest_gpus),
             "Memory per GPU": f"{float(c.memory_per_gpu_gb):,.2f} GB",
         }
         | _programme(breakdown)
     )
+
+
+def _booked_hours(breakdown: Breakdown) -> str:
+    """Every GPU-hour the plan books (training runs, the failed runs' rerun tax and the sweep),
+    as the chart's booked bar and the table's compute total count them
+    (:func:`~ftcost_helpers.views.tables.gpu_hours_frame`); the training runs' own share after
+    it when the other parts book any."""
+    frame = tables.gpu_hours_frame(breakdown)
+    booked = frame[frame["View"] == "Booked plan"]
+    total, runs = float(booked["GPU-hours"].sum()), float(booked["GPU-hours"].iloc[0])
+    return _number(total) if _number(total) == _number(runs) else f"{_number(total)} ({_number(runs)} in training runs)"
 
 
 def _tiers_offered(params: Params, book: PriceBook, gpu: str) -> list[str]:
