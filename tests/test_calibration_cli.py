@@ -181,18 +181,23 @@ PILOT = "model: Qwen/Qwen2.5-7B\ngpu: h100_sxm\ngpus: 8\nmicro_batch_size: 4\nse
         ("pilot_trainer_state.json", PILOT.replace("gpus: 8\n", ""), "gpus: not given"),
         ("pilot_trainer_state.json", PILOT + "nodes: 2\n", "nodes: Extra inputs are not permitted"),
         ("small_batch.json", None, "micro_batch_size: the log says 2, the plan's training has 4"),
+        ("llama.csv", None, "the pilot ran meta-llama/Llama-3.1-8B, the plan fine-tunes Qwen/Qwen2.5-7B"),
+        ("a100.csv", None, "the pilot ran on a100_80gb, the plan trains on h100_sxm"),
         ("big_memory.csv", None, "the log looks like another model or configuration"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, log, pilot, problem):
     state = json.loads((EXAMPLES / "pilot_trainer_state.json").read_text())
     text = json.dumps(state)
+    steady = "step,seconds\n" + "".join(f"{s},2.2\n" for s in range(1, 41))
     logs = {
         "truncated.json": text[: len(text) // 2],
         "unfinished.json": json.dumps({**state, "log_history": state["log_history"][:-1]}),
         "small_batch.json": json.dumps({**state, "train_batch_size": 2}),
         "short.csv": "step,seconds,tokens,peak_memory_gb\n" + "".join(f"{s},2.2,131072,33\n" for s in range(1, 21)),
         "cut.csv": "step,seconds,tokens,peak_memory_gb\n10,22.1,1310720,33.1\n20,22",
+        "llama.csv": "# model: meta-llama/Llama-3.1-8B\n" + steady,
+        "a100.csv": "# gpu: a100_80gb\n" + steady,
         "big_memory.csv": "step,seconds,tokens,peak_memory_gb\n"
         + "".join(f"{s},2.2,131072,110\n" for s in range(1, 41)),
     }

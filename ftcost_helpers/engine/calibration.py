@@ -190,7 +190,8 @@ def measure(log: PilotLog, config: PilotConfig, config_tokens_per_step: float) -
 def pilot_config(plan: Params, log: PilotLog, pilot: PilotFile | None, source: str) -> PilotConfig:
     """The pilot's configuration: the pilot file's keys, else the log's, else (without a
     pilot file) the plan's own training. A key the log and the pilot file (or, without one,
-    the plan) give differently, or that nothing gives, is one :class:`CalibrationError`."""
+    the plan) give differently, or that nothing gives, is one :class:`CalibrationError`;
+    another model or GPU is :func:`check_pilot_matches`'s to refuse."""
     t = plan.training
     plan_values = {
         "model": plan.base_model.name,
@@ -216,7 +217,7 @@ def pilot_config(plan: Params, log: PilotLog, pilot: PilotFile | None, source: s
             raise CalibrationError(
                 f"{source}: {key}: not given, and the log does not say it (give it in the pilot file)"
             )
-        if pilot is None and str(value).lower() != str(plan_value).lower():
+        if pilot is None and key not in ("model", "gpu") and str(value).lower() != str(plan_value).lower():
             raise CalibrationError(
                 f"{log.file}: {key}: the log says {value}, the plan's training has {plan_value}: "
                 "give --pilot FILE with what the pilot ran"
