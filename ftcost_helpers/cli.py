@@ -294,6 +294,23 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _diff(args: argparse.Namespace) -> int:
+    """The change from one quote to another, attributed to prices, plan, calibration, model."""
+    from ftcost_helpers.engine.firm import load_firm
+    from ftcost_helpers.engine.headline import resolve_basis
+    from ftcost_helpers.engine.requote import requote
+    from ftcost_helpers.views.text_report import requote_text
+
+    new_book = load_price_book(args.price_book, args.rates)
+    old_book = load_price_book(args.old_price_book or args.price_book, args.old_rates)
+    old, new = load_plan(args.old, old_book), load_plan(args.new, new_book)
+    basis = resolve_basis(new, load_firm().default_basis)
+    with engine_guard(args.new):
+        result = requote(old, old_book, new, new_book, basis, today=dt.date.today())
+    print(finite_json(result.as_dict(), args.new) if args.json else requote_text(result))
+    return EXIT_OK
+
+
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options every command takes, before or after its name (``default``: None on the main
     parser, SUPPRESS on a command's, so an option given before the command survives)."""
@@ -439,6 +456,26 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
     export.set_defaults(run=_export)
     _calibrate_parser(commands)
+    diff = commands.add_parser(
+        "diff",
+        help="a re-quote: the change from OLD to NEW and what caused it",
+        description="Price the old client file on the old price book and the new one on the new, on the new "
+        "plan's basis, and split the change in programme cost and cost of ownership into prices, plan (the keys "
+        "that changed, listed), calibration, model and their interaction.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD", help="the client file of the earlier quote")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the client file of the new quote")
+    diff.add_argument(
+        "--old-price-book",
+        type=Path,
+        default=None,
+        help="the price book of the earlier quote (default: the one --price-book names)",
+    )
+    diff.add_argument(
+        "--old-rates", type=Path, default=None, help="the rates overlay of the earlier quote (default: none)"
+    )
+    diff.add_argument("--json", action="store_true", help="print old, new, change_usd and attribution_usd as JSON")
+    diff.set_defaults(run=_diff)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser

@@ -22,6 +22,7 @@ from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
 from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.requote import Requote
 
 __all__ = [
     "breakdown_text",
@@ -240,4 +241,45 @@ def gpus_text(catalogue: GpuCatalogue, book: PriceBook) -> str:
     out.append("")
     out.extend(f"  {key}: {g.datasheet}" for key, g in catalogue.gpus.items())
     out.append(f"\n{len(catalogue.gpus)} GPU(s); catalogue as of {catalogue.as_of.isoformat()} (params/gpus.yaml)")
+    return "\n".join(out)
+
+
+REQUOTE_WORDS = {
+    "prices": "Prices (price book, rates overlay)",
+    "plan": "Plan (keys the client changed)",
+    "calibration": "Calibration (a pilot's measurement)",
+    "model": "Model (ftcost's arithmetic)",
+    "interaction": "Interaction (the causes together)",
+}
+"""How the terminal names each cause of a re-quote's change."""
+
+
+def _value(value: object) -> str:
+    """A client-file value as the file would say it: a range as ``6–12 (mode 8)``, none as "absent"."""
+    if value is None:
+        return "absent"
+    if isinstance(value, dict) and "low" in value:
+        mode = f" (mode {value['mode']:g})" if value.get("mode") is not None else ""
+        return f"{value['low']:g}–{value['high']:g}{mode}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def requote_text(result: Requote, shown_keys: int = 12) -> str:
+    """A re-quote in the terminal: old and new programme cost and cost of ownership, the change
+    and its attribution (each cause alone from the old quote), and the keys that changed."""
+    old, new, change = result.old.figures(), result.new.figures(), result.change
+    out = [f"Re-quote, on the {BASIS_NAMES[result.basis]}:"]
+    out.append(f"  {'':38}{'Programme':>16}{'Cost of ownership':>20}")
+    out.append(f"  {'Old quote':38}{usd(old['programme']):>16}{usd(old['tco']):>20}")
+    out.append(f"  {'New quote':38}{usd(new['programme']):>16}{usd(new['tco']):>20}")
+    out.append(f"  {'Change':38}{usd(change['programme']):>16}{usd(change['tco']):>20}")
+    for cause, words in REQUOTE_WORDS.items():
+        part = result.attribution[cause]
+        out.append(f"    {words:36}{usd(part['programme']):>16}{usd(part['tco']):>20}")
+    out.append("  (each cause alone from the old quote: prices, plan, calibration; the interaction is the rest)")
+    if result.changed:
+        out.append(f"Keys changed ({len(result.changed)}):")
+        out += [f"  {key}: {_value(before)} → {_value(after)}" for key, before, after in result.changed[:shown_keys]]
+        if len(result.changed) > shown_keys:
+            out.append(f"  … and {len(result.changed) - shown_keys} more")
     return "\n".join(out)
