@@ -317,3 +317,11 @@ def test_booked_gpu_rules_do_not_apply_to_a_managed_service(example_files, book)
     managed_plan = plan(example_files, book, quoted, "b")
     codes = {f.code for f in audit(managed_plan, book, evaluate(managed_plan, book))}
     assert not codes & {"RATE_OUTSIDE_PRICE_BOOK", "UTILISATION_IMPLAUSIBLY_LOW", "MODEL_DOES_NOT_FIT"}
+
+
+def test_a_batch_on_a_service_takes_its_stated_discount(example_files, book):
+    # Fireworks: batch "billed at 50% of serverless pricing" (docs.fireworks.ai/serverless/pricing)
+    # 440M tokens × USD 0.20 (up to 16B) × (1 − 0.5) = 44
+    changes = {"serving": {"shape": "batch", "service": "fireworks", "tokens_million_per_month": 440}}
+    params = plan(example_files, book, changes)
+    assert estimate(params, book).ongoing_monthly_usd["serving"] == pytest.approx(44.0)

@@ -118,6 +118,8 @@ class ManagedService(Book):
     training_usd_per_1m_tokens: list[TrainingBracket] = []
     serverless_usd_per_1m_tokens: list[ServingBracket] = []
     endpoint_usd_per_gpu_hour: dict[str, float] = {}
+    batch_discount_fraction: float | None = None
+    """The batch API's discount off the serverless per-token price (None: not stated)."""
 
     def training_price(self, parameters_billion: float, kind: ManagedJobKind) -> float | None:
         """USD per 1M billed tokens for a model of ``parameters_billion`` and a kind of job:
