@@ -306,3 +306,22 @@ def test_the_workings_formulas_give_the_engines_figures(example_files, book, nam
     assert values["serving_monthly"] == pytest.approx(breakdown.ongoing_monthly_usd["serving"])
     compute = values["training_runs"] + values["failed_runs"] + values["sweep"]
     assert compute == pytest.approx(breakdown.areas_usd["compute"])
+
+
+def test_booked_gpu_rules_do_not_apply_to_a_managed_service(example_files, book):
+    # example B books its H200 at USD 4.86, above the price book's 2.40–3.40: a warning for
+    # booked GPUs that a managed service's plan does not have (the service bills tokens)
+    booked = plan(example_files, book, {}, "b")
+    assert "RATE_OUTSIDE_PRICE_BOOK" in {f.code for f in audit(booked, book, evaluate(booked, book))}
+    quoted = {"training": {"provider": "managed", "managed": {"service": "together", "price_usd_per_1m_tokens": 3.0}}}
+    managed_plan = plan(example_files, book, quoted, "b")
+    codes = {f.code for f in audit(managed_plan, book, evaluate(managed_plan, book))}
+    assert not codes & {"RATE_OUTSIDE_PRICE_BOOK", "UTILISATION_IMPLAUSIBLY_LOW", "MODEL_DOES_NOT_FIT"}
+
+
+def test_a_batch_on_a_service_takes_its_stated_discount(example_files, book):
+    # Fireworks: batch "billed at 50% of serverless pricing" (docs.fireworks.ai/serverless/pricing)
+    # 440M tokens × USD 0.20 (up to 16B) × (1 − 0.5) = 44
+    changes = {"serving": {"shape": "batch", "service": "fireworks", "tokens_million_per_month": 440}}
+    params = plan(example_files, book, changes)
+    assert estimate(params, book).ongoing_monthly_usd["serving"] == pytest.approx(44.0)

@@ -173,6 +173,11 @@ def _set(path: str, value):
             "must not be negative",
         ),
         (_set("as_of", dt.date(2099, 1, 1)), "as_of", "2099-01-01 is in the future"),
+        (
+            _set("managed_services.fireworks.endpoint_usd_per_gpu_hour.a100_80gb", 0.0),
+            "managed_services.fireworks.endpoint_usd_per_gpu_hour.a100_80gb",
+            "must be greater than 0, got 0",
+        ),
     ],
 )
 def test_a_broken_price_book_is_one_line_before_any_client(tmp_path, capsys, change, key, problem):

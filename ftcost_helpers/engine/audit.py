@@ -991,9 +991,32 @@ CHECKS: tuple[Check, ...] = (
 """Checks that look at the plan and its base-case run."""
 
 
+BOOKED_GPU_CODES = frozenset(
+    {
+        RATE_OUTSIDE_PRICE_BOOK,
+        ON_DEMAND_HYPERSCALER,
+        UTILISATION_IMPLAUSIBLY_LOW,
+        UTILISATION_IMPLAUSIBLY_HIGH,
+        MODEL_DOES_NOT_FIT,
+    }
+)
+"""Rules about booked GPUs: they do not apply to training a managed service runs (area
+``compute``), nor to serving billed per token (area ``roi``)."""
+
+
+def _applies(finding: Finding, params: Params) -> bool:
+    """Whether a finding concerns what the plan books: GPU rules are dropped for a managed
+    service's training and for per-token serving (serverless, batch)."""
+    if finding.code not in BOOKED_GPU_CODES:
+        return True
+    if finding.area == "compute":
+        return params.training.provider != "managed"
+    return params.serving.shape not in ("serverless", "batch")
+
+
 def audit(params: Params, book: PriceBook, run: ModelRun, today: dt.date | None = None) -> list[Finding]:
     """Every finding for a plan; ``today`` (if given) also checks the price book's age."""
-    findings = [finding for check in CHECKS for finding in check(params, book, run)]
+    findings = [finding for check in CHECKS for finding in check(params, book, run) if _applies(finding, params)]
     if today is not None:
         findings += price_book_stale(book, today, params)
     tco = _f(run.tco)

@@ -131,6 +131,8 @@ class ManagedService(Book):
     training_usd_per_1m_tokens: list[TrainingBracket] = []
     serverless_usd_per_1m_tokens: list[ServingBracket] = []
     endpoint_usd_per_gpu_hour: dict[str, float] = {}
+    batch_discount_fraction: float | None = None
+    """The batch API's discount off the serverless per-token price (None: not stated)."""
 
     def training_price(self, parameters_billion: float, kind: ManagedJobKind) -> float | None:
         """USD per 1M billed tokens for a model of ``parameters_billion`` and a kind of job:
@@ -352,6 +354,21 @@ def book_problems(book: PriceBook, today: dt.date, methods: tuple[str, ...]) -> 
     for method in methods:
         if method not in book.methods:
             problems.append((f"methods.{method}", "missing: every training method needs an entry"))
+    for name, service in book.managed_services.items():
+        prices = [
+            (f"managed_services.{name}.training_usd_per_1m_tokens.{i}.{kind}", getattr(bracket, kind))
+            for i, bracket in enumerate(service.training_usd_per_1m_tokens)
+            for kind in ("sft_lora", "sft_full", "dpo_lora", "dpo_full")
+        ]
+        prices += [
+            (f"managed_services.{name}.serverless_usd_per_1m_tokens.{i}.price", bracket.price)
+            for i, bracket in enumerate(service.serverless_usd_per_1m_tokens)
+        ]
+        prices += [
+            (f"managed_services.{name}.endpoint_usd_per_gpu_hour.{gpu}", rate)
+            for gpu, rate in service.endpoint_usd_per_gpu_hour.items()
+        ]
+        problems += [(key, _not_positive(value)) for key, value in prices if not _positive(value)]
     for method, spec in book.methods.items():
         for field in ("flops_per_param_token", "throughput_penalty"):
             value = getattr(spec, field)

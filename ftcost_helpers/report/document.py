@@ -425,8 +425,9 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
 
 def _odds_note(figures: ClientFigures) -> str:
     """How often each plan is the cheapest over the Monte Carlo draws (``summary.json``'s
-    ``scenarios[].probability_cheapest``), as one sentence; empty without a simulation."""
-    rows = figures.summary.get("scenarios") or []
+    ``scenarios[].probability_cheapest``), as one sentence naming the plans that can run (the
+    others are marked in the table and never win); empty without a simulation."""
+    rows = [row for row in figures.summary.get("scenarios") or [] if row.get("can_run", True)]  # the rest are marked
     names = [client_text(row["name"], figures.breakdown.book) for row in rows]
     sentence = odds_sentence(names, [row.get("probability_cheapest") for row in rows], figures.params.horizon_months)
     return f'<p class="meta">{_h(sentence)}</p>' if sentence else ""

@@ -516,7 +516,15 @@ def _serving_formula(c: _Collector, book: PriceBook) -> Formula:
         source = None if where == CLIENT else where
         per_1m = c.add(sv + "price_usd_per_1m_tokens", "Serving price", "USD/1M tokens", float(price), source)
         if shape == "batch":
-            discount = c.add(sv + "batch_discount_fraction", "Batch API discount", "share")
+            given = c.params.serving.batch_discount_fraction is not None
+            service = serving_plan.service_of(book, c.params.serving.service)
+            discount = c.add(
+                sv + "batch_discount_fraction",
+                "Batch API discount",
+                "share",
+                None if given else float(serving_plan.batch_discount(base, base_book)),
+                None if given or service is None else service.citation(),
+            )
             return ("*", tokens, per_1m, ("-", 1, discount))
         return ("*", tokens, per_1m)
     gpus = c.add(sv + "gpus", "Serving GPUs", "GPUs")

@@ -148,6 +148,7 @@ def check_serving_load(
         raise FigureOutOfRange(
             UNPLACED,
             "serving.tokens_per_second",
-            f"{shown(s.tokens_per_second)} tokens/s on {s.gpus} GPU(s) would need {shown(gpus_to_carry)} GPUs to "
+            f"{'the physics throughput' if s.tokens_per_second is None else shown(s.tokens_per_second)} tokens/s "
+            f"on {s.gpus} GPU(s) would need {shown(gpus_to_carry)} GPUs to "
             f"carry the peak of {shown(peak_tokens_per_second)} tokens/s: give the deployment's throughput",
         )

@@ -90,6 +90,15 @@ def per_token_price(p: Params, book: PriceBook) -> tuple[Number, str]:
     return managed.bracket_price(p.base_model.parameters_billion, brackets), service.citation()
 
 
+def batch_discount(p: Params, book: PriceBook) -> Number:
+    """The batch API's discount: the plan's, else the named service's (0 when neither)."""
+    s = p.serving
+    if s.batch_discount_fraction is not None:
+        return s.batch_discount_fraction
+    service = service_of(book, s.service)
+    return 0.0 if service is None or service.batch_discount_fraction is None else service.batch_discount_fraction
+
+
 def gpu_rate(p: Params, book: PriceBook, fallback: Number) -> Number:
     """$/GPU-hour of a held deployment: the plan's rate, else the named service's endpoint
     rate for the GPU, else ``fallback`` (the price book's GPU × tier range)."""
@@ -123,7 +132,7 @@ def serving_bill(p: Params, book: PriceBook, rate: Number) -> ServingBill:
         return ServingBill(serving.shared_base_cost(held, s.adapters), per_1m_held / s.adapters, speed, gpu_hours)
     if s.shape in PER_TOKEN_SHAPES:
         price, _ = per_token_price(p, book)
-        discount = (s.batch_discount_fraction or 0.0) if s.shape == "batch" else 0.0
+        discount = batch_discount(p, book) if s.shape == "batch" else 0.0
         tokens = tokens_million_per_month(p)
         usd = serving.per_token_cost(0.0 if tokens is None else tokens, price, discount)
         return ServingBill(usd, price * (1.0 - discount), speed, 0.0 * gpu_hours)
@@ -244,8 +253,14 @@ def service_problems(p: Params, book: PriceBook) -> list[tuple[str, str]]:
                 f"shape '{s.shape}' bills by the volume served: give it (or the alternative's API token volumes)",
             )
         )
-    if s.shape == "batch" and s.batch_discount_fraction is None:
-        problems.append(("serving.batch_discount_fraction", "shape 'batch' needs the batch API's discount (0–1)"))
+    listed = s.service in book.managed_services and book.managed_services[s.service].batch_discount_fraction is not None
+    if s.shape == "batch" and s.batch_discount_fraction is None and not listed:
+        problems.append(
+            (
+                "serving.batch_discount_fraction",
+                "shape 'batch' needs the batch API's discount (0–1), or a serving.service that states one",
+            )
+        )
     gpu = book.gpus.get(s.gpu)
     if s.tokens_per_second is None and gpu is not None and gpu.memory_bandwidth_gbps is None:
         problems.append(
