@@ -144,8 +144,9 @@ def work_facts(p: Params, time: dict[str, Number], physics_hours: Number) -> dic
     rollout = time["split_gpu_hours"].get("rollout", 0.0 * physics_hours)
     training = physics_hours - rollout
     flops = np.where(np.asarray(time["flops"]) > 0, time["flops"], 1.0)
-    sft = training * time["sft_flops"] / flops
-    ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
+    with np.errstate(over="ignore", invalid="ignore"):  # a plan past every bound: the guards refuse it
+        sft = training * (time["sft_flops"] / flops)
+        ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
     t = p.training
     samples = 0.0
     if t.method == "rl" and t.rl is not None:
