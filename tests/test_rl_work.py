@@ -331,3 +331,34 @@ def test_dpo_lands_in_the_sources_range_as_a_result():
         ratio = float(evaluate(Params.model_validate(plan), BOOK).compute.compute_vs_sft)
         assert ratio == pytest.approx(expected, rel=1e-3)
         assert band.low <= ratio <= band.high
+
+
+def test_dpo_through_lora_adapters_keeps_no_reference_copy():
+    # DPO with LoRA adapters (the minimal plan's: 1 % trainable, N_a = 1e7): chosen and rejected
+    # forward and backward through the frozen base with adapters, 4e9 + 6 × 1e7 + 98,304 a
+    # token; the reference is the base with its adapters off (TRL's DPOTrainer with a PEFT model
+    # and no ref_model), forward 2e9 + 32,768 a token on both rows:
+    # 2 × 10,000 × 4,060,098,304 + 2 × 10,000 × 2,000,032,768. Memory as LoRA's (weights 1e7 × 2
+    # + the base 1e9 × 2 = 2.02 GB, gradients 0.02, AdamW 0.12): the base is the reference.
+    plan = copy.deepcopy(MINIMAL)
+    plan["training"].update({"method": "dpo", "dpo": {"adapter": "lora"}})
+    facts = evaluate(Params.model_validate(plan), BOOK).compute
+    flops = 2 * 10_000 * 4_060_098_304 + 2 * 10_000 * 2_000_032_768
+    assert float(facts.flops_per_run) == pytest.approx(flops, rel=1e-12)
+    terms = {k: float(v) for k, v in facts.memory_breakdown_gb.items()}
+    assert (terms["weights"], terms["gradients"], terms["optimizer_states"]) == pytest.approx((2.02, 0.02, 0.12))
+    assert float(facts.trained_parameters) == pytest.approx(1e7)
+    # QLoRA adapters compute in bf16: fp8 is refused, naming the key
+    plan["training"].update({"dpo": {"adapter": "qlora"}, "precision": "fp8"})
+    with pytest.raises(ParamsError) as raised:
+        params_from_mapping(plan, "client.yaml", BOOK)
+    assert any(key == "training.dpo.adapter" for key, _ in raised.value.problems)
+
+
+def test_grpo_through_lora_adapters_trains_the_adapters_and_holds_one_base():
+    # GRPO with LoRA: the policy's adapters train (4e9 + 6e7 + 98,304 a token), the old
+    # log-probabilities and the reference (the base, adapters off) run forward:
+    # 4,096 × 4,060,098,304 + 2 × 4,096 × 2,000,032,768; weights 2.02 GB (no reference copy)
+    facts = evaluate(rl_plan({"adapter": "lora"}, trainable_fraction=0.01), BOOK).compute
+    assert float(facts.flops_per_run) == pytest.approx(4096 * 4_060_098_304 + 2 * 4096 * 2_000_032_768, rel=1e-12)
+    assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.02)

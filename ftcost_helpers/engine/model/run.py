@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
-from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, rl, roi, training
+from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, rl, roi, training, work
 from ftcost_helpers.engine.model.guards import (
     SECTION_OF_AREA,
     check_amounts,
@@ -80,7 +80,7 @@ def training_rate(p: Params, book: PriceBook) -> tuple[Number, str]:
 
 def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
     """Compute lines (booked runs, rerun tax, sweep) and the physics and VRAM views."""
-    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    t, gpu, method = p.training, book.gpus[p.training.gpu], work.method_spec(p, book)
     rate, rate_source = training_rate(p, book)
     booked = compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs)
     failed = compute.failed_run_gpu_hours(
