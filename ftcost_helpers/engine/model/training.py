@@ -89,8 +89,8 @@ class ComputeFacts:
     """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads
     (and ``rollout`` for an RL plan)."""
     compute_vs_sft: Number = 1.0
-    """Physics GPU-hours of the plan ÷ those of SFT on the same data at the plan's own
-    efficiency: a result of the method's work (DPO's chosen, rejected and reference passes;
+    """Physics GPU-hours of the plan ÷ those of SFT on the same data, training the same weights
+    (all, or the adapters), at the plan's own efficiency: a result of the method's work (DPO's chosen, rejected and reference passes;
     RL's rollouts and extra models), 1 for SFT, LoRA and continued pre-training."""
     rollout_gpu_hours_per_run: Number = 0.0
     """GPU-hours per run of generating RL rollouts (0 for other methods)."""
