@@ -362,3 +362,19 @@ def test_grpo_through_lora_adapters_trains_the_adapters_and_holds_one_base():
     facts = evaluate(rl_plan({"adapter": "lora"}, trainable_fraction=0.01), BOOK).compute
     assert float(facts.flops_per_run) == pytest.approx(4096 * 4_060_098_304 + 2 * 4096 * 2_000_032_768, rel=1e-12)
     assert float(facts.memory_breakdown_gb["weights"]) == pytest.approx(2.02)
+
+
+def test_the_notebooks_preference_table_is_the_engines():
+    # example A's data and GPUs: ORPO and SimPO pass chosen and rejected forward and backward,
+    # exactly 2× SFT training the same weights; DPO with a reference model holds two models,
+    # twice SFT's weights per GPU; a precomputed reference holds one
+    from ftcost_helpers.engine.loading import load_params
+    from ftcost_helpers.views import work
+
+    params = load_params("params/clients/example_a.yaml", BOOK)
+    frame = work.preference_table(params, BOOK).data.set_index("Method")
+    ratio, weights = frame["× SFT (same weights)"], frame["Weights per GPU (GB)"]
+    assert ratio["Full SFT (yardstick)"] == pytest.approx(1.0)
+    assert ratio["ORPO (no reference)"] == pytest.approx(2.0) and ratio["SimPO (no reference)"] == pytest.approx(2.0)
+    assert weights["DPO, reference model"] == pytest.approx(2 * weights["Full SFT (yardstick)"])
+    assert weights["DPO, precomputed reference"] == pytest.approx(weights["Full SFT (yardstick)"])
