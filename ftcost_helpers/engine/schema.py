@@ -251,6 +251,7 @@ PreferenceReference = Literal["model", "precomputed"]
 RlAlgorithm = Literal["grpo", "ppo", "rloo"]
 RlReward = Literal["verifier", "model_grader", "reward_model"]
 RlReference = Literal["model", "none"]
+Adapter = Literal["none", "lora", "qlora"]
 
 
 class Dpo(Section):
@@ -260,6 +261,9 @@ class Dpo(Section):
 
     loss: PreferenceLoss = "dpo"
     reference: PreferenceReference = "model"
+    adapter: Adapter = "none"
+    """``none``: every weight of the policy trains; ``lora``/``qlora``: adapters on a frozen
+    (4-bit) base, the reference being that base with the adapters switched off (no copy)."""
 
 
 class RlGrader(Section):
@@ -294,6 +298,7 @@ class Rl(Section):
     verifier_seconds_per_sample: Quantity = 0.0
     verifier_workers: PositiveCount = 1
     grader: RlGrader | None = None
+    adapter: Adapter = "none"
 
     @model_validator(mode="after")
     def _consistent(self) -> Rl:
@@ -922,6 +927,11 @@ def configuration_problems(params: Params) -> list[tuple[str, str]]:
     if t.sequence_length % t.context_parallel:
         problems.append(
             ("training.context_parallel", f"{t.context_parallel} does not divide sequence_length ({t.sequence_length})")
+        )
+    adapted = {"dpo": t.dpo.adapter, "rl": t.rl.adapter if t.rl is not None else "none"}.get(t.method, "none")
+    if adapted == "qlora" and t.precision in {"fp32", "fp8"}:
+        problems.append(
+            (f"training.{t.method}.adapter", f"QLoRA adapters compute in bf16 over a 4-bit base; not {t.precision}")
         )
     if t.method == "qlora" and t.precision == "fp32":
         problems.append(("training.precision", "QLoRA computes in bf16 over a 4-bit base; fp32 is not a QLoRA set-up"))

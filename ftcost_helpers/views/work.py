@@ -18,13 +18,14 @@ from ftcost_helpers.views.notebook import with_changes
 from ftcost_helpers.views.tables import Table, number, text, with_unit
 
 PREFERENCE_VARIANTS = (
-    ("DPO, reference model", "dpo", "model"),
-    ("DPO, precomputed reference", "dpo", "precomputed"),
-    ("ORPO (no reference)", "orpo", "model"),
-    ("SimPO (no reference)", "simpo", "model"),
-    ("KTO, reference model", "kto", "model"),
+    ("DPO, reference model", "dpo", "model", "none"),
+    ("DPO, precomputed reference", "dpo", "precomputed", "none"),
+    ("DPO through LoRA adapters", "dpo", "model", "lora"),
+    ("ORPO (no reference)", "orpo", "model", "none"),
+    ("SimPO (no reference)", "simpo", "model", "none"),
+    ("KTO, reference model", "kto", "model", "none"),
 )
-"""The rows of :func:`preference_table`: label, ``training.dpo.loss``, ``training.dpo.reference``."""
+"""The rows of :func:`preference_table`: label, ``training.dpo`` loss, reference and adapter."""
 
 
 def preference_table(params: Params, book: PriceBook) -> Table:
@@ -32,14 +33,15 @@ def preference_table(params: Params, book: PriceBook) -> Table:
     and physics GPU-hours per run, the multiple of SFT on the same data, the weights held per
     GPU (one model or two) and the fit verdict; SFT first as the yardstick."""
     rows = [_row("Full SFT (yardstick)", with_changes(params, {"training.method": "full_sft"}, book), book)]
-    for label, loss, reference in PREFERENCE_VARIANTS:
-        changes = {"training.method": "dpo", "training.dpo": {"loss": loss, "reference": reference}}
+    for label, loss, reference, adapter in PREFERENCE_VARIANTS:
+        dpo = {"loss": loss, "reference": reference, "adapter": adapter}
+        changes = {"training.method": "dpo", "training.dpo": dpo}
         rows.append(_row(label, with_changes(params, changes, book), book))
     frame = pd.DataFrame(rows)
     formats = {
         "FLOPs per run": lambda value: f"{float(value):.3g}",
         "Physics GPU-hours per run": with_unit("GPU-h", 1),
-        "× SFT": lambda value: f"{float(value):.2f}×",
+        "× SFT (same weights)": lambda value: f"{float(value):.2f}×",
         "Weights per GPU (GB)": with_unit("GB", 1),
         "Peak per GPU (GB)": with_unit("GB", 1),
         "Fit": text,
@@ -47,7 +49,9 @@ def preference_table(params: Params, book: PriceBook) -> Table:
     note = (
         "Each loss on the plan's pairs, tokens per pair, epochs and GPUs. DPO runs chosen and rejected forward and "
         "backward and a frozen reference forward; a precomputed reference runs once and is not held; ORPO and SimPO "
-        "have no reference; KTO runs one completion, its KL pair and the reference. '× SFT' is a result of that work."
+        "have no reference; KTO runs one completion, its KL pair and the reference; through LoRA adapters the "
+        "reference is the frozen base with its adapters off. '× SFT' is against SFT on the same data training the "
+        "same weights (all, or the adapters): a result of the work."
     )
     return Table(frame, formats, "Preference optimisation priced from its work", note, ("Method", "Fit"))
 
@@ -59,7 +63,7 @@ def _row(label: str, params: Params, book: PriceBook) -> dict[str, Any]:
         "Method": label,
         "FLOPs per run": float(c.flops_per_run),
         "Physics GPU-hours per run": float(c.physics_gpu_hours_per_run),
-        "× SFT": float(c.compute_vs_sft),
+        "× SFT (same weights)": float(c.compute_vs_sft),
         "Weights per GPU (GB)": float(c.memory_breakdown_gb["weights"]),
         "Peak per GPU (GB)": float(c.memory_per_gpu_gb),
         "Fit": plan_fit(params, book, run).verdict,

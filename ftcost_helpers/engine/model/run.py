@@ -18,6 +18,7 @@ from ftcost_helpers.engine.model import (
     roi,
     serving_plan,
     training,
+    work,
 )
 from ftcost_helpers.engine.model.calibrated import is_calibrated, with_calibration
 from ftcost_helpers.engine.model.guards import (
@@ -94,7 +95,7 @@ def training_rate(p: Params, book: PriceBook) -> tuple[Number, str]:
 
 def compute_area(p: Params, book: PriceBook) -> tuple[list[Line], ComputeFacts]:
     """Compute lines (booked runs, rerun tax, sweep) and the physics and VRAM views."""
-    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    t, gpu, method = p.training, book.gpus[p.training.gpu], work.method_spec(p, book)
     rate, rate_source = training_rate(p, book)
     booked = compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs)
     failed = compute.failed_run_gpu_hours(

@@ -92,9 +92,10 @@ class ComputeFacts:
     """GPU-hours per run by what bounds them: matmul, memory_bound, communication, overheads
     (and ``rollout`` for an RL plan)."""
     compute_vs_sft: Number = 1.0
-    """Physics GPU-hours of the plan ÷ those of SFT on the same data at the plan's own
-    efficiency: a result of the method's work (DPO's chosen, rejected and reference passes;
-    RL's rollouts and extra models), 1 for SFT, LoRA and continued pre-training."""
+    """Physics GPU-hours of the plan ÷ those of SFT on the same data, training the same weights
+    (all, or the adapters), at the plan's own efficiency: a result of the method's work (DPO's
+    chosen, rejected and reference passes; RL's rollouts and extra models), 1 for SFT, LoRA and
+    continued pre-training."""
     rollout_gpu_hours_per_run: Number = 0.0
     """GPU-hours per run of generating RL rollouts (0 for other methods)."""
     rl_samples_per_run: Number = 0.0
@@ -218,7 +219,7 @@ def matmul_peak_tflops(precision: str, gpu: GpuSpec) -> float:
 
 def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, gpus: Number) -> dict[str, Number]:
     """GB per GPU of each memory term on ``gpus`` GPUs (see :mod:`memory` and :mod:`allocator`)."""
-    t, method = p.training, book.methods[p.training.method]
+    t, method = p.training, work.method_spec(p, book)
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
     dp = gpus / t.model_parallel
     plan_work, copies = work.method_work(p), work.frozen_copies(p, method)
@@ -418,7 +419,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
     traffic, attention, kernel overheads, dequantisation, the pipeline's bubble), the
     optimizer steps, host transfers and the exposed communication; ``split_gpu_hours`` sorts
     them by what bounds them (matmul, memory_bound, communication, overheads)."""
-    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    t, gpu, method = p.training, book.gpus[p.training.gpu], work.method_spec(p, book)
     processed = compute.processed_tokens(tokens, t.padding_efficiency)
     row = batches.row_tokens(t.sequence_length, t.packing, t.mean_sequence_length)
     matmul, attention = compute.flops_per_token(
@@ -689,7 +690,7 @@ def _dp(p: Params) -> int:
 
 def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     """Everything :class:`ComputeFacts` needs from the physics and memory views."""
-    t, gpu, method = p.training, book.gpus[p.training.gpu], book.methods[p.training.method]
+    t, gpu, method = p.training, book.gpus[p.training.gpu], work.method_spec(p, book)
     shape = model_shape(p)
     trained = trained_parameters(p, method, shape)
     tokens = work.run_tokens(p)

@@ -29,12 +29,48 @@ def method_work(p: Params) -> preference.Work:
     return preference.SFT
 
 
+def adapter(p: Params) -> str:
+    """``none``, ``lora`` or ``qlora``: how a DPO or RL plan's policy trains (``none`` for the
+    other methods, whose price-book entry says it)."""
+    t = p.training
+    if t.method == "dpo":
+        return t.dpo.adapter
+    if t.method == "rl" and t.rl is not None:
+        return t.rl.adapter
+    return "none"
+
+
+def method_spec(p: Params, book: PriceBook) -> MethodSpec:
+    """The price book's entry for the plan's method; a DPO or RL policy trained through
+    adapters takes the adapter method's (LoRA's or QLoRA's: trained parameters, FLOPs per
+    token, frozen base, default utilisation), under the plan's method's label."""
+    method = book.methods[p.training.method]
+    kind = adapter(p)
+    if kind == "none":
+        return method
+    return book.methods[kind].model_copy(update={"label": f"{method.label} ({book.methods[kind].label})"})
+
+
 def frozen_copies(p: Params, method: MethodSpec) -> float:
-    """Frozen copies of the model held besides what trains: the preference loss's reference or
-    RL's reference and reward model (from the plan), else the price book's (LoRA's base)."""
-    if p.training.method in {"dpo", "rl"}:
-        return method_work(p).frozen_copies
-    return method.frozen_copies
+    """Frozen copies of the model held besides what trains: the price book's (LoRA's base),
+    plus a DPO or RL plan's reference and reward model. A reference of a policy trained
+    through adapters is its base with the adapters switched off (TRL's DPOTrainer with a PEFT
+    model and no ``ref_model``), so it adds no copy."""
+    if p.training.method not in {"dpo", "rl"}:
+        return method.frozen_copies
+    plan_work = method_work(p)
+    extra = plan_work.frozen_copies
+    if adapter(p) != "none" and _has_reference(p):
+        extra -= 1.0
+    return method.frozen_copies + extra
+
+
+def _has_reference(p: Params) -> bool:
+    """Whether the plan's method holds a reference policy (RL's reward model is not one)."""
+    t = p.training
+    if t.method == "dpo":
+        return t.dpo.loss not in preference.REFERENCE_FREE and t.dpo.reference == "model"
+    return t.rl is not None and t.rl.reference == "model"
 
 
 def run_tokens(p: Params) -> Number:
@@ -144,8 +180,9 @@ def work_facts(p: Params, time: dict[str, Number], physics_hours: Number) -> dic
     rollout = time["split_gpu_hours"].get("rollout", 0.0 * physics_hours)
     training = physics_hours - rollout
     flops = np.where(np.asarray(time["flops"]) > 0, time["flops"], 1.0)
-    sft = training * time["sft_flops"] / flops
-    ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
+    with np.errstate(over="ignore", invalid="ignore"):  # a plan past every bound: the guards refuse it
+        sft = training * (time["sft_flops"] / flops)
+        ratio = np.where(np.asarray(sft) > 0, physics_hours / np.where(np.asarray(sft) > 0, sft, 1.0), 1.0)[()]
     t = p.training
     samples = 0.0
     if t.method == "rl" and t.rl is not None:
