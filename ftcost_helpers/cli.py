@@ -311,6 +311,66 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_NONE_MEETS, EXIT_ADVISE_BAD_INPUT = 1, 2
+"""advise's exit status: 0 a plan meets the constraints, 1 none does, 2 the input is bad."""
+
+
+def _advise(args: argparse.Namespace) -> int:
+    """The cheapest configuration that fits, meets the deadline and the budget at confidence."""
+    import time
+
+    from ftcost_helpers.engine.advise import advise
+    from ftcost_helpers.engine.uncertainty import simulate
+    from ftcost_helpers.views.advice_text import advice_text
+
+    try:
+        book = load_price_book(args.price_book, args.rates)
+        params = load_plan(args.file, book)
+        constraints = _constraints(args, book)
+    except ParamsError as error:
+        _print_problems(error)
+        return EXIT_ADVISE_BAD_INPUT
+    started = time.perf_counter()
+    with engine_guard(args.file):
+        advice = advise(params, book, simulate(params, book, source=args.file), constraints)
+    seconds = time.perf_counter() - started
+    print(finite_json(advice.as_dict(), args.file) if args.json else advice_text(advice, seconds))
+    if advice.recommended is not None and args.write_scenario:
+        from ftcost_helpers.views.keep import keep_scenario
+
+        moved = {f"training.{key}": value for key, value in advice.recommended.configuration.overrides().items()}
+        moved["training.hours_per_run"] = round(advice.recommended.hours_per_run, 2)
+        kept = keep_scenario(args.file, moved, book, "the configuration advise recommended", "Recommended by advise")
+        say_note(f"wrote the scenario {kept.name!r} into {shown_path(args.file)}")
+    return EXIT_OK if advice.recommended is not None else EXIT_NONE_MEETS
+
+
+def _constraints(args: argparse.Namespace, book: Any) -> Any:
+    """advise's constraints from its options; an unknown GPU or tier is one problem naming it."""
+    from ftcost_helpers.engine.advise import Constraints
+
+    gpus = tuple(args.gpus.split(",")) if args.gpus else None
+    tiers = tuple(args.tiers.split(",")) if args.tiers else None
+    known_tiers = {tier for by_tier in book.gpu_rates_usd_per_gpu_hour.values() for tier in by_tier}
+    for option, names, known in (
+        ("--gpus", gpus, set(book.gpu_rates_usd_per_gpu_hour)),
+        ("--tiers", tiers, known_tiers),
+    ):
+        unknown = sorted(set(names or ()) - known)
+        if unknown:
+            raise ParamsError("advise", option, f"unknown: {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if not 0 < args.confidence < 1:
+        raise ParamsError("advise", "--confidence", f"must lie between 0 and 1, got {args.confidence:g}")
+    return Constraints(args.budget, args.deadline, gpus, tiers, args.confidence)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
     """Options every command takes, before or after its name (``default``: None on the main
     parser, SUPPRESS on a command's, so an option given before the command survives)."""
@@ -456,6 +516,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
     export.set_defaults(run=_export)
     _calibrate_parser(commands)
+    adv = commands.add_parser(
+        "advise",
+        help="the cheapest configuration that fits, meets the deadline and the budget",
+        description="Search method, GPU, tier, GPUs per run, micro-batch, checkpointing and optimizer: the "
+        "physics decides fit and time, the Monte Carlo decides cost at the confidence. Prints the recommended "
+        "configuration, the Pareto set of cost, time and risk, and why each rejected family failed. Exit status: "
+        "0 a configuration meets the constraints, 1 none does, 2 the input is bad.",
+    )
+    adv.add_argument("file", type=Path, metavar="FILE", help="the client file")
+    adv.add_argument("--budget", type=float, default=None, metavar="USD", help="the programme's budget (USD)")
+    adv.add_argument("--deadline", type=_date, default=None, metavar="DATE", help="training done by (YYYY-MM-DD)")
+    adv.add_argument("--gpus", default=None, metavar="LIST", help="price-book GPUs to consider, e.g. h100_sxm,h200")
+    adv.add_argument("--tiers", default=None, metavar="LIST", help="tiers to consider, e.g. neocloud_on_demand")
+    adv.add_argument(
+        "--confidence", type=float, default=0.8, metavar="C", help="the quantile the budget holds at (default 0.8)"
+    )
+    adv.add_argument("--json", action="store_true", help="print the advice as JSON")
+    adv.add_argument(
+        "--write-scenario", action="store_true", help="add the recommendation to the client file as a scenario"
+    )
+    adv.set_defaults(run=_advise)
     diff = commands.add_parser(
         "diff",
         help="a re-quote: the change from OLD to NEW and what caused it",

@@ -28,19 +28,20 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model import compute
 from ftcost_helpers.engine.model.allocator import DOES_NOT_FIT, FITS
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
+from ftcost_helpers.engine.model.run import run_model
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
+from ftcost_helpers.engine.resolve import pick_base, resolve
 from ftcost_helpers.engine.schema import Params, Training
 from ftcost_helpers.engine.uncertainty import Simulation
 
@@ -105,21 +106,15 @@ class Evaluated:
     hours_per_run: float
     memory_gb: float
     usable_gb: float
-    cost_draws: np.ndarray = field(repr=False)
-    confidence: float
-
-    @property
-    def cost_at_confidence(self) -> float:
-        return float(np.quantile(self.cost_draws, self.confidence))
-
-    @property
-    def p50(self) -> float:
-        return float(np.quantile(self.cost_draws, 0.5))
+    cost_at_confidence: float
+    """The programme cost's quantile at the confidence (USD)."""
+    p50: float
+    p90: float
 
     @property
     def risk(self) -> float:
         """P90 − P50 of the programme cost (USD)."""
-        return float(np.quantile(self.cost_draws, 0.9)) - self.p50
+        return self.p90 - self.p50
 
     def wall_clock_hours(self, runs: float) -> float:
         return self.hours_per_run * runs
@@ -157,6 +152,7 @@ def configurations(params: Params, book: PriceBook, constraints: Constraints) ->
     """Every configuration of the search space (the global batch of the plan kept)."""
     t = params.training
     rows = global_batch_rows(t)
+    checkpointing_choices = ("full",) if t.checkpoint_every_layers > 1 else CHECKPOINTING
     model_parallel = t.tensor_parallel * t.pipeline_parallel * t.context_parallel
     gpus = constraints.gpus or tuple(book.gpu_rates_usd_per_gpu_hour)
     out = []
@@ -164,7 +160,7 @@ def configurations(params: Params, book: PriceBook, constraints: Constraints) ->
         tiers = [tier for tier in book.gpu_rates_usd_per_gpu_hour.get(gpu, {}) if _allowed(tier, constraints)]
         counts = [n for n in GPU_COUNTS if n % model_parallel == 0]
         for tier, count, micro, checkpointing, optimizer in itertools.product(
-            tiers, counts, MICRO_BATCHES, CHECKPOINTING, OPTIMIZERS
+            tiers, counts, MICRO_BATCHES, checkpointing_choices, OPTIMIZERS
         ):
             accumulation = max(1, math.ceil(rows / (micro * _replicas(t, count))))
             out.append(Configuration(method, gpu, tier, count, micro, accumulation, checkpointing, optimizer))
@@ -176,18 +172,21 @@ def _allowed(tier: str, constraints: Constraints) -> bool:
 
 
 def with_configuration(params: Params, configuration: Configuration) -> Params:
-    """The plan with the configuration's training choices (validated as a training section)."""
-    data = params.training.model_dump() | configuration.overrides()
-    data["rate_usd_per_gpu_hour"] = None  # the tier's price-book rate, not the plan's booked one
-    return params.model_copy(update={"training": Training.model_validate(data)})
+    """The plan with the configuration's training choices and the tier's price-book rate (not
+    the plan's booked one). The choices are valid by construction (:func:`configurations`), so
+    the section is copied rather than validated again: the search's inner loop."""
+    update = configuration.overrides() | {"rate_usd_per_gpu_hour": None}
+    return params.model_copy(update={"training": params.training.model_copy(update=update)})
 
 
-def _physics(params: Params, book: PriceBook, configuration: Configuration) -> tuple[str, float, float, float] | None:
+def _physics(
+    params: Params, book: PriceBook, base_book: PriceBook, configuration: Configuration
+) -> tuple[str, float, float, float] | None:
     """(verdict, hours per run, memory per GPU, usable per GPU) at the base case, or None when the
-    configuration cannot be stated or computed."""
+    configuration cannot be computed. ``base_book``: ``book`` resolved at its base case, once."""
     try:
         plan = with_configuration(params, configuration)
-        run = evaluate(plan, book)
+        run = run_model(resolve(plan, pick_base), base_book)
     except (ValueError, FigureOutOfRange, ZeroDivisionError, FloatingPointError):
         return None
     fit = plan_fit(plan, book, run)
@@ -297,24 +296,27 @@ def acceptable(item: Evaluated, params: Params, constraints: Constraints, runs: 
     return None
 
 
-def pareto_front(items: Iterable[Evaluated], runs: float) -> list[Evaluated]:
+def dominated(scores: np.ndarray) -> np.ndarray:
+    """For points (rows) scored on columns to minimise: whether another point is no worse on
+    every column and better on one."""
+    no_worse = (scores[None, :, :] <= scores[:, None, :]).all(axis=2)
+    better = (scores[None, :, :] < scores[:, None, :]).any(axis=2)
+    return (no_worse & better).any(axis=1)
+
+
+def pareto_front(items: Sequence[Evaluated], runs: float) -> list[Evaluated]:
     """The configurations no other beats on all of cost at confidence, wall-clock and risk
-    (ties kept once), cheapest first."""
-    points = sorted(items, key=lambda item: item.cost_at_confidence)
-    front: list[Evaluated] = []
-    for item in points:
-        scores = (item.cost_at_confidence, item.wall_clock_hours(runs), item.risk)
-        dominated = any(
-            all(a <= b for a, b in zip(_scores(other, runs), scores, strict=True)) and _scores(other, runs) != scores
-            for other in points
-        )
-        if not dominated and all(_scores(other, runs) != scores for other in front):
-            front.append(item)
-    return front
-
-
-def _scores(item: Evaluated, runs: float) -> tuple[float, float, float]:
-    return (item.cost_at_confidence, item.wall_clock_hours(runs), item.risk)
+    (one of each set of equal scores kept), cheapest first."""
+    if not items:
+        return []
+    scores = np.array([(i.cost_at_confidence, i.wall_clock_hours(runs), i.risk) for i in items])
+    front, seen = [], set()
+    for index in np.flatnonzero(~dominated(scores)):
+        key = tuple(scores[index])
+        if key not in seen:
+            seen.add(key)
+            front.append(items[index])
+    return sorted(front, key=lambda item: item.cost_at_confidence)
 
 
 REASON_ORDER = ("over budget", "too slow", "fits only borderline", "does not fit")
@@ -324,12 +326,13 @@ REASON_ORDER = ("over budget", "too slow", "fits only borderline", "does not fit
 def advise(params: Params, book: PriceBook, simulation: Simulation, constraints: Constraints) -> Advice:
     """Search the plan's free choices; see the module's notes."""
     space = configurations(params, book, constraints)
+    base_book = resolve(book, pick_base, "pricebook")
     physics: dict[tuple[Any, ...], tuple[str, float, float, float] | None] = {}
     kept, facts = [], []
     for configuration in space:
         key = _physics_key(configuration)
         if key not in physics:
-            physics[key] = _physics(params, book, configuration)
+            physics[key] = _physics(params, book, base_book, configuration)
         if physics[key] is not None:
             kept.append(configuration)
             facts.append(physics[key])
@@ -339,8 +342,9 @@ def advise(params: Params, book: PriceBook, simulation: Simulation, constraints:
     hours = np.array([fact[1] for fact in facts])
     compute_draws = compute_cost_draws(params, book, simulation, kept, hours)
     others = simulation.programme_total - simulation.areas["compute"]
+    levels = np.quantile(others[None, :] + compute_draws, [constraints.confidence, 0.5, 0.9], axis=1)
     evaluated = [
-        Evaluated(c, verdict, hours_run, memory, usable, others + compute_draws[i], constraints.confidence)
+        Evaluated(c, verdict, hours_run, memory, usable, *(float(level) for level in levels[:, i]))
         for i, (c, (verdict, hours_run, memory, usable)) in enumerate(zip(kept, facts, strict=True))
     ]
     reasons = {id(item): acceptable(item, params, constraints, runs) for item in evaluated}

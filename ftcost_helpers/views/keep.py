@@ -175,7 +175,9 @@ def free_name(taken: set[str], name: str = SCENARIO_NAME) -> str:
     return f"{name} ({number})"
 
 
-def with_scenario(text: str, path: Path, moved: Mapping[str, Any], description: str = "") -> tuple[str, str]:
+def with_scenario(
+    text: str, path: Path, moved: Mapping[str, Any], description: str = "", name: str = SCENARIO_NAME
+) -> tuple[str, str]:
     """(the file's new text, the scenario's name): ``text`` with the moved settings appended
     to its ``scenarios`` list (created at the end when absent)."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -192,7 +194,7 @@ def with_scenario(text: str, path: Path, moved: Mapping[str, Any], description: 
     if isinstance(scenarios, CommentedSeq) and scenarios.fa.flow_style():
         scenarios.fa.set_block_style()
     taken = {str(item.get("name")) for item in scenarios if hasattr(item, "get")}
-    name = free_name(taken)
+    name = free_name(taken, name)
     scenarios.append(_entry(name, nested_overrides(moved), description))
     return _dump(yaml, data), name
 
@@ -228,7 +230,11 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def keep_scenario(
-    path: str | Path, moved: Mapping[str, Any], book: PriceBook | None = None, description: str = ""
+    path: str | Path,
+    moved: Mapping[str, Any],
+    book: PriceBook | None = None,
+    description: str = "",
+    name: str = SCENARIO_NAME,
 ) -> Kept:
     """Append the moved settings (``{dotted path: value}``) to client file ``path`` as a scenario.
 
@@ -242,7 +248,7 @@ def keep_scenario(
     book = book or load_price_book()
     with _locked(path):
         old = path.read_text(encoding="utf-8")
-        new, name = with_scenario(old, path, moved, description)
+        new, name = with_scenario(old, path, moved, description, name)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keep.tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
