@@ -19,7 +19,7 @@ from ftcost_helpers.engine.pricebook import PriceBook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from validation.loso import HeldOut, in_sample, leave_one_out, median_absolute, timed_rows  # noqa: E402
+from validation.loso import HeldOut, TimedRow, in_sample, leave_one_out, median_absolute, timed_rows  # noqa: E402
 from validation.runs import Outcome, outcomes, pair_ratios, unexpressible_rows  # noqa: E402
 
 DOC = ROOT / "docs" / "accuracy.md"
@@ -152,13 +152,38 @@ def loso_table(held: list[HeldOut], full: tuple[tuple[float, float], tuple[float
     return lines
 
 
-def loso_figures(results: list[Outcome], book: PriceBook) -> tuple[list[HeldOut], tuple]:
-    timed = timed_rows(results, book)
+def loso_figures(
+    results: list[Outcome], book: PriceBook, timed: list[TimedRow] | None = None
+) -> tuple[list[HeldOut], tuple]:
+    timed = timed if timed is not None else timed_rows(results, book)
     return leave_one_out(results, book, timed), in_sample(timed, book)
 
 
+def class_table(results: list[Outcome], timed: list[TimedRow]) -> list[str]:
+    """Time by GPU class and GPU: rows, inside P10–P90, median |P50 error| and the median
+    utilisation the rows imply (the share of the dense peak at which the engine's base case
+    takes the measured time; loso.py)."""
+    implied = {row.id: row.implied() for row in timed}
+    groups: dict[tuple[str, str], list[Outcome]] = {}
+    for r in results:
+        if r.measured_seconds_per_step is not None:
+            groups.setdefault((r.gpu_class, str(r.row["training"].get("gpu", "—"))), []).append(r)
+    lines = [
+        "| Class | GPU | Timed rows | Inside P10–P90 | Median abs. P50 error | Median implied utilisation |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for (gpu_class, gpu), rows in sorted(groups.items()):
+        lines.append(
+            f"| {gpu_class} | {gpu} | {len(rows)} | {sum(bool(r.time_inside_band) for r in rows)} | "
+            f"{_share(median_absolute([r.time_error for r in rows]))} | "
+            f"{statistics.median(implied[r.id] for r in rows):.2f} |"
+        )
+    return lines
+
+
 def section(results: list[Outcome], book: PriceBook) -> str:
-    held, full = loso_figures(results, book)
+    timed = timed_rows(results, book)
+    held, full = loso_figures(results, book, timed)
     parts = [
         HEADING,
         "",
@@ -173,6 +198,10 @@ def section(results: list[Outcome], book: PriceBook) -> str:
         "### Leave one source out",
         "",
         *loso_table(held, full),
+        "",
+        "### Time by GPU class",
+        "",
+        *class_table(results, timed),
         "",
         "### Peak memory and fit",
         "",
