@@ -160,7 +160,7 @@ def read_actuals(path: str | Path, areas: tuple[str, ...], currency: str, area_t
     header, rows, first = _table(path, read_text(path, MAX_EXPORT_BYTES, "--actuals"))
     if "BilledCost" in header or "BillingPeriodStart" in header:
         return _focus(path, header, rows, areas, currency, area_tag)
-    if set(PLAIN_NEEDED) <= set(header) or not any(name[:1].isupper() for name in header):
+    if set(PLAIN_NEEDED) & set(header):
         return _plain(path, header, rows, areas, currency, first)
     raise ParamsError(path, "header", _neither(header))
 
