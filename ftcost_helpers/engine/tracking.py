@@ -249,13 +249,15 @@ def track(
     )
     actual = np.asarray(actual, dtype=float)
     planned_rate = None if p.training.provider == "managed" else float(base.compute.rate_usd_per_gpu_hour)
-    areas, notes = [], []
+    areas, notes, rates, volumes = [], [], [], []
     for index, area in enumerate(TRACKED_AREAS):
         f, a = float(forecast[index, :m].sum()), float(actual[index, :m].sum())
         units = gpu_hours_to_date if area in UNITS else None
         rate = planned_rate if area in UNITS else None
         rate_usd, volume_usd = split_variance(a, f, units, rate)
         known = units is not None and rate is not None and rate > 0
+        rates.append(rate_usd)
+        volumes.append(volume_usd)
         areas.append(
             {
                 "area": area,
@@ -296,8 +298,8 @@ def track(
         "forecast_to_date_usd": _usd(total_f),
         "variance_usd": {
             "total": _usd(total_a - total_f),
-            "rate": _usd(sum(row["rate_usd"] for row in areas)),
-            "volume": _usd(sum(row["volume_usd"] for row in areas)),
+            "rate": _usd(sum(rates)),
+            "volume": _usd(sum(volumes)),
         },
         "by_month": [
             {
