@@ -301,3 +301,18 @@ def test_bad_gpu_hours(capsys, tmp_path):
     assert "after the last month of spend" in refused(capsys, EXAMPLE_A, "--actuals", actuals, "--gpu-hours", later)
     missing = refused(capsys, EXAMPLE_A, "--actuals", tmp_path / "nope.csv")
     assert "nope.csv" in missing and "file not found" in missing
+
+
+def test_spend_not_yet_invoiced_is_said(capsys, tmp_path):
+    # Example A schedules its whole programme at the start: with only 1,000 of it invoiced,
+    # the rest of the programme forecast is not in the re-forecast, and the output says how much.
+    actuals = write(tmp_path, HEADER + "2026-06,dataset,Annotation,1000\n")
+    figures = run_json(capsys, EXAMPLE_A, "--actuals", actuals)
+    programme = sum(row["forecast_usd"] for row in figures["by_area"][:5])
+    note = next(note for note in figures["notes"] if "not yet invoiced" in note)
+    assert f"USD {programme - 1000:,.0f}" in note
+    assert figures["reforecast"]["programme_usd"]["p50"] == 1000.0
+
+
+def test_a_folder_is_refused(capsys, tmp_path):
+    assert "is a folder" in refused(capsys, EXAMPLE_A, "--actuals", tmp_path)

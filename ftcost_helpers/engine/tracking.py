@@ -282,6 +282,13 @@ def track(
     n_programme = len(AREAS)
     actual_programme = actual[:n_programme].sum(axis=0)
     actual_running = actual[n_programme:].sum(axis=0)
+    to_come = float(forecast[:n_programme, m:].sum())
+    short = float(forecast[:n_programme, :m].sum() - actual_programme[:m].sum())
+    if to_come <= 0 and short > 0:
+        notes.append(
+            f"the plan schedules no programme spend after month {m}, so the USD {short:,.0f} of programme "
+            "forecast not yet invoiced is not in the re-forecast; a late invoice moves it"
+        )
     original = reforecast(schedule, actual_programme, actual_running, 0)
     again = reforecast(schedule, actual_programme, actual_running, m)
     again["narrower"] = width(again["tco_usd"]) < width(original["tco_usd"])
