@@ -316,3 +316,11 @@ def test_spend_not_yet_invoiced_is_said(capsys, tmp_path):
 
 def test_a_folder_is_refused(capsys, tmp_path):
     assert "is a folder" in refused(capsys, EXAMPLE_A, "--actuals", tmp_path)
+
+
+def test_months_by_area(capsys, tmp_path, built_plan):
+    figures = run_json(capsys, built_plan, "--actuals", write(tmp_path, THREE_MONTHS))
+    # Month 3: eval forecast 6,200 ÷ 3 = 2,066.67 against 6,500 actual; no serving before launch.
+    month3 = figures["by_month"][2]["by_area"]
+    assert month3["eval"] == {"forecast_usd": 2066.67, "actual_usd": 6500.0}
+    assert "serving" not in month3

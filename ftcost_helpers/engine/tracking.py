@@ -13,7 +13,7 @@ running cost, month by month.
 
 **The variance** of an area over the months tracked, actual − forecast, is split into
 *rate* (the price per unit moved) and *volume* (more or fewer units) where the units are
-known — GPU-hours, for compute (the standard price-volume split of management accounting):
+known — GPU-hours, for compute (the split issue 23 asks for):
 
 * rate = (actual rate − planned rate) × actual units,
 * volume = (actual units − planned units) × planned rate,
@@ -315,6 +315,11 @@ def track(
                 "forecast_usd": _usd(forecast[:, month - 1].sum()),
                 "actual_usd": _usd(actual[:, month - 1].sum()),
                 "variance_usd": _usd(actual[:, month - 1].sum() - forecast[:, month - 1].sum()),
+                "by_area": {
+                    area: {"forecast_usd": _usd(forecast[i, month - 1]), "actual_usd": _usd(actual[i, month - 1])}
+                    for i, area in enumerate(TRACKED_AREAS)
+                    if forecast[i, month - 1] or actual[i, month - 1]
+                },
             }
             for month in range(1, m + 1)
         ],
