@@ -26,23 +26,19 @@ from ftcost_helpers.engine.readers.errors import ParamsError
 from ftcost_helpers.engine.schema import Params
 
 
+def _in_plan(file: Any, row: int, column: str, year: int, month: int, plan: Params) -> int:
+    """The programme month of calendar month (``year``, ``month``), refused outside the plan."""
+    start = plan.start_date
+    at = programme_month(start.year, start.month, year, month)
+    return check_month(file, row, column, at, plan.horizon_months, start.isoformat())
+
+
 def _placed(actuals: Actuals, plan: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(programme months, area indices, amounts) of every row, each month within the plan."""
     from ftcost_helpers.engine.tracking import TRACKED_AREAS
 
-    start, horizon = plan.start_date, plan.horizon_months
     column = "BillingPeriodStart" if actuals.format == "focus" else "month"
-    months = [
-        check_month(
-            actuals.file,
-            row.row,
-            column,
-            programme_month(start.year, start.month, row.year, row.month),
-            horizon,
-            start.isoformat(),
-        )
-        for row in actuals.rows
-    ]
+    months = [_in_plan(actuals.file, row.row, column, row.year, row.month, plan) for row in actuals.rows]
     areas = [TRACKED_AREAS.index(row.area) for row in actuals.rows]
     return np.array(months, dtype=int), np.array(areas, dtype=int), np.array([r.amount for r in actuals.rows])
 
@@ -50,18 +46,19 @@ def _placed(actuals: Actuals, plan: Params) -> tuple[np.ndarray, np.ndarray, np.
 def _gpu_hours(args: argparse.Namespace, actuals: Actuals, plan: Params, months_to_date: int) -> float | None:
     """Compute GPU-hours to date: ``--gpu-hours`` (a number, or a file by month), else the
     GPU-hours the cost export's compute rows give (None when nothing says)."""
-    start = plan.start_date
     if args.gpu_hours is not None:
         given = read_gpu_hours(args.gpu_hours)
         if isinstance(given, float):
             return given
         total = 0.0
         for (year, month), (row, hours) in given.items():
-            at = check_month(args.gpu_hours, row, "month", programme_month(start.year, start.month, year, month),
-                             plan.horizon_months, start.isoformat())  # fmt: skip
-            if at > months_to_date:
-                raise ParamsError(args.gpu_hours, f"row {row}, month", f"{year:04d}-{month:02d} is after the last "
-                                  "month of spend in --actuals; give GPU-hours for the months tracked")  # fmt: skip
+            if _in_plan(args.gpu_hours, row, "month", year, month, plan) > months_to_date:
+                raise ParamsError(
+                    args.gpu_hours,
+                    f"row {row}, month",
+                    f"{year:04d}-{month:02d} is after the last month of spend in --actuals; "
+                    "give GPU-hours for the months tracked",
+                )
             total += hours
         return total
     measured = [row.gpu_hours for row in actuals.rows if row.area == "compute" and row.gpu_hours is not None]
@@ -102,8 +99,8 @@ def track_figures(args: argparse.Namespace) -> dict[str, Any]:
         )
     missing = sorted(set(range(1, months_to_date + 1)) - set(months.tolist()))
     if missing:
-        figures["notes"].append(f"no spend reported for month{'s' if len(missing) > 1 else ''} "
-                                f"{', '.join(map(str, missing))}: counted as zero")  # fmt: skip
+        months_said = f"month{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}"
+        figures["notes"].append(f"no spend reported for {months_said}: counted as zero")
     return {"plan": str(args.file), "actuals": str(args.actuals), "format": actuals.format, **figures}
 
 
@@ -127,7 +124,7 @@ def _months(band: dict[str, int | None] | None) -> str:
 
 def track_text(figures: dict[str, Any]) -> str:
     """The table ``track`` prints."""
-    v, re = figures["variance_usd"], figures["reforecast"]
+    v, again = figures["variance_usd"], figures["reforecast"]
     lines = [
         f"Forecast ({figures['basis']} basis) against actual spend, months 1–{figures['months_tracked']} "
         f"(to {figures['through']}), USD",
@@ -156,12 +153,12 @@ def track_text(figures: dict[str, Any]) -> str:
         f"{'Total':<16}{_money(figures['forecast_to_date_usd']):>12}{_money(figures['actual_to_date_usd']):>12}"
         f"{_money(v['total']):>12}{_money(v['rate']):>10}{_money(v['volume']):>10}",
         "",
-        f"Re-forecast ({re['draws']:,} draws, seed {re['seed']}; the months tracked fixed at their actuals):",
-        f"  Programme  {_between(re['programme_usd'])}; before {_between(re['original']['programme_usd'])}",
-        f"  Ownership  {_between(re['tco_usd'])}; before {_between(re['original']['tco_usd'])}",
-        f"  Break-even {_months(re['break_even_month'])}; before {_months(re['original']['break_even_month'])}",
+        f"Re-forecast ({again['draws']:,} draws, seed {again['seed']}; the months tracked fixed at their actuals):",
+        f"  Programme  {_between(again['programme_usd'])}; before {_between(again['original']['programme_usd'])}",
+        f"  Ownership  {_between(again['tco_usd'])}; before {_between(again['original']['tco_usd'])}",
+        f"  Break-even {_months(again['break_even_month'])}; before {_months(again['original']['break_even_month'])}",
         f"  On the plan's {figures['basis']} for the months to come: programme USD "
-        f"{_money(re['plan_basis']['programme_usd'])}, ownership USD {_money(re['plan_basis']['tco_usd'])}",
+        f"{_money(again['plan_basis']['programme_usd'])}, ownership USD {_money(again['plan_basis']['tco_usd'])}",
     ]
     lines += [f"note: {note}" for note in figures["notes"]]
     return "\n".join(lines)
