@@ -324,3 +324,16 @@ def test_months_by_area(capsys, tmp_path, built_plan):
     month3 = figures["by_month"][2]["by_area"]
     assert month3["eval"] == {"forecast_usd": 2066.67, "actual_usd": 6500.0}
     assert "serving" not in month3
+
+
+def test_hostile_files_are_one_line(capsys, tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    assert "FIFO" in refused(capsys, EXAMPLE_A, "--actuals", fifo)  # refused unread, never blocks
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(HEADER.encode() + "2026-06,compute,Caf\xe9,1\n".encode("latin-1"))
+    assert "not UTF-8" in refused(capsys, EXAMPLE_A, "--actuals", latin)
+    deep = write(tmp_path, FOCUS + "2026-06-01,Usage,GPU,1,USD," + '"' + "[" * 100_000 + '"\n', "deep.csv")
+    assert "row 2, Tags: not a JSON object" in refused(capsys, EXAMPLE_A, "--actuals", deep)
