@@ -16,6 +16,7 @@ Formats, told apart by their header:
   without it are other spending in the same account and are left out, counted. Every other
   FOCUS column is allowed and ignored; a column neither FOCUS's nor prefixed ``x_`` (the
   spec's prefix for custom columns, "Column Handling") is refused as unknown.
+  A correction (``ChargeClass`` Correction) counts in the billing period that invoices it.
 * **Plain CSV** ``month, area, line, amount`` (``month`` written ``YYYY-MM``, ``amount`` in
   the plan's currency), with optional ``gpu_hours`` (measured, for compute rows) and
   ``currency`` columns. One row per month, area and line: a repeated one is refused.
