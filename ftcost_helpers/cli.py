@@ -438,8 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
     export.set_defaults(run=_export)
-    _calibrate_parser(commands)
     _track_parser(commands)
+    _calibrate_parser(commands)
     for command in commands.choices.values():
         _global_options(command, argparse.SUPPRESS)
     return parser
