@@ -515,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="a new file (default: stdout)")
     export.set_defaults(run=_export)
+    _track_parser(commands)
     _calibrate_parser(commands)
     adv = commands.add_parser(
         "advise",
@@ -610,6 +611,46 @@ def _calibrate_parser(commands: Any) -> None:
 
 
 # --- end of calibrate -----------------------------------------------------------------------
+
+
+# --- track (issue 23) ----------------------------------------------------------------------
+
+
+def _track(args: argparse.Namespace) -> int:
+    from ftcost_helpers.report.track import track_command
+
+    with engine_guard(args.file):
+        return track_command(args)
+
+
+def _track_parser(commands: Any) -> None:
+    track = commands.add_parser(
+        "track",
+        help="actual spend against the forecast, the variance split, and the programme re-forecast",
+        description="Read actual spend (a FOCUS cost export whose rows carry an ftcost-area tag, or a plain CSV: "
+        "month, area, line, amount) and show it against the plan's forecast by month and area; split each "
+        "area's variance into rate (price per unit) and volume (units), where GPU-hours say the units; and "
+        "re-run the Monte Carlo with the months spent fixed at their actuals: the new P10-P90 of the programme "
+        "and the cost of ownership, and the break-even. Areas: compute, dataset, eval, engineering, compliance, "
+        "continuous_eval, serving, maintenance. Nothing is written.",
+    )
+    track.add_argument("file", type=Path, metavar="PLAN", help="the client file")
+    track.add_argument("--actuals", type=Path, required=True, metavar="FILE", help="the cost export or plain CSV")
+    track.add_argument(
+        "--gpu-hours",
+        default=None,
+        metavar="FILE-or-N",
+        help="measured compute GPU-hours to date: a number, or a CSV of month, gpu_hours "
+        "(default: the export's GPU-hour quantities, if any)",
+    )
+    track.add_argument(
+        "--area-tag", default="ftcost-area", metavar="KEY", help="the FOCUS tag naming a row's area (ftcost-area)"
+    )
+    track.add_argument("--json", action="store_true", help="print the figures as JSON")
+    track.set_defaults(run=_track)
+
+
+# --- end of track ---------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
