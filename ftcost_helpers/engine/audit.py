@@ -26,6 +26,7 @@ from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly
 from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import uses_default_utilisation
@@ -243,11 +244,11 @@ def cash_gain(run: ModelRun, fixed: ModelRun) -> float:
 
 
 def _usd(value: float) -> str:
-    return f"USD {value:,.0f}"
+    return f"{code()} {value:,.0f}"
 
 
 def _usd_range(low: float, high: float) -> str:
-    return f"USD {low:,.0f}–{high:,.0f}"
+    return f"{code()} {low:,.0f}–{high:,.0f}"
 
 
 def _f(value: Number) -> float:
@@ -337,8 +338,9 @@ def _rate_check(params: Params, book: PriceBook, run: ModelRun, section: str, ho
         Finding(
             RATE_OUTSIDE_PRICE_BOOK,
             "compute" if section == "training" else "roi",
-            f"Booked {section} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
-            f"the price book's USD {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
+            f"Booked {section} rate {code()} {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} "
+            f"is {direction} "
+            f"the price book's {code()} {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
             f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(direct))} {'less' if direct > 0 else 'more'}"
             f"{_with_what_scales(params, direct, saving)}.",
             saving,
@@ -454,9 +456,9 @@ def _cheaper_tier(
         Finding(
             ON_DEMAND_HYPERSCALER,
             "compute" if section == "training" else "roi",
-            f"{section.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour "
+            f"{section.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at {code()} {rate:,.2f}/GPU-hour "
             f"with no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
-            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} (USD {cheaper:,.2f} midpoint) the "
+            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} ({code()} {cheaper:,.2f} midpoint) the "
             f"{hours:,.0f} GPU-hours{span} would cost {_usd(direct)} less{_with_what_scales(params, direct, saving)}.",
             saving,
         )
@@ -779,7 +781,7 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
     limit = book.api_price_per_1m_plausible_max_usd
     per_1m = {side: _f(roi.per_1m_from_per_1k(price)) for side, price in prices.items()}
     named = "; ".join(
-        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means USD {per_1m[side]:,.0f} per 1M tokens "
+        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means {code()} {per_1m[side]:,.0f} per 1M tokens "
         f"({per_1m[side] / limit:,.0f}× the most a frontier API plausibly charges)"
         for side, price in prices.items()
     )
@@ -799,12 +801,12 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
     return Finding(
         API_PRICE_PER_1K_LOOKS_PER_1M,
         "roi",
-        f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
+        f"{named}. No frontier API charges above {code()} {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
         f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
         saving,
         client_message=(
             f"The API prices the fine-tune is compared with look like prices per million tokens written as prices "
-            f"per thousand: read as given, the API would charge up to USD {worst:,.0f} per million tokens, "
+            f"per thousand: read as given, the API would charge up to {code()} {worst:,.0f} per million tokens, "
             f"{worst / limit:,.0f}× the most any frontier API charges. {for_client}"
         ),
     )

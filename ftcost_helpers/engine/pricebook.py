@@ -80,6 +80,15 @@ class UtilisationDefaults(Book):
     full_large: Range
 
 
+class FxTable(Book):
+    """One dated table of exchange rates (issue 24, money): ``per_eur[X]`` units of X per
+    euro, as the ECB quotes them; ``source`` is a key of the book's ``sources``."""
+
+    date: BookDate
+    source: str
+    per_eur: dict[str, Annotated[float, Field(gt=0)]]
+
+
 @dataclass(frozen=True)
 class BookOrigin:
     """One file the price book was read from: its path (as given), as-of date and source."""
@@ -100,6 +109,7 @@ class PriceBook(Book):
     _origins: tuple[BookOrigin, ...] = PrivateAttr(default=())
     _rate_origins: dict[tuple[str, str], BookOrigin] = PrivateAttr(default_factory=dict)
     _own_gpus: set[str] = PrivateAttr(default_factory=set)
+    _fx: object = PrivateAttr(default=None)
 
     as_of: BookDate
     currency: str
@@ -141,6 +151,24 @@ class PriceBook(Book):
     price_book_max_age_months: int
     training_physics: TrainingPhysics
     utilisation_defaults: UtilisationDefaults
+    # Money (issue 24 item 5): exchange-rate tables (ftcost_helpers/engine/fx.py).
+    fx_rates: list[FxTable] = []
+
+    @property
+    def fx(self):
+        """The rate this book's amounts were converted at (:func:`~ftcost_helpers.engine.fx.in_currency`),
+        or None for the book as read (in ``currency``, its own)."""
+        return self._fx
+
+    @property
+    def per_usd(self) -> float:
+        """Units of this book's currency per USD: 1 for the book as read, the conversion's
+        rate for a converted book (for prices read from outside the book, in USD)."""
+        return 1.0 if self._fx is None else float(self._fx.per_usd)
+
+    def with_fx(self, fx: object) -> None:
+        """Record the rate a converted copy was made at (set once, by fx.in_currency)."""
+        self._fx = fx
 
     @property
     def tiers(self) -> list[str]:

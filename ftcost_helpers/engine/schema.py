@@ -589,11 +589,16 @@ class Scenario(Section):
         return overrides
 
 
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 code, three capital letters (``USD``, ``EUR``): the currency of every amount
+in the plan and its outputs (issue 24, money; ftcost_helpers/engine/fx.py)."""
+
+
 class Params(Section):
     """One client's whole plan."""
 
     client: Name
-    currency: Literal["USD"]
+    currency: CurrencyCode
     start_date: CalendarDate
     horizon_months: Annotated[PositiveCount, Field(le=MAX_HORIZON)]
     programme: Programme

@@ -14,9 +14,10 @@ from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
-from ftcost_helpers.engine.money import usd
+from ftcost_helpers.engine.money import amounts_in, usd
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation
 
@@ -190,6 +191,19 @@ def summarise(
     compute_draws: bool = False,
     headline: Headline | None = None,
 ) -> dict[str, Any]:
+    """The report contract's keys, every amount in the plan's currency (``currency``; ``fx``
+    gives the rate the price book was converted at, its date and source): :func:`_summarise`."""
+    with amounts_in(breakdown.params.currency):
+        return _summarise(breakdown, simulation, basis, compute_draws, headline)
+
+
+def _summarise(
+    breakdown: Breakdown,
+    simulation: Simulation | None = None,
+    basis: str = DEFAULT_BASIS,
+    compute_draws: bool = False,
+    headline: Headline | None = None,
+) -> dict[str, Any]:
     """The report contract's keys. ``headline`` holds every headline figure on ``basis``
     (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
     reads); the other money keys are the base case's line items, labelled as such.
@@ -214,6 +228,7 @@ def summarise(
         "headline": stated,
         "client": breakdown.params.client,
         "currency": breakdown.params.currency,
+        "fx": plan_rate(breakdown.book, breakdown.params.currency).as_dict(),
         "programme_total_usd": _usd(breakdown.programme_total),
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},

@@ -31,8 +31,9 @@ from typing import Any
 
 from ftcost_helpers.engine.audit import TITLES, Finding, generic_title, ranked
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_SHORT
-from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
+from ftcost_helpers.engine.money import amounts_in, plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import given_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range
@@ -536,7 +537,31 @@ def sources_section(figures: ClientFigures, workings: Workings) -> str:
         f"<li>The price book as of {_h(long_date(book.as_of))}: GPU rates by provider tier, API prices and "
         f"rules of thumb, compiled from the documents below.{used} "
         f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
-        f"{catalogue}</ol><p>Documents:</p><ul>{documents}</ul>"
+        f"{catalogue}{fx_source(figures)}</ol><p>Documents:</p><ul>{documents}</ul>"
+    )
+
+
+def currency_phrase(figures: ClientFigures) -> str:
+    """How the document's header names the currency: ``US dollars``, or for a plan in another
+    currency ``EUR (price-book prices converted at 0.9341 EUR per USD, the rate of 28 June 2024)``."""
+    fx = plan_rate(figures.breakdown.book, figures.params.currency)
+    if not fx.converted:
+        return "US dollars" if fx.currency == "USD" else fx.currency
+    date = long_date(fx.date) if fx.date else "undated"
+    rate = f"{fx.per_usd:.4f} {fx.currency} per {fx.base}"
+    return f"{fx.currency} (price-book prices converted at {rate}, the rate of {date})"
+
+
+def fx_source(figures: ClientFigures) -> str:
+    """The exchange rate as a source, with its date, when the plan's prices were converted."""
+    fx = plan_rate(figures.breakdown.book, figures.params.currency)
+    if not fx.converted:
+        return ""
+    date = long_date(fx.date) if fx.date else "undated"
+    return (
+        f"<li>The exchange rate: {fx.per_usd:.4f} {_h(fx.currency)} per {_h(fx.base)}, the rate of {_h(date)} "
+        f"({_h(fx.source)}). Every price of the price book (in {_h(fx.base)}) is converted at it; the client's own "
+        f"figures are in {_h(fx.currency)} as given.</li>"
     )
 
 
@@ -669,6 +694,12 @@ def _section(anchor: str, title: str, body: str, page: bool = True) -> str:
 
 
 def client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
+    """The whole client document, every amount in the plan's currency (:func:`_client_document`)."""
+    with amounts_in(figures.params.currency):
+        return _client_document(figures, working, today)
+
+
+def _client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
     """The whole client document as one self-contained HTML page: the firm's letterhead,
     page 1 (the decision on the headline's basis, its dates and the executive summary), then
     cost, line items, alternatives, risk, assumptions, sources, the analyst's working and the
@@ -720,7 +751,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
 <div class="kicker">Fine-tuning cost estimate</div>
 <h1>{_h(client)}</h1>
 <p class="meta">Version {_h(version)} · {_h(long_date(day))} · prices as of {_h(long_date(b.book.as_of))} · all
-amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
+amounts in {_h(currency_phrase(figures))} · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 </header>
 <section id="decision"><h2>The decision</h2>{first_page}</section>
 {"".join(sections)}

@@ -14,10 +14,11 @@ import textwrap
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_NAMES, Headline
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
-from ftcost_helpers.engine.money import usd
+from ftcost_helpers.engine.money import code, usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 
@@ -80,8 +81,9 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     width = width or terminal_width()
     name_width = width - 3 * AMOUNT
     p = breakdown.params
-    out = [*_wrap(p.client, width), *_wrap(f"price book: {breakdown.book.provenance()}", width, "", "  "), ""]
-    out.append(f"{'Line item (USD)':<{name_width}}{'low':>{AMOUNT}}{'base':>{AMOUNT}}{'high':>{AMOUNT}}")
+    out = [*_wrap(p.client, width), *_wrap(f"price book: {breakdown.book.provenance()}", width, "", "  ")]
+    out += [*_wrap(plan_rate(breakdown.book, p.currency).sentence(), width, "", "  "), ""]
+    out.append(f"{f'Line item ({code()})':<{name_width}}{'low':>{AMOUNT}}{'base':>{AMOUNT}}{'high':>{AMOUNT}}")
     for area in AREAS:
         items = [i for i in breakdown.line_items if i.area == area and i.high > 0]
         if not items:
@@ -156,7 +158,7 @@ def _amount(value: object) -> str:
 def price_book_text(book: PriceBook, today: dt.date) -> str:
     """Every price-book entry with its as-of date and source (``python -m ftcost_helpers pricebook``)."""
     out = [f"Price book: {book.provenance()}", ""]
-    out.append("GPU rates, USD per GPU-hour (low–high):")
+    out.append(f"GPU rates, {code()} per GPU-hour (low–high):")
     for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items():
         for tier, rate in by_tier.items():
             origin = book.rate_origin(gpu, tier)

@@ -253,16 +253,25 @@ def api_prices_per_1m(p: Params, book: PriceBook) -> ApiPrices:
             return roi.per_1m_from_per_1k(per_1k)
         return fallback
 
-    input_price = price(api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, _side(named, "input"))
-    output_price = price(api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, _side(named, "output"))
+    input_price = price(
+        api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, _side(named, "input", book.per_usd)
+    )
+    output_price = price(
+        api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, _side(named, "output", book.per_usd)
+    )
     cached = api.cached_input_price_usd_per_1m_tokens
     if cached is None:
-        cached = named.cached_input_usd_per_1m if named and named.cached_input_usd_per_1m is not None else input_price
+        cached = (
+            named.cached_input_usd_per_1m * book.per_usd
+            if named and named.cached_input_usd_per_1m is not None
+            else input_price
+        )
     return ApiPrices(input_price, cached, output_price, named.source if named else CLIENT)
 
 
-def _side(named: ApiPrice | None, side: str) -> float:
-    return 0.0 if named is None else getattr(named, f"{side}_usd_per_1m")
+def _side(named: ApiPrice | None, side: str, per_usd: float = 1.0) -> float:
+    """A genai-prices list price (USD per 1M tokens) in the book's currency (× ``per_usd``)."""
+    return 0.0 if named is None else getattr(named, f"{side}_usd_per_1m") * per_usd
 
 
 def api_monthly(p: Params, book: PriceBook) -> Number:
