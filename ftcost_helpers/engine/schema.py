@@ -531,6 +531,18 @@ class Uncertainty(Section):
     seed: Count
 
 
+# ---- Money (issue 24, item 5) ------------------------------------------------------------
+
+
+class Finance(Section):
+    """Money as a CFO counts it: the rate the client discounts its cash at
+    (:mod:`ftcost_helpers.engine.finance`)."""
+
+    discount_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Annual effective rate (0.08 = 8 % a year); None: no discounting (NPV and discounted
+    payback not stated)."""
+
+
 class ReportSettings(Section):
     """How the client document states its figures."""
 
@@ -612,6 +624,7 @@ class Params(Section):
     serving: Serving
     alternative: Alternative
     uncertainty: Uncertainty
+    finance: Finance = Finance()
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
     report: ReportSettings = ReportSettings()
     _notices: tuple[tuple[str, str], ...] = PrivateAttr(default=())

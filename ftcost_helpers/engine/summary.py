@@ -244,6 +244,7 @@ def _summarise(
         "feasibility": plan_feasibility(breakdown).as_dict(),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
+        "finance": headline.discounted.as_dict(),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,
         "compute": compute_summary(breakdown, simulation.compute if simulation and compute_draws else None),

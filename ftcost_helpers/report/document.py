@@ -452,7 +452,31 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity
                 "not cash the business banks, unless the plan makes the saving real.</p>"
             )
         parts.append(f"<h3>Cumulative position, P10–P90</h3>{_img(chart)}{words}")
+    parts.append(discounting_words(figures))
     return "".join(parts)
+
+
+def discounting_words(figures: ClientFigures) -> str:
+    """The cash flow discounted at the client's rate, beside the undiscounted figures
+    (issue 24: NPV, discounted payback, IRR from the headline's one function); nothing when
+    the plan gives no discount rate."""
+    h = figures.headline
+    d = h.discounted
+    if d.discount_rate is None or d.npv_usd is None:
+        return ""
+    horizon = h.horizon_months
+    payback = (
+        f"it pays back in month {d.discounted_payback_month}"
+        if d.discounted_payback_month is not None
+        else f"it does not pay back within {horizon} months"
+    )
+    undiscounted = f"month {h.break_even_month}" if h.break_even_month is not None else f"not within {horizon} months"
+    irr = f" Internal rate of return: {d.irr_annual:.1%} a year." if d.irr_annual is not None else ""
+    return (
+        f"<h3>Discounted at {d.discount_rate:.1%} a year</h3>"
+        f"<p>Net present value over {horizon} months: {_h(usd(d.npv_usd))} (undiscounted: "
+        f"{_h(usd(d.undiscounted_usd))}). Discounted, {payback} (undiscounted break-even: {undiscounted}).{irr}</p>"
+    )
 
 
 def assumptions_section(figures: ClientFigures, workings: Workings) -> str:

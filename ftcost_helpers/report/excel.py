@@ -76,6 +76,13 @@ HEADLINE_ROWS = [
     ("tco_usd", "Cost of ownership", USD),
 ]
 """The keys of ``summary["headline"]`` the Summary sheet shows, in words, in page 1's order."""
+FINANCE_ROWS = [
+    ("discount_rate", "Discount rate (a year)", SHARE),
+    ("npv_usd", "Net present value at the discount rate", USD),
+    ("discounted_payback_month", "Discounted payback month", "0"),
+    ("irr_annual", "Internal rate of return (a year)", SHARE),
+]
+"""``summary["finance"]`` on the Summary sheet, when the plan gives a discount rate."""
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES_NO_UNIT = "yes (1) or no (0)"
 
@@ -173,6 +180,11 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
     for key, label, num_format in HEADLINE_ROWS:
         if headline.get(key) is not None:
             rows.append((f"{label}, headline ({basis})", headline[key], num_format))
+    finance = figures.summary.get("finance")
+    if isinstance(finance, dict) and finance.get("discount_rate") is not None:  # issue 24: discounting
+        for key, label, num_format in FINANCE_ROWS:
+            if finance.get(key) is not None:
+                rows.append((f"{label}, headline ({basis})", finance[key], num_format))
     return rows
 
 

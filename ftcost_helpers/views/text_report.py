@@ -139,6 +139,12 @@ def headline_text(headline: Headline, kind: str, width: int | None = None) -> st
             by_then = f"; {chance:.0%} chance of having paid back by then" if chance is not None else ""
             out.append(f"  Break-even: month {month}, end of {h.date_of_month_end(month):%B %Y}{by_then}")
     out.append(f"  Cost of ownership over {h.horizon_months} months: {usd(h.tco_usd)}")
+    d = h.discounted
+    if d.discount_rate is not None and d.npv_usd is not None:  # issue 24: discounting beside the plain sums
+        payback = f"month {d.discounted_payback_month}" if d.discounted_payback_month else "none within the horizon"
+        out.append(f"  Discounted at {d.discount_rate:.1%} a year: NPV {usd(d.npv_usd)}, payback {payback}")
+        if d.irr_annual is not None:
+            out.append(f"  Internal rate of return: {d.irr_annual:.1%} a year")
     out.append("  (months count from the programme's start: month 1 is its first month)")
     return "\n".join(line for text in out if text for line in _wrap(text, width, "", "    "))
 
