@@ -348,7 +348,14 @@ def name_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
         *_hardware_problems(params, "serving", book),
         *api_model_problems(params),
         *currency_problems(params, book),
+        *_ownership_problems(params, book),
     ]
+
+
+def _ownership_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    from ftcost_helpers.engine.model.ownership import ownership_problems
+
+    return ownership_problems(params, book)
 
 
 def currency_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:

@@ -89,6 +89,24 @@ class FxTable(Book):
     per_eur: dict[str, Annotated[float, Field(gt=0)]]
 
 
+class OwnedGpuDefaults(Book):
+    """What one GPU costs to buy and draws (issue 24, owned hardware)."""
+
+    purchase_usd_per_gpu: Quantity
+    power_kw_per_gpu: Quantity
+
+
+class OwnershipDefaults(Book):
+    """Defaults of ``training.ownership`` (see params/pricebook.yaml for each source)."""
+
+    years: Quantity
+    pue: Quantity
+    kwh_price_usd: Quantity
+    resale_fraction: Quantity
+    colocation_usd_per_month: Quantity
+    by_gpu: dict[str, OwnedGpuDefaults] = {}
+
+
 @dataclass(frozen=True)
 class BookOrigin:
     """One file the price book was read from: its path (as given), as-of date and source."""
@@ -153,6 +171,8 @@ class PriceBook(Book):
     utilisation_defaults: UtilisationDefaults
     # Money (issue 24 item 5): exchange-rate tables (ftcost_helpers/engine/fx.py).
     fx_rates: list[FxTable] = []
+    # Money (issue 24 item 5): owned hardware defaults (ftcost_helpers/engine/model/ownership.py).
+    ownership_defaults: OwnershipDefaults | None = None
 
     @property
     def fx(self):

@@ -227,6 +227,23 @@ def legacy_key_clashes(training: Any) -> list[tuple[str, str]]:
     ]
 
 
+class Ownership(Section):
+    """Owned hardware for the training GPU (issue 24, money): what buying the GPUs would
+    cost against renting them (:mod:`ftcost_helpers.engine.model.ownership`). A key left out
+    takes the price book's ``ownership_defaults`` (by GPU where it depends on the GPU)."""
+
+    gpus: PositiveCount | None = None
+    """GPUs bought (default: ``training.gpus_per_run``)."""
+    purchase_usd_per_gpu: Quantity | None = None
+    years: PositiveQuantity | None = None
+    """Straight-line depreciation life."""
+    power_kw_per_gpu: Quantity | None = None
+    pue: PositiveQuantity | None = None
+    kwh_price_usd: Quantity | None = None
+    colocation_usd_per_month: Quantity | None = None
+    resale_fraction: Fraction | None = None
+
+
 class Training(Section):
     """The training plan: booked GPU time, rerun tax, and what physics needs."""
 
@@ -237,6 +254,8 @@ class Training(Section):
     hours_per_run: Quantity
     runs: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
+    ownership: Ownership | None = None
+    """Buy instead of rent: the buy-vs-rent comparison (issue 24)."""
     failed_runs: Quantity = 0.0
     failed_run_completed_fraction: Fraction = 0.0
     sweep_trials: Quantity = 0.0
