@@ -173,6 +173,9 @@ class PriceBook(Book):
     fx_rates: list[FxTable] = []
     # Money (issue 24 item 5): owned hardware defaults (ftcost_helpers/engine/model/ownership.py).
     ownership_defaults: OwnershipDefaults | None = None
+    # Money (issue 24 item 5): storage and egress prices (ftcost_helpers/engine/model/storage.py).
+    storage_usd_per_tb_month: Quantity = 0.0
+    egress_usd_per_tb: Quantity = 0.0
 
     @property
     def fx(self):

@@ -562,6 +562,22 @@ class Finance(Section):
     payback not stated)."""
 
 
+class Storage(Section):
+    """Storage and egress as programme lines (:mod:`ftcost_helpers.engine.model.storage`)."""
+
+    data_tb: Quantity = 0.0
+    """TB of data kept (datasets, logs) besides the checkpoints."""
+    checkpoints_kept: Quantity = 0.0
+    checkpoint_gb: Quantity | None = None
+    """GB per checkpoint (None: trained parameters × 14 bytes)."""
+    months: Quantity | None = None
+    """Months the data and checkpoints are kept (None: the horizon)."""
+    usd_per_tb_month: Quantity | None = None
+    egress_tb: Quantity = 0.0
+    """TB moved out of the provider during the programme (checkpoints, exports)."""
+    egress_usd_per_tb: Quantity | None = None
+
+
 class ReportSettings(Section):
     """How the client document states its figures."""
 
@@ -644,6 +660,7 @@ class Params(Section):
     alternative: Alternative
     uncertainty: Uncertainty
     finance: Finance = Finance()
+    storage: Storage = Storage()
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
     report: ReportSettings = ReportSettings()
     _notices: tuple[tuple[str, str], ...] = PrivateAttr(default=())

@@ -236,6 +236,57 @@ def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
     ]
 
 
+def _storage_lines(c: _Collector, book: PriceBook) -> list[Item]:
+    """Storage and egress (issue 24, money; :mod:`ftcost_helpers.engine.model.storage`)."""
+    from ftcost_helpers.engine.evaluate import evaluate
+    from ftcost_helpers.engine.model.storage import storage_inputs
+
+    st, p = "storage.", c.params
+    derived = storage_inputs(p, book, evaluate(p, book).compute)
+    data = c.add(st + "data_tb", "Data kept", "TB")
+    kept = c.add(st + "checkpoints_kept", "Checkpoints kept", "checkpoints")
+    size_source = (
+        None if p.storage.checkpoint_gb is not None else "trained parameters × 14 bytes (weights and Adam states)"
+    )
+    size = c.add(
+        st + "checkpoint_gb",
+        "Size of one checkpoint",
+        "GB",
+        derived["checkpoint_gb"],
+        size_source,
+    )
+    months = c.add(
+        st + "months",
+        "Months kept",
+        "months",
+        derived["months"],
+        None if p.storage.months is not None else "the horizon",
+    )
+    price = c.add(
+        st + "usd_per_tb_month",
+        "Storage price",
+        "USD/TB-month",
+        derived["usd_per_tb_month"],
+    )
+    out = c.add(st + "egress_tb", "Egress", "TB")
+    out_price = c.add(
+        st + "egress_usd_per_tb",
+        "Egress price",
+        "USD/TB",
+        derived["egress_usd_per_tb"],
+    )
+    return [
+        Item(
+            "storage",
+            "compute",
+            "Storage: data and checkpoints",
+            ("*", ("+", data, ("*", kept, size, 0.001)), months, price),
+            "Storage",
+        ),
+        Item("egress", "compute", "Egress", ("*", out, out_price), "Egress"),
+    ]
+
+
 def _dataset_lines(c: _Collector) -> list[Item]:
     d = "dataset."
     hours = c.add(d + "annotation_hours", "Annotation hours given", "hours")
@@ -441,7 +492,14 @@ def plan_workings(params: Params, book: PriceBook, client_keys: frozenset[str] =
     c = _Collector(params, book, client_keys)
     build = c.add("programme.build_months", "Build months before launch", "months")
     compute = _compute_lines(c, book)
-    lines = compute + _dataset_lines(c) + _eval_lines(c) + _engineering_lines(c) + _compliance_lines(c)
+    lines = (
+        compute
+        + _storage_lines(c, book)
+        + _dataset_lines(c)
+        + _eval_lines(c)
+        + _engineering_lines(c)
+        + _compliance_lines(c)
+    )
     compute_total = Item("compute_total", "compute", "Compute subtotal", ("+", *(Ref(i.id) for i in compute)))
     running = [compute_total, *_running(c, book)]
     return Workings(

@@ -17,6 +17,7 @@ from ftcost_helpers.engine.model.guards import (
     check_serving_load,
 )
 from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
+from ftcost_helpers.engine.model.storage import storage_lines
 from ftcost_helpers.engine.model.training import ComputeFacts
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -363,7 +364,14 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
     finite and printable, else :class:`~ftcost_helpers.engine.model.guards.FigureOutOfRange`
     (:func:`~ftcost_helpers.engine.model.guards.check_physics`, :func:`amounts`)."""
     compute_lines, facts = compute_area(p, book)
-    lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
+    lines = (
+        compute_lines
+        + storage_lines(p, book, facts)
+        + dataset_area(p)
+        + eval_area(p)
+        + engineering_area(p)
+        + compliance_area(p)
+    )
     first_compute = sum((line.value for line in compute_lines), start=0.0)
     quarterly = maintenance_per_quarter(p, first_compute)
     serving = serving_facts(p, book)
