@@ -5,8 +5,10 @@ GPU-hours (:mod:`ftcost_helpers.engine.model.ownership` holds the formulas)."""
 from __future__ import annotations
 
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.model.commitment import HOURS_PER_MONTH, months_beyond_horizon
 from ftcost_helpers.engine.model.ownership import BuyVsRent, buy_vs_rent, ownership_inputs
 from ftcost_helpers.engine.money import plural, usd
+from ftcost_helpers.engine.quantities import base_value
 
 
 def buy_vs_rent_sentence(owned: BuyVsRent) -> str:
@@ -47,3 +49,24 @@ def plan_buy_vs_rent(breakdown: Breakdown) -> BuyVsRent | None:
         kwh_price=v["kwh_price_usd"],
         colocation_per_month=v["colocation_usd_per_month"],
     )
+
+
+def plan_commitment(breakdown: Breakdown) -> dict[str, object] | None:
+    """``summary.json``'s ``commitment`` object for a plan whose serving has a committed-use
+    term (None otherwise): the term, its discount and rate, and what it owes past the horizon
+    (:func:`~ftcost_helpers.engine.model.commitment.months_beyond_horizon`, base case)."""
+    p = breakdown.params
+    term = p.serving.commitment
+    if term is None:
+        return None
+    spec = breakdown.book.committed_use[term]
+    rate = float(breakdown.base.serving.rate_usd_per_gpu_hour)
+    beyond = months_beyond_horizon(spec.term_months, p.horizon_months, p.programme.build_months + 1)
+    return {
+        "term": term,
+        "term_months": spec.term_months,
+        "discount": round(base_value(spec.discount), 4),
+        "rate_usd_per_gpu_hour": round(rate, 4),
+        "months_beyond_horizon": beyond,
+        "owed_beyond_horizon_usd": round(beyond * p.serving.gpus * HOURS_PER_MONTH * rate, 2),
+    }

@@ -349,7 +349,16 @@ def name_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
         *api_model_problems(params),
         *currency_problems(params, book),
         *_ownership_problems(params, book),
+        *_commitment_problems(params, book),
     ]
+
+
+def _commitment_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    """A committed-use term must be one the price book lists (issue 24)."""
+    term = params.serving.commitment
+    if term is None or term in book.committed_use:
+        return []
+    return [_unknown("serving.commitment", term, list(book.committed_use), "committed-use term")]
 
 
 def _ownership_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:

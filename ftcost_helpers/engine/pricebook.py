@@ -89,6 +89,13 @@ class FxTable(Book):
     per_eur: dict[str, Annotated[float, Field(gt=0)]]
 
 
+class CommittedTerm(Book):
+    """A reserved / committed-use term: its length and the discount off the tier's rate."""
+
+    term_months: Annotated[int, Field(ge=1)]
+    discount: Fraction
+
+
 class OwnedGpuDefaults(Book):
     """What one GPU costs to buy and draws (issue 24, owned hardware)."""
 
@@ -175,6 +182,8 @@ class PriceBook(Book):
     ownership_defaults: OwnershipDefaults | None = None
     # Money (issue 24 item 5): storage and egress prices (ftcost_helpers/engine/model/storage.py).
     storage_usd_per_tb_month: Quantity = 0.0
+    # Money (issue 24 item 5): reserved / committed-use terms (ftcost_helpers/engine/model/commitment.py).
+    committed_use: dict[str, CommittedTerm] = {}
     egress_usd_per_tb: Quantity = 0.0
 
     @property

@@ -454,6 +454,9 @@ class Serving(Section):
     tokens_per_second: PositiveQuantity
     peak_to_average: AtLeastOne
     setup_usd: Quantity = 0.0
+    commitment: str | None = None
+    """A reserved / committed-use term of the price book's ``committed_use`` (issue 24):
+    the rate less its discount, every hour of the month billed."""
 
 
 class ApiAlternative(Section):

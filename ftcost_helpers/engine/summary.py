@@ -12,7 +12,7 @@ import numpy as np
 
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
-from ftcost_helpers.engine.buy_rent import plan_buy_vs_rent
+from ftcost_helpers.engine.buy_rent import plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.fx import plan_rate
@@ -246,6 +246,7 @@ def _summarise(
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "finance": headline.discounted.as_dict(),
+        "commitment": plan_commitment(breakdown),
         "ownership": None if (owned := plan_buy_vs_rent(breakdown)) is None else owned.as_dict(),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
-from ftcost_helpers.engine.model import compute, dataset, engineering, evaluation, maintenance, roi, training
+from ftcost_helpers.engine.model import (
+    commitment,
+    compute,
+    dataset,
+    engineering,
+    evaluation,
+    maintenance,
+    roi,
+    training,
+)
 from ftcost_helpers.engine.model.guards import (
     SECTION_OF_AREA,
     check_amounts,
@@ -182,11 +191,17 @@ def compliance_area(p: Params) -> list[Line]:
 
 
 def serving_rate(p: Params, book: PriceBook) -> Number:
-    """$/GPU-hour for serving: the client's rate, else the price book's."""
+    """$/GPU-hour for serving: the client's rate, else the price book's; under a committed
+    term (``serving.commitment``) less its discount (:mod:`~ftcost_helpers.engine.model.commitment`)."""
     s = p.serving
-    if s.rate_usd_per_gpu_hour is not None:
-        return s.rate_usd_per_gpu_hour
-    return book.gpu_rates_usd_per_gpu_hour[s.gpu][s.tier]
+    rate = (
+        s.rate_usd_per_gpu_hour
+        if s.rate_usd_per_gpu_hour is not None
+        else book.gpu_rates_usd_per_gpu_hour[s.gpu][s.tier]
+    )
+    if s.commitment is None:
+        return rate
+    return commitment.committed_rate(rate, book.committed_use[s.commitment].discount)
 
 
 def maintenance_per_quarter(p: Params, first_compute_usd: Number) -> dict[str, Number]:
@@ -307,7 +322,9 @@ def serving_facts(p: Params, book: PriceBook) -> ServingFacts:
     return ServingFacts(
         rate_usd_per_gpu_hour=rate,
         gpu_hours_per_month=s.gpus * s.hours_per_month,
-        usd_per_month=roi.serving_cost_per_month(s.gpus, s.hours_per_month, rate),
+        usd_per_month=roi.serving_cost_per_month(
+            s.gpus, commitment.billed_hours_per_month(s.hours_per_month, s.commitment is not None), rate
+        ),
         usd_per_1m_tokens=roi.serving_cost_per_1m_tokens(max(s.gpus, 1), rate, s.tokens_per_second),
     )
 
