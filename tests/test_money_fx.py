@@ -215,3 +215,14 @@ def test_a_currency_without_a_rate_or_not_a_code_is_one_line(tmp_path, currency,
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith("error: ") and "currency" in lines[0] and fragment in lines[0]
+
+
+def test_amounts_nested_in_blocks_are_converted(book):
+    # ownership_defaults names no currency; its kwh_price_usd and by_gpu purchase_usd_per_gpu do
+    eur = in_currency(book, "EUR", START)
+    assert eur.ownership_defaults.kwh_price_usd.low == pytest.approx(0.0604 * EUR_PER_USD)
+    assert eur.ownership_defaults.by_gpu["h100_sxm"].purchase_usd_per_gpu.high == pytest.approx(33_750 * EUR_PER_USD)
+    assert eur.ownership_defaults.by_gpu["h100_sxm"].power_kw_per_gpu.high == 1.275  # kW: unchanged
+    assert eur.ownership_defaults.pue.mode == 1.58
+    assert eur.storage_usd_per_tb_month.low == pytest.approx(21 * EUR_PER_USD)
+    assert eur.committed_use["one_year"].discount.low == 0.25  # a share: unchanged

@@ -140,7 +140,10 @@ def _amounts(value: Any, factor: float) -> Any:
             key: scaled(item, factor) if "usd" in str(key) else _amounts(item, factor) for key, item in value.items()
         }
     if isinstance(value, BaseModel):
-        updates = {name: _amounts(getattr(value, name), factor) for name in type(value).model_fields}
+        updates = {
+            name: scaled(getattr(value, name), factor) if "usd" in name else _amounts(getattr(value, name), factor)
+            for name in type(value).model_fields
+        }
         updates = {name: new for name, new in updates.items() if new is not getattr(value, name)}
         return value.model_copy(update=updates) if updates else value
     return value
