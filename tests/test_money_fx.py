@@ -226,3 +226,22 @@ def test_amounts_nested_in_blocks_are_converted(book):
     assert eur.ownership_defaults.pue.mode == 1.58
     assert eur.storage_usd_per_tb_month.low == pytest.approx(21 * EUR_PER_USD)
     assert eur.committed_use["one_year"].discount.low == 0.25  # a share: unchanged
+
+
+def test_a_rates_overlay_adds_a_newer_table_used_from_its_date(tmp_path):
+    from ftcost_helpers.engine.loading import load_price_book
+
+    overlay = tmp_path / "rates.yaml"
+    overlay.write_text(
+        "as_of: 2026-06-01\nsource: test overlay\nsources: {test_rates: a test table}\n"
+        "fx_rates:\n"
+        "  - {date: 2024-06-28, source: ecb_reference_rates, per_eur: {USD: 1.0705}}\n"
+        "  - {date: 2026-06-01, source: test_rates, per_eur: {USD: 1.25}}\n",
+        encoding="utf-8",
+    )
+    merged = load_price_book(rates=overlay, today=dt.date(2026, 12, 7))
+    # a plan starting after 1 June 2026 takes the new table: 1 / 1.25 = 0.8 EUR per USD
+    assert rate_at(merged, "EUR", START).per_usd == pytest.approx(0.8)
+    assert rate_at(merged, "EUR", START).date == dt.date(2026, 6, 1)
+    # one starting before it, the ECB table of 28 June 2024
+    assert rate_at(merged, "EUR", dt.date(2026, 1, 1)).per_usd == pytest.approx(EUR_PER_USD)

@@ -132,3 +132,20 @@ def test_a_gpu_without_defaults_needs_its_own_figures(tmp_path, book):
         load_params(_bank(tmp_path, {"years": 4}, gpu="a100_80gb"), book)
     given = {"purchase_usd_per_gpu": 15_000, "power_kw_per_gpu": 0.4}
     assert load_params(_bank(tmp_path, given, gpu="a100_80gb"), book).training.ownership.years is None
+
+
+def test_the_workbook_shows_buy_or_rent(tmp_path, book):
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from ftcost_helpers.report.excel import write_workbook
+    from ftcost_helpers.report.figures import client_figures
+
+    figures = client_figures(_bank(tmp_path, {"colocation_usd_per_month": 300}), book, dt.date(2026, 12, 7), "t")
+    write_workbook(tmp_path / "r.xlsx", figures)
+    rows = {row[0].value: row[2].value for row in load_workbook(tmp_path / "r.xlsx")["Summary"].iter_rows()}
+    assert rows["Buy or rent: cheaper over the horizon (base case)"] == "rent"
+    assert rows["Owning the training GPUs over the horizon (base case)"] == pytest.approx(
+        figures.summary["ownership"]["owned_usd"]
+    )

@@ -83,6 +83,20 @@ FINANCE_ROWS = [
     ("irr_annual", "Internal rate of return (a year)", SHARE),
 ]
 """``summary["finance"]`` on the Summary sheet, when the plan gives a discount rate."""
+OWNERSHIP_ROWS = [
+    ("cheaper", "Buy or rent: cheaper over the horizon", None),
+    ("owned_usd", "Owning the training GPUs over the horizon", USD),
+    ("rented_usd", "Renting the same GPU-hours", USD),
+    ("purchase_usd", "Purchase price of the GPUs", USD),
+    ("break_even_gpu_hours_per_month", "GPU-hours a month from which buying pays", "#,##0"),
+]
+"""``summary["ownership"]`` on the Summary sheet, when the plan gives ``training.ownership``."""
+COMMITMENT_ROWS = [
+    ("term", "Serving commitment", None),
+    ("discount", "Committed-use discount", SHARE),
+    ("owed_beyond_horizon_usd", "Commitment owed past the horizon", USD),
+]
+"""``summary["commitment"]`` on the Summary sheet, when the plan gives ``serving.commitment``."""
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES_NO_UNIT = "yes (1) or no (0)"
 
@@ -185,6 +199,14 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
         for key, label, num_format in FINANCE_ROWS:
             if finance.get(key) is not None:
                 rows.append((f"{label}, headline ({basis})", finance[key], num_format))
+    for block, block_rows in (("ownership", OWNERSHIP_ROWS), ("commitment", COMMITMENT_ROWS)):  # issue 24
+        values = figures.summary.get(block)
+        if isinstance(values, dict):
+            rows += [
+                (f"{label} (base case)", values[key], fmt)
+                for key, label, fmt in block_rows
+                if values.get(key) is not None
+            ]
     return rows
 
 
