@@ -106,6 +106,9 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
         ("a", {"base_model": {"intermediate_size": 18944, "kv_heads": 4}}, FRESH),
     ),
     "PRICE_BOOK_STALE": (("a", {}, dt.date(2027, 6, 1)), ("a", {}, dt.date(2026, 6, 1))),
+    # issue 24: example A in EUR starts 2026-06-01; the ECB table of 2024-06-28 is 23.1 months
+    # older (703 days ÷ 30.44), past the 6-month limit; in USD nothing is converted
+    "FX_RATE_STALE": (("a", {"currency": "EUR"}, FRESH), ("a", {}, FRESH)),
 }
 
 

@@ -245,3 +245,10 @@ def test_a_rates_overlay_adds_a_newer_table_used_from_its_date(tmp_path):
     assert rate_at(merged, "EUR", START).date == dt.date(2026, 6, 1)
     # one starting before it, the ECB table of 28 June 2024
     assert rate_at(merged, "EUR", dt.date(2026, 1, 1)).per_usd == pytest.approx(EUR_PER_USD)
+
+
+def test_an_old_exchange_rate_is_a_warning(bank):
+    # 28 June 2024 → 1 September 2026: 365 + 365 + 65 = 795 days ÷ 30.44 = 26.1 months (> 6)
+    found = [f for f in bank[1].warnings if f.code == "FX_RATE_STALE"]
+    assert len(found) == 1 and "26.1 months before the plan's start 2026-09-01" in found[0].message
+    assert not [f for f in bank[0].warnings if f.code == "FX_RATE_STALE"]  # in USD nothing is converted

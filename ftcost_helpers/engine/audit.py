@@ -51,6 +51,7 @@ MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
 UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
 UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
 PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
+FX_RATE_STALE = "FX_RATE_STALE"
 ARCHITECTURE_MISMATCH = "ARCHITECTURE_MISMATCH"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 SERVING_BELOW_LOAD = "SERVING_BELOW_LOAD"
@@ -76,6 +77,7 @@ AUDIT_CODES: tuple[str, ...] = (
     UTILISATION_IMPLAUSIBLY_HIGH,
     ARCHITECTURE_MISMATCH,
     PRICE_BOOK_STALE,
+    FX_RATE_STALE,
 )
 """Every code the audit can raise, in the order the checks run."""
 
@@ -113,7 +115,7 @@ SEVERITY: dict[str, str] = {
         (NO_EVAL_HARNESS, NO_FROZEN_TEST_SET, NO_CONTAMINATION_CHECK, BUDGET_SPLIT_DATA, DATASET_UNDER_3X_COMPUTE),
         "medium",
     ),
-    **dict.fromkeys((BUDGET_SPLIT_COMPUTE, MAINTENANCE_OUTSIDE_SOURCE_RANGE, PRICE_BOOK_STALE), "low"),
+    **dict.fromkeys((BUDGET_SPLIT_COMPUTE, MAINTENANCE_OUTSIDE_SOURCE_RANGE, PRICE_BOOK_STALE, FX_RATE_STALE), "low"),
 }
 """How much each code matters when no saving ranks it: ``critical``, the plan's figures are
 wrong or it cannot run as written; ``high``, money spent for nothing or a forced cost
@@ -142,6 +144,7 @@ TITLES: dict[str, str] = {
     UTILISATION_IMPLAUSIBLY_HIGH: "Less GPU time booked than the work needs",
     ARCHITECTURE_MISMATCH: "Model size and architecture disagree",
     PRICE_BOOK_STALE: "GPU prices out of date",
+    FX_RATE_STALE: "Exchange rate out of date",
 }
 """Each code's title in plain words, for a decision-maker (the code is for the analyst);
 ``{section}`` is ``training`` or ``serving`` for a rule that checks both (:attr:`Finding.title`)."""
@@ -940,6 +943,36 @@ def architecture_mismatch(params: Params, book: PriceBook, run: ModelRun) -> lis
     ]
 
 
+def fx_rate_stale(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """The exchange rate converting the price book into the plan's currency (issue 24,
+    :func:`~ftcost_helpers.engine.fx.rate_at`) is older, at the plan's start date, than the
+    price book's stated shelf life."""
+    from ftcost_helpers.engine.fx import NoFxRate, rate_at
+
+    try:
+        fx = rate_at(book, params.currency, params.start_date)
+    except NoFxRate:
+        return []
+    if not fx.converted or fx.date is None:
+        return []
+    age = (params.start_date - fx.date).days / 30.44
+    if age <= book.price_book_max_age_months:
+        return []
+    return [
+        Finding(
+            FX_RATE_STALE,
+            "roi",
+            f"The {fx.base}→{fx.currency} rate ({fx.per_usd:.4f}, {fx.source}) is dated {fx.date}, "
+            f"{age:.1f} months before the plan's start {params.start_date} (limit: {book.price_book_max_age_months} "
+            f"months). Add a current table to fx_rates with a rates overlay (--rates FILE).",
+            client_message=(
+                f"The price-book prices were converted into {fx.currency} at an exchange rate of {fx.date}, "
+                f"{age:.0f} months before the plan starts: have the estimate refreshed at a current rate."
+            ),
+        )
+    ]
+
+
 Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
 
 CHECKS: tuple[Check, ...] = (
@@ -958,6 +991,7 @@ CHECKS: tuple[Check, ...] = (
     model_does_not_fit,
     implied_utilisation,
     architecture_mismatch,
+    fx_rate_stale,
 )
 """Checks that look at the plan and its base-case run."""
 
