@@ -949,8 +949,8 @@ def fx_rate_stale(params: Params, book: PriceBook, run: ModelRun) -> list[Findin
     price book's stated shelf life."""
     from ftcost_helpers.engine.fx import NoFxRate, rate_at
 
-    try:
-        fx = rate_at(book, params.currency, params.start_date)
+    try:  # the rate a converted book was made at, else the one it would be converted at
+        fx = book.fx if book.fx is not None else rate_at(book, params.currency, params.start_date)
     except NoFxRate:
         return []
     if not fx.converted or fx.date is None:
