@@ -252,3 +252,13 @@ def test_an_old_exchange_rate_is_a_warning(bank):
     found = [f for f in bank[1].warnings if f.code == "FX_RATE_STALE"]
     assert len(found) == 1 and "26.1 months before the plan's start 2026-09-01" in found[0].message
     assert not [f for f in bank[0].warnings if f.code == "FX_RATE_STALE"]  # in USD nothing is converted
+
+
+def test_the_reports_index_writes_each_client_in_its_currency(book):
+    from ftcost_helpers.report.figures import client_figures
+    from ftcost_helpers.report.index import _row
+
+    summary = client_figures(BANK_EUR, book, dt.date(2026, 12, 7), "test").summary
+    row = _row("european-bank", summary)
+    assert re.findall(r"EUR [0-9]", row) and not re.findall(r"USD [0-9]", row)
+    assert usd(1) == "USD 1"  # the index's other rows are not affected
