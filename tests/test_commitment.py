@@ -60,3 +60,23 @@ def test_no_commitment_by_default(examples, book):
 def test_an_unknown_term_is_refused(tmp_path, book):
     with pytest.raises(ParamsError, match=r"serving\.commitment"):
         load_params(_bank(tmp_path, "two_year"), book)
+
+
+def test_the_terminal_and_the_document_state_the_commitment(tmp_path, book, capsys):
+    import datetime as dt
+    import re
+
+    from ftcost_helpers.cli import main
+    from ftcost_helpers.report.document import client_document
+    from ftcost_helpers.report.figures import client_figures
+
+    path = _bank(tmp_path, "three_year")
+    assert main(["estimate", str(path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    # 12 × 730 × 1.023 = 8,961.48 owed past the horizon (see the three-year case above)
+    assert "Serving on a 36-month commitment (three_year): USD 1.02 per GPU-hour" in out
+    assert "12 months of the term (USD 8,961) fall after the horizon" in out
+    text = " ".join(
+        re.sub(r"<[^>]+>", " ", client_document(client_figures(path, book, dt.date(2026, 12, 7), "t"))).split()
+    )
+    assert "Committed serving" in text and "USD 8,961" in text

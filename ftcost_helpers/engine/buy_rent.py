@@ -7,7 +7,7 @@ from __future__ import annotations
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.model.commitment import HOURS_PER_MONTH, months_beyond_horizon
 from ftcost_helpers.engine.model.ownership import BuyVsRent, buy_vs_rent, ownership_inputs
-from ftcost_helpers.engine.money import plural, usd
+from ftcost_helpers.engine.money import plural, usd, usd_cents
 from ftcost_helpers.engine.quantities import base_value
 
 
@@ -48,6 +48,23 @@ def plan_buy_vs_rent(breakdown: Breakdown) -> BuyVsRent | None:
         pue=v["pue"],
         kwh_price=v["kwh_price_usd"],
         colocation_per_month=v["colocation_usd_per_month"],
+    )
+
+
+def commitment_sentence(facts: dict[str, object]) -> str:
+    """The serving commitment in one sentence (``summary.json``'s ``commitment``), in the
+    plan's currency."""
+    owed = facts["months_beyond_horizon"]
+    tail = (
+        f"; {plural(float(owed), 'month')} of the term ({usd(float(facts['owed_beyond_horizon_usd']))}) fall after "
+        "the horizon and are owed beyond the figures"
+        if owed
+        else "; the term ends within the horizon"
+    )
+    return (
+        f"Serving on a {facts['term_months']}-month commitment ({facts['term']}): "
+        f"{usd_cents(float(facts['rate_usd_per_gpu_hour']))} per GPU-hour, {float(facts['discount']):.0%} off the "
+        f"tier's rate, every hour of the month billed{tail}."
     )
 
 

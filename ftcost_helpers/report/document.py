@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.audit import TITLES, Finding, generic_title, ranked
-from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, plan_buy_vs_rent
+from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, commitment_sentence, plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
 from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_SHORT
@@ -421,6 +421,9 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
     table = _table(head, rows, "The plan beside its alternatives (base case)")
     owned = plan_buy_vs_rent(figures.breakdown)  # issue 24: buy or rent?
     buy_rent = f"<h3>Buy or rent?</h3><p>{_h(buy_vs_rent_sentence(owned))}</p>" if owned is not None else ""
+    committed = plan_commitment(figures.breakdown)
+    if committed is not None:
+        buy_rent += f"<h3>Committed serving</h3><p>{_h(client_text(commitment_sentence(committed), book))}</p>"
     return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>{buy_rent}'
 
 

@@ -12,7 +12,7 @@ import shutil
 import textwrap
 
 from ftcost_helpers.engine.breakdown import Breakdown
-from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, plan_buy_vs_rent
+from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, commitment_sentence, plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.fx import plan_rate
@@ -104,6 +104,10 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     owned = plan_buy_vs_rent(breakdown)
     if owned is not None:  # issue 24: buy or rent?
         out.extend(_wrap(buy_vs_rent_sentence(owned), width, "", "    "))
+        out.append("")
+    committed = plan_commitment(breakdown)
+    if committed is not None:  # issue 24: a committed-use serving term
+        out.extend(_wrap(commitment_sentence(committed), width, "", "    "))
         out.append("")
     for memory_line in memory_lines(breakdown):
         out.extend(_wrap(memory_line, width, "", "    "))
