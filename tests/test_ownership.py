@@ -149,3 +149,51 @@ def test_the_workbook_shows_buy_or_rent(tmp_path, book):
     assert rows["Owning the training GPUs over the horizon (base case)"] == pytest.approx(
         figures.summary["ownership"]["owned_usd"]
     )
+
+
+def test_a_plan_costed_on_owned_gpus(tmp_path, book):
+    # the bank trained on the GPU it buys: the runs' 120 GPU-hours × energy 0.204232 (0.9875 kW
+    # × PUE 1.58 × 0.1309) + depreciation 9,987.50 + colocation 7,200; failed runs 8 GPU-hours
+    # × energy; the same total as the buy-vs-rent comparison's owned figure
+    ownership = {"colocation_usd_per_month": 300, "costed": True}
+    params = load_params(_bank(tmp_path, ownership), book)
+    breakdown = estimate(params, book)
+    energy = 0.9875 * 1.58 * 0.1309
+    runs = next(line.base for line in breakdown.line_items if line.item.startswith("Training runs"))
+    failed = next(line.base for line in breakdown.line_items if line.item.startswith("Failed runs"))
+    assert runs == pytest.approx(120 * energy + 9987.5 + 7200)
+    assert failed == pytest.approx(8 * energy)
+    assert runs + failed == pytest.approx(plan_buy_vs_rent(breakdown).owned_usd)
+
+
+def test_the_workbook_of_a_plan_on_owned_gpus_agrees_with_the_engine(tmp_path, book):
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from ftcost_helpers.report.excel import write_workbook
+    from ftcost_helpers.report.figures import client_figures
+
+    path = _bank(tmp_path, {"colocation_usd_per_month": 300, "costed": True})
+    figures = client_figures(path, book, dt.date(2026, 12, 7), "t")
+    write_workbook(tmp_path / "r.xlsx", figures)
+    sheet = load_workbook(tmp_path / "r.xlsx", data_only=True)["Summary"]
+    rows = {row[0].value: (row[1].value, row[2].value) for row in sheet.iter_rows()}
+    for figure in ("Programme total (base case)", "Cost of ownership over 24 months (base case)"):
+        formula, engine = rows[figure]
+        assert formula == pytest.approx(engine, abs=0.01), figure
+
+
+def test_an_owned_hardware_scenario_compares_with_the_plan(tmp_path, book):
+    from ftcost_helpers.engine.scenarios import compare_scenarios
+
+    data = read_yaml(BANK)
+    data["training"]["ownership"] = {"colocation_usd_per_month": 300}
+    data["scenarios"] = [{"name": "Buy the GPU", "overrides": {"training": {"ownership": {"costed": True}}}}]
+    path = tmp_path / "bank.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    plan, bought = compare_scenarios(load_params(path, book), book)
+    # rented compute 192 (128 GPU-hours × 1.50) against owning 17,213.64 (see above)
+    assert plan.compute_usd == pytest.approx(192.0)
+    assert bought.compute_usd == pytest.approx(9987.5 + 7200 + 128 * 0.9875 * 1.58 * 0.1309)
+    assert bought.programme_total_usd - plan.programme_total_usd == pytest.approx(bought.compute_usd - 192.0)

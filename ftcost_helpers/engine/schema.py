@@ -242,6 +242,9 @@ class Ownership(Section):
     kwh_price_usd: Quantity | None = None
     colocation_usd_per_month: Quantity | None = None
     resale_fraction: Fraction | None = None
+    costed: Flag = False
+    """Cost the plan on the GPUs bought (a scenario "buy the GPUs"): its compute lines become
+    energy × GPU-hours, plus depreciation over the horizon and colocation."""
 
 
 class Training(Section):

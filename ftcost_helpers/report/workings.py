@@ -219,18 +219,48 @@ def _rate(c: _Collector, section: str, book: PriceBook) -> str:
     return c.add(key, label, "USD/GPU-hour", book.gpu_rate(plan.gpu, plan.tier))
 
 
+def _owned_rate(c: _Collector, book: PriceBook) -> tuple[str, str]:
+    """A plan trained on GPUs it buys (issue 24): the energy per GPU-hour as its rate, and
+    the GPUs' depreciation over the horizon with the colocation as one amount."""
+    from ftcost_helpers.engine.model.ownership import energy_per_gpu_hour, owned_figures, owned_fixed_cost
+    from ftcost_helpers.engine.resolve import pick_base, resolve
+
+    p, b = resolve(c.params, pick_base), resolve(book, pick_base)
+    v = owned_figures(p, b)
+    gpus = p.training.ownership.gpus or p.training.gpus_per_run
+    energy = energy_per_gpu_hour(v["power_kw_per_gpu"], v["pue"], v["kwh_price_usd"])
+    owned = "owned GPUs: kW × PUE × price per kWh"
+    rate = c.add(
+        "training.ownership.energy_usd_per_gpu_hour", "Energy per GPU-hour (owned)", "USD/GPU-hour", energy, owned
+    )
+    fixed = c.add(
+        "training.ownership.fixed_usd",
+        "Owning the GPUs over the horizon (depreciation and colocation)",
+        "USD",
+        owned_fixed_cost(gpus, p.horizon_months, v),
+        "owned GPUs: purchase, resale, years and colocation",
+    )
+    return rate, fixed
+
+
 def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
     g = c.add("training.gpus_per_run", "GPUs per run", "GPUs")
     h = c.add("training.hours_per_run", "Hours per run", "hours")
-    rate = _rate(c, "training", book)
+    own = c.params.training.ownership
+    fixed = None
+    if own is not None and own.costed:
+        rate, fixed = _owned_rate(c, book)
+    else:
+        rate = _rate(c, "training", book)
     runs = c.add("training.runs", "Training runs", "runs")
     failed = c.add("training.failed_runs", "Failed runs", "runs")
     done = c.add("training.failed_run_completed_fraction", "Share of a failed run completed", "share")
     trials = c.add("training.sweep_trials", "Sweep trials", "trials")
     early = c.add("training.sweep_early_stopping", "Sweep stops trials early", "yes/no")
     kept = c.add("training.early_stopped_trial_fraction", "Share of an early-stopped trial run", "share")
+    booked = ("*", g, h, runs, rate) if fixed is None else ("+", ("*", g, h, runs, rate), fixed)
     return [
-        Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs"),
+        Item("training_runs", "compute", "Training runs", booked, "Training runs"),
         Item("failed_runs", "compute", "Failed runs (rerun tax)", ("*", g, h, failed, done, rate), "Failed runs"),
         Item("sweep", "compute", "Hyper-parameter sweep", ("*", g, h, trials, ("if", early, kept, 1), rate), "Hyper"),
     ]

@@ -177,3 +177,42 @@ def ownership_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]
         where = f" for {params.training.gpu}" if key in PER_GPU_KEYS else ""
         return [(f"training.ownership.{key}", f"the price book has no default{where}: give it")]
     return []
+
+
+def owned_figures(params: Params, book: PriceBook) -> dict[str, Number]:
+    """Each ownership figure as the run sees it (a float or one value per draw): the
+    client's, else the price book's default (validated at load: :func:`ownership_problems`)."""
+    own = params.training.ownership
+    defaults = book.ownership_defaults
+    by_gpu = defaults.by_gpu.get(params.training.gpu) if defaults is not None else None
+    values: dict[str, Number] = {}
+    for key in (*PER_GPU_KEYS, *SHARED_KEYS):
+        given = getattr(own, key) if own is not None else None
+        if given is None:
+            given = getattr(by_gpu if key in PER_GPU_KEYS else defaults, key)
+        values[key] = given
+    return values
+
+
+def owned_compute_lines(
+    params: Params, book: PriceBook, gpu_hours: tuple[Number, Number, Number]
+) -> tuple[list[Number], Number]:
+    """The three compute lines (runs, failed runs, sweep) of a plan that trains on GPUs it
+    buys (``training.ownership.costed``): each line's GPU-hours × energy per GPU-hour, the
+    runs' line carrying the GPUs' depreciation over the horizon and the colocation; and the
+    energy alone, the first compute bill that re-training is a share of (the GPUs are paid
+    for already)."""
+    v = owned_figures(params, book)
+    own = params.training.ownership
+    gpus = (own.gpus if own is not None and own.gpus else None) or params.training.gpus_per_run
+    horizon = params.horizon_months
+    energy = energy_per_gpu_hour(v["power_kw_per_gpu"], v["pue"], v["kwh_price_usd"])
+    fixed = owned_fixed_cost(gpus, horizon, v)
+    runs, failed, sweep = (hours * energy for hours in gpu_hours)
+    return [runs + fixed, failed, sweep], runs + failed + sweep
+
+
+def owned_fixed_cost(gpus: Number, horizon_months: int, v: dict[str, Number]) -> Number:
+    """Depreciation over the horizon and colocation of the GPUs bought."""
+    depreciation = depreciation_over(horizon_months, gpus, v["purchase_usd_per_gpu"], v["resale_fraction"], v["years"])
+    return depreciation + v["colocation_usd_per_month"] * horizon_months

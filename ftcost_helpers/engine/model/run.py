@@ -15,6 +15,7 @@ from ftcost_helpers.engine.model import (
     engineering,
     evaluation,
     maintenance,
+    ownership,
     roi,
     training,
 )
@@ -118,6 +119,23 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
         rerun_gpu_hours=rerun,
         **training.physics_view(p, book),
     )
+
+
+def owned_lines(p: Params, book: PriceBook, rented: list[Line]) -> tuple[list[Line], Number]:
+    """The compute lines of a plan trained on GPUs it buys, named as the rented ones
+    (:func:`~ftcost_helpers.engine.model.ownership.owned_compute_lines`), and the energy bill
+    re-training is a share of."""
+    t = p.training
+    hours = (
+        compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs),
+        compute.failed_run_gpu_hours(t.gpus_per_run, t.hours_per_run, t.failed_runs, t.failed_run_completed_fraction),
+        compute.sweep_gpu_hours(
+            t.gpus_per_run, t.hours_per_run, t.sweep_trials, t.sweep_early_stopping, t.early_stopped_trial_fraction
+        ),
+    )
+    values, energy = ownership.owned_compute_lines(p, book, hours)
+    source = f"{CLIENT} × owned GPUs: GPU-hours × energy (kW × PUE × price per kWh); depreciation and colocation"
+    return [Line(line.area, line.item, value, source) for line, value in zip(rented, values, strict=True)], energy
 
 
 def dataset_area(p: Params) -> list[Line]:
@@ -381,6 +399,9 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
     finite and printable, else :class:`~ftcost_helpers.engine.model.guards.FigureOutOfRange`
     (:func:`~ftcost_helpers.engine.model.guards.check_physics`, :func:`amounts`)."""
     compute_lines, facts = compute_area(p, book)
+    first_compute = sum((line.value for line in compute_lines), start=0.0)
+    if p.training.ownership is not None and p.training.ownership.costed:  # issue 24: on GPUs it buys
+        compute_lines, first_compute = owned_lines(p, book, compute_lines)
     lines = (
         compute_lines
         + storage_lines(p, book, facts)
@@ -389,7 +410,6 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
         + engineering_area(p)
         + compliance_area(p)
     )
-    first_compute = sum((line.value for line in compute_lines), start=0.0)
     quarterly = maintenance_per_quarter(p, first_compute)
     serving = serving_facts(p, book)
     ongoing = {
