@@ -48,6 +48,7 @@ def _estimate(args: argparse.Namespace) -> int:
     from ftcost_helpers.engine.breakdown import estimate
     from ftcost_helpers.engine.firm import load_firm
     from ftcost_helpers.engine.headline import plan_headline, resolve_basis
+    from ftcost_helpers.engine.money import amounts_in
     from ftcost_helpers.engine.summary import summarise
     from ftcost_helpers.engine.uncertainty import simulate
 
@@ -56,7 +57,7 @@ def _estimate(args: argparse.Namespace) -> int:
     for line in notice_lines(params, args.file):
         say_note(line)
     basis = resolve_basis(params, load_firm().default_basis)
-    with engine_guard(args.file):
+    with engine_guard(args.file), amounts_in(params.currency):
         breakdown = estimate(params, book, today=dt.date.today(), source=args.file)
         simulation = simulate(params, book, source=args.file)
         summary = summarise(breakdown, simulation, basis, compute_draws=True)

@@ -117,6 +117,9 @@ CASES: dict[str, tuple[tuple[str, dict, dt.date], tuple[str, dict, dt.date]]] = 
         ("a", deep_merge(ON_FIREWORKS, {"training": {"managed": {"end_of_life": "2028-05-31"}}}), FRESH),  # month 24
         ("a", deep_merge(ON_FIREWORKS, {"training": {"managed": {"end_of_life": "2028-06-01"}}}), FRESH),  # month 25
     ),
+    # issue 24: example A in EUR starts 2026-06-01; the ECB table of 2024-06-28 is 23.1 months
+    # older (703 days ÷ 30.44), past the 6-month limit; in USD nothing is converted
+    "FX_RATE_STALE": (("a", {"currency": "EUR"}, FRESH), ("a", {}, FRESH)),
 }
 
 

@@ -542,15 +542,20 @@ def test_serving_facts(plan, book):
     assert float(serving.usd_per_month) == pytest.approx(2_555.0)
 
 
+def _gpu_line(line) -> bool:
+    """A compute line priced by the GPU rate (storage and egress, issue 24, are priced apart)."""
+    return line.area == "compute" and not line.item.startswith(("Storage", "Egress"))
+
+
 def test_compute_lines_name_the_source_of_their_rate(plan, book):
     # a booked rate is the client's; without one the price book's H100 hyperscaler on-demand
     # range (as of 2026-05-26, 001_6c04196dc11ea2b6.txt) prices the runs: midpoint 3.50 × 200
     # GPU-hours = USD 700
-    booked = {line.item: line.source for line in evaluate(plan, book).lines if line.area == "compute"}
+    booked = {line.item: line.source for line in evaluate(plan, book).lines if _gpu_line(line)}
     assert set(booked.values()) == {"client input × booked rate"}
     unbooked = with_training(plan, rate_usd_per_gpu_hour=None)
     run = evaluate(unbooked, book)
-    sources = {line.source for line in run.lines if line.area == "compute"}
+    sources = {line.source for line in run.lines if _gpu_line(line)}
     assert sources == {
         "client input × price book 2026-05-26 (001_6c04196dc11ea2b6.txt): h100_sxm hyperscaler_on_demand"
     }

@@ -168,7 +168,14 @@ def test_example_a_labels(examples, example_files, book) -> None:
     assert by_client == EXAMPLE_A_CLIENT_INPUTS
     assert inputs["serving.rate_usd_per_gpu_hour"].source == "price book of 26 May 2026: H100 SXM, neocloud on demand"
     assert inputs["engineering.hours_per_week"].source == DEFAULT_SOURCE  # defaults.yaml: 40
-    others = set(inputs) - by_client - {"serving.rate_usd_per_gpu_hour"}
+    # storage and egress (issue 24): prices from the price book, sizes from the model and horizon
+    priced = {"storage.usd_per_tb_month", "storage.egress_usd_per_tb"}
+    derived = {"storage.checkpoint_gb", "storage.months"}
+    for key in priced:
+        assert inputs[key].source == "price book of 26 May 2026: storage and egress prices"
+    assert inputs["storage.checkpoint_gb"].source.startswith("trained parameters × 14 bytes")
+    assert inputs["storage.months"].source == "the horizon"
+    others = set(inputs) - by_client - {"serving.rate_usd_per_gpu_hour"} - priced - derived
     assert all(inputs[key].source == DEFAULT_SOURCE for key in others)
 
 

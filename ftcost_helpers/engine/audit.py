@@ -27,6 +27,7 @@ from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.run import ModelRun, alternative_tokens_million_per_month, api_monthly
 from ftcost_helpers.engine.model.training import ARCHITECTURE_TOLERANCE
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.overrides import scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import uses_default_utilisation
@@ -51,6 +52,7 @@ MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
 UTILISATION_IMPLAUSIBLY_LOW = "UTILISATION_IMPLAUSIBLY_LOW"
 UTILISATION_IMPLAUSIBLY_HIGH = "UTILISATION_IMPLAUSIBLY_HIGH"
 PRICE_BOOK_STALE = "PRICE_BOOK_STALE"
+FX_RATE_STALE = "FX_RATE_STALE"
 ARCHITECTURE_MISMATCH = "ARCHITECTURE_MISMATCH"
 MAINTENANCE_OUTSIDE_SOURCE_RANGE = "MAINTENANCE_OUTSIDE_SOURCE_RANGE"
 SERVING_BELOW_LOAD = "SERVING_BELOW_LOAD"
@@ -80,6 +82,7 @@ AUDIT_CODES: tuple[str, ...] = (
     MANAGED_UNPACKED_BILLING,
     MANAGED_SERVICE_END_OF_LIFE,
     PRICE_BOOK_STALE,
+    FX_RATE_STALE,
 )
 """Every code the audit can raise, in the order the checks run."""
 
@@ -119,7 +122,7 @@ SEVERITY: dict[str, str] = {
         (NO_EVAL_HARNESS, NO_FROZEN_TEST_SET, NO_CONTAMINATION_CHECK, BUDGET_SPLIT_DATA, DATASET_UNDER_3X_COMPUTE),
         "medium",
     ),
-    **dict.fromkeys((BUDGET_SPLIT_COMPUTE, MAINTENANCE_OUTSIDE_SOURCE_RANGE, PRICE_BOOK_STALE), "low"),
+    **dict.fromkeys((BUDGET_SPLIT_COMPUTE, MAINTENANCE_OUTSIDE_SOURCE_RANGE, PRICE_BOOK_STALE, FX_RATE_STALE), "low"),
 }
 """How much each code matters when no saving ranks it: ``critical``, the plan's figures are
 wrong or it cannot run as written; ``high``, money spent for nothing or a forced cost
@@ -150,6 +153,7 @@ TITLES: dict[str, str] = {
     PRICE_BOOK_STALE: "GPU prices out of date",
     MANAGED_UNPACKED_BILLING: "Fine-tuning service billing padding on unpacked examples",
     MANAGED_SERVICE_END_OF_LIFE: "Fine-tuning service stops before the horizon ends",
+    FX_RATE_STALE: "Exchange rate out of date",
 }
 """Each code's title in plain words, for a decision-maker (the code is for the analyst);
 ``{section}`` is ``training`` or ``serving`` for a rule that checks both (:attr:`Finding.title`)."""
@@ -252,11 +256,11 @@ def cash_gain(run: ModelRun, fixed: ModelRun) -> float:
 
 
 def _usd(value: float) -> str:
-    return f"USD {value:,.0f}"
+    return f"{code()} {value:,.0f}"
 
 
 def _usd_range(low: float, high: float) -> str:
-    return f"USD {low:,.0f}–{high:,.0f}"
+    return f"{code()} {low:,.0f}–{high:,.0f}"
 
 
 def _f(value: Number) -> float:
@@ -346,8 +350,9 @@ def _rate_check(params: Params, book: PriceBook, run: ModelRun, section: str, ho
         Finding(
             RATE_OUTSIDE_PRICE_BOOK,
             "compute" if section == "training" else "roi",
-            f"Booked {section} rate USD {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} is {direction} "
-            f"the price book's USD {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
+            f"Booked {section} rate {code()} {booked:,.2f}/GPU-hour for {book.gpus[gpu].label} on {tier} "
+            f"is {direction} "
+            f"the price book's {code()} {band.low:,.2f}–{band.high:,.2f} ({book.as_of}); at the midpoint the "
             f"{hours:,.0f} GPU-hours{span} would cost {_usd(abs(direct))} {'less' if direct > 0 else 'more'}"
             f"{_with_what_scales(params, direct, saving)}.",
             saving,
@@ -463,9 +468,9 @@ def _cheaper_tier(
         Finding(
             ON_DEMAND_HYPERSCALER,
             "compute" if section == "training" else "roi",
-            f"{section.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at USD {rate:,.2f}/GPU-hour "
+            f"{section.capitalize()} on hyperscaler on-demand {book.gpus[gpu].label} at {code()} {rate:,.2f}/GPU-hour "
             f"with no HIPAA constraint: the source ({SEED_MARKET}) counts this among the top cost mistakes "
-            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} (USD {cheaper:,.2f} midpoint) the "
+            f"({_band(book.on_demand_hyperscaler_waste)}× compute). On {tier} ({code()} {cheaper:,.2f} midpoint) the "
             f"{hours:,.0f} GPU-hours{span} would cost {_usd(direct)} less{_with_what_scales(params, direct, saving)}.",
             saving,
         )
@@ -797,7 +802,7 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
     limit = book.api_price_per_1m_plausible_max_usd
     per_1m = {side: _f(roi.per_1m_from_per_1k(price)) for side, price in prices.items()}
     named = "; ".join(
-        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means USD {per_1m[side]:,.0f} per 1M tokens "
+        f"alternative.api.{side}_price_usd_per_1k_tokens = {price:g} means {code()} {per_1m[side]:,.0f} per 1M tokens "
         f"({per_1m[side] / limit:,.0f}× the most a frontier API plausibly charges)"
         for side, price in prices.items()
     )
@@ -817,12 +822,12 @@ def _per_1k_finding(params: Params, book: PriceBook, run: ModelRun, prices: dict
     return Finding(
         API_PRICE_PER_1K_LOOKS_PER_1M,
         "roi",
-        f"{named}. No frontier API charges above USD {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
+        f"{named}. No frontier API charges above {code()} {book.api_price_per_1m_plausible_max_usd:,.0f} per 1M; these "
         f'look like per-1M figures (the source\'s "USD 0.60–15.00 per 1k" is one). {effect}',
         saving,
         client_message=(
             f"The API prices the fine-tune is compared with look like prices per million tokens written as prices "
-            f"per thousand: read as given, the API would charge up to USD {worst:,.0f} per million tokens, "
+            f"per thousand: read as given, the API would charge up to {code()} {worst:,.0f} per million tokens, "
             f"{worst / limit:,.0f}× the most any frontier API charges. {for_client}"
         ),
     )
@@ -956,6 +961,36 @@ def architecture_mismatch(params: Params, book: PriceBook, run: ModelRun) -> lis
     ]
 
 
+def fx_rate_stale(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
+    """The exchange rate converting the price book into the plan's currency (issue 24,
+    :func:`~ftcost_helpers.engine.fx.rate_at`) is older, at the plan's start date, than the
+    price book's stated shelf life."""
+    from ftcost_helpers.engine.fx import NoFxRate, rate_at
+
+    try:  # the rate a converted book was made at, else the one it would be converted at
+        fx = book.fx if book.fx is not None else rate_at(book, params.currency, params.start_date)
+    except NoFxRate:
+        return []
+    if not fx.converted or fx.date is None:
+        return []
+    age = (params.start_date - fx.date).days / 30.44
+    if age <= book.price_book_max_age_months:
+        return []
+    return [
+        Finding(
+            FX_RATE_STALE,
+            "roi",
+            f"The {fx.base}→{fx.currency} rate ({fx.per_usd:.4f}, {fx.source}) is dated {fx.date}, "
+            f"{age:.1f} months before the plan's start {params.start_date} (limit: {book.price_book_max_age_months} "
+            f"months). Add a current table to fx_rates with a rates overlay (--rates FILE).",
+            client_message=(
+                f"The price-book prices were converted into {fx.currency} at an exchange rate of {fx.date}, "
+                f"{age:.0f} months before the plan starts: have the estimate refreshed at a current rate."
+            ),
+        )
+    ]
+
+
 Check = Callable[[Params, PriceBook, ModelRun], list[Finding]]
 
 
@@ -987,6 +1022,7 @@ CHECKS: tuple[Check, ...] = (
     architecture_mismatch,
     managed_unpacked_billing,
     managed_service_end_of_life,
+    fx_rate_stale,
 )
 """Checks that look at the plan and its base-case run."""
 

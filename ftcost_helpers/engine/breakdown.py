@@ -12,10 +12,12 @@ import numpy as np
 
 from ftcost_helpers.engine.audit import Finding, audit
 from ftcost_helpers.engine.evaluate import evaluate
+from ftcost_helpers.engine.fx import in_currency
 from ftcost_helpers.engine.model.guards import UNPLACED, FigureOutOfRange
 from ftcost_helpers.engine.model.lines import AREAS, ONGOING
 from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.model.run import ModelRun
+from ftcost_helpers.engine.money import amounts_in
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
 from ftcost_helpers.engine.resolve import pick_corners
@@ -102,9 +104,12 @@ def estimate(params: Params, book: PriceBook, today: dt.date | None = None, sour
     """The full estimate of a plan: base case, corners and audit. A plan whose figures the
     model cannot produce (:func:`~ftcost_helpers.engine.model.guards.check_run`) raises
     :class:`FigureOutOfRange` naming ``source``, the plan's file."""
+    book = in_currency(book, params.currency, params.start_date)
     try:
         base = evaluate(params, book)
         corners = evaluate(params, book, pick_corners)
-        return Breakdown(params, book, base, corners, audit(params, book, base, today))
+        with amounts_in(params.currency):
+            findings = audit(params, book, base, today)
+        return Breakdown(params, book, base, corners, findings)
     except FigureOutOfRange as error:
         raise error.in_file(source) from None

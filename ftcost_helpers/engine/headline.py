@@ -37,6 +37,7 @@ import numpy as np
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.corrections import shortfall_usd_per_month
+from ftcost_helpers.engine.finance import Discounted, discounted
 from ftcost_helpers.engine.model import roi
 from ftcost_helpers.engine.model.run import programme_spend
 from ftcost_helpers.engine.schema import Params
@@ -127,6 +128,8 @@ class Headline:
     serving_shortfall_usd_per_month: float
     chance_by_month: tuple[float, ...]
     """P(paid back by month m), m = 1..horizon (empty without an alternative)."""
+    discount_rate: float | None = None
+    """The client's annual discount rate (``finance.discount_rate``; None: no discounting)."""
 
     @property
     def contingency_usd(self) -> float:
@@ -156,6 +159,12 @@ class Headline:
     def launch_month(self) -> int:
         """The first month in service (the month after the build)."""
         return self.build_months + 1
+
+    @property
+    def discounted(self) -> Discounted:
+        """NPV, discounted payback and IRR of this cash flow at the plan's discount rate
+        (:func:`~ftcost_helpers.engine.finance.discounted`: one function for every output)."""
+        return discounted(self.cash_flow, self.discount_rate, self.alternative_usd_per_month is not None)
 
     def running_in_month(self, month: int) -> float:
         """USD of running cost in programme month ``month`` (1..horizon)."""
@@ -280,4 +289,5 @@ def headline(
         maintenance_from_month=_maintenance_from(breakdown),
         serving_shortfall_usd_per_month=float(serving_shortfall_usd_per_month),
         chance_by_month=tuple(chance),
+        discount_rate=p.finance.discount_rate,
     )

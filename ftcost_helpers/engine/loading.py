@@ -356,7 +356,35 @@ def name_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
         *_hardware_problems(params, "training", book),
         *_hardware_problems(params, "serving", book),
         *api_model_problems(params),
+        *currency_problems(params, book),
+        *_ownership_problems(params, book),
+        *_commitment_problems(params, book),
     ]
+
+
+def _commitment_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    """A committed-use term must be one the price book lists (issue 24)."""
+    term = params.serving.commitment
+    if term is None or term in book.committed_use:
+        return []
+    return [_unknown("serving.commitment", term, list(book.committed_use), "committed-use term")]
+
+
+def _ownership_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    from ftcost_helpers.engine.model.ownership import ownership_problems
+
+    return ownership_problems(params, book)
+
+
+def currency_problems(params: Params, book: PriceBook) -> list[tuple[str, str]]:
+    """A currency other than the price book's needs an exchange rate in it (or the overlay)."""
+    from ftcost_helpers.engine.fx import NoFxRate, rate_at
+
+    try:
+        rate_at(book, params.currency, params.start_date)
+    except NoFxRate as error:
+        return [("currency", str(error))]
+    return []
 
 
 PRICE_BOOK_ENV, RATES_ENV = "FTCOST_PRICE_BOOK", "FTCOST_RATES"

@@ -10,13 +10,20 @@ labels and the client document.
 * :func:`rounded_to_total` — whole dollars for the rows of a table whose sum is the
   rounded total shown under them (largest-remainder rounding).
 
+The currency code (``USD`` above) is the ``currency`` argument where one is given, else the
+code of the plan being written (:func:`amounts_in`, which each face sets once around
+everything it writes for a plan: ``with amounts_in("EUR"): ...`` writes ``EUR 88,550``), else
+``USD``. Issue 24 (money): a client in EUR reads EUR everywhere.
+
 Pure Python: importing this module loads neither numpy nor matplotlib.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 MINUS = "−"
@@ -24,9 +31,34 @@ MINUS = "−"
 
 SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
 
+DEFAULT_CURRENCY = "USD"
+_CURRENCY: ContextVar[str] = ContextVar("ftcost_currency", default=DEFAULT_CURRENCY)
 
-def _signed(value: float, body: str) -> str:
-    return f"{MINUS if value < 0 and body.strip('0.,') else ''}USD {body}"
+
+def code(currency: str | None = None) -> str:
+    """The currency code amounts are written in: ``currency`` if given, else the plan's
+    being written (:func:`amounts_in`), else ``USD``."""
+    return currency or _CURRENCY.get()
+
+
+@contextmanager
+def amounts_in(currency: str) -> Iterator[str]:
+    """Write every amount in ``currency`` inside the ``with`` block (restored after it)."""
+    token = _CURRENCY.set(currency)
+    try:
+        yield currency
+    finally:
+        _CURRENCY.reset(token)
+
+
+def use_currency(currency: str) -> None:
+    """Write amounts in ``currency`` from now on in this context (a notebook's kernel, which
+    shows one plan; a face writing one report uses :func:`amounts_in` instead)."""
+    _CURRENCY.set(currency)
+
+
+def _signed(value: float, body: str, currency: str | None = None) -> str:
+    return f"{MINUS if value < 0 and body.strip('0.,') else ''}{code(currency)} {body}"
 
 
 def _rounded(value: float, decimals: int = 0) -> Decimal:
@@ -37,19 +69,22 @@ def _rounded(value: float, decimals: int = 0) -> Decimal:
     return cents.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
-def usd(value: float) -> str:
-    """Whole US dollars: ``USD 88,550``; a negative amount ``−USD 1,200``."""
-    return _signed(value, f"{_rounded(value):,.0f}")
+def usd(value: float, currency: str | None = None) -> str:
+    """Whole units (dollars by default): ``USD 88,550``; a negative amount ``−USD 1,200``;
+    ``EUR 88,550`` in a plan in euros (:func:`code`)."""
+    return _signed(value, f"{_rounded(value):,.0f}", currency)
 
 
-def usd_cents(value: float) -> str:
-    """US dollars and cents: ``USD 1.71``, ``USD 1,606.00``."""
-    return _signed(value, f"{_rounded(value, 2):,.2f}")
+def usd_cents(value: float, currency: str | None = None) -> str:
+    """Units and cents: ``USD 1.71``, ``USD 1,606.00`` (:func:`code`)."""
+    return _signed(value, f"{_rounded(value, 2):,.2f}", currency)
 
 
-def usd_range(low: float, high: float) -> str:
-    """A range in whole dollars: ``USD 307,100 – 434,200``."""
-    return f"{usd(low)} – {_rounded(high):,.0f}" if low >= 0 and high >= 0 else f"{usd(low)} – {usd(high)}"
+def usd_range(low: float, high: float, currency: str | None = None) -> str:
+    """A range in whole units: ``USD 307,100 – 434,200`` (:func:`code`)."""
+    if low >= 0 and high >= 0:
+        return f"{usd(low, currency)} – {_rounded(high):,.0f}"
+    return f"{usd(low, currency)} – {usd(high, currency)}"
 
 
 def _scale(size: float) -> tuple[float, str]:
@@ -59,12 +94,12 @@ def _scale(size: float) -> tuple[float, str]:
     return 1.0, ""
 
 
-def compact_usd(value: float, significant: int = 3) -> str:
+def compact_usd(value: float, significant: int = 3, currency: str | None = None) -> str:
     """A short amount with ``significant`` figures: ``USD 13.5k``, ``USD 88.6k``, ``USD 1.23M``,
-    ``USD 950``."""
+    ``USD 950`` (:func:`code`)."""
     size = abs(value)
     if size == 0:
-        return "USD 0"
+        return f"{code(currency)} 0"
     factor, suffix = _scale(size)
     scaled = size / factor
     decimals = max(0, significant - 1 - math.floor(math.log10(scaled)))
@@ -72,13 +107,16 @@ def compact_usd(value: float, significant: int = 3) -> str:
     if "." in body:
         body = body.rstrip("0").rstrip(".")
     if float(body) >= 1000 and suffix:  # 999.96k rounds to 1000k: write it one scale up
-        return compact_usd(math.copysign(float(body) * factor, value), significant)
-    return _signed(value, f"{body}{suffix}")
+        return compact_usd(math.copysign(float(body) * factor, value), significant, currency)
+    return _signed(value, f"{body}{suffix}", currency)
 
 
-def tick_labels(values: Sequence[float], prefix: str = "USD ") -> list[str]:
+def tick_labels(values: Sequence[float], prefix: str | None = None) -> list[str]:
     """Labels for axis ticks at ``values``, all in one scale (k or M) with as few decimals
-    as make every tick exact: ``[0, 2500, 5000]`` → ``USD 0, USD 2.5k, USD 5k``."""
+    as make every tick exact: ``[0, 2500, 5000]`` → ``USD 0, USD 2.5k, USD 5k``. ``prefix``
+    defaults to the currency code and a space (:func:`code`)."""
+    if prefix is None:
+        prefix = f"{code()} "
     finite = [abs(v) for v in values if math.isfinite(v)]
     factor, suffix = _scale(max(finite, default=0.0))
     decimals = 0

@@ -156,6 +156,40 @@ class ManagedService(Book):
         return f"{self.label}, {self.source} (as read {self.as_of.isoformat()})"
 
 
+class FxTable(Book):
+    """One dated table of exchange rates (issue 24, money): ``per_eur[X]`` units of X per
+    euro, as the ECB quotes them; ``source`` is a key of the book's ``sources``."""
+
+    date: BookDate
+    source: str
+    per_eur: dict[str, Annotated[float, Field(gt=0)]]
+
+
+class CommittedTerm(Book):
+    """A reserved / committed-use term: its length and the discount off the tier's rate."""
+
+    term_months: Annotated[int, Field(ge=1)]
+    discount: Fraction
+
+
+class OwnedGpuDefaults(Book):
+    """What one GPU costs to buy and draws (issue 24, owned hardware)."""
+
+    purchase_usd_per_gpu: Quantity
+    power_kw_per_gpu: Quantity
+
+
+class OwnershipDefaults(Book):
+    """Defaults of ``training.ownership`` (see params/pricebook.yaml for each source)."""
+
+    years: Quantity
+    pue: Quantity
+    kwh_price_usd: Quantity
+    resale_fraction: Quantity
+    colocation_usd_per_month: Quantity
+    by_gpu: dict[str, OwnedGpuDefaults] = {}
+
+
 @dataclass(frozen=True)
 class BookOrigin:
     """One file the price book was read from: its path (as given), as-of date and source."""
@@ -186,6 +220,7 @@ class PriceBook(Book):
     _origins: tuple[BookOrigin, ...] = PrivateAttr(default=())
     _rate_origins: dict[tuple[str, str], BookOrigin] = PrivateAttr(default_factory=dict)
     _own_gpus: set[str] = PrivateAttr(default_factory=set)
+    _fx: object = PrivateAttr(default=None)
 
     as_of: BookDate
     currency: str
@@ -231,6 +266,31 @@ class PriceBook(Book):
     utilisation_defaults: UtilisationDefaults
     managed_services: dict[str, ManagedService] = {}
     """Managed fine-tuning and serving services, each with its dated prices (issue 24)."""
+    # Money (issue 24 item 5): exchange-rate tables (ftcost_helpers/engine/fx.py).
+    fx_rates: list[FxTable] = []
+    # Money (issue 24 item 5): owned hardware defaults (ftcost_helpers/engine/model/ownership.py).
+    ownership_defaults: OwnershipDefaults | None = None
+    # Money (issue 24 item 5): storage and egress prices (ftcost_helpers/engine/model/storage.py).
+    storage_usd_per_tb_month: Quantity = 0.0
+    # Money (issue 24 item 5): reserved / committed-use terms (ftcost_helpers/engine/model/commitment.py).
+    committed_use: dict[str, CommittedTerm] = {}
+    egress_usd_per_tb: Quantity = 0.0
+
+    @property
+    def fx(self):
+        """The rate this book's amounts were converted at (:func:`~ftcost_helpers.engine.fx.in_currency`),
+        or None for the book as read (in ``currency``, its own)."""
+        return self._fx
+
+    @property
+    def per_usd(self) -> float:
+        """Units of this book's currency per USD: 1 for the book as read, the conversion's
+        rate for a converted book (for prices read from outside the book, in USD)."""
+        return 1.0 if self._fx is None else float(self._fx.per_usd)
+
+    def with_fx(self, fx: object) -> None:
+        """Record the rate a converted copy was made at (set once, by fx.in_currency)."""
+        self._fx = fx
 
     @property
     def tiers(self) -> list[str]:

@@ -167,6 +167,10 @@ def _value_at(params: Params, key: str) -> Any:
     return node
 
 
+STORAGE_PRICE_KEYS = ("storage.usd_per_tb_month", "storage.egress_usd_per_tb")
+"""Storage and egress prices a plan does not give: the price book's (issue 24)."""
+
+
 def _from_price_book(key: str, params: Params, book: PriceBook) -> Provenance | None:
     """A rate the plan does not book, or a utilisation it does not give: the price book's."""
     if key in RATE_KEYS and _value_at(params, key) is None:
@@ -176,6 +180,8 @@ def _from_price_book(key: str, params: Params, book: PriceBook) -> Provenance | 
         return Provenance(
             PRICE_BOOK, f"price book of {_day(origin.as_of)}: {gpu}, {plan.tier.replace('_', ' ')}", origin.as_of
         )
+    if key in STORAGE_PRICE_KEYS and _value_at(params, key) is None:  # issue 24: storage and egress
+        return Provenance(PRICE_BOOK, f"price book of {_day(book.as_of)}: storage and egress prices", book.as_of)
     if key == UTILISATION_KEY and params.training.utilisation is None:
         return Provenance(PRICE_BOOK, f"price book of {_day(book.as_of)}: default utilisation", book.as_of)
     return None

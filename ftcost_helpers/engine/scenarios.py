@@ -15,8 +15,10 @@ from ftcost_helpers.engine.audit import audit
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.feasibility import Feasibility, feasibility
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.fx import in_currency
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.model.roi import month_or_none
+from ftcost_helpers.engine.money import amounts_in
 from ftcost_helpers.engine.overrides import hours_factor, scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
@@ -67,10 +69,12 @@ class ScenarioResult:
 
 
 def _result(name: str, description: str, params: Params, book: PriceBook) -> ScenarioResult:
+    book = in_currency(book, params.currency, params.start_date)
     run = evaluate(params, book)
     month = float(run.break_even_month)
     t = params.training
-    findings = audit(params, book, run)
+    with amounts_in(params.currency):
+        findings = audit(params, book, run)
     return ScenarioResult(
         name=name,
         compute_usd=float(run.area_total("compute")),

@@ -341,6 +341,26 @@ class ManagedTraining(Section):
     notice (None: the price book's, if it states one)."""
 
 
+class Ownership(Section):
+    """Owned hardware for the training GPU (issue 24, money): what buying the GPUs would
+    cost against renting them (:mod:`ftcost_helpers.engine.model.ownership`). A key left out
+    takes the price book's ``ownership_defaults`` (by GPU where it depends on the GPU)."""
+
+    gpus: PositiveCount | None = None
+    """GPUs bought (default: ``training.gpus_per_run``)."""
+    purchase_usd_per_gpu: Quantity | None = None
+    years: PositiveQuantity | None = None
+    """Straight-line depreciation life."""
+    power_kw_per_gpu: Quantity | None = None
+    pue: PositiveQuantity | None = None
+    kwh_price_usd: Quantity | None = None
+    colocation_usd_per_month: Quantity | None = None
+    resale_fraction: Fraction | None = None
+    costed: Flag = False
+    """Cost the plan on the GPUs bought (a scenario "buy the GPUs"): its compute lines become
+    energy × GPU-hours, plus depreciation over the horizon and colocation."""
+
+
 class Training(Section):
     """The training plan: booked GPU time, rerun tax, and what physics needs."""
 
@@ -353,6 +373,8 @@ class Training(Section):
     hours_per_run: Quantity
     runs: Quantity
     rate_usd_per_gpu_hour: Quantity | None = None
+    ownership: Ownership | None = None
+    """Buy instead of rent: the buy-vs-rent comparison (issue 24)."""
     failed_runs: Quantity = 0.0
     failed_run_completed_fraction: Fraction = 0.0
     sweep_trials: Quantity = 0.0
@@ -630,6 +652,10 @@ class Serving(Section):
             raise ValueError(f"min_replicas ({self.min_replicas}) is more than max_replicas ({self.max_replicas})")
         return self
 
+    commitment: str | None = None
+    """A reserved / committed-use term of the price book's ``committed_use`` (issue 24):
+    the rate less its discount, every hour of the month billed."""
+
 
 class ApiAlternative(Section):
     """A frontier API doing the same job: a monthly bill, or tokens × price. A ``model`` is any
@@ -723,6 +749,34 @@ class Uncertainty(Section):
 
     draws: Annotated[PositiveCount, Field(le=MAX_DRAWS)]
     seed: Count
+
+
+# ---- Money (issue 24, item 5) ------------------------------------------------------------
+
+
+class Finance(Section):
+    """Money as a CFO counts it: the rate the client discounts its cash at
+    (:mod:`ftcost_helpers.engine.finance`)."""
+
+    discount_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    """Annual effective rate (0.08 = 8 % a year); None: no discounting (NPV and discounted
+    payback not stated)."""
+
+
+class Storage(Section):
+    """Storage and egress as programme lines (:mod:`ftcost_helpers.engine.model.storage`)."""
+
+    data_tb: Quantity = 0.0
+    """TB of data kept (datasets, logs) besides the checkpoints."""
+    checkpoints_kept: Quantity = 0.0
+    checkpoint_gb: Quantity | None = None
+    """GB per checkpoint (None: trained parameters × 14 bytes)."""
+    months: Quantity | None = None
+    """Months the data and checkpoints are kept (None: the horizon)."""
+    usd_per_tb_month: Quantity | None = None
+    egress_tb: Quantity = 0.0
+    """TB moved out of the provider during the programme (checkpoints, exports)."""
+    egress_usd_per_tb: Quantity | None = None
 
 
 class ReportSettings(Section):
@@ -853,13 +907,16 @@ class Calibration(Section):
 
 
 # --- end of calibration block ------------------------------------------------------------
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 code, three capital letters (``USD``, ``EUR``): the currency of every amount
+in the plan and its outputs (issue 24, money; ftcost_helpers/engine/fx.py)."""
 
 
 class Params(Section):
     """One client's whole plan."""
 
     client: Name
-    currency: Literal["USD"]
+    currency: CurrencyCode
     start_date: CalendarDate
     horizon_months: Annotated[PositiveCount, Field(le=MAX_HORIZON)]
     programme: Programme
@@ -873,6 +930,8 @@ class Params(Section):
     serving: Serving
     alternative: Alternative
     uncertainty: Uncertainty
+    finance: Finance = Finance()
+    storage: Storage = Storage()
     scenarios: list[Scenario] = Field(default=[], max_length=MAX_SCENARIOS)
     report: ReportSettings = ReportSettings()
     calibration: Calibration | None = None

@@ -12,13 +12,15 @@ import numpy as np
 
 from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.buy_rent import plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.calibration import calibration_summary
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.gates import plan_staged_outcome
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
 from ftcost_helpers.engine.model.roi import decision_rule
-from ftcost_helpers.engine.money import usd
+from ftcost_helpers.engine.money import amounts_in, usd
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation
 from ftcost_helpers.engine.value_of_information import plan_value_of_information
@@ -252,6 +254,19 @@ def summarise(
     compute_draws: bool = False,
     headline: Headline | None = None,
 ) -> dict[str, Any]:
+    """The report contract's keys, every amount in the plan's currency (``currency``; ``fx``
+    gives the rate the price book was converted at, its date and source): :func:`_summarise`."""
+    with amounts_in(breakdown.params.currency):
+        return _summarise(breakdown, simulation, basis, compute_draws, headline)
+
+
+def _summarise(
+    breakdown: Breakdown,
+    simulation: Simulation | None = None,
+    basis: str = DEFAULT_BASIS,
+    compute_draws: bool = False,
+    headline: Headline | None = None,
+) -> dict[str, Any]:
     """The report contract's keys. ``headline`` holds every headline figure on ``basis``
     (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
     reads); the other money keys are the base case's line items, labelled as such.
@@ -279,6 +294,7 @@ def summarise(
         "headline": stated,
         "client": breakdown.params.client,
         "currency": breakdown.params.currency,
+        "fx": plan_rate(breakdown.book, breakdown.params.currency).as_dict(),
         "programme_total_usd": _usd(breakdown.programme_total),
         "areas_usd": {area: _usd(value) for area, value in breakdown.areas_usd.items()},
         "ongoing_monthly_usd": {name: _usd(value) for name, value in breakdown.ongoing_monthly_usd.items()},
@@ -298,6 +314,9 @@ def summarise(
         else plan_value_of_information(breakdown.params, breakdown.book, simulation),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
+        "finance": headline.discounted.as_dict(),
+        "commitment": plan_commitment(breakdown),
+        "ownership": None if (owned := plan_buy_vs_rent(breakdown)) is None else owned.as_dict(),
         "horizon_months": breakdown.params.horizon_months,
         "range_usd": range_usd,
         "compute": compute_summary(breakdown, simulation.compute if simulation and compute_draws else None),

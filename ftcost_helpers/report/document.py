@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.audit import TITLES, Finding, generic_title, ranked
+from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, commitment_sentence, plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.feasibility import CANNOT_RUN
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_SHORT
-from ftcost_helpers.engine.money import plural, rounded_to_total, usd, usd_cents, usd_range
+from ftcost_helpers.engine.money import amounts_in, plural, rounded_to_total, usd, usd_cents, usd_range
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import given_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range
@@ -420,7 +422,12 @@ def scenarios_section(results: Sequence[ScenarioResult], figures: ClientFigures)
     ]
     table = _table(head, rows, "The plan beside its alternatives (base case)")
     odds = _odds_note(figures)
-    return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>{odds}'
+    owned = plan_buy_vs_rent(figures.breakdown)  # issue 24: buy or rent?
+    buy_rent = f"<h3>Buy or rent?</h3><p>{_h(buy_vs_rent_sentence(owned))}</p>" if owned is not None else ""
+    committed = plan_commitment(figures.breakdown)
+    if committed is not None:
+        buy_rent += f"<h3>Committed serving</h3><p>{_h(client_text(commitment_sentence(committed), book))}</p>"
+    return f'{table}<p class="meta">{_h(client_text(cheapest_note(results), book))}</p>{odds}{buy_rent}'
 
 
 def _odds_note(figures: ClientFigures) -> str:
@@ -464,6 +471,7 @@ def risk_section(figures: ClientFigures, workings: Workings, swings: Sensitivity
                 "not cash the business banks, unless the plan makes the saving real.</p>"
             )
         parts.append(f"<h3>Cumulative position, P10–P90</h3>{_img(chart)}{words}")
+    parts.append(discounting_words(figures))
     return "".join(parts)
 
 
@@ -537,6 +545,29 @@ def stages_section(figures: ClientFigures) -> str:
         + ("does not pay back within the horizon." if month is None else f"pays back in month {month}.")
     )
     return table + "".join(f"<p>{_h(word)}</p>" for word in words)
+
+
+def discounting_words(figures: ClientFigures) -> str:
+    """The cash flow discounted at the client's rate, beside the undiscounted figures
+    (issue 24: NPV, discounted payback, IRR from the headline's one function); nothing when
+    the plan gives no discount rate."""
+    h = figures.headline
+    d = h.discounted
+    if d.discount_rate is None or d.npv_usd is None:
+        return ""
+    horizon = h.horizon_months
+    payback = (
+        f"it pays back in month {d.discounted_payback_month}"
+        if d.discounted_payback_month is not None
+        else f"it does not pay back within {horizon} months"
+    )
+    undiscounted = f"month {h.break_even_month}" if h.break_even_month is not None else f"not within {horizon} months"
+    irr = f" Internal rate of return: {d.irr_annual:.1%} a year." if d.irr_annual is not None else ""
+    return (
+        f"<h3>Discounted at {d.discount_rate:.1%} a year</h3>"
+        f"<p>Net present value over {horizon} months: {_h(usd(d.npv_usd))} (undiscounted: "
+        f"{_h(usd(d.undiscounted_usd))}). Discounted, {payback} (undiscounted break-even: {undiscounted}).{irr}</p>"
+    )
 
 
 def assumptions_section(figures: ClientFigures, workings: Workings) -> str:
@@ -621,7 +652,31 @@ def sources_section(figures: ClientFigures, workings: Workings) -> str:
         f"<li>The price book as of {_h(long_date(book.as_of))}: GPU rates by provider tier, API prices and "
         f"rules of thumb, compiled from the documents below.{used} "
         f"Prices from {_h(client_text(str(figures.summary.get('price_sources', '')), book))}.</li>"
-        f"{catalogue}</ol><p>Documents:</p><ul>{documents}</ul>"
+        f"{catalogue}{fx_source(figures)}</ol><p>Documents:</p><ul>{documents}</ul>"
+    )
+
+
+def currency_phrase(figures: ClientFigures) -> str:
+    """How the document's header names the currency: ``US dollars``, or for a plan in another
+    currency ``EUR (price-book prices converted at 0.9341 EUR per USD, the rate of 28 June 2024)``."""
+    fx = plan_rate(figures.breakdown.book, figures.params.currency)
+    if not fx.converted:
+        return "US dollars" if fx.currency == "USD" else fx.currency
+    date = long_date(fx.date) if fx.date else "undated"
+    rate = f"{fx.per_usd:.4f} {fx.currency} per {fx.base}"
+    return f"{fx.currency} (price-book prices converted at {rate}, the rate of {date})"
+
+
+def fx_source(figures: ClientFigures) -> str:
+    """The exchange rate as a source, with its date, when the plan's prices were converted."""
+    fx = plan_rate(figures.breakdown.book, figures.params.currency)
+    if not fx.converted:
+        return ""
+    date = long_date(fx.date) if fx.date else "undated"
+    return (
+        f"<li>The exchange rate: {fx.per_usd:.4f} {_h(fx.currency)} per {_h(fx.base)}, the rate of {_h(date)} "
+        f"({_h(fx.source)}). Every price of the price book (in {_h(fx.base)}) is converted at it; the client's own "
+        f"figures are in {_h(fx.currency)} as given.</li>"
     )
 
 
@@ -754,6 +809,12 @@ def _section(anchor: str, title: str, body: str, page: bool = True) -> str:
 
 
 def client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
+    """The whole client document, every amount in the plan's currency (:func:`_client_document`)."""
+    with amounts_in(figures.params.currency):
+        return _client_document(figures, working, today)
+
+
+def _client_document(figures: ClientFigures, working: Sequence[Working] = (), today: dt.date | None = None) -> str:
     """The whole client document as one self-contained HTML page: the firm's letterhead,
     page 1 (the decision on the headline's basis, its dates and the executive summary), then
     cost, line items, alternatives, risk, assumptions, sources, the analyst's working and the
@@ -823,7 +884,7 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
 <div class="kicker">Fine-tuning cost estimate</div>
 <h1>{_h(client)}</h1>
 <p class="meta">Version {_h(version)} · {_h(long_date(day))} · prices as of {_h(long_date(b.book.as_of))} · all
-amounts in US dollars · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
+amounts in {_h(currency_phrase(figures))} · figures on the {_h(BASIS_SHORT[h.basis])} basis</p>
 </header>
 <section id="decision"><h2>The decision</h2>{first_page}</section>
 {"".join(sections)}

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.headline import BASIS_SHORT, Headline
-from ftcost_helpers.engine.money import compact_usd, usd
+from ftcost_helpers.engine.money import code, compact_usd, usd
 from ftcost_helpers.engine.sensitivity import NET_VALUE, Sensitivity, input_value_text
 from ftcost_helpers.engine.uncertainty import Simulation
 from ftcost_helpers.views.charts import COLOURS, ExactUsdTicks, new_figure, png_bytes
@@ -54,7 +54,7 @@ def area_chart(breakdown: Breakdown) -> Chart:
     ax.xaxis.set_major_formatter(ExactUsdTicks())
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_xlim(0, max(v for _, v in areas) * 1.45)
-    ax.set_xlabel("One-time cost (USD)")
+    ax.set_xlabel(f"One-time cost ({code()})")
     ax.spines[["top", "right"]].set_visible(False)
     described = "; ".join(f"{name} {usd(v)} ({v / total:.0%})" for name, v in reversed(areas))
     alt = f"Bar chart of the one-time programme cost by area, largest first: {described}."
@@ -129,7 +129,7 @@ def cash_flow_band_chart(headline: Headline, simulation: Simulation, staff_time:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(0, months[-1])
     ax.set_xlabel("Month from the programme's start (position at the end of each month)")
-    ax.set_ylabel("Cumulative position (USD)" + ("\nstaff time valued at cost" if staff_time else ""))
+    ax.set_ylabel(f"Cumulative position ({code()})" + ("\nstaff time valued at cost" if staff_time else ""))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     end = len(cash) - 1

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.audit import ranked
+from ftcost_helpers.engine.fx import plan_rate
+from ftcost_helpers.engine.money import amounts_in, code
 from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.sensitivity import NET_VALUE, TOP_DRIVERS, sensitivity
 from ftcost_helpers.report.calibrate import calibration_sentence
@@ -75,6 +77,27 @@ HEADLINE_ROWS = [
     ("tco_usd", "Cost of ownership", USD),
 ]
 """The keys of ``summary["headline"]`` the Summary sheet shows, in words, in page 1's order."""
+FINANCE_ROWS = [
+    ("discount_rate", "Discount rate (a year)", SHARE),
+    ("npv_usd", "Net present value at the discount rate", USD),
+    ("discounted_payback_month", "Discounted payback month", "0"),
+    ("irr_annual", "Internal rate of return (a year)", SHARE),
+]
+"""``summary["finance"]`` on the Summary sheet, when the plan gives a discount rate."""
+OWNERSHIP_ROWS = [
+    ("cheaper", "Buy or rent: cheaper over the horizon", None),
+    ("owned_usd", "Owning the training GPUs over the horizon", USD),
+    ("rented_usd", "Renting the same GPU-hours", USD),
+    ("purchase_usd", "Purchase price of the GPUs", USD),
+    ("break_even_gpu_hours_per_month", "GPU-hours a month from which buying pays", "#,##0"),
+]
+"""``summary["ownership"]`` on the Summary sheet, when the plan gives ``training.ownership``."""
+COMMITMENT_ROWS = [
+    ("term", "Serving commitment", None),
+    ("discount", "Committed-use discount", SHARE),
+    ("owed_beyond_horizon_usd", "Commitment owed past the horizon", USD),
+]
+"""``summary["commitment"]`` on the Summary sheet, when the plan gives ``serving.commitment``."""
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 YES_NO_UNIT = "yes (1) or no (0)"
 
@@ -107,7 +130,7 @@ def _write_inputs(book: Book, workings: Workings) -> None:
             sheet.text(row, 2, YES_NO_UNIT)
         else:
             sheet.number(row, 1, float(item.value), fmt)
-            sheet.text(row, 2, item.unit)
+            sheet.text(row, 2, f"{code()}{item.unit[3:]}" if item.unit.startswith("USD") else item.unit)
         for column, bound in ((3, item.low), (4, item.high)):
             if bound is not None:
                 sheet.number(row, column, bound, fmt)
@@ -119,7 +142,8 @@ def _write_inputs(book: Book, workings: Workings) -> None:
 
 def _write_lines(book: Book, figures: ClientFigures, workings: Workings) -> None:
     """Line items by formula, then their total."""
-    headers = ["Area", "Line item", "Drivers", "Amount (USD)", "Low corner (USD)", "High corner (USD)", "Sources"]
+    c = code()
+    headers = ["Area", "Line item", "Drivers", f"Amount ({c})", f"Low corner ({c})", f"High corner ({c})", "Sources"]
     sheet = book.sheet(SHEET_LINES, headers, [20, 40, 70, 16, 16, 16, 30])
     values = workings.values()
     engine = figures.breakdown.line_items
@@ -151,7 +175,7 @@ def _write_lines(book: Book, figures: ClientFigures, workings: Workings) -> None
 
 
 def _write_running(book: Book, workings: Workings) -> None:
-    sheet = book.sheet(SHEET_RUNNING, ["Item", "Amount (USD)", "Per"], [44, 18, 12])
+    sheet = book.sheet(SHEET_RUNNING, ["Item", f"Amount ({code()})", "Per"], [44, 18, 12])
     items = [*workings.running, *([workings.alternative] if workings.alternative else [])]
     for row, item in enumerate(items, start=FIRST_ROW):
         per = "quarter" if item.area == "maintenance" else ("programme" if item.id == "compute_total" else "month")
@@ -174,6 +198,19 @@ def _headline_rows(figures: ClientFigures) -> list[tuple[str, Any, str | None]]:
     for key, label, num_format in HEADLINE_ROWS:
         if headline.get(key) is not None:
             rows.append((f"{label}, headline ({basis})", headline[key], num_format))
+    finance = figures.summary.get("finance")
+    if isinstance(finance, dict) and finance.get("discount_rate") is not None:  # issue 24: discounting
+        for key, label, num_format in FINANCE_ROWS:
+            if finance.get(key) is not None:
+                rows.append((f"{label}, headline ({basis})", finance[key], num_format))
+    for block, block_rows in (("ownership", OWNERSHIP_ROWS), ("commitment", COMMITMENT_ROWS)):  # issue 24
+        values = figures.summary.get(block)
+        if isinstance(values, dict):
+            rows += [
+                (f"{label} (base case)", values[key], fmt)
+                for key, label, fmt in block_rows
+                if values.get(key) is not None
+            ]
     return rows
 
 
@@ -328,7 +365,7 @@ def _write_sensitivity(book: Book, figures: ClientFigures, workings: Workings) -
     sheet.number(row + 1, 3, swings.base, book.fmt(USD, bold=True))
     notes = [
         f"Each uncertain input alone from its low to its high end, every other input at its base case, and the "
-        f"{name.lower()} that results (values, USD), largest swing first: the {swings.drivers_found} of "
+        f"{name.lower()} that results (values, {code()}), largest swing first: the {swings.drivers_found} of "
         f"{swings.inputs_moved} uncertain inputs that move it. The report's tornado shows the first {TOP_DRIVERS}.",
     ]
     if swings.quantity == NET_VALUE:
@@ -361,7 +398,9 @@ def _write_simulation(book: Book, figures: ClientFigures) -> None:
 
 def _write_price_book(book: Book, figures: ClientFigures) -> None:
     bk = figures.breakdown.book
-    sheet = book.sheet("Price book", ["GPU", "Tier", "Low (USD/GPU-hour)", "High (USD/GPU-hour)"], [26, 26, 18, 18])
+    sheet = book.sheet(
+        "Price book", ["GPU", "Tier", f"Low ({code()}/GPU-hour)", f"High ({code()}/GPU-hour)"], [26, 26, 18, 18]
+    )
     row = FIRST_ROW
     for gpu, tiers in bk.gpu_rates_usd_per_gpu_hour.items():
         for tier, band in tiers.items():
@@ -372,8 +411,18 @@ def _write_price_book(book: Book, figures: ClientFigures) -> None:
             row += 1
     sheet.text(row + 1, 0, "Prices as of")
     sheet.date(row + 1, 1, bk.as_of)
-    for offset, title in enumerate(bk.source_titles.values(), start=2):
-        sheet.text(row + offset, 0, title)
+    offset = 2
+    fx = plan_rate(bk, figures.params.currency)
+    if fx.converted:  # the exchange rate the price book's USD prices were converted at, with its date
+        sheet.text(row + 2, 0, f"Exchange rate ({fx.currency} per {fx.base})")
+        sheet.number(row + 2, 1, fx.per_usd, book.fmt("0.0000"))
+        sheet.text(row + 3, 0, "Rate of")
+        if fx.date is not None:
+            sheet.date(row + 3, 1, fx.date)
+        sheet.text(row + 4, 0, fx.sentence())
+        offset = 5
+    for number, title in enumerate(bk.source_titles.values(), start=offset):
+        sheet.text(row + number, 0, title)
 
 
 def _write_warnings(book: Book, figures: ClientFigures) -> None:
@@ -385,7 +434,7 @@ def _write_warnings(book: Book, figures: ClientFigures) -> None:
         "Warning",
         "Area",
         "Severity",
-        f"Cash gained by fixing it over {horizon} months (USD)",
+        f"Cash gained by fixing it over {horizon} months ({code()})",
         "What fixing it does",
         "What it says",
     ]
@@ -409,7 +458,12 @@ def _write_warnings(book: Book, figures: ClientFigures) -> None:
 
 
 def write_workbook(path: Path, figures: ClientFigures) -> None:
-    """Write the client's recalculating ``.xlsx`` to ``path``."""
+    """Write the client's recalculating ``.xlsx`` to ``path``, every amount in the plan's currency."""
+    with amounts_in(figures.params.currency):
+        _write_workbook(path, figures)
+
+
+def _write_workbook(path: Path, figures: ClientFigures) -> None:
     import xlsxwriter
 
     # Text from a client file is never read as a formula or a link ("=HYPERLINK(...)").

@@ -17,6 +17,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.report.excel_calc import CellError, CellKey, Value, evaluate, parse
 
 USD = '"USD "#,##0;"−USD "#,##0'
@@ -156,6 +157,8 @@ class Book:
     def fmt(self, num_format: str | None, bold: bool = False) -> Any:
         """The cell format of ``num_format`` (None: the general format), bold or not, at the
         top of its row like the wrapped text beside it."""
+        if num_format:  # amounts in the plan's currency (money.amounts_in): "EUR "#,##0
+            num_format = num_format.replace("USD ", f"{code()} ")
         key = f"{num_format}|{bold}"
         if key not in self.formats:
             style = {"num_format": num_format or "General", "bold": bold, "valign": "top"}

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ftcost_helpers.engine.headline import BASIS_SHORT
-from ftcost_helpers.engine.money import plural, usd, usd_range
+from ftcost_helpers.engine.money import amounts_in, plural, usd, usd_range
 from ftcost_helpers.report.html import CSS
 from ftcost_helpers.report.sanitize import finalise_page
 from ftcost_helpers.report.slug import SAFE
@@ -86,6 +86,13 @@ def folder_owner(folder: Path) -> str | None:
 
 
 def _row(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
+    """One client's row, its amounts in its own currency (``summary.json``'s ``currency``)."""
+    currency = s.get("currency")
+    with amounts_in(currency if isinstance(currency, str) and currency else "USD"):
+        return _row_cells(slug, s, has_pdf)
+
+
+def _row_cells(slug: str, s: dict[str, Any], has_pdf: bool = False) -> str:
     href = quote(slug)
     span, h = s["range_usd"], s["headline"]
     month, basis = h["break_even_month"], BASIS_SHORT.get(h["basis"], h["basis"])

@@ -263,6 +263,30 @@ def _managed_lines(c: _Collector, book: PriceBook) -> list[Item]:
     ]
 
 
+def _owned_rate(c: _Collector, book: PriceBook) -> tuple[str, str]:
+    """A plan trained on GPUs it buys (issue 24): the energy per GPU-hour as its rate, and
+    the GPUs' depreciation over the horizon with the colocation as one amount."""
+    from ftcost_helpers.engine.model.ownership import energy_per_gpu_hour, owned_figures, owned_fixed_cost
+    from ftcost_helpers.engine.resolve import pick_base, resolve
+
+    p, b = resolve(c.params, pick_base), resolve(book, pick_base)
+    v = owned_figures(p, b)
+    gpus = p.training.ownership.gpus or p.training.gpus_per_run
+    energy = energy_per_gpu_hour(v["power_kw_per_gpu"], v["pue"], v["kwh_price_usd"])
+    owned = "owned GPUs: kW × PUE × price per kWh"
+    rate = c.add(
+        "training.ownership.energy_usd_per_gpu_hour", "Energy per GPU-hour (owned)", "USD/GPU-hour", energy, owned
+    )
+    fixed = c.add(
+        "training.ownership.fixed_usd",
+        "Owning the GPUs over the horizon (depreciation and colocation)",
+        "USD",
+        owned_fixed_cost(gpus, p.horizon_months, v),
+        "owned GPUs: purchase, resale, years and colocation",
+    )
+    return rate, fixed
+
+
 def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
     if c.params.training.provider == "managed" and c.params.training.managed is not None:
         return _managed_lines(c, book)
@@ -278,14 +302,20 @@ def _compute_lines(c: _Collector, book: PriceBook) -> list[Item]:
             calibrated_hours_range(c.params),
             source,
         )
-    rate = _rate(c, "training", book)
+    own = c.params.training.ownership
+    fixed = None
+    if own is not None and own.costed:
+        rate, fixed = _owned_rate(c, book)
+    else:
+        rate = _rate(c, "training", book)
     runs = c.add("training.runs", "Training runs", "runs")
     failed = c.add("training.failed_runs", "Failed runs", "runs")
     done = c.add("training.failed_run_completed_fraction", "Share of a failed run completed", "share")
     trials = c.add("training.sweep_trials", "Sweep trials", "trials")
     early = c.add("training.sweep_early_stopping", "Sweep stops trials early", "yes/no")
     kept = c.add("training.early_stopped_trial_fraction", "Share of an early-stopped trial run", "share")
-    booked = [Item("training_runs", "compute", "Training runs", ("*", g, h, runs, rate), "Training runs")]
+    runs_formula = ("*", g, h, runs, rate) if fixed is None else ("+", ("*", g, h, runs, rate), fixed)
+    booked = [Item("training_runs", "compute", "Training runs", runs_formula, "Training runs")]
     if c.params.training.method == "rl" and c.params.training.rl is not None:
         graded = ("+", runs, ("*", failed, done), ("*", trials, ("if", early, kept, 1)))
         booked = _rl_lines(c, (g, h, runs, rate), graded)
@@ -351,6 +381,57 @@ def _rl_lines(c: _Collector, booked: tuple[str, str, str, str], graded: Formula)
         per_sample = 0
     grader = ("*", graded, prompts, group, epochs, per_sample)
     return [*items, Item("rl_grader", "compute", "RL grader tokens", grader, "RL grader tokens")]
+
+
+def _storage_lines(c: _Collector, book: PriceBook) -> list[Item]:
+    """Storage and egress (issue 24, money; :mod:`ftcost_helpers.engine.model.storage`)."""
+    from ftcost_helpers.engine.evaluate import evaluate
+    from ftcost_helpers.engine.model.storage import storage_inputs
+
+    st, p = "storage.", c.params
+    derived = storage_inputs(p, book, evaluate(p, book).compute)
+    data = c.add(st + "data_tb", "Data kept", "TB")
+    kept = c.add(st + "checkpoints_kept", "Checkpoints kept", "checkpoints")
+    size_source = (
+        None if p.storage.checkpoint_gb is not None else "trained parameters × 14 bytes (weights and Adam states)"
+    )
+    size = c.add(
+        st + "checkpoint_gb",
+        "Size of one checkpoint",
+        "GB",
+        derived["checkpoint_gb"],
+        size_source,
+    )
+    months = c.add(
+        st + "months",
+        "Months kept",
+        "months",
+        derived["months"],
+        None if p.storage.months is not None else "the horizon",
+    )
+    price = c.add(
+        st + "usd_per_tb_month",
+        "Storage price",
+        "USD/TB-month",
+        derived["usd_per_tb_month"],
+    )
+    out = c.add(st + "egress_tb", "Egress", "TB")
+    out_price = c.add(
+        st + "egress_usd_per_tb",
+        "Egress price",
+        "USD/TB",
+        derived["egress_usd_per_tb"],
+    )
+    return [
+        Item(
+            "storage",
+            "compute",
+            "Storage: data and checkpoints",
+            ("*", ("+", data, ("*", kept, size, 0.001)), months, price),
+            "Storage",
+        ),
+        Item("egress", "compute", "Egress", ("*", out, out_price), "Egress"),
+    ]
 
 
 def _dataset_lines(c: _Collector) -> list[Item]:
@@ -623,7 +704,14 @@ def plan_workings(params: Params, book: PriceBook, client_keys: frozenset[str] =
     c = _Collector(params, book, client_keys)
     build = c.add("programme.build_months", "Build months before launch", "months")
     compute = _compute_lines(c, book)
-    lines = compute + _dataset_lines(c) + _eval_lines(c) + _engineering_lines(c) + _compliance_lines(c)
+    lines = (
+        compute
+        + _storage_lines(c, book)
+        + _dataset_lines(c)
+        + _eval_lines(c)
+        + _engineering_lines(c)
+        + _compliance_lines(c)
+    )
     compute_total = Item("compute_total", "compute", "Compute subtotal", ("+", *(Ref(i.id) for i in compute)))
     running = [compute_total, *_running(c, book)]
     return Workings(

@@ -33,8 +33,8 @@ from ftcost_helpers.engine.breakdown import Breakdown  # noqa: E402
 from ftcost_helpers.engine.model.maintenance import months_maintained_per_quarter  # noqa: E402
 from ftcost_helpers.engine.model.roi import operating_months  # noqa: E402
 from ftcost_helpers.engine.model.training import MEMORY_LABELS  # noqa: E402
+from ftcost_helpers.engine.money import code, tick_labels, usd  # noqa: E402
 from ftcost_helpers.engine.money import compact_usd as compact_amount  # noqa: E402
-from ftcost_helpers.engine.money import tick_labels, usd  # noqa: E402
 from ftcost_helpers.engine.pricebook import PriceBook  # noqa: E402
 from ftcost_helpers.engine.sensitivity import Sensitivity, input_value_text  # noqa: E402
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES  # noqa: E402
@@ -88,12 +88,12 @@ def compact_usd(value: float, _position: Any = None) -> str:
         body = f"{size / 1e3:.0f}k"
     else:
         body = f"{size:.0f}" if size >= 10 or size == 0 else f"{size:.2f}"
-    return f"{sign}USD {body}"
+    return f"{sign}{code()} {body}"
 
 
 def rate_usd(value: float, _position: Any = None) -> str:
     """A rate tick with cents: ``USD 1.50``."""
-    return f"USD {value:,.2f}"
+    return f"{code()} {value:,.2f}"
 
 
 def currency_axis(ax: Axes, axis: str = "y", formatter: Any = compact_usd) -> None:
@@ -242,7 +242,7 @@ def gpu_rates_chart(book: PriceBook, booked: tuple[str, str, float] | None = Non
     ax.set_yticks(range(len(gpus)), [plain(gpu_label(book, g)) for g in gpus])
     ax.invert_yaxis()
     currency_axis(ax, "x", rate_usd)
-    ax.set_xlabel("USD per GPU-hour (low–high)")
+    ax.set_xlabel(f"{code()} per GPU-hour (low–high)")
     ax.set_title(f"GPU rental prices by GPU and tier (price book {book.as_of.isoformat()})")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
@@ -259,7 +259,7 @@ def _mark_booked_rate(
     t = tiers.index(tier) if tier in tiers else (len(tiers) - 1) / 2
     y = gpus.index(gpu) + (t - (len(tiers) - 1) / 2) * height
     own = "" if price_book_band(book, gpu, tier) is not None else " (its own rate: no price-book rate)"
-    ax.plot([rate], [y], marker="D", color="black", linestyle="none", label=f"This plan: USD {rate:,.2f}{own}")
+    ax.plot([rate], [y], marker="D", color="black", linestyle="none", label=f"This plan: {code()} {rate:,.2f}{own}")
 
 
 def vram_chart(vram: pd.DataFrame, gpu_label: str, gpu_memory_gb: float) -> Figure:
@@ -336,7 +336,7 @@ def _draw_dataset(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
             bottom += value
         labels.append(
             ax.annotate(
-                f"USD {bottom:,.0f}",
+                f"{code()} {bottom:,.0f}",
                 (x, bottom),
                 ha="center",
                 va="bottom",
@@ -357,7 +357,7 @@ def _draw_dataset(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
     )
     ax.set_xticks([0, 1], ["Dataset", "Compute"])
     currency_axis(ax)
-    ax.set_ylabel("USD (one-time)")
+    ax.set_ylabel(f"{code()} (one-time)")
     ax.set_title("Dataset cost stack against the compute bill")
     ax.legend(**CORNER_LEGEND["upper right"])
     return {"items": [[item for item, _ in stack] for stack in stacks], "bars": bars, "labels": labels, "band": band}
@@ -376,7 +376,7 @@ def _update_dataset(ax: Axes, drawn: dict[str, Any], data: tuple[Any, ...]) -> b
             bar.set_height(value)
             bottom += value
         drawn["labels"][x].xy = (x, bottom)
-        drawn["labels"][x].set_text(f"USD {bottom:,.0f}")
+        drawn["labels"][x].set_text(f"{code()} {bottom:,.0f}")
     drawn["band"].set_data([-0.45, 0.45], compute * low, compute * high)
     _autoscale(ax, [(-0.45, compute * low), (0.45, compute * high)])
     return True
@@ -432,7 +432,7 @@ def _draw_eval(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
         )
     currency_axis(ax)
     ax.set_xlabel("Month after launch")
-    ax.set_ylabel("Cumulative evaluation spend (USD)")
+    ax.set_ylabel(f"Cumulative evaluation spend ({code()})")
     ax.set_title("Evaluation: one-time set-up against continuous monthly cost")
     ax.set_xlim(0, horizon)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -514,7 +514,7 @@ def _draw_maintenance(ax: Axes, data: tuple[Any, ...]) -> dict[str, Any]:
         bottom = bottom + np.asarray(heights, dtype=float)
     currency_axis(ax)
     ax.set_xlabel("Quarter")
-    ax.set_ylabel("USD per quarter")
+    ax.set_ylabel(f"{code()} per quarter")
     ax.set_title("Maintenance cost per quarter")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if quarters:
@@ -610,7 +610,7 @@ def _draw_cash_flow(
     ax.set_xlabel(
         "Month from the programme's start" + (f" (launch after month {build})" if build else " (0 = the outlay)")
     )
-    ax.set_ylabel("Cumulative cash flow (USD)")
+    ax.set_ylabel(f"Cumulative cash flow ({code()})")
     ax.set_xlim(0, months[-1])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(**CORNER_LEGEND["upper left"])
@@ -668,7 +668,7 @@ def monthly_costs_chart(breakdown: Breakdown) -> Figure:
         )
     currency_axis(ax)
     ax.set_xlabel("Month from the programme's start" + (f" (launch after month {build})" if build else ""))
-    ax.set_ylabel("USD per month")
+    ax.set_ylabel(f"{code()} per month")
     ax.set_title("Monthly cost of the fine-tune against the alternative")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max(float(bottom.max()), alternative) * 1.3)
@@ -687,7 +687,7 @@ def percentile_band_chart(
     ax.axhline(0, color="black", linewidth=0.8)
     currency_axis(ax)
     ax.set_xlabel("Month (0 = the programme's outlay)")
-    ax.set_ylabel("Cumulative cash flow (USD)")
+    ax.set_ylabel(f"Cumulative cash flow ({code()})")
     ax.set_title("Cumulative cash flow: P10–P90 band over the uncertain inputs")
     ax.set_xlim(months[0], months[-1])
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -714,7 +714,7 @@ def total_band_chart(draws: np.ndarray, percentiles: dict[str, float], base: flo
         )
     ax.axvline(base, color=COLOURS["maintenance"], linewidth=1.5, label=f"Base case {compact_usd(base)}")
     currency_axis(ax, "x")
-    ax.set_xlabel(f"{label} (USD)")
+    ax.set_xlabel(f"{label} ({code()})")
     ax.set_ylabel("Draws")
     ax.set_title(f"{label}: distribution over the uncertain inputs")
     ax.legend(fontsize=8)

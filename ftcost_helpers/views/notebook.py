@@ -28,6 +28,7 @@ from ftcost_helpers.engine.loading import (
     params_from_mapping,
     project_root,
 )
+from ftcost_helpers.engine.money import use_currency
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import TOP_LEVEL_KEYS, Params
 from ftcost_helpers.engine.summary import params_hash
@@ -143,6 +144,7 @@ def setup_notebook(
     book = load_price_book()
     params, source, path = _notebook_params(params_file, namespace, book)
     _configure_inline_charts()
+    use_currency(params.currency)  # every table and chart of this notebook in the plan's currency
     return NotebookContext(params, book, estimate(params, book, today, source), source, bool(interactive), path)
 
 

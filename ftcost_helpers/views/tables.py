@@ -26,6 +26,7 @@ from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.maintenance import quality_lost_unmaintained
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range, base_value, low_high
 from ftcost_helpers.engine.scenarios import cheapest_that_can_run
@@ -66,17 +67,17 @@ def usd(value: Any) -> str:
         return "—"
     value = float(value)
     sign = MINUS if round(value) < 0 else ""
-    return f"{sign}USD {abs(value):,.0f}"
+    return f"{sign}{code()} {abs(value):,.0f}"
 
 
 def usd_cents(value: Any) -> str:
     """``USD 1.71`` (two decimals, for rates and unit prices)."""
-    return "—" if _missing(value) else f"USD {float(value):,.2f}"
+    return "—" if _missing(value) else f"{code()} {float(value):,.2f}"
 
 
 def usd_range(low: float, high: float) -> str:
     """``USD 1.20–1.80``."""
-    return f"USD {low:,.2f}–{high:,.2f}"
+    return f"{code()} {low:,.2f}–{high:,.2f}"
 
 
 def number(value: Any, decimals: int = 0) -> str:
@@ -180,12 +181,12 @@ def areas_table(breakdown: Breakdown) -> Table:
     frame = pd.DataFrame(
         {
             "Area": [AREA_LABELS[a] for a in breakdown.areas_usd],
-            "USD": list(breakdown.areas_usd.values()),
+            f"{code()}": list(breakdown.areas_usd.values()),
             "Share": [v / total if total else np.nan for v in breakdown.areas_usd.values()],
         }
     )
-    frame = pd.concat([frame, pd.DataFrame([{"Area": "Programme total", "USD": total, "Share": 1.0}])])
-    return Table(frame.reset_index(drop=True), {"USD": usd, "Share": percent}, "Programme by area", "", ("Area",))
+    frame = pd.concat([frame, pd.DataFrame([{"Area": "Programme total", f"{code()}": total, "Share": 1.0}])])
+    return Table(frame.reset_index(drop=True), {f"{code()}": usd, "Share": percent}, "Programme by area", "", ("Area",))
 
 
 # ---------------------------------------------------------------- compute
@@ -256,13 +257,13 @@ def compute_cost_table(breakdown: Breakdown) -> Table:
         {
             "Line item": [line.item for line in lines],
             "GPU-hours": [float(line.value) / rate if rate else 0.0 for line in lines],
-            "USD": [float(line.value) for line in lines],
+            f"{code()}": [float(line.value) for line in lines],
         }
     )
-    total = {"Line item": "Compute total", "GPU-hours": frame["GPU-hours"].sum(), "USD": frame["USD"].sum()}
+    total = {"Line item": "Compute total", "GPU-hours": frame["GPU-hours"].sum(), f"{code()}": frame[f"{code()}"].sum()}
     frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    note = f"At USD {rate:,.2f} per GPU-hour ({c.rate_source})."
-    formats = {"GPU-hours": with_unit("GPU-hours"), "USD": usd}
+    note = f"At {code()} {rate:,.2f} per GPU-hour ({c.rate_source})."
+    formats = {"GPU-hours": with_unit("GPU-hours"), f"{code()}": usd}
     return Table(frame, formats, "Compute bill", note, ("Line item",))
 
 
@@ -293,7 +294,7 @@ def gpu_rates_table(book: PriceBook) -> Table:
     band_format: Formatter = lambda band: "—" if band is None else usd_range(*band)  # noqa: E731
     formats = {TIER_LABELS.get(t, t): band_format for t in tiers}
     note = f"Price book as of {book.as_of.isoformat()} ({book.sources['seed_market']}); — means not offered."
-    return Table(frame, formats, "USD per GPU-hour by GPU and tier", note, ("GPU",))
+    return Table(frame, formats, f"{code()} per GPU-hour by GPU and tier", note, ("GPU",))
 
 
 def peak_column(label: str) -> str:
@@ -445,7 +446,7 @@ def dataset_table(breakdown: Breakdown) -> Table:
     table = line_items_table(breakdown, ["dataset"], "Dataset cost stack")
     pairs = float(base_value(breakdown.params.dataset.pairs))
     per_pair = breakdown.areas_usd["dataset"] / pairs if pairs else float("nan")
-    note = f"{number(pairs)} training pairs: USD {per_pair:,.2f} per pair. " + table.note
+    note = f"{number(pairs)} training pairs: {code()} {per_pair:,.2f} per pair. " + table.note
     return Table(table.data, table.formats, table.title, note, table.align_left)
 
 
@@ -473,16 +474,16 @@ def eval_table(breakdown: Breakdown) -> Table:
     one_time = breakdown.areas_usd["eval"]
     frame = pd.DataFrame(
         [
-            {"Cost": "One-time (set-up and judged runs)", "USD": one_time, "When": "before launch"},
-            {"Cost": "Continuous evaluation", "USD": monthly, "When": "per month"},
+            {"Cost": "One-time (set-up and judged runs)", f"{code()}": one_time, "When": "before launch"},
+            {"Cost": "Continuous evaluation", f"{code()}": monthly, "When": "per month"},
             {
                 "Cost": f"Continuous evaluation over {p.horizon_months} months",
-                "USD": monthly * p.horizon_months,
+                f"{code()}": monthly * p.horizon_months,
                 "When": "horizon",
             },
         ]
     )
-    return Table(frame, {"USD": usd}, "Evaluation: one-time against monthly", "", ("Cost", "When"))
+    return Table(frame, {f"{code()}": usd}, "Evaluation: one-time against monthly", "", ("Cost", "When"))
 
 
 # ---------------------------------------------------------------- maintenance
@@ -529,15 +530,24 @@ def monthly_costs_table(breakdown: Breakdown) -> Table:
     """What running the fine-tune costs each month against what the alternative costs."""
     run = breakdown.base
     rows = [
-        {"Cost": f"Running: {name}", "USD per month": value} for name, value in breakdown.ongoing_monthly_usd.items()
+        {"Cost": f"Running: {name}", f"{code()} per month": value}
+        for name, value in breakdown.ongoing_monthly_usd.items()
     ]
     rows.append(
-        {"Cost": "Running: total (maintenance included)", "USD per month": sum(breakdown.ongoing_monthly_usd.values())}
+        {
+            "Cost": "Running: total (maintenance included)",
+            f"{code()} per month": sum(breakdown.ongoing_monthly_usd.values()),
+        }
     )
     rows.append(
-        {"Cost": f"Alternative ({breakdown.params.alternative.kind})", "USD per month": float(run.alternative_monthly)}
+        {
+            "Cost": f"Alternative ({breakdown.params.alternative.kind})",
+            f"{code()} per month": float(run.alternative_monthly),
+        }
     )
-    return Table(pd.DataFrame(rows), {"USD per month": usd}, "Monthly cost against the alternative", "", ("Cost",))
+    return Table(
+        pd.DataFrame(rows), {f"{code()} per month": usd}, "Monthly cost against the alternative", "", ("Cost",)
+    )
 
 
 def cash_flow_table(breakdown: Breakdown, every: int = 1) -> Table:

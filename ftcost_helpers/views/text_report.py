@@ -14,12 +14,14 @@ import textwrap
 import numpy as np
 
 from ftcost_helpers.engine.breakdown import Breakdown
+from ftcost_helpers.engine.buy_rent import buy_vs_rent_sentence, commitment_sentence, plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.catalogue import GpuCatalogue, ModelEntry
 from ftcost_helpers.engine.fit import plan_fit
+from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_NAMES, Headline
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
-from ftcost_helpers.engine.money import usd
+from ftcost_helpers.engine.money import code, usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.requote import Requote
@@ -102,8 +104,9 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     width = width or terminal_width()
     name_width = width - 3 * AMOUNT
     p = breakdown.params
-    out = [*_wrap(p.client, width), *_wrap(f"price book: {breakdown.book.provenance()}", width, "", "  "), ""]
-    out.append(f"{'Line item (USD)':<{name_width}}{'low':>{AMOUNT}}{'base':>{AMOUNT}}{'high':>{AMOUNT}}")
+    out = [*_wrap(p.client, width), *_wrap(f"price book: {breakdown.book.provenance()}", width, "", "  ")]
+    out += [*_wrap(plan_rate(breakdown.book, p.currency).sentence(), width, "", "  "), ""]
+    out.append(f"{f'Line item ({code()})':<{name_width}}{'low':>{AMOUNT}}{'base':>{AMOUNT}}{'high':>{AMOUNT}}")
     for area in AREAS:
         items = [i for i in breakdown.line_items if i.area == area and i.high > 0]
         if not items:
@@ -120,6 +123,14 @@ def breakdown_text(breakdown: Breakdown, width: int | None = None) -> str:
     for name, value in breakdown.ongoing_monthly_usd.items():
         out.append(f"Ongoing {name:<12} {usd(value)}/month (base case)")
     out.append("")
+    owned = plan_buy_vs_rent(breakdown)
+    if owned is not None:  # issue 24: buy or rent?
+        out.extend(_wrap(buy_vs_rent_sentence(owned), width, "", "    "))
+        out.append("")
+    committed = plan_commitment(breakdown)
+    if committed is not None:  # issue 24: a committed-use serving term
+        out.extend(_wrap(commitment_sentence(committed), width, "", "    "))
+        out.append("")
     for memory_line in [*memory_lines(breakdown), *work_lines(breakdown)]:
         out.extend(_wrap(memory_line, width, "", "    "))
     if breakdown.warnings:
@@ -159,6 +170,12 @@ def headline_text(headline: Headline, kind: str, width: int | None = None) -> st
             by_then = f"; {chance:.0%} chance of having paid back by then" if chance is not None else ""
             out.append(f"  Break-even: month {month}, end of {h.date_of_month_end(month):%B %Y}{by_then}")
     out.append(f"  Cost of ownership over {h.horizon_months} months: {usd(h.tco_usd)}")
+    d = h.discounted
+    if d.discount_rate is not None and d.npv_usd is not None:  # issue 24: discounting beside the plain sums
+        payback = f"month {d.discounted_payback_month}" if d.discounted_payback_month else "none within the horizon"
+        out.append(f"  Discounted at {d.discount_rate:.1%} a year: NPV {usd(d.npv_usd)}, payback {payback}")
+        if d.irr_annual is not None:
+            out.append(f"  Internal rate of return: {d.irr_annual:.1%} a year")
     out.append("  (months count from the programme's start: month 1 is its first month)")
     return "\n".join(line for text in out if text for line in _wrap(text, width, "", "    "))
 
@@ -178,7 +195,7 @@ def _amount(value: object) -> str:
 def price_book_text(book: PriceBook, today: dt.date) -> str:
     """Every price-book entry with its as-of date and source (``python -m ftcost_helpers pricebook``)."""
     out = [f"Price book: {book.provenance()}", ""]
-    out.append("GPU rates, USD per GPU-hour (low–high):")
+    out.append(f"GPU rates, {code()} per GPU-hour (low–high):")
     for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items():
         for tier, rate in by_tier.items():
             origin = book.rate_origin(gpu, tier)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ftcost_helpers.engine.loading import ParamsError
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import MAX_AMOUNT, Number
 from ftcost_helpers.engine.schema import Params
@@ -123,7 +124,7 @@ def check_amounts(amounts: Iterable[tuple[str, str, Number]]) -> None:
             raise FigureOutOfRange(
                 UNPLACED,
                 section,
-                f"{figure} comes to USD {shown(value)}, past the USD {MAX_FIGURE:.0e} the model can cost: "
+                f"{figure} comes to {code()} {shown(value)}, past the {code()} {MAX_FIGURE:.0e} the model can cost: "
                 f"{HINTS.get(section, 'an amount, a count or a rate of this section is far too large')}",
             )
 

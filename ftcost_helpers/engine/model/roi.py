@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.quantities import Number
 
 SECONDS_PER_HOUR = 3600.0
@@ -148,7 +149,7 @@ def month_or_none(month: float) -> int | None:
 def decision_rule(api_usd_per_month: float, below: float, above: float) -> str:
     """The source's rule of thumb by monthly frontier-API spend."""
     if api_usd_per_month < below:
-        return f"under USD {below:,.0f}/month: prompting a frontier model wins on TCO; do not fine-tune"
+        return f"under {code()} {below:,.0f}/month: prompting a frontier model wins on TCO; do not fine-tune"
     if api_usd_per_month <= above:
-        return f"USD {below:,.0f}–{above:,.0f}/month: fine-tune only if the task is narrow"
-    return f"above USD {above:,.0f}/month: fine-tuning almost always pays"
+        return f"{code()} {below:,.0f}–{above:,.0f}/month: fine-tune only if the task is narrow"
+    return f"above {code()} {above:,.0f}/month: fine-tuning almost always pays"

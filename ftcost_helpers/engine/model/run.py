@@ -9,11 +9,13 @@ import numpy as np
 
 from ftcost_helpers.engine.api_prices import ApiPrice, api_price
 from ftcost_helpers.engine.model import (
+    commitment,
     compute,
     dataset,
     engineering,
     evaluation,
     maintenance,
+    ownership,
     rl,
     roi,
     serving_plan,
@@ -29,6 +31,7 @@ from ftcost_helpers.engine.model.guards import (
     check_serving_load,
 )
 from ftcost_helpers.engine.model.lines import AREAS, CLIENT, Line
+from ftcost_helpers.engine.model.storage import storage_lines
 from ftcost_helpers.engine.model.training import ComputeFacts
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Number
@@ -209,6 +212,23 @@ def _compute_facts(p, book, gpu, method, rate, rate_source, booked, rerun) -> Co
     )
 
 
+def owned_lines(p: Params, book: PriceBook, rented: list[Line]) -> tuple[list[Line], Number]:
+    """The compute lines of a plan trained on GPUs it buys, named as the rented ones
+    (:func:`~ftcost_helpers.engine.model.ownership.owned_compute_lines`), and the energy bill
+    re-training is a share of."""
+    t = p.training
+    hours = (
+        compute.booked_gpu_hours(t.gpus_per_run, t.hours_per_run, t.runs),
+        compute.failed_run_gpu_hours(t.gpus_per_run, t.hours_per_run, t.failed_runs, t.failed_run_completed_fraction),
+        compute.sweep_gpu_hours(
+            t.gpus_per_run, t.hours_per_run, t.sweep_trials, t.sweep_early_stopping, t.early_stopped_trial_fraction
+        ),
+    )
+    values, energy = ownership.owned_compute_lines(p, book, hours)
+    source = f"{CLIENT} × owned GPUs: GPU-hours × energy (kW × PUE × price per kWh); depreciation and colocation"
+    return [Line(line.area, line.item, value, source) for line, value in zip(rented, values, strict=True)], energy
+
+
 def dataset_area(p: Params) -> list[Line]:
     """Dataset lines from drivers, or the amount the client gives."""
     d = p.dataset
@@ -280,11 +300,17 @@ def compliance_area(p: Params) -> list[Line]:
 
 
 def serving_rate(p: Params, book: PriceBook) -> Number:
-    """$/GPU-hour for serving: the client's rate, else the price book's."""
+    """$/GPU-hour for serving: the client's rate, else the price book's; under a committed
+    term (``serving.commitment``) less its discount (:mod:`~ftcost_helpers.engine.model.commitment`)."""
     s = p.serving
-    if s.rate_usd_per_gpu_hour is not None:
-        return s.rate_usd_per_gpu_hour
-    return book.gpu_rates_usd_per_gpu_hour[s.gpu][s.tier]
+    rate = (
+        s.rate_usd_per_gpu_hour
+        if s.rate_usd_per_gpu_hour is not None
+        else book.gpu_rates_usd_per_gpu_hour[s.gpu][s.tier]
+    )
+    if s.commitment is None:
+        return rate
+    return commitment.committed_rate(rate, book.committed_use[s.commitment].discount)
 
 
 def maintenance_per_quarter(p: Params, first_compute_usd: Number) -> dict[str, Number]:
@@ -352,16 +378,25 @@ def api_prices_per_1m(p: Params, book: PriceBook) -> ApiPrices:
             return roi.per_1m_from_per_1k(per_1k)
         return fallback
 
-    input_price = price(api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, _side(named, "input"))
-    output_price = price(api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, _side(named, "output"))
+    input_price = price(
+        api.input_price_usd_per_1m_tokens, api.input_price_usd_per_1k_tokens, _side(named, "input", book.per_usd)
+    )
+    output_price = price(
+        api.output_price_usd_per_1m_tokens, api.output_price_usd_per_1k_tokens, _side(named, "output", book.per_usd)
+    )
     cached = api.cached_input_price_usd_per_1m_tokens
     if cached is None:
-        cached = named.cached_input_usd_per_1m if named and named.cached_input_usd_per_1m is not None else input_price
+        cached = (
+            named.cached_input_usd_per_1m * book.per_usd
+            if named and named.cached_input_usd_per_1m is not None
+            else input_price
+        )
     return ApiPrices(input_price, cached, output_price, named.source if named else CLIENT)
 
 
-def _side(named: ApiPrice | None, side: str) -> float:
-    return 0.0 if named is None else getattr(named, f"{side}_usd_per_1m")
+def _side(named: ApiPrice | None, side: str, per_usd: float = 1.0) -> float:
+    """A genai-prices list price (USD per 1M tokens) in the book's currency (× ``per_usd``)."""
+    return 0.0 if named is None else getattr(named, f"{side}_usd_per_1m") * per_usd
 
 
 def api_monthly(p: Params, book: PriceBook) -> Number:
@@ -457,8 +492,17 @@ def run_model(p: Params, book: PriceBook) -> ModelRun:
     ``calibration`` that applies sets the run's hours and utilisation (:mod:`calibrated`)."""
     p = with_calibration(p)
     compute_lines, facts = compute_area(p, book)
-    lines = compute_lines + dataset_area(p) + eval_area(p) + engineering_area(p) + compliance_area(p)
     first_compute = sum((line.value for line in compute_lines), start=0.0)
+    if p.training.ownership is not None and p.training.ownership.costed:  # issue 24: on GPUs it buys
+        compute_lines, first_compute = owned_lines(p, book, compute_lines)
+    lines = (
+        compute_lines
+        + storage_lines(p, book, facts)
+        + dataset_area(p)
+        + eval_area(p)
+        + engineering_area(p)
+        + compliance_area(p)
+    )
     quarterly = maintenance_per_quarter(p, first_compute)
     serving = serving_facts(p, book)
     ongoing = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ftcost_helpers.engine.model import managed, serving
+from ftcost_helpers.engine.model import commitment, managed, serving
 from ftcost_helpers.engine.model.lines import CLIENT, Line
 from ftcost_helpers.engine.pricebook import ManagedService, PriceBook
 from ftcost_helpers.engine.quantities import Number, Range
@@ -125,7 +125,8 @@ def serving_bill(p: Params, book: PriceBook, rate: Number) -> ServingBill:
     s = p.serving
     speed = throughput(p, book)
     gpus = max(s.gpus, 1)
-    held = serving.dedicated_cost(s.gpus, s.hours_per_month, rate)
+    billed = commitment.billed_hours_per_month(s.hours_per_month, s.commitment is not None)
+    held = serving.dedicated_cost(s.gpus, billed, rate)  # a committed term bills every hour
     per_1m_held = rate * gpus / (speed * serving.SECONDS_PER_HOUR) * serving.TOKENS_PER_MILLION
     gpu_hours = s.gpus * s.hours_per_month
     if s.shape == "shared_base":
