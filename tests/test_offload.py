@@ -238,13 +238,14 @@ def test_step_work_by_hand():
     np.testing.assert_array_equal(cpu.nvme_bytes, [0.0, 0.0])
     nvme = offload.step_work(_plan({"offload_device": "nvme"}), 0.0, trained)
     np.testing.assert_allclose(nvme.nvme_bytes, [0.0, 2 * 6.74e9 * 12])
-    # weights offloaded too, 1.348e10 B of them (6.74e9 × 2 B) streamed in for the forward and
-    # the backward: 2.696e10 B more over the link and, on NVMe, read from the drives:
-    # link 2.696e10 + 2.696e10 = 5.392e10 B; drives 1.6176e11 + 2.696e10 = 1.8872e11 B.
+    # weights offloaded too, 1.348e10 B of them (6.74e9 × 2 B), streamed in for the forward and
+    # the backward, 2.696e10 B over the link and, on NVMe, read from the drives; the updated
+    # weights stay on the host (no upload after the step): link 1.348e10 of gradients +
+    # 2.696e10 = 4.044e10 B; drives 1.6176e11 + 2.696e10 = 1.8872e11 B.
     both = offload.step_work(
         _plan({"offload": "optimizer_and_parameters", "offload_device": "nvme"}), 1.348e10, trained
     )
-    np.testing.assert_allclose(both.link_bytes, [2.696e10, 5.392e10])
+    np.testing.assert_allclose(both.link_bytes, [2.696e10, 4.044e10])
     np.testing.assert_allclose(both.nvme_bytes, [2.696e10, 1.8872e11])
 
 
