@@ -5,6 +5,7 @@ inside a node and 50 GB/s per GPU between nodes (an H100 SXM node's, taken as re
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ftcost_helpers.engine.model import communication
@@ -97,3 +98,39 @@ def test_a_tensor_parallel_group_of_a_whole_node_stays_on_nvlink():
     degrees = communication.Degrees(tensor=8, context=1, data=1, pipeline=1, expert=1, gpus_per_node=8)
     moved = communication.StepBytes(data=0.0, tensor=9e9, pipeline=0.0, context=0.0, expert=0.0)
     assert communication.step_seconds(moved, degrees, LINKS) == (0.0, pytest.approx(0.02))
+
+
+def test_members_per_node_count_whole_gpus():
+    # nodes of 6 GPUs (as Summit's), tensor 4, a data group of 3 at stride 4: ranks 0, 4, 8;
+    # node 0 (ranks 0–5) holds two of them, node 1 (6–11) one, and that node's single card
+    # bounds the ring: 6 // 4 = 1 member a node (never 1.5), 1 × 50 = 50 GB/s.
+    assert communication.members_per_node(3, 4, 6) == 1
+    assert communication.ring_gbps(3, 4, 6, LINKS) == 50.0
+
+
+def test_an_expert_group_of_two_sends_its_all_to_all():
+    # EP 2 one node apart (stride 8): the one other member is remote, all 1e9 B over 50 GB/s,
+    # 0.02 s; EP 2 in one node (stride 1): all over NVLink, 1e9 ÷ 450e9 s.
+    assert communication.all_to_all_seconds(1e9, 2, 8, 8, LINKS) == pytest.approx(0.02)
+    assert communication.all_to_all_seconds(1e9, 2, 1, 8, LINKS) == pytest.approx(1e9 / 450e9)
+    # a group of one sends nothing, draw by draw (a draw with nothing to send included)
+    none = communication.all_to_all_seconds(np.array([0.0, 2e9]), 1, 1, 8, LINKS)
+    assert np.shape(none) == (2,)
+    assert not np.any(none)
+
+
+def test_the_share_kept_in_the_node_goes_over_the_node_link():
+    # EP 16 on nodes of 8 with a slow node link (100 GB/s) and a fast network (1,000 GB/s): of
+    # 15e9 B, the 7/15 bound for the 7 node mates (7e9 B) take 0.07 s, the 8/15 for the other
+    # node (8e9 B) 0.008 s: 0.07 s.
+    links = communication.Links(100.0, 1000.0)
+    assert communication.all_to_all_seconds(15e9, 16, 1, 8, links) == pytest.approx(0.07)
+
+
+def test_two_pipeline_stages_send_and_one_does_not():
+    # 2 stages: 2 × 1e8 B ÷ tensor 1 × 4 micro-batches = 8e8 B; one stage: 0 per draw, a draw
+    # with no activations (a 0-parameter model) included.
+    assert communication.pipeline_parallel_bytes(1e8, 2, 1, 4) == pytest.approx(8e8)
+    none = communication.pipeline_parallel_bytes(np.array([0.0, 2e8]), 1, 1, 4)
+    assert np.shape(none) == (2,)
+    assert not np.any(none)

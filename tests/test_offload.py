@@ -218,3 +218,43 @@ def test_zero_offloads_13b_on_one_32gb_v100_is_never_called_does_not_fit():
     # without offload the 13e9 × 12 B of states alone (156 GB) could never fit
     on_gpu = params_from_mapping({**data, "training": {**data["training"], "offload": "none"}}, "plan", BOOK)
     assert plan_fit(on_gpu, BOOK, evaluate(on_gpu, BOOK)).verdict == "does not fit"
+
+
+def test_step_work_by_hand():
+    # 7B on one H100, bf16 mixed AdamW: the GPU's update streams 28 B a parameter; offloaded,
+    # the host streams them instead, the link carries 2 + 2 B a parameter, and NVMe reads and
+    # writes the 4 + 8 B of master weights and moments: 2 × 12 = 24 B a parameter.
+    trained = np.array([0.0, 6.74e9])  # a draw with nothing to train: every term 0, never 0 ÷ 0
+    none = offload.step_work(_plan({"offload": "none"}), 0.0, trained)
+    assert (none.gpu_bytes_per_param, none.host_bytes_per_param) == (28.0, 0.0)
+    waits = offload.offloaded_step_seconds(_plan({"offload": "none"}), BOOK, none)
+    for zeros in (none.link_bytes, none.nvme_bytes, waits):  # one 0 per draw
+        assert np.shape(zeros) == (2,)
+        np.testing.assert_array_equal(zeros, [0.0, 0.0])
+    cpu = offload.step_work(_plan(), 0.0, trained)
+    assert (cpu.gpu_bytes_per_param, cpu.host_bytes_per_param) == (0.0, 28.0)
+    np.testing.assert_allclose(cpu.link_bytes, [0.0, 6.74e9 * 4])
+    assert np.shape(cpu.nvme_bytes) == (2,)
+    np.testing.assert_array_equal(cpu.nvme_bytes, [0.0, 0.0])
+    nvme = offload.step_work(_plan({"offload_device": "nvme"}), 0.0, trained)
+    np.testing.assert_allclose(nvme.nvme_bytes, [0.0, 2 * 6.74e9 * 12])
+    # weights offloaded too, 1.348e10 B of them (6.74e9 × 2 B), streamed in for the forward and
+    # the backward, 2.696e10 B over the link and, on NVMe, read from the drives; the updated
+    # weights stay on the host (no upload after the step): link 1.348e10 of gradients +
+    # 2.696e10 = 4.044e10 B; drives 1.6176e11 + 2.696e10 = 1.8872e11 B.
+    both = offload.step_work(
+        _plan({"offload": "optimizer_and_parameters", "offload_device": "nvme"}), 1.348e10, trained
+    )
+    np.testing.assert_allclose(both.link_bytes, [2.696e10, 4.044e10])
+    np.testing.assert_allclose(both.nvme_bytes, [2.696e10, 1.8872e11])
+
+
+def test_the_drives_of_a_node_serve_all_its_gpus():
+    # 8 GPUs, ZeRO-2, NVMe: each GPU owns 6.74e9 ÷ 8 parameters; the node's host updates all
+    # 6.74e9 (6.74e9 × 28 ÷ 430.08e9 s) and its drive reads and writes all 2 × 6.74e9 × 12 B at
+    # 7 GB/s: 23.1086 s more a step.
+    p = _plan({"gpus_per_run": 8, "sharding": "gradients", "offload_device": "nvme"})
+    work = offload.step_work(p, 0.0, 6.74e9)
+    assert offload.offloaded_step_seconds(p, BOOK, work) == pytest.approx(
+        6.74e9 * 28 / 430.08e9 + 2 * 6.74e9 * 12 / 7e9
+    )

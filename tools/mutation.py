@@ -73,6 +73,9 @@ ESCAPING = (
 """The escaping and sanitiser tests that run no notebook (the whole-report ones take minutes)."""
 
 TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ftcost_helpers/engine/model/communication.py", ("tests/test_communication_parallel.py",
+                                                      "tests/test_communication.py", PLAN)),
+    ("ftcost_helpers/engine/model/offload.py", ("tests/test_offload.py", PLAN, "tests/test_expert_parallel_fit.py")),
     (
         "ftcost_helpers/engine/model/",
         (PLAN, RULES, AUDIT, SCENARIOS, WORKED, AREAS, "tests/test_training_physics.py", "tests/test_time_physics.py",

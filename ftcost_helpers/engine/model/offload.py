@@ -154,8 +154,10 @@ def step_work(p: Params, replica_weight_bytes: Number, trained: Number) -> StepW
     """What one GPU's optimizer step moves (:class:`StepWork`). Offloaded optimizer
     (ZeRO-Offload): gradients go to the host and updated weights come back, b_g + b_w per
     trained parameter, and the host runs the update, streaming the same bytes per parameter
-    as the GPU would (:func:`compute.optimizer_step_bytes_per_param`). Offloaded weights also
-    stream in for the forward and the backward of every micro-batch: twice this GPU's share
+    as the GPU would (:func:`compute.optimizer_step_bytes_per_param`). Offloaded weights
+    (FSDP ``CPUOffload(offload_params=True)``, ZeRO-3 offload) live on the host, so the update
+    sends nothing back: they stream in for the forward and the backward of every micro-batch
+    instead, twice this GPU's share
     (÷ data parallel) of ``replica_weight_bytes``, a model-parallel rank's weights as stored
     (a quantised base at its packed bytes: FSDP offloads the 4-bit storage). On NVMe the
     master weights and moments (and the offloaded weights) live on the drives."""
@@ -172,10 +174,11 @@ def step_work(p: Params, replica_weight_bytes: Number, trained: Number) -> StepW
     step = compute.optimizer_step_bytes_per_param(weight_bytes, gradient_bytes, master, moment_bytes)
     if t.offload == "none":
         return StepWork(per_gpu, step, 0.0, 0.0 * per_gpu, 0.0 * per_gpu)
-    streamed = 0.0 * per_gpu
+    streamed, uploaded = 0.0 * per_gpu, per_gpu * weight_bytes
     if t.offload == "optimizer_and_parameters":
         streamed = 2.0 * replica_weight_bytes / dp * t.gradient_accumulation_steps
-    link = per_gpu * (gradient_bytes + weight_bytes) + streamed
+        uploaded = 0.0 * per_gpu  # the updated weights stay on the host until the next forward streams them
+    link = per_gpu * gradient_bytes + uploaded + streamed
     drives = 2.0 * per_gpu * (master + moment_bytes) + streamed
     nvme = drives if t.offload_device == "nvme" else 0.0 * drives
     return StepWork(per_gpu, 0.0, step, link, nvme)

@@ -375,7 +375,9 @@ def fewest_gpus(p: Params, book: PriceBook, shape: Shape, trained: Number, usabl
     from 1 to the experts in powers of two (and the plan's own) is tried, each needing at
     least as many GPUs as EP ranks, and the fewest GPUs over them is the answer."""
     t = p.training
-    best = np.maximum(_fewest_replicas(p, book, shape, trained, usable), np.ceil(t.expert_parallel / t.model_parallel))
+    best = _fewest_replicas(p, book, shape, trained, usable)
+    if t.expert_parallel > 1:
+        best = np.maximum(best, np.ceil(t.expert_parallel / t.model_parallel))
     for ep in expert_parallel_candidates(shape.experts, t.expert_parallel):
         split = p.model_copy(update={"training": t.model_copy(update={"expert_parallel": ep})})
         replicas = np.maximum(_fewest_replicas(split, book, shape, trained, usable), np.ceil(ep / t.model_parallel))
@@ -472,7 +474,9 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         gpu.memory_bandwidth_gbps,
         book.training_physics.elementwise_bandwidth_share,
     ) + offload.offloaded_step_seconds(p, book, stepped)
-    transfer_seconds = compute.host_transfer_seconds(stepped.link_bytes, offload.host_link_gbps(p, book))
+    transfer_seconds = 0.0 * stepped.link_bytes
+    if t.offload != "none":
+        transfer_seconds = compute.host_transfer_seconds(stepped.link_bytes, offload.host_link_gbps(p, book))
     gpus = t.gpus_per_run
     busy = (matmul_seconds + memory_seconds + launch) * bubble
     communication = _communication_gpu_seconds(p, book, method, shape, trained, steps, busy)
@@ -703,9 +707,10 @@ def physics_view(p: Params, book: PriceBook) -> dict[str, object]:
     loading = _loading_peak_gb(p, method, shape, terms)
     allocated = np.maximum(peak_of(terms) - terms["overhead"], loading)[()]
     paged = allocator.paged_gb(terms["optimizer_states"], t.optimizer in memory.PAGED_OPTIMIZERS)
-    paging_hours = _paging_gpu_hours(p, book, offload.overflow_gb(allocated, usable, paged), time["steps"])
-    split = {**time["split_gpu_hours"]}
-    split["communication"] = split["communication"] + paging_hours
+    split, paging_hours = time["split_gpu_hours"], 0.0
+    if t.optimizer in memory.PAGED_OPTIMIZERS:
+        paging_hours = _paging_gpu_hours(p, book, offload.overflow_gb(allocated, usable, paged), time["steps"])
+        split = {**split, "communication": split["communication"] + paging_hours}
     physics_hours = sum(split.values())
     return {
         "tokens_per_run": tokens,
