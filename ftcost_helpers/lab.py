@@ -11,6 +11,13 @@ as notebook metadata; and its text pair (``NN_name.md``, which jupytext saves be
 written from that cleaned notebook. Running example A top to bottom therefore writes back the very bytes
 git holds; an edit to a cell, or a run of another client, shows in ``git diff`` as it should.
 Any other notebook is saved as JupyterLab gives it.
+
+Opening a stored notebook and closing it untouched asks nothing: the contents manager
+(:data:`CONTENTS_MANAGER`, jupytext's with :func:`with_kernel_language`) serves a stored notebook
+with the ``language_info`` its kernel will report. JupyterLab writes the kernel's
+``language_info`` into the notebook once the kernel is up, and the stored form keeps only its
+name: that write used to mark every freshly opened notebook changed ("Save changes?"). The
+pre-save hook takes it off again, so the stored bytes do not change.
 """
 
 from __future__ import annotations
@@ -98,14 +105,65 @@ def store_clean(model: dict[str, Any], path: str, contents_manager: Any, **_: An
         model["content"] = as_text(clean(jupytext.reads(model["content"], fmt=TEXT_FORMAT), file.stem))
 
 
+def kernel_language_info() -> dict[str, Any]:
+    """The ``language_info`` this environment's Python kernel reports (ipykernel's own, with
+    this interpreter's version): what JupyterLab writes into a notebook once the kernel is up."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return dict(IPythonKernel.language_info)
+
+
+def with_kernel_language(model: dict[str, Any], root_dir: str | Path) -> dict[str, Any]:
+    """A contents model as JupyterLab is served it: a stored notebook's metadata given the
+    kernel's ``language_info`` (JupyterLab then finds nothing to change once the kernel is up);
+    any other model as it is."""
+    if (
+        model.get("type") == "notebook"
+        and isinstance(model.get("content"), dict)
+        and is_stored_notebook(Path(root_dir) / model.get("path", ""))
+    ):
+        model["content"].setdefault("metadata", {})["language_info"] = kernel_language_info()
+    return model
+
+
+CONTENTS_MANAGER = "ftcost_helpers.lab.StoredNotebookContents"
+"""Jupytext's contents manager, serving stored notebooks :func:`with_kernel_language`."""
+
+
+def _stored_notebook_contents() -> type:
+    """The contents manager class (built on first use: jupytext and Jupyter Server are imported
+    only when JupyterLab starts)."""
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext import build_async_jupytext_contents_manager_class
+
+    base = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)
+
+    class StoredNotebookContents(base):  # type: ignore[misc,valid-type]
+        async def get(self, path: str, content: bool = True, type: str | None = None, **kwargs: Any) -> Any:
+            model = await super().get(path, content=content, type=type, **kwargs)
+            return with_kernel_language(model, self.root_dir)
+
+    return StoredNotebookContents
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StoredNotebookContents":
+        cls = _stored_notebook_contents()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
 def lab_command(arguments: Sequence[str] = ()) -> list[str]:
-    """The ``jupyter lab`` command line with the hook, rooted at ``notebooks/``."""
+    """The ``jupyter lab`` command line with the hook and the contents manager, rooted at
+    ``notebooks/``."""
     return [
         sys.executable,
         "-m",
         "jupyter",
         "lab",
         f"--ServerApp.root_dir={notebooks_dir()}",
+        f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
         "--ContentsManager.pre_save_hook=ftcost_helpers.lab.store_clean",
         *arguments,
     ]

@@ -15,7 +15,7 @@ import yaml
 from ftcost_helpers.cli import main
 from ftcost_helpers.engine.loading import ParamsError, load_params, project_root
 from ftcost_helpers.views import keep, widgets
-from ftcost_helpers.views.notebook import DASHBOARD_QUERY, WORKSHOP_CLIENTS, kept_in
+from ftcost_helpers.views.notebook import DASHBOARD_KERNEL, DASHBOARD_QUERY, WORKSHOP_CLIENTS, kept_in
 
 EXAMPLES = ("example_a", "example_b", "example_c")
 
@@ -166,7 +166,17 @@ def test_the_dashboard_writes_only_participants_files(monkeypatch) -> None:
     example = project_root() / "params" / "clients" / "example_a.yaml"
     own = project_root() / WORKSHOP_CLIENTS / "my_a.yaml"
     monkeypatch.delenv(DASHBOARD_QUERY, raising=False)
+    monkeypatch.delenv(DASHBOARD_KERNEL, raising=False)
     assert kept_in(example) == example and kept_in(None) is None
     monkeypatch.setenv(DASHBOARD_QUERY, "client=example_a")
     assert kept_in(example) is None
     assert kept_in(own) == own
+    monkeypatch.delenv(DASHBOARD_QUERY)
+    monkeypatch.setenv(DASHBOARD_KERNEL, "1")  # a pooled kernel before its page's request
+    assert kept_in(example) is None
+
+
+def test_the_dashboards_kernels_are_marked() -> None:
+    from ftcost_helpers.dashboard import voila_environment
+
+    assert voila_environment({})[DASHBOARD_KERNEL] == "1"

@@ -87,7 +87,7 @@ from ftcost_helpers.dashboard.pages import (
 )
 from ftcost_helpers.dashboard.room import DEFAULT_CONNECT_GRACE_S, refill_delay_for_room, session_pool_sizes
 from ftcost_helpers.engine.loading import project_root
-from ftcost_helpers.views.notebook import dashboard_clients
+from ftcost_helpers.views.notebook import DASHBOARD_KERNEL, dashboard_clients
 
 __all__ = [
     "NOTEBOOKS",
@@ -269,6 +269,7 @@ def voila_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     env.pop("MPLBACKEND", None)
     env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DATA), env.get("JUPYTER_PATH")]))
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    env[DASHBOARD_KERNEL] = "1"  # its pages write scenarios only into participants' files
     return env
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import html
 import io
 import math
@@ -94,8 +95,21 @@ def _yaml(indent: tuple[int, int, int] = INDENTS[0]) -> Any:
     yaml.width = 4096  # never fold a long line the file has
     mapping, sequence, offset = indent
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    yaml.representer.add_representer(type(None), _null)
+    yaml.Representer = _representer()
     return yaml
+
+
+@functools.cache
+def _representer() -> type:
+    """ruamel's round-trip representer writing ``null`` for None (its own writes nothing after
+    the colon), as a class of our own: ruamel's is left as it is for any other user."""
+    from ruamel.yaml.representer import RoundTripRepresenter
+
+    class Representer(RoundTripRepresenter):
+        pass
+
+    Representer.add_representer(type(None), _null)
+    return Representer
 
 
 def _null(representer: Any, _value: None) -> Any:

@@ -66,6 +66,8 @@ def resolve_params_file(params_file: str | Path) -> Path:
 
 DASHBOARD_QUERY = "QUERY_STRING"
 """Voilà passes the page's query string to the kernel in this environment variable."""
+DASHBOARD_KERNEL = "FTCOST_DASHBOARD"
+"""Set in the environment of every kernel the workshop dashboard starts."""
 
 CLIENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
 WORKSHOP_CLIENTS = "workshop/clients"
@@ -86,7 +88,7 @@ def kept_in(path: Path | None) -> Path | None:
     itself, except on the workshop dashboard (a page with a query string) where only the
     participants' own files in ``workshop/clients/`` are written (the examples are shared by
     the whole room; their panel shows the block to paste instead)."""
-    if path is None or DASHBOARD_QUERY not in os.environ:
+    if path is None or not (DASHBOARD_KERNEL in os.environ or DASHBOARD_QUERY in os.environ):
         return path
     own = (project_root() / WORKSHOP_CLIENTS).resolve()
     return path if path.resolve().parent == own else None

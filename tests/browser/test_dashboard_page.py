@@ -138,6 +138,9 @@ def test_runs_slider_shows_the_engine_total(
     shoot_panel(status, artifacts / "dashboard_01_compute_runs_moved.png")
 
 
+CHART_FIGURES = {"compute.fit", "tornado_top", "tornado_top_low_usd", "tornado_top_high_usd"}
+"""Figures read in the charts under the panel (the memory chart's verdict, the tornado's top
+bar), not in its headline: tests/test_workshop_guide.py reads them in those charts."""
 HEADLINE = {
     "programme_total_usd": ("Programme total", "usd"),
     "tco_usd": ("TCO over the horizon", "usd"),
@@ -242,7 +245,11 @@ def test_each_exercise_is_answered_in_the_panel_it_names(
     after = figures(changed_params(exercise.client, exercise.change, book), book)
     started = time.perf_counter()
     expected = [shown(name, after[name]) for name in exercise.after if name in HEADLINE]
-    assert len(expected) == len(exercise.after), "an asked figure is not in the headline"
+    in_charts = [name for name in exercise.after if name in CHART_FIGURES]
+    assert len(expected) + len(in_charts) == len(exercise.after), "an asked figure is not in the headline"
+    if in_charts:
+        charts = page.locator(".widget-image img, img.widget-image")
+        assert charts.count() >= 2, "the charts under the panel are not on the page"
     wait_for_headline(page, re.escape(expected[0]))
     page.wait_for_function(
         """texts => [...document.querySelectorAll('.ftcost-headline')].some(

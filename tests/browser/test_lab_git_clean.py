@@ -114,3 +114,29 @@ def test_running_and_saving_a_stored_notebook_leaves_it_as_stored(lab, browser, 
     page.close()
     assert (notebooks / NOTEBOOK).read_bytes() == stored
     assert (notebooks / "05_roi.md").read_bytes() == text
+
+
+OPEN_AND_WAIT = """async () => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    await new Promise(done => setTimeout(done, 10000));
+    return {dirty: panel.context.model.dirty, kernel: panel.sessionContext.session.kernel.name};
+}"""
+"""Open, wait for the kernel and ten seconds more (JupyterLab writes the kernel's language
+into the notebook once the kernel is up), and say whether JupyterLab counts it changed."""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Debian's Chromium")
+def test_an_untouched_stored_notebook_is_not_changed_by_opening_it(lab, browser) -> None:
+    """Closing it asks no "Save changes?" (issue 26): opened and left alone, the notebook is
+    not dirty once its kernel is up (it was, by the kernel's language_info)."""
+    port, notebooks = lab
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(f"http://127.0.0.1:{port}/lab/tree/01_compute.ipynb", wait_until="domcontentloaded")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=120_000)
+    try:
+        assert page.evaluate(OPEN_AND_WAIT) == {"dirty": False, "kernel": "python3"}
+    finally:
+        page.close()
+    assert (notebooks / "01_compute.ipynb").read_bytes() == (ROOT / "notebooks" / "01_compute.ipynb").read_bytes()
