@@ -161,7 +161,7 @@ def test_the_terminal_estimate_is_in_eur_with_the_fx_date(capsys):
     assert main(["estimate", str(BANK_EUR)]) == 0
     out = capsys.readouterr().out
     assert "Line item (EUR)" in out
-    assert "0.9341 EUR per USD, the rate of 2024-06-28" in out
+    assert "0.9341 EUR per USD, the rate of 2024-06-28" in " ".join(out.split())  # however the terminal wraps
     amounts = re.findall(r"(?:USD|EUR) [0-9]", out)
     assert amounts and all(amount.startswith("EUR") for amount in amounts)
 
