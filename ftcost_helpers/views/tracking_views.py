@@ -114,7 +114,8 @@ def read_pilot(params: Params, book: PriceBook, path: Path | None, why_none: str
         plan = params.model_copy(update={"calibration": None})
         return PilotReading(log, calibrate(plan, book, log, None, "the plan"), "")
     except (CalibrationError, ParamsError) as error:
-        return PilotReading(None, None, f"The pilot log does not calibrate this plan: {error}")
+        said = str(error).replace(str(path), display_path(path))  # no absolute path on the page
+        return PilotReading(None, None, f"The pilot log does not calibrate this plan: {said}")
 
 
 def pilot_table(result: Calibrated) -> Table:
@@ -210,15 +211,18 @@ def calibration_chart(before: Breakdown, after: Breakdown) -> Figure:
 
 
 def calibration_reading(result: Calibrated, before: Breakdown, after: Breakdown) -> str:
-    low, base, high = hours_per_run(after)
-    b_low, _b, b_high = hours_per_run(before)
+    """The sentence under the calibration: the pilot's step, the widening, the range before and after."""
+    k = len(result.differences)
+
+    def hours(x: float) -> str:
+        return f"{x:.2f} h"
+
     return (
         f"**Reading the result.** The pilot's median step took {result.measurement.step_seconds[1]:.3f} s "
         f"({percent(result.mfu, 1)} MFU). Carried to the full run with the band widened by "
-        f"{percent(result.widening, 1)} for {len(result.differences)} transfer step"
-        f"{'s' if len(result.differences) != 1 else ''}, a run takes {low:.2f}–{high:.2f} h (base {base:.2f} h), "
-        f"against {b_low:.2f}–{b_high:.2f} h before; the training-runs line becomes "
-        f"{_band_text(*training_line(after), usd)}."
+        f"{percent(result.widening, 1)} for {k} transfer step{'s' if k != 1 else ''}, a run takes "
+        f"{_band_text(*hours_per_run(after), hours)}, against {_band_text(*hours_per_run(before), hours)} booked "
+        f"before; the training-runs line becomes {_band_text(*training_line(after), usd)}."
     )
 
 
@@ -343,10 +347,13 @@ def track_actuals(breakdown: Breakdown, path: Path, area_tag: str = DEFAULT_AREA
     forecast against the spend in ``path``, the variance split and the re-forecast (GPU-hours
     from the export's compute rows)."""
     plan, book = breakdown.params, breakdown.book
-    actuals = read_actuals(path, TRACKED_AREAS, plan.currency, area_tag)
-    if not actuals.rows:
-        raise ParamsError(display_path(path), "", "no rows of spend: nothing to track")
-    months, areas, amounts = place(actuals, plan)
+    try:
+        actuals = read_actuals(path, TRACKED_AREAS, plan.currency, area_tag)
+        if not actuals.rows:
+            raise ParamsError(path, "", "no rows of spend: nothing to track")
+        months, areas, amounts = place(actuals, plan)
+    except ParamsError as error:  # the same line, naming the file as the project shows it
+        raise ParamsError(display_path(path), error.key, error.problem) from None
     measured = [row.gpu_hours for row in actuals.rows if row.area == "compute" and row.gpu_hours is not None]
     simulation = simulate(plan, book)
     headline = plan_headline(breakdown, simulation, basis_of(plan))
