@@ -259,6 +259,29 @@ def test_tracking_says_when_a_client_has_no_pilot_log_or_cost_export(tmp_path):
     assert not ABSOLUTE_PATH.search(joined)
 
 
+def test_tracking_says_what_is_wrong_with_a_bad_log_or_export_and_goes_on(tmp_path):
+    """A truncated pilot log and a cost export in another currency: one sentence each, naming the
+    file (its name only: it lies outside the project), and the rest of the notebook runs."""
+    log = tmp_path / "short.csv"
+    log.write_text("step,seconds\n10,22.5\n20,22.4\n", encoding="utf-8")  # 20 steps; 25 are needed
+    export = tmp_path / "eur.csv"
+    export.write_text("month,area,line,amount,currency\n2026-06,compute,Training runs,100,EUR\n", encoding="utf-8")
+    out = tmp_path / "tracking_bad.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_tracking.ipynb"),
+        str(out),
+        parameters={"pilot_log": str(log), "actuals_file": str(export), "interactive": False},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    joined = "\n".join(output_texts(nbformat.read(out, as_version=4)))
+    assert "The pilot log does not calibrate this plan: short.csv: the log has 20 steps; calibration needs" in joined
+    assert "The cost export cannot be tracked against this plan: eur.csv: " in joined and "EUR" in joined
+    assert TOTALS["a"] in joined and "*Provenance*" in joined
+    assert not ABSOLUTE_PATH.search(joined)
+
+
 def test_every_notebook_has_its_papermill_class():
     assert sorted(cls.notebook for cls in PapermillRuns.__subclasses__()) == EXPECTED_NAMES
 
