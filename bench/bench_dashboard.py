@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_dashboard.py --room 30 [--seconds 60] [--notebook 01_compute]
 
 ``--room N`` measures only a room: the dashboard started as ``--room N`` starts it, N pages
-opened at an even pace over ``--seconds`` (the five notebooks in turn, or all on
+opened at an even pace over ``--seconds`` (the six notebooks in turn, or all on
 ``--notebook``), each kept open as a participant keeps it until every page is interactive
 or has waited :data:`TIMEOUT_MS`; then how many became interactive, the time to interactive
 (median, p95, max), how many ever showed the widgets' raw text, the server's memory at rest
@@ -15,7 +15,7 @@ Without ``--room``:
 1. Starts the dashboard as ``make workshop`` does and waits for its pool to fill.
 2. ``--sequential`` pages opened one after the other, each with the pool warm and the server
    quiet (the budget's case): time to an interactive panel, median and p95.
-3. Opens ``--opens`` pages at an even pace over ``--seconds`` (the five notebooks in turn,
+3. Opens ``--opens`` pages at an even pace over ``--seconds`` (the six notebooks in turn,
    each in a fresh browser context, as 20 people would), without waiting for one page before
    asking for the next; each page is closed like a tab (its ``beforeunload`` runs) once its
    panel is live. The time from the request to an interactive panel (its headline shown and
@@ -234,7 +234,7 @@ def measure_room(args: argparse.Namespace) -> int:
             )
             times, never, raw, peak, contexts = room_kept_open(browser, port, notebooks, args.seconds, process.pid)
             load = os.getloadavg()
-            where = f"all on {args.notebook}" if args.notebook else "the five notebooks in turn"
+            where = f"all on {args.notebook}" if args.notebook else "the six notebooks in turn"
             print(
                 f"{args.room} pages over {args.seconds:.0f} s ({where}), kept open: {len(times)} interactive, "
                 f"{never} not within {TIMEOUT_MS / 1000:.0f} s, {raw} ever showed raw widget text"

@@ -3,7 +3,7 @@ folder and links no file it does not receive; the firm's working (notebooks, sum
 names files without their folders; ``report --client-pack`` gives each client a folder with
 only the PDF, the workbook and the page; the index says it is the firm's own.
 
-One real batch for example A (the five notebooks) runs once for the module, from a client
+One real batch for example A (the six notebooks) runs once for the module, from a client
 file and a rates overlay in a temporary folder outside the project, so that every path the
 batch sees is one that must not be shown (``--pdf`` too where Chromium is installed)."""
 
@@ -30,7 +30,14 @@ from ftcost_helpers.report.sanitize import file_link, unlink_files
 
 ROOT = project_root()
 EXAMPLE_A = ROOT / "params" / "clients" / "example_a.yaml"
-NOTEBOOKS = ("01_compute.ipynb", "02_dataset.ipynb", "03_eval.ipynb", "04_maintenance.ipynb", "05_roi.ipynb")
+NOTEBOOKS = (
+    "01_compute.ipynb",
+    "02_dataset.ipynb",
+    "03_eval.ipynb",
+    "04_maintenance.ipynb",
+    "05_roi.ipynb",
+    "06_tracking.ipynb",
+)
 HAS_CHROMIUM = shutil.which("chromium") is not None or Path("/usr/bin/chromium").is_file()
 HAS_PDFTOTEXT = shutil.which("pdftotext") is not None
 RATES = """as_of: 2026-11-15

@@ -283,10 +283,10 @@ def test_room_and_pool_flags_reach_voila(flags: list[str], pool: int, room: int)
 
 def test_the_leader_is_told_the_room_and_the_pool() -> None:
     text = dashboard.serving_lines(dashboard.Room(room_size=30), "http://127.0.0.1:8866/")
-    # 30 for the first notebook + 1 for each of the four others = 34
-    assert "for a room of 30, 30 warm for 01_compute and 1 for each other notebook (34 in all)" in text
+    # 30 for the first notebook + 1 for each of the five others = 35
+    assert "for a room of 30, 30 warm for 01_compute and 1 for each other notebook (35 in all)" in text
     plain = dashboard.serving_lines(dashboard.Room(pool_size=2), "http://127.0.0.1:8866/")
-    assert "2 warm kernel(s) per notebook (10 in all)" in plain
+    assert "2 warm kernel(s) per notebook (12 in all)" in plain  # 2 × 6 notebooks
 
 
 @pytest.mark.parametrize("flags", [["--room", "0"], ["--connect-grace", "0"], ["--idle-timeout", "-1"]])

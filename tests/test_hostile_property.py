@@ -1,5 +1,5 @@
 """Everything the schema accepts makes a whole report (issue 13): random valid client files
-(seeded hypothesis; two, as each runs the five notebooks) through the whole report path.
+(seeded hypothesis; two, as each runs the six notebooks) through the whole report path.
 
 Each plan starts from a worked example and draws the values that broke reports on main:
 horizons of one or two months, zeros where the model multiplies (pairs, tokens, epochs,

@@ -1,4 +1,4 @@
-"""The five notebooks: their stored form (what nbval compares, what reviewers read) and
+"""The six notebooks: their stored form (what nbval compares, what reviewers read) and
 headless runs with papermill for every example client.
 
 The papermill runs take a few seconds each; run the suite with ``-n 2`` (pytest-xdist) to
@@ -25,9 +25,11 @@ from ftcost_helpers.engine.schema import TOP_LEVEL_KEYS
 ROOT = project_root()
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 NAMES = [path.stem for path in NOTEBOOKS]
-EXPECTED_NAMES = ["01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi"]
+EXPECTED_NAMES = ["01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi", "06_tracking"]
 TOTALS = {"a": "USD 88,550", "b": "USD 94,800", "c": "USD 304,500"}
-MIN_CHARTS = {"01_compute": 3, "02_dataset": 1, "03_eval": 1, "04_maintenance": 1, "05_roi": 5}
+MIN_CHARTS = {"01_compute": 3, "02_dataset": 1, "03_eval": 1, "04_maintenance": 1, "05_roi": 5, "06_tracking": 4}
+EXTRA_PARAMETERS = {"06_tracking": ["pilot_log", "actuals_file"]}
+"""Parameters a notebook takes beyond the client file: 06 reads a pilot's log and a cost export."""
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SEEDS = ("000_0a0c95ce173b866e.txt", "001_6c04196dc11ea2b6.txt")
 ABSOLUTE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/|[A-Z]:\\)")
@@ -70,7 +72,7 @@ def tagged(nb: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
 # ---------------------------------------------------------------- the stored notebooks
 
 
-def test_the_five_notebooks_exist():
+def test_the_six_notebooks_exist():
     assert NAMES == EXPECTED_NAMES
 
 
@@ -80,7 +82,7 @@ def test_parameters_cell_contract(name):
     first_code = code_cells(nb)[0]
     assert first_code.metadata.get("tags") == ["parameters"]
     declared = papermill.inspect_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"))
-    assert list(declared) == ["params_file", "interactive", *TOP_LEVEL_KEYS]
+    assert list(declared) == ["params_file", "interactive", *EXTRA_PARAMETERS.get(name, []), *TOP_LEVEL_KEYS]
     assert declared["params_file"]["default"] == '"params/clients/example_a.yaml"'
     assert declared["interactive"]["inferred_type_name"] == "bool"
     for key in TOP_LEVEL_KEYS:
@@ -232,6 +234,52 @@ class TestPapermill04Maintenance(PapermillRuns):
 
 class TestPapermill05Roi(PapermillRuns):
     notebook = "05_roi"
+
+
+class TestPapermill06Tracking(PapermillRuns):
+    notebook = "06_tracking"
+
+
+def test_tracking_says_when_a_client_has_no_pilot_log_or_cost_export(tmp_path):
+    """06_tracking's default files are example A's: for example C, as the report runner runs it
+    (an absolute ``params_file``), the notebook is whole and says the client has none."""
+    out = tmp_path / "tracking_c.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_tracking.ipynb"),
+        str(out),
+        parameters={"params_file": str(client_file("c")), "interactive": False},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    joined = "\n".join(output_texts(nbformat.read(out, as_version=4)))
+    assert "No pilot log for this client: `params/examples/pilot_steps.csv`" in joined
+    assert "No actuals file for this client: `params/examples/actuals_focus.csv`" in joined
+    assert "**Reading the result.** Without a cost export" in joined and TOTALS["c"] in joined
+    assert not ABSOLUTE_PATH.search(joined)
+
+
+def test_tracking_says_what_is_wrong_with_a_bad_log_or_export_and_goes_on(tmp_path):
+    """A truncated pilot log and a cost export in another currency: one sentence each, naming the
+    file (its name only: it lies outside the project), and the rest of the notebook runs."""
+    log = tmp_path / "short.csv"
+    log.write_text("step,seconds\n10,22.5\n20,22.4\n", encoding="utf-8")  # 20 steps; 25 are needed
+    export = tmp_path / "eur.csv"
+    export.write_text("month,area,line,amount,currency\n2026-06,compute,Training runs,100,EUR\n", encoding="utf-8")
+    out = tmp_path / "tracking_bad.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "06_tracking.ipynb"),
+        str(out),
+        parameters={"pilot_log": str(log), "actuals_file": str(export), "interactive": False},
+        kernel_name="python3",
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    joined = "\n".join(output_texts(nbformat.read(out, as_version=4)))
+    assert "The pilot log does not calibrate this plan: short.csv: the log has 20 steps; calibration needs" in joined
+    assert "The cost export cannot be tracked against this plan: eur.csv: " in joined and "EUR" in joined
+    assert TOTALS["a"] in joined and "*Provenance*" in joined
+    assert not ABSOLUTE_PATH.search(joined)
 
 
 def test_every_notebook_has_its_papermill_class():

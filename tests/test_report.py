@@ -32,9 +32,9 @@ CONTRACT_KEYS = {
 
 
 def report_notebooks() -> list[Path]:
-    """The project's five notebooks once they exist, else the fixture stand-in."""
+    """The project's six notebooks once they exist, else the fixture stand-in."""
     notebooks = list(default_notebooks())
-    return notebooks if len(notebooks) == 5 else [FIXTURE_NOTEBOOK]
+    return notebooks if len(notebooks) == 6 else [FIXTURE_NOTEBOOK]
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +163,7 @@ def test_shared_kernel_gives_the_outputs_of_a_fresh_kernel(example_report: tuple
     """The batch runs a client's notebooks in one kernel reset between them; the stored
     notebooks were executed for example A, each in a fresh kernel (nbval checks them), so
     every text output must be the same."""
-    assert len(default_notebooks()) == 5, "the five area notebooks must all be there"
+    assert len(default_notebooks()) == 6, "the six notebooks must all be there"
     folder = example_report[1]
     for notebook in default_notebooks():
         stored = nbformat.read(notebook, as_version=4)

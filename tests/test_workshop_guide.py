@@ -27,7 +27,7 @@ from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.sensitivity import sensitivity
 
 GUIDE = project_root() / "docs" / "workshop.md"
-NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")
+NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi", "06_tracking")
 EXERCISE_FENCE = re.compile(r"^```yaml exercise\n(.*?)^```", re.M | re.S)
 ANSWER_START = re.compile(r"<summary>\s*Answer", re.I)
 PLAN_ROW = re.compile(r"^\|\s*(\d+)\s*\|\s*(\d+)\s*\|(.*)\|\s*$", re.M)
@@ -226,6 +226,7 @@ def test_parser_reads_a_block(tmp_path: Path) -> None:
 
 PANEL_OF = {"01_compute": "compute", "02_dataset": "dataset", "03_eval": "eval", "04_maintenance": "maintenance"}
 PANEL_OF["05_roi"] = "roi"
+PANEL_OF["06_tracking"] = "tracking"
 PAGE_FIGURES = {
     "programme_total_usd": "Programme total",
     "tco_usd": "TCO over the horizon",
@@ -252,10 +253,11 @@ NUMBER = re.compile(r"-?[\d,]*\.?\d+")
 
 def _panel_for(exercise: Exercise, book: PriceBook) -> tuple[Any, Any]:
     """(panel, the charts under it) of the exercise's page for its client, as filed."""
-    from ftcost_helpers.views import charts_extra, widgets
+    from ftcost_helpers.views import charts_extra, tracking_panel, widgets
 
     area = PANEL_OF[exercise.notebook]
-    panel = widgets.PANELS[area](changed_params(exercise.client, {}, book), book)
+    panels = {**widgets.PANELS, "tracking": tracking_panel.tracking_panel}
+    panel = panels[area](changed_params(exercise.client, {}, book), book)
     following = charts_extra.Following(panel, charts_extra.FOLLOWING.get(area, ()))
     return panel, following
 

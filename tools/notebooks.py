@@ -1,9 +1,9 @@
-"""The five notebooks are their own source: ``notebooks/NN_name.ipynb`` (stored with example A's
+"""The six notebooks are their own source: ``notebooks/NN_name.ipynb`` (stored with example A's
 outputs, which nbval compares) paired with ``notebooks/NN_name.md`` (MyST Markdown, jupytext),
 the form a review diff reads. Either may be edited, in JupyterLab (jupytext saves both) or in
 an editor; this tool keeps the pair in sync and the stored outputs deterministic.
 
-    .venv/bin/python tools/notebooks.py              # sync, execute and store all five (make notebooks)
+    .venv/bin/python tools/notebooks.py              # sync, execute and store all six (make notebooks)
     .venv/bin/python tools/notebooks.py 05_roi       # only some
     .venv/bin/python tools/notebooks.py --check      # exit 1 if a pair is out of sync or a
                                                      # stored notebook is not clean

@@ -34,7 +34,7 @@ A room of 30 opening pages at once is what this is built for:
   first cell (:func:`open_page`) imports the model while the kernel waits in the pool, reads
   the page's ``?client=`` once the page is asked for, and answers an unknown client with the
   list of clients instead of an error.
-- **A landing page** (``/``): the five notebooks with their questions, a client picker (the
+- **A landing page** (``/``): the six notebooks with their questions, a client picker (the
   examples in ``params/clients/`` and the participants' files in ``workshop/clients/``) and
   the workshop guide (``/guide``).
 
@@ -115,7 +115,7 @@ TEMPLATE = "ftcost"
 JUPYTER_DATA = Path(__file__).resolve().parent.parent / "jupyter_data"
 """A Jupyter data folder holding the ``ftcost`` Voilà template (put first on JUPYTER_PATH)."""
 DEFAULT_POOL_SIZE = 1
-"""Warm kernels kept per notebook (five notebooks: five kernels, about 150 MB each, at rest)."""
+"""Warm kernels kept per notebook (six notebooks: six kernels, about 150 MB each, at rest)."""
 DEFAULT_IDLE_TIMEOUT_S = 40
 """A kernel whose page connected and has gone (closed without its beacon) is stopped after
 this long without activity (checked every CULL_INTERVAL_S). A kernel whose page is still

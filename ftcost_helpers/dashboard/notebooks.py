@@ -1,4 +1,4 @@
-"""The dashboard's notebooks: the five stored notebooks, their *dashboard copies* (the panel
+"""The dashboard's notebooks: the six stored notebooks, their *dashboard copies* (the panel
 first, the teaching text after) and :func:`open_page`, the first cell of every page, which runs
 in the page's kernel."""
 
@@ -11,7 +11,7 @@ from typing import Any
 from ftcost_helpers.dashboard.pages import NotebookEntry, broken_file_html, client_problems, refusal_html
 from ftcost_helpers.engine.loading import ParamsError, project_root
 
-NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")
+NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi", "06_tracking")
 PAGE_MAGIC = "ftcost_page"
 """The cell magic the dashboard copies put on every code cell after :func:`open_page`."""
 
@@ -29,7 +29,7 @@ def notebooks_dir() -> Path:
 
 
 def check_notebooks(folder: Path | None = None) -> list[Path]:
-    """The five notebooks, or a :class:`DashboardError` naming the missing ones."""
+    """The six notebooks, or a :class:`DashboardError` naming the missing ones."""
     folder = folder or notebooks_dir()
     paths = [folder / f"{name}.ipynb" for name in NOTEBOOKS]
     missing = [path.name for path in paths if not path.is_file()]

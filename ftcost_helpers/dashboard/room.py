@@ -89,7 +89,7 @@ def session_pool_sizes(
     The room has *reached* a notebook once a quarter of it (:data:`ROOM_ARRIVED_SHARE`) has
     opened it (``opened``: pages per notebook so far); the next notebook is the first one not
     reached. A room of 30 starts with 30 warm kernels for ``01_compute`` and one for each other
-    notebook (34 in all); once 8 pages (30 / 4 = 7.5, rounded up) have opened ``01_compute``,
+    notebook (35 in all); once 8 pages (30 / 4 = 7.5, rounded up) have opened ``01_compute``,
     ``02_dataset`` is warmed to 30 (after :data:`NEXT_NOTEBOOK_DELAY_S`) while the room works
     on the first (18 minutes in the session plan), and ``01_compute`` is no longer refilled
     beyond ``floor``.
