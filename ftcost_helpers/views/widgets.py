@@ -55,6 +55,8 @@ CONTROL_COLUMNS = f"repeat(auto-fit, minmax(min(300px, 100%), {CONTROL_WIDTH}))"
 REFERENCE_STYLE = live.REFERENCE_STYLE
 """How a chart draws the plan as filed under the moved plan: faint dashed outlines."""
 SCENARIO_NAME = "Moved in the workshop panel"
+HEADROOM = 0.15
+"""Share of the value axis's span added when a move's data passes the axis (see ``Panel._hold_axes``)."""
 PANEL_CLASS = "ftcost-panel"
 """The CSS class of a panel's outer box (:data:`PANEL_CSS` applies inside it only)."""
 PANEL_CSS = f"""
@@ -372,12 +374,17 @@ class Panel:
 
     def _hold_axes(self, moved: bool) -> bool:
         """Keep each axis at least as wide as every drawing so far in the session (the scale
-        never jumps back; a reset returns to the plan's own); True when an axis widened."""
+        never jumps back; a reset returns to the plan's own); True when an axis widened. A
+        value axis that must widen takes :data:`HEADROOM` more, so that a slider walked one
+        way redraws the whole frame now and then, not at every step."""
         widened = False
         for index, ax in enumerate(self.figure.axes):
-            (x0, x1), (y0, y1) = self._limits[index]
-            (cx0, cx1), (cy0, cy1) = ax.get_xlim(), ax.get_ylim()
-            held = ((min(x0, cx0), max(x1, cx1)), (min(y0, cy0), max(y1, cy1)))
+            (x0, x1), (y0, y1) = (sorted(limits) for limits in self._limits[index])
+            (cx0, cx1), (cy0, cy1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+            low, high = min(y0, cy0), max(y1, cy1)
+            extra = HEADROOM * (high - low)
+            y = (low - extra if cy0 < y0 else low, high + extra if cy1 > y1 else high)
+            held = ((min(x0, cx0), max(x1, cx1)), y)
             if not moved:
                 held = self._limits[index]
             widened |= held != self._limits[index]
@@ -477,8 +484,10 @@ def count_slider(description: str, value: float, low: float, high: float, step: 
     return slider
 
 
-def money(description: str, value: float, step: float = 100.0) -> w.BoundedFloatText:
-    return _style(w.BoundedFloatText(value=round(value, 2), min=0.0, max=1e9, step=step, description=description))
+def money(description: str, value: float, step: float = 100.0) -> w.FloatText:
+    """An amount typed in (USD): any number; the schema refuses what a client file may not
+    hold (a negative bill), in its own words, and the panel keeps its last good plan."""
+    return _style(w.FloatText(value=round(value, 2), step=step, description=description))
 
 
 def dropdown(description: str, value: str, options: list[tuple[str, str]]) -> w.Dropdown:
