@@ -217,6 +217,9 @@ class LiveChart:
             handles, labels = [*handles, outline_handle()], [*labels, PLAN_AS_FILED]
         if not handles:
             return
+        shown = self.ax.get_legend()
+        if shown is not None and [text.get_text() for text in shown.get_texts()] == labels:
+            return  # the same entries: the legend stays (building one costs a few ms a move)
         self.ax.legend(handles, labels, **CORNER_LEGEND[self.kind.legend])
 
     def png(self, dpi: float, compress_level: int = 1) -> bytes:
