@@ -360,8 +360,8 @@ def test_a_move_updates_the_same_figure_in_place(example_a, book):
 
 def test_the_axes_hold_during_a_session_and_reset_returns_the_plans(example_a, book):
     """The plan's scale is 1.25 × its tallest bar, 672 × 1.25 = 840 GPU-hours. Fewer runs keep
-    that scale; 20 runs widen it to 960 × 1.25 = 1,200, and 5 runs after them keep 1,200.
-    Reset returns to the plan's 840."""
+    that scale; 20 runs need 960 × 1.25 = 1,200, which the panel widens by its 15 % headroom,
+    1,200 + 0.15 × 1,200 = 1,380, and 5 runs after them keep 1,380. Reset returns to the plan's 840."""
     panel = widgets.compute_panel(example_a, book)
     ax = panel.figure.axes[0]
     assert ax.get_ylim() == pytest.approx((0, 840))
@@ -370,9 +370,9 @@ def test_the_axes_hold_during_a_session_and_reset_returns_the_plans(example_a, b
     assert booked_bar(panel).get_height() == pytest.approx(5 * 48)
     assert ax.get_ylim() == pytest.approx((0, 840)), "the scale shrank"
     panel.controls["runs"].value = 20
-    assert ax.get_ylim() == pytest.approx((0, 1200))
+    assert ax.get_ylim() == pytest.approx((0, 1380))
     panel.controls["runs"].value = 5
-    assert ax.get_ylim() == pytest.approx((0, 1200)), "the scale jumped back"
+    assert ax.get_ylim() == pytest.approx((0, 1380)), "the scale jumped back"
     assert ax.get_xlim() == pytest.approx(xlim)
     panel.reset()
     assert ax.get_ylim() == pytest.approx((0, 840))

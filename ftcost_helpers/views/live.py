@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import Collection, LineCollection, PatchCollection
+from matplotlib.collections import Collection, LineCollection, PatchCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
@@ -135,8 +135,20 @@ def chart_outline(figure: Figure) -> list[Outline]:
             if isinstance(p, Rectangle) and p.get_data_transform() is ax.transData and p.get_height()
         ]
         lines = [(line.get_xdata(), line.get_ydata()) for line in ax.lines if line.get_transform() is ax.transData]
+        lines += [
+            (path.vertices[:, 0], path.vertices[:, 1])
+            for area in ax.collections
+            if isinstance(area, PolyCollection) and area.get_transform() is ax.transData and _filled(area)
+            for path in area.get_paths()
+        ]
         outlines.append(Outline(bars, lines))
     return outlines
+
+
+def _filled(area: PolyCollection) -> bool:
+    """Whether a band is painted (a stacked area), not only hatched or edged (a guidance band)."""
+    faces = area.get_facecolor()
+    return bool(len(faces)) and bool(np.any(np.asarray(faces)[:, 3] > 0))
 
 
 def draw_outline(ax: Axes, outline: Outline) -> list[Any]:
@@ -205,6 +217,9 @@ class LiveChart:
             handles, labels = [*handles, outline_handle()], [*labels, PLAN_AS_FILED]
         if not handles:
             return
+        shown = self.ax.get_legend()
+        if shown is not None and [text.get_text() for text in shown.get_texts()] == labels:
+            return  # the same entries: the legend stays (building one costs a few ms a move)
         self.ax.legend(handles, labels, **CORNER_LEGEND[self.kind.legend])
 
     def png(self, dpi: float, compress_level: int = 1) -> bytes:
