@@ -112,3 +112,17 @@ def test_one_plan_without_an_alternative_has_nothing_to_choose(book, examples):
     plan = examples["c"].model_copy(update={"scenarios": []})
     assert plan.alternative.kind == "none"
     assert plan_value_of_information(plan, book, simulate(plan, book, draws=500)) is None
+
+
+def test_the_notebook_sentence_says_when_nothing_is_worth_measuring():
+    from ftcost_helpers.views.advice_views import worth_sentence
+
+    nil = {"chosen_on_expected_value": "Plan as filed", "evpi_usd": 0.0, "groups": []}
+    assert "No measurement before signing could change it" in worth_sentence(nil)
+    some = {
+        "chosen_on_expected_value": "Plan as filed",
+        "evpi_usd": 700.0,
+        "groups": [{"group": "GPU prices", "measurement": "quotes from GPU providers", "worth_usd": 696.0}],
+    }
+    assert "gpu prices (quotes from GPU providers): up to USD 696" in worth_sentence(some)
+    assert "nothing to choose" in worth_sentence(None)

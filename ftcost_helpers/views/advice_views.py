@@ -31,6 +31,23 @@ def worth_table(voi: Mapping[str, Any]) -> Table:
     return Table(frame, {WORTH: usd}, title, note, ("What to pin down", "How"))
 
 
+def worth_sentence(voi: Mapping[str, Any] | None) -> str:
+    """The choice on expected value, and whether anything is worth measuring before it."""
+    if voi is None:
+        return "One plan and no alternative: there is nothing to choose, so nothing to measure first."
+    chosen = f"**On expected value the choice is: {voi['chosen_on_expected_value']}.**"
+    if voi["evpi_usd"] < 0.5:
+        return (
+            f"{chosen} No measurement before signing could change it: in every simulated outcome the same "
+            "option comes out best (the expected value of perfect information is nil)."
+        )
+    top = voi["groups"][0]
+    return (
+        f"{chosen} The input most worth pinning down first is {top['group'].lower()} "
+        f"({top['measurement']}): up to {usd(top['worth_usd'])} of decision value."
+    )
+
+
 def pareto_chart(advice: Advice) -> Figure:
     """Every configuration that fits (grey) and the Pareto set (coloured by method): cost at the
     confidence against days of training, the recommendation ringed."""
