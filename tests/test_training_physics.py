@@ -108,6 +108,11 @@ class TestMemoryTerms:
         # The same three in fp16/bf16 (no autocast): × (2 + 2 + 2) = 3,152,019,456 B.
         half = memory.LOGIT_BYTES["eager_half"]
         assert memory.logits_gb(4096, 128256, 1, 1, half) == pytest.approx(3.152019, rel=1e-6)
+        # The training loop still holding the model's fp32 logits: × (4 + 4 + 4 + 4) =
+        # 8,405,385,216 B; a fused kernel's logits and in-place gradient: × 4 = 2,101,346,304 B.
+        held, fused = memory.LOGIT_BYTES["eager_fp32_held"], memory.LOGIT_BYTES["fused"]
+        assert memory.logits_gb(4096, 128256, 1, 1, held) == pytest.approx(8.405385, rel=1e-6)
+        assert memory.logits_gb(4096, 128256, 1, 1, fused) == pytest.approx(2.101346, rel=1e-6)
 
     def test_peak_is_the_larger_phase(self):
         # Forward/backward: 10 + 2 + 12 + 30 + 4 + 0 = 58; step: 24 + 8 = 32; + 1.3 overhead.

@@ -47,7 +47,7 @@ Precision = Literal["bf16_mixed", "bf16", "fp8", "fp32"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor", "sgd"]
 OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
 FsdpVersion = Literal[1, 2]
-CrossEntropy = Literal["eager_fp32", "eager_half", "fused"]
+CrossEntropy = Literal["eager_fp32", "eager_fp32_held", "eager_half", "fused"]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 OffloadDevice = Literal["cpu", "nvme"]
 HostOptimizer = Literal["deepspeed_cpu_adam", "pytorch"]
@@ -399,7 +399,8 @@ class Training(Section):
     cross_entropy: CrossEntropy = "eager_fp32"
     """How the loss is computed over the vocabulary, which sets the logits' memory
     (``memory.LOGIT_BYTES``): ``eager_fp32`` (PyTorch's ``cross_entropy`` on fp32 logits:
-    Hugging Face models, under autocast too, torchtitan), ``eager_half`` (on fp16/bf16 logits
+    Hugging Face models, under autocast too, torchtitan), ``eager_fp32_held`` (the same with
+    the model's fp32 logits kept through the backward by the training loop), ``eager_half`` (on fp16/bf16 logits
     without autocast: a DeepSpeed fp16/bf16 engine) or ``fused`` (a fused kernel: flash-attn's,
     llm-foundry's default)."""
     """FSDP1 (``FullyShardedDataParallel``) or FSDP2 (``fully_shard``): FSDP1 holds one more

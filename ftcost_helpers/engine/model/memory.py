@@ -200,7 +200,12 @@ def kept_activations_gb(
     return bytes_per_token * tokens_per_micro_batch / (tensor_parallel * context_parallel) / BYTES_PER_GB
 
 
-LOGIT_BYTES = {"eager_fp32": FP32 + FP32 + FP32, "eager_half": BF16 + BF16 + BF16, "fused": FP32}
+LOGIT_BYTES = {
+    "eager_fp32": FP32 + FP32 + FP32,
+    "eager_fp32_held": FP32 + FP32 + FP32 + FP32,
+    "eager_half": BF16 + BF16 + BF16,
+    "fused": FP32,
+}
 """Bytes per token and vocabulary entry the loss holds at its peak, by how it is computed.
 ``eager_fp32``: PyTorch's ``cross_entropy`` on logits cast to fp32 (Hugging Face's causal-LM
 loss calls ``logits.float()``; torchtitan's ``cross_entropy_loss`` is
@@ -208,7 +213,10 @@ loss calls ``logits.float()``; torchtitan's ``cross_entropy_loss`` is
 backward, and the backward of that log-softmax (``_log_softmax_backward_data``) allocates the
 gradient of its input beside the gradient of its output and the saved output: three fp32
 tensors of s·b·V at once, 4 + 4 + 4 (under ``torch.autocast`` too: autocast runs
-``log_softmax`` and ``cross_entropy`` in fp32). ``eager_half``: the same three tensors in
+``log_softmax`` and ``cross_entropy`` in fp32). ``eager_fp32_held``: the same, and the
+training loop keeps the model's output, whose logits Hugging Face's causal-LM models return
+in fp32 (``logits = logits.float()``), until the backward is done (Answer.AI's fsdp_qlora
+``train.py`` sets ``output = None`` only after ``loss.backward()``): 4 more. ``eager_half``: the same three tensors in
 half precision when the model runs without autocast in fp16 or bf16 (a DeepSpeed fp16/bf16
 engine casts the module and does not autocast), 2 + 2 + 2. ``fused``: a fused kernel (flash-attn's
 ``CrossEntropyLoss``, llm-foundry's default ``loss_fn: fused_crossentropy``) keeps the logits
