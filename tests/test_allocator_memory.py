@@ -407,3 +407,15 @@ def test_the_monte_carlo_draws_the_context_and_the_fragmentation(plan, book):
     assert np.ptp(peak - context) == pytest.approx(0.0, abs=1e-9)
     usable = np.asarray(facts.usable_gb_per_gpu)
     assert usable == pytest.approx((80 * GIB - context) * (1 - share))
+
+
+def test_a_pipeline_stage_under_fsdp_stays_unsharded():
+    # Llama-3.1-405B on tensor 8 × pipeline 8: a stage holds 405.9e9 ÷ 64 = 6.342e9 parameters.
+    # Trained in bf16 with bf16 gradients, unsharded through the step: 6.342e9 × (2 + 2) =
+    # 25.369 GB; without pipeline parallel, nothing (FSDP's two gathered layers instead).
+    n = 405.9e9
+    assert allocator.pipelined_unsharded_gb(n, n, 2.0, 2.0, 64, True) == pytest.approx(25.36875)
+    assert allocator.pipelined_unsharded_gb(n, n, 2.0, 2.0, 64, False) == 0.0
+    # A LoRA stage: frozen base 8e9 in bf16, 2e7 adapters trained, pipeline 2:
+    # (8.02e9 × 2 + 2e7 × 2) ÷ 2 = 8.04 GB.
+    assert allocator.pipelined_unsharded_gb(8.02e9, 2e7, 2.0, 2.0, 2, True) == pytest.approx(8.04)

@@ -96,7 +96,7 @@ def test_accuracy_doc_states_these_bounds():
 
 WIDE_ROWS = 80
 WIDE_PUBLICATIONS = 12
-WIDE_MEMORY_WITHIN = 60
+WIDE_MEMORY_WITHIN = 62
 """Rows within ±15 % today (of 83); the misses are listed below."""
 WIDE_TIME_INSIDE = 87
 """Rows whose measured time is inside the P10–P90 today (of 128)."""
@@ -116,9 +116,8 @@ KNOWN_MEMORY_MISSES = {
     "of a LoRA model is not the engine's sharding (cause not established)",
     "litgpt-13b-lora-mb1-4gpu": "as litgpt-7b-lora-mb*: 73 % under",
     "titan-405b-": "torchtitan 3D/4D at 512 GPUs, the local batch cut into 8 pipeline micro-batches "
-    "(torchtitan's default): the engine is 52–59 % under (Float8, compile and the pipeline schedules' "
-    "in-flight activations; under pipeline parallel torchtitan's FSDP keeps the stage's weights gathered, "
-    "reshard_after_forward False: issue 22 items 5 and 7)",
+    "(torchtitan's default): the engine is 22–24 % under on 1F1B at 8k and CP 8 at 256k tokens (Float8, "
+    "compile and the 1F1B schedule's in-flight activations: issue 22 items 5 and 7)",
     "titan-70b-2d-": "torchtitan FSDP + TP at 256 GPUs: the engine is 19–24 % under",
     "trainy-h200-": "Float8 all-gathers and torch.compile on H200: the engine is 35 % over (the same recipe on "
     "H100, torchtitan's own rows, is within 2–9 %)",

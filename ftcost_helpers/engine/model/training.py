@@ -247,6 +247,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     if optimizer_offloaded:
         gradients = allocator.offloaded_gradients_gb(trained, memory.GRADIENT_BYTES[precision], shape.layers, mp)
     units = allocator.gathered_units(t.fsdp_version) if t.sharding == "full" else 2.0
+    pipelined = t.sharding == "full" and t.pipeline_parallel > 1 and not weights_offloaded
     return {
         "weights": memory.weights_gb(
             trained,
@@ -267,7 +268,17 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "logits": memory.logits_gb(
             tokens, shape.vocab, t.tensor_parallel, t.context_parallel, memory.LOGIT_BYTES[t.cross_entropy]
         ),
-        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
+        "gathered_layer": memory.gathered_layer_gb(
+            shape.total, shape.layers, weight_bytes, mp, gathered and not pipelined, units
+        )
+        + allocator.pipelined_unsharded_gb(
+            shape.total * copies + trained,
+            trained,
+            weight_bytes,
+            memory.GRADIENT_BYTES[precision],
+            mp,
+            pipelined,
+        )
         + allocator.root_gathered_gb(
             embeddings * (copies + method.trains_all_weights) / mp,
             weight_bytes,
