@@ -29,7 +29,7 @@ def test_memory_chart_stacks_the_headline_figure_against_the_card(name, examples
     following = charts_extra.Following(panel, charts_extra.FOLLOWING["compute"])
     (figure,) = following.figures
     ax = figure.axes[0]
-    shown = panel.headline()["Memory per GPU"]  # "32.72 GB"
+    shown = panel.headline()["Memory per GPU"]  # "42.68 GB"
     # The stacked terms add up to the headline's memory per GPU, and the title says the same.
     assert f"{_bar_total(figure):,.2f} GB" == shown
     assert f"Memory per GPU: {shown}" in ax.get_title()
@@ -41,7 +41,7 @@ def test_memory_chart_stacks_the_headline_figure_against_the_card(name, examples
 
 
 def test_memory_chart_follows_full_training(examples, book) -> None:
-    """Exercise 2: full SFT on example A's 8 H100s, 47.84 GB a GPU (the guide's figure, checked
+    """Exercise 2: full SFT on example A's 8 H100s, 57.81 GB a GPU (the guide's figure, checked
     against the engine in test_workshop_guide), still fits, on 3 GPUs at the least."""
     panel = widgets.compute_panel(examples["a"], book)
     following = charts_extra.Following(panel, charts_extra.FOLLOWING["compute"])
@@ -49,8 +49,8 @@ def test_memory_chart_follows_full_training(examples, book) -> None:
     panel.controls["method"].value = "full_sft"
     assert following.drawn is panel.breakdown and following.figures[0] is not before
     title = following.figures[0].axes[0].get_title()
-    assert "47.84 GB on 8 × H100 SXM: fits (fewest GPUs: 3)" in title
-    assert panel.headline()["Memory per GPU"] == "47.84 GB"
+    assert "57.81 GB on 8 × H100 SXM: fits (fewest GPUs: 3)" in title
+    assert panel.headline()["Memory per GPU"] == "57.81 GB"
 
 
 def test_band_chart_holds_every_draw_band_and_the_base_case(examples, book) -> None:

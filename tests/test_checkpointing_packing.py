@@ -64,6 +64,60 @@ class TestActivationsByPolicy:
         assert checkpointing.kept_bytes_per_token(stack, 0.0, 1, 4096, inner, "op_selective") == 101_504
 
 
+class TestOpLevelSavesEveryOtherMatmul:
+    """torchtitan's op-level policy saves the matmul outputs "except every second mm" of each
+    layer (parallelize_llama.py, ``_custom_policy``): k, o and up of a Llama layer are
+    recomputed."""
+
+    def test_llama_layer(self):
+        # Llama-2-7B: matmuls q, k, v, o, gate, up, down; the 2nd, 4th and 6th (k 4,096, o 4,096,
+        # up 11,008) are recomputed: 2 × (4,096 + 4,096 + 11,008) = 38,400 bytes per token.
+        kind = blocks.Blocks()
+        alternate = blocks.stack_alternate_matmul_bytes(1, 4096, 4096.0, 4096.0, 32, 11008.0, 1, kind)
+        assert alternate == 38_400
+        # Kept: input 2h 8,192, q 8,192, v 8,192, attention output 8,192 and log-sum-exp 4a 128,
+        # gate 2i 22,016, down 8,192 = 63,104 (= 101,504 − 38,400).
+        stack = blocks.stack_activation_bytes(1, 4096, 4096.0, 4096.0, 32, 11008.0, 1, kind)
+        inner = blocks.stack_inner_mlp_bytes(1, 11008.0, 1, kind)
+        got = checkpointing.kept_bytes_per_token(stack, 0.0, 1, 4096, inner, "op_selective", 1, alternate)
+        assert got == 8_192 * 4 + 128 + 22_016 + 8_192 == 63_104
+
+    def test_grouped_query_and_dense_blocks(self):
+        # Llama-3-8B (h 4,096, h_kv 1,024, i 14,336), 32 layers: k 1,024, o 4,096, up 14,336:
+        # 2 × 19,456 × 32 = 1,245,184 bytes per token.
+        kind = blocks.Blocks()
+        assert blocks.stack_alternate_matmul_bytes(32, 4096, 4096.0, 1024.0, 32, 14336.0, 1, kind) == 1_245_184
+        # Dense MLP (up, down): q, k, v, o, up, down; k, o and down recomputed: 3 × 2h = 6,144
+        # per layer of Korthikanti's block (h 1,024): 24 × 6,144.
+        dense = blocks.stack_alternate_matmul_bytes(
+            L, H, float(H), float(H), A, float(WIDTH), 1, blocks.Blocks(mlp="dense")
+        )
+        assert dense == 24 * 6_144
+
+    def test_other_policies_ignore_it(self):
+        stack, inner = 1000.0, 400.0
+        for policy in ("none", "selective", "full"):
+            with_it = checkpointing.kept_bytes_per_token(stack, 0.0, 2, 10, inner, policy, 1, 300.0)
+            assert with_it == checkpointing.kept_bytes_per_token(stack, 0.0, 2, 10, inner, policy)
+
+
+class TestContextParallelShardsTheStates:
+    def test_shards_over_data_and_context_ranks(self):
+        # torchtitan's FSDP on dp_shard × cp: 8 GPUs, FSDP 1, CP 8 shard over 8; 512 GPUs of
+        # tensor 8 × pipeline 8 (× CP 8, FSDP 1) over 512 ÷ 64 = 8.
+        assert memory.state_shards(8, 1, 1) == 8
+        assert memory.state_shards(512, 8, 8) == 8
+
+    def test_a_plan_with_context_parallel_keeps_the_states_of_one_without(self):
+        # Same GPUs, same sharding: context parallel 4 splits the sequence, not the states.
+        keys = {"gpus_per_run": 8, "sharding": "full", "activation_checkpointing": "full"}
+        one = evaluate(plan(keys), load_price_book()).compute.memory_breakdown_gb
+        four = evaluate(plan({**keys, "context_parallel": 4}), load_price_book()).compute.memory_breakdown_gb
+        for term in ("weights", "gradients", "optimizer_states", "step_buffer"):
+            assert float(four[term]) == pytest.approx(float(one[term]))
+        assert float(four["activations"]) == pytest.approx(float(one["activations"]) / 4)
+
+
 class TestRecompute:
     # N 1e9, L 32, s 4096, a·d 4096: L·s·(a·d) = 536,870,912 (forward attention 2·L·s·(a·d)).
     N, LSQ = 1e9, 32 * 4096 * 4096

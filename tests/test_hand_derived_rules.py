@@ -534,7 +534,7 @@ def test_minimal_plan_memory_breakdown(book):
     # weights (1e7 × 2 + the frozen bf16 base 1e9 × 2) = 2.02 GB; gradients 1e7 × 2 = 0.02 GB;
     # optimizer 1e7 × 12 = 0.12 GB; activations, no recomputation: per token and layer
     # 8 × 64 + 4 × 64 + 4 × 2 = 776 (attention) + 4 × 64 + 8 × 2,604,048 = 20,832,640 (MLP)
-    # = 20,833,416 B × 2 layers × 128 tokens = 5,333,354,496 B; logits 128 × 100 × 8 = 102,400 B;
+    # = 20,833,416 B × 2 layers × 128 tokens = 5,333,354,496 B; logits 128 × 100 × 12 = 153,600 B;
     # nothing gathered (not sharded, not offloaded); step buffer 1e7 × 4 = 0.04 GB; 1.3 overhead
     facts = evaluate(Params.model_validate(MINIMAL), book).compute
     expected = {
@@ -542,14 +542,14 @@ def test_minimal_plan_memory_breakdown(book):
         "gradients": 0.02,
         "optimizer_states": 0.12,
         "activations": 5.333354496,
-        "logits": 0.0001024,
+        "logits": 0.0001536,
         "gathered_layer": 0.0,
         "step_buffer": 0.04,
         "overhead": 1.3,
     }
     assert {k: float(v) for k, v in facts.memory_breakdown_gb.items()} == pytest.approx(expected, rel=1e-12)
-    # forward/backward 2.16 + 5.333354496 + 0.0001024 = 7.4934569 beats the step's 2.16 + 0.04
-    assert float(facts.memory_per_gpu_gb) == pytest.approx(7.493456896 + 1.3, rel=1e-12)
+    # forward/backward 2.16 + 5.333354496 + 0.0001536 = 7.4935081 beats the step's 2.16 + 0.04
+    assert float(facts.memory_per_gpu_gb) == pytest.approx(7.493508096 + 1.3, rel=1e-12)
     assert float(facts.fewest_gpus) == 1.0 and bool(facts.fits)
 
 
@@ -863,8 +863,10 @@ def test_memory_helpers():
     assert memory.step_buffer_gb(7e9, 4.0, 1, 8, True, True) == 0.0
     # weights with a frozen base: (1e8 × 2 + 16e9) ÷ tensor 2 ÷ 4 under ZeRO-3 = 2.025 GB
     assert memory.weights_gb(1e8, 16e9, 2.0, 2, 4, True, False) == pytest.approx(2.025)
-    # logits split by tensor 2 × context 2: 4,096 × 100,000 × 8 ÷ 4 = 0.8192 GB
-    assert memory.logits_gb(4096, 100_000, 2, 2) == pytest.approx(0.8192)
+    # logits split by tensor 2 × context 2: 4,096 × 100,000 × 12 ÷ 4 = 1.2288 GB (eager fp32
+    # loss); a fused kernel's 4 bytes: 4,096 × 100,000 × 4 ÷ 4 = 0.4096 GB
+    assert memory.logits_gb(4096, 100_000, 2, 2) == pytest.approx(1.2288)
+    assert memory.logits_gb(4096, 100_000, 2, 2, memory.LOGIT_BYTES["fused"]) == pytest.approx(0.4096)
     # context parallel 4 splits activations: 2 layers × 1,000 B × 400 tokens ÷ 4 = 200,000 B
     assert memory.activations_gb(1000, 100, 2, 400, "none", 0, 1, 4) == pytest.approx(200e-6)
     # full recomputation on this layer: (2 × 2 × 100 + 1,000) × 400 = 560,000 B

@@ -101,8 +101,18 @@ class TestMemoryTerms:
         assert memory.activations_gb(1000, 100, 2, 10, "selective", 400, 1, 1) == pytest.approx(12e-6)
 
     def test_logits_in_fp32_with_the_loss_state(self):
-        # 4096 tokens × 128,256 × (4 + 4) bytes = 525,336,576 × 8 = 4,202,692,608 B.
-        assert memory.logits_gb(4096, 128256, 1, 1) == pytest.approx(4.202693, rel=1e-6)
+        # At the loss's backward, PyTorch's cross-entropy on fp32 logits holds the saved
+        # log-softmax, its gradient and its input's gradient, fp32 each:
+        # 4096 tokens × 128,256 × (4 + 4 + 4) bytes = 525,336,576 × 12 = 6,304,038,912 B.
+        assert memory.logits_gb(4096, 128256, 1, 1) == pytest.approx(6.304039, rel=1e-6)
+        # The same three in fp16/bf16 (no autocast): × (2 + 2 + 2) = 3,152,019,456 B.
+        half = memory.LOGIT_BYTES["eager_half"]
+        assert memory.logits_gb(4096, 128256, 1, 1, half) == pytest.approx(3.152019, rel=1e-6)
+        # The training loop still holding the model's fp32 logits: × (4 + 4 + 4 + 4) =
+        # 8,405,385,216 B; a fused kernel's logits and in-place gradient: × 4 = 2,101,346,304 B.
+        held, fused = memory.LOGIT_BYTES["eager_fp32_held"], memory.LOGIT_BYTES["fused"]
+        assert memory.logits_gb(4096, 128256, 1, 1, held) == pytest.approx(8.405385, rel=1e-6)
+        assert memory.logits_gb(4096, 128256, 1, 1, fused) == pytest.approx(2.101346, rel=1e-6)
 
     def test_peak_is_the_larger_phase(self):
         # Forward/backward: 10 + 2 + 12 + 30 + 4 + 0 = 58; step: 24 + 8 = 32; + 1.3 overhead.

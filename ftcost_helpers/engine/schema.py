@@ -47,6 +47,7 @@ Precision = Literal["bf16_mixed", "bf16", "fp8", "fp32"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor", "sgd"]
 OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
 FsdpVersion = Literal[1, 2]
+CrossEntropy = Literal["eager_fp32", "eager_fp32_held", "eager_half", "fused"]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 OffloadDevice = Literal["cpu", "nvme"]
 HostOptimizer = Literal["deepspeed_cpu_adam", "pytorch"]
@@ -417,6 +418,13 @@ class Training(Section):
     """PyTorch AdamW's implementation, which sets the step's temporaries (foreach: one buffer
     of the moments' size; fused, for_loop: none)."""
     fsdp_version: FsdpVersion = 2
+    cross_entropy: CrossEntropy = "eager_fp32"
+    """How the loss is computed over the vocabulary, which sets the logits' memory
+    (``memory.LOGIT_BYTES``): ``eager_fp32`` (PyTorch's ``cross_entropy`` on fp32 logits:
+    Hugging Face models, under autocast too, torchtitan), ``eager_fp32_held`` (the same with
+    the model's fp32 logits kept through the backward by the training loop), ``eager_half`` (on fp16/bf16 logits
+    without autocast: a DeepSpeed fp16/bf16 engine) or ``fused`` (a fused kernel: flash-attn's,
+    llm-foundry's default)."""
     """FSDP1 (``FullyShardedDataParallel``) or FSDP2 (``fully_shard``): FSDP1 holds one more
     gathered unit (its all-gather buffers are freed through ``recordStream``)."""
     nf4_double_quant: Flag = True

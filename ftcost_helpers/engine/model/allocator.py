@@ -74,6 +74,29 @@ def gathered_units(fsdp_version: int) -> float:
     return 3.0 if fsdp_version == 1 else 2.0
 
 
+def pipelined_unsharded_gb(
+    parameters: Number,
+    trained_parameters: Number,
+    weight_bytes: float,
+    gradient_bytes: float,
+    model_parallel: int,
+    pipelined: bool,
+) -> Number:
+    """GB a pipeline stage under FSDP/ZeRO-3 holds unsharded through the step: its whole
+    weights and its gradients, N·b_w/(t·p) + N_trained·b_g/(t·p), over the sharded shares
+    counted elsewhere. With pipeline parallel the stage's FSDP units are not resharded between
+    micro-batches (torchtitan ``apply_fsdp``: "For PP, do not reshard after forward to avoid
+    per-microbatch all-gathers"), and PyTorch's pipeline schedule runs every backward but the
+    last with ``set_reshard_after_backward(False)`` and ``set_requires_gradient_sync(False)``,
+    so the unsharded gradients accumulate until the last micro-batch's backward
+    (``torch.distributed.pipelining.stage``, ``backward_maybe_with_nosync``). 0 without pipeline
+    parallel or without sharded weights. In place of the two gathered layers FSDP holds
+    otherwise (:func:`memory.gathered_layer_gb`)."""
+    if not pipelined:
+        return 0.0 * parameters
+    return (parameters * weight_bytes + trained_parameters * gradient_bytes) / model_parallel / 1e9
+
+
 def root_gathered_gb(
     embedding_parameters: Number, weight_bytes: float, gradient_bytes: float, data_parallel: Number, full: bool
 ) -> Number:

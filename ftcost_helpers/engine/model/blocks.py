@@ -339,6 +339,76 @@ def stack_inner_mlp_bytes(layers: int, width: Number, routed: int, blocks: Block
     return (decoder + blocks.encoder_layers * inner * width) / 2.0
 
 
+def attention_matmul_widths(
+    hidden_size: int, query_width: float, kv_width: float, heads: int, latent: LatentAttention | None
+) -> list[float]:
+    """Output widths of one attention block's weight matmuls in forward order: q, k, v and
+    the output projection (q·W_q of width a·d, k and v of h_kv, o of h); with MLA the query
+    latent (when there is one), the up-projected query a·(d_n + d_r), the key/value latent
+    with the rotary key r_kv + d_r, its up-projection a·(d_n + d_v) and o."""
+    if latent is None:
+        return [query_width, kv_width, kv_width, float(hidden_size)]
+    lat = latent
+    query = [float(lat.query_rank)] if lat.query_rank else []
+    return [
+        *query,
+        heads * lat.key_dim,
+        float(lat.kv_rank + lat.rope_dim),
+        heads * (lat.nope_dim + lat.value_dim),
+        float(hidden_size),
+    ]
+
+
+def mlp_matmul_widths(hidden_size: int, width: Number, kind: str, mlps: Number) -> list[Number]:
+    """Output widths of one MLP layer's weight matmuls in forward order, summed over the
+    ``mlps`` experts a token passes: gated, gate and up i each then down h (torchtitan's
+    ``w2(silu(w1(x)) * w3(x))``); dense, up i then down h."""
+    inner = [width * mlps, width * mlps] if kind == "gated" else [width * mlps]
+    return [*inner, hidden_size * mlps]
+
+
+def alternate_matmul_bytes(widths: list[Number]) -> Number:
+    """Bytes per token (bf16) of the outputs of every second matmul of one layer, counting
+    from the first (the 2nd, 4th, ...): what torchtitan's op-level selective checkpointing
+    recomputes (its policy counts ``aten.mm`` calls per checkpointed layer and saves every
+    matmul output "except every second mm": torchtitan ``parallelize_llama.py``,
+    ``_apply_ac_to_transformer_block``, ``_custom_policy``)."""
+    return 2.0 * sum((w for n, w in enumerate(widths, start=1) if n % 2 == 0), 0.0 * widths[0])
+
+
+def stack_alternate_matmul_bytes(
+    layers: int,
+    hidden_size: int,
+    query_width: float,
+    kv_width: float,
+    heads: int,
+    width: Number,
+    routed: int,
+    blocks: Blocks,
+) -> Number:
+    """Bytes per token over the stack of the matmul outputs op-level checkpointing recomputes
+    (:func:`alternate_matmul_bytes` of each layer's attention then MLP matmuls), summed as
+    :func:`stack_activation_bytes` sums the layers: mixture layers with k routed and the
+    shared experts' MLPs, dense first layers with their width, an encoder-decoder's decoder
+    layers with their cross-attention, half the pair's tokens in each stack. Llama-2-7B's
+    layer (h = a·d = h_kv = 4096, i = 11,008): k, o and up, 2·(4,096 + 4,096 + 11,008) =
+    38,400 bytes."""
+    attention = attention_matmul_widths(hidden_size, query_width, kv_width, heads, blocks.latent)
+    dense_width = width if blocks.dense_width is None else blocks.dense_width
+    expert = alternate_matmul_bytes(
+        attention + mlp_matmul_widths(hidden_size, width, blocks.mlp, routed + blocks.shared_experts)
+    )
+    dense = alternate_matmul_bytes(attention + mlp_matmul_widths(hidden_size, dense_width, blocks.mlp, 1.0))
+    decoder = (layers - blocks.dense_layers) * expert + blocks.dense_layers * dense
+    if not blocks.encoder_decoder:
+        return decoder
+    plain = attention_matmul_widths(hidden_size, query_width, kv_width, heads, None)
+    mlp = mlp_matmul_widths(hidden_size, width, blocks.mlp, 1.0)
+    encoder = blocks.encoder_layers * alternate_matmul_bytes(plain + mlp)
+    crossed = layers * alternate_matmul_bytes(attention + plain + mlp)
+    return (encoder + crossed) / 2.0
+
+
 def attention_width_for_flops(query_width: float, heads: int, latent: LatentAttention | None) -> float:
     """The width the attention-score FLOPs scale with (``query_width`` of
     :func:`compute.flops_per_token`: 2·s·(a·d) per token and layer, forward, causal, counting

@@ -11,9 +11,12 @@ Policies (``training.activation_checkpointing``), with ``training.checkpoint_eve
   the matmuls and the attention kernel ``MUST_SAVE`` and every other op
   ``PREFER_RECOMPUTE``; torchtitan's ``selective_ac_option: op``): each layer keeps its input
   and the outputs of its matmuls and its attention kernel; the norms, the activation
-  function, the gate product and the residual adds are recomputed. torchtitan also
-  recomputes every second matmul; that refinement is not modelled here, so its memory is
-  counted high and its recompute low.
+  function, the gate product and the residual adds are recomputed, and so is every second
+  matmul of each layer (torchtitan's policy counts the layer's ``aten.mm`` calls and saves
+  their outputs "except every second mm": ``parallelize_llama.py``, ``_custom_policy``), which
+  the memory counts (:func:`blocks.stack_alternate_matmul_bytes`); the FLOPs of those
+  recomputed matmuls (k, o and up of a Llama layer, about a third of its matmul FLOPs) are
+  not added to the time, which counts op-level recompute as element-wise only.
 - ``full``: each checkpointed layer keeps only its input and runs its forward again in the
   backward (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost"). With
   ``checkpoint_every_layers`` n > 1, one layer in n is checkpointed and the others keep all
@@ -72,6 +75,7 @@ def kept_bytes_per_token(
     inner_mlp_bytes: Number,
     policy: str,
     every_layers: int = 1,
+    alternate_matmul_bytes: Number = 0.0,
 ) -> Number:
     """Bytes per token the stack holds at the end of the forward pass (bf16).
 
@@ -87,8 +91,11 @@ def kept_bytes_per_token(
       kept; the attention norm's output and the MLP norm's output (2h + 2h) are not, the
       attention output's projection (2h) is: 2h less per layer; in the MLP, of gate, up,
       activation and product (gated, 8i) only gate and up, of up and activation (dense, 4i)
-      only up: half the inner bytes: stack − L·2h − inner/2 (+ L·scores: a kernel that
-      materialises the scores does so with matmuls, whose outputs are kept).
+      only up: half the inner bytes; and of the matmul outputs, every second one of each
+      layer is recomputed, ``alternate_matmul_bytes`` over the stack
+      (:func:`blocks.stack_alternate_matmul_bytes`): stack − L·2h − inner/2 − alternate
+      (+ L·scores: a kernel that materialises the scores does so with batched matmuls,
+      whose outputs are kept).
     - ``full``, one layer in n: the checkpointed layers keep their input, 2h each
       (Korthikanti's 2·s·b·h per layer), the others everything, plus one layer's full
       activations while it is recomputed: (L/n)·2h + (1 − 1/n)·(stack + L·scores) +
@@ -97,7 +104,7 @@ def kept_bytes_per_token(
     if policy == "selective":
         return stack_bytes
     if policy == "op_selective":
-        return everything - layers * BF16 * hidden_size - inner_mlp_bytes / 2.0
+        return everything - layers * BF16 * hidden_size - inner_mlp_bytes / 2.0 - alternate_matmul_bytes
     share = checkpointed_share(policy, every_layers)
     if share == 0.0:
         return everything

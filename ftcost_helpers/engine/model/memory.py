@@ -68,6 +68,20 @@ def optimizer_bytes_per_param(precision: str, optimizer: str) -> float:
     return MASTER_BYTES[precision] + MOMENTS[optimizer] * moment
 
 
+def state_shards(gpus: Number, tensor_parallel: int, pipeline_parallel: int) -> Number:
+    """Ranks that ZeRO/FSDP split one model-parallel slice's weights, gradients and optimizer
+    states over: GPUs ÷ (tensor × pipeline), the data-parallel replicas × the context-parallel
+    degree. Context-parallel ranks hold the same weights (only the sequence is split), so the
+    frameworks shard the states across them too: torchtitan applies FSDP on ``dp_shard_cp``,
+    the data-shard and context axes of its device mesh flattened (torchtitan
+    ``parallel_dims.py``; Liang et al. 2024, "TorchTitan", §2.1), and Megatron-Core reduces
+    gradients and shards its distributed optimizer over the data-parallel group with context
+    parallel (``parallel_state.get_data_parallel_group(with_context_parallel=True)``;
+    Megatron-Core docs, "context parallel": "the gradients are all-reduced across DP×CP").
+    Without context parallelism this is the data-parallel degree."""
+    return gpus / (tensor_parallel * pipeline_parallel)
+
+
 def sharded(value: Number, degree: Number, applies: bool) -> Number:
     """A state split evenly over ``degree`` GPUs when its sharding applies (ZeRO stage 1
     splits optimizer states, 2 adds gradients, 3/FSDP adds weights)."""
@@ -186,17 +200,41 @@ def kept_activations_gb(
     return bytes_per_token * tokens_per_micro_batch / (tensor_parallel * context_parallel) / BYTES_PER_GB
 
 
-LOGIT_BYTES = FP32 + FP32
-"""Per token and vocabulary entry: the logits upcast to fp32 for the loss, and the fp32
-log-softmax the cross-entropy keeps for its backward pass (Hugging Face's causal-LM loss
-calls ``logits.float()``; ``torch.nn.functional.cross_entropy`` saves its log-softmax)."""
+LOGIT_BYTES = {
+    "eager_fp32": FP32 + FP32 + FP32,
+    "eager_fp32_held": FP32 + FP32 + FP32 + FP32,
+    "eager_half": BF16 + BF16 + BF16,
+    "fused": FP32,
+}
+"""Bytes per token and vocabulary entry the loss holds at its peak, by how it is computed.
+``eager_fp32``: PyTorch's ``cross_entropy`` on logits cast to fp32 (Hugging Face's causal-LM
+loss calls ``logits.float()``; torchtitan's ``cross_entropy_loss`` is
+``F.cross_entropy(pred.flatten(0, 1).float(), ...)``) saves its fp32 log-softmax for the
+backward, and the backward of that log-softmax (``_log_softmax_backward_data``) allocates the
+gradient of its input beside the gradient of its output and the saved output: three fp32
+tensors of s·b·V at once, 4 + 4 + 4 (under ``torch.autocast`` too: autocast runs
+``log_softmax`` and ``cross_entropy`` in fp32). ``eager_fp32_held``: the same, and the
+training loop keeps the model's output, whose logits Hugging Face's causal-LM models return
+in fp32 (``logits = logits.float()``), until the backward is done (Answer.AI's fsdp_qlora
+``train.py`` sets ``output = None`` only after ``loss.backward()``): 4 more. ``eager_half``: the same three tensors in
+half precision when the model runs without autocast in fp16 or bf16 (a DeepSpeed fp16/bf16
+engine casts the module and does not autocast), 2 + 2 + 2. ``fused``: a fused kernel (flash-attn's
+``CrossEntropyLoss``, llm-foundry's default ``loss_fn: fused_crossentropy``) keeps the logits
+and the per-row log-sum-exp and writes the gradient into a tensor of the logits' size, no
+probabilities materialised: 4."""
 
 
-def logits_gb(tokens_per_micro_batch: Number, vocab_size: int, tensor_parallel: int, context_parallel: int) -> Number:
-    """GB of logits and loss state: s·b·V·(4 + 4) ÷ (tensor × context parallel); the output
-    head is split over the vocabulary under tensor parallel (Megatron's vocab-parallel
-    cross-entropy)."""
-    return tokens_per_micro_batch * vocab_size * LOGIT_BYTES / (tensor_parallel * context_parallel) / BYTES_PER_GB
+def logits_gb(
+    tokens_per_micro_batch: Number,
+    vocab_size: int,
+    tensor_parallel: int,
+    context_parallel: int,
+    bytes_per_entry: float = LOGIT_BYTES["eager_fp32"],
+) -> Number:
+    """GB of logits and loss state: s·b·V·(bytes per entry, :data:`LOGIT_BYTES`) ÷ (tensor ×
+    context parallel); the output head is split over the vocabulary under tensor parallel
+    (Megatron's vocab-parallel cross-entropy)."""
+    return tokens_per_micro_batch * vocab_size * bytes_per_entry / (tensor_parallel * context_parallel) / BYTES_PER_GB
 
 
 def gathered_layer_gb(

@@ -221,7 +221,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     """GB per GPU of each memory term on ``gpus`` GPUs (see :mod:`memory` and :mod:`allocator`)."""
     t, method = p.training, work.method_spec(p, book)
     precision, mp = t.precision, t.tensor_parallel * t.pipeline_parallel
-    dp = gpus / t.model_parallel
+    dp = memory.state_shards(gpus, t.tensor_parallel, t.pipeline_parallel)
     plan_work, copies = work.method_work(p), work.frozen_copies(p, method)
     trained = trained * plan_work.trained_models  # PPO's critic trains beside the policy
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
@@ -247,6 +247,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     if optimizer_offloaded:
         gradients = allocator.offloaded_gradients_gb(trained, memory.GRADIENT_BYTES[precision], shape.layers, mp)
     units = allocator.gathered_units(t.fsdp_version) if t.sharding == "full" else 2.0
+    pipelined = t.sharding == "full" and t.pipeline_parallel > 1 and not weights_offloaded
     return {
         "weights": memory.weights_gb(
             trained,
@@ -264,8 +265,20 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         "activations": memory.kept_activations_gb(
             _kept_bytes_per_token(p, shape), tokens, t.tensor_parallel, t.context_parallel
         ),
-        "logits": memory.logits_gb(tokens, shape.vocab, t.tensor_parallel, t.context_parallel),
-        "gathered_layer": memory.gathered_layer_gb(shape.total, shape.layers, weight_bytes, mp, gathered, units)
+        "logits": memory.logits_gb(
+            tokens, shape.vocab, t.tensor_parallel, t.context_parallel, memory.LOGIT_BYTES[t.cross_entropy]
+        ),
+        "gathered_layer": memory.gathered_layer_gb(
+            shape.total, shape.layers, weight_bytes, mp, gathered and not pipelined, units
+        )
+        + allocator.pipelined_unsharded_gb(
+            shape.total * copies + trained,
+            trained,
+            weight_bytes,
+            memory.GRADIENT_BYTES[precision],
+            mp,
+            pipelined,
+        )
         + allocator.root_gathered_gb(
             embeddings * (copies + method.trains_all_weights) / mp,
             weight_bytes,
@@ -308,10 +321,11 @@ def _kept_bytes_per_token(p: Params, shape: Shape) -> Number:
     args = (shape.layers, shape.hidden, shape.query_width, shape.kv_width, shape.heads, shape.intermediate)
     stack = blocks.stack_activation_bytes(*args, shape.routed, kind)
     inner = blocks.stack_inner_mlp_bytes(shape.layers, shape.intermediate, shape.routed, kind)
+    alternate = blocks.stack_alternate_matmul_bytes(*args, shape.routed, kind)
     scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
     layers = blocks.checkpointed_layers(shape.layers, kind)
     return checkpointing.kept_bytes_per_token(
-        stack, scores, layers, shape.hidden, inner, t.activation_checkpointing, t.checkpoint_every_layers
+        stack, scores, layers, shape.hidden, inner, t.activation_checkpointing, t.checkpoint_every_layers, alternate
     )
 
 
