@@ -772,7 +772,10 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         f"{decision_cards(figures)}{key_dates(h)}"
         f"<h3>Executive summary</h3>{executive_summary(figures, warning_title)}"
     )
+    from ftcost_helpers.report.document_requote import follow_up_sections  # issue 23
+
     sections = [
+        *follow_up_sections(figures),  # report --previous / --actuals
         _section(
             "warnings",
             "What the audit found, the most important first",
