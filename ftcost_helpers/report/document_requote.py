@@ -71,14 +71,14 @@ def waterfall_steps(result: Requote, figure: str) -> list[tuple[str, float, floa
 
 def axis_range(steps: list[tuple[str, float, float]]) -> tuple[float, float]:
     """(bottom, top) of the waterfall's axis: from 0, unless the steps are too small to see
-    beside the quotes (the levels span under a fifth of the top), then from a round number
+    beside the quotes (the levels differ, but span under a fifth of the top), then from a round number
     (a power of ten) twice the levels' span below the lowest level, said on the axis."""
     levels = [b + h for _, b, h in steps] + [steps[0][2]]
     top, low = max(levels), min(levels)
     span = top - low
     if top <= 0:
         return 0.0, 1.0
-    if span >= top / 5 or low <= 0:
+    if span == 0 or span >= top / 5 or low <= 0:
         return 0.0, top * 1.3
     step = 10.0 ** math.floor(math.log10(max(span, 1.0)))
     bottom = max(0.0, math.floor((low - 2 * span) / step) * step)
