@@ -47,6 +47,7 @@ from ftcost_helpers.report.document_charts import (
     tornado_caption,
     tornado_chart,
 )
+from ftcost_helpers.report.document_requote import Markup, follow_up_sections
 from ftcost_helpers.report.document_style import page_css
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.front import (
@@ -772,10 +773,8 @@ def client_document(figures: ClientFigures, working: Sequence[Working] = (), tod
         f"{decision_cards(figures)}{key_dates(h)}"
         f"<h3>Executive summary</h3>{executive_summary(figures, warning_title)}"
     )
-    from ftcost_helpers.report.document_requote import follow_up_sections  # issue 23
-
     sections = [
-        *follow_up_sections(figures),  # report --previous / --actuals
+        *follow_up_sections(figures, Markup(_section, _table, _img)),  # issue 23: report --previous / --actuals
         _section(
             "warnings",
             "What the audit found, the most important first",

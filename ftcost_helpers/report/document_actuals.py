@@ -7,6 +7,7 @@ original P10–P90; with a burn-down chart. The figures are those ``ftcost track
 
 from __future__ import annotations
 
+from html import escape as _h
 from typing import Any
 
 import numpy as np
@@ -89,10 +90,10 @@ def _months(band: dict[str, int | None] | None) -> str:
     return f"{one(band['p50'])} (P10 {one(band['p10'])}, P90 {one(band['p90'])})"
 
 
-def actuals_section(tracking: dict[str, Any], budget_usd: float) -> str:
+def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) -> str:
     """The section's HTML: a sentence, the burn-down, spend by month, by area (with the
     rate/volume split) and the re-forecast against the original range."""
-    from ftcost_helpers.report.document import _h, _img, _table
+    _img, _table = markup.img, markup.table  # :class:`~.document_requote.Markup`
 
     v, again = tracking["variance_usd"], tracking["reforecast"]
     basis = BASIS_SHORT.get(tracking["basis"], tracking["basis"])

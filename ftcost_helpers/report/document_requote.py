@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from html import escape as _h
+from typing import Any, NamedTuple
 
 from matplotlib.ticker import MaxNLocator
 
@@ -142,9 +144,18 @@ def value_words(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def requote_section(result: Requote) -> str:
+class Markup(NamedTuple):
+    """The client document's own builders (:mod:`~ftcost_helpers.report.document` passes
+    them in, so that this module need not import it): a section, a table, a chart."""
+
+    section: Callable[..., str]
+    table: Callable[..., str]
+    img: Callable[[Chart], str]
+
+
+def requote_section(result: Requote, markup: Markup) -> str:
     """The section's HTML: a sentence, the waterfall, the attribution table and the keys changed."""
-    from ftcost_helpers.report.document import _h, _img, _table
+    _img, _table = markup.img, markup.table
 
     basis = BASIS_SHORT[result.basis]
     programme, tco = shown_parts(result, "programme"), shown_parts(result, "tco")
@@ -178,12 +189,12 @@ def requote_section(result: Requote) -> str:
         f'<td class="num">{_h(usd(tco["new"]))}</td></tr></tfoot>'
     )
     table = _table(head, rows, f"The change since the earlier quote by cause (USD, {basis})", foot)
-    return lead + _img(waterfall_chart(result)) + table + changed_keys_block(result)
+    return lead + _img(waterfall_chart(result)) + table + changed_keys_block(result, markup)
 
 
-def changed_keys_block(result: Requote) -> str:
+def changed_keys_block(result: Requote, markup: Markup) -> str:
     """The keys of the plan that changed, earlier and now (the first :data:`KEYS_SHOWN`)."""
-    from ftcost_helpers.report.document import _h, _table
+    _table = markup.table
 
     if not result.changed:
         return "<p>No key of the plan changed: the whole change is prices, calibration or the model.</p>"
@@ -197,16 +208,17 @@ def changed_keys_block(result: Requote) -> str:
     return _table(head, rows, f"The keys of the plan that changed ({len(result.changed)})") + note
 
 
-def follow_up_sections(figures: Any) -> list[str]:
+def follow_up_sections(figures: Any, markup: Markup) -> list[str]:
     """The sections ``report --previous`` and ``report --actuals`` add to the client
     document (none without them): "Since the last quote" and "Spend to date", each a page."""
-    from ftcost_helpers.report.document import _section
     from ftcost_helpers.report.document_actuals import actuals_section
+
+    _section = markup.section
 
     sections = []
     if figures.requote is not None:
-        sections.append(_section("since", "Since the last quote", requote_section(figures.requote)))
+        sections.append(_section("since", "Since the last quote", requote_section(figures.requote, markup)))
     if figures.tracking is not None:
         budget = figures.headline.tco_usd
-        sections.append(_section("spend", "Spend to date", actuals_section(figures.tracking, budget)))
+        sections.append(_section("spend", "Spend to date", actuals_section(figures.tracking, budget, markup)))
     return sections
