@@ -21,7 +21,7 @@ from ftcost_helpers.report.document_actuals import burn_down
 from ftcost_helpers.report.excel import write_workbook
 from ftcost_helpers.report.excel_follow_up import SHEET_SINCE, SHEET_SPEND
 from ftcost_helpers.report.figures import client_figures, with_follow_up
-from ftcost_helpers.report.follow_up import PLAN_COPY, FollowUp
+from ftcost_helpers.report.follow_up import PLAN_COPY, FollowUp, previous_files
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX
 from ftcost_helpers.report.runner import run_reports
 
@@ -167,13 +167,13 @@ def test_a_batch_with_previous_and_actuals(files, tmp_path: Path) -> None:
     assert first.exit_code == 0, first.failures
     (folder,) = first.reports.values()
     assert (folder / PLAN_COPY).read_bytes() == source.read_bytes()
-    earlier = tmp_path / "earlier"
-    earlier.mkdir()
-    folder.rename(earlier / folder.name)  # the earlier quote's report, kept elsewhere
     plan = yaml.safe_load(source.read_text(encoding="utf-8"))
     plan["training"]["runs"] = 9
     source.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
-    follow = FollowUp(previous=(earlier / folder.name / PLAN_COPY).resolve(), actuals=files["spend"])
+    # the earlier quote is the very report this run replaces: read before it is replaced
+    previous, rates = previous_files(folder, None)
+    assert previous == (folder / PLAN_COPY).resolve() and rates is None
+    follow = FollowUp(previous=previous, actuals=files["spend"])
     second = run_reports([source], out, jobs=1, notebooks=[FIXTURE_NOTEBOOK], say=lambda line: None, follow_up=follow)
     assert second.exit_code == 0, second.failures
     (folder,) = second.reports.values()
@@ -182,3 +182,4 @@ def test_a_batch_with_previous_and_actuals(files, tmp_path: Path) -> None:
     assert "training.runs" in text_of(page, "since")
     sheets = openpyxl.load_workbook(folder / REPORT_XLSX).sheetnames
     assert SHEET_SINCE in sheets and SHEET_SPEND in sheets
+    assert (folder / PLAN_COPY).read_bytes() == source.read_bytes()  # now the new plan, for the next quote

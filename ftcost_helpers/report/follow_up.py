@@ -115,6 +115,8 @@ def follow_up_from_args(args: argparse.Namespace) -> FollowUp:
         raise ParamsError(str(gpu_hours), "", "--gpu-hours: only with --actuals")
     if actuals is not None and not Path(actuals).is_file():
         raise ParamsError(actuals, "", "--actuals: no such file")
+    if gpu_hours is not None and Path(gpu_hours).is_file():
+        gpu_hours = str(Path(gpu_hours).resolve())  # the report's kernels run in notebooks/
     return FollowUp(
         previous=plan,
         previous_rates=kept_rates,
