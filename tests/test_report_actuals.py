@@ -183,3 +183,34 @@ def test_a_batch_with_previous_and_actuals(files, tmp_path: Path) -> None:
     sheets = openpyxl.load_workbook(folder / REPORT_XLSX).sheetnames
     assert SHEET_SINCE in sheets and SHEET_SPEND in sheets
     assert (folder / PLAN_COPY).read_bytes() == source.read_bytes()  # now the new plan, for the next quote
+
+
+def test_libreoffice_recalculates_both_sheets_to_the_engine(files, tmp_path: Path) -> None:
+    """The sheets' formulas (the change, each variance and volume, the totals) give in
+    LibreOffice what the engine gives; skipped where LibreOffice is not installed."""
+    from test_report_workbook import recalculated  # tests/ is on the path under pytest
+
+    earlier = tmp_path / "earlier.yaml"
+    plan = yaml.safe_load(files["plan"].read_text(encoding="utf-8"))
+    plan["training"]["runs"] = 9
+    earlier.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    figures = client_figures(files["plan"], load_price_book(), TODAY, "2026-12-07T00:00:00+00:00")
+    figures = with_follow_up(figures, FollowUp(previous=earlier, actuals=files["spend"]), None, None, TODAY)
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "both.xlsx"
+    write_workbook(path, figures)
+    book = recalculated([path], tmp_path / "out", tmp_path / "profile")["both"]
+    since = {row[0]: row for row in book[SHEET_SINCE].iter_rows(values_only=True) if row[0]}
+    change = figures.requote.change
+    assert since["Change"][2] == pytest.approx(change["programme"], abs=0.02)
+    assert since["Change"][3] == pytest.approx(change["tco"], abs=0.02)
+    assert since["This quote"][3] == pytest.approx(figures.requote.new.figures()["tco"], abs=0.02)
+    spend = {row[0]: row for row in book[SHEET_SPEND].iter_rows(values_only=True) if row[0]}
+    v = figures.tracking["variance_usd"]
+    total = spend["Total, months tracked"]
+    assert total[2] == pytest.approx(3430.0)
+    assert (total[3], total[4], total[5]) == (
+        pytest.approx(v["total"], abs=0.02),
+        pytest.approx(v["rate"], abs=0.02),
+        pytest.approx(v["volume"], abs=0.02),
+    )

@@ -203,3 +203,34 @@ def test_bad_previous_is_one_line_and_nothing_is_written(files, tmp_path: Path, 
     assert "exactly one FILE" in two
     assert "only with --previous" in refused(capsys, new, "--out", out, "--previous-rates", files["rates"])
     assert not out.exists()
+
+
+def test_the_options_reach_the_batch(files, tmp_path: Path, monkeypatch, capsys) -> None:
+    """``report FILE --previous FOLDER --actuals CSV --gpu-hours N`` hands the batch the kept
+    client file and overlay, the export and the options (the batch itself is stubbed here)."""
+    from ftcost_helpers.report import runner
+
+    folder = tmp_path / "old-report"
+    folder.mkdir()
+    (folder / ".source").write_text("f" * 64 + "\n", encoding="ascii")
+    keep_inputs(folder, files["old"], files["rates"])
+    spend = tmp_path / "spend.csv"
+    spend.write_text("month,area,line,amount\n2026-06,dataset,Labels,100\n", encoding="utf-8")
+    seen = {}
+
+    def batch(files_given, out_dir, jobs, **options):
+        seen.update(options, files=files_given)
+        return runner.BatchResult()
+
+    monkeypatch.setattr(runner, "run_reports", batch)
+    args = ["report", files["new"], "--out", tmp_path / "out", "--previous", folder, "--actuals", spend]
+    assert main([*map(str, args), "--gpu-hours", "12", "--area-tag", "team"]) == 0
+    capsys.readouterr()
+    follow = seen["follow_up"]
+    assert follow.previous == (folder / PLAN_COPY).resolve()
+    assert follow.previous_rates == (folder / RATES_COPY).resolve()
+    assert follow.actuals == spend.resolve()
+    assert (follow.gpu_hours, follow.area_tag) == ("12", "team")
+    # without the options: nothing to add
+    assert main(["report", str(files["new"]), "--out", str(tmp_path / "out")]) == 0
+    assert not seen["follow_up"]
