@@ -214,3 +214,9 @@ def test_libreoffice_recalculates_both_sheets_to_the_engine(files, tmp_path: Pat
         pytest.approx(v["rate"], abs=0.02),
         pytest.approx(v["volume"], abs=0.02),
     )
+
+
+def test_summary_json_carries_the_spend_without_local_paths(tracked) -> None:
+    spend = tracked.summary["spend_to_date"]
+    assert spend["actual_to_date_usd"] == pytest.approx(3430.0)
+    assert (spend["plan"], spend["actuals"]) == ("built.yaml", "spend.csv")  # outside the project: bare names

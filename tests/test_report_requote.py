@@ -234,3 +234,10 @@ def test_the_options_reach_the_batch(files, tmp_path: Path, monkeypatch, capsys)
     # without the options: nothing to add
     assert main(["report", str(files["new"]), "--out", str(tmp_path / "out")]) == 0
     assert not seen["follow_up"]
+
+
+def test_summary_json_carries_the_requote(runs_changed) -> None:
+    since = runs_changed.summary["since_last_quote"]
+    assert since["attribution_usd"]["plan"]["programme"] == pytest.approx(round(RUNS_CHANGE_USD, 2))
+    assert since["change_usd"]["programme"] == pytest.approx(round(RUNS_CHANGE_USD, 2))
+    assert since["changed_keys"] == [{"key": "training.runs", "old": 5, "new": {"low": 6, "mode": 8, "high": 12}}]

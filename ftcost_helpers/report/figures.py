@@ -73,7 +73,9 @@ def with_follow_up(
     figures: ClientFigures, follow: Any, price_book: Path | None, rates: Path | None, today: dt.date
 ) -> ClientFigures:
     """``figures`` with the re-quote since ``follow.previous`` and the spend to date in
-    ``follow.actuals`` (:mod:`~ftcost_helpers.report.follow_up`), where asked for."""
+    ``follow.actuals`` (:mod:`~ftcost_helpers.report.follow_up`), where asked for, and
+    ``summary.json`` with them: ``since_last_quote`` (``diff --json``'s keys) and
+    ``spend_to_date`` (``track --json``'s)."""
     if not follow:
         return figures
     from dataclasses import replace
@@ -82,4 +84,11 @@ def with_follow_up(
 
     book = figures.breakdown.book
     requote = requote_for(follow, figures.params, book, figures.headline.basis, price_book, today)
-    return replace(figures, requote=requote, tracking=tracking_for(follow, figures.source, price_book, rates))
+    tracking = tracking_for(follow, figures.source, price_book, rates)
+    summary = dict(figures.summary)
+    if requote is not None:
+        summary["since_last_quote"] = requote.as_dict()  # as `ftcost diff --json` gives it
+    if tracking is not None:  # as `ftcost track --json`, the files named as people know them
+        shown = {"plan": display_path(Path(tracking["plan"])), "actuals": display_path(Path(tracking["actuals"]))}
+        summary["spend_to_date"] = tracking | shown
+    return replace(figures, requote=requote, tracking=tracking, summary=summary)
