@@ -400,7 +400,8 @@ def _follow_up_options(report: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="OLD",
-        help="the earlier quote (its client file, or its report folder): adds 'Since the last quote', the change "
+        help="the earlier quote (its client file, its report folder, or an output folder holding that): adds "
+        "'Since the last quote', the change "
         "attributed to prices, plan, calibration and model, with a waterfall chart and a workbook sheet",
     )
     report.add_argument(

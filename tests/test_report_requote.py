@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ftcost_helpers.cli import main
-from ftcost_helpers.engine.loading import load_price_book, project_root, read_yaml
+from ftcost_helpers.engine.loading import ParamsError, load_price_book, project_root, read_yaml
 from ftcost_helpers.engine.requote import CAUSES
 from ftcost_helpers.report.document import client_document
 from ftcost_helpers.report.document_requote import axis_range, shown_parts, value_words, waterfall_steps
@@ -190,7 +190,7 @@ def test_bad_previous_is_one_line_and_nothing_is_written(files, tmp_path: Path, 
     assert "--previous: no such file or folder" in refused(capsys, new, "--out", out, "--previous", tmp_path / "no")
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert "not a report folder ftcost wrote" in refused(capsys, new, "--out", out, "--previous", plain)
+    assert "neither a report folder ftcost wrote" in refused(capsys, new, "--out", out, "--previous", plain)
     marked = tmp_path / "marked"
     marked.mkdir()
     (marked / ".source").write_text("0" * 64 + "\n", encoding="ascii")
@@ -241,3 +241,27 @@ def test_summary_json_carries_the_requote(runs_changed) -> None:
     assert since["attribution_usd"]["plan"]["programme"] == pytest.approx(round(RUNS_CHANGE_USD, 2))
     assert since["change_usd"]["programme"] == pytest.approx(round(RUNS_CHANGE_USD, 2))
     assert since["changed_keys"] == [{"key": "training.runs", "old": 5, "new": {"low": 6, "mode": 8, "high": 12}}]
+
+
+def test_an_output_folder_gives_this_clients_report(files, tmp_path: Path) -> None:
+    """``--previous reports/``: the report folder whose ``.source`` names the client file,
+    else the one named after its stem."""
+    from ftcost_helpers.report.slug import source_id
+
+    out = tmp_path / "reports"
+    mine, other = out / "renamed", out / "other"
+    for folder, owner, kept in ((mine, source_id(files["new"]), files["old"]), (other, "0" * 64, files["new"])):
+        folder.mkdir(parents=True)
+        (folder / ".source").write_text(owner + "\n", encoding="ascii")
+        keep_inputs(folder, kept, None)
+    assert previous_files(out, None, files["new"]) == ((mine / PLAN_COPY).resolve(), None)
+    # an earlier version's folder (no .source) found by the file's stem: new.yaml → new/
+    older = tmp_path / "older" / "new"
+    older.mkdir(parents=True)
+    (older / "summary.json").write_text("{}", encoding="utf-8")
+    (older / "report.html").write_text("<!DOCTYPE html>", encoding="utf-8")
+    keep_inputs(older, files["old"], None)
+    assert previous_files(older.parent, None, files["new"])[0] == (older / PLAN_COPY).resolve()
+    # without the client file, an output folder says nothing
+    with pytest.raises(ParamsError, match="neither a report folder"):
+        previous_files(out, None)

@@ -74,19 +74,48 @@ NO_FOLLOW_UP = FollowUp()
 """A report without ``--previous`` or ``--actuals``."""
 
 
-def previous_files(given: Path, rates: Path | None) -> tuple[Path, Path | None]:
-    """(client file, rates overlay) of the earlier quote ``given``: a client file as it is,
-    or a report folder's copies. Raises ParamsError (one line) when neither."""
+def is_report_folder(folder: Path) -> bool:
+    """A client's report folder ftcost wrote (its ``.source`` mark, or an earlier version's
+    ``summary.json`` beside ``report.html``)."""
     from ftcost_helpers.report.index import REPORT_HTML, SUMMARY_JSON
     from ftcost_helpers.report.ownership import holds_source_mark
 
+    return holds_source_mark(folder) or ((folder / SUMMARY_JSON).is_file() and (folder / REPORT_HTML).is_file())
+
+
+def report_of(out_dir: Path, source: Path) -> Path | None:
+    """The report folder of client file ``source`` in an output folder ``out_dir``: the one
+    whose ``.source`` names that file, else the one named after its stem; None if neither."""
+    from ftcost_helpers.report.index import folder_owner
+    from ftcost_helpers.report.slug import slugify, source_id
+
+    owner = source_id(source)
+    for folder in sorted(out_dir.iterdir()):
+        if folder.is_dir() and not folder.is_symlink() and folder_owner(folder) == owner:
+            return folder
+    named = out_dir / slugify(source.stem)
+    return named if named.is_dir() and is_report_folder(named) else None
+
+
+def previous_files(given: Path, rates: Path | None, source: Path | None = None) -> tuple[Path, Path | None]:
+    """(client file, rates overlay) of the earlier quote ``given``: a client file as it is;
+    a report folder's copies; or, in an output folder (``reports/``), the copies in the
+    report folder of ``source``, the client file being reported. Raises ParamsError (one
+    line) when none of these."""
     if not given.exists():
         raise ParamsError(given, "", "--previous: no such file or folder")
     if not given.is_dir():
         return given.resolve(), rates.resolve() if rates else None
-    is_report = holds_source_mark(given) or ((given / SUMMARY_JSON).is_file() and (given / REPORT_HTML).is_file())
-    if not is_report:
-        raise ParamsError(given, "", "--previous: not a report folder ftcost wrote; give the earlier client file")
+    if not is_report_folder(given):
+        found = report_of(given, source) if source is not None else None
+        if found is None:
+            raise ParamsError(
+                given,
+                "",
+                "--previous: neither a report folder ftcost wrote nor an output folder holding this client's report; "
+                "give the earlier client file",
+            )
+        given = found
     plan = given / PLAN_COPY
     if not plan.is_file():
         raise ParamsError(
@@ -108,7 +137,11 @@ def follow_up_from_args(args: argparse.Namespace) -> FollowUp:
     rates = getattr(args, "previous_rates", None)
     actuals = getattr(args, "actuals", None)
     gpu_hours = getattr(args, "gpu_hours", None)
-    plan, kept_rates = previous_files(Path(previous), Path(rates) if rates else None) if previous else (None, None)
+    files = getattr(args, "files", None) or []
+    source = Path(files[0]) if len(files) == 1 else None
+    plan, kept_rates = (None, None)
+    if previous:
+        plan, kept_rates = previous_files(Path(previous), Path(rates) if rates else None, source)
     if rates is not None and previous is None:
         raise ParamsError(rates, "", "--previous-rates: only with --previous")
     if gpu_hours is not None and actuals is None:
