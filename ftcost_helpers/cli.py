@@ -394,6 +394,43 @@ Exit status: 0 done; 1 a problem, one line each on stderr; 130 Ctrl-C; 143 SIGTE
 141 when the program reading the output stops early (as with "| head"): nothing more is printed."""
 
 
+def _follow_up_options(report: argparse.ArgumentParser) -> None:
+    """``report``'s options for an engagement under way (one client file; issue 23)."""
+    report.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        metavar="OLD",
+        help="the earlier quote (its client file, its report folder, or an output folder holding that): adds "
+        "'Since the last quote', the change "
+        "attributed to prices, plan, calibration and model, with a waterfall chart and a workbook sheet",
+    )
+    report.add_argument(
+        "--previous-rates",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the rates overlay the earlier quote was priced with (default: the one its report folder kept, or none)",
+    )
+    report.add_argument(
+        "--actuals",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="spend to date (a FOCUS cost export or a plain CSV, as for track): adds 'Spend to date', forecast "
+        "against actual, the rate/volume split and the re-forecast, with a burn-down chart and a workbook sheet",
+    )
+    report.add_argument(
+        "--gpu-hours",
+        default=None,
+        metavar="FILE-or-N",
+        help="with --actuals: measured compute GPU-hours (as for track)",
+    )
+    report.add_argument(
+        "--area-tag", default="ftcost-area", metavar="KEY", help="with --actuals: the FOCUS tag naming a row's area"
+    )
+
+
 def _out_folder_options(report: argparse.ArgumentParser) -> None:
     """``report``'s options about whose files ``--out`` may hold."""
     report.add_argument(
@@ -484,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write <report folder>/client-pack/: only what the client receives (PDF, workbook, page)",
     )
+    _follow_up_options(rep)  # issue 23: --previous, --actuals
     rep.set_defaults(run=_report)
     book = commands.add_parser("pricebook", help="every price-book entry with its as-of date and source")
     book.set_defaults(run=_pricebook)

@@ -49,6 +49,7 @@ from ftcost_helpers.report.document_charts import (
     tornado_caption,
     tornado_chart,
 )
+from ftcost_helpers.report.document_requote import Markup, follow_up_sections
 from ftcost_helpers.report.document_style import page_css
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.front import (
@@ -834,6 +835,7 @@ def _client_document(figures: ClientFigures, working: Sequence[Working] = (), to
         f"<h3>Executive summary</h3>{executive_summary(figures, warning_title)}"
     )
     sections = [
+        *follow_up_sections(figures, Markup(_section, _table, _img)),  # issue 23: report --previous / --actuals
         _section(
             "warnings",
             "What the audit found, the most important first",

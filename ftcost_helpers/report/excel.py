@@ -52,6 +52,7 @@ from ftcost_helpers.report.excel_book import (
     cell_ref,
 )
 from ftcost_helpers.report.excel_cash import no_break_even, write_cash_flow
+from ftcost_helpers.report.excel_follow_up import write_follow_up_sheets
 from ftcost_helpers.report.figures import ClientFigures
 from ftcost_helpers.report.workings import Item, Workings, inputs_in, plan_workings, spreadsheet_formula
 from ftcost_helpers.views.tables import AREA_LABELS, TIER_LABELS
@@ -482,5 +483,6 @@ def _write_workbook(path: Path, figures: ClientFigures) -> None:
     _write_simulation(book, figures)
     _write_price_book(book, figures)
     _write_warnings(book, figures)
+    write_follow_up_sheets(book, figures)  # issue 23: report --previous / --actuals
     _write_summary(book, figures)
     book.close()

@@ -32,6 +32,10 @@ class ClientFigures:
     firm: Firm = field(default_factory=Firm)
     stated: Headline | None = None
     """The headline ``summary`` states, when :func:`client_figures` computed it."""
+    requote: Any = None
+    """``report --previous``: the :class:`~ftcost_helpers.engine.requote.Requote` since the earlier quote."""
+    tracking: dict[str, Any] | None = None
+    """``report --actuals``: what ``ftcost track`` shows (:func:`~ftcost_helpers.report.track.track_figures`)."""
 
     @cached_property
     def headline(self) -> Headline:
@@ -63,3 +67,28 @@ def client_figures(
     summary = summarise(breakdown, simulation, headline.basis, headline=headline)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary, simulation, firm, headline)
+
+
+def with_follow_up(
+    figures: ClientFigures, follow: Any, price_book: Path | None, rates: Path | None, today: dt.date
+) -> ClientFigures:
+    """``figures`` with the re-quote since ``follow.previous`` and the spend to date in
+    ``follow.actuals`` (:mod:`~ftcost_helpers.report.follow_up`), where asked for, and
+    ``summary.json`` with them: ``since_last_quote`` (``diff --json``'s keys) and
+    ``spend_to_date`` (``track --json``'s)."""
+    if not follow:
+        return figures
+    from dataclasses import replace
+
+    from ftcost_helpers.report.follow_up import requote_for, tracking_for
+
+    book = figures.breakdown.book
+    requote = requote_for(follow, figures.params, book, figures.headline.basis, price_book, today)
+    tracking = tracking_for(follow, figures.source, price_book, rates)
+    summary = dict(figures.summary)
+    if requote is not None:
+        summary["since_last_quote"] = requote.as_dict()  # as `ftcost diff --json` gives it
+    if tracking is not None:  # as `ftcost track --json`, the files named as people know them
+        shown = {"plan": display_path(Path(tracking["plan"])), "actuals": display_path(Path(tracking["actuals"]))}
+        summary["spend_to_date"] = tracking | shown
+    return replace(figures, requote=requote, tracking=tracking, summary=summary)

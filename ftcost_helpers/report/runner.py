@@ -88,6 +88,13 @@ from ftcost_helpers.report.execute import (
     remove_runtime_dir,
 )
 from ftcost_helpers.report.fingerprint import SharedInputs, client_fingerprint, is_unchanged, write_fingerprint
+from ftcost_helpers.report.follow_up import (
+    NO_FOLLOW_UP,
+    FollowUp,
+    check_follow_up,
+    follow_up_from_args,
+    keep_inputs,
+)
 from ftcost_helpers.report.index import (
     INDEX_TEMPORARY,
     REPORT_HTML,
@@ -151,6 +158,8 @@ class BatchSettings:
     rates: Path | None
     today: dt.date
     generated_at: str
+    follow_up: FollowUp = NO_FOLLOW_UP
+    """``--previous`` / ``--actuals`` (issue 23): the sections a report adds."""
 
 
 @dataclass(frozen=True)
@@ -248,10 +257,12 @@ def render_outputs(job: ClientJob, settings: BatchSettings) -> dict[str, Any]:
     so the rendering need not wait for the notebooks."""
     from ftcost_helpers.report.document import client_document, working_files
     from ftcost_helpers.report.excel import write_workbook
-    from ftcost_helpers.report.figures import client_figures
+    from ftcost_helpers.report.figures import client_figures, with_follow_up
 
     book = load_price_book(settings.price_book, settings.rates)
     figures = client_figures(job.source, book, settings.today, settings.generated_at)
+    figures = with_follow_up(figures, settings.follow_up, settings.price_book, settings.rates, settings.today)
+    keep_inputs(job.staging, job.source, settings.rates)  # what a later `report --previous FOLDER` reads
     document = client_document(figures, working_files(job.staging, settings.notebooks))
     (job.staging / REPORT_HTML).write_text(document, encoding="utf-8")
     write_workbook(job.staging / REPORT_XLSX, figures)
@@ -751,6 +762,7 @@ def run_reports(
     force: bool = False,
     rates: Path | None = None,
     allow_other_files: bool = False,
+    follow_up: FollowUp = NO_FOLLOW_UP,
 ) -> BatchResult:
     """Reports for ``files`` (default: every ``params/clients/*.yaml``) in ``out_dir``;
     clients whose report is unchanged are skipped unless ``force``. Every part of a client's
@@ -773,7 +785,9 @@ def run_reports(
         refuse_foreign_folder(locked, allow_other_files)
         clean_stale(locked)
         clean_stale_runtime_dirs()
-        return _run_batch(files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force, rates)
+        return _run_batch(
+            files, locked, jobs, notebooks, kernel_name, price_book, say, fresh_kernels, force, rates, follow_up
+        )
 
 
 def _run_batch(
@@ -787,12 +801,15 @@ def _run_batch(
     fresh_kernels: bool,
     force: bool,
     rates: Path | None = None,
+    follow_up: FollowUp = NO_FOLLOW_UP,
 ) -> BatchResult:
     """Skip the unchanged, validate the others, run the pool, rebuild the index (``out_dir``
     is locked and clean)."""
     book = load_price_book(price_book, rates)  # a broken price book or overlay stops the batch before any client
     today = dt.date.today()
     shared = SharedInputs.gather(notebooks, [price_book, rates], today)
+    if follow_up:  # a report with a follow-up is made from its files too
+        shared = SharedInputs({**shared.parts, "follow_up": follow_up.fingerprint()})
     plan = plan_clients(files, out_dir, shared, book, say, force)
     settings = BatchSettings(
         notebooks=notebooks,
@@ -802,6 +819,7 @@ def _run_batch(
         rates=Path(rates).resolve() if rates else None,
         today=today,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        follow_up=follow_up,
     )
     result = _run_pool(plan.jobs, settings, out_dir, jobs or default_jobs()) if plan.jobs else BatchResult()
     result.skipped = plan.skipped
@@ -856,6 +874,8 @@ def _run_pool(jobs_list: list[ClientJob], settings: BatchSettings, out_dir: Path
 def report_command(args: Any) -> int:
     """``python -m ftcost_helpers report``: run the batch and say what happened."""
     out_dir = args.out if args.out is not None else project_root() / "reports"
+    follow_up = follow_up_from_args(args)  # a bad --previous / --actuals: one line, nothing written
+    check_follow_up(follow_up, list(args.files or client_files()), args.price_book, args.rates)
     try:
         result = run_reports(
             args.files,
@@ -867,6 +887,7 @@ def report_command(args: Any) -> int:
             force=getattr(args, "force", False),
             rates=args.rates,
             allow_other_files=getattr(args, "allow_other_files", False),
+            follow_up=follow_up,
         )
     except ReportError as error:
         say_error(str(error))
