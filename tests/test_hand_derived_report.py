@@ -18,7 +18,7 @@ from ftcost_helpers.report.index import REPORT_HTML, SUMMARY_JSON
 from ftcost_helpers.report.runner import default_notebooks, run_reports
 
 SECOND_PLAN = Path(__file__).parent / "fixtures" / "second_plan.yaml"
-NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi")
+NOTEBOOKS = ("01_compute", "02_dataset", "03_eval", "04_maintenance", "05_roi", "06_tracking")
 
 
 @pytest.fixture(scope="module")

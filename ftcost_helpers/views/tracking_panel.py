@@ -117,15 +117,14 @@ class TrackingPanel:
             self.figures = track_actuals(self.breakdown, self.exports[chosen]) if chosen != NO_ACTUALS else None
         except ParamsError as error:
             self.error = error.problem
-            self.status.value = f"<p><b>Refused:</b> {html.escape(self.error)}</p>"
+            self.status.value = f"<div class='ftcost-refusal'><p><b>Refused:</b> {html.escape(self.error)}</p></div>"
             return
         self.error = None
         self.table_view.value = attribution_table(self.result)._repr_html_()
         self.chart_view.value = png_bytes(waterfall_chart(self.result), dpi=PANEL_DPI)
         self.track_view.value = by_area_table(self.figures)._repr_html_() if self.figures else ""
-        self.status.value = (
-            "<p>" + " · ".join(f"{k}: <b>{html.escape(v)}</b>" for k, v in self.headline().items()) + "</p>"
-        )
+        figures = " · ".join(f"{k}: <b>{html.escape(v)}</b>" for k, v in self.headline().items())
+        self.status.value = f"<div class='ftcost-headline'><p>{figures}</p></div>"  # the page's ready mark
 
     def headline(self) -> dict[str, str]:
         """The figures shown above the chart, as displayed."""

@@ -213,6 +213,7 @@ SLIDERS = {
     "alternative.api.usd_per_month": ("API bill replaced (USD/month)", "text"),
     "alternative.labour.time_saved_fraction": ("Share of their time saved (%)", "slider"),
     "serving.gpus": ("Serving GPUs", "slider"),
+    "training.runs": ("Training runs", "text"),  # 06_tracking's panel
 }
 
 
