@@ -84,7 +84,13 @@ def test_every_family_without_an_acceptable_configuration_says_why(searched):
         if acceptable(item, params, advice.constraints, advice.runs) is None
     }
     assert set(advice.rejected) == families - accepted
-    assert set(advice.rejected.values()) <= {"does not fit", "fits only borderline", "too slow", "over budget"}
+    assert set(advice.rejected.values()) <= {
+        "does not fit",
+        "fits only borderline",
+        "too slow",
+        "over budget",
+        "time not known",
+    }
 
 
 def test_compute_cost_by_hand_for_one_draw(book, searched):
@@ -131,3 +137,29 @@ def test_the_recommendation_written_as_a_scenario_validates(tmp_path, capsys):
     assert "Recommended by advise" in copy.read_text(encoding="utf-8")
     capsys.readouterr()
     assert main(["validate", str(copy)]) == 0
+
+
+def test_fp8_only_where_the_gpu_has_an_fp8_peak(book):
+    params = load_plan(EXAMPLE_B, book)
+    space = configurations(params, book, Constraints())
+    fp8_gpus = {c.gpu for c in space if c.precision == "fp8"}
+    assert fp8_gpus and all(book.gpus[gpu].fp8_tflops for gpu in fp8_gpus)
+    assert not any(c.precision == "fp8" and c.method == "qlora" for c in space)  # a 4-bit base is not FP8
+
+
+def test_a_managed_service_is_an_option_whose_time_is_not_known(book):
+    # Example A (Qwen2.5-7B, LoRA): Fireworks prices LoRA jobs up to 16B, so the search holds
+    # one managed option; its cost is the plan's programme with the jobs in place of the GPUs.
+    from ftcost_helpers.engine.advise import managed_configurations
+
+    params = load_plan(root() / "params" / "clients" / "example_a.yaml", book)
+    options = managed_configurations(params, book, Constraints())
+    assert [(c.gpu, c.method) for c in options] == [("fireworks", "lora")]
+    simulation = simulate(params, book, draws=1_000)
+    free = advise(params, book, simulation, Constraints())
+    item = next(i for i in free.evaluated if i.configuration.provider == "managed")
+    assert item.verdict == "fits" and item.as_dict(free.runs)["wall_clock_days"] is None
+    assert item not in free.pareto  # no time to place it on
+    held = advise(params, book, simulation, Constraints(deadline=dt.date(2026, 12, 31)))
+    assert held.rejected[("lora", "fireworks", "managed")] == "time not known"
+    assert managed_configurations(params, book, Constraints(gpus=("h100_sxm",))) == []

@@ -3,8 +3,9 @@ firm's confidence, the Pareto set of cost, time and risk, and why each rejected 
 
 The search (:func:`advise`) runs over the plan's free choices — method (LoRA, QLoRA, full
 fine-tuning, for a supervised plan; a preference or RL plan keeps its method), GPU, tier, GPUs
-per run, micro-batch (the global batch kept: accumulation follows), activation checkpointing
-and optimizer — with the rest of the plan as filed:
+per run, micro-batch (the global batch kept: accumulation follows), activation checkpointing,
+optimizer and precision (FP8 on a GPU with an FP8 peak), and each managed service whose dated
+price list prices the model — with the rest of the plan as filed:
 
 * **physics decides fit and time**: each configuration is evaluated once at its base case
   (:func:`~ftcost_helpers.engine.evaluate.evaluate`); its fit verdict is the report's
@@ -16,6 +17,10 @@ and optimizer — with the rest of the plan as filed:
   tier, the plan's runs, and the utilisation band of its method and size scaling its hours
   (hours ∝ 1 ÷ utilisation) — and the programme cost per draw is the plan's programme with its
   compute area replaced by the configuration's. All configurations × draws are one array.
+
+A managed service's option is its jobs priced from its dated list (the plan's programme with the
+jobs in place of the GPUs), scaled by the drawn runs; the service holds the memory, so it fits,
+and its time is not known, so it cannot be shown to meet a deadline nor placed on the Pareto set.
 
 Cost at confidence *c* is the *c* quantile of that programme cost; risk is its P90 − P50;
 wall-clock is hours per run × the plan's runs (run one after another), from ``start_date``.
@@ -35,14 +40,14 @@ from typing import Any
 import numpy as np
 
 from ftcost_helpers.engine.fit import plan_fit
-from ftcost_helpers.engine.model import compute
+from ftcost_helpers.engine.model import compute, managed
 from ftcost_helpers.engine.model.allocator import DOES_NOT_FIT, FITS
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.model.run import run_model
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import base_value
+from ftcost_helpers.engine.quantities import base_value, low_high
 from ftcost_helpers.engine.resolve import pick_base, resolve
-from ftcost_helpers.engine.schema import Params, Training
+from ftcost_helpers.engine.schema import ManagedTraining, Params, Training
 from ftcost_helpers.engine.uncertainty import Simulation
 
 SUPERVISED = ("lora", "qlora", "full_sft")
@@ -77,6 +82,9 @@ class Configuration:
     gradient_accumulation_steps: int
     activation_checkpointing: str
     optimizer: str
+    precision: str = "bf16_mixed"
+    provider: str = "self_hosted"
+    """``managed``: a managed service (its name in ``gpu``) trains and bills tokens."""
 
     @property
     def family(self) -> tuple[str, str, str]:
@@ -85,6 +93,8 @@ class Configuration:
 
     def overrides(self) -> dict[str, Any]:
         """The ``training`` keys a scenario writes for it (hours from the physics view)."""
+        if self.provider == "managed":
+            return {"method": self.method, "provider": "managed", "managed": {"service": self.gpu}}
         return {
             "method": self.method,
             "gpu": self.gpu,
@@ -94,6 +104,7 @@ class Configuration:
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
             "activation_checkpointing": self.activation_checkpointing,
             "optimizer": self.optimizer,
+            "precision": self.precision,
         }
 
 
@@ -120,13 +131,16 @@ class Evaluated:
         return self.hours_per_run * runs
 
     def as_dict(self, runs: float) -> dict[str, Any]:
+        def known(value: float, digits: int) -> float | None:
+            return round(value, digits) if math.isfinite(value) else None
+
         return {
             **self.configuration.overrides(),
             "fit": self.verdict,
-            "memory_gb_per_gpu": round(self.memory_gb, 1),
-            "usable_gb_per_gpu": round(self.usable_gb, 1),
-            "hours_per_run": round(self.hours_per_run, 2),
-            "wall_clock_days": round(self.wall_clock_hours(runs) / HOURS_PER_DAY, 2),
+            "memory_gb_per_gpu": known(self.memory_gb, 1),
+            "usable_gb_per_gpu": known(self.usable_gb, 1),
+            "hours_per_run": known(self.hours_per_run, 2),
+            "wall_clock_days": known(self.wall_clock_hours(runs) / HOURS_PER_DAY, 2),
             "cost_at_confidence_usd": round(self.cost_at_confidence, 2),
             "p50_usd": round(self.p50, 2),
             "risk_usd": round(self.risk, 2),
@@ -148,6 +162,17 @@ def methods_for(params: Params) -> tuple[str, ...]:
     return SUPERVISED if params.training.method in SUPERVISED else (params.training.method,)
 
 
+def precisions_for(params: Params, book: PriceBook, gpu: str) -> tuple[str, ...]:
+    """BF16 mixed precision, and FP8 on a GPU with an FP8 peak (never for a 4-bit QLoRA base);
+    the plan's own precision too."""
+    choices = ["bf16_mixed"]
+    if book.gpus[gpu].fp8_tflops:
+        choices.append("fp8")
+    if params.training.precision not in choices:
+        choices.append(params.training.precision)
+    return tuple(choices)
+
+
 def configurations(params: Params, book: PriceBook, constraints: Constraints) -> list[Configuration]:
     """Every configuration of the search space (the global batch of the plan kept)."""
     t = params.training
@@ -159,11 +184,14 @@ def configurations(params: Params, book: PriceBook, constraints: Constraints) ->
     for method, gpu in itertools.product(methods_for(params), gpus):
         tiers = [tier for tier in book.gpu_rates_usd_per_gpu_hour.get(gpu, {}) if _allowed(tier, constraints)]
         counts = [n for n in GPU_COUNTS if n % model_parallel == 0]
-        for tier, count, micro, checkpointing, optimizer in itertools.product(
-            tiers, counts, MICRO_BATCHES, checkpointing_choices, OPTIMIZERS
+        precisions = [p for p in precisions_for(params, book, gpu) if not (p == "fp8" and method == "qlora")]
+        for tier, count, micro, checkpointing, optimizer, precision in itertools.product(
+            tiers, counts, MICRO_BATCHES, checkpointing_choices, OPTIMIZERS, precisions
         ):
             accumulation = max(1, math.ceil(rows / (micro * _replicas(t, count))))
-            out.append(Configuration(method, gpu, tier, count, micro, accumulation, checkpointing, optimizer))
+            out.append(
+                Configuration(method, gpu, tier, count, micro, accumulation, checkpointing, optimizer, precision)
+            )
     return out
 
 
@@ -199,7 +227,7 @@ def _physics(
 def _physics_key(configuration: Configuration) -> tuple[Any, ...]:
     """What the physics depends on: everything but the tier (a price, not a machine)."""
     c = configuration
-    return (c.method, c.gpu, c.gpus_per_run, c.micro_batch_size, c.activation_checkpointing, c.optimizer)
+    return (c.method, c.gpu, c.gpus_per_run, c.micro_batch_size, c.activation_checkpointing, c.optimizer, c.precision)
 
 
 def utilisation_class(params: Params, method: str) -> str:
@@ -287,6 +315,8 @@ def acceptable(item: Evaluated, params: Params, constraints: Constraints, runs: 
     fit, then the deadline, then the budget)."""
     if item.verdict != FITS:
         return "does not fit" if item.verdict == DOES_NOT_FIT else "fits only borderline"
+    if constraints.deadline is not None and not math.isfinite(item.hours_per_run):
+        return "time not known"
     if constraints.deadline is not None:
         end = params.start_date + dt.timedelta(hours=item.wall_clock_hours(runs))
         if end > constraints.deadline:
@@ -307,6 +337,7 @@ def dominated(scores: np.ndarray) -> np.ndarray:
 def pareto_front(items: Sequence[Evaluated], runs: float) -> list[Evaluated]:
     """The configurations no other beats on all of cost at confidence, wall-clock and risk
     (one of each set of equal scores kept), cheapest first."""
+    items = [item for item in items if math.isfinite(item.hours_per_run)]  # a managed job's time is not known
     if not items:
         return []
     scores = np.array([(i.cost_at_confidence, i.wall_clock_hours(runs), i.risk) for i in items])
@@ -319,13 +350,77 @@ def pareto_front(items: Sequence[Evaluated], runs: float) -> list[Evaluated]:
     return sorted(front, key=lambda item: item.cost_at_confidence)
 
 
-REASON_ORDER = ("over budget", "too slow", "fits only borderline", "does not fit")
+REASON_ORDER = ("over budget", "too slow", "time not known", "fits only borderline", "does not fit")
 """A family's reason is the one its best configuration got: over budget is nearest to acceptable."""
+
+
+def managed_configurations(params: Params, book: PriceBook, constraints: Constraints) -> list[Configuration]:
+    """A managed service for each kind of job its dated price list prices for this model (one
+    per kind: LoRA and QLoRA are billed alike), unless the search is held to named GPUs."""
+    if constraints.gpus is not None:
+        return []
+    t = params.training
+    low, high = low_high(params.base_model.parameters_billion)
+    out, seen = [], set()
+    for name, service in book.managed_services.items():
+        for method in methods_for(params):
+            kind = managed.JOB_KIND.get(method)
+            if kind is None or (name, kind) in seen:
+                continue
+            if all(service.training_price(size, kind) is not None for size in (low, high)):
+                seen.add((name, kind))
+                out.append(
+                    Configuration(
+                        method,
+                        name,
+                        "managed",
+                        0,
+                        t.micro_batch_size,
+                        t.gradient_accumulation_steps,
+                        t.activation_checkpointing,
+                        t.optimizer,
+                        t.precision,
+                        "managed",
+                    )
+                )
+    return out
+
+
+def _managed_cost(params: Params, book: PriceBook, base_book: PriceBook, configuration: Configuration) -> float:
+    """Base-case USD of the compute area when the service trains (its jobs, failed jobs, sweep)."""
+    update = {
+        "method": configuration.method,
+        "provider": "managed",
+        "managed": ManagedTraining(service=configuration.gpu),
+    }
+    plan = params.model_copy(update={"training": params.training.model_copy(update=update)})
+    return float(run_model(resolve(plan, pick_base), base_book).area_total("compute"))
+
+
+def _managed_evaluated(
+    params: Params,
+    book: PriceBook,
+    base_book: PriceBook,
+    simulation: Simulation,
+    constraints: Constraints,
+    others: np.ndarray,
+) -> list[Evaluated]:
+    """Each managed option priced on the plan's draws: its base-case jobs scaled by the drawn
+    runs (a job's tokens do not depend on the other ranges); the service holds the memory."""
+    runs_base = base_value(params.training.runs)
+    runs = _per_draw(simulation, "training.runs", runs_base) / runs_base
+    out = []
+    for configuration in managed_configurations(params, book, constraints):
+        draws = others + _managed_cost(params, book, base_book, configuration) * runs
+        levels = np.quantile(draws, [constraints.confidence, 0.5, 0.9])
+        out.append(Evaluated(configuration, FITS, math.nan, math.nan, math.nan, *(float(v) for v in levels)))
+    return out
 
 
 def advise(params: Params, book: PriceBook, simulation: Simulation, constraints: Constraints) -> Advice:
     """Search the plan's free choices; see the module's notes."""
     space = configurations(params, book, constraints)
+    managed_count = len(managed_configurations(params, book, constraints))
     base_book = resolve(book, pick_base, "pricebook")
     physics: dict[tuple[Any, ...], tuple[str, float, float, float] | None] = {}
     kept, facts = [], []
@@ -347,6 +442,7 @@ def advise(params: Params, book: PriceBook, simulation: Simulation, constraints:
         Evaluated(c, verdict, hours_run, memory, usable, *(float(level) for level in levels[:, i]))
         for i, (c, (verdict, hours_run, memory, usable)) in enumerate(zip(kept, facts, strict=True))
     ]
+    evaluated += _managed_evaluated(params, book, base_book, simulation, constraints, others)
     reasons = {id(item): acceptable(item, params, constraints, runs) for item in evaluated}
     good = [item for item in evaluated if reasons[id(item)] is None]
     recommended = min(good, key=lambda item: (item.cost_at_confidence, item.wall_clock_hours(runs)), default=None)
@@ -360,4 +456,5 @@ def advise(params: Params, book: PriceBook, simulation: Simulation, constraints:
         ):
             rejected[family] = why
     rejected = {family: why for family, why in rejected.items() if why}
-    return Advice(evaluated, recommended, pareto_front(good, runs), rejected, len(space), runs, constraints)
+    searched = len(space) + managed_count
+    return Advice(evaluated, recommended, pareto_front(good, runs), rejected, searched, runs, constraints)

@@ -16,16 +16,23 @@ def configuration_words(item: Evaluated) -> str:
     """One configuration in a line: method, GPUs, tier, micro-batch, checkpointing, optimizer."""
     c = item.configuration
     method = METHOD_WORDS.get(c.method, c.method.replace("_", " "))
+    if c.provider == "managed":
+        return f"{method} on the managed service {c.gpu} (billed per token; the service holds the memory)"
     checkpointing = "no checkpointing" if c.activation_checkpointing == "none" else "full checkpointing"
     return (
         f"{method} on {c.gpus_per_run} × {c.gpu} ({c.tier.replace('_', ' ')}), micro-batch {c.micro_batch_size} "
-        f"× {c.gradient_accumulation_steps} accumulated, {checkpointing}, {c.optimizer}"
+        f"× {c.gradient_accumulation_steps} accumulated, {checkpointing}, {c.optimizer}, "
+        f"{c.precision.replace('_', ' ')}"
     )
 
 
 def figures_words(item: Evaluated, advice: Advice) -> str:
     """Cost at the confidence, P50, risk, hours and memory of one configuration."""
     level = f"P{round(advice.constraints.confidence * 100)}"
+    if item.configuration.provider == "managed":
+        return (
+            f"{level} {usd(item.cost_at_confidence)} (P50 {usd(item.p50)}, P90 − P50 {usd(item.risk)}); time not known"
+        )
     days = item.wall_clock_hours(advice.runs) / 24
     return (
         f"{level} {usd(item.cost_at_confidence)} (P50 {usd(item.p50)}, P90 − P50 {usd(item.risk)}); "

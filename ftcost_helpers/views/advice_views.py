@@ -53,7 +53,7 @@ def pareto_chart(advice: Advice) -> Figure:
     confidence against days of training, the recommendation ringed."""
     fig, ax = new_figure((7.0, 4.2))
     runs = advice.runs
-    fitting = [item for item in advice.evaluated if item.verdict == "fits"]
+    fitting = [item for item in advice.evaluated if item.verdict == "fits" and item.configuration.provider != "managed"]
     ax.scatter(
         [item.wall_clock_hours(runs) / 24 for item in fitting],
         [item.cost_at_confidence for item in fitting],
