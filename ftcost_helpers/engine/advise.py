@@ -47,7 +47,8 @@ from ftcost_helpers.engine.model.run import run_model
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value, low_high
 from ftcost_helpers.engine.resolve import pick_base, resolve
-from ftcost_helpers.engine.schema import ManagedTraining, Params, Training
+from ftcost_helpers.engine.schema import ManagedTraining, Params
+from ftcost_helpers.engine.trainer_config import data_parallel_ranks, global_batch_rows
 from ftcost_helpers.engine.uncertainty import Simulation
 
 SUPERVISED = ("lora", "qlora", "full_sft")
@@ -147,15 +148,6 @@ class Evaluated:
         }
 
 
-def global_batch_rows(training: Training) -> int:
-    """Sequences per optimizer step of the plan: micro-batch × accumulation × data-parallel ranks."""
-    return training.micro_batch_size * training.gradient_accumulation_steps * _replicas(training, training.gpus_per_run)
-
-
-def _replicas(training: Training, gpus: int) -> int:
-    return max(1, gpus // (training.tensor_parallel * training.pipeline_parallel * training.context_parallel))
-
-
 def methods_for(params: Params) -> tuple[str, ...]:
     """The methods the search may use: the supervised three for a supervised plan; a preference,
     RL or continued-pre-training plan keeps its method."""
@@ -178,7 +170,7 @@ def configurations(params: Params, book: PriceBook, constraints: Constraints) ->
     t = params.training
     rows = global_batch_rows(t)
     checkpointing_choices = ("full",) if t.checkpoint_every_layers > 1 else CHECKPOINTING
-    model_parallel = t.tensor_parallel * t.pipeline_parallel * t.context_parallel
+    model_parallel = t.model_parallel
     gpus = constraints.gpus or tuple(book.gpu_rates_usd_per_gpu_hour)
     out = []
     for method, gpu in itertools.product(methods_for(params), gpus):
@@ -188,7 +180,7 @@ def configurations(params: Params, book: PriceBook, constraints: Constraints) ->
         for tier, count, micro, checkpointing, optimizer, precision in itertools.product(
             tiers, counts, MICRO_BATCHES, checkpointing_choices, OPTIMIZERS, precisions
         ):
-            accumulation = max(1, math.ceil(rows / (micro * _replicas(t, count))))
+            accumulation = max(1, math.ceil(rows / (micro * data_parallel_ranks(t, count))))
             out.append(
                 Configuration(method, gpu, tier, count, micro, accumulation, checkpointing, optimizer, precision)
             )

@@ -66,11 +66,15 @@ def optimizer_name(training: Training) -> str:
     return TRANSFORMERS_OPTIMIZERS.get(key, TRANSFORMERS_OPTIMIZERS[(training.optimizer, "foreach")])
 
 
-def data_parallel_ranks(training: Training) -> int:
-    """GPUs per run ÷ (tensor × pipeline × context parallel): the replicas a global batch is
-    split over (at least 1)."""
-    model_parallel = training.tensor_parallel * training.pipeline_parallel * training.context_parallel
-    return max(1, training.gpus_per_run // model_parallel)
+def data_parallel_ranks(training: Training, gpus: int | None = None) -> int:
+    """GPUs per run (or ``gpus``) ÷ (tensor × pipeline × context parallel): the replicas a
+    global batch is split over (at least 1)."""
+    return max(1, (training.gpus_per_run if gpus is None else gpus) // training.model_parallel)
+
+
+def global_batch_rows(training: Training) -> int:
+    """Sequences per optimizer step: micro-batch × accumulation × data-parallel ranks."""
+    return training.micro_batch_size * training.gradient_accumulation_steps * data_parallel_ranks(training)
 
 
 def gpus_per_node(params: Params, book: PriceBook) -> int:
@@ -251,14 +255,13 @@ def _offload(device_needed: bool) -> dict[str, str]:
 def _deepspeed(params: Params, book: PriceBook) -> dict[str, Any]:
     """A DeepSpeed config: the global batch is micro-batch × accumulation × data-parallel ranks."""
     training = params.training
-    ranks = data_parallel_ranks(training)
     zero: dict[str, Any] = {"stage": zero_stage(training)}
     if training.offload != "none":
         zero["offload_optimizer"] = _offload(True)
     if training.offload == "optimizer_and_parameters":
         zero["offload_param"] = _offload(True)
     return {
-        "train_batch_size": training.micro_batch_size * training.gradient_accumulation_steps * ranks,
+        "train_batch_size": global_batch_rows(training),
         "train_micro_batch_size_per_gpu": training.micro_batch_size,
         "gradient_accumulation_steps": training.gradient_accumulation_steps,
         "bf16": {"enabled": training.precision in ("bf16_mixed", "bf16")},

@@ -207,14 +207,6 @@ def value_of_information(
     }
 
 
-def grouped_paths(paths: Sequence[str]) -> dict[str, list[str]]:
-    """Input paths by group (for a table that lists what each group holds)."""
-    grouped: dict[str, list[str]] = {}
-    for path in paths:
-        grouped.setdefault(group_of(path), []).append(path)
-    return grouped
-
-
 def _scenario_values(
     params: Params, book: PriceBook, simulation: Simulation, source: str | Path
 ) -> tuple[list[str], list[np.ndarray], dict[str, np.ndarray]]:

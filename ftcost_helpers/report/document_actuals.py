@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 from ftcost_helpers.engine.headline import BASIS_SHORT
 from ftcost_helpers.engine.money import usd, usd_cents
 from ftcost_helpers.report.document_charts import Chart, _chart
+from ftcost_helpers.report.track import break_even_band_words
 from ftcost_helpers.views.charts import COLOURS, ExactUsdTicks, new_figure
 from ftcost_helpers.views.tables import AREA_LABELS
 
@@ -78,16 +79,6 @@ def burn_down_chart(tracking: dict[str, Any], budget_usd: float) -> Chart:
 
 def _band(band: dict[str, float]) -> str:
     return f"{usd(band['p10'])}–{usd(band['p90'])} (P50 {usd(band['p50'])})"
-
-
-def _months(band: dict[str, int | None] | None) -> str:
-    if band is None:
-        return "no alternative to pay back against"
-
-    def one(month: int | None) -> str:
-        return "beyond the horizon" if month is None else f"month {month}"
-
-    return f"{one(band['p50'])} (P10 {one(band['p10'])}, P90 {one(band['p90'])})"
 
 
 def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) -> str:
@@ -162,8 +153,8 @@ def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) ->
             [("", "Cost of ownership"), ("", _h(_band(original["tco_usd"]))), ("", _h(_band(again["tco_usd"])))],
             [
                 ("", "Break-even"),
-                ("", _h(_months(original["break_even_month"]))),
-                ("", _h(_months(again["break_even_month"]))),
+                ("", _h(break_even_band_words(original["break_even_month"]))),
+                ("", _h(break_even_band_words(again["break_even_month"]))),
             ],
         ],
         f"The re-forecast ({again.get('draws', 0):,} draws, seed {again.get('seed', '')})",

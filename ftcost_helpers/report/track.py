@@ -112,7 +112,7 @@ def _between(band: dict[str, float]) -> str:
     return f"USD {_money(band['p10'])}–{_money(band['p90'])} (P50 {_money(band['p50'])})"
 
 
-def _months(band: dict[str, int | None] | None) -> str:
+def break_even_band_words(band: dict[str, int | None] | None) -> str:
     if band is None:
         return "no alternative to pay back against"
 
@@ -156,7 +156,8 @@ def track_text(figures: dict[str, Any]) -> str:
         f"Re-forecast ({again['draws']:,} draws, seed {again['seed']}; the months tracked fixed at their actuals):",
         f"  Programme  {_between(again['programme_usd'])}; before {_between(again['original']['programme_usd'])}",
         f"  Ownership  {_between(again['tco_usd'])}; before {_between(again['original']['tco_usd'])}",
-        f"  Break-even {_months(again['break_even_month'])}; before {_months(again['original']['break_even_month'])}",
+        f"  Break-even {break_even_band_words(again['break_even_month'])}; "
+        f"before {break_even_band_words(again['original']['break_even_month'])}",
         f"  On the plan's {figures['basis']} for the months to come: programme USD "
         f"{_money(again['plan_basis']['programme_usd'])}, ownership USD {_money(again['plan_basis']['tco_usd'])}",
     ]
