@@ -8,7 +8,9 @@ from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.model.commitment import HOURS_PER_MONTH, months_beyond_horizon
 from ftcost_helpers.engine.model.ownership import BuyVsRent, buy_vs_rent, ownership_inputs
 from ftcost_helpers.engine.money import plural, usd, usd_cents
+from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
+from ftcost_helpers.engine.schema import Params
 
 
 def buy_vs_rent_sentence(owned: BuyVsRent) -> str:
@@ -49,6 +51,20 @@ def plan_buy_vs_rent(breakdown: Breakdown) -> BuyVsRent | None:
         kwh_price=v["kwh_price_usd"],
         colocation_per_month=v["colocation_usd_per_month"],
     )
+
+
+def buy_or_rent_for_teaching(params: Params, book: PriceBook) -> BuyVsRent | None:
+    """Buy or rent for the plan as filed, or, when it gives no ``training.ownership``, with the
+    price book's ``ownership_defaults`` for its GPU (notebook 05 teaches the comparison on every
+    client); None when neither the plan nor the price book prices buying its GPU."""
+    from ftcost_helpers.engine.breakdown import estimate
+    from ftcost_helpers.engine.schema import Ownership
+
+    defaults = book.ownership_defaults
+    plan = params
+    if params.training.ownership is None and defaults is not None and params.training.gpu in defaults.by_gpu:
+        plan = params.model_copy(update={"training": params.training.model_copy(update={"ownership": Ownership()})})
+    return plan_buy_vs_rent(estimate(plan, book)) if plan.training.ownership is not None else None
 
 
 def commitment_sentence(facts: dict[str, object]) -> str:
