@@ -263,3 +263,16 @@ def test_a_bad_plan_is_one_line(tmp_path, capsys):
     assert main(["export", str(bad), "--format", "trl"]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "micro_batch_size" in err and "Traceback" not in err
+
+
+def test_only_a_precomputed_reference_is_said_so(book):
+    # DPO with its reference model held (the default) loads it: no precompute key either way.
+    assert "precompute_ref_log_probs" not in trainer_config(plan(method="dpo"), book, "axolotl")
+    assert trainer_config(plan(method="dpo"), book, "trl")["precompute_ref_log_probs"] is False
+
+
+def test_fsdp_offloads_only_when_parameters_go_to_the_host(book):
+    # TrainingArguments.fsdp: "full_shard auto_wrap", with "offload" when parameters are offloaded.
+    assert trainer_config(plan(sharding="full"), book, "trl")["fsdp"] == "full_shard auto_wrap"
+    offloaded = plan(sharding="full", offload="optimizer_and_parameters")
+    assert trainer_config(offloaded, book, "trl")["fsdp"] == "full_shard offload auto_wrap"
