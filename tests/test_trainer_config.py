@@ -276,3 +276,9 @@ def test_fsdp_offloads_only_when_parameters_go_to_the_host(book):
     assert trainer_config(plan(sharding="full"), book, "trl")["fsdp"] == "full_shard auto_wrap"
     offloaded = plan(sharding="full", offload="optimizer_and_parameters")
     assert trainer_config(offloaded, book, "trl")["fsdp"] == "full_shard offload auto_wrap"
+
+
+def test_axolotl_names_parallel_degrees_only_above_one(book):
+    assert "tensor_parallel_size" not in trainer_config(plan(), book, "axolotl")
+    parallel = trainer_config(plan(gpus_per_run=8, tensor_parallel=2, context_parallel=2), book, "axolotl")
+    assert (parallel["tensor_parallel_size"], parallel["context_parallel_size"]) == (2, 2)
