@@ -99,7 +99,8 @@ def test_dashboard_copy_puts_the_panel_first_and_the_teaching_text_after(tmp_pat
     (path,) = [p for p in dashboard.write_dashboard_notebooks(dashboard.notebooks_dir(), tmp_path) if "05" in p.name]
     cells = nbformat.read(path, as_version=4).cells
     stored = nbformat.read(dashboard.notebooks_dir() / "05_roi.ipynb", as_version=4).cells
-    assert "open_page()" in cells[0].source
+    ahead = tuple(c.source.removeprefix(f"%%{dashboard.PAGE_MAGIC}\n") for c in cells[1:4])
+    assert cells[0].source.endswith(f"open_page(ahead={ahead!r})"), "the pooled kernel runs the page's cells ahead"
     assert "parameters" in cells[1].metadata["tags"]
     assert "setup_notebook(" in cells[2].source and "panel" in cells[3].metadata["tags"]
     assert all(c.source.startswith(f"%%{dashboard.PAGE_MAGIC}\n") for c in cells[1:4])

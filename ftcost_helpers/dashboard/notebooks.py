@@ -77,7 +77,8 @@ def dashboard_notebook(nb: Any, name: str = "") -> Any:
     first = parameters + setup + panel
     teaching = [c for c in cells if c.cell_type == "markdown"]
     copy = nbformat.v4.new_notebook(metadata=nb.metadata)
-    opening = nbformat.v4.new_code_cell("from ftcost_helpers.dashboard import open_page\n\nopen_page()")
+    ahead = tuple(c.source for c in first if c.cell_type == "code")
+    opening = nbformat.v4.new_code_cell(f"from ftcost_helpers.dashboard import open_page\n\nopen_page(ahead={ahead!r})")
     note = nbformat.v4.new_markdown_cell(READING_NOTE.format(name=name or "NN_name"))
     copy.cells = [opening] + [_under_page_magic(c) for c in first] + [note] + teaching
     return copy
@@ -113,14 +114,16 @@ class _Page:
     refused: str | None = None
 
 
-def open_page() -> None:
-    """The first cell of every dashboard page. In a pooled kernel: import the model and
-    draw one chart while the kernel waits for its page (the page opens on a warm kernel),
-    then wait for the request and read its ``?client=``. An unknown client shows the list of
-    clients, a client file that does not validate its problems (one line each: file, key,
-    problem), and the page's other cells are skipped (no traceback, on the page or in the
-    leader's terminal)."""
+def open_page(ahead: tuple[str, ...] = ()) -> None:
+    """The first cell of every dashboard page. In a pooled kernel: import the model and run
+    the page's cells ``ahead`` (the parameters, set-up and panel cells) on the notebook's own
+    client while the kernel waits for its page, keeping what they build
+    (:mod:`~ftcost_helpers.views.ahead`), then wait for the request and read its
+    ``?client=``. An unknown client shows the list of clients, a client file that does not
+    validate its problems (one line each: file, key, problem), and the page's other cells are
+    skipped (no traceback, on the page or in the leader's terminal)."""
     _warm_up()
+    _build_ahead(ahead)
     from voila.utils import wait_for_request
 
     wait_for_request()
@@ -150,6 +153,27 @@ def _warm_up() -> None:
     from ftcost_helpers.views import charts, charts_extra, picker, readings, tables, widgets  # noqa: F401
 
     load_price_book()
+
+
+def _build_ahead(sources: tuple[str, ...]) -> None:
+    """Run the page's cells in a scratch namespace (the page's own stays untouched) with their
+    displays dropped, so that the set-up and the panel keep what they build for the page. A
+    cell that fails here is left for the page to run and report as it would anyway."""
+    from IPython import get_ipython
+    from IPython.utils.capture import capture_output
+
+    from ftcost_helpers.views import ahead
+
+    shell = get_ipython()
+    if shell is None or not sources:
+        return
+    scratch: dict[str, Any] = {"__name__": "__main__"}
+    with ahead.building_ahead(), capture_output():
+        try:
+            for source in sources:
+                exec(compile(shell.transform_cell(source), "<ahead>", "exec"), scratch)  # the page's own cells
+        except Exception:  # the page runs the cell again and shows its error
+            ahead.discard_panels()
 
 
 def _register_page_magic() -> None:

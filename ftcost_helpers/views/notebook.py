@@ -32,6 +32,7 @@ from ftcost_helpers.engine.money import use_currency
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import TOP_LEVEL_KEYS, Params
 from ftcost_helpers.engine.summary import params_hash
+from ftcost_helpers.views import ahead
 
 INJECTED_SOURCE = "<injected parameters>"
 """The source named in messages when the parameters came from papermill's injection."""
@@ -147,7 +148,17 @@ def setup_notebook(
     params, source, path = _notebook_params(params_file, namespace, book)
     _configure_inline_charts()
     use_currency(params.currency)  # every table and chart of this notebook in the plan's currency
-    return NotebookContext(params, book, estimate(params, book, today, source), source, bool(interactive), path)
+
+    def same_plan(kept: NotebookContext) -> bool:
+        asked = (params, book, source, path, bool(interactive))
+        return today is None and (kept.params, kept.book, kept.source, kept.path, kept.interactive) == asked
+
+    context = ahead.take_context(same_plan) or NotebookContext(
+        params, book, estimate(params, book, today, source), source, bool(interactive), path
+    )
+    if ahead.is_building():
+        ahead.keep_context(context)
+    return context
 
 
 def _configure_inline_charts() -> None:

@@ -21,7 +21,7 @@ import ipywidgets as w
 from ftcost_helpers.engine.loading import ParamsError, display_path, load_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.views import charts_extra
+from ftcost_helpers.views import ahead, charts_extra
 from ftcost_helpers.views.notebook import NotebookContext, dashboard_clients, kept_in, markdown, show
 
 Factory = Callable[[Params, PriceBook], Any]
@@ -54,6 +54,10 @@ class ClientPanel:
         self.area = area
         self.broken: dict[str, tuple[str, ...]] = {}
         """{client name: its problems}, for the files found broken when picked."""
+        self.built_on: NotebookContext | None = None
+        """The set-up's context, for a panel built ahead of its page (:func:`show_panel`)."""
+        self.made: list[w.Widget] = []
+        """Every widget a panel built ahead made (closed if its page does not take it)."""
         self.client = self._name_of(path)
         options = [(name, name) for name in self.clients]
         if self.client == AS_RUN:
@@ -74,6 +78,11 @@ class ClientPanel:
         if panel is None:
             raise AttributeError(name)
         return getattr(panel, name)
+
+    def close(self) -> None:
+        """Close every widget this panel made ahead of its page (see :func:`show_panel`)."""
+        for widget in self.made:
+            widget.close()
 
     def _name_of(self, path: Path | None) -> str:
         if path is None:
@@ -146,12 +155,38 @@ def show_panel(panel_factory: Factory, ctx: NotebookContext, intro: str = "") ->
     panel and, for the compute and ROI panels, the charts that follow it, displayed after an
     ``intro`` in Markdown, only when the notebook runs interactively (a headless run builds and
     shows nothing: None). "Keep as scenario" writes where
-    :func:`~ftcost_helpers.views.notebook.kept_in` allows."""
+    :func:`~ftcost_helpers.views.notebook.kept_in` allows.
+
+    A dashboard kernel builds this panel ahead of its page (:mod:`~ftcost_helpers.views.ahead`):
+    then it is kept, not shown, and the page that asks for the same plan shows it as built."""
     if not ctx.interactive:
         return None
     area = getattr(panel_factory, "__name__", "").removesuffix("_panel")
-    panel = ClientPanel(panel_factory, ctx.params, ctx.book, ctx.path, dashboard_clients(), kept_in, area)
+    clients = dashboard_clients()
+    if ahead.is_building():
+        panel = _built_ahead(panel_factory, ctx, clients, area)
+        ahead.keep_panel(area, intro, panel, clients)
+        return panel
+    panel = ahead.take_panel(area, intro, ctx, clients) or ClientPanel(
+        panel_factory, ctx.params, ctx.book, ctx.path, clients, kept_in, area
+    )
     if intro:
         show(markdown(intro))
     show(panel.widget)
+    return panel
+
+
+def _built_ahead(panel_factory: Factory, ctx: NotebookContext, clients: Mapping[str, Path], area: str) -> ClientPanel:
+    """The panel built on ``ctx``, remembering the context it was built on and every widget it
+    made (ipywidgets' construction callback), so that a page that does not take it can close
+    them all."""
+    made: list[w.Widget] = []
+    before = w.Widget._widget_construction_callback  # ipywidgets has one slot: put back what was there
+    w.Widget.on_widget_constructed(made.append)
+    try:
+        panel = ClientPanel(panel_factory, ctx.params, ctx.book, ctx.path, clients, kept_in, area)
+    finally:
+        w.Widget.on_widget_constructed(before)
+    panel.built_on = ctx
+    panel.made = made
     return panel
