@@ -243,9 +243,16 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     experts = _expert_share(shape)
     trained_experts = experts if method.trains_all_weights else 0.0
     ep = t.expert_parallel
-    gradients = memory.gradients_gb(trained, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients)
-    if optimizer_offloaded:
-        gradients = allocator.offloaded_gradients_gb(trained, memory.GRADIENT_BYTES[precision], shape.layers, mp)
+    mixed = t.fsdp_mixed_units and not method.trains_all_weights
+    with_gradients = allocator.gradient_parameters(
+        trained, (shape.total - embeddings) * plan_work.trained_models, mixed
+    )
+    unsharded = allocator.accumulates_unsharded(t.gradient_sync, t.gradient_accumulation_steps)
+    shard_gradients = shard_gradients and not unsharded
+    gradient_experts = experts if mixed else trained_experts
+    gradients = memory.gradients_gb(with_gradients, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients)
+    if optimizer_offloaded and not unsharded:
+        gradients = allocator.offloaded_gradients_gb(with_gradients, memory.GRADIENT_BYTES[precision], shape.layers, mp)
     units = allocator.gathered_units(t.fsdp_version) if t.sharding == "full" else 2.0
     pipelined = t.sharding == "full" and t.pipeline_parallel > 1 and not weights_offloaded
     return {
@@ -259,7 +266,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
             weights_offloaded,
         )
         * allocator.expert_split(experts, ep, dp, t.sharding == "full"),
-        "gradients": gradients * allocator.expert_split(trained_experts, ep, dp, shard_gradients),
+        "gradients": gradients * allocator.expert_split(gradient_experts, ep, dp, shard_gradients),
         "optimizer_states": memory.optimizer_states_gb(trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "activations": memory.kept_activations_gb(
