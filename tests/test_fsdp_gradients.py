@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import load_params
-from ftcost_helpers.engine.model import allocator
+from ftcost_helpers.engine.model import allocator, communication, compute
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import Lora, Params, Training
 
@@ -162,6 +162,38 @@ def test_litgpt_7b_lora_on_two_a100_40gb(plan, book):
     # LitGPT's table: 22.18 GB max_memory_allocated on 2 × A100 (one GPU, no FSDP: 21.30 GB);
     # the engine's allocated peak within the validation table's ±15 %
     assert float(facts.allocated_gb) == pytest.approx(22.18, rel=0.15)
+
+
+# ---------------------------------------------------------------- in the time view
+
+
+def test_frozen_weights_with_gradients_add_their_weight_gradient_matmuls():
+    # no attention (0 layers), no recomputation: 4·N + 6·N_a = 4 × 8e9 + 6 × 1.6e8 = 32.96e9;
+    # with the blocks' 6,951,424,000 frozen weights getting gradients, + 2 × 6,951,424,000 =
+    # 13.902848e9: 46.862848e9 per token
+    alone, _ = compute.flops_per_token(8e9, TRAINED, False, 0, 4096.0, 4096, "none")
+    mixed, _ = compute.flops_per_token(8e9, TRAINED, False, 0, 4096.0, 4096, "none", 0, None, 1, FROZEN_IN_BLOCKS)
+    assert alone == pytest.approx(32.96e9)
+    assert mixed == pytest.approx(46.862848e9)
+
+
+def test_the_run_pays_those_flops(plan, book):
+    # 6,000 pairs × 4,000 tokens × 4 epochs = 9.6e7 tokens, each 2 × 6,951,424,000 FLOPs more:
+    # 1.3346734e18 FLOPs
+    alone = evaluate(with_training(plan, fsdp_version=1), book).compute.flops_per_run
+    mixed = evaluate(with_training(plan, fsdp_version=1, fsdp_mixed_units=True), book).compute.flops_per_run
+    assert float(mixed - alone) == pytest.approx(2 * FROZEN_IN_BLOCKS * 9.6e7)
+
+
+def test_gradients_synchronised_once_are_reduce_scattered_once():
+    # FSDP on 2 GPUs, 20 GB of weights and 10 GB of gradients per replica, 4 micro-batches: each
+    # all-gather or reduce-scatter sends half. Per micro-batch: 2 × 10 + 5 = 25 GB, 100 GB a
+    # step; reduced once: 2 × 10 × 4 + 5 = 85 GB
+    assert communication.data_parallel_bytes(10e9, 20e9, 2, "full", 4) == pytest.approx(100e9)
+    assert communication.data_parallel_bytes(10e9, 20e9, 2, "full", 4, 4) == pytest.approx(100e9)
+    assert communication.data_parallel_bytes(10e9, 20e9, 2, "full", 4, 1) == pytest.approx(85e9)
+    # without sharded weights one all-reduce a step whatever the count: 2 × 10 × ½ = 10 GB
+    assert communication.data_parallel_bytes(10e9, 20e9, 2, "gradients", 4, 1) == pytest.approx(10e9)
 
 
 # ---------------------------------------------------------------- what the keys accept

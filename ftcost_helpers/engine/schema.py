@@ -435,11 +435,13 @@ class Training(Section):
     """When sharded gradients are reduced across the data-parallel GPUs: after every
     micro-batch (each GPU keeps its shard), or once per optimizer step, the micro-batches
     before it accumulating unsharded gradients on every GPU (FSDP1 ``no_sync()``, Lightning
-    Fabric's ``no_backward_sync``, FSDP2 ``set_requires_gradient_sync(False)``)."""
+    Fabric's ``no_backward_sync``, FSDP2 ``set_requires_gradient_sync(False)``), reduce-scattered
+    once."""
     fsdp_mixed_units: Flag = False
     """FSDP1 units whose flat parameter holds frozen weights beside trained ones
     (``use_orig_params=True`` with units wrapped by block, as Lightning Fabric and LitGPT
-    do): gradients for every weight of those units, as if nothing were frozen."""
+    do): gradients for every weight of those units, as if nothing were frozen, with their
+    weight-gradient matmuls and their reduce-scatter."""
     dpo: Dpo = Dpo()
     """The preference loss and its reference (method ``dpo``)."""
     rl: Rl | None = None
