@@ -47,6 +47,7 @@ Precision = Literal["bf16_mixed", "bf16", "fp8", "fp32"]
 Optimizer = Literal["adamw", "adamw_8bit", "paged_adamw_8bit", "paged_adamw_32bit", "adafactor", "sgd"]
 OptimizerImplementation = Literal["foreach", "fused", "for_loop"]
 FsdpVersion = Literal[1, 2]
+GradientSync = Literal["micro_batch", "step"]
 CrossEntropy = Literal["eager_fp32", "eager_fp32_held", "eager_half", "fused"]
 Offload = Literal["none", "optimizer", "optimizer_and_parameters"]
 OffloadDevice = Literal["cpu", "nvme"]
@@ -430,6 +431,17 @@ class Training(Section):
     nf4_double_quant: Flag = True
     """NF4 with double quantisation of its block constants (QLoRA's recipe), 0.516 bytes per
     weight, or without, 0.5625."""
+    gradient_sync: GradientSync = "micro_batch"
+    """When sharded gradients are reduced across the data-parallel GPUs: after every
+    micro-batch (each GPU keeps its shard), or once per optimizer step, the micro-batches
+    before it accumulating unsharded gradients on every GPU (FSDP1 ``no_sync()``, Lightning
+    Fabric's ``no_backward_sync``, FSDP2 ``set_requires_gradient_sync(False)``), reduce-scattered
+    once."""
+    fsdp_mixed_units: Flag = False
+    """FSDP1 units whose flat parameter holds frozen weights beside trained ones
+    (``use_orig_params=True`` with units wrapped by block, as Lightning Fabric and LitGPT
+    do): gradients for every weight of those units, as if nothing were frozen, with their
+    weight-gradient matmuls and their reduce-scatter."""
     dpo: Dpo = Dpo()
     """The preference loss and its reference (method ``dpo``)."""
     rl: Rl | None = None
@@ -450,6 +462,22 @@ class Training(Section):
             raise ValueError(
                 f"mean_sequence_length ({mean}) is more than sequence_length ({self.sequence_length}), the longest"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _mixed_units_are_fsdp1(self) -> Training:
+        """Frozen and trained weights share a flat parameter only in FSDP1 with sharded
+        gradients, and only when the base is not quantised (a flat parameter holds one dtype)."""
+        if not self.fsdp_mixed_units:
+            return self
+        if self.fsdp_version != 1 or self.sharding not in {"gradients", "full"}:
+            raise ValueError(
+                f"fsdp_mixed_units needs fsdp_version: 1 and sharding: gradients or full, got fsdp_version: "
+                f"{self.fsdp_version}, sharding: {self.sharding}"
+            )
+        adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
+        if adapter == "qlora":
+            raise ValueError("fsdp_mixed_units needs an unquantised base: FSDP1 flattens one dtype per unit")
         return self
 
     @model_validator(mode="after")

@@ -96,14 +96,14 @@ def test_accuracy_doc_states_these_bounds():
 
 WIDE_ROWS = 80
 WIDE_PUBLICATIONS = 12
-WIDE_MEMORY_WITHIN = 62
-"""Rows within ±15 % today (of 83); the misses are listed below."""
+WIDE_MEMORY_WITHIN = 77
+"""Rows within ±15 % today (of 99); the misses are listed below."""
 WIDE_TIME_INSIDE = 87
 """Rows whose measured time is inside the P10–P90 today (of 128)."""
 LOSO_TIME_TARGET = 0.20
 LOSO_MEMORY_TARGET = 0.10
 """Issue 22's targets. No memory constant is set from the table, so the leave-one-source-out
-memory error is the in-table error (docs/accuracy.md): 5.9 % today."""
+memory error is the in-table error (docs/accuracy.md): 6.2 % today."""
 
 KNOWN_MEMORY_MISSES = {
     "answerai-": "FSDP1 with bitsandbytes and Hugging Face models, reserved memory: the engine is 16–21 % under "
@@ -111,10 +111,13 @@ KNOWN_MEMORY_MISSES = {
     "is not modelled (issue 22 item 5)",
     "litgpt-7b-qlora": "LitGPT NF4: the engine is 21–22 % under (bitsandbytes' dequantisation buffers)",
     "litgpt-13b-qlora": "LitGPT NF4: the engine is 20–21 % under (bitsandbytes' dequantisation buffers)",
+    "litgpt-stablelm3b-qlora": "LitGPT NF4 on StableLM Alpha 3B: the engine is 16 % under (as above)",
+    "litgpt-phi15-lora-mb2-2gpu": "LitGPT's chunked loss (needs: chunked_loss): bf16 logits and log-softmax kept, "
+    "4 B per token and vocabulary entry, where the engine counts eager_fp32's 12; phi-1.5's 51,200-entry vocabulary "
+    "on a 2,048-wide model makes it the largest term left under checkpointing: +20 %",
+    "litgpt-phi15-lora-mb4-2gpu": "as litgpt-phi15-lora-mb2-2gpu: +30 % (1,044 × 4 × 51,200 × 8 B = 1.71 GB of the "
+    "1.77 GB over)",
     "litgpt-hub-a10g-": "LitGPT QLoRA on A10G: the engine is 23–28 % under (as above)",
-    "litgpt-7b-lora-mb": "LitGPT LoRA under FSDP on 2 GPUs: the engine is 49–60 % under; LitGPT's FSDP wrapping "
-    "of a LoRA model is not the engine's sharding (cause not established)",
-    "litgpt-13b-lora-mb1-4gpu": "as litgpt-7b-lora-mb*: 73 % under",
     "titan-405b-": "torchtitan 3D/4D at 512 GPUs, the local batch cut into 8 pipeline micro-batches "
     "(torchtitan's default): the engine is 22–24 % under on 1F1B at 8k and CP 8 at 256k tokens (Float8, "
     "compile and the 1F1B schedule's in-flight activations: issue 22 items 5 and 7)",
@@ -122,13 +125,11 @@ KNOWN_MEMORY_MISSES = {
     "trainy-h200-": "Float8 all-gathers and torch.compile on H200: the engine is 35 % over (the same recipe on "
     "H100, torchtitan's own rows, is within 2–9 %)",
 }
-KNOWN_FIT_MISSES = {
-    "litgpt-13b-lora-mb1-2gpu-oom": "LitGPT FSDP LoRA (memory under, as its memory rows)",
-    "litgpt-falcon40b-lora-mb1-4gpu-oom": "LitGPT FSDP LoRA (memory under, as its memory rows)",
-}
-"""Wrong fit verdicts today (not "borderline"): issue 22's "done when" is none, so these are
-the open misses, each a memory term owned by items 5 and 7. No run that ran is called "does
-not fit"."""
+KNOWN_FIT_MISSES: dict[str, str] = {}
+"""Wrong fit verdicts today (not "borderline"): none, as issue 22's "done when" asks. The last
+two, LitGPT's FSDP LoRA runs out of memory on 2 and 4 GPUs, were fixed by FSDP1's gradients of
+units that mix frozen and trained weights, held unsharded while micro-batches accumulate
+(``fsdp_mixed_units``, ``gradient_sync: step``). No run that ran is called "does not fit"."""
 
 
 def _known(row_id: str, known: dict[str, str]) -> bool:

@@ -74,6 +74,31 @@ def gathered_units(fsdp_version: int) -> float:
     return 3.0 if fsdp_version == 1 else 2.0
 
 
+def gradient_parameters(trained_parameters: Number, frozen_in_units: Number, mixed_units: bool) -> Number:
+    """Parameters whose gradients a GPU holds: the trained ones, N_trained; with FSDP1 units
+    whose flat parameter holds frozen weights beside trained ones, N_trained + the frozen
+    weights of those units. Under ``use_orig_params=True`` the original parameters are views
+    of the flat parameter, which requires a gradient when any of them does, so autograd fills
+    its gradient whole (PyTorch FSDP docs, ``FullyShardedDataParallel``: mixing frozen and
+    non-frozen parameters in one instance makes "the gradient memory usage ... equivalent to
+    not freezing those parameters"). ``frozen_in_units``: the frozen weights wrapped with
+    trained ones (a LoRA model wrapped by block: every block's weights, the embeddings and
+    output head, a unit of their own, left out)."""
+    return trained_parameters + (frozen_in_units if mixed_units else 0.0 * frozen_in_units)
+
+
+def accumulates_unsharded(gradient_sync: str, accumulation_steps: int) -> bool:
+    """Whether sharded gradients are held whole while micro-batches accumulate: when they are
+    reduced once per step (``gradient_sync: step``) over more than one micro-batch. FSDP1's
+    post-backward hook returns before its reduce-scatter while gradients are not synchronised,
+    so each unit's unsharded gradient stays in ``flat_param.grad`` until the last micro-batch
+    (PyTorch ``torch/distributed/fsdp/_runtime_utils.py``, ``_post_backward_hook``: ``if not
+    state._sync_gradients: ... return``; ``no_sync()`` docstring: "FSDP will accumulate the
+    full model gradients (instead of gradient shards) until the eventual sync", and with CPU
+    offload "the gradients will not be offloaded to CPU when inside the context manager")."""
+    return gradient_sync == "step" and accumulation_steps > 1
+
+
 def pipelined_unsharded_gb(
     parameters: Number,
     trained_parameters: Number,

@@ -181,16 +181,24 @@ class StepBytes:
 
 
 def data_parallel_bytes(
-    gradient_bytes: Number, weight_bytes: Number, data: int, sharding: str, micro_batches: int
+    gradient_bytes: Number,
+    weight_bytes: Number,
+    data: int,
+    sharding: str,
+    micro_batches: Number,
+    reductions: Number | None = None,
 ) -> Number:
     """Bytes one GPU sends per step for data parallelism: ``gradient_bytes`` and
     ``weight_bytes`` are its replica share's gradients and weights (whole, before sharding).
     No sharding, ZeRO-1 and ZeRO-2: one gradient all-reduce per step. ZeRO-3 / FSDP, per
-    micro-batch: the weights all-gathered for the forward and for the backward, and the
-    gradients reduce-scattered."""
+    micro-batch: the weights all-gathered for the forward and for the backward; the gradients
+    reduce-scattered ``reductions`` times a step, after every micro-batch unless they are
+    synchronised once per step (FSDP ``no_sync()``: :func:`allocator.accumulates_unsharded`)."""
     if sharding == "full":
-        per_micro_batch = 2.0 * all_gather_bytes(weight_bytes, data) + all_gather_bytes(gradient_bytes, data)
-        return per_micro_batch * micro_batches
+        scatters = micro_batches if reductions is None else reductions
+        return 2.0 * all_gather_bytes(weight_bytes, data) * micro_batches + all_gather_bytes(gradient_bytes, data) * (
+            scatters
+        )
     return all_reduce_bytes(gradient_bytes, data)
 
 

@@ -64,6 +64,7 @@ def flops_per_token(
     sliding_layers: int = 0,
     sliding_window: int | None = None,
     every_layers: int = 1,
+    frozen_gradient_parameters: Number = 0.0,
 ) -> tuple[Number, Number]:
     """(matmul FLOPs, attention FLOPs) per token of one training step.
 
@@ -79,11 +80,14 @@ def flops_per_token(
     runs. Recomputation adds a forward pass: ``full`` 2·N + 2·L·s·(a·d), ``selective`` only
     the attention's 2·L·s·(a·d) (Korthikanti et al. 2022, §5), ``op_selective`` no matmul
     and ``full`` on one layer in ``every_layers`` that share of the full one
-    (:mod:`checkpointing`). N is the *active* parameter
+    (:mod:`checkpointing`). Frozen weights that get gradients all the same
+    (``frozen_gradient_parameters``, N_f: FSDP1 units mixing frozen and trained weights,
+    :func:`allocator.gradient_parameters`) add their weight-gradient matmuls, 2·N_f. N is the *active* parameter
     count (mixture of experts: the experts a token is routed to). ``sliding_layers`` of the
     layers attend only to the last ``sliding_window`` keys: their s becomes the span of
     :func:`attended_span` (Beltagy et al. 2020, Longformer, §3.1: a window of w costs O(s·w))."""
     weights = 6.0 * active_parameters if trains_all_weights else 4.0 * active_parameters + 6.0 * adapter_parameters
+    weights = weights + 2.0 * frozen_gradient_parameters
     full_layers = layers - sliding_layers
     span = attended_span(sequence_length, sliding_window) if sliding_layers else 0.0
     attention_forward = 2.0 * (full_layers * sequence_length + sliding_layers * span) * query_width

@@ -243,9 +243,15 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     experts = _expert_share(shape)
     trained_experts = experts if method.trains_all_weights else 0.0
     ep = t.expert_parallel
-    gradients = memory.gradients_gb(trained, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients)
-    if optimizer_offloaded:
-        gradients = allocator.offloaded_gradients_gb(trained, memory.GRADIENT_BYTES[precision], shape.layers, mp)
+    mixed = t.fsdp_mixed_units and not method.trains_all_weights
+    frozen_in_units = frozen_with_gradients(p, method, shape) * plan_work.trained_models
+    with_gradients = allocator.gradient_parameters(trained, frozen_in_units, mixed)
+    unsharded = allocator.accumulates_unsharded(t.gradient_sync, t.gradient_accumulation_steps)
+    shard_gradients = shard_gradients and not unsharded
+    gradient_experts = experts if mixed else trained_experts
+    gradients = memory.gradients_gb(with_gradients, memory.GRADIENT_BYTES[precision], mp, dp, shard_gradients)
+    if optimizer_offloaded and not unsharded:
+        gradients = allocator.offloaded_gradients_gb(with_gradients, memory.GRADIENT_BYTES[precision], shape.layers, mp)
     units = allocator.gathered_units(t.fsdp_version) if t.sharding == "full" else 2.0
     pipelined = t.sharding == "full" and t.pipeline_parallel > 1 and not weights_offloaded
     return {
@@ -259,7 +265,7 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
             weights_offloaded,
         )
         * allocator.expert_split(experts, ep, dp, t.sharding == "full"),
-        "gradients": gradients * allocator.expert_split(trained_experts, ep, dp, shard_gradients),
+        "gradients": gradients * allocator.expert_split(gradient_experts, ep, dp, shard_gradients),
         "optimizer_states": memory.optimizer_states_gb(trained, opt_bytes, mp, dp, shard_optimizer, optimizer_offloaded)
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "activations": memory.kept_activations_gb(
@@ -291,6 +297,17 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
         * allocator.expert_split(trained_experts, ep, dp, shard_optimizer),
         "overhead": book.training_physics.framework_overhead_gb + 0.0 * shape.total,
     } | work.rollout_term(p, book, shape)
+
+
+def frozen_with_gradients(p: Params, method: MethodSpec, shape: Shape, active: bool = False) -> Number:
+    """Frozen weights that get gradients all the same: under ``fsdp_mixed_units`` (FSDP1 units
+    mixing frozen and trained weights, :func:`allocator.gradient_parameters`) every block's
+    weights, the total (``active``: a token's active) parameters less the embeddings and head,
+    a frozen unit of their own; none otherwise, and none when every weight trains."""
+    parameters = shape.active if active else shape.total
+    if not p.training.fsdp_mixed_units or method.trains_all_weights:
+        return 0.0 * parameters
+    return parameters - architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
 
 
 def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
@@ -449,6 +466,7 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
         shape.sliding_layers,
         shape.sliding_window,
         t.checkpoint_every_layers,
+        frozen_with_gradients(p, method, shape, active=True),
     )
     plan_work, epochs = work.method_work(p), work.epochs_of(p)
     forward_matmul, forward_attention = work.forward_flops_per_token(p, shape, row)
@@ -467,7 +485,8 @@ def time_terms(p: Params, book: PriceBook, shape: Shape, trained: Number, tokens
             shape.intermediate / t.tensor_parallel,
         )
     peaks = (matmul_peak_tflops(t.precision, gpu), gpu.bf16_tflops / 2.0 if t.precision == "fp32" else gpu.bf16_tflops)
-    roofline = (_matmul_bytes(p, shape, trained, micro_batches), gpu.memory_bandwidth_gbps)
+    with_gradients = trained + frozen_with_gradients(p, method, shape)
+    roofline = (_matmul_bytes(p, shape, with_gradients, micro_batches), gpu.memory_bandwidth_gbps)
     flops = (matmul_flops, attention_flops)
     seconds = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty, *roofline)
     at_utilisation = compute.compute_seconds(*flops, *peaks, utilisation, method.throughput_penalty)
@@ -560,9 +579,15 @@ def step_bytes(
     micro_batches = t.gradient_accumulation_steps * passes
     experts = expert_parameters(shape)
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
-    trained_share = trained / np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
-    dense_gradients, dense_weights = _replica_bytes(p, method, shape.total - experts, trained_share, embeddings)
-    expert_gradients, expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained_share)
+    counted = np.where(np.asarray(shape.total) > 0, shape.total, 1.0)  # a 0-parameter model: none
+    trained_share = trained / counted
+    gradient_share = (trained + frozen_with_gradients(p, method, shape)) / counted
+    dense_weights = _replica_bytes(p, method, shape.total - experts, trained_share, embeddings)[1]
+    dense_gradients = _replica_bytes(p, method, shape.total - experts, gradient_share, embeddings)[0]
+    expert_weights = _replica_bytes(p, method, experts / t.expert_parallel, trained_share)[1]
+    expert_gradients = _replica_bytes(p, method, experts / t.expert_parallel, gradient_share)[0]
+    once = allocator.accumulates_unsharded(t.gradient_sync, t.gradient_accumulation_steps)
+    reductions = micro_batches / t.gradient_accumulation_steps if once else micro_batches
     tokens = t.micro_batch_size * t.sequence_length / t.context_parallel
     element = ACTIVATION_BYTES.get(t.precision, 2.0)
     layers = shape.layers / t.pipeline_parallel
@@ -571,7 +596,9 @@ def step_bytes(
     key_values = t.micro_batch_size * t.sequence_length * 2.0 * shape.kv_width * element
     hidden = tokens * shape.hidden * element
     return communication.StepBytes(
-        data=communication.data_parallel_bytes(dense_gradients, dense_weights, d.data, t.sharding, micro_batches),
+        data=communication.data_parallel_bytes(
+            dense_gradients, dense_weights, d.data, t.sharding, micro_batches, reductions
+        ),
         tensor=communication.tensor_parallel_bytes(hidden, d.tensor, layers, micro_batches, recomputed),
         pipeline=communication.pipeline_parallel_bytes(hidden, d.pipeline, d.tensor, micro_batches),
         context=communication.context_parallel_bytes(key_values, d.context, layers, micro_batches, recomputed),
@@ -579,7 +606,7 @@ def step_bytes(
             hidden * shape.routed / d.tensor, d.expert, moe_layers, micro_batches, recomputed
         ),
         expert_data=communication.data_parallel_bytes(
-            expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches
+            expert_gradients, expert_weights, d.expert_replicas, t.sharding, micro_batches, reductions
         ),
     )
 
