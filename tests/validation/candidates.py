@@ -36,8 +36,6 @@ GB_PER_GIB = 2.0**30 / 1e9
 
 SPEC_CLASSES = {
     "RTX 3090": "consumer",
-    "RTX A5000": "workstation",
-    "RTX 6000 Ada": "workstation",
     "H100 96GB": "datacenter_sxm",
     "H800": "datacenter_sxm",
 }
