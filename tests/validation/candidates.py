@@ -12,7 +12,8 @@ not have. :func:`normalise` turns it into a row of ``published_runs.yaml``'s for
   local batch is cut into ``pipeline_microbatches`` micro-batches (torchtitan's default: as
   many as stages), which the engine's pipeline takes as the accumulation steps;
 - the time figure becomes seconds per optimizer step: tokens per second per GPU × GPUs; a
-  run's seconds × the step's sequences ÷ the run's; model TFLOP/s per GPU through the
+  run's seconds × the step's sequences ÷ the run's; the step's sequences ÷ sequences per
+  second (MLPerf's ``tracked_stats`` throughput, in samples per second); model TFLOP/s per GPU through the
   source's own FLOP count (Narayanan et al. 2021, eq. 3: F = 96·B·s·l·h²·(1 + s/(6h) +
   V/(16·l·h)) per iteration of B sequences, so a step takes F ÷ (X·10¹² × GPUs));
 - memory in GiB becomes GB (× 1.073741824).
@@ -107,6 +108,8 @@ def _seconds_per_step(row: dict[str, Any], training: dict[str, Any]) -> float | 
         return tokens / measured["tokens_per_second"]
     if "tokens_per_second_per_gpu" in measured:
         return tokens / (measured["tokens_per_second_per_gpu"] * gpus)
+    if "sequences_per_second" in measured:
+        return sequences / measured["sequences_per_second"]
     if "seconds_per_run" in measured:
         return measured["seconds_per_run"] * sequences / measured["sequences_per_run"]
     if "model_tflops_per_gpu" in measured:
