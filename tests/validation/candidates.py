@@ -55,7 +55,8 @@ def spec_class(label: str) -> str | None:
 def _training(row: dict[str, Any]) -> dict[str, Any]:
     given = row["training"]
     training = {key: value for key, value in given.items() if key in Training.model_fields}
-    training.pop("interconnect", None)  # a sentence in the candidates, GB/s in the schema
+    if not isinstance(training.get("interconnect"), dict):
+        training.pop("interconnect", None)  # a sentence in most candidates, GB/s in the schema
     if "lora" in training:
         training["lora"] = {key: value for key, value in training["lora"].items() if key in Lora.model_fields}
     if given.get("checkpointing_policy") == "op_selective":
