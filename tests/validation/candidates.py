@@ -12,7 +12,8 @@ not have. :func:`normalise` turns it into a row of ``published_runs.yaml``'s for
   local batch is cut into ``pipeline_microbatches`` micro-batches (torchtitan's default: as
   many as stages), which the engine's pipeline takes as the accumulation steps;
 - the time figure becomes seconds per optimizer step: tokens per second per GPU × GPUs; a
-  run's seconds × the step's sequences ÷ the run's; model TFLOP/s per GPU through the
+  run's seconds × the step's sequences ÷ the run's; the step's sequences ÷ sequences per
+  second (MLPerf's ``tracked_stats`` throughput, in samples per second); model TFLOP/s per GPU through the
   source's own FLOP count (Narayanan et al. 2021, eq. 3: F = 96·B·s·l·h²·(1 + s/(6h) +
   V/(16·l·h)) per iteration of B sequences, so a step takes F ÷ (X·10¹² × GPUs));
 - memory in GiB becomes GB (× 1.073741824).
@@ -36,8 +37,6 @@ GB_PER_GIB = 2.0**30 / 1e9
 
 SPEC_CLASSES = {
     "RTX 3090": "consumer",
-    "RTX A5000": "workstation",
-    "RTX 6000 Ada": "workstation",
     "H100 96GB": "datacenter_sxm",
     "H800": "datacenter_sxm",
 }
@@ -56,7 +55,8 @@ def spec_class(label: str) -> str | None:
 def _training(row: dict[str, Any]) -> dict[str, Any]:
     given = row["training"]
     training = {key: value for key, value in given.items() if key in Training.model_fields}
-    training.pop("interconnect", None)  # a sentence in the candidates, GB/s in the schema
+    if not isinstance(training.get("interconnect"), dict):
+        training.pop("interconnect", None)  # a sentence in most candidates, GB/s in the schema
     if "lora" in training:
         training["lora"] = {key: value for key, value in training["lora"].items() if key in Lora.model_fields}
     if given.get("checkpointing_policy") == "op_selective":
@@ -109,6 +109,8 @@ def _seconds_per_step(row: dict[str, Any], training: dict[str, Any]) -> float | 
         return tokens / measured["tokens_per_second"]
     if "tokens_per_second_per_gpu" in measured:
         return tokens / (measured["tokens_per_second_per_gpu"] * gpus)
+    if "sequences_per_second" in measured:
+        return sequences / measured["sequences_per_second"]
     if "seconds_per_run" in measured:
         return measured["seconds_per_run"] * sequences / measured["sequences_per_run"]
     if "model_tflops_per_gpu" in measured:

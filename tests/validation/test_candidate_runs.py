@@ -32,6 +32,7 @@ TIME_FIGURES = (
     "tokens_per_second_per_gpu",
     "seconds_per_step",
     "seconds_per_run",
+    "sequences_per_second",
     "model_tflops_per_gpu",
     "gpu_hours_per_trillion_tokens",
 )
