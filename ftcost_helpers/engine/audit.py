@@ -31,10 +31,7 @@ from ftcost_helpers.engine.audit_compute import (
     rate_outside_price_book,
     sweep_without_early_stopping,
 )
-from ftcost_helpers.engine.audit_dates import (
-    fx_rate_stale,
-    price_book_stale,
-)
+from ftcost_helpers.engine.audit_dates import fx_rate_stale, price_book_stale
 from ftcost_helpers.engine.audit_findings import (
     API_PRICE_PER_1K_LOOKS_PER_1M,
     ARCHITECTURE_MISMATCH,
@@ -79,11 +76,7 @@ from ftcost_helpers.engine.audit_findings import (
     severity_at_stake,
 )
 from ftcost_helpers.engine.audit_managed import managed_service_end_of_life, managed_unpacked_billing
-from ftcost_helpers.engine.audit_programme import (
-    budget_split,
-    dataset_under_compute,
-    missing_eval_practices,
-)
+from ftcost_helpers.engine.audit_programme import budget_split, dataset_under_compute, missing_eval_practices
 from ftcost_helpers.engine.audit_running import (
     _break_even_shift,
     api_price_per_1k_looks_per_1m,

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ftcost_helpers.engine.audit_findings import (
-    FX_RATE_STALE,
-    PRICE_BOOK_STALE,
-    Finding,
-)
+from ftcost_helpers.engine.audit_findings import FX_RATE_STALE, PRICE_BOOK_STALE, Finding
 from ftcost_helpers.engine.model.run import ModelRun
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.schema import Params
