@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ftcost_helpers import cli
-from ftcost_helpers.cli import EXIT_CLOSED_PIPE, main, non_finite_keys
+from ftcost_helpers.cli import EXIT_CLOSED_PIPE, catalogues, main, non_finite_keys
 from ftcost_helpers.engine.loading import project_root
 from ftcost_helpers.report.messages import one_line
 
@@ -244,7 +243,7 @@ def test_an_os_error_in_any_command_is_one_line_naming_the_path(monkeypatch, cap
     def fails(args) -> int:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/srv/prices/\x1b[2Jbook.yaml")
 
-    monkeypatch.setattr(cli, "_pricebook", fails)
+    monkeypatch.setattr(catalogues, "_pricebook", fails)  # the command pricebook runs
     assert main(["pricebook"]) == 1
     captured = capsys.readouterr()
     assert captured.err == "error: '/srv/prices/\\x1b[2Jbook.yaml': Permission denied\n"

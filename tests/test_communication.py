@@ -8,10 +8,11 @@ import json
 
 import pytest
 import yaml
+from physics_plans import LLAMA_70B, physics_plan_data
 
 from ftcost_helpers import cli
 from ftcost_helpers.engine.evaluate import evaluate
-from ftcost_helpers.engine.loading import load_gpus, load_price_book, params_from_mapping, project_root, read_yaml
+from ftcost_helpers.engine.loading import load_gpus, load_price_book, params_from_mapping
 from ftcost_helpers.engine.model import communication, training
 from ftcost_helpers.engine.quantities import base_value
 
@@ -145,38 +146,11 @@ def test_overlap_hides_a_share_but_never_more_than_the_compute():
 
 # --- plans ------------------------------------------------------------------------------
 
-LLAMA_70B = {
-    "name": "Llama-3.1-70B",
-    "parameters_billion": 70.6,
-    "layers": 80,
-    "hidden_size": 8192,
-    "attention_heads": 64,
-    "kv_heads": 8,
-    "intermediate_size": 28672,
-    "vocab_size": 128256,
-}
-
 
 def _data(training=None, base_model=None):
-    data = read_yaml(project_root() / "params" / "clients" / "example_a.yaml")
-    data.pop("scenarios")
-    data["training"].update(
-        {
-            "method": "full_sft",
-            "gpu": "h100_sxm",
-            "tier": "neocloud_on_demand",
-            "gpus_per_run": 16,
-            "micro_batch_size": 1,
-            "sequence_length": 4096,
-            "sharding": "full",
-            "activation_checkpointing": "full",
-            "utilisation": 0.4,
-        },
-        **(training or {}),
-    )
-    data["training"].pop("rate_usd_per_gpu_hour", None)
-    data["base_model"] = base_model or dict(LLAMA_70B)
-    return data
+    """A full fine-tune on 16 H100, fully sharded (Llama-3.1-70B unless ``base_model``)."""
+    sharded = {"method": "full_sft", "gpus_per_run": 16, "sharding": "full", **(training or {})}
+    return physics_plan_data(sharded, base_model or LLAMA_70B)
 
 
 def _plan(training=None, base_model=None):

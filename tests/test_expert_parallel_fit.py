@@ -9,11 +9,12 @@ import json
 
 import pytest
 import yaml
+from physics_plans import LLAMA_70B, physics_plan_data
 
 from ftcost_helpers import cli
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.fit import plan_fit
-from ftcost_helpers.engine.loading import load_price_book, params_from_mapping, project_root, read_yaml
+from ftcost_helpers.engine.loading import load_price_book, params_from_mapping
 from ftcost_helpers.engine.model import training
 
 BOOK = load_price_book()
@@ -31,36 +32,6 @@ MIXTRAL = {
     "experts_per_token": 2,
     "vocab_size": 32000,
 }
-
-LLAMA_70B = {
-    "name": "Llama-3.1-70B",
-    "parameters_billion": 70.6,
-    "layers": 80,
-    "hidden_size": 8192,
-    "attention_heads": 64,
-    "kv_heads": 8,
-    "intermediate_size": 28672,
-    "vocab_size": 128256,
-}
-
-
-def _data(training_keys, base_model):
-    data = read_yaml(project_root() / "params" / "clients" / "example_a.yaml")
-    data.pop("scenarios")
-    data["training"].update(
-        {
-            "gpu": "h100_sxm",
-            "tier": "neocloud_on_demand",
-            "micro_batch_size": 1,
-            "sequence_length": 4096,
-            "activation_checkpointing": "full",
-            "utilisation": 0.4,
-        },
-        **training_keys,
-    )
-    data["training"].pop("rate_usd_per_gpu_hour", None)
-    data["base_model"] = dict(base_model)
-    return data
 
 
 def _estimate(tmp_path, capsys, data) -> dict:
@@ -80,7 +51,9 @@ def test_the_fewest_gpus_search_splits_the_experts():
     # without sharding no number of replicas helps. Split over 2 EP ranks the weights are
     # 93.9 × (1 − s/2) = 48.6 GB; with the adapters' gradients and states (~3.4 GB), activations
     # and logits (~3.3 GB) it fits: 2 GPUs.
-    p = params_from_mapping(_data({"method": "lora", "gpus_per_run": 8, "sharding": "none"}, MIXTRAL), "plan", BOOK)
+    p = params_from_mapping(
+        physics_plan_data({"method": "lora", "gpus_per_run": 8, "sharding": "none"}, MIXTRAL), "plan", BOOK
+    )
     shape = training.model_shape(p)
     assert float(training._expert_share(shape)) == pytest.approx(32 * 8 * 3 * 4096 * 14336 / 46.7e9)
     run = evaluate(p, BOOK)
@@ -90,7 +63,9 @@ def test_the_fewest_gpus_search_splits_the_experts():
     assert "split the experts across GPUs (expert parallelism)" in fit.fixes
     # with EP 8 written in the plan it fits, and the search still finds 2
     split = params_from_mapping(
-        _data({"method": "lora", "gpus_per_run": 8, "sharding": "none", "expert_parallel": 8}, MIXTRAL), "plan", BOOK
+        physics_plan_data({"method": "lora", "gpus_per_run": 8, "sharding": "none", "expert_parallel": 8}, MIXTRAL),
+        "plan",
+        BOOK,
     )
     run8 = evaluate(split, BOOK)
     assert plan_fit(split, BOOK, run8).fits
@@ -113,7 +88,7 @@ def test_70b_full_fine_tune_on_two_nodes_shows_communication(tmp_path, capsys):
     # 8 × 50 × 0.96 = 384 is higher): ≥ 1.07622 s a step. At most the overlap share's high end,
     # 0.9, hides: ≥ 0.107622 s exposed, for each of 16 GPUs and each of tokens ÷ (4,096 × 16)
     # steps.
-    data = _data({"method": "full_sft", "gpus_per_run": 16, "sharding": "full"}, LLAMA_70B)
+    data = physics_plan_data({"method": "full_sft", "gpus_per_run": 16, "sharding": "full"}, LLAMA_70B)
     compute = _estimate(tmp_path, capsys, data)
     steps = compute["tokens_per_run"]["base"] / (4096 * 16)
     bound = 16 * steps * 0.1 * 397.125e9 / 369e9 / 3600
@@ -131,7 +106,9 @@ def test_a_mixture_with_expert_parallelism_across_nodes_shows_its_all_to_alls(tm
     # sit in the other node, so 8/15 of it, 6,442,450,944 B, crosses the network at no more
     # than 50 × 0.96 = 48 GB/s: ≥ 0.134218 s a step, on the critical path (no overlap), for each
     # of 16 GPUs and tokens ÷ (4,096 × 16) steps.
-    data = _data({"method": "full_sft", "gpus_per_run": 16, "sharding": "full", "expert_parallel": 16}, MIXTRAL)
+    data = physics_plan_data(
+        {"method": "full_sft", "gpus_per_run": 16, "sharding": "full", "expert_parallel": 16}, MIXTRAL
+    )
     compute = _estimate(tmp_path, capsys, data)
     steps = compute["tokens_per_run"]["base"] / (4096 * 16)
     per_step = 4096 * 2 * 4096 * 2 * 15 / 16 * 6 * 32 * 8 / 15 / 48e9

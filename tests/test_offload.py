@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from physics_plans import physics_plan_data
 
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.fit import plan_fit
@@ -79,26 +80,16 @@ LLAMA_7B = {
 
 
 def _plan(training=None, base_model=None):
-    data = read_yaml(project_root() / "params" / "clients" / "example_a.yaml")
-    data.pop("scenarios")
-    data["training"].update(
-        {
-            "method": "full_sft",
-            "gpu": "h100_sxm",
-            "tier": "neocloud_on_demand",
-            "gpus_per_run": 1,
-            "micro_batch_size": 1,
-            "sequence_length": 4096,
-            "sharding": "none",
-            "activation_checkpointing": "full",
-            "utilisation": 0.4,
-            "offload": "optimizer",
-        },
+    """A full fine-tune on one H100, its optimizer offloaded to the host (Llama-2-7B unless
+    ``base_model``)."""
+    offloaded = {
+        "method": "full_sft",
+        "gpus_per_run": 1,
+        "sharding": "none",
+        "offload": "optimizer",
         **(training or {}),
-    )
-    data["training"].pop("rate_usd_per_gpu_hour", None)
-    data["base_model"] = base_model or dict(LLAMA_7B)
-    return params_from_mapping(data, "plan", BOOK)
+    }
+    return params_from_mapping(physics_plan_data(offloaded, base_model or LLAMA_7B), "plan", BOOK)
 
 
 def _steps(facts, tokens_per_step: float) -> float:

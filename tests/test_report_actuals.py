@@ -6,16 +6,15 @@ input is one line and no report."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pytest
 import yaml
+from follow_up_helpers import built_example_a, refused, section_text
 
-from ftcost_helpers.cli import main
-from ftcost_helpers.engine.loading import load_price_book, project_root
+from ftcost_helpers.engine.loading import load_price_book
 from ftcost_helpers.report.document import client_document
 from ftcost_helpers.report.document_actuals import burn_down
 from ftcost_helpers.report.excel import write_workbook
@@ -25,7 +24,6 @@ from ftcost_helpers.report.follow_up import PLAN_COPY, FollowUp, previous_files
 from ftcost_helpers.report.index import REPORT_HTML, REPORT_XLSX
 from ftcost_helpers.report.runner import run_reports
 
-EXAMPLE_A = project_root() / "params" / "clients" / "example_a.yaml"
 FIXTURE_NOTEBOOK = Path(__file__).parent / "fixtures" / "report_notebook.ipynb"
 TODAY = dt.date(2026, 12, 7)
 RATE = 1.71131  # example A's booked USD/GPU-hour (training.rate_usd_per_gpu_hour)
@@ -48,13 +46,7 @@ COMPUTE_RATE_USD = 430 - RATE * 250
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Example A on its base case with a 3-month build spending evenly (1,000 draws), and the CSV."""
     folder = tmp_path_factory.mktemp("actuals")
-    plan = yaml.safe_load(EXAMPLE_A.read_text(encoding="utf-8"))
-    plan.pop("scenarios")
-    plan["programme"] = {"build_months": 3, "spend_profile": "even"}
-    plan["report"] = {"basis": "base_case"}
-    plan["uncertainty"] = {"draws": 1000, "seed": 7}
-    path = folder / "built.yaml"
-    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    path = built_example_a(folder)
     spend = folder / "spend.csv"
     spend.write_text(SPEND, encoding="utf-8")
     return {"plan": path, "spend": spend, "folder": folder}
@@ -65,12 +57,6 @@ def tracked(files):
     book = load_price_book()
     figures = client_figures(files["plan"], book, TODAY, "2026-12-07T00:00:00+00:00")
     return with_follow_up(figures, FollowUp(actuals=files["spend"]), None, None, TODAY)
-
-
-def text_of(page: str, anchor: str) -> str:
-    section = page[page.index(f'id="{anchor}"') :]
-    section = section[: section.index("</section>")]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
 
 
 def test_the_figures_are_the_spend_and_its_split(tracked) -> None:
@@ -87,7 +73,7 @@ def test_the_figures_are_the_spend_and_its_split(tracked) -> None:
 
 def test_the_section_shows_spend_by_month_and_area_and_the_reforecast(tracked) -> None:
     page = client_document(tracked, today=TODAY)
-    text = text_of(page, "spend")
+    text = section_text(page, "spend")
     assert "Spend to date" in text
     assert "Months 1–2 (to 2026-07): USD 3,430 spent" in text
     assert "1 (2026-06)" in text and "USD 1,430" in text and "USD 2,000" in text
@@ -134,27 +120,20 @@ def test_the_workbook_sheet(tracked, tmp_path: Path) -> None:
     assert total[3] == pytest.approx(tracked.tracking["variance_usd"]["total"], abs=0.01)
 
 
-def refused(capsys, *args: object) -> str:
-    assert main(["report", *map(str, args)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == "" and "Traceback" not in captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
-
-
 def test_bad_actuals_is_one_line_and_nothing_is_written(files, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     plan = files["plan"]
-    assert "--actuals: no such file" in refused(capsys, plan, "--out", out, "--actuals", tmp_path / "none.csv")
+    assert "--actuals: no such file" in refused(
+        capsys, "report", plan, "--out", out, "--actuals", tmp_path / "none.csv"
+    )
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("month,area,line,amount\n2026-06,catering,Lunch,50\n", encoding="utf-8")
-    line = refused(capsys, plan, "--out", out, "--actuals", unknown)
+    line = refused(capsys, "report", plan, "--out", out, "--actuals", unknown)
     assert "unknown.csv" in line and "catering" in line
     outside = tmp_path / "outside.csv"
     outside.write_text("month,area,line,amount\n2031-06,compute,Runs,50\n", encoding="utf-8")
-    assert "outside.csv" in refused(capsys, plan, "--out", out, "--actuals", outside)
-    assert "only with --actuals" in refused(capsys, plan, "--out", out, "--gpu-hours", "12")
+    assert "outside.csv" in refused(capsys, "report", plan, "--out", out, "--actuals", outside)
+    assert "only with --actuals" in refused(capsys, "report", plan, "--out", out, "--gpu-hours", "12")
     assert not out.exists()
 
 
@@ -179,7 +158,7 @@ def test_a_batch_with_previous_and_actuals(files, tmp_path: Path) -> None:
     (folder,) = second.reports.values()
     page = (folder / REPORT_HTML).read_text(encoding="utf-8")
     assert "Since the last quote" in page and "Spend to date" in page
-    assert "training.runs" in text_of(page, "since")
+    assert "training.runs" in section_text(page, "since")
     sheets = openpyxl.load_workbook(folder / REPORT_XLSX).sheetnames
     assert SHEET_SINCE in sheets and SHEET_SPEND in sheets
     assert (folder / PLAN_COPY).read_bytes() == source.read_bytes()  # now the new plan, for the next quote

@@ -5,12 +5,12 @@ own inputs; bad input is one line and no report."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
+from follow_up_helpers import refused, section_text
 
 from ftcost_helpers.cli import main
 from ftcost_helpers.engine.loading import ParamsError, load_price_book, project_root, read_yaml
@@ -77,12 +77,6 @@ def runs_changed(files):
     return figures_for(files["new"], FollowUp(previous=files["old"]))
 
 
-def text_of(page: str, anchor: str) -> str:
-    section = page[page.index(f'id="{anchor}"') :]
-    section = section[: section.index("</section>")]
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
-
-
 def test_a_changed_runs_is_attributed_to_the_plan(runs_changed) -> None:
     result = runs_changed.requote
     assert result.change["programme"] == pytest.approx(RUNS_CHANGE_USD, abs=0.01)
@@ -94,7 +88,7 @@ def test_a_changed_runs_is_attributed_to_the_plan(runs_changed) -> None:
 
 
 def test_the_section_shows_the_attribution_and_the_keys_changed(runs_changed) -> None:
-    text = text_of(client_document(runs_changed, today=TODAY), "since")
+    text = section_text(client_document(runs_changed, today=TODAY), "since")
     assert "Since the last quote" in text
     assert "Plan the keys of the plan that changed (listed below) +USD 525" in text
     assert "Prices the price book and its rates overlay USD 0" in text
@@ -115,7 +109,7 @@ def test_an_earlier_rates_overlay_is_attributed_to_prices(files) -> None:
     assert result.change["tco"] == pytest.approx(OVERLAY_CHANGE_USD, abs=0.01)
     assert result.attribution["prices"]["programme"] == pytest.approx(0.0, abs=0.01)  # serving is not programme
     assert result.changed == []
-    text = text_of(client_document(figures, today=TODAY), "since")
+    text = section_text(client_document(figures, today=TODAY), "since")
     assert "Prices the price book and its rates overlay USD 0 +USD 14,016" in text
     assert "No key of the plan changed" in text
 
@@ -174,34 +168,26 @@ def test_a_report_folder_gives_its_kept_client_file_and_overlay(files, tmp_path:
     assert previous_files(folder, files["rates"])[1] == files["rates"].resolve()
 
 
-def refused(capsys, *args: object) -> str:
-    """The one stderr line of a refused ``report``; nothing on stdout."""
-    assert main(["report", *map(str, args)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == "" and "Traceback" not in captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
-
-
 def test_bad_previous_is_one_line_and_nothing_is_written(files, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
     new = files["new"]
-    assert "--previous: no such file or folder" in refused(capsys, new, "--out", out, "--previous", tmp_path / "no")
+    assert "--previous: no such file or folder" in refused(
+        capsys, "report", new, "--out", out, "--previous", tmp_path / "no"
+    )
     plain = tmp_path / "plain"
     plain.mkdir()
-    assert "neither a report folder ftcost wrote" in refused(capsys, new, "--out", out, "--previous", plain)
+    assert "neither a report folder ftcost wrote" in refused(capsys, "report", new, "--out", out, "--previous", plain)
     marked = tmp_path / "marked"
     marked.mkdir()
     (marked / ".source").write_text("0" * 64 + "\n", encoding="ascii")
-    assert f"keeps no {PLAN_COPY}" in refused(capsys, new, "--out", out, "--previous", marked)
+    assert f"keeps no {PLAN_COPY}" in refused(capsys, "report", new, "--out", out, "--previous", marked)
     broken = tmp_path / "broken.yaml"
     broken.write_text(files["old"].read_text(encoding="utf-8") + "no_such_key: 1\n", encoding="utf-8")
-    line = refused(capsys, new, "--out", out, "--previous", broken)
+    line = refused(capsys, "report", new, "--out", out, "--previous", broken)
     assert "broken.yaml" in line and "no_such_key" in line
-    two = refused(capsys, new, files["old"], "--out", out, "--previous", files["old"])
+    two = refused(capsys, "report", new, files["old"], "--out", out, "--previous", files["old"])
     assert "exactly one FILE" in two
-    assert "only with --previous" in refused(capsys, new, "--out", out, "--previous-rates", files["rates"])
+    assert "only with --previous" in refused(capsys, "report", new, "--out", out, "--previous-rates", files["rates"])
     assert not out.exists()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from follow_up_helpers import built_example_a, refused
 
 from ftcost_helpers.cli import main
 from ftcost_helpers.engine.breakdown import estimate
@@ -40,28 +40,10 @@ def run_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def refused(capsys, *args: str) -> str:
-    """The one stderr line of a refused ``track``."""
-    assert main(["track", *map(str, args)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, lines
-    assert "Traceback" not in captured.err
-    return lines[0]
-
-
 @pytest.fixture(scope="module")
 def built_plan(tmp_path_factory) -> Path:
     """Example A on its base case, with a 3-month build spending evenly (1,000 draws)."""
-    plan = yaml.safe_load(EXAMPLE_A.read_text())
-    plan.pop("scenarios")
-    plan["programme"] = {"build_months": 3, "spend_profile": "even"}
-    plan["report"] = {"basis": "base_case"}
-    plan["uncertainty"] = {"draws": 1000, "seed": 7}
-    path = tmp_path_factory.mktemp("track") / "built.yaml"
-    path.write_text(yaml.safe_dump(plan, sort_keys=False))
-    return path
+    return built_example_a(tmp_path_factory.mktemp("track"))
 
 
 def write(tmp_path: Path, text: str, name: str = "actuals.csv") -> Path:
@@ -289,17 +271,19 @@ FOCUS = "BillingPeriodStart,ChargeCategory,ServiceName,BilledCost,BillingCurrenc
 )
 def test_bad_input_is_one_line(capsys, tmp_path, text, where, says):
     path = write(tmp_path, text)
-    line = refused(capsys, EXAMPLE_A, "--actuals", path)
+    line = refused(capsys, "track", EXAMPLE_A, "--actuals", path)
     assert line.startswith(f"error: {path}")
     assert where in line and says in line, line
 
 
 def test_bad_gpu_hours(capsys, tmp_path):
     actuals = write(tmp_path, HEADER + "2026-06,compute,GPU,100\n")
-    assert "at least 0" in refused(capsys, EXAMPLE_A, "--actuals", actuals, "--gpu-hours", "-3")
+    assert "at least 0" in refused(capsys, "track", EXAMPLE_A, "--actuals", actuals, "--gpu-hours", "-3")
     later = write(tmp_path, "month,gpu_hours\n2026-09,10\n", "hours.csv")
-    assert "after the last month of spend" in refused(capsys, EXAMPLE_A, "--actuals", actuals, "--gpu-hours", later)
-    missing = refused(capsys, EXAMPLE_A, "--actuals", tmp_path / "nope.csv")
+    assert "after the last month of spend" in refused(
+        capsys, "track", EXAMPLE_A, "--actuals", actuals, "--gpu-hours", later
+    )
+    missing = refused(capsys, "track", EXAMPLE_A, "--actuals", tmp_path / "nope.csv")
     assert "nope.csv" in missing and "file not found" in missing
 
 
@@ -315,7 +299,7 @@ def test_spend_not_yet_invoiced_is_said(capsys, tmp_path):
 
 
 def test_a_folder_is_refused(capsys, tmp_path):
-    assert "is a folder" in refused(capsys, EXAMPLE_A, "--actuals", tmp_path)
+    assert "is a folder" in refused(capsys, "track", EXAMPLE_A, "--actuals", tmp_path)
 
 
 def test_months_by_area(capsys, tmp_path, built_plan):
@@ -331,9 +315,9 @@ def test_hostile_files_are_one_line(capsys, tmp_path):
 
     fifo = tmp_path / "fifo.csv"
     os.mkfifo(fifo)
-    assert "FIFO" in refused(capsys, EXAMPLE_A, "--actuals", fifo)  # refused unread, never blocks
+    assert "FIFO" in refused(capsys, "track", EXAMPLE_A, "--actuals", fifo)  # refused unread, never blocks
     latin = tmp_path / "latin.csv"
     latin.write_bytes(HEADER.encode() + "2026-06,compute,Caf\xe9,1\n".encode("latin-1"))
-    assert "not UTF-8" in refused(capsys, EXAMPLE_A, "--actuals", latin)
+    assert "not UTF-8" in refused(capsys, "track", EXAMPLE_A, "--actuals", latin)
     deep = write(tmp_path, FOCUS + "2026-06-01,Usage,GPU,1,USD," + '"' + "[" * 100_000 + '"\n', "deep.csv")
-    assert "row 2, Tags: not a JSON object" in refused(capsys, EXAMPLE_A, "--actuals", deep)
+    assert "row 2, Tags: not a JSON object" in refused(capsys, "track", EXAMPLE_A, "--actuals", deep)

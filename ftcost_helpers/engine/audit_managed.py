@@ -1,15 +1,15 @@
 """Audit checks of managed fine-tuning (issue 24): an unpacked dataset billed at its
-maximum length, and a service that stops before the horizon ends. Each returns what it
-found as :class:`Found`; :mod:`~ftcost_helpers.engine.audit` turns them into findings (its
-codes, titles and severities)."""
+maximum length, and a service that stops before the horizon ends. Each returns its
+:class:`~ftcost_helpers.engine.audit_findings.Finding` objects (codes, titles and severities
+there)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 
+from ftcost_helpers.engine.audit_findings import MANAGED_SERVICE_END_OF_LIFE, MANAGED_UNPACKED_BILLING, Finding
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.model import managed
 from ftcost_helpers.engine.model.run import ModelRun
@@ -18,26 +18,12 @@ from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.schema import Params
 
-MANAGED_UNPACKED_BILLING = "MANAGED_UNPACKED_BILLING"
-MANAGED_SERVICE_END_OF_LIFE = "MANAGED_SERVICE_END_OF_LIFE"
-
-
-@dataclass(frozen=True)
-class Found:
-    """One finding's fields (see :class:`~ftcost_helpers.engine.audit.Finding`)."""
-
-    code: str
-    area: str
-    message: str
-    saving_usd: float | None = None
-    client_message: str | None = None
-
 
 def _last(cash_flow: np.ndarray) -> float:
     return float(np.mean(np.asarray(cash_flow)[..., -1]))
 
 
-def managed_unpacked_billing(params: Params, book: PriceBook, run: ModelRun) -> list[Found]:
+def managed_unpacked_billing(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
     """A managed plan whose service bills an unpacked dataset at examples × the maximum
     length, with packing off: the padding it pays for, and what packing saves."""
     t = params.training
@@ -55,7 +41,7 @@ def managed_unpacked_billing(params: Params, book: PriceBook, run: ModelRun) -> 
     saving = _last(evaluate(packed, book).cash_flow) - _last(run.cash_flow)
     share = 1.0 - per_pair / t.sequence_length
     return [
-        Found(
+        Finding(
             MANAGED_UNPACKED_BILLING,
             "compute",
             f"{service.label} bills an unpacked dataset at examples × the maximum length ({service.source}): "
@@ -76,10 +62,10 @@ def _month_of(day: dt.date, start: dt.date) -> int:
     return (day.year - start.year) * 12 + (day.month - start.month) + 1
 
 
-def managed_service_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> list[Found]:
+def managed_service_end_of_life(params: Params, book: PriceBook, run: ModelRun) -> list[Finding]:
     """A managed service (training, or the hosting of the model) that stops before the
     horizon ends, by its vendor's stated date: a forced move to another service."""
-    found: list[Found] = []
+    found: list[Finding] = []
     t, s = params.training, params.serving
     named: list[tuple[str, dt.date | None, str]] = []
     if t.provider == "managed" and t.managed is not None:
@@ -97,7 +83,7 @@ def managed_service_end_of_life(params: Params, book: PriceBook, run: ModelRun) 
         when = "before the plan starts" if end < params.start_date else f"in month {month} of {params.horizon_months}"
         retrain = float(base_value(run.area_total("compute")))
         found.append(
-            Found(
+            Finding(
                 MANAGED_SERVICE_END_OF_LIFE,
                 "maintenance",
                 f"{label}, which {role}, stops on {end.isoformat()}, {when}: moving to another service means "
