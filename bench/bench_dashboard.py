@@ -14,7 +14,10 @@ Without ``--room``:
 
 1. Starts the dashboard as ``make workshop`` does and waits for its pool to fill.
 2. ``--sequential`` pages opened one after the other, each with the pool warm and the server
-   quiet (the budget's case): time to an interactive panel, median and p95.
+   quiet (the budget's case): time to an interactive panel, median and p95, first each page in
+   a fresh browser (everyone's first page: nothing cached), then all in one browser after its
+   first page (a participant moving through the session). ``--opens 0`` stops after these and
+   the redraws.
 3. Opens ``--opens`` pages at an even pace over ``--seconds`` (the six notebooks in turn,
    each in a fresh browser context, as 20 people would), without waiting for one page before
    asking for the next; each page is closed like a tab (its ``beforeunload`` runs) once its
@@ -105,9 +108,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def open_panel(browser, url: str):
-    """(seconds to an interactive panel, context, page)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_panel(browser, url: str, context=None):
+    """(seconds to an interactive panel, context, page), in ``context`` or a fresh one."""
+    context = context or browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
@@ -256,18 +259,29 @@ def measure_room(args: argparse.Namespace) -> int:
     return 0
 
 
-def sequential_opens(browser, port: int, opens: int, server: int, pool: int) -> list[float]:
+def sequential_opens(browser, port: int, opens: int, server: int, pool: int, one_browser: bool = False) -> list[float]:
     """Seconds to an interactive panel for ``opens`` pages opened one after the other (the
-    five notebooks in turn), each with the pool warm: the next page is asked for once the
-    closed page's kernel is gone and the pool is full again."""
+    six notebooks in turn), each with the pool warm: the next page is asked for once the
+    closed page's kernel is gone and the pool is full again. Each page opens in a fresh
+    browser context (nothing cached: everyone's first page), or with ``one_browser`` all in
+    one context after a first page (one participant moving through the session: the widget
+    extensions' scripts are kept by the browser)."""
     times = []
+    shared = browser.new_context(viewport={"width": 1280, "height": 900}) if one_browser else None
+    if shared is not None:  # the participant's first page, not counted
+        settled_state(server, pool)
+        _seconds, _context, page = open_panel(browser, dashboard.notebook_url(port, dashboard.NOTEBOOKS[-1]), shared)
+        page.close(run_before_unload=True)
     for number in range(opens):
         settled_state(server, pool)
         notebook = dashboard.NOTEBOOKS[number % len(dashboard.NOTEBOOKS)]
-        seconds, context, page = open_panel(browser, dashboard.notebook_url(port, notebook))
+        seconds, context, page = open_panel(browser, dashboard.notebook_url(port, notebook), shared)
         times.append(seconds)
         page.close(run_before_unload=True)
-        context.close()
+        if shared is None:
+            context.close()
+    if shared is not None:
+        shared.close()
     return times
 
 
@@ -309,6 +323,19 @@ def redraw_times(page, label: str, presses: int) -> list[float]:
     return times
 
 
+def print_redraws(browser, port: int, presses: int) -> None:
+    """Key press → redraw on each notebook's panel: median and p95 of ``presses`` presses."""
+    print("key press → redraw (s):")
+    for notebook, label in REDRAW_SLIDERS.items():
+        _seconds, context, page = open_panel(browser, dashboard.notebook_url(port, notebook))
+        times = redraw_times(page, label, presses)
+        median, p95 = statistics.median(times), percentile(times, 0.95)
+        print(f"  {notebook:15} {label:28} median {median:.3f}  p95 {p95:.3f}")
+        page.close(run_before_unload=True)
+        context.close()
+        time.sleep(3)  # the pool refills before the next notebook opens
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--opens", type=int, default=20)
@@ -340,12 +367,17 @@ def main(argv: list[str] | None = None) -> int:
                 executable_path=str(find_chromium()), headless=True, args=list(MACHINE_FLAGS)
             )
             # Sequential opens first, on a quiet server: the budget's case, not the room's aftermath.
-            one_by_one = sequential_opens(browser, port, args.sequential, process.pid, pool)
-            print(
-                f"{args.sequential} sequential opens, pool warm: time to an interactive panel median "
-                f"{statistics.median(one_by_one):.2f} s, p95 {percentile(one_by_one, 0.95):.2f} s, "
-                f"max {max(one_by_one):.2f} s (load average {os.getloadavg()[0]:.1f})"
-            )
+            for one_browser, who in ((False, "each in a fresh browser"), (True, "one browser after its first page")):
+                one_by_one = sequential_opens(browser, port, args.sequential, process.pid, pool, one_browser)
+                print(
+                    f"{args.sequential} sequential opens, pool warm, {who}: time to an interactive panel median "
+                    f"{statistics.median(one_by_one):.2f} s, p95 {percentile(one_by_one, 0.95):.2f} s, "
+                    f"max {max(one_by_one):.2f} s (load average {os.getloadavg()[0]:.1f})"
+                )
+            if args.opens == 0:
+                print_redraws(browser, port, args.presses)
+                browser.close()
+                return 0
 
             opens, never, peak, took = room_opens(browser, port, args.opens, args.seconds, process.pid)
             print(
@@ -365,15 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"load average {os.getloadavg()[0]:.1f}")
             print("kernels back to the pool's level " + (f"within {back:.0f} s" if back is not None else "NOT within"))
 
-            print("key press → redraw (s):")
-            for notebook, label in REDRAW_SLIDERS.items():
-                _seconds, context, page = open_panel(browser, dashboard.notebook_url(port, notebook))
-                times = redraw_times(page, label, args.presses)
-                median, p95 = statistics.median(times), percentile(times, 0.95)
-                print(f"  {notebook:15} {label:28} median {median:.3f}  p95 {p95:.3f}")
-                page.close(run_before_unload=True)
-                context.close()
-                time.sleep(3)  # the pool refills before the next notebook opens
+            print_redraws(browser, port, args.presses)
             browser.close()
     finally:
         dashboard.stop(process)

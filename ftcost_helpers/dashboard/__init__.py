@@ -49,6 +49,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -196,6 +197,12 @@ delay 1.86 s (p95 2.23 s); pages were interactive within 3.3 s in every run
 KERNEL_MANAGER = "ftcost_helpers.dashboard.kernels.RoomKernelManager"
 """Jupyter Server's kernel manager with the room's culling rule; Voilà's pool builds on it."""
 NOISE = ("Notebook %s is not trusted",)
+CONTENT_HASHED = r"\.[0-9a-f]{16,}\.js$"
+"""A widget extension's file whose name carries a hash of its content (webpack's
+``remoteEntry.e4ff09401a2f575928c0.js``, ``446.bf169bd3821a9ba1aa62.js``): the same name always
+holds the same bytes, so a browser may keep it. Voilà 0.5.8 serves every extension file with
+``Cache-Control: no-cache`` and no ETag, so each page a participant opened fetched the widget
+extensions' 1.3 MB of scripts again and compiled them afresh."""
 """Server log messages that say nothing to a workshop leader: Jupyter Server's notebook trust
 check warns on every page (the dashboard copies are written unsigned, and a dashboard shows
 no code to trust)."""
@@ -319,7 +326,17 @@ def _room_voila_class() -> type:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(guide_html(reached_address(self.request.host, self.application.settings["ftcost_port"])))
 
+    from jupyter_server.base.handlers import FileFindHandler
     from voila.tornado.handler import TornadoVoilaHandler
+
+    class ExtensionFile(FileFindHandler):
+        """Voilà's handler of the widget extensions' files, letting a browser keep the files
+        whose names carry their content's hash (:data:`CONTENT_HASHED`)."""
+
+        def set_headers(self) -> None:
+            super().set_headers()
+            if re.search(CONTENT_HASHED, self.request.path):
+                self.set_header("Cache-Control", "public, max-age=31536000, immutable")
 
     class NotebookPage(TornadoVoilaHandler):
         """Voilà's page, with the ``_xsrf`` cookie set: the page's ``beforeunload`` beacon
@@ -357,9 +374,8 @@ def _room_voila_class() -> type:
         def init_handlers(self) -> list:
             from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
-            handlers = [
-                (h[0], NotebookPage, *h[2:]) if h[1] is TornadoVoilaHandler else h for h in super().init_handlers()
-            ]
+            replaced = {TornadoVoilaHandler: NotebookPage, FileFindHandler: ExtensionFile}
+            handlers = [(h[0], replaced.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
             kept = [h for h in handlers if h[1] is not TornadoVoilaTreeHandler]
             base = self.server_url.rstrip("/")
             pages = [(f"{base}/", Landing), (f"{base}/voila/tree(.*)", Landing), (f"{base}/guide", Guide)]

@@ -346,3 +346,22 @@ def test_the_panel_fits_a_phone(dashboard, offline, artifacts: Path, notebook: s
     rights = [box["x"] + box["width"] for box in (controls.nth(i).bounding_box() for i in range(controls.count()))]
     assert rights and max(rights) <= 390, f"{notebook}: a control reaches {max(rights):.0f} px"
     page.screenshot(path=str(artifacts / f"dashboard_{notebook}_390px.png"), full_page=False)
+
+
+def test_a_browser_keeps_the_widget_extensions_it_has_fetched(dashboard) -> None:
+    """The widget extensions' scripts whose names carry their content's hash are served to be
+    kept (Voilà serves every extension file with ``no-cache``: each page fetched them again);
+    a name without a hash is still checked with the server each time."""
+    import json
+    import re
+    import urllib.request
+
+    from ftcost_helpers.dashboard import CONTENT_HASHED
+
+    base = f"http://127.0.0.1:{dashboard.port}/voila/labextensions/@jupyter-widgets/jupyterlab-manager"
+    with urllib.request.urlopen(f"{base}/package.json", timeout=10) as answer:
+        entry = json.load(answer)["jupyterlab"]["_build"]["load"]  # static/remoteEntry.<hash>.js
+        assert answer.headers["Cache-Control"] == "no-cache", "an unhashed name is checked every time"
+    assert re.search(CONTENT_HASHED, entry), entry
+    with urllib.request.urlopen(f"{base}/{entry}", timeout=10) as answer:
+        assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
