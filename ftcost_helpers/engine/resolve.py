@@ -32,6 +32,9 @@ NEVER_A_RANGE: tuple[type, ...] = (bool, int, float, complex, str, bytes, dt.dat
 
 CONTAINERS = (dict, list, tuple, set, frozenset)
 
+SCALARS = frozenset({float, int, bool, str, type(None)})
+"""Values :func:`resolve` returns as they are without looking further."""
+
 
 def pick_base(value: Range, path: str) -> float:
     """Every range at its base case (mode, or midpoint)."""
@@ -99,6 +102,8 @@ def resolve(tree: T, picker: Picker, path: str = "") -> T:
     """``tree`` (model, dict or list) with every Range replaced by ``picker``: a copy of each
     part that holds a Range, the part itself where none does (the model never mutates its
     inputs, so sharing them is safe, and a base-case run copies far less)."""
+    if type(tree) in SCALARS:  # most of what the walk meets: a quantity given as one number, an unset option
+        return tree
     if isinstance(tree, Range):
         return picker(tree, path)  # type: ignore[return-value]
     if isinstance(tree, BaseModel):
