@@ -110,14 +110,21 @@ def resolve(tree: T, picker: Picker, path: str = "") -> T:
         updates = {}
         for name in range_fields(type(tree)):
             value = getattr(tree, name)
-            resolved = resolve(value, picker, f"{path}.{name}" if path else name)
+            if type(value) in SCALARS:  # the common cases, without a call
+                continue
+            where = f"{path}.{name}" if path else name
+            resolved = picker(value, where) if type(value) is Range else resolve(value, picker, where)
             if resolved is not value:
                 updates[name] = resolved
         return tree.model_copy(update=updates) if updates else tree
     if isinstance(tree, dict):
         changed, resolved_items = False, {}
         for key, value in tree.items():
-            new = resolve(value, picker, f"{path}.{key}" if path else str(key))
+            if type(value) in SCALARS:
+                new = value
+            else:
+                where = f"{path}.{key}" if path else str(key)
+                new = picker(value, where) if type(value) is Range else resolve(value, picker, where)
             changed = changed or new is not value
             resolved_items[key] = new
         return resolved_items if changed else tree  # type: ignore[return-value]
