@@ -100,11 +100,17 @@ def programme_spend_by_month(
 ) -> np.ndarray:
     """USD of programme spend in each month 0..horizon (last axis): each area's total times
     its :func:`build_weights`."""
-    spend = np.zeros(horizon_months + 1)
-    for area, usd in area_usd.items():
+    amounts = {area: np.asarray(usd, dtype=float)[..., None] for area, usd in area_usd.items()}
+    spend = np.zeros(np.broadcast_shapes((horizon_months + 1,), *(usd.shape for usd in amounts.values())))
+    term = np.empty_like(spend)  # each area's spend, made in one buffer and added in place
+    for area, usd in amounts.items():
         shares = np.zeros(horizon_months + 1)
         shares[: weights_by_area[area].size] = weights_by_area[area]
-        spend = spend + np.asarray(usd, dtype=float)[..., None] * shares
+        if usd.shape[:-1] == spend.shape[:-1]:
+            np.multiply(usd, shares, out=term)
+            spend += term
+        else:  # a figure no range touched (one number) beside drawn ones
+            spend += usd * shares
     return spend
 
 
