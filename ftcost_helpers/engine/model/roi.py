@@ -134,8 +134,12 @@ def monthly_net_saving(
 def cumulative_cash_flow(spend_by_month: np.ndarray, net_saving_by_month: np.ndarray) -> np.ndarray:
     """Cumulative USD from month 0 (the programme's start) to the horizon (last axis): the
     net saving of months 1..horizon minus the programme spend of months 0..horizon."""
-    saving = np.concatenate([0.0 * net_saving_by_month[..., :1], net_saving_by_month], axis=-1)
-    return np.cumsum(saving - spend_by_month, axis=-1)
+    net = np.asarray(net_saving_by_month, dtype=float)
+    spend = np.asarray(spend_by_month, dtype=float)
+    flow = np.empty(np.broadcast_shapes((*net.shape[:-1], net.shape[-1] + 1), spend.shape))
+    np.subtract(0.0 * net[..., :1], spend[..., :1], out=flow[..., :1])  # month 0: no saving yet
+    np.subtract(net, spend[..., 1:], out=flow[..., 1:])
+    return np.cumsum(flow, axis=-1, out=flow)  # in place: one array, not three
 
 
 def break_even_month(cumulative: np.ndarray) -> Number:
