@@ -133,11 +133,16 @@ def evppi(values: np.ndarray, inputs: np.ndarray) -> float:
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    ceiling = max(evpi(values), 0.0)
+    return _evppi(values, inputs, max(evpi(values), 0.0), float(values.mean(axis=0).max()))
+
+
+def _evppi(values: np.ndarray, inputs: np.ndarray, ceiling: float, best_mean: float) -> float:
+    """:func:`evppi` given what every group shares: the values (draws × options), the
+    ceiling (EVPI, at least 0) and maxⱼ E[Vⱼ] (``best_mean``), each worked out once."""
     if ceiling == 0.0:  # no draw changes the choice: knowing anything is worth nothing
         return 0.0
     fitted = conditional_means(values, np.asarray(inputs, dtype=float).reshape(values.shape[0], -1))
-    estimate = float(fitted.max(axis=1).mean() - values.mean(axis=0).max())
+    estimate = float(fitted.max(axis=1).mean() - best_mean)
     return min(max(estimate, 0.0), ceiling)
 
 
@@ -179,8 +184,17 @@ def worth_of_measuring(values: np.ndarray, inputs: Mapping[str, np.ndarray]) -> 
     for path, draws in inputs.items():
         if np.ptp(np.asarray(draws, dtype=float)) > 0:
             grouped.setdefault(group_of(path), []).append(path)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    ceiling, best_mean = max(evpi(values), 0.0), float(values.mean(axis=0).max())  # the same for every group
     worths = [
-        Worth(group, tuple(paths), evppi(values, np.column_stack([inputs[p] for p in paths])), measurement_for(group))
+        Worth(
+            group,
+            tuple(paths),
+            _evppi(values, np.column_stack([inputs[p] for p in paths]), ceiling, best_mean),
+            measurement_for(group),
+        )
         for group, paths in grouped.items()
     ]
     return sorted(worths, key=lambda worth: (-worth.worth_usd, worth.group))
