@@ -77,7 +77,7 @@ def client_figures(
     breakdown = estimate(params, book, today=today, source=source)
     simulation = simulate(params, book, source=source)
     headline = plan_headline(breakdown, simulation, resolve_basis(params, firm.default_basis))
-    comparison = plan_comparison(params, breakdown.book, simulation)
+    comparison = plan_comparison(params, breakdown.book, simulation, source)  # one pass: summary, document, workbook
     summary = summarise(breakdown, simulation, headline.basis, headline=headline, comparison=comparison)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary, simulation, firm, headline, comparison=comparison)
