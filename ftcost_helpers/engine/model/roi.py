@@ -102,15 +102,11 @@ def programme_spend_by_month(
     its :func:`build_weights`."""
     amounts = {area: np.asarray(usd, dtype=float)[..., None] for area, usd in area_usd.items()}
     spend = np.zeros(np.broadcast_shapes((horizon_months + 1,), *(usd.shape for usd in amounts.values())))
-    term = np.empty_like(spend)  # each area's spend, made in one buffer and added in place
     for area, usd in amounts.items():
-        shares = np.zeros(horizon_months + 1)
-        shares[: weights_by_area[area].size] = weights_by_area[area]
-        if usd.shape[:-1] == spend.shape[:-1]:
-            np.multiply(usd, shares, out=term)
-            spend += term
-        else:  # a figure no range touched (one number) beside drawn ones
-            spend += usd * shares
+        weights = weights_by_area[area]
+        built = weights.size  # the months the build spreads this area over; a share of 0 after them
+        spend[..., :built] += usd * weights
+        spend[..., built:] += usd * 0.0  # the area × its share of 0, worked out once per draw, not per month
     return spend
 
 
