@@ -30,3 +30,11 @@ def test_only_fixed_areas_give_one_row_of_months():
 
 def test_no_areas_spend_nothing():
     assert programme_spend_by_month({}, {}, 3).tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_a_figure_that_is_not_a_number_stays_so_in_every_month():
+    # IEEE 754: NaN × 0 = NaN, so an area the model could not cost marks every month, not only
+    # its build months (a guard then names it); a finite area's months after the build are 0.
+    spend = programme_spend_by_month({"compute": np.array([np.nan, 7.0])}, {"compute": np.array([1.0])}, 2)
+    assert np.isnan(spend[0]).all()
+    assert spend[1].tolist() == [7.0, 0.0, 0.0]
