@@ -34,7 +34,7 @@ from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation, picker_from_draws
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class Comparison:
     """The compared plans (the plan as filed first), base case, and with a simulation each
     plan's figures per draw on common random numbers (USD)."""
