@@ -3,6 +3,11 @@ Python loop over the same draws (results checked equal), both timed in one run.
 
 Run: ``.venv/bin/python bench/bench_monte_carlo.py [--file params/clients/example_b.yaml]``
 
+``--baseline DIR`` (another checkout, e.g. ``git worktree add /tmp/base main``) times that
+checkout's package and this one's in the same run, in alternating child processes, and prints
+the medians side by side with their ratio (this ÷ baseline): on a shared machine only figures
+from one run compare.
+
 Budgets: issue 9, for the richer physics model, 10,000 draws under 25 ms and one scenario
 (a base-case evaluation) under 1 ms; issue 3, at least 50× faster than the loop. The
 vectorised time is the median of several runs, drawing included; the loop is timed once (it
@@ -13,8 +18,10 @@ figure you report: the machine is shared.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,13 +96,81 @@ def time_one_scenario(params: Params, book: PriceBook, repeats: int = 200) -> tu
     return statistics.median(samples), statistics.median(cpu_samples)
 
 
+FIGURES = (
+    "vectorised_s",
+    "vectorised_cpu_s",
+    "vectorised_best_cpu_s",
+    "scenario_s",
+    "scenario_cpu_s",
+    "scenario_best_cpu_s",
+)
+"""What ``--figures-only`` prints (JSON) and ``--baseline`` compares; ``best``: the lowest CPU
+time per run over batches, the figure least moved by other processes on a shared machine."""
+
+
+def best_cpu_s(run, per_batch: int, batches: int) -> float:
+    """The lowest mean CPU seconds per call of ``run()`` over ``batches`` batches of ``per_batch`` calls."""
+    best = float("inf")
+    for _ in range(batches):
+        start = time.process_time()
+        for _ in range(per_batch):
+            run()
+        best = min(best, (time.process_time() - start) / per_batch)
+    return best
+
+
+def figures_only(file: Path, draws: int, repeats: int) -> dict[str, float]:
+    """The timed figures of the package on ``sys.path`` (no loop: it takes seconds)."""
+    book = load_price_book()
+    params = load_params(file, book)
+    seed = params.uncertainty.seed
+    vectorised_s, vectorised_cpu_s, _ = time_vectorised(params, book, draws, seed, repeats)
+    vectorised_best = best_cpu_s(lambda: simulate(params, book, draws=draws, seed=seed), 1, repeats)
+    scenario_s, scenario_cpu_s = time_one_scenario(params, book)
+    scenario_best = best_cpu_s(lambda: evaluate(params, book), 20, 15)
+    figures = (vectorised_s, vectorised_cpu_s, vectorised_best, scenario_s, scenario_cpu_s, scenario_best)
+    return dict(zip(FIGURES, figures, strict=True))
+
+
+def _child(checkout: Path, file: Path, draws: int, repeats: int) -> dict[str, float]:
+    """:func:`figures_only` in a child process importing ``checkout``'s package."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--figures-only", "--file", str(file.resolve())]
+    command += ["--draws", str(draws), "--repeats", str(repeats)]
+    env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+    out = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def against_baseline(baseline: Path, file: Path, draws: int, repeats: int, rounds: int = 3) -> None:
+    """Print this checkout's figures and ``baseline``'s, measured alternately in one run."""
+    here = Path(__file__).resolve().parents[1]
+    runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
+    for _ in range(rounds):
+        runs["baseline"].append(_child(baseline, file, draws, repeats))
+        runs["this"].append(_child(here, file, draws, repeats))
+    print(f"against {baseline} ({rounds} alternating rounds, medians; load {os.getloadavg()[0]:.2f}):")
+    for name in FIGURES:
+        unit, scale = ("ms", 1e3) if name.startswith("vectorised") else ("µs", 1e6)
+        base = statistics.median(run[name] for run in runs["baseline"])
+        this = statistics.median(run[name] for run in runs["this"])
+        shown = f"baseline {base * scale:10,.1f} {unit}  this {this * scale:10,.1f} {unit}"
+        print(f"  {name:<22} {shown}  ratio {this / base:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=project_root() / "params" / "clients" / "example_b.yaml")
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=7, help="vectorised runs to take the median of")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
+    parser.add_argument("--baseline", type=Path, help="another checkout to time in the same run (see above)")
+    parser.add_argument("--figures-only", action="store_true", help="print the timed figures as JSON, no loop")
     args = parser.parse_args(argv)
+    if args.figures_only:
+        print(json.dumps(figures_only(args.file, args.draws, args.repeats)))
+        return 0
+    if args.baseline is not None:
+        against_baseline(args.baseline, args.file, args.draws, args.repeats)
 
     load = os.getloadavg()[0]
     book = load_price_book()

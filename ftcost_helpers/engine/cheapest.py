@@ -39,9 +39,14 @@ from ftcost_helpers.engine.uncertainty import inverse_cdf, picker_from_draws, un
 def shared_paths(plans: Sequence[Params], book: PriceBook) -> dict[str, int]:
     """Each range input's path → its row of uniform numbers: the first plan's paths first, in
     its order, then every later plan's paths not seen before."""
+    return _rows([uncertain_inputs(plan, book) for plan in plans])
+
+
+def _rows(ranges: Sequence[dict[str, Range]]) -> dict[str, int]:
+    """:func:`shared_paths` of the plans whose range inputs are ``ranges`` (one mapping per plan)."""
     rows: dict[str, int] = {}
-    for plan in plans:
-        for path in uncertain_inputs(plan, book):
+    for plan_ranges in ranges:
+        for path in plan_ranges:
             rows.setdefault(path, len(rows))
     return rows
 
@@ -59,18 +64,24 @@ def plan_draws(ranges: dict[str, Range], uniforms: np.ndarray, rows: dict[str, i
     return dict(zip(ranges, inverse_cdf(lows, highs, modes, picked), strict=True))
 
 
+def common_draws(plans: Sequence[Params], book: PriceBook, draws: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """Each plan's draws of its range inputs, by path, every plan drawn on the same random
+    streams (see the module's notes): the one place that decides the streams."""
+    ranges = [uncertain_inputs(plan, book) for plan in plans]
+    rows = _rows(ranges)
+    uniforms = np.random.default_rng(seed).random((len(rows), draws))
+    return [plan_draws(plan_ranges, uniforms, rows) for plan_ranges in ranges]
+
+
 def common_runs(
     plans: Sequence[Params], book: PriceBook, draws: int, seed: int
 ) -> list[tuple[dict[str, np.ndarray], ModelRun]]:
     """Each plan's draws of its inputs and its model run on them, every plan drawn on the same
-    random streams (see the module's notes)."""
-    rows = shared_paths(plans, book)
-    uniforms = np.random.default_rng(seed).random((len(rows), draws))
-    runs = []
-    for plan in plans:
-        inputs = plan_draws(uncertain_inputs(plan, book), uniforms, rows)
-        runs.append((inputs, evaluate(plan, book, picker_from_draws(inputs))))
-    return runs
+    random streams (:func:`common_draws`)."""
+    return [
+        (inputs, evaluate(plan, book, picker_from_draws(inputs)))
+        for plan, inputs in zip(plans, common_draws(plans, book, draws, seed), strict=True)
+    ]
 
 
 def common_tco_draws(plans: Sequence[Params], book: PriceBook, draws: int, seed: int) -> np.ndarray:
@@ -128,7 +139,12 @@ def option_odds(
 ) -> list[OptionOdds]:
     """Each plan's P10/P50/P90 cost of ownership and its probability of being the cheapest
     that can run, all drawn on the same random streams."""
-    costs = common_tco_draws(plans, book, draws, seed)
+    return odds_of(names, common_tco_draws(plans, book, draws, seed), can_run)
+
+
+def odds_of(names: Sequence[str], costs: np.ndarray, can_run: Sequence[bool]) -> list[OptionOdds]:
+    """Each option's P10/P50/P90 of ``costs`` (USD, one row per option, one column per draw)
+    and its probability of being the cheapest of those that ``can_run``."""
     shares = probability_cheapest(costs, can_run)
     p10, p50, p90 = np.percentile(costs, [10.0, 50.0, 90.0], axis=1)
     return [

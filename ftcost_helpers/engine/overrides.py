@@ -144,10 +144,25 @@ def validated_scenario(
     return candidate.with_notices([(f"{where}: {key}", note) for key, note in notices], replace=True)
 
 
+def plan_run_for_hours(params: Params, book: PriceBook) -> ModelRun:
+    """The plan's base-case run that :func:`hours_factor` scales every scenario's hours
+    against (the plan without its scenarios): the same for each scenario, so a caller
+    comparing several works it out once and hands it to :func:`scenario_params`."""
+    from ftcost_helpers.engine.evaluate import evaluate  # the model is loaded only to run a plan
+
+    return evaluate(params.model_copy(update={"scenarios": []}), book)
+
+
 def scenario_params(
-    params: Params, book: PriceBook, scenario: Scenario, index: int = 0, source: str | Path = "<parameters>"
+    params: Params,
+    book: PriceBook,
+    scenario: Scenario,
+    index: int = 0,
+    source: str | Path = "<parameters>",
+    plan_run: ModelRun | None = None,
 ) -> Params:
-    """The validated plan of one scenario (see the module's rules on rates and hours)."""
+    """The validated plan of one scenario (see the module's rules on rates and hours).
+    ``plan_run``: :func:`plan_run_for_hours` of ``params`` when the caller has it."""
     from ftcost_helpers.engine.evaluate import evaluate  # the model is loaded only to run a plan
 
     candidate = validated_scenario(params, book, scenario, index, source)
@@ -155,7 +170,9 @@ def scenario_params(
     if isinstance(training_override, dict) and "hours_per_run" in training_override:
         return candidate
     plan = params.model_copy(update={"scenarios": []})
-    factor = hours_factor(plan, evaluate(plan, book), candidate, evaluate(candidate, book))
+    if plan_run is None:
+        plan_run = plan_run_for_hours(params, book)
+    factor = hours_factor(plan, plan_run, candidate, evaluate(candidate, book))
     if factor == 1.0 or not math.isfinite(factor):
         return candidate
     hours = _scaled(candidate.training.hours_per_run, factor)

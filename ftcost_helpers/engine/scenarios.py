@@ -19,7 +19,7 @@ from ftcost_helpers.engine.fx import in_currency
 from ftcost_helpers.engine.model.guards import FigureOutOfRange
 from ftcost_helpers.engine.model.roi import month_or_none
 from ftcost_helpers.engine.money import amounts_in
-from ftcost_helpers.engine.overrides import hours_factor, scenario_params
+from ftcost_helpers.engine.overrides import hours_factor, plan_run_for_hours, scenario_params
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import base_value
 from ftcost_helpers.engine.schema import Params
@@ -106,9 +106,12 @@ def compare_scenarios(params: Params, book: PriceBook, source: str | Path = "<pa
         results = [_result(BASE_PLAN_NAME, "the client file's own plan", params, book)]
     except FigureOutOfRange as error:
         raise error.in_file(source) from None
+    plan_run = None  # the plan's run each scenario's hours scale against: worked out once
     for index, scenario in enumerate(params.scenarios):
         try:
-            plan = scenario_params(params, book, scenario, index, source)
+            if plan_run is None:
+                plan_run = plan_run_for_hours(params, book)
+            plan = scenario_params(params, book, scenario, index, source, plan_run)
             results.append(_result(scenario.name, scenario.description, plan, book))
         except FigureOutOfRange as error:
             raise error.in_file(source, f"scenarios.{index} ({scenario.name})") from None

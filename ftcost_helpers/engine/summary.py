@@ -14,6 +14,7 @@ from ftcost_helpers import __version__
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.buy_rent import plan_buy_vs_rent, plan_commitment
 from ftcost_helpers.engine.calibration import calibration_summary
+from ftcost_helpers.engine.comparison import Comparison, plan_comparison
 from ftcost_helpers.engine.feasibility import plan_feasibility
 from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.fx import plan_rate
@@ -212,27 +213,23 @@ def _rl_summary(breakdown: Breakdown) -> dict[str, Any]:
     }
 
 
-def scenarios_summary(breakdown: Breakdown, simulation: Simulation | None = None) -> list[dict[str, Any]]:
+def scenarios_summary(
+    breakdown: Breakdown, simulation: Simulation | None = None, comparison: Comparison | None = None
+) -> list[dict[str, Any]]:
     """The plan as filed and each scenario: base-case programme and cost of ownership, whether
     it can run, and with ``simulation`` its P10/P50/P90 cost of ownership and the share of
     draws in which it is the cheapest that can run, every plan drawn on the same random
-    streams (:mod:`~ftcost_helpers.engine.cheapest`); ``probability_cheapest`` is None
-    without a simulation. A plan whose scenarios cannot be merged over it (a scenario naming
-    a GPU the plan's tier does not price, ...) lists none: the loader refuses such a client
-    file (:func:`~ftcost_helpers.engine.overrides.load_plan`), so only a plan built in code
-    gets here."""
-    from ftcost_helpers.engine.cheapest import scenario_odds
-    from ftcost_helpers.engine.loading import ParamsError
-    from ftcost_helpers.engine.model.guards import FigureOutOfRange
-    from ftcost_helpers.engine.scenarios import compare_scenarios
-
-    try:
-        results = compare_scenarios(breakdown.params, breakdown.book)
-    except (ParamsError, FigureOutOfRange):
+    streams (:mod:`~ftcost_helpers.engine.comparison`); ``probability_cheapest`` is None
+    without a simulation. ``comparison``: the plans compared (and drawn) when the caller has
+    them, else worked out here (:func:`~ftcost_helpers.engine.comparison.plan_comparison`);
+    a plan whose scenarios cannot be merged over it lists none."""
+    if comparison is None:
+        comparison = plan_comparison(breakdown.params, breakdown.book, simulation)
+    if comparison is None:
         return []
-    odds = scenario_odds(results, breakdown.book, simulation.draws, simulation.seed) if simulation else None
+    odds = comparison.odds() if simulation is not None else None
     rows = []
-    for index, result in enumerate(results):
+    for index, result in enumerate(comparison.results):
         row: dict[str, Any] = {
             "name": result.name,
             "programme_total_usd": _usd(result.programme_total_usd),
@@ -253,11 +250,12 @@ def summarise(
     basis: str = DEFAULT_BASIS,
     compute_draws: bool = False,
     headline: Headline | None = None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Any]:
     """The report contract's keys, every amount in the plan's currency (``currency``; ``fx``
     gives the rate the price book was converted at, its date and source): :func:`_summarise`."""
     with amounts_in(breakdown.params.currency):
-        return _summarise(breakdown, simulation, basis, compute_draws, headline)
+        return _summarise(breakdown, simulation, basis, compute_draws, headline, comparison)
 
 
 def _summarise(
@@ -266,6 +264,7 @@ def _summarise(
     basis: str = DEFAULT_BASIS,
     compute_draws: bool = False,
     headline: Headline | None = None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Any]:
     """The report contract's keys. ``headline`` holds every headline figure on ``basis``
     (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
@@ -277,7 +276,10 @@ def _summarise(
     ``compute`` object's spread from the simulation's draws rather than the input corners.
     ``headline``: the plan's headline when the caller has it already (else computed here).
     ``scenarios``: the plan and each scenario with the probability of being the cheapest
-    (:func:`scenarios_summary`)."""
+    (:func:`scenarios_summary`). ``comparison``: the plan and its scenarios compared, drawn on
+    ``simulation``'s streams (:func:`~ftcost_helpers.engine.comparison.plan_comparison`) when
+    the caller has it; else worked out here, once, for both the scenarios and the value of
+    information."""
     if simulation is None:
         low, high = breakdown.programme_range
         range_usd = {"p10": _usd(low), "p50": _usd(breakdown.programme_total), "p90": _usd(high)}
@@ -287,6 +289,8 @@ def _summarise(
         base_case_percentile = percentile_of(breakdown.programme_total, simulation.programme_total)
     if headline is None:
         headline = plan_headline(breakdown, simulation, basis)
+    if comparison is None or (simulation is not None and not comparison.drawn):
+        comparison = plan_comparison(breakdown.params, breakdown.book, simulation)
     stated = headline.as_dict()
     chance = list(headline.chance_by_month) or None
     staged = plan_staged_outcome(breakdown.params, headline, simulation)
@@ -311,7 +315,7 @@ def _summarise(
         "stages": None if staged is None else staged.as_dict(),
         "value_of_information": None
         if simulation is None
-        else plan_value_of_information(breakdown.params, breakdown.book, simulation),
+        else plan_value_of_information(breakdown.params, breakdown.book, simulation, comparison=comparison),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "finance": headline.discounted.as_dict(),
@@ -321,7 +325,7 @@ def _summarise(
         "range_usd": range_usd,
         "compute": compute_summary(breakdown, simulation.compute if simulation and compute_draws else None),
         "warnings": [finding.as_dict() for finding in breakdown.warnings],
-        "scenarios": scenarios_summary(breakdown, simulation),
+        "scenarios": [] if comparison is None else scenarios_summary(breakdown, simulation, comparison),
         "price_book_as_of": breakdown.book.as_of.isoformat(),
         "price_sources": breakdown.book.provenance(),
         "params_hash": params_hash(breakdown.params),

@@ -49,7 +49,8 @@ def inverse_cdf(lows: np.ndarray, highs: np.ndarray, modes: np.ndarray, uniforms
     entry per input; ``uniforms`` has one row per input. Only the rows with a mode pay for
     the triangular inverse (two square roots per draw)."""
     widths = highs - lows
-    draws = lows[:, None] + uniforms * widths[:, None]
+    draws = uniforms * widths[:, None]
+    draws += lows[:, None]  # in place: low + u × width, one array of draws made, not two
     triangular = np.flatnonzero(~np.isnan(modes))
     if triangular.size:
         draws[triangular] = _triangular(lows[triangular], highs[triangular], modes[triangular], uniforms[triangular])

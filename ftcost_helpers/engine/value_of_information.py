@@ -23,13 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from ftcost_helpers.engine.cheapest import common_runs
+from ftcost_helpers.engine.comparison import Comparison, compare
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.scenarios import BASE_PLAN_NAME, compare_scenarios, scenario_params
+from ftcost_helpers.engine.scenarios import BASE_PLAN_NAME
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.uncertainty import Simulation
 
@@ -134,11 +133,16 @@ def evppi(values: np.ndarray, inputs: np.ndarray) -> float:
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    ceiling = max(evpi(values), 0.0)
+    return _evppi(values, inputs, max(evpi(values), 0.0), float(values.mean(axis=0).max()))
+
+
+def _evppi(values: np.ndarray, inputs: np.ndarray, ceiling: float, best_mean: float) -> float:
+    """:func:`evppi` given what every group shares: the values (draws × options), the
+    ceiling (EVPI, at least 0) and maxⱼ E[Vⱼ] (``best_mean``), each worked out once."""
     if ceiling == 0.0:  # no draw changes the choice: knowing anything is worth nothing
         return 0.0
     fitted = conditional_means(values, np.asarray(inputs, dtype=float).reshape(values.shape[0], -1))
-    estimate = float(fitted.max(axis=1).mean() - values.mean(axis=0).max())
+    estimate = float(fitted.max(axis=1).mean() - best_mean)
     return min(max(estimate, 0.0), ceiling)
 
 
@@ -180,8 +184,17 @@ def worth_of_measuring(values: np.ndarray, inputs: Mapping[str, np.ndarray]) -> 
     for path, draws in inputs.items():
         if np.ptp(np.asarray(draws, dtype=float)) > 0:
             grouped.setdefault(group_of(path), []).append(path)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    ceiling, best_mean = max(evpi(values), 0.0), float(values.mean(axis=0).max())  # the same for every group
     worths = [
-        Worth(group, tuple(paths), evppi(values, np.column_stack([inputs[p] for p in paths])), measurement_for(group))
+        Worth(
+            group,
+            tuple(paths),
+            _evppi(values, np.column_stack([inputs[p] for p in paths]), ceiling, best_mean),
+            measurement_for(group),
+        )
         for group, paths in grouped.items()
     ]
     return sorted(worths, key=lambda worth: (-worth.worth_usd, worth.group))
@@ -208,45 +221,50 @@ def value_of_information(
 
 
 def _scenario_values(
-    params: Params, book: PriceBook, simulation: Simulation, source: str | Path
+    params: Params, comparison: Comparison
 ) -> tuple[list[str], list[np.ndarray], dict[str, np.ndarray]]:
-    """Each scenario that can run, drawn on the same random streams as the plan
-    (:func:`~ftcost_helpers.engine.cheapest.common_runs`: the plan's own draws are its
-    simulation's). Returns names, value per draw (net value, or −TCO without an alternative)
-    and every input drawn."""
-    results = compare_scenarios(params, book, source)[1:]
-    runnable = [
-        (scenario.name, scenario_params(params, book, scenario, index, source))
-        for index, (scenario, result) in enumerate(zip(params.scenarios, results, strict=True))
-        if result.feasibility.feasible
-    ]
-    plans = [params, *(plan for _, plan in runnable)]
-    runs = common_runs(plans, book, simulation.draws, simulation.seed)[1:]
-    inputs = dict(simulation.inputs)
-    for drawn, _ in runs:
-        inputs.update({path: draws for path, draws in drawn.items() if path not in inputs})
-    values = [_option_value(params, run.cash_flow, run.tco, simulation.draws) for _, run in runs]
-    return [name for name, _ in runnable], values, inputs
+    """Each scenario that can run, drawn on the same random streams as the plan (the rule of
+    :mod:`~ftcost_helpers.engine.comparison`: the plan's own draws are its simulation's).
+    Returns names, value per draw (net value, or −TCO without an alternative) and every input
+    drawn: the plan's, then each runnable scenario's paths the plan lacks."""
+    assert comparison.tco is not None and comparison.final_cash is not None
+    inputs = dict(comparison.inputs[0])
+    names, values = [], []
+    for index, result in enumerate(comparison.results[1:], start=1):
+        if not result.feasibility.feasible:
+            continue
+        names.append(result.name)
+        values.append(_option_value(params, comparison.final_cash[index], comparison.tco[index]))
+        inputs.update({path: draws for path, draws in comparison.inputs[index].items() if path not in inputs})
+    return names, values, inputs
 
 
-def _option_value(params: Params, cash_flow: Any, tco: Any, draws: int) -> np.ndarray:
+def _option_value(params: Params, final_cash: np.ndarray, tco: np.ndarray) -> np.ndarray:
     """An option's value per draw: its net value over the horizon (the cumulative cash at
-    the last month) with an alternative, else minus its cost of ownership."""
+    the last month, ``final_cash``) with an alternative, else minus its cost of ownership."""
     if params.alternative.kind != "none":
-        cash = np.asarray(cash_flow, dtype=float)
-        return np.broadcast_to(cash[..., -1], (draws,)).astype(float)
-    return -np.broadcast_to(np.asarray(tco, dtype=float), (draws,)).astype(float)
+        return np.asarray(final_cash, dtype=float)
+    return -np.asarray(tco, dtype=float)
 
 
 def plan_value_of_information(
-    params: Params, book: PriceBook, simulation: Simulation, source: str | Path = "<parameters>"
+    params: Params,
+    book: PriceBook,
+    simulation: Simulation,
+    source: str | Path = "<parameters>",
+    comparison: Comparison | None = None,
 ) -> dict[str, object] | None:
     """The plan's decision — the plan as filed, each scenario that can run and, with an
     alternative, keeping it — and what each group of inputs would be worth to know first.
-    None when there is nothing to choose (one plan and no alternative)."""
-    names, values, inputs = _scenario_values(params, book, simulation, source)
+    None when there is nothing to choose (one plan and no alternative). ``comparison``: the
+    plan and its scenarios drawn on ``simulation``'s streams when the caller has it
+    (:func:`~ftcost_helpers.engine.comparison.compare`; else worked out here)."""
+    if comparison is None or not comparison.drawn:
+        comparison = compare(params, book, simulation, source)
+    names, values, inputs = _scenario_values(params, comparison)
     options = [BASE_PLAN_NAME, *names]
-    columns = [_option_value(params, simulation.cash_flow, simulation.tco, simulation.draws), *values]
+    assert comparison.tco is not None and comparison.final_cash is not None
+    columns = [_option_value(params, comparison.final_cash[0], comparison.tco[0]), *values]
     if params.alternative.kind != "none":
         options.append("Keep the alternative")
         columns.append(np.zeros(simulation.draws))

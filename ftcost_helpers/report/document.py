@@ -38,7 +38,7 @@ from ftcost_helpers.engine.money import amounts_in, plural, rounded_to_total, us
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.provenance import given_keys, input_provenance
 from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
+from ftcost_helpers.engine.scenarios import ScenarioResult
 from ftcost_helpers.engine.sensitivity import Sensitivity, sensitivity
 from ftcost_helpers.engine.summary import ALTERNATIVE_NAMES
 from ftcost_helpers.report.calibrate import calibration_note
@@ -822,7 +822,7 @@ def _client_document(figures: ClientFigures, working: Sequence[Working] = (), to
     document-control block (version, sign-off, disclaimer)."""
     s, b, h = figures.summary, figures.breakdown, figures.headline
     workings = plan_workings(figures.params, b.book, client_keys(figures))
-    results = compare_scenarios(figures.params, b.book, figures.source)
+    results = figures.scenario_results
     swings = sensitivity(figures.params, b.book)
     day = today or dt.date.fromisoformat(s["report_date"])
     client, version = s["client"], figures.params.report.version

@@ -26,7 +26,6 @@ from typing import Any
 from ftcost_helpers.engine.audit import ranked
 from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.money import amounts_in, code
-from ftcost_helpers.engine.scenarios import compare_scenarios
 from ftcost_helpers.engine.sensitivity import NET_VALUE, TOP_DRIVERS, sensitivity
 from ftcost_helpers.report.calibrate import calibration_sentence
 from ftcost_helpers.report.document import (
@@ -325,7 +324,7 @@ def _write_scenarios(book: Book, figures: ClientFigures) -> None:
     ]
     sheet = book.sheet("Scenarios", headers, [36, 50, 14, 14, 14, 14, 12, 16, 60])
     bk = figures.breakdown.book
-    results = compare_scenarios(figures.params, bk, figures.source)
+    results = figures.scenario_results
     row = FIRST_ROW - 1
     for row, r in enumerate(results, start=FIRST_ROW):
         replaces = r.params.alternative.kind != "none"

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
+from ftcost_helpers.engine.comparison import Comparison, plan_comparison
 from ftcost_helpers.engine.firm import Firm, load_firm
 from ftcost_helpers.engine.headline import Headline, plan_headline, resolve_basis
 from ftcost_helpers.engine.loading import display_path, load_params
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.schema import Params
 from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import Simulation
@@ -36,6 +38,17 @@ class ClientFigures:
     """``report --previous``: the :class:`~ftcost_helpers.engine.requote.Requote` since the earlier quote."""
     tracking: dict[str, Any] | None = None
     """``report --actuals``: what ``ftcost track`` shows (:func:`~ftcost_helpers.report.track.track_figures`)."""
+    comparison: Comparison | None = None
+    """The plan and its scenarios compared and drawn once (:mod:`~ftcost_helpers.engine.comparison`),
+    when :func:`client_figures` worked it out for the summary."""
+
+    @cached_property
+    def scenario_results(self) -> tuple[ScenarioResult, ...]:
+        """The plan as filed and each scenario, base case: the comparison the summary read,
+        else compared here."""
+        if self.comparison is not None:
+            return self.comparison.results
+        return tuple(compare_scenarios(self.params, self.breakdown.book, self.source))
 
     @cached_property
     def headline(self) -> Headline:
@@ -64,9 +77,10 @@ def client_figures(
     breakdown = estimate(params, book, today=today, source=source)
     simulation = simulate(params, book, source=source)
     headline = plan_headline(breakdown, simulation, resolve_basis(params, firm.default_basis))
-    summary = summarise(breakdown, simulation, headline.basis, headline=headline)
+    comparison = plan_comparison(params, breakdown.book, simulation, source)  # one pass: summary, document, workbook
+    summary = summarise(breakdown, simulation, headline.basis, headline=headline, comparison=comparison)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
-    return ClientFigures(source, params, breakdown, summary, simulation, firm, headline)
+    return ClientFigures(source, params, breakdown, summary, simulation, firm, headline, comparison=comparison)
 
 
 def with_follow_up(

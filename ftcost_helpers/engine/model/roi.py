@@ -100,11 +100,13 @@ def programme_spend_by_month(
 ) -> np.ndarray:
     """USD of programme spend in each month 0..horizon (last axis): each area's total times
     its :func:`build_weights`."""
-    spend = np.zeros(horizon_months + 1)
-    for area, usd in area_usd.items():
-        shares = np.zeros(horizon_months + 1)
-        shares[: weights_by_area[area].size] = weights_by_area[area]
-        spend = spend + np.asarray(usd, dtype=float)[..., None] * shares
+    amounts = {area: np.asarray(usd, dtype=float)[..., None] for area, usd in area_usd.items()}
+    spend = np.zeros(np.broadcast_shapes((horizon_months + 1,), *(usd.shape for usd in amounts.values())))
+    for area, usd in amounts.items():
+        weights = weights_by_area[area]
+        built = weights.size  # the months the build spreads this area over; a share of 0 after them
+        spend[..., :built] += usd * weights
+        spend[..., built:] += usd * 0.0  # the area × its share of 0, worked out once per draw, not per month
     return spend
 
 
@@ -128,8 +130,12 @@ def monthly_net_saving(
 def cumulative_cash_flow(spend_by_month: np.ndarray, net_saving_by_month: np.ndarray) -> np.ndarray:
     """Cumulative USD from month 0 (the programme's start) to the horizon (last axis): the
     net saving of months 1..horizon minus the programme spend of months 0..horizon."""
-    saving = np.concatenate([0.0 * net_saving_by_month[..., :1], net_saving_by_month], axis=-1)
-    return np.cumsum(saving - spend_by_month, axis=-1)
+    net = np.asarray(net_saving_by_month, dtype=float)
+    spend = np.asarray(spend_by_month, dtype=float)
+    flow = np.empty(np.broadcast_shapes((*net.shape[:-1], net.shape[-1] + 1), spend.shape))
+    np.subtract(0.0 * net[..., :1], spend[..., :1], out=flow[..., :1])  # month 0: no saving yet
+    np.subtract(net, spend[..., 1:], out=flow[..., 1:])
+    return np.cumsum(flow, axis=-1, out=flow)  # in place: one array, not three
 
 
 def break_even_month(cumulative: np.ndarray) -> Number:
