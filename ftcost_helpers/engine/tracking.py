@@ -18,7 +18,7 @@ known — GPU-hours, for compute (the split issue 23 asks for):
 * rate = (actual rate − planned rate) × actual units,
 * volume = (actual units − planned units) × planned rate,
 
-with the planned rate the plan's USD per GPU-hour and the planned units the forecast ÷ the
+with the planned rate the plan's price per GPU-hour and the planned units the forecast ÷ the
 planned rate; the two add up to the variance. Without units (every other area, or compute
 without measured GPU-hours) the whole variance is counted as volume.
 
@@ -28,6 +28,10 @@ actual spend: each draw's programme is the programme's actual spend to date plus
 programme spend in the months to come, and likewise for the cost of ownership and the
 cumulative cash from which the break-even month follows. What is spent no longer varies, so
 the P10–P90 range narrows as the programme goes on.
+
+**Money.** Every amount is in the plan's currency (``currency`` in the figures; a cost
+export in another is refused where it is read); the ``_usd`` in key names is historical, as
+in client files (:mod:`~ftcost_helpers.engine.fx`).
 """
 
 from __future__ import annotations
