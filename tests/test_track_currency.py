@@ -210,3 +210,42 @@ def test_the_notebook_views_are_in_euros(followed) -> None:
         assert chart.axes[0].get_ylabel() == "EUR in the month"
         waterfall = tv.waterfall_chart(followed.requote)
         assert waterfall.axes[0].get_ylabel().startswith("EUR (")
+
+
+# --- a pilot's calibration (notebook 06, estimate, the document and workbook) ----------------
+
+
+def test_the_calibration_sentence_writes_the_plans_currency() -> None:
+    from ftcost_helpers.report.calibrate import calibration_sentence
+
+    # Example A's training line before a pilot: 8 GPUs × 6 h × runs 10–20 at 1.71131 a GPU-hour
+    # = 821.43–1,642.86, written whole: 821 – 1,643; after it, a made-up 50.4–119.2 → 50 – 119.
+    calibration = {
+        "source": "from a pilot",
+        "applied": True,
+        "before": {
+            "hours_per_run": {"low": 6, "high": 6},
+            "utilisation": {"low": 0.4, "high": 0.68},
+            "training_runs_usd": {"low": 8 * 6 * 10 * 1.71131, "high": 8 * 6 * 20 * 1.71131},
+        },
+        "after": {
+            "hours_per_run": {"low": 0.37, "high": 0.44},
+            "utilisation": {"low": 0.34, "high": 0.41},
+            "training_runs_usd": {"low": 50.4, "high": 119.2},
+        },
+    }
+    with amounts_in("EUR"):
+        sentence = calibration_sentence(calibration)
+    assert sentence is not None and "USD" not in sentence
+    assert "training runs EUR 50 – 119 (before EUR 821 – 1,643)." in sentence
+
+
+def test_calibrate_prints_the_plans_currency(tmp_path: Path, capsys) -> None:
+    plan = yaml.safe_load((ROOT / "params" / "clients" / "example_a.yaml").read_text(encoding="utf-8"))
+    plan.pop("scenarios")
+    plan["currency"] = "EUR"  # example A's own amounts, read as euros
+    path = tmp_path / "a_eur.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    assert main(["calibrate", str(path), "--log", str(ROOT / "params" / "examples" / "pilot_steps.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "Training runs (EUR)" in text and "USD" not in text
