@@ -231,3 +231,21 @@ def test_the_floor_itself_is_costed(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(plan_with("serving.tokens_per_second", MIN_AMOUNT)), encoding="utf-8")
     status, out, _ = run("estimate", str(path), "--json")
     assert status == 0 and finite(json.loads(out))
+
+
+def test_a_figure_derived_below_the_floor_is_no_input(tmp_path: Path) -> None:
+    """The floor holds inputs, not what the engine derives from them: hours per run at the
+    floor, scaled by a faster GPU's physics (a scenario), fall below it and are costed."""
+    from ftcost_helpers.engine.quantities import times
+
+    # 1e-6–2e-6 hours × 0.5 = 5e-7–1e-6: a range, not refused
+    half = times(Range(low=MIN_AMOUNT, high=2 * MIN_AMOUNT), 0.5)
+    assert isinstance(half, Range) and (half.low, half.high) == (MIN_AMOUNT / 2, MIN_AMOUNT)
+    plan = plan_with("training.hours_per_run", MIN_AMOUNT)
+    plan["scenarios"] = [{"name": "B200", "overrides": {"training": {"gpu": "b200", "tier": "neocloud_on_demand"}}}]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    assert run("validate", str(path))[0] == 0
+    status, out, lines = run("estimate", str(path), "--json")
+    assert status == 0, lines
+    assert [row["name"] for row in json.loads(out)["scenarios"]][1:] == ["B200"]

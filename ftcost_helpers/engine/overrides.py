@@ -47,7 +47,7 @@ from ftcost_helpers.engine.loading import (
     validate_params,
 )
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import Quantity, Range
+from ftcost_helpers.engine.quantities import times
 from ftcost_helpers.engine.schema import Params, Scenario, legacy_key_clashes, legacy_key_notices
 
 if TYPE_CHECKING:
@@ -100,14 +100,6 @@ def _without_replaced_model(plan: dict[str, Any], overrides: Mapping[str, Any]) 
     return {**plan, "base_model": {}}
 
 
-def _scaled(value: Quantity, factor: float) -> Quantity:
-    """A quantity times ``factor`` (a range scales its low, mode and high)."""
-    if isinstance(value, Range):
-        mode = None if value.mode is None else value.mode * factor
-        return Range(low=value.low * factor, high=value.high * factor, mode=mode)
-    return float(value) * factor
-
-
 def _physics_gpu_hours(run: ModelRun) -> float:
     import numpy as np
 
@@ -158,7 +150,7 @@ def scenario_params(
     factor = hours_factor(plan, evaluate(plan, book), candidate, evaluate(candidate, book))
     if factor == 1.0 or not math.isfinite(factor):
         return candidate
-    hours = _scaled(candidate.training.hours_per_run, factor)
+    hours = times(candidate.training.hours_per_run, factor)
     return candidate.model_copy(update={"training": candidate.training.model_copy(update={"hours_per_run": hours})})
 
 

@@ -168,6 +168,15 @@ PositiveFraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one),
 """A share above 0 and at most 1 (the model divides by it)."""
 
 
+def times(value: float | Range, factor: float) -> float | Range:
+    """``value`` × ``factor``, a range's low, mode and high each: a figure derived from inputs
+    (hours scaled, a price overlay), not an input, so not held to the schema's bounds."""
+    if isinstance(value, Range):
+        mode = None if value.mode is None else value.mode * factor
+        return Range.model_construct(low=value.low * factor, high=value.high * factor, mode=mode)
+    return float(value) * factor
+
+
 def base_value(value: float | Range) -> float:
     """The base-case float of a quantity."""
     return value.base if isinstance(value, Range) else float(value)

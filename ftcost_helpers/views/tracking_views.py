@@ -27,7 +27,7 @@ from ftcost_helpers.engine.headline import resolve_basis
 from ftcost_helpers.engine.loading import ParamsError, display_path, project_root, read_yaml
 from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.quantities import times
 from ftcost_helpers.engine.readers.cost_exports import DEFAULT_AREA_TAG, read_actuals
 from ftcost_helpers.engine.readers.pilot_logs import PilotLog, read_pilot_log
 from ftcost_helpers.engine.requote import CAUSES, Requote
@@ -230,10 +230,7 @@ def scaled_book(book: PriceBook, factor: float) -> PriceBook:
     if factor == 1.0:
         return book
     rates = {
-        gpu: {
-            tier: Range(low=r.low * factor, high=r.high * factor, mode=None if r.mode is None else r.mode * factor)
-            for tier, r in by_tier.items()
-        }
+        gpu: {tier: times(r, factor) for tier, r in by_tier.items()}
         for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items()
     }
     return book.model_copy(update={"gpu_rates_usd_per_gpu_hour": rates})
