@@ -21,7 +21,6 @@ import contextlib
 import copy
 import io
 import json
-import math
 import types
 import typing
 from pathlib import Path
@@ -30,8 +29,10 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import BaseModel
+from test_calibration_cli import BLOCK as CALIBRATION  # a pilot's calibration of example A (tests/ is on the path)
+from test_rl_work import GRPO  # a small GRPO run
 
-from ftcost_helpers.cli import main
+from ftcost_helpers.cli import main, non_finite_keys
 from ftcost_helpers.engine.loading import project_root, read_yaml
 from ftcost_helpers.engine.quantities import MIN_AMOUNT, Range
 from ftcost_helpers.engine.schema import Params
@@ -41,15 +42,6 @@ EXAMPLE_A = project_root() / "params" / "clients" / "example_a.yaml"
 BOUNDARIES = (0, MIN_AMOUNT, MIN_AMOUNT / 10, 5e-324, -1)
 """0; the smallest amount above 0 accepted; below it (1e-7, and the smallest double); negative."""
 
-GRPO = {
-    "algorithm": "grpo",
-    "prompts": 8,
-    "group_size": 4,
-    "prompt_tokens": 28,
-    "generation_tokens": 100,
-    "prompts_per_step": 8,
-    "reward": "verifier",
-}
 LABOUR = {
     "kind": "labour",
     "labour": {
@@ -59,42 +51,6 @@ LABOUR = {
         "loaded_rate_usd_per_hour": 85,
     },
 }
-CALIBRATION = {
-    "date": "2026-11-20",
-    "calibrated_on": "2026-11-27",
-    "hours_per_million_tokens": {"low": 0.004, "mode": 0.0045, "high": 0.005},
-    "utilisation": {"low": 0.35, "mode": 0.38, "high": 0.41},
-    "memory_ratio": 1.1,
-    "widening": 0.05,
-    "calibrated_for": {
-        "gpu": "h100_sxm",
-        "gpus_per_run": 8,
-        "sequence_length": 4096,
-        "micro_batch_size": 4,
-        "method": "lora",
-    },
-    "pilot": {
-        "log": "pilot.csv",
-        "log_format": "plain_csv",
-        "steps": 100,
-        "warmup_steps_set_aside": 10,
-        "gpu": "h100_sxm",
-        "gpus": 8,
-        "micro_batch_size": 4,
-        "sequence_length": 4096,
-        "method": "lora",
-        "step_seconds": {"low": 2.2, "base": 2.25, "high": 2.3},
-        "tokens_per_second": 58000,
-        "mfu": 0.36,
-    },
-    "before": {
-        "hours_per_run": {"low": 6, "base": 6, "high": 6},
-        "utilisation": {"low": 0.4, "base": 0.54, "high": 0.68},
-        "training_runs_usd": {"low": 820, "base": 1150, "high": 1640},
-    },
-}
-"""A made-up pilot's calibration of example A's own training (h100_sxm, 8 GPUs, LoRA, micro-batch
-4, sequence 4,096), so that each calibration key is read by the engine."""
 SERVERLESS = ("serving.tokens_million_per_month", "serving.price_usd_per_1m_tokens", "serving.batch_discount_fraction")
 
 
@@ -160,16 +116,6 @@ def run(*args: str) -> tuple[int, str, list[str]]:
     return status, out.getvalue(), err.getvalue().splitlines()
 
 
-def finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(finite(item) for item in value.values())
-    if isinstance(value, list):
-        return all(finite(item) for item in value)
-    return True
-
-
 def test_the_walk_covers_the_keys_that_broke() -> None:
     # the keys the near-zero values reached the engine through, before the schema's floor
     broke = {
@@ -196,7 +142,7 @@ def test_validate_and_estimate_agree_at_the_boundaries(key: str, tmp_path: Path)
         said = f"{key} = {value:g}: validate {check_lines}, estimate {estimate_lines}"
         assert checked in (0, 1) and estimated == checked, said
         if checked == 0:
-            assert finite(json.loads(out)), said
+            assert non_finite_keys(json.loads(out)) == [], said
             continue
         errors = [line for line in check_lines if line.startswith("error: ")]
         assert errors == [line for line in estimate_lines if line.startswith("error: ")], said
@@ -230,7 +176,7 @@ def test_the_floor_itself_is_costed(tmp_path: Path) -> None:
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(plan_with("serving.tokens_per_second", MIN_AMOUNT)), encoding="utf-8")
     status, out, _ = run("estimate", str(path), "--json")
-    assert status == 0 and finite(json.loads(out))
+    assert status == 0 and non_finite_keys(json.loads(out)) == []
 
 
 def test_a_figure_derived_below_the_floor_is_no_input(tmp_path: Path) -> None:
