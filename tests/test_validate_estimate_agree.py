@@ -195,3 +195,14 @@ def test_a_figure_derived_below_the_floor_is_no_input(tmp_path: Path) -> None:
     status, out, lines = run("estimate", str(path), "--json")
     assert status == 0, lines
     assert [row["name"] for row in json.loads(out)["scenarios"]][1:] == ["B200"]
+
+
+def test_zero_where_only_above_zero_will_do_is_not_called_negative(tmp_path: Path) -> None:
+    plan = plan_with("training.rate_usd_per_gpu_hour", 2)  # an own GPU has no price-book rate
+    plan["training"]["gpu"] = {"label": "Lab card", "memory_gb": 80, "bf16_tflops": 900, "memory_bandwidth_gbps": 0}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    status, _, lines = run("validate", str(path))
+    assert status == 1 and lines == [
+        f"error: {path}: training.gpu.memory_bandwidth_gbps: must be greater than 0, got 0"
+    ]
