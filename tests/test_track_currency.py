@@ -249,3 +249,11 @@ def test_calibrate_prints_the_plans_currency(tmp_path: Path, capsys) -> None:
     assert main(["calibrate", str(path), "--log", str(ROOT / "params" / "examples" / "pilot_steps.csv")]) == 0
     text = capsys.readouterr().out
     assert "Training runs (EUR)" in text and "USD" not in text
+
+
+def test_diff_is_in_the_plans_currency(files, capsys) -> None:
+    assert main(["diff", str(files["earlier"]), str(files["plan"])]) == 0
+    text = capsys.readouterr().out
+    assert "USD" not in text
+    # 2 more runs × 1 GPU × 10 hours × EUR 2.00 = EUR 40, all of it the plan's change
+    assert re.search(r"Plan \(keys the client changed\)\s+EUR 40\s+EUR 40", text)
