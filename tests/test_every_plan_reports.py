@@ -33,6 +33,7 @@ from typing import Any, get_args
 import numpy as np
 import pytest
 import yaml
+from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, assume, event, given, seed, settings
 from hypothesis import strategies as st
 
@@ -99,7 +100,9 @@ class Values:
 
     def __init__(self, extreme: bool) -> None:
         self.share = st.one_of(tiny, st.floats(1e-3, 1.0), st.just(1.0)) if extreme else st.floats(0.3, 1.0)
-        self.amount = st.one_of(st.just(0.0), st.floats(0.0, 1e4), huge) if extreme else st.floats(0.0, 1e4)
+        self.amount = (
+            st.one_of(st.just(0.0), st.floats(0.0, 1e4), huge) if extreme else st.floats(0.0, 1e4).map(as_input)
+        )
         self.positive = st.one_of(tiny, st.floats(0.5, 1e4), huge) if extreme else st.floats(20.0, 2000.0)
         self.rate = st.one_of(st.floats(0.01, 20.0), tiny, huge) if extreme else st.floats(0.5, 5.0)
 
