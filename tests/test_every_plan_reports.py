@@ -4,9 +4,10 @@ Plans are drawn from the schema (hypothesis), starting from a worked example and
 what the hostile corpus found broke reports after ``validate`` and ``estimate`` had passed:
 a GPU the file describes (with and without its bandwidth), a catalogue GPU on a tier the
 price book does not price (with its own rate), every method, precision and optimizer
-(QLoRA under ``fp32`` or ``fp8`` included, which the schema refuses), extreme but valid values
-(5e-324 utilisation, padding efficiency and bandwidth; counts and amounts up to the schema's
-bounds) and scenarios overriding the same keys.
+(QLoRA under ``fp32`` or ``fp8`` included, which the schema refuses), extreme values
+(utilisation, padding efficiency and bandwidth from 5e-324, which the schema refuses, to its
+smallest, 1e-6; counts and amounts up to the schema's bounds) and scenarios overriding the
+same keys.
 
 * :func:`test_every_drawn_plan_estimates_or_is_refused_in_one_line` (many examples, in process):
   each plan is refused at validation, or its estimate (the engine, ``summary.json``, the
@@ -32,6 +33,7 @@ from typing import Any, get_args
 import numpy as np
 import pytest
 import yaml
+from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, assume, event, given, seed, settings
 from hypothesis import strategies as st
 
@@ -42,8 +44,18 @@ from ftcost_helpers.engine.model import compute, roi
 from ftcost_helpers.engine.model.guards import MAX_FIGURE, FigureOutOfRange, out_of_range
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.quantities import MIN_AMOUNT
 from ftcost_helpers.engine.scenarios import compare_scenarios
-from ftcost_helpers.engine.schema import Checkpointing, Method, Offload, Optimizer, Precision, QuantisedBase, Sharding
+from ftcost_helpers.engine.schema import (
+    Checkpointing,
+    Method,
+    Offload,
+    Optimizer,
+    Params,
+    Precision,
+    QuantisedBase,
+    Sharding,
+)
 from ftcost_helpers.engine.sensitivity import sensitivity
 from ftcost_helpers.engine.summary import summarise
 from ftcost_helpers.engine.uncertainty import simulate
@@ -73,8 +85,9 @@ def fresh_book() -> PriceBook:
 CATALOGUE_GPUS = sorted(load_gpus().gpus)
 TIERS = sorted(BOOK.tiers)
 
-tiny = st.sampled_from([5e-324, 1e-300, 1e-12, 1e-6])
-"""Positive values the schema accepts that divide to overflow."""
+tiny = st.sampled_from([5e-324, 1e-300, 1e-12, MIN_AMOUNT, 2 * MIN_AMOUNT])
+"""Near-zero values: below :data:`MIN_AMOUNT` refused by the schema (they divide to overflow),
+from it accepted."""
 huge = st.sampled_from([1e6, 1e9, 1e12])
 """Large values up to the schema's bound (1e12)."""
 labels = st.sampled_from(["Lab card", "Rack $x$ card [beta]", "A*B_C <i>"])
@@ -87,7 +100,9 @@ class Values:
 
     def __init__(self, extreme: bool) -> None:
         self.share = st.one_of(tiny, st.floats(1e-3, 1.0), st.just(1.0)) if extreme else st.floats(0.3, 1.0)
-        self.amount = st.one_of(st.just(0.0), st.floats(0.0, 1e4), huge) if extreme else st.floats(0.0, 1e4)
+        self.amount = (
+            st.one_of(st.just(0.0), st.floats(0.0, 1e4), huge) if extreme else st.floats(0.0, 1e4).map(as_input)
+        )
         self.positive = st.one_of(tiny, st.floats(0.5, 1e4), huge) if extreme else st.floats(20.0, 2000.0)
         self.rate = st.one_of(st.floats(0.01, 20.0), tiny, huge) if extreme else st.floats(0.5, 5.0)
 
@@ -275,9 +290,17 @@ def _plan(folder: Path, name: str, training: dict[str, Any] | None = None, **sec
     return _write(data, folder, f"{name}.yaml")
 
 
-def _refusal(path: Path) -> FigureOutOfRange:
+def _unchecked(path: Path, **sections: dict[str, Any]) -> Params:
+    """The plan at ``path`` with keys of its sections set past the schema (``model_copy``
+    does not validate): the engine's own guards, behind the schema, on values it refuses."""
+    params = load_plan(path, BOOK)
+    updates = {name: getattr(params, name).model_copy(update=keys) for name, keys in sections.items()}
+    return params.model_copy(update=updates)
+
+
+def _refusal(path: Path, params: Params | None = None) -> FigureOutOfRange:
     book = fresh_book()
-    params = load_plan(path, book)
+    params = load_plan(path, book) if params is None else params
     with pytest.raises(FigureOutOfRange) as caught:
         estimate(params, book, TODAY, source=path)
         compare_scenarios(params, book, path)
@@ -317,24 +340,28 @@ def test_amounts_up_to_the_bound_are_costed_and_past_it_refused(tmp_path: Path) 
 
 
 def test_a_near_zero_divisor_is_named_in_the_refusal(tmp_path: Path) -> None:
-    error = _refusal(_plan(tmp_path, "padding", {"padding_efficiency": 1e-300}))
+    path = _plan(tmp_path, "padding")
+    error = _refusal(path, _unchecked(path, training={"padding_efficiency": 1e-300}))
     assert (error.key, error.file) == ("training", str(tmp_path / "padding.yaml"))
     assert "the physics view's GPU-hours a run overflow (" in error.problem
     assert "padding_efficiency 1e-300" in error.problem
 
 
 def test_estimate_on_the_command_line_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The schema refuses a divisor this near zero, for validate and estimate alike.
     path = _plan(tmp_path, "padding", {"padding_efficiency": 1e-300})
-    assert main(["estimate", str(path)]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith(f"error: {path}: training: the physics view's GPU-hours a run overflow (")
+    for command in ("validate", "estimate"):
+        assert main([command, str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith(f"error: {path}: training.padding_efficiency: must be at least 1e-06 when above 0")
 
 
 def test_hours_too_few_to_set_the_flops_against_are_refused(tmp_path: Path) -> None:
     # 8 GPUs × 5e-324 h ≈ 4e-323 GPU-hours × 3,600 s × 989e12 FLOP/s ≈ 1.4e-304 FLOPs of capacity:
     # the run's 4.13e18 FLOPs over it is 2.9e322, past the largest float (1.8e308): infinite.
-    error = _refusal(_plan(tmp_path, "instant", {"hours_per_run": 5e-324}))
+    path = _plan(tmp_path, "instant")
+    error = _refusal(path, _unchecked(path, training={"hours_per_run": 5e-324}))
     assert error.key == "training.hours_per_run"
     assert error.problem.startswith("8 GPUs × 4.94e-324 hours a run are too few to set the run's FLOPs against")
     # No hours at all imply no utilisation (NaN, shown as none), which is no refusal.
@@ -342,16 +369,23 @@ def test_hours_too_few_to_set_the_flops_against_are_refused(tmp_path: Path) -> N
 
 
 def test_a_scenario_past_the_bound_is_refused_by_name(tmp_path: Path) -> None:
-    tiny_bandwidth = {"label": "Slow card", "memory_gb": 80, "bf16_tflops": 500, "memory_bandwidth_gbps": 1e-300}
-    scenario = {"name": "Slow card", "overrides": {"training": {"gpu": tiny_bandwidth, "rate_usd_per_gpu_hour": 2}}}
+    # 16 GPUs × 6 h × 14 runs = 1,344 GPU-hours at USD 1e12 = 1.344e15 > 1e15 (as above).
+    dear = {"gpus_per_run": 16, "runs": 14, "rate_usd_per_gpu_hour": 1e12}
+    scenario = {"name": "Dear card", "overrides": {"training": dear}}
     path = _plan(tmp_path, "scenario", scenarios=[scenario])
     book = fresh_book()
     params = load_plan(path, book)
     estimate(params, book, TODAY, source=path)  # the plan itself is fine
     with pytest.raises(FigureOutOfRange) as caught:
         compare_scenarios(params, book, path)
-    assert caught.value.key == "scenarios.0 (Slow card): training"
-    assert "memory_bandwidth_gbps 1e-300 GB/s" in caught.value.problem
+    assert caught.value.key == "scenarios.0 (Dear card): training"
+    assert "comes to USD 1.34e+15, past" in caught.value.problem
+    # A scenario's near-zero bandwidth is the schema's to refuse, before any figure.
+    slow = {"label": "Slow card", "memory_gb": 80, "bf16_tflops": 500, "memory_bandwidth_gbps": 1e-300}
+    crawl = {"name": "Slow card", "overrides": {"training": {"gpu": slow, "rate_usd_per_gpu_hour": 2}}}
+    with pytest.raises(ParamsError) as refused:
+        load_plan(_plan(tmp_path, "slow", scenarios=[crawl]), fresh_book())
+    assert "scenarios.0 (Slow card): training.gpu.memory_bandwidth_gbps: must be at least 1e-06" in str(refused.value)
 
 
 def test_a_volume_over_no_serving_hours_is_refused(tmp_path: Path) -> None:
@@ -369,12 +403,14 @@ def test_a_throughput_next_to_nothing_is_refused_where_serving_is_modelled(tmp_p
     api = {"kind": "api", "api": {"model": "gpt-4o", "output_tokens_million_per_month": 10.0}}
     card = {"label": "Serving card", "memory_gb": 48, "bf16_tflops": 300}
     crawl = {"gpu": card, "tokens_per_second": 1e-300, "rate_usd_per_gpu_hour": 1e-300}
-    serving = read_yaml(CLIENTS / "example_a.yaml")["serving"] | crawl
-    error = _refusal(_plan(tmp_path, "crawl", alternative=api, serving=serving))
+    serving = read_yaml(CLIENTS / "example_a.yaml")["serving"] | {"gpu": card, "rate_usd_per_gpu_hour": 2}
+    path = _plan(tmp_path, "crawl", alternative=api, serving=serving)
+    error = _refusal(path, _unchecked(path, serving={k: v for k, v in crawl.items() if k != "gpu"}))
     assert error.key == "serving.tokens_per_second"
     assert error.problem.startswith("1e-300 tokens/s on 1 GPU(s) would need ")
     unmodelled = _plan(tmp_path, "unmodelled", alternative=api, serving=serving | {"modelled": False})
-    assert estimate_outcome(unmodelled) == "estimated"  # serving not counted: nothing to carry
+    params = _unchecked(unmodelled, serving={"tokens_per_second": 1e-300, "rate_usd_per_gpu_hour": 1e-300})
+    estimate(params, fresh_book(), TODAY, source=unmodelled)  # serving not counted: nothing to carry
 
 
 # ---------------------------------------------------------------- notebook 01's views

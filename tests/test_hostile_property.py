@@ -13,6 +13,7 @@ import json
 import math
 
 import yaml
+from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,8 @@ EXAMPLES = ("example_a.yaml", "example_b.yaml", "example_c.yaml")
 
 printable = st.characters(exclude_categories=tuple(UNPRINTABLE))
 names = st.text(printable | st.sampled_from("<>&$[]()*_`\\#|!~"), min_size=1, max_size=MAX_NAME).filter(str.strip)
-amounts = st.one_of(st.just(0.0), st.floats(0, MAX_AMOUNT), st.floats(0, 1e6))
-small = st.one_of(st.just(0.0), st.floats(0, 1e4))
+amounts = st.one_of(st.just(0.0), st.floats(0, MAX_AMOUNT), st.floats(0, 1e6)).map(as_input)
+small = st.one_of(st.just(0.0), st.floats(0, 1e4)).map(as_input)
 
 
 def _set(data: dict, dotted: str, value: object) -> None:
@@ -49,7 +50,7 @@ def client_plans(draw: st.DrawFn, horizons: st.SearchStrategy[int], pairs: st.Se
     for key in ("training.tokens_per_pair", "training.epochs", "base_model.parameters_billion"):
         _set(data, key, draw(st.one_of(st.just(0.0), small)))
     for key in ("training.runs", "training.failed_runs", "training.sweep_trials"):
-        _set(data, key, draw(st.one_of(st.just(0.0), st.floats(0, 20))))
+        _set(data, key, draw(st.one_of(st.just(0.0), st.floats(0, 20)).map(as_input)))
     low, high = sorted([draw(amounts), draw(amounts)])
     _set(data, "evaluation.setup_usd", {"low": low, "high": high})
     _set(data, "engineering.other_usd", draw(amounts))

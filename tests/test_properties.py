@@ -81,11 +81,13 @@ def test_zero_drivers_give_zero_cost(examples, book, name):
 
 
 range_values = (
-    st.lists(st.floats(0, 1e5), min_size=3, max_size=3)
+    st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 1e5)), min_size=3, max_size=3)
     .map(sorted)
     .map(lambda t: {"low": t[0], "mode": t[1], "high": t[2]})
 )
-"""A range {low ≤ mode ≤ high}; dividing each end by a positive constant keeps the order."""
+"""A range {low ≤ mode ≤ high}; dividing each end by a positive constant keeps the order. Each
+end is 0 or at least 1e-3, so that divided by 1,000 it is still a value a client file may give
+(0 or at least the schema's 1e-6, :data:`~ftcost_helpers.engine.quantities.MIN_AMOUNT`)."""
 
 
 @SETTINGS

@@ -4,6 +4,7 @@ quantity (net value with an alternative, else cost of ownership; see test_sensit
 from __future__ import annotations
 
 import pytest
+from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -86,7 +87,7 @@ def test_price_book_training_rate_swings_when_no_rate_is_booked(example_files, b
 
 
 @SETTINGS
-@given(low=st.floats(0, 40), width=st.floats(0, 40), rate=st.floats(0, 400))
+@given(low=st.floats(0, 40).map(as_input), width=st.floats(0, 40).map(as_input), rate=st.floats(0, 400).map(as_input))
 def test_engineering_swing_is_weeks_times_hours_times_rate(example_files, book, low, width, rate):
     changes = {
         "engineering": {"engineer_weeks": {"low": low, "high": low + width, "mode": None}, "rate_usd_per_hour": rate}

@@ -13,6 +13,7 @@ from ftcost_helpers.engine.loading import ParamsError, load_price_book, project_
 from ftcost_helpers.engine.requote import CAUSES
 from ftcost_helpers.views import tracking_views as tv
 from ftcost_helpers.views.tracking_panel import NO_ACTUALS, tracking_panel
+from ftcost_helpers.views.tracking_views import EXAMPLE_CLIENT
 
 ROOT = project_root()
 EXAMPLES = ROOT / "params" / "examples"
@@ -187,6 +188,21 @@ def test_tracking_the_focus_export(tracked):
     areas = tv.by_area_table(tracked)
     assert areas.value("Compute", "Rate") == pytest.approx(-5.69, abs=0.01)
     assert "Storage" not in list(areas.data["Area"])
+
+
+def test_the_notebook_tracks_as_the_command_does(tracked, capsys):
+    """One glue (engine/tracking.spend_to_date) for ``track`` and the notebook: the same
+    figures and notes, the untagged storage row said in both."""
+    import json
+
+    from ftcost_helpers.cli import main
+
+    assert main(["track", str(ROOT / EXAMPLE_CLIENT), "--actuals", str(EXAMPLES / "actuals_focus.csv"), "--json"]) == 0
+    command = json.loads(capsys.readouterr().out)
+    shown = {key: value for key, value in command.items() if key not in ("plan", "actuals")}
+    assert {key: value for key, value in tracked.items() if key != "actuals"} == shown
+    assert "1 row without a 'ftcost-area' tag left out (other spending in the same account)" in tracked["notes"]
+    assert tracked["currency"] == "USD"
 
 
 def test_the_forecast_chart_draws_the_months(tracked):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ftcost_helpers.engine.model import blocks
-from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT, CalendarDate
+from ftcost_helpers.engine.quantities import MAX_AMOUNT, MAX_COUNT, CalendarDate, FiniteAmount
 from ftcost_helpers.engine.readers import json_kind, json_text, read_json_object
 
 BILLION = 1e9
@@ -526,23 +526,28 @@ class GpuCatalogue(BaseModel):
     gpus: dict[str, GpuEntry]
 
 
+SpecFigure = Annotated[FiniteAmount, Field(gt=0)]
+"""A figure of a GPU a client file describes: above zero, from MIN_AMOUNT to MAX_AMOUNT."""
+
+
 class InlineGpu(BaseModel):
     """A GPU a client file describes itself (``training.gpu: {label, memory_gb, ...}``),
     with the same rules as the catalogue's; no datasheet needed. Figures are finite and at
-    most :data:`~ftcost_helpers.engine.quantities.MAX_AMOUNT`, like every number of a client file."""
+    most :data:`~ftcost_helpers.engine.quantities.MAX_AMOUNT` and at least
+    :data:`~ftcost_helpers.engine.quantities.MIN_AMOUNT`, like every number of a client file."""
 
     model_config = STRICT
 
     label: str = Field(min_length=1, max_length=100)
-    memory_gb: float = Field(gt=0, le=MAX_AMOUNT)
-    bf16_tflops: float = Field(gt=0, le=MAX_AMOUNT)
-    memory_bandwidth_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    fp8_tflops: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    memory_gb: SpecFigure
+    bf16_tflops: SpecFigure
+    memory_bandwidth_gbps: SpecFigure | None = None
+    fp8_tflops: SpecFigure | None = None
     gpu_class: GpuClass | None = None
     gpus_per_node: int | None = Field(default=None, ge=1, le=MAX_AMOUNT)
-    intra_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    inter_node_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
-    host_link_gbps: float | None = Field(default=None, gt=0, le=MAX_AMOUNT)
+    intra_node_gbps: SpecFigure | None = None
+    inter_node_gbps: SpecFigure | None = None
+    host_link_gbps: SpecFigure | None = None
 
     @property
     def key(self) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ftcost_helpers.engine.pricebook import FxTable, PriceBook
-from ftcost_helpers.engine.quantities import Range
+from ftcost_helpers.engine.quantities import Range, times
 
 EURO = "EUR"
 """The base of the ECB's tables."""
@@ -122,8 +122,7 @@ def scaled(value: Any, factor: float) -> Any:
     if isinstance(value, int | float):
         return value * factor
     if isinstance(value, Range):
-        mode = None if value.mode is None else value.mode * factor
-        return Range.model_construct(low=value.low * factor, high=value.high * factor, mode=mode)
+        return times(value, factor)
     if isinstance(value, dict):
         return {key: scaled(item, factor) for key, item in value.items()}
     if isinstance(value, BaseModel):

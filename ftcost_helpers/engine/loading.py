@@ -112,7 +112,10 @@ def _describe(error: Mapping[str, Any], schema: type[BaseModel]) -> tuple[str, s
         message = "must be true or false (a number or a word such as 'yes' is no boolean)"
     elif kind in {"int_from_float", "int_type", "int_parsing"}:
         message = "must be a whole number"
-    if kind in {"greater_than_equal", "greater_than"} and "0" in message:
+    bound = error.get("ctx") or {}
+    if kind == "greater_than" and bound.get("gt") == 0:  # 0 itself is refused: "negative" would mislead
+        message = f"must be greater than 0, got {quoted(error.get('input'))}"
+    elif kind in {"greater_than_equal", "greater_than"} and "0" in message:
         message = f"must not be negative ({message}), got {quoted(error.get('input'))}"
     elif "input" in error and not isinstance(error["input"], Mapping) and "got " not in message:
         message = f"{message}, got {quoted(error['input'])}"

@@ -47,7 +47,7 @@ from ftcost_helpers.engine.loading import (
     validate_params,
 )
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import Quantity, Range
+from ftcost_helpers.engine.quantities import times
 from ftcost_helpers.engine.schema import Params, Scenario, legacy_key_clashes, legacy_key_notices
 
 if TYPE_CHECKING:
@@ -98,14 +98,6 @@ def _without_replaced_model(plan: dict[str, Any], overrides: Mapping[str, Any]) 
     if not names_another_model(plan["base_model"], overrides.get("base_model")):
         return plan
     return {**plan, "base_model": {}}
-
-
-def _scaled(value: Quantity, factor: float) -> Quantity:
-    """A quantity times ``factor`` (a range scales its low, mode and high)."""
-    if isinstance(value, Range):
-        mode = None if value.mode is None else value.mode * factor
-        return Range(low=value.low * factor, high=value.high * factor, mode=mode)
-    return float(value) * factor
 
 
 def _physics_gpu_hours(run: ModelRun) -> float:
@@ -175,7 +167,7 @@ def scenario_params(
     factor = hours_factor(plan, plan_run, candidate, evaluate(candidate, book))
     if factor == 1.0 or not math.isfinite(factor):
         return candidate
-    hours = _scaled(candidate.training.hours_per_run, factor)
+    hours = times(candidate.training.hours_per_run, factor)
     return candidate.model_copy(update={"training": candidate.training.model_copy(update={"hours_per_run": hours})})
 
 

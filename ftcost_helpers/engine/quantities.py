@@ -24,6 +24,13 @@ MAX_AMOUNT = 1e12
 """The largest number a client file may give (USD 1e12 is a thousand billion; hours, tokens
 and counts stay far below it), so every product the model forms stays finite."""
 
+MIN_AMOUNT = 1e-6
+"""The smallest number above zero a client file may give (a millionth of its unit: of a
+dollar, an hour, a share, a token per second). No input of a plan is meaningful below it, and
+the model divides by many of them (utilisation, padding efficiency, tokens per second,
+link speeds), so a value nearer zero would reach the engine only to overflow there: the
+schema refuses it, so that ``validate`` and ``estimate`` agree."""
+
 MAX_COUNT = 1_000_000_000
 """The largest whole count (layers, GPUs, sequence length...)."""
 
@@ -74,8 +81,23 @@ def _printable_text(text: str) -> str:
     return text
 
 
-FiniteAmount = Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
-"""A single non-negative, finite number of at most :data:`MAX_AMOUNT`."""
+def _zero_or_resolved(value: float) -> float:
+    """0, or at least :data:`MIN_AMOUNT` (a number nearer zero is refused)."""
+    if 0 < value < MIN_AMOUNT:
+        raise ValueError(
+            f"must be at least {MIN_AMOUNT:g} when above 0 (nothing is costed in smaller amounts, and the "
+            f"model divides by some), got {value:g}"
+        )
+    return value
+
+
+FiniteAmount = Annotated[
+    float,
+    BeforeValidator(_not_a_boolean),
+    Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False),
+    AfterValidator(_zero_or_resolved),
+]
+"""A single finite number, 0 or from :data:`MIN_AMOUNT` to :data:`MAX_AMOUNT`."""
 
 Count = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=0, le=MAX_COUNT)]
 """A whole number from 0 to :data:`MAX_COUNT`."""
@@ -144,6 +166,15 @@ Share = Annotated[FiniteAmount, AfterValidator(_at_most_one)]
 
 PositiveFraction = Annotated[FiniteAmount | Range, AfterValidator(_at_most_one), AfterValidator(_above_zero)]
 """A share above 0 and at most 1 (the model divides by it)."""
+
+
+def times(value: float | Range, factor: float) -> float | Range:
+    """``value`` × ``factor``, a range's low, mode and high each: a figure derived from inputs
+    (hours scaled, a price overlay), not an input, so not held to the schema's bounds."""
+    if isinstance(value, Range):
+        mode = None if value.mode is None else value.mode * factor
+        return Range.model_construct(low=value.low * factor, high=value.high * factor, mode=mode)
+    return float(value) * factor
 
 
 def base_value(value: float | Range) -> float:

@@ -40,7 +40,7 @@ FIGURES = ("programme", "tco")
 
 @dataclass(frozen=True)
 class Quote:
-    """One plan priced on one price book: its headline (USD)."""
+    """One plan priced on one price book: its headline (in the plan's currency)."""
 
     params: Params
     book: PriceBook
@@ -94,7 +94,7 @@ def changed_keys(old: Params, new: Params) -> list[tuple[str, Any, Any]]:
 
 @dataclass(frozen=True)
 class Requote:
-    """The old and new quote, the change and its attribution (USD, each {programme, tco})."""
+    """The old and new quote, the change and its attribution (the plan's currency, each {programme, tco})."""
 
     old: Quote
     new: Quote
@@ -108,7 +108,7 @@ class Requote:
         return {figure: new[figure] - old[figure] for figure in FIGURES}
 
     def as_dict(self) -> dict[str, Any]:
-        """``diff --json``: old and new headlines, the change and its attribution (USD to the cent)."""
+        """``diff --json``: old and new headlines, the change and its attribution (to the cent, plan's currency)."""
 
         def cents(pair: Mapping[str, float]) -> dict[str, float]:
             return {figure: round(float(pair[figure]), 2) for figure in FIGURES}

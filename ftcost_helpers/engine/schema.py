@@ -935,8 +935,8 @@ class Calibration(Section):
     calibrated_on: CalendarDate
     hours_per_million_tokens: PositiveQuantity
     utilisation: PositiveFraction
-    memory_ratio: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.0
-    widening: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.0
+    memory_ratio: Annotated[FiniteAmount, Field(gt=0, le=10)] = 1.0
+    widening: Annotated[FiniteAmount, Field(le=10)] = 0.0
     calibrated_for: CalibratedFor
     pilot: PilotRun
     before: BeforeCalibration

@@ -18,7 +18,7 @@ known — GPU-hours, for compute (the split issue 23 asks for):
 * rate = (actual rate − planned rate) × actual units,
 * volume = (actual units − planned units) × planned rate,
 
-with the planned rate the plan's USD per GPU-hour and the planned units the forecast ÷ the
+with the planned rate the plan's price per GPU-hour and the planned units the forecast ÷ the
 planned rate; the two add up to the variance. Without units (every other area, or compute
 without measured GPU-hours) the whole variance is counted as volume.
 
@@ -28,25 +28,34 @@ actual spend: each draw's programme is the programme's actual spend to date plus
 programme spend in the months to come, and likewise for the cost of ownership and the
 cumulative cash from which the break-even month follows. What is spent no longer varies, so
 the P10–P90 range narrows as the programme goes on.
+
+**Money.** Every amount is in the plan's currency (``currency`` in the figures; a cost
+export in another is refused where it is read); the ``_usd`` in key names is historical, as
+in client files (:mod:`~ftcost_helpers.engine.fx`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.evaluate import evaluate
-from ftcost_helpers.engine.headline import Headline, add_months
+from ftcost_helpers.engine.headline import Headline, add_months, plan_headline
 from ftcost_helpers.engine.model import roi
+from ftcost_helpers.engine.model.guards import UNPLACED
 from ftcost_helpers.engine.model.lines import AREAS, Line
 from ftcost_helpers.engine.model.run import ModelRun
+from ftcost_helpers.engine.money import usd
 from ftcost_helpers.engine.pricebook import PriceBook
+from ftcost_helpers.engine.readers.cost_exports import Actuals, check_month, programme_month
+from ftcost_helpers.engine.readers.errors import ParamsError
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.engine.uncertainty import PERCENTILES, draw_inputs, picker_from_draws
+from ftcost_helpers.engine.uncertainty import PERCENTILES, draw_inputs, picker_from_draws, simulate
 
 RUNNING_AREAS: tuple[str, ...] = ("continuous_eval", "serving", "maintenance")
 """Running costs as tracked areas: ``evaluation.continuous_usd_per_month``, serving, maintenance."""
@@ -286,7 +295,7 @@ def track(
     short = float(forecast[:n_programme, :m].sum() - actual_programme[:m].sum())
     if to_come <= 0 and short > 0:
         notes.append(
-            f"the plan schedules no programme spend after month {m}, so the USD {short:,.0f} of programme "
+            f"the plan schedules no programme spend after month {m}, so the {usd(short, p.currency)} of programme "
             "forecast not yet invoiced is not in the re-forecast; a late invoice moves it"
         )
     original = reforecast(schedule, actual_programme, actual_running, 0)
@@ -299,6 +308,7 @@ def track(
     again["original"] = original
     return {
         "basis": headline.basis,
+        "currency": p.currency,
         "months_tracked": m,
         "through": period(p.start_date, m) if m else None,
         "actual_to_date_usd": _usd(total_a),
@@ -327,3 +337,68 @@ def track(
         "reforecast": again,
         "notes": notes,
     }
+
+
+# ---------------------------------------------------------------- a cost export against a plan
+# The glue ``ftcost track`` (report/track.py) and notebook 06 (views/tracking_views.py) share.
+
+
+def in_plan(file: Any, row: int, column: str, year: int, month: int, plan: Params) -> int:
+    """The programme month of calendar month (``year``, ``month``); :class:`ParamsError`
+    (``file``, row, column) when it falls before the plan's start or after its horizon."""
+    start = plan.start_date
+    at = programme_month(start.year, start.month, year, month)
+    return check_month(file, row, column, at, plan.horizon_months, start.isoformat())
+
+
+def placed(actuals: Actuals, plan: Params, area_tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(programme months, indices into :data:`TRACKED_AREAS`, amounts) of every row of
+    ``actuals``; :class:`ParamsError` (one line) for a file with no rows of spend (a FOCUS
+    export: none with the ``area_tag`` tag) or a row outside the plan's months."""
+    if not actuals.rows:
+        tagged = f" with a {area_tag!r} tag" if actuals.format == "focus" else ""
+        raise ParamsError(actuals.file, "", f"no rows of spend{tagged}: nothing to track")
+    column = "BillingPeriodStart" if actuals.format == "focus" else "month"
+    months = [in_plan(actuals.file, row.row, column, row.year, row.month, plan) for row in actuals.rows]
+    areas = [TRACKED_AREAS.index(row.area) for row in actuals.rows]
+    return np.array(months, dtype=int), np.array(areas, dtype=int), np.array([r.amount for r in actuals.rows])
+
+
+def measured_gpu_hours(actuals: Actuals) -> float | None:
+    """GPU-hours the export's compute rows measure, summed (None when no row says)."""
+    measured = [row.gpu_hours for row in actuals.rows if row.area == "compute" and row.gpu_hours is not None]
+    return float(sum(measured)) if measured else None
+
+
+def spend_to_date(
+    breakdown: Breakdown,
+    basis: str,
+    actuals: Actuals,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    gpu_hours_to_date: float | None,
+    area_tag: str,
+    source: str | Path = UNPLACED,
+) -> dict[str, Any]:
+    """What ``ftcost track --json`` prints for a plan already estimated (``breakdown``):
+    :func:`track` over the ``rows`` :func:`placed` made of ``actuals``, on the headline's
+    ``basis``, re-forecast on the plan's own draws and seed, with notes on the rows left
+    out and the months without spend. Amounts in the plan's currency (``currency``)."""
+    plan, book = breakdown.params, breakdown.book
+    months, areas, amounts = rows
+    months_to_date = int(months.max())
+    headline = plan_headline(breakdown, simulate(plan, book, source=source), basis)
+    draws, seed = plan.uncertainty.draws, plan.uncertainty.seed
+    schedule = drawn_schedule(plan, book, draws, seed, headline.serving_shortfall_usd_per_month)
+    actual = tabulate(months, areas, amounts, plan.horizon_months)
+    figures = track(breakdown, headline, actual, months_to_date, schedule, gpu_hours_to_date)
+    figures["reforecast"].update({"draws": draws, "seed": seed})
+    if actuals.untagged_rows:
+        figures["notes"].append(
+            f"{actuals.untagged_rows} row{'s' if actuals.untagged_rows > 1 else ''} without a {area_tag!r} "
+            "tag left out (other spending in the same account)"
+        )
+    missing = sorted(set(range(1, months_to_date + 1)) - set(months.tolist()))
+    if missing:
+        said = f"month{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}"
+        figures["notes"].append(f"no spend reported for {said}: counted as zero")
+    return {"format": actuals.format, **figures}

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ftcost_helpers.engine.breakdown import Breakdown, estimate
 from ftcost_helpers.engine.calibration import Calibrated, CalibrationError, PilotFile, calibrate
 from ftcost_helpers.engine.loading import ParamsError, load_price_book
+from ftcost_helpers.engine.money import amounts_in, code, usd, usd_range
 from ftcost_helpers.engine.overrides import load_plan
 from ftcost_helpers.engine.readers import read_text, read_yaml
 from ftcost_helpers.engine.readers.pilot_logs import read_pilot_log
@@ -185,7 +186,7 @@ def _text(
     for key, label in (
         ("hours_per_run", "Hours per run"),
         ("utilisation", "Utilisation of peak"),
-        ("training_runs_usd", "Training runs (USD)"),
+        ("training_runs_usd", f"Training runs ({code()})"),
     ):
         b, a = before[key], after[key]
         lines.append(f"{label:28}{_band(b):>28}{_band(a):>28}")
@@ -278,7 +279,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
         text = json.dumps(summary, indent=2, default=str)
     else:
         dated = (pilot is not None and pilot.date is not None) or "date" in log.says
-        text = _text(result, summary["before"], summary["after"], block, dated)
+        with amounts_in(plan.currency):
+            text = _text(result, summary["before"], summary["after"], block, dated)
     if args.out is not None:
         write_calibrated(args.file, args.out, block, str(args.log))
     print(text)
@@ -299,22 +301,25 @@ def calibration_sentence(calibration: dict[str, Any] | None) -> str | None:
     return (
         f"Calibrated {source}: hours per run {_between(after['hours_per_run'])} "
         f"(before {_between(before['hours_per_run'])}), utilisation {_between(after['utilisation'], True)} "
-        f"(before {_between(before['utilisation'], True)}), training runs USD "
-        f"{_between(after['training_runs_usd'], money=True)} "
-        f"(before USD {_between(before['training_runs_usd'], money=True)})."
+        f"(before {_between(before['utilisation'], True)}), training runs "
+        f"{_money_band(after['training_runs_usd'])} (before {_money_band(before['training_runs_usd'])})."
     )
 
 
-def _between(r: dict[str, float], percent: bool = False, money: bool = False) -> str:
-    """A low–high band in words: ``0.37–0.44 h``, ``34%–41%``, ``50–119`` (one value when equal)."""
+def _money_band(r: dict[str, float]) -> str:
+    """A low–high band of money in the currency being written: ``EUR 821 – 1,643`` (one
+    amount when equal; :mod:`~ftcost_helpers.engine.money`)."""
+    return usd(r["low"]) if r["low"] == r["high"] else usd_range(r["low"], r["high"])
+
+
+def _between(r: dict[str, float], percent: bool = False) -> str:
+    """A low–high band in words: ``0.37–0.44 h``, ``34%–41%`` (one value when equal)."""
 
     def f(x: float) -> str:
-        if percent:
-            return f"{x:.0%}"
-        return f"{x:,.0f}" if money else f"{x:.2g}"
+        return f"{x:.0%}" if percent else f"{x:.2g}"
 
     band = f(r["low"]) if r["low"] == r["high"] else f"{f(r['low'])}–{f(r['high'])}"
-    return band if percent or money else f"{band} h"
+    return band if percent else f"{band} h"
 
 
 def calibration_note(calibration: dict[str, Any] | None) -> str:

@@ -14,9 +14,9 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ftcost_helpers.engine.headline import BASIS_SHORT
-from ftcost_helpers.engine.money import usd, usd_cents
+from ftcost_helpers.engine.money import code, usd, usd_cents
 from ftcost_helpers.report.document_charts import Chart, _chart
-from ftcost_helpers.report.track import break_even_band_words
+from ftcost_helpers.report.track import band_words, break_even_band_words
 from ftcost_helpers.views.charts import COLOURS, ExactUsdTicks, new_figure
 from ftcost_helpers.views.tables import AREA_LABELS
 
@@ -66,7 +66,7 @@ def burn_down_chart(tracking: dict[str, Any], budget_usd: float) -> Chart:
     ax.set_xlim(-0.2, m + 0.6)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Month from the programme's start (end of each month)")
-    ax.set_ylabel("Quoted cost of ownership\nnot yet spent (USD)")
+    ax.set_ylabel(f"Quoted cost of ownership\nnot yet spent ({code()})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     alt = (
@@ -75,10 +75,6 @@ def burn_down_chart(tracking: dict[str, Any], budget_usd: float) -> Chart:
         f"puts what is still to spend between {usd(low)} and {usd(high)} (P10–P90)."
     )
     return _chart(fig, alt)
-
-
-def _band(band: dict[str, float]) -> str:
-    return f"{usd(band['p10'])}–{usd(band['p90'])} (P50 {usd(band['p50'])})"
 
 
 def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) -> str:
@@ -107,7 +103,7 @@ def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) ->
             ]
             for row in tracking["by_month"]
         ],
-        "Spend by month (USD)",
+        f"Spend by month ({code()})",
     )
     area_rows = []
     for row in tracking["by_area"]:
@@ -138,7 +134,7 @@ def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) ->
     by_area = _table(
         [("", "Area"), ("num", "Forecast"), ("num", "Actual"), ("num", "Variance"), ("num", "Rate"), ("num", "Volume")],
         area_rows,
-        "Spend by area, months tracked (USD): variance = rate + volume",
+        f"Spend by area, months tracked ({code()}): variance = rate + volume",
         foot,
     )
     original = again["original"]
@@ -147,10 +143,14 @@ def actuals_section(tracking: dict[str, Any], budget_usd: float, markup: Any) ->
         [
             [
                 ("", "Programme cost"),
-                ("", _h(_band(original["programme_usd"]))),
-                ("", _h(_band(again["programme_usd"]))),
+                ("", _h(band_words(original["programme_usd"]))),
+                ("", _h(band_words(again["programme_usd"]))),
             ],
-            [("", "Cost of ownership"), ("", _h(_band(original["tco_usd"]))), ("", _h(_band(again["tco_usd"])))],
+            [
+                ("", "Cost of ownership"),
+                ("", _h(band_words(original["tco_usd"]))),
+                ("", _h(band_words(again["tco_usd"]))),
+            ],
             [
                 ("", "Break-even"),
                 ("", _h(break_even_band_words(original["break_even_month"]))),

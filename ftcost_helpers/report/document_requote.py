@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from matplotlib.ticker import MaxNLocator
 
 from ftcost_helpers.engine.headline import BASIS_SHORT
-from ftcost_helpers.engine.money import usd
+from ftcost_helpers.engine.money import code, usd
 from ftcost_helpers.engine.requote import CAUSES, FIGURES, Requote
 from ftcost_helpers.report.document_charts import Chart, _chart
 from ftcost_helpers.views.charts import ExactUsdTicks, new_figure
@@ -94,7 +94,7 @@ def _signed_usd(value: float) -> str:
 def waterfall_chart(result: Requote) -> Chart:
     """Two waterfalls side by side, programme cost and cost of ownership: the earlier quote,
     each cause's step (orange up, blue down, each labelled with its signed amount) and the
-    new quote, the y-axis in USD with exact ticks."""
+    new quote, the y-axis in the plan's currency with exact ticks."""
     fig, axes = new_figure((7.6, 3.6), columns=2)
     described = []
     for ax, figure in zip(axes, FIGURES, strict=True):
@@ -116,7 +116,7 @@ def waterfall_chart(result: Requote) -> Chart:
         bottom, top = axis_range(steps)
         ax.set_ylim(bottom, top)
         ax.set_title(f"{FIGURE_LABELS[figure]} ({BASIS_SHORT[result.basis]})", fontsize=9)
-        ax.set_ylabel("USD" if bottom == 0 else f"USD (the axis starts at {usd(bottom)})")
+        ax.set_ylabel(code() if bottom == 0 else f"{code()} (the axis starts at {usd(bottom)})")
         ax.spines[["top", "right"]].set_visible(False)
         pairs = zip(CAUSES, steps[1:-1], strict=True)
         moves = "; ".join(f"{CAUSE_LABELS[cause]} {_signed_usd(h)}" for cause, (_, _, h) in pairs)
@@ -188,7 +188,7 @@ def requote_section(result: Requote, markup: Markup) -> str:
         f'<tr><th scope="row">This quote</th><td></td><td class="num">{_h(usd(programme["new"]))}</td>'
         f'<td class="num">{_h(usd(tco["new"]))}</td></tr></tfoot>'
     )
-    table = _table(head, rows, f"The change since the earlier quote by cause (USD, {basis})", foot)
+    table = _table(head, rows, f"The change since the earlier quote by cause ({code()}, {basis})", foot)
     return lead + _img(waterfall_chart(result)) + table + changed_keys_block(result, markup)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.requote import CAUSES, FIGURES, Requote
 from ftcost_helpers.report.document_actuals import area_label
 from ftcost_helpers.report.document_requote import CAUSE_LABELS, CAUSE_MEANING, value_words
@@ -36,9 +37,11 @@ def write_follow_up_sheets(book: Book, figures: Any) -> None:
 
 def write_requote_sheet(book: Book, result: Requote) -> None:
     """The earlier quote, each cause's part, the new quote as a formula (earlier + parts),
-    the change as a formula, then the keys that changed."""
+    the change as a formula, then the keys that changed; amounts in the plan's currency
+    (:func:`~ftcost_helpers.engine.money.code`, set around the workbook)."""
+    c = code()
     sheet = book.sheet(
-        SHEET_SINCE, ["Row", "What it covers", "Programme (USD)", "Cost of ownership (USD)"], [26, 60, 18, 22]
+        SHEET_SINCE, ["Row", "What it covers", f"Programme ({c})", f"Cost of ownership ({c})"], [26, 60, 18, 22]
     )
     money = book.fmt(USD_CENTS)
     old = result.old.figures()
@@ -85,8 +88,10 @@ def write_requote_sheet(book: Book, result: Requote) -> None:
 
 def write_spend_sheet(book: Book, tracking: dict[str, Any]) -> None:
     """Spend by month and by area (variance = actual − forecast, volume = variance − rate,
-    as formulas) and the re-forecast's P10/P50/P90 beside the original's."""
-    headers = ["Month or area", "Forecast (USD)", "Actual (USD)", "Variance (USD)", "Rate (USD)", "Volume (USD)"]
+    as formulas) and the re-forecast's P10/P50/P90 beside the original's; amounts in the
+    plan's currency (:func:`~ftcost_helpers.engine.money.code`, set around the workbook)."""
+    c = code()
+    headers = ["Month or area", *(f"{name} ({c})" for name in ("Forecast", "Actual", "Variance", "Rate", "Volume"))]
     sheet = book.sheet(SHEET_SPEND, headers, [34, 16, 16, 16, 16, 16, 16])
     money = book.fmt(USD_CENTS)
     row = FIRST_ROW
@@ -115,13 +120,16 @@ def write_spend_sheet(book: Book, tracking: dict[str, Any]) -> None:
     row += 1
     sheet.note(
         row,
-        "Rate = (actual − planned USD per unit) × actual units; volume = (actual − planned units) × planned USD per "
-        "unit. Only compute has units (GPU-hours); elsewhere the whole variance is volume.",
+        f"Rate = (actual − planned {c} per unit) × actual units; volume = (actual − planned units) × planned {c} "
+        "per unit. Only compute has units (GPU-hours); elsewhere the whole variance is volume.",
     )
     row += 2
     again, original = tracking["reforecast"], tracking["reforecast"]["original"]
     sheet.texts(
-        row, 0, ["Re-forecast (USD)", "Original P10", "Original P50", "Original P90", "Now P10", "Now P50"], book.header
+        row,
+        0,
+        [f"Re-forecast ({c})", "Original P10", "Original P50", "Original P90", "Now P10", "Now P50"],
+        book.header,
     )
     sheet.text(row, 6, "Now P90", book.header)
     for label, key in (("Programme cost", "programme_usd"), ("Cost of ownership", "tco_usd")):

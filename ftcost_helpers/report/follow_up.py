@@ -169,6 +169,13 @@ def requote_for(follow: FollowUp, params: Any, book: Any, basis: str, price_book
 
     old_book = load_price_book(price_book, follow.previous_rates)
     old = load_plan(follow.previous, old_book)
+    if old.currency != params.currency:  # a change between two currencies is no change of cost
+        raise ParamsError(
+            follow.previous,
+            "currency",
+            f"--previous: the earlier quote is in {old.currency}, this one in {params.currency}; "
+            "a re-quote compares two quotes in one currency",
+        )
     return requote(old, old_book, params, book, basis, today=today)
 
 

@@ -21,7 +21,7 @@ from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.headline import BASIS_NAMES, Headline
 from ftcost_helpers.engine.model.lines import AREAS
 from ftcost_helpers.engine.model.training import MEMORY_LABELS, peak_phase_terms
-from ftcost_helpers.engine.money import code, usd
+from ftcost_helpers.engine.money import amounts_in, code, usd
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.quantities import Range
 from ftcost_helpers.engine.requote import Requote
@@ -283,7 +283,13 @@ def _value(value: object) -> str:
 
 def requote_text(result: Requote, shown_keys: int = 12) -> str:
     """A re-quote in the terminal: old and new programme cost and cost of ownership, the change
-    and its attribution (each cause alone from the old quote), and the keys that changed."""
+    and its attribution (each cause alone from the old quote), and the keys that changed; every
+    amount in the new plan's currency."""
+    with amounts_in(result.new.params.currency):
+        return _requote_text(result, shown_keys)
+
+
+def _requote_text(result: Requote, shown_keys: int) -> str:
     old, new, change = result.old.figures(), result.new.figures(), result.change
     out = [f"Re-quote, on the {BASIS_NAMES[result.basis]}:"]
     out.append(f"  {'':38}{'Programme':>16}{'Cost of ownership':>20}")

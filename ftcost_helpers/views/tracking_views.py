@@ -23,21 +23,16 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 from ftcost_helpers.engine.breakdown import Breakdown
 from ftcost_helpers.engine.calibration import Calibrated, CalibrationError, calibrate
 from ftcost_helpers.engine.firm import load_firm
-from ftcost_helpers.engine.headline import plan_headline, resolve_basis
+from ftcost_helpers.engine.headline import resolve_basis
 from ftcost_helpers.engine.loading import ParamsError, display_path, project_root, read_yaml
+from ftcost_helpers.engine.money import code
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import Range
-from ftcost_helpers.engine.readers.cost_exports import (
-    DEFAULT_AREA_TAG,
-    check_month,
-    programme_month,
-    read_actuals,
-)
+from ftcost_helpers.engine.quantities import times
+from ftcost_helpers.engine.readers.cost_exports import DEFAULT_AREA_TAG, read_actuals
 from ftcost_helpers.engine.readers.pilot_logs import PilotLog, read_pilot_log
 from ftcost_helpers.engine.requote import CAUSES, Requote
 from ftcost_helpers.engine.schema import Params
-from ftcost_helpers.engine.tracking import TRACKED_AREAS, drawn_schedule, tabulate, track
-from ftcost_helpers.engine.uncertainty import simulate
+from ftcost_helpers.engine.tracking import TRACKED_AREAS, measured_gpu_hours, placed, spend_to_date
 from ftcost_helpers.views.charts import COLOURS, WIDE, currency_axis, new_figure
 from ftcost_helpers.views.tables import Table, number, percent, text, usd
 
@@ -156,7 +151,7 @@ def hours_per_run(breakdown: Breakdown) -> tuple[float, float, float]:
 
 
 def training_line(breakdown: Breakdown) -> tuple[float, float, float]:
-    """(low, base, high) USD of the training-runs line."""
+    """(low, base, high) of the training-runs line, in the plan's currency."""
     item = next(i for i in breakdown.line_items if i.area == "compute" and i.item.startswith("Training runs"))
     return item.low, item.base, item.high
 
@@ -235,10 +230,7 @@ def scaled_book(book: PriceBook, factor: float) -> PriceBook:
     if factor == 1.0:
         return book
     rates = {
-        gpu: {
-            tier: Range(low=r.low * factor, high=r.high * factor, mode=None if r.mode is None else r.mode * factor)
-            for tier, r in by_tier.items()
-        }
+        gpu: {tier: times(r, factor) for tier, r in by_tier.items()}
         for gpu, by_tier in book.gpu_rates_usd_per_gpu_hour.items()
     }
     return book.model_copy(update={"gpu_rates_usd_per_gpu_hour": rates})
@@ -283,7 +275,7 @@ def waterfall_chart(result: Requote, figure: str = "tco") -> Figure:
     ax.set_ylim(min(low, start, bars[-1][2]) * 0.97, max(b[1] + b[2] for b in bars) * 1.02)
     currency_axis(ax)
     name = "cost of ownership" if figure == "tco" else "programme"
-    ax.set_ylabel(f"USD ({name}, {result.basis})")
+    ax.set_ylabel(f"{code()} ({name}, {result.basis})")
     ax.set_title(f"Why the {name} moved: old quote, each cause alone, interaction, new quote")
     ax.grid(alpha=0.3, axis="y")
     return fig
@@ -323,46 +315,18 @@ def requote_reading(result: Requote) -> str:
 # ---------------------------------------------------------------- actual spend
 
 
-def place(actuals: Any, plan: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(programme months, area indices, amounts) of every row, each month within the plan."""
-    column = "BillingPeriodStart" if actuals.format == "focus" else "month"
-    start = plan.start_date
-    months = [
-        check_month(
-            actuals.file,
-            row.row,
-            column,
-            programme_month(start.year, start.month, row.year, row.month),
-            plan.horizon_months,
-            start.isoformat(),
-        )
-        for row in actuals.rows
-    ]
-    areas = [TRACKED_AREAS.index(row.area) for row in actuals.rows]
-    return np.array(months, dtype=int), np.array(areas, dtype=int), np.array([r.amount for r in actuals.rows])
-
-
 def track_actuals(breakdown: Breakdown, path: Path, area_tag: str = DEFAULT_AREA_TAG) -> dict[str, Any]:
     """What ``ftcost track`` prints with ``--json``, for a plan already estimated: the
     forecast against the spend in ``path``, the variance split and the re-forecast (GPU-hours
-    from the export's compute rows)."""
-    plan, book = breakdown.params, breakdown.book
+    from the export's compute rows; :func:`~ftcost_helpers.engine.tracking.spend_to_date`)."""
+    plan = breakdown.params
     try:
         actuals = read_actuals(path, TRACKED_AREAS, plan.currency, area_tag)
-        if not actuals.rows:
-            raise ParamsError(path, "", "no rows of spend: nothing to track")
-        months, areas, amounts = place(actuals, plan)
+        rows = placed(actuals, plan, area_tag)
     except ParamsError as error:  # the same line, naming the file as the project shows it
         raise ParamsError(display_path(path), error.key, error.problem) from None
-    measured = [row.gpu_hours for row in actuals.rows if row.area == "compute" and row.gpu_hours is not None]
-    simulation = simulate(plan, book)
-    headline = plan_headline(breakdown, simulation, basis_of(plan))
-    draws, seed = plan.uncertainty.draws, plan.uncertainty.seed
-    schedule = drawn_schedule(plan, book, draws, seed, headline.serving_shortfall_usd_per_month)
-    actual = tabulate(months, areas, amounts, plan.horizon_months)
-    figures = track(breakdown, headline, actual, int(months.max()), schedule, sum(measured) if measured else None)
-    figures["reforecast"].update({"draws": draws, "seed": seed})
-    return {"actuals": display_path(path), "format": actuals.format, **figures}
+    figures = spend_to_date(breakdown, basis_of(plan), actuals, rows, measured_gpu_hours(actuals), area_tag)
+    return {"actuals": display_path(path), **figures}
 
 
 def by_month_table(figures: Mapping[str, Any]) -> Table:
@@ -409,7 +373,7 @@ def forecast_actual_chart(figures: Mapping[str, Any]) -> Figure:
     ax.bar(x + 0.2, [r["actual_usd"] for r in rows], width=0.4, color=COLOURS["compute"], label="Actual")
     ax.set_xticks(x, [r["period"] for r in rows])
     currency_axis(ax)
-    ax.set_ylabel("USD in the month")
+    ax.set_ylabel(f"{code()} in the month")
     ax.set_title(f"Forecast ({figures['basis']}) against actual spend, month by month")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")

@@ -12,7 +12,7 @@ Pure: works on resolved plans (floats or arrays of draws) and on unresolved ones
 from __future__ import annotations
 
 from ftcost_helpers.engine.model import compute
-from ftcost_helpers.engine.quantities import Number, Range, base_value
+from ftcost_helpers.engine.quantities import Number, Range, base_value, times
 from ftcost_helpers.engine.schema import Params
 
 MILLION = 1e6
@@ -68,8 +68,5 @@ def calibrated_hours_range(p: Params) -> Range:
     base-case tokens (what a table of inputs shows beside the booked hours it replaces)."""
     t, c = p.training, p.calibration
     tokens = base_value(p.dataset.pairs) * base_value(t.tokens_per_pair) * base_value(t.epochs) / MILLION
-    per = c.hours_per_million_tokens
-    if not isinstance(per, Range):
-        return Range(low=per * tokens, high=per * tokens)
-    mode = None if per.mode is None else per.mode * tokens
-    return Range(low=per.low * tokens, high=per.high * tokens, mode=mode)
+    hours = times(c.hours_per_million_tokens, tokens)
+    return hours if isinstance(hours, Range) else Range.model_construct(low=hours, high=hours, mode=None)
