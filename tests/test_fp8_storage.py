@@ -4,7 +4,8 @@ Engine's ``fp8_model_init``, NeMo's ``fp8_params``) and the MLP activation's inp
 the backward in FP8 (``training.fp8_activations``: Megatron-Core's
 ``activation_func_fp8_input_store``), as MLPerf Training's Llama 2 70B LoRA submissions run
 (mlcommons/training_results_v5.0 0fdc28f, AMD's ``config_MI325X_1x8x1.sh``: ``FP8=True``,
-``FP8_ACTIVATION=True``).
+``FP8_ACTIVATION=True``), and the frozen MLPs' tensors Transformer Engine and Megatron-Core's
+fused SwiGLU do not keep (``training.frozen_mlp_unsaved``).
 
 The plans are Llama 2 70B as the validation table writes it (69.0e9 parameters, 80 layers,
 h = 8,192, 64 heads, 8 KV heads, i = 28,672, V = 32,000), LoRA rank 16 on NeMo's linear_qkv
@@ -102,6 +103,13 @@ def test_fp8_activation_input_saving():
     assert memory.fp8_activation_input_saving(0.0, True) == 0.0  # no MLP, nothing saved
 
 
+def test_frozen_mlp_unsaved_bytes():
+    # per layer: the MLP norm's output 2h = 16,384, the SiLU output and the product 2i + 2i =
+    # 114,688: 131,072; over 80 layers 10,485,760 = 18,350,080 ÷ 2 + 80 × 16,384
+    assert memory.frozen_mlp_unsaved_bytes(INNER_MLP, 80, 8_192, True) == pytest.approx(10_485_760)
+    assert memory.frozen_mlp_unsaved_bytes(INNER_MLP, 80, 8_192, False) == 0.0
+
+
 # ---------------------------------------------------------------- in the memory breakdown
 
 
@@ -135,6 +143,22 @@ def test_fp8_activations_with_one_layer_in_four_recomputed(book):
     assert off - on == pytest.approx(28.655485, rel=1e-6)
 
 
+def test_frozen_mlp_unsaved_without_recomputation(book):
+    # 10,485,760 B × 8,192 tokens = 85.899 GB less
+    off, on = breakdown(book)["activations"], breakdown(book, frozen_mlp_unsaved=True)["activations"]
+    assert off - on == pytest.approx(85.899346, rel=1e-6)
+
+
+def test_frozen_mlp_unsaved_with_fp8_activations(book):
+    # both: (4,587,520 + 10,485,760) × 8,192 = 15,073,280 × 8,192 = 123.480 GB less; what is
+    # left a layer: 332,032 − 57,344 − 131,072 = 143,616 B (attention 8h + 4h_kv + 4a =
+    # 69,888; MLP norm input 2h = 16,384; gate and up in FP8 2i = 57,344)
+    keys = {"fp8_activations": True, "frozen_mlp_unsaved": True}
+    off, on = breakdown(book)["activations"], breakdown(book, **keys)["activations"]
+    assert off - on == pytest.approx(123.480310, rel=1e-6)
+    assert on == pytest.approx(80 * 143_616 * TOKENS / 1e9, rel=1e-6)  # 94.118 GB
+
+
 def test_defaults_change_nothing(book):
     # both keys off by default: the same breakdown as a plan that does not name them
     assert breakdown(book) == breakdown(book, fp8_weights=False, fp8_activations=False)
@@ -150,6 +174,15 @@ def test_defaults_change_nothing(book):
         ({"precision": "bf16", "fp8_activations": True}, "fp8_activations needs precision: fp8"),
         ({"method": "full_sft", "fp8_weights": True}, "fp8_weights needs a frozen LoRA base"),
         ({"method": "continued_pretraining", "fp8_weights": True}, "fp8_weights needs a frozen LoRA base"),
+        ({"method": "full_sft", "frozen_mlp_unsaved": True}, "frozen_mlp_unsaved needs LoRA on the attention"),
+        (
+            {"lora": {"rank": 16, "target_modules": "all_linear"}, "frozen_mlp_unsaved": True},
+            "frozen_mlp_unsaved needs LoRA on the attention",
+        ),
+        (
+            {"activation_checkpointing": "op_selective", "frozen_mlp_unsaved": True},
+            "does not combine with activation_checkpointing: op_selective",
+        ),
     ],
 )
 def test_refused(book, keys, message):

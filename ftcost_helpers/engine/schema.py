@@ -451,6 +451,13 @@ class Training(Section):
     """The MLP activation function's input saved for the backward in FP8, 1 byte per value
     instead of bf16's 2 (Megatron-Core ``activation_func_fp8_input_store``, NeMo's
     ``fp8_activation_input_store``). Needs ``precision: fp8``."""
+    frozen_mlp_unsaved: Flag = False
+    """A LoRA plan whose MLPs are frozen (``lora.target_modules: attention``) run by
+    Transformer Engine's linears and Megatron-Core's fused SwiGLU: the MLP keeps for the
+    backward only its norm's input and the activation's input; its norm output and the
+    down-projection's input (inputs of frozen weights, saved by a Transformer Engine Linear
+    only ``if weight.requires_grad``) and the activation's output (the fused kernel keeps
+    only its input) are not kept."""
     dpo: Dpo = Dpo()
     """The preference loss and its reference (method ``dpo``)."""
     rl: Rl | None = None
@@ -500,6 +507,21 @@ class Training(Section):
         adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
         if self.fp8_weights and adapter != "lora":
             raise ValueError(f"fp8_weights needs a frozen LoRA base (method lora), got {adapter}")
+        return self
+
+    @model_validator(mode="after")
+    def _frozen_mlp_is_lora_on_attention(self) -> Training:
+        """Only a LoRA plan with adapters on the attention alone has frozen MLPs; op-level
+        checkpointing already drops the same tensors (:mod:`checkpointing`)."""
+        if not self.frozen_mlp_unsaved:
+            return self
+        adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
+        if adapter != "lora" or self.lora.target_modules != "attention":
+            raise ValueError(
+                "frozen_mlp_unsaved needs LoRA on the attention alone (method lora, target_modules: attention)"
+            )
+        if self.activation_checkpointing == "op_selective":
+            raise ValueError("frozen_mlp_unsaved does not combine with activation_checkpointing: op_selective")
         return self
 
     @model_validator(mode="after")

@@ -131,24 +131,12 @@ KNOWN_FIT_MISSES: dict[str, str] = {}
 two, LitGPT's FSDP LoRA runs out of memory on 2 and 4 GPUs, were fixed by FSDP1's gradients of
 units that mix frozen and trained weights, held unsharded while micro-batches accumulate
 (``fsdp_mixed_units``, ``gradient_sync: step``). No run that ran is called "does not fit"."""
-KNOWN_RAN_CALLED_DOES_NOT_FIT = {
-    "mlperf50-amd-mi300x-": "MLPerf Training v5.0 Llama 2 70B LoRA on 8 MI300X (AMD, and Dell's and Oracle's copies "
-    "below), FP8 weights (fp8_params) and FP8 activation inputs (FP8_ACTIVATION) counted: 215 GB per GPU against "
-    "192 GB (was 381). Left: the engine keeps, in each of the 60 layers not recomputed, the inputs of the frozen MLP "
-    "linears (norm output 2h, product 2i) and the SiLU output 2i, which Transformer Engine does not save (a Linear "
-    "saves its input only `if weight.requires_grad`; Megatron's fused SwiGLU keeps only its input): 2h + 4i = "
-    "131,072 of the 274,688 B per token and layer counted (issue 22 item 5)",
-    "mlperf50-dell-mi300x-": "as mlperf50-amd-mi300x- (Dell's copy of AMD's config)",
-    "mlperf50-oracle-mi300x-": "as mlperf50-amd-mi300x- (Oracle's copy of AMD's config)",
-    "mlperf51-amd-mi300x-": "MLPerf Training v5.1, AMD's resubmission: as mlperf50-amd-mi300x-",
-    "mlperf50-dell-h200nvl-": "MLPerf Training v5.0 Llama 2 70B LoRA on 4 and 8 H200 NVL (Dell's NeMo 2), FP8 weights "
-    "(fp8_params) counted: 182 GB per GPU against 141 GB (was 319). Its FP8_ACTIVATION=True reaches nothing (the "
-    "config's activation_func_fp8_input_store reads FP8_ACT), so the activations stay bf16; left, as "
-    "mlperf50-amd-mi300x-: the frozen MLP linears' inputs and the SiLU output the engine keeps and Transformer "
-    "Engine does not, 2h + 4i = 131,072 of 332,032 B per token and layer (issue 22 item 5)",
-}
+KNOWN_RAN_CALLED_DOES_NOT_FIT: dict[str, str] = {}
 """Runs that ran but are called "does not fit" today, the worst error the engine can make
-(issue 22 "done when": none): each named with its cause, so a new one fails."""
+(issue 22 "done when": none): each named with its cause, so a new one fails. None: the ten
+MLPerf Training v4.0–v5.1 Llama 2 70B LoRA runs that were (predicted 81–430 GB per GPU on
+48–256 GB cards) say what their configs do (``fp8_weights``, ``fp8_activations``,
+``frozen_mlp_unsaved``) and are "fits" or "borderline"."""
 
 
 def _known(row_id: str, known: dict[str, str]) -> bool:

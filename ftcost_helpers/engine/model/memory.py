@@ -200,6 +200,28 @@ def fp8_activation_input_saving(inner_mlp_bytes: Number, applies: bool) -> Numbe
     return inner_mlp_bytes / 4.0 if applies else 0.0 * inner_mlp_bytes
 
 
+def frozen_mlp_unsaved_bytes(inner_mlp_bytes: Number, layers: float, hidden_size: int, applies: bool) -> Number:
+    """Bytes per token the stack does not keep when its MLPs are frozen and run by Transformer
+    Engine's linears with Megatron-Core's fused activation (``training.frozen_mlp_unsaved``):
+
+    - the inputs of the frozen up/gate and down projections, the MLP norm's output (2h a
+      layer) and the activation's output (gated: the product, 2i; dense: 2i): a Transformer
+      Engine ``Linear`` saves its input for the weight gradient only ``if
+      weight.requires_grad`` (NVIDIA/TransformerEngine,
+      ``transformer_engine/pytorch/module/linear.py``, ``_Linear.forward``: ``saved_inputmat =
+      None`` unless the weight needs a gradient; its gradient with respect to the input needs
+      the weight only);
+    - the gated activation's SiLU output (2i): Megatron-Core's fused ``bias_swiglu_impl``
+      (``megatron/core/fusions/fused_bias_swiglu.py``) saves only its input and recomputes
+      the SiLU in the backward.
+
+    Gated: SiLU output and product, 4i of the 8i inner bytes; dense: the activation's output,
+    2i of 4i: half the inner bytes either way, plus 2h a layer: inner ÷ 2 + L·2h. What is left
+    in each MLP is its norm's input (2h) and the activation's input (gated 4i, 2i in FP8
+    under ``fp8_activations``)."""
+    return inner_mlp_bytes / 2.0 + layers * 2.0 * hidden_size if applies else 0.0 * inner_mlp_bytes
+
+
 def activations_gb(
     per_token_layer_bytes: Number,
     hidden_size: int,

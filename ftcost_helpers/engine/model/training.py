@@ -349,6 +349,7 @@ def _kept_bytes_per_token(p: Params, shape: Shape) -> Number:
     scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
     layers = blocks.checkpointed_layers(shape.layers, kind)
     stack = stack - memory.fp8_activation_input_saving(inner, t.fp8_activations)
+    stack = stack - memory.frozen_mlp_unsaved_bytes(inner, shape.layers, shape.hidden, t.frozen_mlp_unsaved)
     return checkpointing.kept_bytes_per_token(
         stack, scores, layers, shape.hidden, inner, t.activation_checkpointing, t.checkpoint_every_layers, alternate
     )
