@@ -22,6 +22,7 @@ from ftcost_helpers.engine.loading import params_from_mapping, project_root, rea
 from ftcost_helpers.engine.model import memory
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.readers.errors import ParamsError
+from ftcost_helpers.engine.trainer_config import unsaid
 
 N = 69.0e9
 EMBEDDINGS = 2 * 32_000 * 8_192
@@ -196,3 +197,9 @@ def test_accepted(book):
     assert plan(book, fp8_weights=True, fp8_activations=True).training.fp8_weights
     # a full fine-tune may store its activations in FP8 (its weights train: not fp8_weights)
     assert plan(book, method="full_sft", fp8_activations=True).training.fp8_activations
+
+
+def test_an_exported_trainer_file_says_it_cannot_set_them(book):
+    lines = unsaid(plan(book, fp8_weights=True, frozen_mlp_unsaved=True), "trl")
+    assert any(line.startswith("fp8_weights, frozen_mlp_unsaved: Transformer Engine") for line in lines)
+    assert not any("Transformer Engine" in line for line in unsaid(plan(book), "trl"))
