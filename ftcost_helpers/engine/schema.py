@@ -442,6 +442,22 @@ class Training(Section):
     (``use_orig_params=True`` with units wrapped by block, as Lightning Fabric and LitGPT
     do): gradients for every weight of those units, as if nothing were frozen, with their
     weight-gradient matmuls and their reduce-scatter."""
+    fp8_weights: Flag = False
+    """The frozen base's linear weights held in FP8 only, 1 byte each (Transformer Engine's
+    ``fp8_model_init``, NeMo's ``fp8_params``), not the bf16 weights and their FP8 cast of
+    ``precision: fp8``; the embeddings and head stay bf16. Needs ``precision: fp8`` and a
+    LoRA base (frozen weights)."""
+    fp8_activations: Flag = False
+    """The MLP activation function's input saved for the backward in FP8, 1 byte per value
+    instead of bf16's 2 (Megatron-Core ``activation_func_fp8_input_store``, NeMo's
+    ``fp8_activation_input_store``). Needs ``precision: fp8``."""
+    frozen_mlp_unsaved: Flag = False
+    """A LoRA plan whose MLPs are frozen (``lora.target_modules: attention``) run by
+    Transformer Engine's linears and Megatron-Core's fused SwiGLU: the MLP keeps for the
+    backward only its norm's input and the activation's input; its norm output and the
+    down-projection's input (inputs of frozen weights, saved by a Transformer Engine Linear
+    only ``if weight.requires_grad``) and the activation's output (the fused kernel keeps
+    only its input) are not kept."""
     dpo: Dpo = Dpo()
     """The preference loss and its reference (method ``dpo``)."""
     rl: Rl | None = None
@@ -478,6 +494,34 @@ class Training(Section):
         adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
         if adapter == "qlora":
             raise ValueError("fsdp_mixed_units needs an unquantised base: FSDP1 flattens one dtype per unit")
+        return self
+
+    @model_validator(mode="after")
+    def _fp8_storage_needs_fp8(self) -> Training:
+        """FP8-only weights and FP8-stored activations exist only under FP8 training; FP8-only
+        weights only for a frozen, unquantised base (LoRA): a trained weight keeps its
+        higher-precision copy for the update."""
+        for key in ("fp8_weights", "fp8_activations"):
+            if getattr(self, key) and self.precision != "fp8":
+                raise ValueError(f"{key} needs precision: fp8, got precision: {self.precision}")
+        adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
+        if self.fp8_weights and adapter != "lora":
+            raise ValueError(f"fp8_weights needs a frozen LoRA base (method lora), got {adapter}")
+        return self
+
+    @model_validator(mode="after")
+    def _frozen_mlp_is_lora_on_attention(self) -> Training:
+        """Only a LoRA plan with adapters on the attention alone has frozen MLPs; op-level
+        checkpointing already drops the same tensors (:mod:`checkpointing`)."""
+        if not self.frozen_mlp_unsaved:
+            return self
+        adapter = {"dpo": self.dpo.adapter, "rl": self.rl.adapter if self.rl else "none"}.get(self.method, self.method)
+        if adapter != "lora" or self.lora.target_modules != "attention":
+            raise ValueError(
+                "frozen_mlp_unsaved needs LoRA on the attention alone (method lora, target_modules: attention)"
+            )
+        if self.activation_checkpointing == "op_selective":
+            raise ValueError("frozen_mlp_unsaved does not combine with activation_checkpointing: op_selective")
         return self
 
     @model_validator(mode="after")

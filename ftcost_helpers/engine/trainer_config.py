@@ -337,6 +337,13 @@ def unsaid(params: Params, fmt: Format) -> list[str]:
         )
     if training.precision == "fp8" and fmt == "trl":
         lines.append("precision: fp8 is set by accelerate (mixed_precision: fp8): export --format accelerate.")
+    storage = [key for key in ("fp8_weights", "fp8_activations", "frozen_mlp_unsaved") if getattr(training, key)]
+    if storage:
+        lines.append(
+            f"{', '.join(storage)}: Transformer Engine and Megatron-Core settings (NeMo's fp8_params, "
+            "fp8_activation_input_store); this file cannot set them, and without them the run needs more memory "
+            "than the plan's estimate."
+        )
     parallel = {"tensor_parallel": training.tensor_parallel, "pipeline_parallel": training.pipeline_parallel}
     if fmt != "axolotl":
         parallel["context_parallel"] = training.context_parallel

@@ -131,17 +131,12 @@ KNOWN_FIT_MISSES: dict[str, str] = {}
 two, LitGPT's FSDP LoRA runs out of memory on 2 and 4 GPUs, were fixed by FSDP1's gradients of
 units that mix frozen and trained weights, held unsharded while micro-batches accumulate
 (``fsdp_mixed_units``, ``gradient_sync: step``). No run that ran is called "does not fit"."""
-KNOWN_RAN_CALLED_DOES_NOT_FIT = {
-    "mlperf50-": "MLPerf Training v5.0 Llama 2 70B LoRA (MI300X, MI325X, H200 NVL): the runs keep the frozen "
-    "base in FP8 (NeMo fp8_params: 1 byte per weight, the engine's FP8 holds 3: bf16 weights and an FP8 "
-    "copy, 207 GB for 69B) and store activations for the backward in FP8 (FP8_ACTIVATION); the engine "
-    "predicts 319–430 GB per GPU against 141–256 GB cards (issue 22 item 5)",
-    "mlperf51-amd-": "MLPerf Training v5.1, AMD's resubmission of the same runs: as mlperf50- above",
-    "mlperf40-nvidia-l40s-": "MLPerf Training v4.0 Llama 2 70B LoRA on L40S (TP 4, CP 2): the same FP8 weights "
-    "(fp8_params) and FP8 activations; the engine predicts 81 GB per GPU against 48 GB cards (issue 22 item 5)",
-}
+KNOWN_RAN_CALLED_DOES_NOT_FIT: dict[str, str] = {}
 """Runs that ran but are called "does not fit" today, the worst error the engine can make
-(issue 22 "done when": none): each named with its cause, so a new one fails."""
+(issue 22 "done when": none): each named with its cause, so a new one fails. None: the ten
+MLPerf Training v4.0–v5.1 Llama 2 70B LoRA runs that were (predicted 81–430 GB per GPU on
+48–256 GB cards) say what their configs do (``fp8_weights``, ``fp8_activations``,
+``frozen_mlp_unsaved``) and are "fits" or "borderline"."""
 
 
 def _known(row_id: str, known: dict[str, str]) -> bool:

@@ -26,6 +26,19 @@ WEIGHT_BYTES = {"bf16_mixed": BF16, "bf16": BF16, "fp8": BF16 + 1.0, "fp32": FP3
 master copy, as the issue defines it) plus their cached FP8 copy, 1 byte (NVIDIA Transformer
 Engine keeps the FP8 cast of each weight between micro-batches)."""
 
+FP8_WEIGHT_BYTES = 1.0
+"""Bytes per weight of a frozen base held in FP8 only (``training.fp8_weights``): Transformer
+Engine's ``fp8_model_init`` makes its modules "hold only FP8 copies of its parameters, as
+opposed to the default behavior where both higher precision and FP8 copies are present",
+named useful for "LoRA-like fine-tuning, where the main parameters of the model do not
+change" (NVIDIA/TransformerEngine, ``transformer_engine/pytorch/fp8.py``, ``fp8_model_init``
+docstring); NeMo's ``fp8_params: True`` turns it on (the MLPerf Training Llama 2 70B LoRA
+configs, ``conf/megatron_gpt_peft_tuning_config.yaml``: ``fp8_params:
+${oc.decode:${oc.env:FP8,False}}``). One scale per tensor (4 bytes per matrix) is left out.
+Only Transformer Engine's modules (the blocks' linear layers) are made so: the embeddings
+and the output head (Megatron's own layers) stay bf16, as :func:`frozen_bytes` counts a
+quantised base."""
+
 GRADIENT_BYTES = {"bf16_mixed": BF16, "bf16": BF16, "fp8": BF16, "fp32": FP32}
 """Bytes per trained parameter of its gradient (bf16 unless everything is fp32)."""
 
@@ -167,6 +180,46 @@ def activation_bytes_per_token_layer(
         attention = attention + 5.0 * attention_heads * sequence_length
     mlp = 4.0 * hidden_size + 8.0 * intermediate_size * experts_per_token
     return attention + mlp
+
+
+def fp8_activation_input_saving(inner_mlp_bytes: Number, applies: bool) -> Number:
+    """Bytes per token the MLPs' activation-function inputs no longer hold when they are
+    saved in FP8 (``training.fp8_activations``): Megatron-Core's
+    ``activation_func_fp8_input_store`` "Store[s] the input of MLP activation function in FP8
+    for backprop to save memory. The stored input is casted back to the original precision
+    before backprop computation" (NVIDIA/Megatron-LM,
+    ``megatron/core/transformer/transformer_config.py``; used by ``bias_swiglu_impl`` in
+    ``megatron/core/transformer/mlp.py``). The activation's input is half the MLP's inner
+    bytes (:data:`blocks.MLP_INNER_ACTIVATION_BYTES`: gated, gate and up 4i of 8i; dense, the
+    up output 2i of 4i), and FP8 halves it again: inner ÷ 4 (2i per token and layer of a
+    gated MLP of width i). Nothing else is stored in FP8 by this switch: the norms' inputs,
+    q, k, v and the matmul inputs stay bf16. Assumption: NeMo 1's ``fp8_activation_input_store``
+    (AMD's and NVIDIA's MLPerf configs, set by ``FP8_ACTIVATION``) is passed on as this
+    Megatron-Core switch (NeMo 2's configs name it directly: Dell's MLPerf v5.0
+    ``nemo/train.py``, ``activation_func_fp8_input_store=cfg.model.activation_func_fp8_input_store``)."""
+    return inner_mlp_bytes / 4.0 if applies else 0.0 * inner_mlp_bytes
+
+
+def frozen_mlp_unsaved_bytes(inner_mlp_bytes: Number, layers: float, hidden_size: int, applies: bool) -> Number:
+    """Bytes per token the stack does not keep when its MLPs are frozen and run by Transformer
+    Engine's linears with Megatron-Core's fused activation (``training.frozen_mlp_unsaved``):
+
+    - the inputs of the frozen up/gate and down projections, the MLP norm's output (2h a
+      layer) and the activation's output (gated: the product, 2i; dense: 2i): a Transformer
+      Engine ``Linear`` saves its input for the weight gradient only ``if
+      weight.requires_grad`` (NVIDIA/TransformerEngine,
+      ``transformer_engine/pytorch/module/linear.py``, ``_Linear.forward``: ``saved_inputmat =
+      None`` unless the weight needs a gradient; its gradient with respect to the input needs
+      the weight only);
+    - the gated activation's SiLU output (2i): Megatron-Core's fused ``bias_swiglu_impl``
+      (``megatron/core/fusions/fused_bias_swiglu.py``) saves only its input and recomputes
+      the SiLU in the backward.
+
+    Gated: SiLU output and product, 4i of the 8i inner bytes; dense: the activation's output,
+    2i of 4i: half the inner bytes either way, plus 2h a layer: inner ÷ 2 + L·2h. What is left
+    in each MLP is its norm's input (2h) and the activation's input (gated 4i, 2i in FP8
+    under ``fp8_activations``)."""
+    return inner_mlp_bytes / 2.0 + layers * 2.0 * hidden_size if applies else 0.0 * inner_mlp_bytes
 
 
 def activations_gb(

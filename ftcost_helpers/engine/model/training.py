@@ -225,16 +225,13 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
     plan_work, copies = work.method_work(p), work.frozen_copies(p, method)
     trained = trained * plan_work.trained_models  # PPO's critic trains beside the policy
     embeddings = architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
-    frozen = memory.frozen_bytes(
-        shape.total * copies,
-        embeddings * copies,
-        memory.WEIGHT_BYTES[precision],
-        _quantised_bytes(p, method),
-    )
+    frozen_weight_bytes, quantised = _frozen_storage(p, method)
+    frozen = memory.frozen_bytes(shape.total * copies, embeddings * copies, frozen_weight_bytes, quantised)
     weights_offloaded = t.offload == "optimizer_and_parameters"
     optimizer_offloaded = t.offload != "none"
     shard_optimizer, shard_gradients = t.sharding != "none", t.sharding in {"gradients", "full"}
     weight_bytes, opt_bytes = memory.WEIGHT_BYTES[precision], memory.optimizer_bytes_per_param(precision, t.optimizer)
+    layer_bytes = memory.FP8_WEIGHT_BYTES if t.fp8_weights else weight_bytes  # a gathered block's weights
     tokens = t.sequence_length * t.micro_batch_size * plan_work.batch_rows  # chosen and rejected side by side
     gathered = t.sharding == "full" or weights_offloaded
     no_buffer = t.optimizer in memory.QUANTISED_MOMENT_BYTES or optimizer_offloaded or t.optimizer == "adafactor"
@@ -275,19 +272,19 @@ def memory_breakdown(p: Params, book: PriceBook, shape: Shape, trained: Number, 
             tokens, shape.vocab, t.tensor_parallel, t.context_parallel, memory.LOGIT_BYTES[t.cross_entropy]
         ),
         "gathered_layer": memory.gathered_layer_gb(
-            shape.total, shape.layers, weight_bytes, mp, gathered and not pipelined, units
+            shape.total, shape.layers, layer_bytes, mp, gathered and not pipelined, units
         )
         + allocator.pipelined_unsharded_gb(
             shape.total * copies + trained,
             trained,
-            weight_bytes,
+            layer_bytes,
             memory.GRADIENT_BYTES[precision],
             mp,
             pipelined,
         )
         + allocator.root_gathered_gb(
             embeddings * (copies + method.trains_all_weights) / mp,
-            weight_bytes,
+            frozen_weight_bytes,
             memory.GRADIENT_BYTES[precision] if method.trains_all_weights else 0.0,
             dp,
             t.sharding == "full",
@@ -308,6 +305,16 @@ def frozen_with_gradients(p: Params, method: MethodSpec, shape: Shape, active: b
     if not p.training.fsdp_mixed_units or method.trains_all_weights:
         return 0.0 * parameters
     return parameters - architecture.embedding_parameters(shape.vocab, shape.hidden, shape.tied)
+
+
+def _frozen_storage(p: Params, method: MethodSpec) -> tuple[float, float | None]:
+    """(bytes per weight of the frozen embeddings and head, bytes per weight of the frozen
+    blocks' linear layers or None when they are the same): the precision's weight bytes and
+    a quantised base's (:func:`_quantised_bytes`); under ``fp8_weights`` the blocks at
+    :data:`memory.FP8_WEIGHT_BYTES` and the embeddings and head in bf16."""
+    if p.training.fp8_weights:
+        return memory.BF16, memory.FP8_WEIGHT_BYTES
+    return memory.WEIGHT_BYTES[p.training.precision], _quantised_bytes(p, method)
 
 
 def _quantised_bytes(p: Params, method: MethodSpec) -> float | None:
@@ -341,6 +348,8 @@ def _kept_bytes_per_token(p: Params, shape: Shape) -> Number:
     alternate = blocks.stack_alternate_matmul_bytes(*args, shape.routed, kind)
     scores = 0.0 if t.memory_efficient_attention else 5.0 * shape.heads * t.sequence_length
     layers = blocks.checkpointed_layers(shape.layers, kind)
+    stack = stack - memory.fp8_activation_input_saving(inner, t.fp8_activations)
+    stack = stack - memory.frozen_mlp_unsaved_bytes(inner, shape.layers, shape.hidden, t.frozen_mlp_unsaved)
     return checkpointing.kept_bytes_per_token(
         stack, scores, layers, shape.hidden, inner, t.activation_checkpointing, t.checkpoint_every_layers, alternate
     )
