@@ -15,18 +15,10 @@ os.environ["FTCOST_CACHE_DIR"] = tempfile.mkdtemp(prefix="ftcost-test-cache-")
 
 from ftcost_helpers.engine.loading import load_params, load_price_book, project_root
 from ftcost_helpers.engine.pricebook import PriceBook
-from ftcost_helpers.engine.quantities import MIN_AMOUNT
 from ftcost_helpers.engine.schema import Params
 
 ROOT = project_root()
 CLIENTS = ROOT / "params" / "clients"
-
-
-def as_input(value: float) -> float:
-    """A drawn non-negative number as a client file may give it: 0 for one nearer zero than
-    the schema's floor (MIN_AMOUNT, 1e-6), else itself. Monotone, so drawn ranges stay ordered
-    (``st.floats(0, x).map(as_input)``)."""
-    return 0.0 if value < MIN_AMOUNT else value
 
 
 @pytest.fixture(scope="session")

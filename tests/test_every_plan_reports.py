@@ -33,7 +33,7 @@ from typing import Any, get_args
 import numpy as np
 import pytest
 import yaml
-from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
+from drawn_inputs import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, assume, event, given, seed, settings
 from hypothesis import strategies as st
 

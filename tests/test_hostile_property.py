@@ -13,7 +13,7 @@ import json
 import math
 
 import yaml
-from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
+from drawn_inputs import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 

@@ -4,7 +4,7 @@ quantity (net value with an alternative, else cost of ownership; see test_sensit
 from __future__ import annotations
 
 import pytest
-from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
+from drawn_inputs import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import as_input  # a drawn number as a client file may give it (tests/ is on the path)
+from drawn_inputs import as_input  # a drawn number as a client file may give it (tests/ is on the path)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
