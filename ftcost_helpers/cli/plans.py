@@ -145,7 +145,7 @@ def _estimate(args: argparse.Namespace) -> int:
     with engine_guard(args.file), amounts_in(params.currency):
         breakdown = estimate(params, book, today=dt.date.today(), source=args.file)
         simulation = simulate(params, book, source=args.file)
-        summary = summarise(breakdown, simulation, basis, compute_draws=True)
+        summary = summarise(breakdown, simulation, basis, compute_draws=True, source=args.file)
         text = finite_json(summary, args.file)  # the table shows the same figures: both or neither
         if not args.json:
             from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text
