@@ -12,7 +12,8 @@ price book's currency with the smallest unit) about USD 612 (1e7 × 1.0705 ÷ 17
 ECB reference rates of 2024-06-28 in params/pricebook.yaml), above any loaded labour rate.
 Where another factor is a volume with no ceiling of its own (pairs, tokens, GPU-hours, the first
 compute bill), the product is not closed by these: the model refuses the figure in one line
-naming the file and the section.
+naming the file and the section, and ``validate`` with it (it costs the plan's base case, its
+corners and each scenario's base case: ftcost_helpers/cli/plans.py, ``costable``).
 """
 
 from __future__ import annotations
