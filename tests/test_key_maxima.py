@@ -128,3 +128,45 @@ def test_above_a_ceiling_is_one_line(key: str, value: object, says: str, tmp_pat
     for command in ("validate", "estimate"):
         status, out, lines = run(command, str(path))
         assert status == 1 and out == "" and lines == [f"error: {path}: {key}: {says}"], lines
+
+
+@pytest.mark.parametrize(
+    ("keys", "item", "expected"),
+    [
+        # 500,000 weeks × 168 hours × 1e7 an hour = 8.4e14, below the model's 1e15: costed
+        (
+            ("engineering.engineer_weeks", "engineering.hours_per_week", "engineering.rate_usd_per_hour"),
+            "MLOps and engineering (weeks × hours × rate)",
+            8.4e14,
+        ),
+    ],
+)
+def test_a_product_with_every_factor_at_its_ceiling_is_costed(
+    keys: tuple[str, ...], item: str, expected: float, tmp_path: Path
+) -> None:
+    plan = plan_with(keys[0], KEY_MAXIMA[keys[0]])
+    for key in keys[1:]:
+        section, last = key.split(".")
+        plan[section][last] = KEY_MAXIMA[key]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    assert run("validate", str(path))[0] == 0
+    status, out, lines = run("estimate", str(path), "--json")
+    assert status == 0 and non_finite_keys(json.loads(out)) == [], lines
+    assert json.loads(out)["areas_usd"]["engineering"] == pytest.approx(expected)  # example A: no other_usd
+
+
+def test_the_labour_alternative_at_every_ceiling_is_costed(tmp_path: Path) -> None:
+    # 100,000 staff × 744 hours × a share of 1 × 1e7 an hour = 7.44e14 a month, below 1e15
+    plan = plan_with("alternative.labour.staff", KEY_MAXIMA["alternative.labour.staff"])
+    plan["alternative"]["labour"].update(
+        hours_per_staff_per_month=KEY_MAXIMA["alternative.labour.hours_per_staff_per_month"],
+        time_saved_fraction=1,
+        loaded_rate_usd_per_hour=KEY_MAXIMA["alternative.labour.loaded_rate_usd_per_hour"],
+    )
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    assert run("validate", str(path))[0] == 0
+    status, out, lines = run("estimate", str(path), "--json")
+    assert status == 0 and non_finite_keys(json.loads(out)) == [], lines
+    assert json.loads(out)["alternative_usd_per_month"] == pytest.approx(7.44e14)
