@@ -11,23 +11,33 @@ from hypothesis import strategies as st
 from ftcost_helpers.engine.breakdown import estimate
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import deep_merge, params_from_mapping
+from ftcost_helpers.engine.quantities import MIN_AMOUNT
 from ftcost_helpers.engine.schema import Params
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
+
+def amounts(high: float) -> st.SearchStrategy[float]:
+    """Values a client file may give up to ``high``: 0, or from the schema's floor
+    (:data:`~ftcost_helpers.engine.quantities.MIN_AMOUNT`, 1e-6); ``st.floats(0, high)`` also
+    draws subnormals such as 5e-324, which the schema refuses (hours a run that small imply an
+    infinite utilisation, and the model refuses the plan)."""
+    return st.one_of(st.just(0.0), st.floats(MIN_AMOUNT, high))
+
+
 # (section, key, strategy of values) for the drivers whose rise must never lower the cost.
 DRIVERS = [
-    ("training", "runs", st.floats(0, 200)),
+    ("training", "runs", amounts(200)),
     ("training", "gpus_per_run", st.integers(1, 512)),
-    ("training", "hours_per_run", st.floats(0, 500)),
-    ("training", "rate_usd_per_gpu_hour", st.floats(0, 20)),
-    ("training", "failed_runs", st.floats(0, 20)),
-    ("training", "sweep_trials", st.floats(0, 50)),
-    ("dataset", "pairs", st.floats(0, 1e6)),
-    ("dataset", "annotation_hours", st.floats(0, 1e5)),
-    ("dataset", "annotation_rate_usd_per_hour", st.floats(0, 300)),
-    ("engineering", "engineer_weeks", st.floats(0, 200)),
-    ("engineering", "rate_usd_per_hour", st.floats(0, 400)),
+    ("training", "hours_per_run", amounts(500)),
+    ("training", "rate_usd_per_gpu_hour", amounts(20)),
+    ("training", "failed_runs", amounts(20)),
+    ("training", "sweep_trials", amounts(50)),
+    ("dataset", "pairs", amounts(1e6)),
+    ("dataset", "annotation_hours", amounts(1e5)),
+    ("dataset", "annotation_rate_usd_per_hour", amounts(300)),
+    ("engineering", "engineer_weeks", amounts(200)),
+    ("engineering", "rate_usd_per_hour", amounts(400)),
 ]
 
 

@@ -95,3 +95,25 @@ def test_diff_text_and_a_bad_file(tmp_path, capsys):
     assert main(["diff", str(EXAMPLE_B), str(bad)]) == 1
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "Traceback" not in err
+
+
+def test_diff_between_two_currencies_is_one_line(tmp_path, capsys):
+    # Example B in USD against the same plan in EUR: a change between them would be mostly the
+    # exchange rate, so the re-quote is refused, naming both files and both currencies.
+    euro = tmp_path / "example_b_eur.yaml"
+    euro.write_text(yaml.safe_dump(read_yaml(EXAMPLE_B) | {"currency": "EUR"}, sort_keys=False), encoding="utf-8")
+    for old, new, old_code, new_code in ((EXAMPLE_B, euro, "USD", "EUR"), (euro, EXAMPLE_B, "EUR", "USD")):
+        assert main(["diff", str(old), str(new)]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines = captured.err.splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"error: {new}: currency: {new_code}, but the earlier quote "), lines[0]
+        assert f"{old.name}' is in {old_code}" in lines[0], lines[0]
+
+
+def test_requote_refuses_two_currencies_in_code(book):
+    usd = params_from_mapping(read_yaml(EXAMPLE_B))
+    eur = params_from_mapping(read_yaml(EXAMPLE_B) | {"currency": "EUR"})
+    with pytest.raises(ValueError, match="the new quote is in EUR, the earlier one in USD"):
+        requote(usd, book, eur, book, "p50")

@@ -10,8 +10,9 @@ from typing import Any
 
 from ftcost_helpers.cli import common
 from ftcost_helpers.cli.common import add_command, add_json_option, add_plan_file, guarded
-from ftcost_helpers.engine.loading import load_price_book
+from ftcost_helpers.engine.loading import ParamsError, load_price_book
 from ftcost_helpers.engine.overrides import load_plan
+from ftcost_helpers.report.messages import shown_path
 
 # --- calibrate --------------------------------------------------------------------------------
 
@@ -105,6 +106,13 @@ def _diff(args: argparse.Namespace) -> int:
     new_book = load_price_book(args.price_book, args.rates)
     old_book = load_price_book(args.old_price_book or args.price_book, args.old_rates)
     old, new = load_plan(args.old, old_book), load_plan(args.new, new_book)
+    if old.currency != new.currency:  # one line naming both files and currencies, before any figure
+        raise ParamsError(
+            args.new,
+            "currency",
+            f"{new.currency}, but the earlier quote {shown_path(args.old)} is in {old.currency}: diff compares "
+            "two quotes in one currency (give both files the same currency)",
+        )
     basis = resolve_basis(new, load_firm().default_basis)
     with common.engine_guard(args.new):
         result = requote(old, old_book, new, new_book, basis, today=dt.date.today())

@@ -95,6 +95,7 @@ def _validate(args: argparse.Namespace) -> int:
         try:
             with engine_guard(file):
                 plan = load_plan(file, book)
+                costable(plan, book, file)
         except (ParamsError, PlanNotComputable) as error:
             status = say_refusal(error)
         else:
@@ -103,6 +104,19 @@ def _validate(args: argparse.Namespace) -> int:
             calibration_notice(plan, file)
             print(f"ok: {one_line(str(file), PATH_SHOWN)}")
     return status
+
+
+def costable(plan: Any, book: Any, file: Path) -> None:
+    """Cost the plan's base case, its corners and each scenario's base case, as ``estimate``
+    does first, so that a plan whose figures the model cannot produce (a product of inputs,
+    each within its bound, past the model's 1e15: GPUs × hours × runs × rate) is refused by
+    ``validate`` in the same line, naming the file, the scenario and the section. The Monte
+    Carlo draws lie between the corners, and are not run here."""
+    from ftcost_helpers.engine.breakdown import estimate
+    from ftcost_helpers.engine.scenarios import compare_scenarios
+
+    breakdown = estimate(plan, book, source=file)
+    compare_scenarios(plan, breakdown.book, file)
 
 
 def calibration_notice(plan: Any, file: Path) -> None:
@@ -120,8 +134,9 @@ def add_validate(commands: Any) -> None:
         "validate",
         _validate,
         help="check client files; lists every problem",
-        description="Check client files against the schema and the price book. Prints 'ok: FILE' or one line "
-        "per problem; exits 1 if any file has a problem.",
+        description="Check client files against the schema and the price book, and that the model can cost "
+        "them (the base case, its corners and each scenario). Prints 'ok: FILE' or one line per problem; exits 1 "
+        "if any file has a problem.",
     )
     val.add_argument("files", type=Path, nargs="+", metavar="FILE", help="client files to check")
 
@@ -145,7 +160,7 @@ def _estimate(args: argparse.Namespace) -> int:
     with engine_guard(args.file), amounts_in(params.currency):
         breakdown = estimate(params, book, today=dt.date.today(), source=args.file)
         simulation = simulate(params, book, source=args.file)
-        summary = summarise(breakdown, simulation, basis, compute_draws=True)
+        summary = summarise(breakdown, simulation, basis, compute_draws=True, source=args.file)
         text = finite_json(summary, args.file)  # the table shows the same figures: both or neither
         if not args.json:
             from ftcost_helpers.views.text_report import breakdown_text, headline_text, monte_carlo_text

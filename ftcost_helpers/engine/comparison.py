@@ -27,7 +27,7 @@ import numpy as np
 from ftcost_helpers.engine.cheapest import OptionOdds, common_draws, odds_of
 from ftcost_helpers.engine.evaluate import evaluate
 from ftcost_helpers.engine.loading import ParamsError
-from ftcost_helpers.engine.model.guards import FigureOutOfRange
+from ftcost_helpers.engine.model.guards import UNPLACED, FigureOutOfRange
 from ftcost_helpers.engine.pricebook import PriceBook
 from ftcost_helpers.engine.scenarios import ScenarioResult, compare_scenarios
 from ftcost_helpers.engine.schema import Params
@@ -76,11 +76,14 @@ def _per_draw(value: object, draws: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (draws,))
 
 
-def draw_comparison(results: Sequence[ScenarioResult], book: PriceBook, simulation: Simulation) -> Comparison:
+def draw_comparison(
+    results: Sequence[ScenarioResult], book: PriceBook, simulation: Simulation, source: str | Path = UNPLACED
+) -> Comparison:
     """``results`` (the plan as filed first, then its scenarios) with every plan drawn on the
     same random streams, the plan's own figures taken from ``simulation`` (its Monte Carlo
     run: same draws and seed). See the module's notes for the rule. A scenario's draw whose
-    figures the model cannot produce raises :class:`FigureOutOfRange`."""
+    figures the model cannot produce raises :class:`FigureOutOfRange` naming ``source`` (the
+    plan's file) and the scenario."""
     plans = [result.params for result in results]
     draws, seed = simulation.draws, simulation.seed
     inputs = common_draws(plans, book, draws, seed)
@@ -88,23 +91,26 @@ def draw_comparison(results: Sequence[ScenarioResult], book: PriceBook, simulati
     tco[0], final_cash[0] = simulation.tco, np.asarray(simulation.cash_flow)[:, -1]
     inputs[0] = dict(simulation.inputs)
     for index in range(1, len(plans)):
-        run = evaluate(plans[index], book, picker_from_draws(inputs[index]))
+        try:
+            run = evaluate(plans[index], book, picker_from_draws(inputs[index]))
+        except FigureOutOfRange as error:
+            raise error.in_file(source, f"scenarios.{index - 1} ({results[index].name})") from None
         tco[index] = _per_draw(run.tco, draws)
         final_cash[index] = _per_draw(np.asarray(run.cash_flow, dtype=float)[..., -1], draws)
     return Comparison(tuple(results), draws, seed, tco, final_cash, tuple(inputs))
 
 
 def compare(
-    params: Params, book: PriceBook, simulation: Simulation | None = None, source: str | Path = "<parameters>"
+    params: Params, book: PriceBook, simulation: Simulation | None = None, source: str | Path = UNPLACED
 ) -> Comparison:
     """The plan and its scenarios compared (:func:`~ftcost_helpers.engine.scenarios.compare_scenarios`)
     and, with the plan's ``simulation``, drawn on common random numbers (:func:`draw_comparison`)."""
     results = compare_scenarios(params, book, source)
-    return Comparison(tuple(results)) if simulation is None else draw_comparison(results, book, simulation)
+    return Comparison(tuple(results)) if simulation is None else draw_comparison(results, book, simulation, source)
 
 
 def plan_comparison(
-    params: Params, book: PriceBook, simulation: Simulation | None = None, source: str | Path = "<parameters>"
+    params: Params, book: PriceBook, simulation: Simulation | None = None, source: str | Path = UNPLACED
 ) -> Comparison | None:
     """:func:`compare`, or None when the scenarios cannot be merged over the plan and there
     is no simulation (the summary then lists no scenarios). With a simulation such a plan
@@ -117,4 +123,4 @@ def plan_comparison(
         if simulation is not None:
             raise
         return None
-    return Comparison(tuple(results)) if simulation is None else draw_comparison(results, book, simulation)
+    return Comparison(tuple(results)) if simulation is None else draw_comparison(results, book, simulation, source)

@@ -145,6 +145,20 @@ def _at_most_one(value: float | Range) -> float | Range:
     return value
 
 
+def at_most(limit: float, why: str) -> AfterValidator:
+    """A validator refusing a quantity (a range by its high) above ``limit``: a key's own
+    ceiling, tighter than :data:`MAX_AMOUNT`, ``why`` said in the message."""
+
+    def check(value: float | Range) -> float | Range:
+        top = value.high if isinstance(value, Range) else value
+        if top > limit:
+            shown = f"{limit:,.0f}" if float(limit).is_integer() else f"{limit:g}"
+            raise ValueError(f"must be at most {shown} ({why}), got {top:g}")
+        return value
+
+    return AfterValidator(check)
+
+
 def _above_zero(value: float | Range) -> float | Range:
     bottom = value.low if isinstance(value, Range) else value
     if bottom <= 0:

@@ -125,12 +125,28 @@ class Requote:
         }
 
 
+def currency_problem(old: Params, new: Params) -> str | None:
+    """Why the two quotes cannot be set against each other, or None: they are in different
+    currencies (a change between a EUR and a USD quote would be mostly the exchange rate, and
+    the attribution mixes the two plans' figures, so it would add amounts in two currencies)."""
+    if old.currency == new.currency:
+        return None
+    return (
+        f"the new quote is in {new.currency}, the earlier one in {old.currency}: a re-quote compares two quotes "
+        f"in one currency (give both files the same currency)"
+    )
+
+
 def requote(
     old: Params, old_book: PriceBook, new: Params, new_book: PriceBook, basis: str, today: dt.date | None = None
 ) -> Requote:
     """The change from the old quote to the new, attributed to prices, plan and calibration
     (each alone from the old quote), the model (nil: one version of ftcost prices both) and
-    their interaction (the rest)."""
+    their interaction (the rest). Quotes in two currencies raise ValueError
+    (:func:`currency_problem`)."""
+    problem = currency_problem(old, new)
+    if problem is not None:
+        raise ValueError(problem)
     base = quote(old, old_book, basis, today)
     final = quote(new, new_book, basis, today)
     alone = {

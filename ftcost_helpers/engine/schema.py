@@ -25,6 +25,21 @@ from pydantic import (
     model_validator,
 )
 
+from ftcost_helpers.engine.ceilings import (  # each key's own ceiling: see that module
+    MAX_ENGINEER_WEEKS,
+    MAX_GENERATION_TOKENS,
+    MAX_HOURLY_RATE,
+    MAX_HOURS_PER_MILLION_TOKENS,
+    MAX_HOURS_PER_MONTH,
+    MAX_HOURS_PER_WEEK,
+    MAX_KWH_PRICE,
+    MAX_MIGRATIONS_PER_YEAR,
+    MAX_MINUTES_PER_PAIR,
+    MAX_PRICE_PER_1M_TOKENS,
+    MAX_RETRAIN_FRACTION,
+    MAX_RETRAINS_PER_QUARTER,
+    MAX_STAFF,
+)
 from ftcost_helpers.engine.quantities import (
     CalendarDate,
     Count,
@@ -38,6 +53,7 @@ from ftcost_helpers.engine.quantities import (
     Range,
     Share,
     Text,
+    at_most,
     base_value,
     low_high,
 )
@@ -79,7 +95,6 @@ MAX_SCENARIOS = 100
 
 MAX_HORIZON = 120
 """Months of cost of ownership at most (ten years)."""
-
 
 Flag = Annotated[bool, Strict()]
 """A yes/no key: ``true`` or ``false`` only (``1``, ``"yes"`` and ``"true"`` are refused:
@@ -288,7 +303,7 @@ class Rl(Section):
     prompts: PositiveQuantity
     group_size: PositiveCount
     prompt_tokens: Quantity
-    generation_tokens: PositiveQuantity
+    generation_tokens: Annotated[PositiveQuantity, at_most(MAX_GENERATION_TOKENS, "a whole count's ceiling")]
     prompts_per_step: PositiveCount
     reward: RlReward
     max_generation_tokens: PositiveCount | None = None
@@ -336,7 +351,7 @@ class ManagedTraining(Section):
     client was quoted its own, and the validation tokens each job evaluates."""
 
     service: Name
-    price_usd_per_1m_tokens: Quantity | None = None
+    price_usd_per_1m_tokens: Annotated[Quantity, at_most(MAX_PRICE_PER_1M_TOKENS, "one a token")] | None = None
     evaluation_tokens_million_per_run: Quantity = 0.0
     end_of_life: CalendarDate | None = None
     """The day the service stops (or retires the base model it tunes), as its vendor gave
@@ -355,7 +370,7 @@ class Ownership(Section):
     """Straight-line depreciation life."""
     power_kw_per_gpu: Quantity | None = None
     pue: PositiveQuantity | None = None
-    kwh_price_usd: Quantity | None = None
+    kwh_price_usd: Annotated[Quantity, at_most(MAX_KWH_PRICE, "a generous price for a kWh")] | None = None
     colocation_usd_per_month: Quantity | None = None
     resale_fraction: Fraction | None = None
     costed: Flag = False
@@ -576,8 +591,8 @@ class Dataset(Section):
     sourcing_usd: Quantity = 0.0
     pii_redaction_usd: Quantity = 0.0
     annotation_hours: Quantity = 0.0
-    annotation_minutes_per_pair: Quantity = 0.0
-    annotation_rate_usd_per_hour: Quantity = 0.0
+    annotation_minutes_per_pair: Annotated[Quantity, at_most(MAX_MINUTES_PER_PAIR, "a day a pair")] = 0.0
+    annotation_rate_usd_per_hour: Annotated[Quantity, at_most(MAX_HOURLY_RATE, "an hourly rate")] = 0.0
     synthetic_tokens_million: Quantity = 0.0
     synthetic_price_usd_per_1m_tokens: Quantity = 0.0
     synthetic_verification_usd: Quantity = 0.0
@@ -607,9 +622,11 @@ class Maintenance(Section):
     re_evaluation_usd_per_quarter: Quantity = 0.0
     drift_monitoring_usd_per_quarter: Quantity = 0.0
     incremental_data_usd_per_quarter: Quantity = 0.0
-    retrains_per_quarter: Quantity = 0.0
-    retrain_fraction_of_first_compute: Quantity = 0.0
-    migrations_per_year: Quantity = 0.0
+    retrains_per_quarter: Annotated[Quantity, at_most(MAX_RETRAINS_PER_QUARTER, "one a day")] = 0.0
+    retrain_fraction_of_first_compute: Annotated[
+        Quantity, at_most(MAX_RETRAIN_FRACTION, "ten times the first compute")
+    ] = 0.0
+    migrations_per_year: Annotated[Quantity, at_most(MAX_MIGRATIONS_PER_YEAR, "one a day")] = 0.0
     migration_usd: Quantity = 0.0
     quality_loss_points_per_quarter_unmaintained: Quantity
 
@@ -617,9 +634,9 @@ class Maintenance(Section):
 class Engineering(Section):
     """MLOps and engineering labour."""
 
-    engineer_weeks: Quantity = 0.0
-    hours_per_week: Quantity
-    rate_usd_per_hour: Quantity = 0.0
+    engineer_weeks: Annotated[Quantity, at_most(MAX_ENGINEER_WEEKS, "10,000 engineers for 50 weeks")] = 0.0
+    hours_per_week: Annotated[Quantity, at_most(MAX_HOURS_PER_WEEK, "the hours in a week")]
+    rate_usd_per_hour: Annotated[Quantity, at_most(MAX_HOURLY_RATE, "an hourly rate")] = 0.0
     other_usd: Quantity = 0.0
 
 
@@ -770,10 +787,10 @@ class ApiAlternative(Section):
 class LabourAlternative(Section):
     """People's time the fine-tuned model saves."""
 
-    staff: Quantity = 0.0
-    hours_per_staff_per_month: Quantity = 0.0
+    staff: Annotated[Quantity, at_most(MAX_STAFF, "a generous headcount")] = 0.0
+    hours_per_staff_per_month: Annotated[Quantity, at_most(MAX_HOURS_PER_MONTH, "the hours in a month")] = 0.0
     time_saved_fraction: Fraction = 0.0
-    loaded_rate_usd_per_hour: Quantity = 0.0
+    loaded_rate_usd_per_hour: Annotated[Quantity, at_most(MAX_HOURLY_RATE, "an hourly rate")] = 0.0
     realised: Flag = False
     """True when the time saved becomes cash (fewer hires, contractors let go); false:
     staff time valued at its loaded cost, not cash the business banks."""
@@ -977,7 +994,7 @@ class Calibration(Section):
 
     date: CalendarDate
     calibrated_on: CalendarDate
-    hours_per_million_tokens: PositiveQuantity
+    hours_per_million_tokens: Annotated[PositiveQuantity, at_most(MAX_HOURS_PER_MILLION_TOKENS, "a million hours")]
     utilisation: PositiveFraction
     memory_ratio: Annotated[FiniteAmount, Field(gt=0, le=10)] = 1.0
     widening: Annotated[FiniteAmount, Field(le=10)] = 0.0

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ftcost_helpers.engine.fit import plan_fit
 from ftcost_helpers.engine.fx import plan_rate
 from ftcost_helpers.engine.gates import plan_staged_outcome
 from ftcost_helpers.engine.headline import DEFAULT_BASIS, Headline, plan_headline
+from ftcost_helpers.engine.model.guards import UNPLACED
 from ftcost_helpers.engine.model.roi import decision_rule
 from ftcost_helpers.engine.money import amounts_in, usd
 from ftcost_helpers.engine.schema import Params
@@ -251,11 +253,13 @@ def summarise(
     compute_draws: bool = False,
     headline: Headline | None = None,
     comparison: Comparison | None = None,
+    source: str | Path = UNPLACED,
 ) -> dict[str, Any]:
     """The report contract's keys, every amount in the plan's currency (``currency``; ``fx``
-    gives the rate the price book was converted at, its date and source): :func:`_summarise`."""
+    gives the rate the price book was converted at, its date and source): :func:`_summarise`.
+    ``source``: the plan's file, named by a scenario's figures the model cannot produce."""
     with amounts_in(breakdown.params.currency):
-        return _summarise(breakdown, simulation, basis, compute_draws, headline, comparison)
+        return _summarise(breakdown, simulation, basis, compute_draws, headline, comparison, source)
 
 
 def _summarise(
@@ -265,6 +269,7 @@ def _summarise(
     compute_draws: bool = False,
     headline: Headline | None = None,
     comparison: Comparison | None = None,
+    source: str | Path = UNPLACED,
 ) -> dict[str, Any]:
     """The report contract's keys. ``headline`` holds every headline figure on ``basis``
     (:func:`~ftcost_helpers.engine.headline.plan_headline`: the one function every output
@@ -290,7 +295,7 @@ def _summarise(
     if headline is None:
         headline = plan_headline(breakdown, simulation, basis)
     if comparison is None or (simulation is not None and not comparison.drawn):
-        comparison = plan_comparison(breakdown.params, breakdown.book, simulation)
+        comparison = plan_comparison(breakdown.params, breakdown.book, simulation, source)
     stated = headline.as_dict()
     chance = list(headline.chance_by_month) or None
     staged = plan_staged_outcome(breakdown.params, headline, simulation)
@@ -315,7 +320,7 @@ def _summarise(
         "stages": None if staged is None else staged.as_dict(),
         "value_of_information": None
         if simulation is None
-        else plan_value_of_information(breakdown.params, breakdown.book, simulation, comparison=comparison),
+        else plan_value_of_information(breakdown.params, breakdown.book, simulation, source, comparison),
         "base_case_percentile": None if base_case_percentile is None else round(float(base_case_percentile), 1),
         "tco_usd": stated["tco_usd"],
         "finance": headline.discounted.as_dict(),

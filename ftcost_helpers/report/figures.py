@@ -78,7 +78,7 @@ def client_figures(
     simulation = simulate(params, book, source=source)
     headline = plan_headline(breakdown, simulation, resolve_basis(params, firm.default_basis))
     comparison = plan_comparison(params, breakdown.book, simulation, source)  # one pass: summary, document, workbook
-    summary = summarise(breakdown, simulation, headline.basis, headline=headline, comparison=comparison)
+    summary = summarise(breakdown, simulation, headline.basis, headline=headline, comparison=comparison, source=source)
     summary.update(source_file=display_path(source), report_date=today.isoformat(), generated_at=generated_at)
     return ClientFigures(source, params, breakdown, summary, simulation, firm, headline, comparison=comparison)
 
