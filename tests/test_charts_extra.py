@@ -103,3 +103,22 @@ def test_a_chart_that_cannot_be_drawn_says_so_and_keeps_the_last(examples, book)
     panel.controls["gpus_per_run"].value = 4
     assert "Not redrawn: too many" in following.note.value
     assert following.images[0].value == image
+
+
+def test_moves_in_quick_succession_are_drawn_below_once_when_they_stop(examples, book) -> None:
+    """The charts under a panel wait for the panel to be still (``quiet_s``) and then draw the
+    latest plan once: three moves, each well within the quiet time, make one redraw."""
+    drawn = []
+
+    def counted(breakdown):
+        drawn.append(breakdown)
+        return charts_extra.memory_chart(breakdown)
+
+    panel = widgets.compute_panel(examples["a"], book)
+    following = charts_extra.Following(panel, (counted,), background=True, quiet_s=2.0)
+    assert len(drawn) == 1  # the first drawing, at once
+    for gpus in (4, 2, 1):
+        panel.controls["gpus_per_run"].value = gpus
+    assert following.drawn is not panel.breakdown and len(drawn) == 1, "nothing drawn while the moves go on"
+    following.wait()
+    assert following.drawn is panel.breakdown and len(drawn) == 2 and drawn[-1] is panel.breakdown

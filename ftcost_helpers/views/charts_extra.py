@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -124,6 +125,14 @@ def tornado(breakdown: Breakdown) -> Any:
     return charts.tornado_chart(sensitivity(breakdown.params, breakdown.book, top=TORNADO_ROWS))
 
 
+QUIET_S = 0.3
+"""Seconds without a move before the charts under a panel are redrawn in the background: the
+panel's own figures and chart answer each move first, and a slider dragged or an arrow key
+held (a move every 0.1–0.2 s) is drawn below once, on the latest plan, when it stops. Drawn at
+once, the band and the tornado (about half a second) shared the kernel with the panel's next
+move: key press → headline p95 0.42 s on 01_compute and 0.37 s on 05_roi
+(``bench/bench_dashboard.py --opens 0``), against the issue's 0.25 s."""
+
 FOLLOWING: dict[str, tuple[Maker, ...]] = {
     "compute": (memory_chart,),
     "roi": (band_chart, tornado),
@@ -135,19 +144,28 @@ class Following:
     """Charts under a panel, redrawn on the panel's plan whenever it changes.
 
     The first drawing is made at once (the page shows it with the panel). Later ones, with
-    ``background``, are drawn by a worker thread after the
-    panel's own redraw, so the panel answers its next move while they draw (the band and the
-    tornado take about half a second); moves made meanwhile are drawn once, the latest. The
-    client picker (:mod:`~ftcost_helpers.views.picker`) puts them under the compute and ROI
-    panels."""
+    ``background``, are drawn by a worker thread once the panel has had no move for
+    :data:`QUIET_S`, so the panel answers each move first (the band and the tornado take
+    about half a second); moves made meanwhile are drawn once, the latest. The client picker
+    (:mod:`~ftcost_helpers.views.picker`) puts them under the compute and ROI panels."""
 
-    def __init__(self, panel: Any, makers: Sequence[Maker], dpi: float = FOLLOWING_DPI, background: bool = False):
+    def __init__(
+        self,
+        panel: Any,
+        makers: Sequence[Maker],
+        dpi: float = FOLLOWING_DPI,
+        background: bool = False,
+        quiet_s: float = QUIET_S,
+    ):
         import ipywidgets as w
 
         self.panel = panel
         self.makers = tuple(makers)
         self.dpi = dpi
         self.background = background
+        self.quiet_s = quiet_s
+        """With ``background``: seconds without a move before a redraw starts (:data:`QUIET_S`)."""
+        self._moved_at = 0.0
         self.figures: list[Any] = [None] * len(self.makers)
         self.images = [w.Image(format="png", layout=w.Layout(max_width="100%", height="auto")) for _ in self.makers]
         self.note = w.HTML()
@@ -170,6 +188,7 @@ class Following:
             return
         with self._lock:
             self._pending = breakdown
+            self._moved_at = time.monotonic()
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="ftcost-following", daemon=True)
                 self._worker.start()
@@ -182,12 +201,22 @@ class Following:
 
     def _work(self) -> None:
         while True:
+            self._wait_for_quiet()
             with self._lock:
                 breakdown, self._pending = self._pending, None
                 if breakdown is None:
                     self._worker = None
                     return
             self._draw(breakdown)
+
+    def _wait_for_quiet(self) -> None:
+        """Until :attr:`quiet_s` has passed since the last move."""
+        while True:
+            with self._lock:
+                left = self._moved_at + self.quiet_s - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(left)
 
     def _draw(self, breakdown: Breakdown) -> None:
         try:
