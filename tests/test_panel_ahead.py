@@ -87,3 +87,14 @@ def test_a_cell_that_fails_ahead_leaves_nothing_kept_and_the_page_runs_it() -> N
     """Outside a kernel nothing runs ahead; inside one a failing cell drops what was built."""
     _build_ahead(("raise RuntimeError('not now')",))  # no IPython shell here: a no-op
     assert ahead.take_context(lambda _kept: True) is None
+
+
+def test_a_fresh_kernel_shows_its_panels() -> None:
+    """Nothing is built ahead until the dashboard's first cell asks: a notebook in JupyterLab
+    (a fresh process) shows its panel as it builds it."""
+    import subprocess
+    import sys
+
+    probe = "from ftcost_helpers.views import ahead; print(ahead.is_building())"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert answer.stdout.strip() == "False"
