@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
+from follow_up_helpers import refused
 
 from ftcost_helpers.cli import main
 from ftcost_helpers.engine.loading import load_price_book, project_root
@@ -61,15 +62,6 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def run_track(capsys, *args: object) -> str:
     assert main(["track", *map(str, args)]) == 0
     return capsys.readouterr().out
-
-
-def refused(capsys, command: str, *args: object) -> str:
-    assert main([command, *map(str, args)]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == "" and "Traceback" not in captured.err
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
