@@ -49,7 +49,7 @@ TARGETS = (
     "ftcost_helpers/engine/audit_[cdfpr]*.py",
     "ftcost_helpers/engine/scenarios.py",
     "ftcost_helpers/engine/overrides.py",
-    "ftcost_helpers/engine/schema.py",
+    "ftcost_helpers/engine/schema*.py",
     "ftcost_helpers/report/slug.py",
     "ftcost_helpers/report/sanitize.py",
     "ftcost_helpers/views/escape.py",
@@ -93,7 +93,7 @@ TESTS_BY_MODULE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ftcost_helpers/engine/overrides.py", (SCENARIOS, RULES, "tests/test_scenarios.py", "tests/test_audit.py",
                                             "tests/test_bad_input.py")),
     (
-        "ftcost_helpers/engine/schema.py",
+        "ftcost_helpers/engine/schema",  # schema.py and its schema_*.py blocks
         (RULES, PLAN, WORKED, "tests/test_bad_input.py", "tests/test_hostile_input.py", "tests/test_scenarios.py",
          "tests/test_build_period.py"),
     ),
